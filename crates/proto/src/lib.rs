@@ -1,0 +1,51 @@
+//! Rust types generated from `proto/`: one module per versioned package, plus the file
+//! descriptor set that the gRPC server hands to reflection. Nothing here is written by
+//! hand; services convert these types to their own domain types at the gRPC edge.
+
+#![allow(unreachable_pub, clippy::all, clippy::pedantic, missing_docs)]
+
+/// Encoded `FileDescriptorSet` of every contract, for `grpc.reflection`.
+pub const FILE_DESCRIPTOR_SET: &[u8] =
+    include_bytes!(concat!(env!("OUT_DIR"), "/comptoir_descriptor.bin"));
+
+/// `comptoir.identity.v1`: accounts, logins and signing keys.
+pub mod identity {
+    pub mod v1 {
+        tonic::include_proto!("comptoir.identity.v1");
+    }
+}
+
+/// `comptoir.tenancy.v1`: companies and who may act on them.
+pub mod tenancy {
+    pub mod v1 {
+        tonic::include_proto!("comptoir.tenancy.v1");
+    }
+}
+
+/// `comptoir.billing.v1`: each company's books of documents.
+pub mod billing {
+    pub mod v1 {
+        tonic::include_proto!("comptoir.billing.v1");
+    }
+}
+
+/// `comptoir.accountant_portal.v1`: an accounting firm's workspace.
+pub mod accountant_portal {
+    pub mod v1 {
+        tonic::include_proto!("comptoir.accountant_portal.v1");
+    }
+}
+
+/// `comptoir.export.v1`: documents that leave the platform.
+pub mod export {
+    pub mod v1 {
+        tonic::include_proto!("comptoir.export.v1");
+    }
+}
+
+/// `comptoir.events.v1`: payloads of the domain events published on NATS.
+pub mod events {
+    pub mod v1 {
+        tonic::include_proto!("comptoir.events.v1");
+    }
+}
