@@ -16,9 +16,11 @@ fn main() -> anyhow::Result<()> {
 
     let fds = protox::compile(&files, [&root])?;
     let out = PathBuf::from(std::env::var("OUT_DIR")?);
-    tonic_prost_build::configure()
-        .file_descriptor_set_path(out.join("comptoir_descriptor.bin"))
-        .compile_fds(fds)?;
+    std::fs::write(
+        out.join("comptoir_descriptor.bin"),
+        prost::Message::encode_to_vec(&fds),
+    )?;
+    tonic_prost_build::configure().compile_fds(fds)?;
     Ok(())
 }
 

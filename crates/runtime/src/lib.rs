@@ -1,1 +1,19 @@
-//! placeholder
+//! Plumbing shared by every Comptoir service, so each service crate holds only its own
+//! contract, rules and queries: typed configuration, telemetry, the gRPC server with its
+//! auth layer, the Postgres pool bound to the service's schema, and the NATS outbox and
+//! consumers. A service describes itself with a [`ServiceSpec`] and [`App::build`] does
+//! the rest.
+
+pub mod app;
+pub mod auth;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod events;
+pub mod grpc;
+pub mod telemetry;
+
+pub use app::{App, Deps, Service, ServiceSpec};
+pub use auth::Caller;
+pub use config::CommonConfig;
+pub use error::FieldViolations;

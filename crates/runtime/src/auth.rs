@@ -1,0 +1,298 @@
+//! Who is calling. Access tokens are EdDSA JWTs signed by identity; every service verifies
+//! them itself with identity's public keys, fetched once, cached, and fetched again when a
+//! token names an unknown `kid` (key rotation). The verified claims become a [`Caller`]
+//! in the request's extensions.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use futures::future::BoxFuture;
+use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use serde::{Deserialize, Serialize};
+use tokio::sync::{Mutex, RwLock};
+use tonic::Code;
+use uuid::Uuid;
+
+use crate::error;
+
+/// How long an access token lives.
+pub const ACCESS_TOKEN_TTL: Duration = Duration::from_secs(10 * 60);
+
+/// The shortest interval between two key fetches triggered by unknown `kid`s, so a flood
+/// of forged tokens cannot turn into a flood of calls to identity.
+const MIN_REFRESH_INTERVAL: Duration = Duration::from_secs(1);
+
+/// The claims of a Comptoir access token.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Claims {
+    /// The user id, or `service:<name>` for a service token.
+    pub sub: String,
+    /// The active company, if the token is scoped to one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cid: Option<Uuid>,
+    /// The caller's role in the active company.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<String>,
+    /// The caller's permissions in the active company.
+    #[serde(default)]
+    pub perms: Vec<String>,
+    /// Issuer.
+    pub iss: String,
+    /// Audience.
+    pub aud: String,
+    /// Issued at (seconds since the epoch).
+    pub iat: i64,
+    /// Expiry (seconds since the epoch).
+    pub exp: i64,
+}
+
+/// The authenticated caller of a request, as put in the request's extensions.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Caller {
+    /// A person, possibly acting for one company.
+    User {
+        /// The account.
+        user_id: Uuid,
+        /// The active company of the token, if any.
+        company_id: Option<Uuid>,
+        /// Role in the active company.
+        role: Option<String>,
+        /// Permissions in the active company.
+        permissions: Vec<String>,
+    },
+    /// Another Comptoir service acting on its own behalf.
+    Service {
+        /// The service's name.
+        name: String,
+    },
+}
+
+impl Caller {
+    /// The caller as recorded in audit trails and events.
+    pub fn actor(&self) -> String {
+        match self {
+            Caller::User { user_id, .. } => user_id.to_string(),
+            Caller::Service { name } => format!("service:{name}"),
+        }
+    }
+
+    /// The caller of a request, put there by the auth layer. A request without one never
+    /// reaches a handler unless its method is public, so this is UNAUTHENTICATED there.
+    pub fn of<T>(request: &tonic::Request<T>) -> Result<&Caller, tonic::Status> {
+        request
+            .extensions()
+            .get::<Caller>()
+            .ok_or_else(|| AuthError::Missing.into())
+    }
+
+    fn from_claims(claims: Claims) -> Result<Self, AuthError> {
+        if let Some(name) = claims.sub.strip_prefix("service:") {
+            return Ok(Caller::Service {
+                name: name.to_owned(),
+            });
+        }
+        let user_id = Uuid::parse_str(&claims.sub).map_err(|_| AuthError::Malformed)?;
+        Ok(Caller::User {
+            user_id,
+            company_id: claims.cid,
+            role: claims.role,
+            permissions: claims.perms,
+        })
+    }
+}
+
+/// Why a request was not authenticated. Every variant answers UNAUTHENTICATED.
+#[derive(Debug, thiserror::Error)]
+pub enum AuthError {
+    /// No `authorization: Bearer …` metadata.
+    #[error("missing `authorization: Bearer <token>` metadata")]
+    Missing,
+    /// Not a JWT, or a claim of the wrong shape.
+    #[error("malformed access token")]
+    Malformed,
+    /// Signed by a key identity does not know.
+    #[error("access token signed by an unknown key")]
+    UnknownKey,
+    /// Bad signature, expired, or issued for another audience or issuer.
+    #[error("invalid access token: {0}")]
+    Invalid(jsonwebtoken::errors::Error),
+    /// The keys could not be fetched from identity.
+    #[error("token keys unavailable: {0}")]
+    KeysUnavailable(String),
+}
+
+impl From<AuthError> for tonic::Status {
+    fn from(err: AuthError) -> Self {
+        let (code, reason) = match &err {
+            AuthError::Missing => (Code::Unauthenticated, "TOKEN_MISSING"),
+            AuthError::Malformed => (Code::Unauthenticated, "TOKEN_MALFORMED"),
+            AuthError::UnknownKey => (Code::Unauthenticated, "TOKEN_UNKNOWN_KEY"),
+            AuthError::Invalid(inner) => match inner.kind() {
+                jsonwebtoken::errors::ErrorKind::ExpiredSignature => {
+                    (Code::Unauthenticated, "TOKEN_EXPIRED")
+                }
+                _ => (Code::Unauthenticated, "TOKEN_INVALID"),
+            },
+            AuthError::KeysUnavailable(_) => (Code::Unavailable, "TOKEN_KEYS_UNAVAILABLE"),
+        };
+        error::status(code, reason, "auth", err.to_string())
+    }
+}
+
+/// One public key that verifies access tokens: the JWK `x` of an Ed25519 key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PublicKey {
+    /// Key id, matching the token's `kid` header.
+    pub kid: String,
+    /// Raw public key, base64url without padding.
+    pub x: String,
+}
+
+/// Fetches the current public keys (from identity's `GetJwks`, or identity's own store).
+pub type KeyFetcher = Arc<dyn Fn() -> BoxFuture<'static, anyhow::Result<Vec<PublicKey>>> + Send + Sync>;
+
+/// The cached verification keys and the rules a token must meet.
+#[derive(Clone)]
+pub struct KeySet {
+    inner: Arc<KeySetInner>,
+}
+
+struct KeySetInner {
+    fetch: KeyFetcher,
+    keys: RwLock<HashMap<String, DecodingKey>>,
+    last_refresh: Mutex<Option<Instant>>,
+    validation: Validation,
+}
+
+impl KeySet {
+    /// Keys from `fetch`, tokens checked for `issuer` and `audience`.
+    pub fn new(fetch: KeyFetcher, issuer: &str, audience: &str) -> Self {
+        let mut validation = Validation::new(Algorithm::EdDSA);
+        validation.set_issuer(&[issuer]);
+        validation.set_audience(&[audience]);
+        validation.leeway = 30;
+        Self {
+            inner: Arc::new(KeySetInner {
+                fetch,
+                keys: RwLock::new(HashMap::new()),
+                last_refresh: Mutex::new(None),
+                validation,
+            }),
+        }
+    }
+
+    /// Keys fetched over gRPC from identity's `GetJwks` at `identity_url`.
+    pub fn remote(identity_url: &str, issuer: &str, audience: &str) -> anyhow::Result<Self> {
+        use comptoir_proto::identity::v1::{
+            GetJwksRequest, identity_service_client::IdentityServiceClient,
+        };
+        let channel = tonic::transport::Endpoint::from_shared(identity_url.to_owned())
+            .map_err(|err| anyhow::anyhow!("COMPTOIR_IDENTITY_URL `{identity_url}`: {err}"))?
+            .connect_timeout(Duration::from_secs(5))
+            .timeout(Duration::from_secs(5))
+            .connect_lazy();
+        let fetch: KeyFetcher = Arc::new(move || {
+            let mut client = IdentityServiceClient::with_interceptor(
+                channel.clone(),
+                crate::telemetry::propagate_context,
+            );
+            Box::pin(async move {
+                let keys = client.get_jwks(GetJwksRequest {}).await?.into_inner().keys;
+                Ok(keys
+                    .into_iter()
+                    .map(|k| PublicKey { kid: k.kid, x: k.x })
+                    .collect())
+            })
+        });
+        Ok(Self::new(fetch, issuer, audience))
+    }
+
+    /// Verifies a bearer token and returns its caller.
+    pub async fn verify(&self, token: &str) -> Result<Caller, AuthError> {
+        let header = jsonwebtoken::decode_header(token).map_err(|_| AuthError::Malformed)?;
+        if header.alg != Algorithm::EdDSA {
+            return Err(AuthError::Malformed);
+        }
+        let kid = header.kid.ok_or(AuthError::Malformed)?;
+        let key = match self.key(&kid).await {
+            Some(key) => key,
+            None => {
+                self.refresh().await?;
+                self.key(&kid).await.ok_or(AuthError::UnknownKey)?
+            }
+        };
+        let data = jsonwebtoken::decode::<Claims>(token, &key, &self.inner.validation)
+            .map_err(|err| match err.kind() {
+                jsonwebtoken::errors::ErrorKind::Json(_) => AuthError::Malformed,
+                _ => AuthError::Invalid(err),
+            })?;
+        Caller::from_claims(data.claims)
+    }
+
+    async fn key(&self, kid: &str) -> Option<DecodingKey> {
+        self.inner.keys.read().await.get(kid).cloned()
+    }
+
+    /// Fetches the keys again, at most once per [`MIN_REFRESH_INTERVAL`].
+    async fn refresh(&self) -> Result<(), AuthError> {
+        let mut last = self.inner.last_refresh.lock().await;
+        if last.is_some_and(|at| at.elapsed() < MIN_REFRESH_INTERVAL) {
+            return Ok(());
+        }
+        let fetched = (self.inner.fetch)()
+            .await
+            .map_err(|err| AuthError::KeysUnavailable(format!("{err:#}")))?;
+        *last = Some(Instant::now());
+        let mut keys = HashMap::new();
+        for key in fetched {
+            match DecodingKey::from_ed_components(&key.x) {
+                Ok(decoding) => {
+                    keys.insert(key.kid, decoding);
+                }
+                Err(err) => tracing::warn!(kid = %key.kid, error = %err, "skipping a bad public key"),
+            }
+        }
+        *self.inner.keys.write().await = keys;
+        Ok(())
+    }
+}
+
+/// The bearer token of a request's `authorization` header.
+pub fn bearer(headers: &http::HeaderMap) -> Result<&str, AuthError> {
+    let value = headers
+        .get(http::header::AUTHORIZATION)
+        .ok_or(AuthError::Missing)?
+        .to_str()
+        .map_err(|_| AuthError::Malformed)?;
+    value
+        .strip_prefix("Bearer ")
+        .or_else(|| value.strip_prefix("bearer "))
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .ok_or(AuthError::Missing)
+}
+
+impl Claims {
+    /// Claims for `sub`, valid from now for [`ACCESS_TOKEN_TTL`], with no active company.
+    pub fn new(sub: impl Into<String>, issuer: &str, audience: &str) -> Self {
+        let now = chrono::Utc::now().timestamp();
+        Self {
+            sub: sub.into(),
+            cid: None,
+            role: None,
+            perms: Vec::new(),
+            iss: issuer.to_owned(),
+            aud: audience.to_owned(),
+            iat: now,
+            exp: now + ACCESS_TOKEN_TTL.as_secs() as i64,
+        }
+    }
+}
+
+/// Signs `claims` with an Ed25519 private key (PKCS#8 DER), naming it `kid`.
+pub fn sign(claims: &Claims, kid: &str, pkcs8_der: &[u8]) -> Result<String, jsonwebtoken::errors::Error> {
+    let mut header = jsonwebtoken::Header::new(Algorithm::EdDSA);
+    header.kid = Some(kid.to_owned());
+    jsonwebtoken::encode(&header, claims, &jsonwebtoken::EncodingKey::from_ed_der(pkcs8_der))
+}

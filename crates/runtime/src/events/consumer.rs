@@ -1,0 +1,216 @@
+//! Durable, idempotent event consumers. Each consumer is a durable JetStream pull
+//! consumer with explicit acks around a plain async handler. The handler runs in a
+//! transaction that first records `(consumer, event id)` in the inbox: a redelivered event
+//! finds its id there and is acknowledged without running the handler again, and a failed
+//! handler rolls back both and is redelivered later.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_nats::jetstream::{self, AckKind, consumer::pull};
+use bytes::Bytes;
+use futures::StreamExt;
+use futures::future::BoxFuture;
+use sqlx::{PgConnection, PgPool};
+use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
+use uuid::Uuid;
+
+use super::names::{EventType, Names};
+use crate::telemetry;
+
+/// How long a handler may run before the delivery is abandoned and retried.
+const HANDLER_TIMEOUT: Duration = Duration::from_secs(30);
+/// Delay before a failed event is redelivered.
+const RETRY_DELAY: Duration = Duration::from_secs(1);
+
+/// One received event.
+#[derive(Debug, Clone)]
+pub struct Delivery {
+    /// The event's id (its `Nats-Msg-Id`).
+    pub event_id: Uuid,
+    /// Its type, one of those the consumer subscribed to.
+    pub event_type: EventType,
+    /// The protobuf payload.
+    pub payload: Bytes,
+}
+
+/// Why a handler failed.
+#[derive(Debug, thiserror::Error)]
+pub enum HandlerError {
+    /// The payload can never be applied (undecodable, contradicting the model): it is
+    /// logged and terminated, not retried forever.
+    #[error("rejected event: {0}")]
+    Rejected(String),
+    /// A database fault: the event is redelivered.
+    #[error(transparent)]
+    Db(#[from] sqlx::Error),
+}
+
+/// The handler: applies one event inside the consumer's transaction.
+pub type Handler =
+    Arc<dyn for<'c> Fn(&'c mut PgConnection, Delivery) -> BoxFuture<'c, Result<(), HandlerError>> + Send + Sync>;
+
+/// A named durable consumer of some event types of one producing service.
+#[derive(Clone)]
+pub struct Consumer {
+    /// Durable name, unique within the consuming service.
+    pub name: &'static str,
+    /// The event types it applies; all from one producing service.
+    pub events: Vec<EventType>,
+    /// What it does with each.
+    pub handler: Handler,
+}
+
+impl Consumer {
+    /// Runs until `stop` is cancelled, reconnecting with backoff whenever NATS fails.
+    pub async fn run(
+        self,
+        service: &'static str,
+        pool: PgPool,
+        js: jetstream::Context,
+        names: Names,
+        stop: CancellationToken,
+    ) {
+        let mut backoff = Duration::from_millis(200);
+        while !stop.is_cancelled() {
+            match self.consume(service, &pool, &js, &names, &stop).await {
+                Ok(()) => return,
+                Err(err) => {
+                    tracing::warn!(consumer = self.name, error = %err, retry_in_ms = backoff.as_millis() as u64, "consumer interrupted, reconnecting");
+                }
+            }
+            if crate::app::sleep_or_cancel(&stop, backoff).await {
+                return;
+            }
+            backoff = (backoff * 2).min(Duration::from_secs(5));
+        }
+    }
+
+    async fn consume(
+        &self,
+        service: &'static str,
+        pool: &PgPool,
+        js: &jetstream::Context,
+        names: &Names,
+        stop: &CancellationToken,
+    ) -> anyhow::Result<()> {
+        let source = self
+            .events
+            .first()
+            .ok_or_else(|| anyhow::anyhow!("consumer {} has no event types", self.name))?
+            .service;
+        let stream = js.get_or_create_stream(names.stream_config(source)).await?;
+        let durable = names.consumer(service, self.name);
+        let consumer = stream
+            .get_or_create_consumer(
+                &durable,
+                pull::Config {
+                    durable_name: Some(durable.clone()),
+                    filter_subjects: self
+                        .events
+                        .iter()
+                        .map(|e| names.subject(&e.subject()))
+                        .collect(),
+                    ack_policy: jetstream::consumer::AckPolicy::Explicit,
+                    ack_wait: HANDLER_TIMEOUT + Duration::from_secs(10),
+                    ..Default::default()
+                },
+            )
+            .await?;
+        let mut messages = consumer.messages().await?;
+        tracing::info!(consumer = %durable, "consuming");
+        loop {
+            let message = tokio::select! {
+                _ = stop.cancelled() => return Ok(()),
+                next = messages.next() => match next {
+                    Some(message) => message?,
+                    None => anyhow::bail!("message stream ended"),
+                },
+            };
+            self.deliver(pool, names, message).await;
+        }
+    }
+
+    async fn deliver(&self, pool: &PgPool, names: &Names, message: jetstream::Message) {
+        let subject = names.strip(message.subject.as_str()).to_owned();
+        let span = tracing::info_span!(
+            "consumer.handle",
+            otel.name = %format!("{subject} process"),
+            otel.kind = "consumer",
+            messaging.system = "nats",
+            messaging.consumer.group.name = self.name,
+            messaging.message.id = tracing::field::Empty,
+            trace_id = tracing::field::Empty,
+        );
+        if let Some(headers) = &message.headers {
+            telemetry::adopt_parent(&span, &telemetry::NatsHeaderExtractor(headers));
+        } else {
+            telemetry::record_trace_id(&span);
+        }
+        let ack = async {
+            let event_id = message
+                .headers
+                .as_ref()
+                .and_then(|h| h.get(async_nats::header::NATS_MESSAGE_ID))
+                .and_then(|v| Uuid::parse_str(v.as_str()).ok());
+            let event_type = self.events.iter().find(|e| e.subject() == subject).copied();
+            let (Some(event_id), Some(event_type)) = (event_id, event_type) else {
+                tracing::error!(%subject, "event without a valid Nats-Msg-Id or of an unexpected type; terminating it");
+                return AckKind::Term;
+            };
+            tracing::Span::current().record("messaging.message.id", tracing::field::display(event_id));
+            let delivery = Delivery {
+                event_id,
+                event_type,
+                payload: message.payload.clone(),
+            };
+            match tokio::time::timeout(HANDLER_TIMEOUT, self.apply(pool, &subject, delivery)).await {
+                Ok(Ok(applied)) => {
+                    tracing::debug!(%event_id, applied, "event handled");
+                    AckKind::Ack
+                }
+                Ok(Err(HandlerError::Rejected(reason))) => {
+                    tracing::error!(%event_id, %reason, "event rejected; terminating it");
+                    AckKind::Term
+                }
+                Ok(Err(err)) => {
+                    tracing::warn!(%event_id, error = %err, "event failed; it will be redelivered");
+                    AckKind::Nak(Some(RETRY_DELAY))
+                }
+                Err(_) => {
+                    tracing::warn!(%event_id, "event handler timed out; it will be redelivered");
+                    AckKind::Nak(Some(RETRY_DELAY))
+                }
+            }
+        }
+        .instrument(span.clone())
+        .await;
+        if let Err(err) = message.ack_with(ack).instrument(span).await {
+            // Not acked: JetStream redelivers after ack_wait and the inbox skips it.
+            tracing::warn!(error = %err, "could not acknowledge an event");
+        }
+    }
+
+    /// Records the event in the inbox and applies it, in one transaction. Returns false
+    /// when it had been applied before.
+    async fn apply(&self, pool: &PgPool, subject: &str, delivery: Delivery) -> Result<bool, HandlerError> {
+        let mut tx = pool.begin().await?;
+        let fresh = sqlx::query(
+            "INSERT INTO inbox (consumer, event_id, subject) VALUES ($1, $2, $3) \
+             ON CONFLICT (consumer, event_id) DO NOTHING",
+        )
+        .bind(self.name)
+        .bind(delivery.event_id)
+        .bind(subject)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected()
+            == 1;
+        if fresh {
+            (self.handler)(&mut tx, delivery).await?;
+        }
+        tx.commit().await?;
+        Ok(fresh)
+    }
+}

@@ -1,0 +1,131 @@
+//! The one place that names streams, subjects and durable consumers. Every name takes the
+//! deployment's prefix, so several installations, or tests running side by side, share a
+//! NATS server without seeing each other's events.
+
+use std::time::Duration;
+
+use async_nats::jetstream::stream;
+
+/// An event type: `comptoir.<service>.<aggregate>.<event>`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct EventType {
+    /// The producing service (its schema name: `accountant_portal`, not `accountant-portal`).
+    pub service: &'static str,
+    /// The aggregate, e.g. `company`.
+    pub aggregate: &'static str,
+    /// What happened, e.g. `created`.
+    pub event: &'static str,
+}
+
+impl EventType {
+    /// The subject without any prefix.
+    pub fn subject(&self) -> String {
+        format!("comptoir.{}.{}.{}", self.service, self.aggregate, self.event)
+    }
+}
+
+/// `comptoir.tenancy.company.created`: a company or firm was registered.
+pub const COMPANY_CREATED: EventType = EventType {
+    service: "tenancy",
+    aggregate: "company",
+    event: "created",
+};
+
+/// How long JetStream remembers a `Nats-Msg-Id` to drop a duplicate publish.
+pub const DUPLICATE_WINDOW: Duration = Duration::from_secs(120);
+
+/// Names under one prefix (empty in production unless several installations share NATS).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Names {
+    prefix: String,
+}
+
+impl Names {
+    /// Names under `prefix` (ASCII letters, digits and `_`; checked by the config).
+    pub fn new(prefix: &str) -> Self {
+        Self {
+            prefix: prefix.to_owned(),
+        }
+    }
+
+    /// The published subject for an unprefixed one.
+    pub fn subject(&self, unprefixed: &str) -> String {
+        if self.prefix.is_empty() {
+            unprefixed.to_owned()
+        } else {
+            format!("{}.{unprefixed}", self.prefix)
+        }
+    }
+
+    /// The unprefixed subject of a published one.
+    pub fn strip<'a>(&self, subject: &'a str) -> &'a str {
+        if self.prefix.is_empty() {
+            subject
+        } else {
+            subject
+                .strip_prefix(&self.prefix)
+                .and_then(|s| s.strip_prefix('.'))
+                .unwrap_or(subject)
+        }
+    }
+
+    /// The stream holding every event `service` produces.
+    pub fn stream(&self, service: &str) -> String {
+        let base = format!("COMPTOIR_{}", service.replace('-', "_").to_uppercase());
+        if self.prefix.is_empty() {
+            base
+        } else {
+            format!("{}_{base}", self.prefix)
+        }
+    }
+
+    /// The durable consumer `name` of `service`.
+    pub fn consumer(&self, service: &str, name: &str) -> String {
+        let base = format!("{}_{name}", service.replace('-', "_"));
+        if self.prefix.is_empty() {
+            base
+        } else {
+            format!("{}_{base}", self.prefix)
+        }
+    }
+
+    /// The configuration of `service`'s stream. Producer and consumers all ask for this
+    /// same configuration, so whichever starts first creates it and the rest find it.
+    pub fn stream_config(&self, service: &str) -> stream::Config {
+        let service = service.replace('-', "_");
+        stream::Config {
+            name: self.stream(&service),
+            subjects: vec![self.subject(&format!("comptoir.{service}.>"))],
+            storage: stream::StorageType::File,
+            retention: stream::RetentionPolicy::Limits,
+            max_age: Duration::from_secs(14 * 24 * 3600),
+            duplicate_window: DUPLICATE_WINDOW,
+            ..Default::default()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_prefix_separates_every_name() {
+        let names = Names::new("t42");
+        assert_eq!(
+            names.subject(&COMPANY_CREATED.subject()),
+            "t42.comptoir.tenancy.company.created"
+        );
+        assert_eq!(names.strip("t42.comptoir.tenancy.company.created"), "comptoir.tenancy.company.created");
+        assert_eq!(names.stream("accountant-portal"), "t42_COMPTOIR_ACCOUNTANT_PORTAL");
+        assert_eq!(names.consumer("billing", "companies"), "t42_billing_companies");
+        assert_eq!(names.stream_config("tenancy").subjects, ["t42.comptoir.tenancy.>"]);
+    }
+
+    #[test]
+    fn no_prefix_leaves_names_plain() {
+        let names = Names::default();
+        assert_eq!(names.subject("comptoir.billing.x.y"), "comptoir.billing.x.y");
+        assert_eq!(names.stream("tenancy"), "COMPTOIR_TENANCY");
+    }
+}

@@ -1,0 +1,210 @@
+//! The transactional outbox. A change and the events describing it commit together
+//! ([`Event::enqueue`]); the relay then publishes unsent events in order, each with
+//! `Nats-Msg-Id` = its event id, and marks them sent only once JetStream has acknowledged
+//! them. If NATS is down the events wait in the table; if the relay dies between the ack
+//! and the mark, the next publish is dropped by JetStream's duplicate window, and any
+//! later redelivery by the consumers' inbox.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_nats::jetstream;
+use sqlx::{PgConnection, PgPool};
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
+use uuid::Uuid;
+
+use super::names::{EventType, Names};
+use crate::telemetry;
+
+/// Most events published per relay transaction.
+const BATCH: i64 = 256;
+/// How often the relay looks for events when nothing woke it.
+const POLL: Duration = Duration::from_millis(500);
+
+/// One domain event about to be written to the outbox.
+#[derive(Debug, Clone)]
+pub struct Event {
+    /// Unique id; becomes `Nats-Msg-Id`.
+    pub event_id: Uuid,
+    /// What happened.
+    pub event_type: EventType,
+    /// The company concerned, if any.
+    pub company_id: Option<Uuid>,
+    /// The protobuf-encoded message from `comptoir.events.v1`.
+    pub payload: Vec<u8>,
+}
+
+impl Event {
+    /// Writes the event in the caller's transaction, with the current trace context.
+    pub async fn enqueue(&self, conn: &mut PgConnection) -> Result<(), sqlx::Error> {
+        let trace = serde_json::to_value(telemetry::current_context_headers())
+            .unwrap_or(serde_json::Value::Null);
+        sqlx::query(
+            "INSERT INTO outbox (event_id, subject, payload, company_id, trace_context) \
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(self.event_id)
+        .bind(self.event_type.subject())
+        .bind(&self.payload)
+        .bind(self.company_id)
+        .bind(trace)
+        .execute(conn)
+        .await?;
+        Ok(())
+    }
+}
+
+/// A handle to wake the relay right after a commit, instead of waiting for its next poll.
+#[derive(Debug, Clone, Default)]
+pub struct Outbox {
+    wake: Arc<Notify>,
+}
+
+impl Outbox {
+    /// Tells the relay there is something to publish.
+    pub fn wake(&self) {
+        self.wake.notify_one();
+    }
+
+    /// Publishes unsent events until `stop` is cancelled, then makes one last pass so
+    /// committed events go out before the process exits.
+    pub async fn relay(
+        self,
+        pool: PgPool,
+        js: jetstream::Context,
+        names: Names,
+        stop: CancellationToken,
+    ) {
+        let mut backoff = Duration::from_millis(100);
+        loop {
+            match publish_batch(&pool, &js, &names).await {
+                Ok(n) if n as i64 == BATCH => continue,
+                Ok(_) => {
+                    backoff = Duration::from_millis(100);
+                    tokio::select! {
+                        _ = stop.cancelled() => break,
+                        _ = self.wake.notified() => {}
+                        _ = tokio::time::sleep(POLL) => {}
+                    }
+                }
+                Err(err) => {
+                    tracing::warn!(error = %err, retry_in_ms = backoff.as_millis() as u64, "outbox relay failed; events stay queued");
+                    if crate::app::sleep_or_cancel(&stop, backoff).await {
+                        break;
+                    }
+                    backoff = (backoff * 2).min(Duration::from_secs(5));
+                }
+            }
+        }
+        // Final flush, bounded so a dead NATS cannot hold the shutdown.
+        let flush = async {
+            while let Ok(n) = publish_batch(&pool, &js, &names).await {
+                if n == 0 {
+                    break;
+                }
+            }
+        };
+        if tokio::time::timeout(Duration::from_secs(5), flush).await.is_err() {
+            tracing::warn!("outbox not fully flushed at shutdown; the next start publishes the rest");
+        }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct Row {
+    outbox_id: i64,
+    event_id: Uuid,
+    subject: String,
+    payload: Vec<u8>,
+    company_id: Option<Uuid>,
+    trace_context: sqlx::types::Json<HashMap<String, String>>,
+}
+
+#[derive(Debug, thiserror::Error)]
+enum RelayError {
+    #[error("postgres: {0}")]
+    Db(#[from] sqlx::Error),
+    #[error("publishing {event_id}: {source}")]
+    Publish {
+        event_id: Uuid,
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+}
+
+/// Publishes one batch of unsent events; returns how many were marked sent. Rows are
+/// locked with SKIP LOCKED, so replicas relay disjoint batches.
+async fn publish_batch(pool: &PgPool, js: &jetstream::Context, names: &Names) -> Result<usize, RelayError> {
+    let mut tx = pool.begin().await?;
+    let rows: Vec<Row> = sqlx::query_as(
+        "SELECT outbox_id, event_id, subject, payload, company_id, trace_context FROM outbox \
+         WHERE sent_at IS NULL ORDER BY outbox_id LIMIT $1 FOR UPDATE SKIP LOCKED",
+    )
+    .bind(BATCH)
+    .fetch_all(&mut *tx)
+    .await?;
+    if rows.is_empty() {
+        return Ok(0);
+    }
+
+    let mut sent = Vec::with_capacity(rows.len());
+    let mut failure = None;
+    for row in rows {
+        match publish(js, names, &row).await {
+            Ok(()) => sent.push(row.outbox_id),
+            Err(source) => {
+                failure = Some(RelayError::Publish {
+                    event_id: row.event_id,
+                    source,
+                });
+                break;
+            }
+        }
+    }
+    sqlx::query("UPDATE outbox SET sent_at = now() WHERE outbox_id = ANY($1)")
+        .bind(&sent)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    match failure {
+        Some(err) => Err(err),
+        None => Ok(sent.len()),
+    }
+}
+
+async fn publish(
+    js: &jetstream::Context,
+    names: &Names,
+    row: &Row,
+) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    let subject = names.subject(&row.subject);
+    let span = tracing::info_span!(
+        "outbox.publish",
+        otel.name = %format!("{} publish", row.subject),
+        otel.kind = "producer",
+        messaging.system = "nats",
+        messaging.destination.name = %subject,
+        messaging.message.id = %row.event_id,
+        trace_id = tracing::field::Empty,
+    );
+    telemetry::adopt_parent(&span, &row.trace_context.0);
+    async {
+        let mut headers = async_nats::HeaderMap::new();
+        headers.insert(async_nats::header::NATS_MESSAGE_ID, row.event_id.to_string().as_str());
+        if let Some(company_id) = row.company_id {
+            headers.insert(super::COMPANY_HEADER, company_id.to_string().as_str());
+        }
+        for (key, value) in telemetry::current_context_headers() {
+            headers.insert(key.as_str(), value.as_str());
+        }
+        let ack = js
+            .publish_with_headers(subject, headers, row.payload.clone().into())
+            .await?;
+        ack.await?;
+        Ok(())
+    }
+    .instrument(span)
+    .await
+}

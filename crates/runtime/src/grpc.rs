@@ -1,0 +1,147 @@
+//! The edge of every gRPC server: one tower layer that opens the request's span (joining
+//! the caller's trace from the `traceparent` metadata), answers UNAVAILABLE while the
+//! service is still starting, and authenticates the caller, putting a [`Caller`] into the
+//! request's extensions. Health and reflection pass through untouched, as do the few
+//! methods a service declares public (identity's login, for instance).
+
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use futures::future::BoxFuture;
+use tokio::sync::watch;
+use tower::{Layer, Service};
+use tracing::Instrument;
+
+use crate::auth::{self, Caller, KeySet};
+use crate::{error, telemetry};
+
+/// Paths of the infrastructure services that never need a token nor readiness.
+const INFRA_PREFIXES: [&str; 3] = [
+    "/grpc.health.v1.Health/",
+    "/grpc.reflection.v1.ServerReflection/",
+    "/grpc.reflection.v1alpha.ServerReflection/",
+];
+
+struct EdgeState {
+    keys: KeySet,
+    public: HashSet<&'static str>,
+    ready: watch::Receiver<bool>,
+    service: &'static str,
+}
+
+/// Builds [`Edge`] services.
+#[derive(Clone)]
+pub struct EdgeLayer {
+    state: Arc<EdgeState>,
+}
+
+impl EdgeLayer {
+    /// The edge for `service`, verifying with `keys`, letting `public` methods through
+    /// (full paths, `/package.Service/Method`), open once `ready` turns true.
+    pub fn new(
+        service: &'static str,
+        keys: KeySet,
+        public: &[&'static str],
+        ready: watch::Receiver<bool>,
+    ) -> Self {
+        Self {
+            state: Arc::new(EdgeState {
+                keys,
+                public: public.iter().copied().collect(),
+                ready,
+                service,
+            }),
+        }
+    }
+}
+
+impl<S> Layer<S> for EdgeLayer {
+    type Service = Edge<S>;
+    fn layer(&self, inner: S) -> Self::Service {
+        Edge {
+            inner,
+            state: self.state.clone(),
+        }
+    }
+}
+
+/// See the module documentation.
+#[derive(Clone)]
+pub struct Edge<S> {
+    inner: S,
+    state: Arc<EdgeState>,
+}
+
+impl<S, B, R> Service<http::Request<B>> for Edge<S>
+where
+    S: Service<http::Request<B>, Response = http::Response<R>> + Clone + Send + 'static,
+    S::Future: Send + 'static,
+    B: Send + 'static,
+    R: Default + Send + 'static,
+{
+    type Response = http::Response<R>;
+    type Error = S::Error;
+    type Future = BoxFuture<'static, Result<Self::Response, Self::Error>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, mut request: http::Request<B>) -> Self::Future {
+        // The ready clone goes to this call; `self` keeps a fresh one (tower's idiom).
+        let clone = self.inner.clone();
+        let mut inner = std::mem::replace(&mut self.inner, clone);
+        let state = self.state.clone();
+        let path = request.uri().path().to_owned();
+
+        if INFRA_PREFIXES.iter().any(|p| path.starts_with(p)) {
+            return Box::pin(inner.call(request));
+        }
+
+        let span = tracing::info_span!(
+            "grpc.request",
+            otel.name = %path.trim_start_matches('/'),
+            otel.kind = "server",
+            rpc.system = "grpc",
+            rpc.service = state.service,
+            rpc.method = %path,
+            caller = tracing::field::Empty,
+            trace_id = tracing::field::Empty,
+        );
+        telemetry::adopt_parent(&span, &telemetry::HeaderExtractor(request.headers()));
+
+        Box::pin(
+            async move {
+                if !*state.ready.borrow() {
+                    let status = error::status(
+                        tonic::Code::Unavailable,
+                        "STARTING",
+                        state.service,
+                        "the service is starting: its database or NATS is not ready yet",
+                    );
+                    return Ok(status.into_http());
+                }
+                if !state.public.contains(path.as_str()) {
+                    match authenticate(&state.keys, request.headers()).await {
+                        Ok(caller) => {
+                            tracing::Span::current().record("caller", caller.actor());
+                            request.extensions_mut().insert(caller);
+                        }
+                        Err(status) => {
+                            tracing::info!(code = ?status.code(), reason = %status.message(), "request not authenticated");
+                            return Ok(status.into_http());
+                        }
+                    }
+                }
+                inner.call(request).await
+            }
+            .instrument(span),
+        )
+    }
+}
+
+async fn authenticate(keys: &KeySet, headers: &http::HeaderMap) -> Result<Caller, tonic::Status> {
+    let token = auth::bearer(headers)?;
+    Ok(keys.verify(token).await?)
+}
