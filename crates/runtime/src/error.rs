@@ -33,6 +33,15 @@ impl FieldViolations {
         result.map_err(|err| self.add(field, err.to_string())).ok()
     }
 
+    /// Parses a UUID field, recording a violation if it is empty or malformed.
+    pub fn uuid(&mut self, field: &str, value: &str) -> Option<uuid::Uuid> {
+        if value.is_empty() {
+            self.add(field, "is required");
+            return None;
+        }
+        self.check(field, uuid::Uuid::parse_str(value).map_err(|_| "is not a valid UUID"))
+    }
+
     /// True when nothing was recorded.
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()

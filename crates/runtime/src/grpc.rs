@@ -145,3 +145,11 @@ async fn authenticate(keys: &KeySet, headers: &http::HeaderMap) -> Result<Caller
     let token = auth::bearer(headers)?;
     Ok(keys.verify(token).await?)
 }
+
+/// A protobuf timestamp for a database one.
+pub fn timestamp(at: chrono::DateTime<chrono::Utc>) -> prost_types::Timestamp {
+    prost_types::Timestamp {
+        seconds: at.timestamp(),
+        nanos: at.timestamp_subsec_nanos() as i32,
+    }
+}

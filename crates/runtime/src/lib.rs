@@ -11,6 +11,8 @@ pub mod db;
 pub mod error;
 pub mod events;
 pub mod grpc;
+pub mod idempotency;
+pub mod page;
 pub mod telemetry;
 
 pub use app::{App, Deps, Service, ServiceSpec};

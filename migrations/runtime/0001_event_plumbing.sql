@@ -1,6 +1,6 @@
--- Event plumbing every service schema carries, applied before the service's own
--- migrations (which are numbered from 0100). The runtime's outbox relay and consumers
--- are the only code that touches these tables.
+-- Plumbing every service schema carries (events and idempotency keys), applied before
+-- the service's own migrations, which are numbered from 0100. Only the runtime crate's
+-- outbox relay, consumers and idempotency helper touch these tables.
 
 -- Events written in the same transaction as the change they describe; the relay
 -- publishes them in outbox_id order and marks them sent once JetStream has acked.
@@ -27,4 +27,16 @@ CREATE TABLE inbox (
     subject    text        NOT NULL,
     applied_at timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (consumer, event_id)
+);
+
+-- Answers to mutations that carried an idempotency key, so a retry gets the first
+-- answer. `scope` is the caller and method; `request_hash` tells a retry from a
+-- different request reusing the key. Rows older than the retention are purged.
+CREATE TABLE idempotency_key (
+    scope        text        NOT NULL,
+    key          text        NOT NULL,
+    request_hash bytea       NOT NULL,
+    response     bytea,
+    created_at   timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (scope, key)
 );
