@@ -1,1 +1,45 @@
-//! placeholder
+//! Accountant portal: an accounting firm's workspace. So far it keeps a directory of
+//! companies and firms, projected from tenancy's events, from which firms will pick
+//! their clients.
+
+mod error;
+mod events;
+mod grpc;
+mod store;
+
+use clap::Parser;
+use comptoir_runtime::config::{CommonConfig, IdentityClientConfig};
+use comptoir_runtime::{App, Service, ServiceSpec};
+
+/// The accountant-portal service's facts.
+pub const SPEC: ServiceSpec = ServiceSpec {
+    name: "accountant-portal",
+    default_port: 50054,
+    migrator: &MIGRATOR,
+    public_methods: &[],
+    publishes: true,
+};
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/accountant_portal");
+
+/// The portal's configuration, from `COMPTOIR_*` variables.
+#[derive(Debug, Clone, Parser)]
+#[command(name = "accountant-portal", about = "Comptoir accountant-portal service", version)]
+pub struct Config {
+    /// Settings every service shares.
+    #[command(flatten)]
+    pub common: CommonConfig,
+    /// Where identity's token keys come from.
+    #[command(flatten)]
+    pub identity: IdentityClientConfig,
+}
+
+/// Binds the port and wires the service; `run_until_stopped` serves it.
+pub async fn build(config: Config) -> anyhow::Result<App> {
+    App::build(SPEC, config.common, Some(config.identity), |deps| {
+        Ok(Service::new()
+            .grpc(grpc::server(deps.clone()))
+            .consumer(events::companies()))
+    })
+    .await
+}

@@ -1,1 +1,7 @@
-fn main(){}
+//! The accountant-portal binary: parse config, then serve until SIGTERM.
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let config: comptoir_accountant_portal::Config = comptoir_runtime::config::parse_or_exit();
+    comptoir_accountant_portal::build(config).await?.run_until_stopped().await
+}

@@ -35,6 +35,19 @@ pub struct Delivery {
     pub payload: Bytes,
 }
 
+impl Delivery {
+    /// Decodes the payload as `M`; an undecodable payload is rejected, not retried.
+    pub fn decode<M: prost::Message + Default>(&self) -> Result<M, HandlerError> {
+        M::decode(self.payload.as_ref())
+            .map_err(|err| HandlerError::Rejected(format!("undecodable {}: {err}", self.event_type.subject())))
+    }
+}
+
+/// Parses an id carried in an event; a malformed one rejects the event.
+pub fn event_uuid(field: &str, value: &str) -> Result<Uuid, HandlerError> {
+    Uuid::parse_str(value).map_err(|_| HandlerError::Rejected(format!("{field} `{value}` is not a UUID")))
+}
+
 /// Why a handler failed.
 #[derive(Debug, thiserror::Error)]
 pub enum HandlerError {

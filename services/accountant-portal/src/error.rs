@@ -1,0 +1,33 @@
+//! The portal's errors and their one mapping to gRPC statuses.
+
+use comptoir_runtime::error::{self, FieldViolations};
+use tonic::Status;
+
+const DOMAIN: &str = "accountant_portal";
+
+/// Everything a portal call can fail with.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum Error {
+    /// The request has bad fields.
+    #[error("invalid request")]
+    InvalidArgument(FieldViolations),
+    /// Database fault.
+    #[error("database: {0}")]
+    Db(#[from] sqlx::Error),
+}
+
+impl From<Error> for Status {
+    fn from(err: Error) -> Self {
+        match err {
+            Error::InvalidArgument(violations) => violations.into_status(),
+            Error::Db(db) if comptoir_runtime::db::is_connection_error(&db) => error::unavailable(DOMAIN, &db),
+            Error::Db(db) => error::internal(DOMAIN, &db),
+        }
+    }
+}
+
+impl From<FieldViolations> for Error {
+    fn from(violations: FieldViolations) -> Self {
+        Error::InvalidArgument(violations)
+    }
+}

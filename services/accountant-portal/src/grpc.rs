@@ -1,0 +1,56 @@
+//! The `comptoir.accountant_portal.v1.AccountantPortalService` implementation.
+
+use comptoir_proto::accountant_portal::v1 as pb;
+use comptoir_runtime::grpc::timestamp;
+use comptoir_runtime::page::{self, PageRequest};
+use comptoir_runtime::{Caller, Deps, FieldViolations};
+use tonic::{Request, Response, Status};
+
+use crate::error::Error;
+use crate::store::{self, DirectoryRow};
+
+pub(crate) fn server(deps: Deps) -> pb::accountant_portal_service_server::AccountantPortalServiceServer<Portal> {
+    pb::accountant_portal_service_server::AccountantPortalServiceServer::new(Portal { deps })
+}
+
+pub(crate) struct Portal {
+    deps: Deps,
+}
+
+impl From<&DirectoryRow> for pb::DirectoryCompany {
+    fn from(row: &DirectoryRow) -> Self {
+        pb::DirectoryCompany {
+            company_id: row.company_id.to_string(),
+            legal_name: row.legal_name.clone(),
+            siren: row.siren.clone(),
+            is_firm: row.is_firm,
+            create_time: Some(timestamp(row.created_at)),
+        }
+    }
+}
+
+#[tonic::async_trait]
+impl pb::accountant_portal_service_server::AccountantPortalService for Portal {
+    async fn list_directory_companies(
+        &self,
+        request: Request<pb::ListDirectoryCompaniesRequest>,
+    ) -> Result<Response<pb::ListDirectoryCompaniesResponse>, Status> {
+        Caller::of(&request)?;
+        let request = request.into_inner();
+        let mut violations = FieldViolations::new();
+        let page = PageRequest::parse(request.page_size, &request.page_token, &mut violations);
+        let after = page
+            .as_ref()
+            .and_then(|p| page::parse_time_id_cursor(p.after.as_deref(), &mut violations));
+        violations.into_result()?;
+        let page = page.unwrap_or_else(|| unreachable!("validated above"));
+        let mut rows = store::directory(&self.deps.pool, after, page.fetch_limit())
+            .await
+            .map_err(Error::from)?;
+        let next_page_token = page.finish(&mut rows, |row| page::time_id_cursor(row.created_at, row.company_id));
+        Ok(Response::new(pb::ListDirectoryCompaniesResponse {
+            companies: rows.iter().map(Into::into).collect(),
+            next_page_token,
+        }))
+    }
+}

@@ -1,0 +1,28 @@
+//! What billing consumes: `tenancy.company.created` opens the company's books.
+
+use std::sync::Arc;
+
+use comptoir_proto::events::v1::CompanyCreated;
+use comptoir_runtime::events::consumer::{Handler, event_uuid};
+use comptoir_runtime::events::{Consumer, HandlerError, names};
+
+use crate::store;
+
+/// The consumer that opens books for new companies.
+pub(crate) fn companies() -> Consumer {
+    let handler: Handler = Arc::new(|conn, delivery| {
+        Box::pin(async move {
+            let event: CompanyCreated = delivery.decode()?;
+            let meta = event.meta.unwrap_or_default();
+            let company_id = event_uuid("meta.company_id", &meta.company_id)?;
+            store::open_books(conn, company_id, &event.legal_name, &event.siren).await?;
+            tracing::info!(%company_id, "books opened");
+            Ok::<(), HandlerError>(())
+        })
+    });
+    Consumer {
+        name: "companies",
+        events: vec![names::COMPANY_CREATED],
+        handler,
+    }
+}

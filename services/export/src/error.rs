@@ -1,0 +1,39 @@
+//! Export's errors and their one mapping to gRPC statuses.
+
+use comptoir_runtime::error::{self, FieldViolations};
+use tonic::{Code, Status};
+
+const DOMAIN: &str = "export";
+
+/// Everything an export call can fail with.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum Error {
+    /// The request has bad fields.
+    #[error("invalid request")]
+    InvalidArgument(FieldViolations),
+    /// The export service has not heard of this company.
+    #[error("no seller profile for company {0}")]
+    ProfileNotFound(String),
+    /// Database fault.
+    #[error("database: {0}")]
+    Db(#[from] sqlx::Error),
+}
+
+impl From<Error> for Status {
+    fn from(err: Error) -> Self {
+        match err {
+            Error::InvalidArgument(violations) => violations.into_status(),
+            Error::ProfileNotFound(_) => {
+                error::status(Code::NotFound, "SELLER_PROFILE_NOT_FOUND", DOMAIN, err.to_string())
+            }
+            Error::Db(db) if comptoir_runtime::db::is_connection_error(&db) => error::unavailable(DOMAIN, &db),
+            Error::Db(db) => error::internal(DOMAIN, &db),
+        }
+    }
+}
+
+impl From<FieldViolations> for Error {
+    fn from(violations: FieldViolations) -> Self {
+        Error::InvalidArgument(violations)
+    }
+}
