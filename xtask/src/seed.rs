@@ -1,0 +1,185 @@
+//! The demo data `cargo xtask up` leaves behind: one user, an accounting firm and two
+//! client companies, created through the public gRPC APIs only. Running it again changes
+//! nothing: an existing account is logged into, existing companies are kept.
+
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use comptoir_proto::identity::v1::identity_service_client::IdentityServiceClient;
+use comptoir_proto::identity::v1::{LoginRequest, SignUpRequest};
+use comptoir_proto::tenancy::v1::tenancy_service_client::TenancyServiceClient;
+use comptoir_proto::tenancy::v1::{CompanyKind, CreateCompanyRequest, ListMyCompaniesRequest};
+use tonic::metadata::{Ascii, MetadataValue};
+use tonic::transport::Channel;
+use tonic::{Code, Request};
+
+use crate::services::{IDENTITY, TENANCY};
+
+pub(crate) const DEMO_EMAIL: &str = "demo@comptoir.example";
+pub(crate) const DEMO_PASSWORD: &str = "comptoir-demo-password";
+const DEMO_NAME: &str = "Camille Demo";
+
+/// Legal name, SIREN (valid check digit), kind.
+const COMPANIES: [(&str, &str, CompanyKind); 3] = [
+    ("Cabinet Demo Expertise", "732829320", CompanyKind::Firm),
+    ("Boulangerie Demo", "552100554", CompanyKind::Company),
+    ("Menuiserie Demo", "542051180", CompanyKind::Company),
+];
+
+/// What the demo consists of, for the summary.
+pub(crate) struct Demo {
+    pub(crate) access_token: String,
+    pub(crate) expires_in_seconds: i64,
+    /// Legal name and id of each demo company.
+    pub(crate) companies: Vec<(String, String)>,
+}
+
+pub(crate) async fn seed() -> Result<Demo> {
+    let identity = IdentityServiceClient::new(connect(&IDENTITY.url()).await?);
+    let tenancy = TenancyServiceClient::new(connect(&TENANCY.url()).await?);
+
+    let sign_up = SignUpRequest {
+        email: DEMO_EMAIL.to_owned(),
+        password: DEMO_PASSWORD.to_owned(),
+        name: DEMO_NAME.to_owned(),
+    };
+    match retry(|| {
+        let mut identity = identity.clone();
+        let request = sign_up.clone();
+        async move { identity.sign_up(request).await }
+    })
+    .await
+    {
+        Ok(_) => println!("xtask: signed up {DEMO_EMAIL}"),
+        Err(status) if status.code() == Code::AlreadyExists => {
+            println!("xtask: {DEMO_EMAIL} already exists")
+        }
+        Err(status) => return Err(status_error("SignUp", &status)),
+    }
+
+    let login = retry(|| {
+        let mut identity = identity.clone();
+        let request = LoginRequest {
+            email: DEMO_EMAIL.to_owned(),
+            password: DEMO_PASSWORD.to_owned(),
+        };
+        async move { identity.login(request).await }
+    })
+    .await
+    .map_err(|status| status_error("Login", &status))?
+    .into_inner();
+    let bearer: MetadataValue<Ascii> = format!("Bearer {}", login.access_token)
+        .parse()
+        .context("the access token is not a valid header value")?;
+
+    let mut existing = Vec::new();
+    let mut page_token = String::new();
+    loop {
+        let page = retry(|| {
+            let mut tenancy = tenancy.clone();
+            let request = authorised(
+                ListMyCompaniesRequest {
+                    page_size: 200,
+                    page_token: page_token.clone(),
+                },
+                &bearer,
+            );
+            async move { tenancy.list_my_companies(request).await }
+        })
+        .await
+        .map_err(|status| status_error("ListMyCompanies", &status))?
+        .into_inner();
+        existing.extend(
+            page.companies
+                .into_iter()
+                .filter_map(|membership| membership.company),
+        );
+        if page.next_page_token.is_empty() {
+            break;
+        }
+        page_token = page.next_page_token;
+    }
+
+    let mut companies = Vec::new();
+    for (legal_name, siren, kind) in COMPANIES {
+        if let Some(company) = existing.iter().find(|c| c.siren == siren) {
+            companies.push((company.legal_name.clone(), company.company_id.clone()));
+            continue;
+        }
+        let create = CreateCompanyRequest {
+            legal_name: legal_name.to_owned(),
+            siren: siren.to_owned(),
+            kind: kind as i32,
+            // Makes a retry after a lost answer harmless.
+            idempotency_key: format!("demo-seed-{siren}"),
+        };
+        let created = retry(|| {
+            let mut tenancy = tenancy.clone();
+            let request = authorised(create.clone(), &bearer);
+            async move { tenancy.create_company(request).await }
+        })
+        .await
+        .map_err(|status| status_error("CreateCompany", &status))?
+        .into_inner()
+        .company
+        .context("CreateCompany answered without a company")?;
+        println!("xtask: created {legal_name} ({siren})");
+        companies.push((created.legal_name, created.company_id));
+    }
+
+    Ok(Demo {
+        access_token: login.access_token,
+        expires_in_seconds: login.expires_in_seconds,
+        companies,
+    })
+}
+
+/// A request carrying the demo user's access token.
+fn authorised<T>(message: T, bearer: &MetadataValue<Ascii>) -> Request<T> {
+    let mut request = Request::new(message);
+    request
+        .metadata_mut()
+        .insert("authorization", bearer.clone());
+    request
+}
+
+async fn connect(url: &str) -> Result<Channel> {
+    tonic::transport::Endpoint::from_shared(url.to_owned())?
+        .timeout(Duration::from_secs(30))
+        .connect()
+        .await
+        .with_context(|| format!("could not connect to {url}"))
+}
+
+/// Retries a call a few times while the service answers UNAVAILABLE (a dependency such as
+/// identity's signing keys may still be warming up right after SERVING).
+async fn retry<T, F, Fut>(mut call: F) -> Result<T, tonic::Status>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, tonic::Status>>,
+{
+    let mut attempt = 0;
+    loop {
+        match call().await {
+            Err(status) if status.code() == Code::Unavailable && attempt < 10 => {
+                attempt += 1;
+                tokio::time::sleep(Duration::from_millis(500)).await;
+            }
+            result => return result,
+        }
+    }
+}
+
+fn status_error(rpc: &str, status: &tonic::Status) -> anyhow::Error {
+    let message = format!(
+        "seeding the demo: {rpc} failed: {:?}: {}",
+        status.code(),
+        status.message()
+    );
+    if status.code() == Code::Unauthenticated && rpc == "Login" {
+        return anyhow::anyhow!(
+            "{message} (the account {DEMO_EMAIL} exists with another password?)"
+        );
+    }
+    anyhow::anyhow!(message)
+}
