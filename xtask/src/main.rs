@@ -24,7 +24,7 @@ use crate::sys::Shutdown;
 
 /// Developer entry points for Comptoir.
 #[derive(Parser)]
-#[command(name = "cargo xtask")]
+#[command(name = "cargo xtask", bin_name = "cargo xtask")]
 struct Cli {
     #[command(subcommand)]
     command: Task,
@@ -164,13 +164,20 @@ async fn test(shutdown: &Shutdown, args: &[String]) -> Result<i32> {
         .status()
         .is_ok_and(|status| status.success());
     let mut command_line: Vec<&str> = if nextest {
-        vec!["nextest", "run", "--workspace", "--no-fail-fast"]
+        vec!["nextest", "run", "--no-fail-fast"]
     } else {
         println!(
             "xtask: cargo-nextest is not installed (`cargo install cargo-nextest`); using cargo test"
         );
-        vec!["test", "--workspace", "--no-fail-fast"]
+        vec!["test", "--no-fail-fast"]
     };
+    // The whole workspace unless the caller picked packages.
+    let picks_packages = args
+        .iter()
+        .any(|a| a.starts_with("--package") || a.starts_with("-p"));
+    if !picks_packages {
+        command_line.push("--workspace");
+    }
     command_line.extend(args.iter().map(String::as_str));
 
     let step = Step::start(&format!("cargo {}", command_line.join(" ")));
@@ -210,6 +217,7 @@ async fn test(shutdown: &Shutdown, args: &[String]) -> Result<i32> {
             child.wait().await?
         }
     };
+    println!("xtask: the test runner exited ({status})");
     step.done();
     nats.stop();
     postgres.stop();

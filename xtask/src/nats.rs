@@ -59,7 +59,10 @@ impl Nats {
             fs::remove_dir_all(dir)
                 .with_context(|| format!("could not empty {}", dir.display()))?;
         }
-        fs::create_dir_all(dir).with_context(|| format!("could not create {}", dir.display()))?;
+        for needed in [dir, log.parent().unwrap_or(dir)] {
+            fs::create_dir_all(needed)
+                .with_context(|| format!("could not create {}", needed.display()))?;
+        }
         let log_file =
             File::create(log).with_context(|| format!("could not create {}", log.display()))?;
 
