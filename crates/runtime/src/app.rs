@@ -287,6 +287,17 @@ impl App {
     }
 }
 
+/// Every migration a service's schema gets: the runtime's event plumbing, then its own.
+pub fn migrator(spec: &ServiceSpec) -> Migrator {
+    Migrator::with_migrations(
+        RUNTIME_MIGRATOR
+            .iter()
+            .chain(spec.migrator.iter())
+            .cloned()
+            .collect(),
+    )
+}
+
 async fn set_health(health: &HealthReporter, names: &[&'static str], status: ServingStatus) {
     health.set_service_status("", status).await;
     for name in names {
@@ -306,13 +317,7 @@ async fn bring_up(
     ready: watch::Sender<bool>,
     stop: CancellationToken,
 ) {
-    let migrator = Migrator::with_migrations(
-        RUNTIME_MIGRATOR
-            .iter()
-            .chain(spec.migrator.iter())
-            .cloned()
-            .collect(),
-    );
+    let migrator = migrator(&spec);
     if let Err(err) = db::migrate_with_retry(&deps.pool, &migrator, &stop).await {
         if !stop.is_cancelled() {
             tracing::error!(error = %err, "migrations failed; the service stays NOT_SERVING");

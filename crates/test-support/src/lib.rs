@@ -1,1 +1,19 @@
-//! placeholder
+//! What integration and end-to-end tests share: a database per test, cloned from a
+//! template migrated once per set of services, a NATS prefix per test, private
+//! nats-servers for tests that stop NATS, a TCP gate to cut a connection, and helpers to
+//! boot a service on port 0. Missing infrastructure fails loudly with the command that
+//! starts it; nothing is skipped.
+
+mod db;
+mod gate;
+mod nats;
+mod service;
+
+pub use db::TestDb;
+pub use gate::Gate;
+pub use nats::{PrivateNats, TestNats};
+pub use service::{Running, bearer, common_config, eventually, identity_config, spawn};
+
+/// What to run when a test finds no PostgreSQL or NATS.
+pub const HOW_TO_START: &str =
+    "run the suite with `cargo xtask test`, which uses DATABASE_URL/NATS_URL or starts private servers";

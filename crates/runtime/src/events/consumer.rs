@@ -10,6 +10,7 @@ use std::time::Duration;
 use async_nats::jetstream::{self, AckKind, consumer::pull};
 use bytes::Bytes;
 use futures::StreamExt;
+use prost::Message as _;
 use futures::future::BoxFuture;
 use sqlx::{PgConnection, PgPool};
 use tokio_util::sync::CancellationToken;
@@ -162,14 +163,13 @@ impl Consumer {
             telemetry::record_trace_id(&span);
         }
         let ack = async {
-            let event_id = message
-                .headers
-                .as_ref()
-                .and_then(|h| h.get(async_nats::header::NATS_MESSAGE_ID))
-                .and_then(|v| Uuid::parse_str(v.as_str()).ok());
+            let event_id = comptoir_proto::events::v1::EventHead::decode(message.payload.as_ref())
+                .ok()
+                .and_then(|head| head.meta)
+                .and_then(|meta| Uuid::parse_str(&meta.event_id).ok());
             let event_type = self.events.iter().find(|e| e.subject() == subject).copied();
             let (Some(event_id), Some(event_type)) = (event_id, event_type) else {
-                tracing::error!(%subject, "event without a valid Nats-Msg-Id or of an unexpected type; terminating it");
+                tracing::error!(%subject, "event without a valid meta.event_id or of an unexpected type; terminating it");
                 return AckKind::Term;
             };
             tracing::Span::current().record("messaging.message.id", tracing::field::display(event_id));
