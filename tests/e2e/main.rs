@@ -1,1 +1,8 @@
-//! e2e
+//! End-to-end suite: one binary, one module per story.
+
+mod platform;
+
+mod company_flow;
+mod nats_outage;
+mod schema_isolation;
+mod startup;

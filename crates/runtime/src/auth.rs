@@ -150,7 +150,8 @@ pub struct PublicKey {
 }
 
 /// Fetches the current public keys (from identity's `GetJwks`, or identity's own store).
-pub type KeyFetcher = Arc<dyn Fn() -> BoxFuture<'static, anyhow::Result<Vec<PublicKey>>> + Send + Sync>;
+pub type KeyFetcher =
+    Arc<dyn Fn() -> BoxFuture<'static, anyhow::Result<Vec<PublicKey>>> + Send + Sync>;
 
 /// The cached verification keys and the rules a token must meet.
 #[derive(Clone)]
@@ -222,10 +223,12 @@ impl KeySet {
                 self.key(&kid).await.ok_or(AuthError::UnknownKey)?
             }
         };
-        let data = jsonwebtoken::decode::<Claims>(token, &key, &self.inner.validation)
-            .map_err(|err| match err.kind() {
-                jsonwebtoken::errors::ErrorKind::Json(_) => AuthError::Malformed,
-                _ => AuthError::Invalid(err),
+        let data =
+            jsonwebtoken::decode::<Claims>(token, &key, &self.inner.validation).map_err(|err| {
+                match err.kind() {
+                    jsonwebtoken::errors::ErrorKind::Json(_) => AuthError::Malformed,
+                    _ => AuthError::Invalid(err),
+                }
             })?;
         Caller::from_claims(data.claims)
     }
@@ -250,7 +253,9 @@ impl KeySet {
                 Ok(decoding) => {
                     keys.insert(key.kid, decoding);
                 }
-                Err(err) => tracing::warn!(kid = %key.kid, error = %err, "skipping a bad public key"),
+                Err(err) => {
+                    tracing::warn!(kid = %key.kid, error = %err, "skipping a bad public key")
+                }
             }
         }
         *self.inner.keys.write().await = keys;
@@ -291,8 +296,16 @@ impl Claims {
 }
 
 /// Signs `claims` with an Ed25519 private key (PKCS#8 DER), naming it `kid`.
-pub fn sign(claims: &Claims, kid: &str, pkcs8_der: &[u8]) -> Result<String, jsonwebtoken::errors::Error> {
+pub fn sign(
+    claims: &Claims,
+    kid: &str,
+    pkcs8_der: &[u8],
+) -> Result<String, jsonwebtoken::errors::Error> {
     let mut header = jsonwebtoken::Header::new(Algorithm::EdDSA);
     header.kid = Some(kid.to_owned());
-    jsonwebtoken::encode(&header, claims, &jsonwebtoken::EncodingKey::from_ed_der(pkcs8_der))
+    jsonwebtoken::encode(
+        &header,
+        claims,
+        &jsonwebtoken::EncodingKey::from_ed_der(pkcs8_der),
+    )
 }

@@ -17,7 +17,11 @@ pub struct CommonConfig {
     pub grpc_addr: Option<SocketAddr>,
 
     /// PostgreSQL URL, connecting as the service's own role to the platform database.
-    #[arg(long, env = "COMPTOIR_DATABASE_URL", value_name = "COMPTOIR_DATABASE_URL")]
+    #[arg(
+        long,
+        env = "COMPTOIR_DATABASE_URL",
+        value_name = "COMPTOIR_DATABASE_URL"
+    )]
     pub database_url: Secret,
 
     /// NATS server URL(s), comma-separated.
@@ -83,7 +87,12 @@ pub struct CommonConfig {
     pub otlp_endpoint: Option<String>,
 
     /// Log filter in `tracing_subscriber::EnvFilter` syntax.
-    #[arg(long, env = "RUST_LOG", value_name = "RUST_LOG", default_value = "info")]
+    #[arg(
+        long,
+        env = "RUST_LOG",
+        value_name = "RUST_LOG",
+        default_value = "info"
+    )]
     pub log_filter: String,
 }
 
@@ -91,7 +100,11 @@ pub struct CommonConfig {
 #[derive(Debug, Clone, Args)]
 pub struct IdentityClientConfig {
     /// gRPC URL of the identity service, e.g. `http://identity:50051`.
-    #[arg(long, env = "COMPTOIR_IDENTITY_URL", value_name = "COMPTOIR_IDENTITY_URL")]
+    #[arg(
+        long,
+        env = "COMPTOIR_IDENTITY_URL",
+        value_name = "COMPTOIR_IDENTITY_URL"
+    )]
     pub identity_url: String,
 }
 
@@ -148,7 +161,10 @@ pub fn parse_or_exit<C: Parser>() -> C {
         Ok(config) => config,
         Err(err) => {
             use clap::error::ErrorKind;
-            if matches!(err.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
+            if matches!(
+                err.kind(),
+                ErrorKind::DisplayHelp | ErrorKind::DisplayVersion
+            ) {
                 err.exit();
             }
             let _ = err.print();

@@ -65,7 +65,9 @@ pub async fn provision(admin_url: &Secret, database: &str) -> anyhow::Result<()>
         // CREATE DATABASE cannot take parameters; the name is checked to be an identifier.
         ensure_identifier(database)?;
         let created = conn
-            .execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE \"{database}\"")))
+            .execute(sqlx::AssertSqlSafe(format!(
+                "CREATE DATABASE \"{database}\""
+            )))
             .await;
         if let Err(err) = created {
             // Another provisioner won the race.
@@ -148,7 +150,9 @@ pub async fn migrate_with_retry(
             Err(err) => return Err(err),
         }
         if crate::app::sleep_or_cancel(stop, delay).await {
-            return Err(sqlx::migrate::MigrateError::Execute(sqlx::Error::PoolClosed));
+            return Err(sqlx::migrate::MigrateError::Execute(
+                sqlx::Error::PoolClosed,
+            ));
         }
         delay = (delay * 2).min(Duration::from_secs(5));
     }
@@ -158,6 +162,9 @@ pub async fn migrate_with_retry(
 pub fn is_connection_error(err: &sqlx::Error) -> bool {
     matches!(
         err,
-        sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut | sqlx::Error::Tls(_) | sqlx::Error::PoolClosed
+        sqlx::Error::Io(_)
+            | sqlx::Error::PoolTimedOut
+            | sqlx::Error::Tls(_)
+            | sqlx::Error::PoolClosed
     ) || matches!(err, sqlx::Error::Database(db) if db.code().is_some_and(|c| c.starts_with("57P") || c.starts_with("08")))
 }

@@ -39,7 +39,10 @@ impl FieldViolations {
             self.add(field, "is required");
             return None;
         }
-        self.check(field, uuid::Uuid::parse_str(value).map_err(|_| "is not a valid UUID"))
+        self.check(
+            field,
+            uuid::Uuid::parse_str(value).map_err(|_| "is not a valid UUID"),
+        )
     }
 
     /// True when nothing was recorded.
@@ -125,7 +128,11 @@ mod tests {
         assert_eq!(status.code(), Code::InvalidArgument);
         let details = status.get_error_details();
         let bad = details.bad_request().expect("bad request details");
-        let fields: Vec<_> = bad.field_violations.iter().map(|v| v.field.as_str()).collect();
+        let fields: Vec<_> = bad
+            .field_violations
+            .iter()
+            .map(|v| v.field.as_str())
+            .collect();
         assert_eq!(fields, ["siren", "kind"]);
         assert!(status.message().contains("siren: fails the Luhn check"));
     }

@@ -23,7 +23,11 @@ pub struct PageRequest {
 
 impl PageRequest {
     /// Validates `page_size` and decodes `page_token`, recording violations.
-    pub fn parse(page_size: i32, page_token: &str, violations: &mut FieldViolations) -> Option<Self> {
+    pub fn parse(
+        page_size: i32,
+        page_token: &str,
+        violations: &mut FieldViolations,
+    ) -> Option<Self> {
         let size = match page_size {
             0 => DEFAULT_PAGE_SIZE,
             n if n < 0 => {
@@ -96,8 +100,14 @@ mod tests {
     #[test]
     fn sizes_default_cap_and_reject_negatives() {
         let mut v = FieldViolations::new();
-        assert_eq!(PageRequest::parse(0, "", &mut v).unwrap().size, DEFAULT_PAGE_SIZE);
-        assert_eq!(PageRequest::parse(5000, "", &mut v).unwrap().size, MAX_PAGE_SIZE);
+        assert_eq!(
+            PageRequest::parse(0, "", &mut v).unwrap().size,
+            DEFAULT_PAGE_SIZE
+        );
+        assert_eq!(
+            PageRequest::parse(5000, "", &mut v).unwrap().size,
+            MAX_PAGE_SIZE
+        );
         assert!(v.is_empty());
         assert!(PageRequest::parse(-1, "", &mut v).is_none());
         assert!(PageRequest::parse(10, "%%%", &mut v).is_none());

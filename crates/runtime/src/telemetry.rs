@@ -157,6 +157,7 @@ pub fn propagate_context(
     mut request: tonic::Request<()>,
 ) -> Result<tonic::Request<()>, tonic::Status> {
     let cx = Span::current().context();
-    TraceContextPropagator::new().inject_context(&cx, &mut MetadataInjector(request.metadata_mut()));
+    TraceContextPropagator::new()
+        .inject_context(&cx, &mut MetadataInjector(request.metadata_mut()));
     Ok(request)
 }

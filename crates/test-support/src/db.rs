@@ -54,7 +54,11 @@ impl TestDb {
     pub async fn new(services: &[ServiceSpec]) -> Self {
         let admin = admin_options();
         let template = ensure_template(&admin, services).await;
-        let name = format!("ct_{}_{}", now_secs(), &uuid::Uuid::new_v4().simple().to_string()[..12]);
+        let name = format!(
+            "ct_{}_{}",
+            now_secs(),
+            &uuid::Uuid::new_v4().simple().to_string()[..12]
+        );
         let mut conn = admin_connect(&admin).await;
         // Cloning fails while another session is connected to the template; only the
         // builder ever connects, and briefly, so retry a few times.
@@ -126,11 +130,12 @@ async fn ensure_template(admin: &PgConnectOptions, services: &[ServiceSpec]) -> 
         .execute(&mut conn)
         .await
         .expect("taking the template lock");
-    let exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
-        .bind(&template)
-        .fetch_one(&mut conn)
-        .await
-        .expect("looking up the template");
+    let exists: bool =
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
+            .bind(&template)
+            .fetch_one(&mut conn)
+            .await
+            .expect("looking up the template");
     if !exists {
         build_template(&mut conn, admin, &template, services).await;
         sweep(&mut conn).await;
@@ -143,14 +148,23 @@ async fn ensure_template(admin: &PgConnectOptions, services: &[ServiceSpec]) -> 
     template
 }
 
-async fn build_template(conn: &mut PgConnection, admin: &PgConnectOptions, template: &str, services: &[ServiceSpec]) {
+async fn build_template(
+    conn: &mut PgConnection,
+    admin: &PgConnectOptions,
+    template: &str,
+    services: &[ServiceSpec],
+) {
     let building = format!("{template}_building");
-    conn.execute(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS \"{building}\"")))
-        .await
-        .expect("dropping a half-built template");
-    conn.execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE \"{building}\"")))
-        .await
-        .expect("creating the template");
+    conn.execute(sqlx::AssertSqlSafe(format!(
+        "DROP DATABASE IF EXISTS \"{building}\""
+    )))
+    .await
+    .expect("dropping a half-built template");
+    conn.execute(sqlx::AssertSqlSafe(format!(
+        "CREATE DATABASE \"{building}\""
+    )))
+    .await
+    .expect("creating the template");
     for service in comptoir_runtime::db::SERVICES {
         comptoir_runtime::db::create_role(conn, &comptoir_runtime::db::role_of(service))
             .await
@@ -175,8 +189,9 @@ async fn build_template(conn: &mut PgConnection, admin: &PgConnectOptions, templ
                 .to_url_lossy()
                 .to_string(),
         );
-        let pool = comptoir_runtime::db::lazy_pool(&url, &comptoir_runtime::db::schema_of(spec.name))
-            .expect("template pool");
+        let pool =
+            comptoir_runtime::db::lazy_pool(&url, &comptoir_runtime::db::schema_of(spec.name))
+                .expect("template pool");
         comptoir_runtime::app::migrator(spec)
             .run(&pool)
             .await
@@ -192,16 +207,19 @@ async fn build_template(conn: &mut PgConnection, admin: &PgConnectOptions, templ
 
 /// Drops test databases left by earlier runs.
 async fn sweep(conn: &mut PgConnection) {
-    let names: Vec<String> = sqlx::query_scalar("SELECT datname FROM pg_database WHERE datname LIKE 'ct\\_%'")
-        .fetch_all(&mut *conn)
-        .await
-        .unwrap_or_default();
+    let names: Vec<String> =
+        sqlx::query_scalar("SELECT datname FROM pg_database WHERE datname LIKE 'ct\\_%'")
+            .fetch_all(&mut *conn)
+            .await
+            .unwrap_or_default();
     let cutoff = now_secs().saturating_sub(SWEEP_AFTER_SECS);
     for name in names {
         let born = name.split('_').nth(1).and_then(|s| s.parse::<u64>().ok());
         if born.is_some_and(|born| born < cutoff) {
             let _ = conn
-                .execute(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")))
+                .execute(sqlx::AssertSqlSafe(format!(
+                    "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
+                )))
                 .await;
         }
     }

@@ -19,7 +19,9 @@ pub struct Gate {
 impl Gate {
     /// A closed gate in front of `target`.
     pub async fn closed(target: SocketAddr) -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").await.expect("binding the gate");
+        let listener = TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("binding the gate");
         let addr = listener.local_addr().expect("gate address");
         let (open, state) = watch::channel(false);
         tokio::spawn(async move {

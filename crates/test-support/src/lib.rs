@@ -15,5 +15,4 @@ pub use nats::{PrivateNats, TestNats};
 pub use service::{Running, bearer, common_config, eventually, identity_config, spawn};
 
 /// What to run when a test finds no PostgreSQL or NATS.
-pub const HOW_TO_START: &str =
-    "run the suite with `cargo xtask test`, which uses DATABASE_URL/NATS_URL or starts private servers";
+pub const HOW_TO_START: &str = "run the suite with `cargo xtask test`, which uses DATABASE_URL/NATS_URL or starts private servers";

@@ -84,7 +84,9 @@ impl Running {
     pub async fn health(&self) -> tonic_health::pb::health_check_response::ServingStatus {
         let mut client = tonic_health::pb::health_client::HealthClient::new(self.channel().await);
         let response = client
-            .check(tonic_health::pb::HealthCheckRequest { service: String::new() })
+            .check(tonic_health::pb::HealthCheckRequest {
+                service: String::new(),
+            })
             .await
             .expect("health check");
         response.into_inner().status()
@@ -132,7 +134,10 @@ where
         if let Some(value) = probe().await {
             return value;
         }
-        assert!(tokio::time::Instant::now() < deadline, "timed out waiting for {what}");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "timed out waiting for {what}"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }

@@ -8,10 +8,19 @@ use comptoir_runtime::config::{Secret, parse_or_exit};
 #[derive(Debug, Parser)]
 struct Args {
     /// Superuser PostgreSQL URL, e.g. `postgres://postgres@127.0.0.1:5432/postgres`.
-    #[arg(long, env = "COMPTOIR_ADMIN_DATABASE_URL", value_name = "COMPTOIR_ADMIN_DATABASE_URL")]
+    #[arg(
+        long,
+        env = "COMPTOIR_ADMIN_DATABASE_URL",
+        value_name = "COMPTOIR_ADMIN_DATABASE_URL"
+    )]
     admin_database_url: Secret,
     /// Name of the platform database to create or complete.
-    #[arg(long, env = "COMPTOIR_DATABASE_NAME", value_name = "COMPTOIR_DATABASE_NAME", default_value = "comptoir")]
+    #[arg(
+        long,
+        env = "COMPTOIR_DATABASE_NAME",
+        value_name = "COMPTOIR_DATABASE_NAME",
+        default_value = "comptoir"
+    )]
     database_name: String,
 }
 
@@ -19,6 +28,10 @@ struct Args {
 async fn main() -> anyhow::Result<()> {
     let args: Args = parse_or_exit();
     comptoir_runtime::db::provision(&args.admin_database_url, &args.database_name).await?;
-    println!("provisioned database {} with roles and schemas for {:?}", args.database_name, comptoir_runtime::db::SERVICES);
+    println!(
+        "provisioned database {} with roles and schemas for {:?}",
+        args.database_name,
+        comptoir_runtime::db::SERVICES
+    );
     Ok(())
 }

@@ -10,8 +10,8 @@ use std::time::Duration;
 use async_nats::jetstream::{self, AckKind, consumer::pull};
 use bytes::Bytes;
 use futures::StreamExt;
-use prost::Message as _;
 use futures::future::BoxFuture;
+use prost::Message as _;
 use sqlx::{PgConnection, PgPool};
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
@@ -39,14 +39,16 @@ pub struct Delivery {
 impl Delivery {
     /// Decodes the payload as `M`; an undecodable payload is rejected, not retried.
     pub fn decode<M: prost::Message + Default>(&self) -> Result<M, HandlerError> {
-        M::decode(self.payload.as_ref())
-            .map_err(|err| HandlerError::Rejected(format!("undecodable {}: {err}", self.event_type.subject())))
+        M::decode(self.payload.as_ref()).map_err(|err| {
+            HandlerError::Rejected(format!("undecodable {}: {err}", self.event_type.subject()))
+        })
     }
 }
 
 /// Parses an id carried in an event; a malformed one rejects the event.
 pub fn event_uuid(field: &str, value: &str) -> Result<Uuid, HandlerError> {
-    Uuid::parse_str(value).map_err(|_| HandlerError::Rejected(format!("{field} `{value}` is not a UUID")))
+    Uuid::parse_str(value)
+        .map_err(|_| HandlerError::Rejected(format!("{field} `{value}` is not a UUID")))
 }
 
 /// Why a handler failed.
@@ -62,8 +64,11 @@ pub enum HandlerError {
 }
 
 /// The handler: applies one event inside the consumer's transaction.
-pub type Handler =
-    Arc<dyn for<'c> Fn(&'c mut PgConnection, Delivery) -> BoxFuture<'c, Result<(), HandlerError>> + Send + Sync>;
+pub type Handler = Arc<
+    dyn for<'c> Fn(&'c mut PgConnection, Delivery) -> BoxFuture<'c, Result<(), HandlerError>>
+        + Send
+        + Sync,
+>;
 
 /// A named durable consumer of some event types of one producing service.
 #[derive(Clone)]
@@ -207,7 +212,12 @@ impl Consumer {
 
     /// Records the event in the inbox and applies it, in one transaction. Returns false
     /// when it had been applied before.
-    async fn apply(&self, pool: &PgPool, subject: &str, delivery: Delivery) -> Result<bool, HandlerError> {
+    async fn apply(
+        &self,
+        pool: &PgPool,
+        subject: &str,
+        delivery: Delivery,
+    ) -> Result<bool, HandlerError> {
         let mut tx = pool.begin().await?;
         let fresh = sqlx::query(
             "INSERT INTO inbox (consumer, event_id, subject) VALUES ($1, $2, $3) \

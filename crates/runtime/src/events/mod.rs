@@ -15,7 +15,10 @@ pub const COMPANY_HEADER: &str = "Comptoir-Company-Id";
 
 /// Connects to NATS. The client is returned at once and keeps (re)connecting in the
 /// background, so a service starts while NATS is down and recovers when it returns.
-pub async fn connect(url: &str, service: &str) -> Result<async_nats::Client, async_nats::ConnectError> {
+pub async fn connect(
+    url: &str,
+    service: &str,
+) -> Result<async_nats::Client, async_nats::ConnectError> {
     let url_for_log = url.to_owned();
     async_nats::ConnectOptions::new()
         .name(format!("comptoir-{service}"))

@@ -20,7 +20,10 @@ pub struct EventType {
 impl EventType {
     /// The subject without any prefix.
     pub fn subject(&self) -> String {
-        format!("comptoir.{}.{}.{}", self.service, self.aggregate, self.event)
+        format!(
+            "comptoir.{}.{}.{}",
+            self.service, self.aggregate, self.event
+        )
     }
 }
 
@@ -116,16 +119,31 @@ mod tests {
             names.subject(&COMPANY_CREATED.subject()),
             "t42.comptoir.tenancy.company.created"
         );
-        assert_eq!(names.strip("t42.comptoir.tenancy.company.created"), "comptoir.tenancy.company.created");
-        assert_eq!(names.stream("accountant-portal"), "t42_COMPTOIR_ACCOUNTANT_PORTAL");
-        assert_eq!(names.consumer("billing", "companies"), "t42_billing_companies");
-        assert_eq!(names.stream_config("tenancy").subjects, ["t42.comptoir.tenancy.>"]);
+        assert_eq!(
+            names.strip("t42.comptoir.tenancy.company.created"),
+            "comptoir.tenancy.company.created"
+        );
+        assert_eq!(
+            names.stream("accountant-portal"),
+            "t42_COMPTOIR_ACCOUNTANT_PORTAL"
+        );
+        assert_eq!(
+            names.consumer("billing", "companies"),
+            "t42_billing_companies"
+        );
+        assert_eq!(
+            names.stream_config("tenancy").subjects,
+            ["t42.comptoir.tenancy.>"]
+        );
     }
 
     #[test]
     fn no_prefix_leaves_names_plain() {
         let names = Names::default();
-        assert_eq!(names.subject("comptoir.billing.x.y"), "comptoir.billing.x.y");
+        assert_eq!(
+            names.subject("comptoir.billing.x.y"),
+            "comptoir.billing.x.y"
+        );
         assert_eq!(names.stream("tenancy"), "COMPTOIR_TENANCY");
     }
 }

@@ -107,8 +107,13 @@ impl Outbox {
                 }
             }
         };
-        if tokio::time::timeout(Duration::from_secs(5), flush).await.is_err() {
-            tracing::warn!("outbox not fully flushed at shutdown; the next start publishes the rest");
+        if tokio::time::timeout(Duration::from_secs(5), flush)
+            .await
+            .is_err()
+        {
+            tracing::warn!(
+                "outbox not fully flushed at shutdown; the next start publishes the rest"
+            );
         }
     }
 }
@@ -136,7 +141,11 @@ enum RelayError {
 
 /// Publishes one batch of unsent events; returns how many were marked sent. Rows are
 /// locked with SKIP LOCKED, so replicas relay disjoint batches.
-async fn publish_batch(pool: &PgPool, js: &jetstream::Context, names: &Names) -> Result<usize, RelayError> {
+async fn publish_batch(
+    pool: &PgPool,
+    js: &jetstream::Context,
+    names: &Names,
+) -> Result<usize, RelayError> {
     let mut tx = pool.begin().await?;
     let rows: Vec<Row> = sqlx::query_as(
         "SELECT outbox_id, event_id, subject, payload, company_id, trace_context FROM outbox \
@@ -192,7 +201,10 @@ async fn publish(
     telemetry::adopt_parent(&span, &row.trace_context.0);
     async {
         let mut headers = async_nats::HeaderMap::new();
-        headers.insert(async_nats::header::NATS_MESSAGE_ID, row.event_id.to_string().as_str());
+        headers.insert(
+            async_nats::header::NATS_MESSAGE_ID,
+            row.event_id.to_string().as_str(),
+        );
         if let Some(company_id) = row.company_id {
             headers.insert(super::COMPANY_HEADER, company_id.to_string().as_str());
         }

@@ -1,0 +1,163 @@
+//! The walking skeleton's event flow: a company created in tenancy reaches billing, the
+//! accountant portal and export through NATS, and each applies it once.
+
+use comptoir_proto::accountant_portal::v1::{
+    ListDirectoryCompaniesRequest, accountant_portal_service_client::AccountantPortalServiceClient,
+};
+use comptoir_proto::billing::v1::{
+    DocumentType, ListNumberingSeriesRequest, billing_service_client::BillingServiceClient,
+};
+use comptoir_proto::export::v1::{
+    GetSellerProfileRequest, export_service_client::ExportServiceClient,
+};
+use comptoir_test_support::{bearer, eventually};
+
+use crate::platform::Platform;
+
+#[tokio::test]
+async fn a_company_created_in_tenancy_opens_its_books_and_reaches_the_portal_and_export() {
+    let platform = Platform::start().await;
+    let token = platform.user_token("jeanne@example.fr").await;
+    let company_id = platform
+        .create_company(&token, "Boulangerie Dupont", "732829320")
+        .await;
+
+    let billing = BillingServiceClient::new(platform.billing.channel().await);
+    let series = eventually("billing to open the books", || {
+        let (mut billing, token, company_id) = (billing.clone(), token.clone(), company_id.clone());
+        async move {
+            billing
+                .list_numbering_series(bearer(
+                    ListNumberingSeriesRequest {
+                        company_id,
+                        ..Default::default()
+                    },
+                    &token,
+                ))
+                .await
+                .ok()
+                .map(|r| r.into_inner().series)
+        }
+    })
+    .await;
+    let mut kinds: Vec<_> = series
+        .iter()
+        .map(|s| (s.document_type(), s.prefix.as_str(), s.next_number))
+        .collect();
+    kinds.sort_by_key(|(t, _, _)| *t as i32);
+    assert_eq!(
+        kinds,
+        [
+            (DocumentType::Invoice, "F", 1),
+            (DocumentType::CreditNote, "AV", 1),
+            (DocumentType::Quote, "D", 1)
+        ]
+    );
+
+    let export = ExportServiceClient::new(platform.export.channel().await);
+    let profile = eventually("export to learn the seller profile", || {
+        let (mut export, token, company_id) = (export.clone(), token.clone(), company_id.clone());
+        async move {
+            export
+                .get_seller_profile(bearer(GetSellerProfileRequest { company_id }, &token))
+                .await
+                .ok()
+                .map(|r| r.into_inner())
+        }
+    })
+    .await;
+    assert_eq!(
+        (profile.legal_name.as_str(), profile.siren.as_str()),
+        ("Boulangerie Dupont", "732829320")
+    );
+
+    let portal = AccountantPortalServiceClient::new(platform.portal.channel().await);
+    let directory = eventually("the portal directory to list the company", || {
+        let (mut portal, token, company_id) = (portal.clone(), token.clone(), company_id.clone());
+        async move {
+            let companies = portal
+                .list_directory_companies(bearer(ListDirectoryCompaniesRequest::default(), &token))
+                .await
+                .ok()?
+                .into_inner()
+                .companies;
+            companies
+                .iter()
+                .any(|c| c.company_id == company_id)
+                .then_some(companies)
+        }
+    })
+    .await;
+    assert_eq!(directory.len(), 1);
+    assert!(!directory[0].is_firm);
+
+    // Exactly one event was published, and each consumer applied it once.
+    let mut db = platform.db.admin().await;
+    let unsent: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM tenancy.outbox WHERE sent_at IS NULL")
+            .fetch_one(&mut db)
+            .await
+            .unwrap();
+    assert_eq!(unsent, 0);
+    for schema in ["billing", "accountant_portal", "export"] {
+        let applied: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+            "SELECT count(*) FROM {schema}.inbox"
+        )))
+        .fetch_one(&mut db)
+        .await
+        .unwrap();
+        assert_eq!(applied, 1, "{schema} applied the event once");
+    }
+    let stream = platform
+        .nats
+        .client()
+        .await
+        .get_stream(format!("{}_COMPTOIR_TENANCY", platform.nats.prefix))
+        .await
+        .expect("tenancy stream exists");
+    assert_eq!(stream.cached_info().state.messages, 1);
+    platform.stop().await;
+}
+
+#[tokio::test]
+async fn an_event_committed_just_before_shutdown_is_still_published() {
+    let platform = Platform::start().await;
+    let token = platform.user_token("paul@example.fr").await;
+    let company_id = platform
+        .create_company(&token, "Garage Martin", "552100554")
+        .await;
+    // Stop tenancy at once: the relay's final pass flushes the outbox.
+    let Platform {
+        tenancy,
+        billing,
+        db,
+        ..
+    } = platform;
+    tenancy.stop().await;
+    let billing_client = BillingServiceClient::new(billing.channel().await);
+    eventually("billing to open the books after tenancy stopped", || {
+        let (mut client, token, company_id) =
+            (billing_client.clone(), token.clone(), company_id.clone());
+        async move {
+            client
+                .list_numbering_series(bearer(
+                    ListNumberingSeriesRequest {
+                        company_id,
+                        ..Default::default()
+                    },
+                    &token,
+                ))
+                .await
+                .ok()
+        }
+    })
+    .await;
+    let mut conn = db.admin().await;
+    let unsent: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM tenancy.outbox WHERE sent_at IS NULL")
+            .fetch_one(&mut conn)
+            .await
+            .unwrap();
+    assert_eq!(unsent, 0);
+    billing.stop().await;
+}

@@ -1,0 +1,146 @@
+//! The five services running together on one test database and one NATS prefix.
+
+use comptoir_proto::identity::v1::{
+    LoginRequest, SignUpRequest, identity_service_client::IdentityServiceClient,
+};
+use comptoir_proto::tenancy::v1::{
+    CompanyKind, CreateCompanyRequest, tenancy_service_client::TenancyServiceClient,
+};
+use comptoir_runtime::ServiceSpec;
+use comptoir_test_support::{
+    Running, TestDb, TestNats, bearer, common_config, identity_config, spawn,
+};
+
+/// Every service, identity first (the others fetch its keys).
+pub(crate) const ALL: [ServiceSpec; 5] = [
+    comptoir_identity::SPEC,
+    comptoir_tenancy::SPEC,
+    comptoir_billing::SPEC,
+    comptoir_accountant_portal::SPEC,
+    comptoir_export::SPEC,
+];
+
+pub(crate) struct Platform {
+    pub(crate) db: TestDb,
+    pub(crate) nats: TestNats,
+    pub(crate) identity: Running,
+    pub(crate) tenancy: Running,
+    pub(crate) billing: Running,
+    pub(crate) portal: Running,
+    pub(crate) export: Running,
+}
+
+impl Platform {
+    /// All five services on the shared NATS under a fresh prefix.
+    pub(crate) async fn start() -> Self {
+        Self::start_on(TestNats::shared().await).await
+    }
+
+    /// All five services on the given NATS.
+    pub(crate) async fn start_on(nats: TestNats) -> Self {
+        let db = TestDb::new(&ALL).await;
+        let identity = spawn(
+            comptoir_identity::build(comptoir_identity::Config {
+                common: common_config(&db, &comptoir_identity::SPEC, &nats),
+            })
+            .await
+            .expect("identity builds"),
+        )
+        .await;
+        let id = identity_config(&identity);
+        let tenancy = comptoir_tenancy::build(comptoir_tenancy::Config {
+            common: common_config(&db, &comptoir_tenancy::SPEC, &nats),
+            identity: id.clone(),
+        });
+        let billing = comptoir_billing::build(comptoir_billing::Config {
+            common: common_config(&db, &comptoir_billing::SPEC, &nats),
+            identity: id.clone(),
+        });
+        let portal = comptoir_accountant_portal::build(comptoir_accountant_portal::Config {
+            common: common_config(&db, &comptoir_accountant_portal::SPEC, &nats),
+            identity: id.clone(),
+        });
+        let export = comptoir_export::build(comptoir_export::Config {
+            common: common_config(&db, &comptoir_export::SPEC, &nats),
+            identity: id,
+        });
+        let (tenancy, billing, portal, export) = tokio::join!(tenancy, billing, portal, export);
+        let (tenancy, billing, portal, export) = tokio::join!(
+            spawn(tenancy.expect("tenancy builds")),
+            spawn(billing.expect("billing builds")),
+            spawn(portal.expect("accountant-portal builds")),
+            spawn(export.expect("export builds")),
+        );
+        Self {
+            db,
+            nats,
+            identity,
+            tenancy,
+            billing,
+            portal,
+            export,
+        }
+    }
+
+    /// Signs a new person up and logs them in; returns their access token.
+    pub(crate) async fn user_token(&self, email: &str) -> String {
+        let mut identity = IdentityServiceClient::new(self.identity.channel().await);
+        let password = "correct horse battery staple";
+        identity
+            .sign_up(SignUpRequest {
+                email: email.to_owned(),
+                password: password.to_owned(),
+                name: "Jeanne Dupont".to_owned(),
+            })
+            .await
+            .expect("sign-up");
+        identity
+            .login(LoginRequest {
+                email: email.to_owned(),
+                password: password.to_owned(),
+            })
+            .await
+            .expect("login")
+            .into_inner()
+            .access_token
+    }
+
+    /// Creates a company through tenancy; returns its id.
+    pub(crate) async fn create_company(
+        &self,
+        token: &str,
+        legal_name: &str,
+        siren: &str,
+    ) -> String {
+        let mut tenancy = TenancyServiceClient::new(self.tenancy.channel().await);
+        tenancy
+            .create_company(bearer(
+                CreateCompanyRequest {
+                    legal_name: legal_name.to_owned(),
+                    siren: siren.to_owned(),
+                    kind: CompanyKind::Company as i32,
+                    idempotency_key: String::new(),
+                },
+                token,
+            ))
+            .await
+            .expect("create company")
+            .into_inner()
+            .company
+            .expect("company in response")
+            .company_id
+    }
+
+    /// Stops every service gracefully.
+    pub(crate) async fn stop(self) {
+        for service in [
+            self.tenancy,
+            self.billing,
+            self.portal,
+            self.export,
+            self.identity,
+        ] {
+            service.stop().await;
+        }
+    }
+}

@@ -1,0 +1,105 @@
+//! Starting while Postgres or NATS is down: the service binds, reports NOT_SERVING and
+//! answers UNAVAILABLE, retries in the background, and serves once its dependencies are
+//! back.
+
+use std::net::SocketAddr;
+
+use comptoir_proto::billing::v1::{
+    ListNumberingSeriesRequest, billing_service_client::BillingServiceClient,
+};
+use comptoir_runtime::config::Secret;
+use comptoir_test_support::{
+    Gate, PrivateNats, Running, TestDb, TestNats, common_config, identity_config, spawn,
+};
+use tonic_health::pb::health_check_response::ServingStatus;
+
+use crate::platform::ALL;
+
+fn postgres_addr() -> SocketAddr {
+    let url = std::env::var("DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned());
+    let options: sqlx::postgres::PgConnectOptions = url.parse().expect("DATABASE_URL");
+    let host = if options.get_host() == "localhost" {
+        "127.0.0.1"
+    } else {
+        options.get_host()
+    };
+    format!("{host}:{}", options.get_port())
+        .parse()
+        .expect("DATABASE_URL names an IP host")
+}
+
+async fn identity(db: &TestDb, nats: &TestNats) -> Running {
+    spawn(
+        comptoir_identity::build(comptoir_identity::Config {
+            common: common_config(db, &comptoir_identity::SPEC, nats),
+        })
+        .await
+        .expect("identity builds"),
+    )
+    .await
+}
+
+async fn assert_not_serving(billing: &Running) {
+    tokio::time::sleep(std::time::Duration::from_millis(800)).await;
+    assert_eq!(billing.health().await, ServingStatus::NotServing);
+    let mut client = BillingServiceClient::new(billing.channel().await);
+    let status = client
+        .list_numbering_series(ListNumberingSeriesRequest::default())
+        .await
+        .expect_err("no call is served before the service is ready");
+    assert_eq!(status.code(), tonic::Code::Unavailable, "{status:?}");
+}
+
+#[tokio::test]
+async fn a_service_started_while_postgres_is_down_serves_once_it_is_back() {
+    let db = TestDb::new(&ALL).await;
+    let nats = TestNats::shared().await;
+    let identity = identity(&db, &nats).await;
+    let gate = Gate::closed(postgres_addr()).await;
+
+    let mut common = common_config(&db, &comptoir_billing::SPEC, &nats);
+    let url: sqlx::postgres::PgConnectOptions = common.database_url.expose().parse().unwrap();
+    let through_gate = url.host("127.0.0.1").port(gate.addr.port());
+    common.database_url =
+        Secret::from(sqlx::ConnectOptions::to_url_lossy(&through_gate).to_string());
+    let app = comptoir_billing::build(comptoir_billing::Config {
+        common,
+        identity: identity_config(&identity),
+    })
+    .await
+    .expect("billing builds without reaching Postgres");
+    let billing = Running::spawn_unready(app);
+
+    assert_not_serving(&billing).await;
+    gate.open();
+    billing.wait_serving().await;
+    billing.stop().await;
+    identity.stop().await;
+}
+
+#[tokio::test]
+async fn a_service_started_while_nats_is_down_serves_once_it_is_back() {
+    let db = TestDb::new(&ALL).await;
+    let mut private = PrivateNats::start().await;
+    let nats = TestNats {
+        url: private.url.clone(),
+        prefix: "startup".to_owned(),
+    };
+    let identity = identity(&db, &nats).await;
+    private.stop().await;
+
+    let app = comptoir_billing::build(comptoir_billing::Config {
+        common: common_config(&db, &comptoir_billing::SPEC, &nats),
+        identity: identity_config(&identity),
+    })
+    .await
+    .expect("billing builds without reaching NATS");
+    let billing = Running::spawn_unready(app);
+
+    assert_not_serving(&billing).await;
+    private.restart().await;
+    billing.wait_serving().await;
+    billing.stop().await;
+    identity.stop().await;
+}
