@@ -51,9 +51,13 @@ pub fn lazy_pool(url: &Secret, schema: &str) -> Result<PgPool, sqlx::Error> {
 /// Creates `database` if missing and, in it, one role and one schema per service, owned
 /// by that role, with nothing granted to anyone else. Idempotent; meant to run with a
 /// superuser URL before services start (locally by `comptoir-provision`, in a cluster by
-/// the release job). `password`, when given, is set on every role (production sets each
-/// role's password separately).
-pub async fn provision(admin_url: &Secret, database: &str) -> anyhow::Result<()> {
+/// the release job). `passwords` maps a service to the password its role logs in with;
+/// a service without one keeps its current password (none, locally, with trust auth).
+pub async fn provision(
+    admin_url: &Secret,
+    database: &str,
+    passwords: &[(&str, Secret)],
+) -> anyhow::Result<()> {
     let admin: PgConnectOptions = admin_url.expose().parse()?;
     let mut conn = sqlx::ConnectOptions::connect(&admin).await?;
     let exists: bool =
@@ -78,6 +82,15 @@ pub async fn provision(admin_url: &Secret, database: &str) -> anyhow::Result<()>
     }
     for service in SERVICES {
         create_role(&mut conn, &role_of(service)).await?;
+    }
+    for (service, password) in passwords {
+        // ALTER ROLE takes no parameters; quote the literal the way Postgres does.
+        let literal = password.expose().replace('\'', "''");
+        conn.execute(sqlx::AssertSqlSafe(format!(
+            "ALTER ROLE {} PASSWORD '{literal}'",
+            role_of(service)
+        )))
+        .await?;
     }
     let mut conn = sqlx::ConnectOptions::connect(&admin.database(database)).await?;
     conn.execute(sqlx::AssertSqlSafe(format!(

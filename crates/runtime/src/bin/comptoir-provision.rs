@@ -24,10 +24,31 @@ struct Args {
     database_name: String,
 }
 
+/// The password for a service's role from `COMPTOIR_<SERVICE>_DB_PASSWORD`
+/// (e.g. `COMPTOIR_ACCOUNTANT_PORTAL_DB_PASSWORD`), if set.
+fn role_password(service: &str) -> Option<Secret> {
+    let var = format!(
+        "COMPTOIR_{}_DB_PASSWORD",
+        comptoir_runtime::db::schema_of(service).to_uppercase()
+    );
+    std::env::var(var)
+        .ok()
+        .filter(|p| !p.is_empty())
+        .map(Secret::from)
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args: Args = parse_or_exit();
-    comptoir_runtime::db::provision(&args.admin_database_url, &args.database_name).await?;
+    let passwords = comptoir_runtime::db::SERVICES
+        .iter()
+        .filter_map(|service| {
+            let password = role_password(service)?;
+            Some((*service, password))
+        })
+        .collect::<Vec<_>>();
+    comptoir_runtime::db::provision(&args.admin_database_url, &args.database_name, &passwords)
+        .await?;
     println!(
         "provisioned database {} with roles and schemas for {:?}",
         args.database_name,
