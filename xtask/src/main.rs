@@ -94,7 +94,9 @@ async fn up(shutdown: &Shutdown) -> Result<()> {
     step.done();
 
     let step = Step::start("provision the database");
-    services::provision(&paths.bin, &postgres.admin_url)?;
+    shutdown
+        .guard(services::provision(&postgres.admin_url))
+        .await?;
     step.done();
 
     let step = Step::start("start the services");

@@ -12,6 +12,9 @@ use tonic_health::pb::HealthCheckRequest;
 use tonic_health::pb::health_check_response::ServingStatus;
 use tonic_health::pb::health_client::HealthClient;
 
+use comptoir_runtime::config::Secret;
+use comptoir_runtime::db::role_of;
+
 use crate::sys::{self, Shutdown};
 
 /// The platform database that `comptoir-provision` creates and the services share.
@@ -23,8 +26,6 @@ pub(crate) struct Service {
     pub(crate) binary: &'static str,
     /// Its default gRPC port (DESIGN.md: the same locally, in the chart and in docs).
     pub(crate) port: u16,
-    /// Its PostgreSQL role, created by `comptoir-provision`.
-    role: &'static str,
     /// Fully-qualified gRPC service name, also reported by the health service.
     pub(crate) grpc_name: &'static str,
 }
@@ -46,44 +47,36 @@ pub(crate) const SERVICES: [Service; 5] = [
     Service {
         binary: "identity",
         port: 50051,
-        role: "comptoir_identity",
         grpc_name: "comptoir.identity.v1.IdentityService",
     },
     Service {
         binary: "tenancy",
         port: 50052,
-        role: "comptoir_tenancy",
         grpc_name: "comptoir.tenancy.v1.TenancyService",
     },
     Service {
         binary: "billing",
         port: 50053,
-        role: "comptoir_billing",
         grpc_name: "comptoir.billing.v1.BillingService",
     },
     Service {
         binary: "accountant-portal",
         port: 50054,
-        role: "comptoir_accountant_portal",
         grpc_name: "comptoir.accountant_portal.v1.AccountantPortalService",
     },
     Service {
         binary: "export",
         port: 50055,
-        role: "comptoir_export",
         grpc_name: "comptoir.export.v1.ExportService",
     },
 ];
 
-/// Creates the database, roles and schemas (idempotent) with `comptoir-provision`.
-pub(crate) fn provision(bin_dir: &Path, admin_url: &str) -> Result<()> {
-    let binary = bin_dir.join("comptoir-provision");
-    sys::run_quiet(
-        Command::new(&binary)
-            .env("COMPTOIR_ADMIN_DATABASE_URL", admin_url)
-            .env("COMPTOIR_DATABASE_NAME", DATABASE_NAME),
-        "comptoir-provision",
-    )
+/// Creates the database, roles and schemas (idempotent): what `comptoir-provision` does,
+/// called in-process.
+pub(crate) async fn provision(admin_url: &str) -> Result<()> {
+    comptoir_runtime::db::provision(&Secret::from(admin_url.to_owned()), DATABASE_NAME)
+        .await
+        .context("provisioning the database")
 }
 
 /// The five services, running.
@@ -131,7 +124,7 @@ pub(crate) fn start(
             .env("COMPTOIR_GRPC_ADDR", service.address())
             .env(
                 "COMPTOIR_DATABASE_URL",
-                role_url(admin_url, service.role, DATABASE_NAME)?,
+                role_url(admin_url, &role_of(service.binary), DATABASE_NAME)?,
             )
             .env("COMPTOIR_NATS_URL", nats_url)
             .stdin(Stdio::null())
@@ -297,7 +290,15 @@ pub(crate) fn role_url(admin_url: &str, role: &str, database: &str) -> Result<St
 
 #[cfg(test)]
 mod tests {
-    use super::role_url;
+    use super::{SERVICES, role_url};
+
+    #[test]
+    fn the_service_table_follows_the_runtime_order() {
+        let binaries = SERVICES.map(|service| service.binary);
+        assert_eq!(binaries, comptoir_runtime::db::SERVICES);
+        let ports = SERVICES.map(|service| service.port);
+        assert_eq!(ports, [50051, 50052, 50053, 50054, 50055]);
+    }
 
     #[test]
     fn role_url_swaps_user_and_database_and_keeps_the_rest() {
