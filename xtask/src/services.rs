@@ -12,7 +12,6 @@ use tonic_health::pb::HealthCheckRequest;
 use tonic_health::pb::health_check_response::ServingStatus;
 use tonic_health::pb::health_client::HealthClient;
 
-use comptoir_runtime::config::Secret;
 use comptoir_runtime::db::role_of;
 
 use crate::sys::{self, Shutdown};
@@ -71,12 +70,16 @@ pub(crate) const SERVICES: [Service; 5] = [
     },
 ];
 
-/// Creates the database, roles and schemas (idempotent): what `comptoir-provision` does,
-/// called in-process.
-pub(crate) async fn provision(admin_url: &str) -> Result<()> {
-    comptoir_runtime::db::provision(&Secret::from(admin_url.to_owned()), DATABASE_NAME)
-        .await
-        .context("provisioning the database")
+/// Creates the database, roles and schemas (idempotent) with `comptoir-provision`, the
+/// same binary a cluster's release job runs.
+pub(crate) fn provision(bin_dir: &Path, admin_url: &str) -> Result<()> {
+    let binary = bin_dir.join("comptoir-provision");
+    sys::run_quiet(
+        Command::new(&binary)
+            .env("COMPTOIR_ADMIN_DATABASE_URL", admin_url)
+            .env("COMPTOIR_DATABASE_NAME", DATABASE_NAME),
+        "comptoir-provision",
+    )
 }
 
 /// The five services, running.
