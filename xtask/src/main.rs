@@ -94,9 +94,7 @@ async fn up(shutdown: &Shutdown) -> Result<()> {
     step.done();
 
     let step = Step::start("provision the database");
-    shutdown
-        .guard(services::provision(&postgres.admin_url))
-        .await?;
+    services::provision(&paths.bin, &postgres.admin_url)?;
     step.done();
 
     let step = Step::start("start the services");
