@@ -1,14 +1,11 @@
 //! The five services running together on one test database and one NATS prefix.
 
-use comptoir_proto::identity::v1::{
-    LoginRequest, SignUpRequest, identity_service_client::IdentityServiceClient,
-};
 use comptoir_proto::tenancy::v1::{
     CompanyKind, CreateCompanyRequest, tenancy_service_client::TenancyServiceClient,
 };
 use comptoir_runtime::ServiceSpec;
 use comptoir_test_support::{
-    Running, TestDb, TestNats, bearer, common_config, identity_config, spawn,
+    Running, TestDb, TestNats, bearer, common_config, identity_config, spawn, user_token,
 };
 
 /// Every service, identity first (the others fetch its keys).
@@ -84,25 +81,7 @@ impl Platform {
 
     /// Signs a new person up and logs them in; returns their access token.
     pub(crate) async fn user_token(&self, email: &str) -> String {
-        let mut identity = IdentityServiceClient::new(self.identity.channel().await);
-        let password = "correct horse battery staple";
-        identity
-            .sign_up(SignUpRequest {
-                email: email.to_owned(),
-                password: password.to_owned(),
-                name: "Jeanne Dupont".to_owned(),
-            })
-            .await
-            .expect("sign-up");
-        identity
-            .login(LoginRequest {
-                email: email.to_owned(),
-                password: password.to_owned(),
-            })
-            .await
-            .expect("login")
-            .into_inner()
-            .access_token
+        user_token(&self.identity, email).await
     }
 
     /// Creates a company through tenancy; returns its id.

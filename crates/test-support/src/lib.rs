@@ -5,14 +5,18 @@
 //! starts it; nothing is skipped.
 
 mod db;
+mod events;
 mod gate;
 mod nats;
 mod service;
+mod tokens;
 
 pub use db::TestDb;
+pub use events::{company_created, publish};
 pub use gate::Gate;
 pub use nats::{PrivateNats, TestNats};
 pub use service::{Running, bearer, common_config, eventually, identity_config, spawn};
+pub use tokens::{PASSWORD, foreign_token, identity_token, user_token};
 
 /// What to run when a test finds no PostgreSQL or NATS.
 pub const HOW_TO_START: &str = "run the suite with `cargo xtask test`, which uses DATABASE_URL/NATS_URL or starts private servers";

@@ -1,0 +1,55 @@
+//! Publishing events the way a producing service would, for tests of a consumer alone.
+
+use async_nats::HeaderMap;
+use comptoir_proto::events::v1::{CompanyCreated, EventMeta};
+use comptoir_runtime::events::Names;
+use prost::Message;
+use uuid::Uuid;
+
+use crate::TestNats;
+
+/// A `company.created` event; returns its id and encoded payload.
+pub fn company_created(
+    company_id: Uuid,
+    legal_name: &str,
+    siren: &str,
+    is_firm: bool,
+) -> (Uuid, Vec<u8>) {
+    let event_id = Uuid::now_v7();
+    let event = CompanyCreated {
+        meta: Some(EventMeta {
+            event_id: event_id.to_string(),
+            occur_time: None,
+            company_id: company_id.to_string(),
+            actor: "test".to_owned(),
+        }),
+        legal_name: legal_name.to_owned(),
+        siren: siren.to_owned(),
+        is_firm,
+        owner_user_id: Uuid::now_v7().to_string(),
+    };
+    (event_id, event.encode_to_vec())
+}
+
+/// Publishes `payload` on `subject` (unprefixed) of `producer`'s stream under the test's
+/// prefix, with `msg_id` as `Nats-Msg-Id`, and waits for JetStream's ack.
+pub async fn publish(
+    nats: &TestNats,
+    producer: &str,
+    subject: &str,
+    msg_id: &str,
+    payload: Vec<u8>,
+) {
+    let names = Names::new(&nats.prefix);
+    let js = nats.client().await;
+    js.get_or_create_stream(names.stream_config(producer))
+        .await
+        .expect("stream exists");
+    let mut headers = HeaderMap::new();
+    headers.insert(async_nats::header::NATS_MESSAGE_ID, msg_id);
+    js.publish_with_headers(names.subject(subject), headers, payload.into())
+        .await
+        .expect("publish")
+        .await
+        .expect("JetStream ack");
+}

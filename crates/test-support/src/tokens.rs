@@ -1,0 +1,55 @@
+//! Access tokens for tests: real ones from identity's sign-up and login, tokens signed
+//! with identity's own key but wrong claims, and tokens signed by a key nobody knows.
+
+use comptoir_proto::identity::v1::{
+    LoginRequest, SignUpRequest, identity_service_client::IdentityServiceClient,
+};
+use comptoir_runtime::auth::{self, Claims};
+use ed25519_dalek::SigningKey;
+use ed25519_dalek::pkcs8::EncodePrivateKey;
+
+use crate::{Running, TestDb};
+
+/// The password every test account uses.
+pub const PASSWORD: &str = "correct horse battery staple";
+
+/// Signs `email` up with [`PASSWORD`] and logs in; returns the access token.
+pub async fn user_token(identity: &Running, email: &str) -> String {
+    let mut client = IdentityServiceClient::new(identity.channel().await);
+    client
+        .sign_up(SignUpRequest {
+            email: email.to_owned(),
+            password: PASSWORD.to_owned(),
+            name: "Jeanne Dupont".to_owned(),
+        })
+        .await
+        .expect("sign-up");
+    client
+        .login(LoginRequest {
+            email: email.to_owned(),
+            password: PASSWORD.to_owned(),
+        })
+        .await
+        .expect("login")
+        .into_inner()
+        .access_token
+}
+
+/// `claims` signed with identity's current key, read from its schema in `db`.
+pub async fn identity_token(db: &TestDb, claims: &Claims) -> String {
+    let mut conn = db.admin().await;
+    let (kid, der): (String, Vec<u8>) = sqlx::query_as(
+        "SELECT kid, private_der FROM identity.signing_key WHERE retired_at IS NULL ORDER BY created_at DESC LIMIT 1",
+    )
+    .fetch_one(&mut conn)
+    .await
+    .expect("identity has a signing key");
+    auth::sign(claims, &kid, &der).expect("signing")
+}
+
+/// `claims` signed with a fresh key identity never published.
+pub fn foreign_token(claims: &Claims) -> String {
+    let key = SigningKey::generate(&mut rand::rngs::OsRng);
+    let der = key.to_pkcs8_der().expect("encoding a key");
+    auth::sign(claims, "not-a-known-kid", der.as_bytes()).expect("signing")
+}
