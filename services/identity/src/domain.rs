@@ -68,12 +68,25 @@ mod tests {
 
     #[test]
     fn emails_are_trimmed_and_lower_cased() {
-        assert_eq!(Email::parse("  Jeanne.Dupont@Example.FR ").unwrap().as_str(), "jeanne.dupont@example.fr");
+        assert_eq!(
+            Email::parse("  Jeanne.Dupont@Example.FR ")
+                .unwrap()
+                .as_str(),
+            "jeanne.dupont@example.fr"
+        );
     }
 
     #[test]
     fn malformed_emails_are_refused() {
-        for bad in ["", "jeanne", "@example.fr", "jeanne@fr", "jeanne@.fr", "a b@example.fr", "a@b@example.fr"] {
+        for bad in [
+            "",
+            "jeanne",
+            "@example.fr",
+            "jeanne@fr",
+            "jeanne@.fr",
+            "a b@example.fr",
+            "a@b@example.fr",
+        ] {
             assert!(Email::parse(bad).is_err(), "{bad}");
         }
     }

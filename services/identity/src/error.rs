@@ -29,12 +29,19 @@ impl From<Error> for Status {
     fn from(err: Error) -> Self {
         match err {
             Error::InvalidArgument(violations) => violations.into_status(),
-            Error::EmailTaken => error::status(Code::AlreadyExists, "EMAIL_TAKEN", DOMAIN, err.to_string()),
-            Error::BadCredentials => {
-                error::status(Code::Unauthenticated, "BAD_CREDENTIALS", DOMAIN, err.to_string())
+            Error::EmailTaken => {
+                error::status(Code::AlreadyExists, "EMAIL_TAKEN", DOMAIN, err.to_string())
             }
+            Error::BadCredentials => error::status(
+                Code::Unauthenticated,
+                "BAD_CREDENTIALS",
+                DOMAIN,
+                err.to_string(),
+            ),
             Error::Crypto(_) => error::internal(DOMAIN, &err),
-            Error::Db(db) if comptoir_runtime::db::is_connection_error(&db) => error::unavailable(DOMAIN, &db),
+            Error::Db(db) if comptoir_runtime::db::is_connection_error(&db) => {
+                error::unavailable(DOMAIN, &db)
+            }
             Error::Db(db) => error::internal(DOMAIN, &db),
         }
     }

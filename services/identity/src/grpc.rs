@@ -50,7 +50,9 @@ async fn hash_password(password: String) -> Result<String, Error> {
 async fn verify_password(password: String, hash: String) -> Result<bool, Error> {
     tokio::task::spawn_blocking(move || {
         let parsed = PasswordHash::new(&hash).map_err(|err| Error::Crypto(err.to_string()))?;
-        Ok(argon2().verify_password(password.as_bytes(), &parsed).is_ok())
+        Ok(argon2()
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok())
     })
     .await
     .map_err(|err| Error::Crypto(err.to_string()))?
@@ -58,7 +60,10 @@ async fn verify_password(password: String, hash: String) -> Result<bool, Error> 
 
 #[tonic::async_trait]
 impl pb::identity_service_server::IdentityService for Identity {
-    async fn sign_up(&self, request: Request<pb::SignUpRequest>) -> Result<Response<pb::SignUpResponse>, Status> {
+    async fn sign_up(
+        &self,
+        request: Request<pb::SignUpRequest>,
+    ) -> Result<Response<pb::SignUpResponse>, Status> {
         let request = request.into_inner();
         let mut violations = FieldViolations::new();
         let email = violations.check("email", Email::parse(&request.email));
@@ -76,7 +81,10 @@ impl pb::identity_service_server::IdentityService for Identity {
         }))
     }
 
-    async fn login(&self, request: Request<pb::LoginRequest>) -> Result<Response<pb::LoginResponse>, Status> {
+    async fn login(
+        &self,
+        request: Request<pb::LoginRequest>,
+    ) -> Result<Response<pb::LoginResponse>, Status> {
         let request = request.into_inner();
         let Ok(email) = Email::parse(&request.email) else {
             return Err(Error::BadCredentials.into());
@@ -92,9 +100,13 @@ impl pb::identity_service_server::IdentityService for Identity {
         };
         let key = keys::current(&self.deps.pool).await.map_err(Error::from)?;
         let config = &self.deps.config;
-        let claims = Claims::new(user_id.to_string(), &config.jwt_issuer, &config.jwt_audience);
-        let access_token =
-            auth::sign(&claims, &key.kid, &key.private_der).map_err(|err| Error::Crypto(err.to_string()))?;
+        let claims = Claims::new(
+            user_id.to_string(),
+            &config.jwt_issuer,
+            &config.jwt_audience,
+        );
+        let access_token = auth::sign(&claims, &key.kid, &key.private_der)
+            .map_err(|err| Error::Crypto(err.to_string()))?;
         Ok(Response::new(pb::LoginResponse {
             access_token,
             expires_in_seconds: ACCESS_TOKEN_TTL.as_secs() as i64,
@@ -102,8 +114,13 @@ impl pb::identity_service_server::IdentityService for Identity {
         }))
     }
 
-    async fn get_jwks(&self, _request: Request<pb::GetJwksRequest>) -> Result<Response<pb::GetJwksResponse>, Status> {
-        let keys = keys::public_keys(&self.deps.pool).await.map_err(Error::from)?;
+    async fn get_jwks(
+        &self,
+        _request: Request<pb::GetJwksRequest>,
+    ) -> Result<Response<pb::GetJwksResponse>, Status> {
+        let keys = keys::public_keys(&self.deps.pool)
+            .await
+            .map_err(Error::from)?;
         Ok(Response::new(pb::GetJwksResponse {
             keys: keys
                 .into_iter()

@@ -68,5 +68,8 @@ pub(crate) async fn public_keys(pool: &PgPool) -> Result<Vec<PublicKey>, sqlx::E
     .bind(ACCESS_TOKEN_TTL.as_secs() as f64 * 2.0)
     .fetch_all(pool)
     .await?;
-    Ok(rows.into_iter().map(|(kid, x)| PublicKey { kid, x }).collect())
+    Ok(rows
+        .into_iter()
+        .map(|(kid, x)| PublicKey { kid, x })
+        .collect())
 }

@@ -3,5 +3,8 @@
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let config: comptoir_identity::Config = comptoir_runtime::config::parse_or_exit();
-    comptoir_identity::build(config).await?.run_until_stopped().await
+    comptoir_identity::build(config)
+        .await?
+        .run_until_stopped()
+        .await
 }

@@ -1,0 +1,150 @@
+//! Sign-up, login and the published keys.
+
+use comptoir_proto::identity::v1::{
+    GetJwksRequest, LoginRequest, SignUpRequest, identity_service_client::IdentityServiceClient,
+};
+use comptoir_runtime::Caller;
+use comptoir_runtime::auth::{KeySet, PublicKey};
+use comptoir_test_support::{PASSWORD, user_token};
+use tonic::Code;
+use tonic_types::StatusExt;
+
+use crate::start;
+
+fn bad_fields(status: &tonic::Status) -> Vec<String> {
+    status
+        .get_error_details()
+        .bad_request()
+        .map(|b| b.field_violations.iter().map(|v| v.field.clone()).collect())
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn a_login_token_verifies_with_the_keys_identity_publishes() {
+    let (_db, identity) = start().await;
+    let token = user_token(&identity, "jeanne@example.fr").await;
+
+    let mut client = IdentityServiceClient::new(identity.channel().await);
+    let jwks = client
+        .get_jwks(GetJwksRequest {})
+        .await
+        .unwrap()
+        .into_inner()
+        .keys;
+    assert_eq!(jwks.len(), 1);
+    assert_eq!(
+        (jwks[0].kty.as_str(), jwks[0].crv.as_str()),
+        ("OKP", "Ed25519")
+    );
+
+    let published: Vec<PublicKey> = jwks
+        .into_iter()
+        .map(|k| PublicKey { kid: k.kid, x: k.x })
+        .collect();
+    let keys = KeySet::new(
+        std::sync::Arc::new(move || {
+            let published = published.clone();
+            Box::pin(async move { Ok(published) })
+        }),
+        "comptoir",
+        "comptoir",
+    );
+    let caller = keys.verify(&token).await.expect("the token verifies");
+    let Caller::User {
+        company_id,
+        permissions,
+        ..
+    } = caller
+    else {
+        panic!("a login token is a user's");
+    };
+    assert_eq!(company_id, None, "a login token has no active company yet");
+    assert!(permissions.is_empty());
+    assert!(
+        keys.verify(&format!("{token}x")).await.is_err(),
+        "a tampered token fails"
+    );
+}
+
+#[tokio::test]
+async fn an_unknown_email_and_a_wrong_password_get_the_same_answer() {
+    let (_db, identity) = start().await;
+    user_token(&identity, "paul@example.fr").await;
+    let mut client = IdentityServiceClient::new(identity.channel().await);
+    let wrong_password = client
+        .login(LoginRequest {
+            email: "paul@example.fr".to_owned(),
+            password: "not the password at all".to_owned(),
+        })
+        .await
+        .unwrap_err();
+    let unknown = client
+        .login(LoginRequest {
+            email: "nobody@example.fr".to_owned(),
+            password: PASSWORD.to_owned(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(wrong_password.code(), Code::Unauthenticated);
+    assert_eq!(
+        (wrong_password.code(), wrong_password.message()),
+        (unknown.code(), unknown.message())
+    );
+}
+
+#[tokio::test]
+async fn one_account_per_email_whatever_its_case_and_spaces() {
+    let (db, identity) = start().await;
+    user_token(&identity, "marie@example.fr").await;
+    let mut client = IdentityServiceClient::new(identity.channel().await);
+    let again = client
+        .sign_up(SignUpRequest {
+            email: "  Marie@Example.FR ".to_owned(),
+            password: PASSWORD.to_owned(),
+            name: "Marie".to_owned(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(again.code(), Code::AlreadyExists);
+    // And the same person logs in with either spelling.
+    client
+        .login(LoginRequest {
+            email: "MARIE@example.fr".to_owned(),
+            password: PASSWORD.to_owned(),
+        })
+        .await
+        .expect("login is case-insensitive");
+    let mut conn = db.admin().await;
+    let accounts: i64 = sqlx::query_scalar("SELECT count(*) FROM identity.account")
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(accounts, 1);
+}
+
+#[tokio::test]
+async fn a_bad_sign_up_names_every_bad_field_and_writes_nothing() {
+    let (db, identity) = start().await;
+    let mut client = IdentityServiceClient::new(identity.channel().await);
+    let status = client
+        .sign_up(SignUpRequest {
+            email: "not-an-email".to_owned(),
+            password: "short".to_owned(),
+            name: " ".to_owned(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::InvalidArgument);
+    assert_eq!(bad_fields(&status), ["email", "password", "name"]);
+    assert!(
+        status.message().contains("at least 12"),
+        "{}",
+        status.message()
+    );
+    let mut conn = db.admin().await;
+    let accounts: i64 = sqlx::query_scalar("SELECT count(*) FROM identity.account")
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(accounts, 0);
+}

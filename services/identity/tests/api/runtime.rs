@@ -1,0 +1,112 @@
+//! What every service gets from the runtime, checked once here on identity: health,
+//! reflection, the auth layer, and the exit code on bad configuration.
+
+use comptoir_proto::identity::v1::{
+    GetJwksRequest, identity_service_client::IdentityServiceClient,
+};
+use tokio_stream::StreamExt;
+use tonic_health::pb::HealthCheckRequest;
+use tonic_health::pb::health_check_response::ServingStatus;
+use tonic_health::pb::health_client::HealthClient;
+use tonic_reflection::pb::v1::ServerReflectionRequest;
+use tonic_reflection::pb::v1::server_reflection_client::ServerReflectionClient;
+use tonic_reflection::pb::v1::server_reflection_request::MessageRequest;
+use tonic_reflection::pb::v1::server_reflection_response::MessageResponse;
+
+use crate::start;
+
+#[tokio::test]
+async fn health_reports_each_service_and_reflection_lists_them() {
+    let (_db, identity) = start().await;
+    let mut health = HealthClient::new(identity.channel().await);
+    for service in ["", "comptoir.identity.v1.IdentityService"] {
+        let status = health
+            .check(HealthCheckRequest {
+                service: service.to_owned(),
+            })
+            .await
+            .unwrap()
+            .into_inner()
+            .status();
+        assert_eq!(status, ServingStatus::Serving, "{service:?}");
+    }
+    let unknown = health
+        .check(HealthCheckRequest {
+            service: "comptoir.nope.v1.Nope".to_owned(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(unknown.code(), tonic::Code::NotFound);
+
+    let mut reflection = ServerReflectionClient::new(identity.channel().await);
+    let request = ServerReflectionRequest {
+        host: String::new(),
+        message_request: Some(MessageRequest::ListServices(String::new())),
+    };
+    let mut responses = reflection
+        .server_reflection_info(tokio_stream::iter([request]))
+        .await
+        .unwrap()
+        .into_inner();
+    let response = responses.next().await.expect("one answer").unwrap();
+    let Some(MessageResponse::ListServicesResponse(list)) = response.message_response else {
+        panic!("a list of services");
+    };
+    let names: Vec<_> = list.service.iter().map(|s| s.name.as_str()).collect();
+    assert!(
+        names.contains(&"comptoir.identity.v1.IdentityService"),
+        "{names:?}"
+    );
+    assert!(names.contains(&"grpc.health.v1.Health"), "{names:?}");
+    assert!(
+        !names.contains(&"comptoir.billing.v1.BillingService"),
+        "only its own: {names:?}"
+    );
+}
+
+#[tokio::test]
+async fn public_methods_need_no_token_and_every_other_path_does() {
+    let (_db, identity) = start().await;
+    let mut client = IdentityServiceClient::new(identity.channel().await);
+    client
+        .get_jwks(GetJwksRequest {})
+        .await
+        .expect("GetJwks is public");
+    let mut grpc = tonic::client::Grpc::new(identity.channel().await);
+    grpc.ready().await.unwrap();
+    let status = grpc
+        .unary::<GetJwksRequest, GetJwksRequest, _>(
+            tonic::Request::new(GetJwksRequest {}),
+            "/comptoir.identity.v1.IdentityService/Nope"
+                .parse()
+                .unwrap(),
+            tonic_prost::ProstCodec::default(),
+        )
+        .await
+        .unwrap_err();
+    // Not a public method, so the auth layer answers first.
+    assert_eq!(status.code(), tonic::Code::Unauthenticated);
+}
+
+#[test]
+fn a_missing_or_malformed_setting_stops_the_binary_with_exit_code_64_naming_it() {
+    let missing = std::process::Command::new(env!("CARGO_BIN_EXE_identity"))
+        .env_clear()
+        .output()
+        .expect("running identity");
+    assert_eq!(missing.status.code(), Some(64));
+    let stderr = String::from_utf8_lossy(&missing.stderr);
+    assert!(stderr.contains("COMPTOIR_DATABASE_URL"), "{stderr}");
+    assert!(stderr.contains("COMPTOIR_NATS_URL"), "{stderr}");
+
+    let malformed = std::process::Command::new(env!("CARGO_BIN_EXE_identity"))
+        .env_clear()
+        .env("COMPTOIR_DATABASE_URL", "postgres://x@127.0.0.1/x")
+        .env("COMPTOIR_NATS_URL", "nats://127.0.0.1:1")
+        .env("COMPTOIR_GRPC_ADDR", "everywhere")
+        .output()
+        .expect("running identity");
+    assert_eq!(malformed.status.code(), Some(64));
+    let stderr = String::from_utf8_lossy(&malformed.stderr);
+    assert!(stderr.contains("COMPTOIR_GRPC_ADDR"), "{stderr}");
+}
