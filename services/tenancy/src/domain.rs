@@ -160,6 +160,9 @@ mod tests {
     fn legal_names_are_trimmed_and_bounded() {
         assert_eq!(LegalName::parse("  ACME  ").unwrap().as_str(), "ACME");
         assert_eq!(LegalName::parse("   "), Err(LegalNameError::Blank));
-        assert_eq!(LegalName::parse(&"x".repeat(201)), Err(LegalNameError::TooLong));
+        assert_eq!(
+            LegalName::parse(&"x".repeat(201)),
+            Err(LegalNameError::TooLong)
+        );
     }
 }

@@ -33,20 +33,29 @@ impl From<Error> for Status {
     fn from(err: Error) -> Self {
         match err {
             Error::InvalidArgument(violations) => violations.into_status(),
-            Error::SirenTaken(_) => error::status(Code::AlreadyExists, "SIREN_TAKEN", DOMAIN, err.to_string()),
+            Error::SirenTaken(_) => {
+                error::status(Code::AlreadyExists, "SIREN_TAKEN", DOMAIN, err.to_string())
+            }
             Error::CompanyNotFound(_) => {
                 error::status(Code::NotFound, "COMPANY_NOT_FOUND", DOMAIN, err.to_string())
             }
-            Error::UserRequired => {
-                error::status(Code::PermissionDenied, "USER_TOKEN_REQUIRED", DOMAIN, err.to_string())
-            }
+            Error::UserRequired => error::status(
+                Code::PermissionDenied,
+                "USER_TOKEN_REQUIRED",
+                DOMAIN,
+                err.to_string(),
+            ),
             Error::Idempotency(IdempotencyError::Db(db)) => Error::Db(db).into(),
-            Error::Idempotency(inner @ (IdempotencyError::Mismatch | IdempotencyError::TooLong)) => {
+            Error::Idempotency(
+                inner @ (IdempotencyError::Mismatch | IdempotencyError::TooLong),
+            ) => {
                 let mut violations = FieldViolations::new();
                 violations.add("idempotency_key", inner.to_string());
                 violations.into_status()
             }
-            Error::Db(db) if comptoir_runtime::db::is_connection_error(&db) => error::unavailable(DOMAIN, &db),
+            Error::Db(db) if comptoir_runtime::db::is_connection_error(&db) => {
+                error::unavailable(DOMAIN, &db)
+            }
             Error::Db(db) => error::internal(DOMAIN, &db),
         }
     }

@@ -47,11 +47,13 @@ impl TryFrom<&pb::CreateCompanyRequest> for NewCompany {
             }
         };
         match (legal_name, siren, kind) {
-            (Some(legal_name), Some(siren), Some(kind)) if violations.is_empty() => Ok(NewCompany {
-                legal_name,
-                siren,
-                kind,
-            }),
+            (Some(legal_name), Some(siren), Some(kind)) if violations.is_empty() => {
+                Ok(NewCompany {
+                    legal_name,
+                    siren,
+                    kind,
+                })
+            }
             _ => Err(violations),
         }
     }
@@ -84,13 +86,19 @@ impl pb::tenancy_service_server::TenancyService for Tenancy {
         let scope = format!("{owner}/CreateCompany");
 
         let mut tx = self.deps.pool.begin().await.map_err(Error::from)?;
-        let response = idempotency::once(&mut tx, &scope, &request.idempotency_key, &request, async |tx| {
-            let company = store::insert_company(tx, owner, &new).await?;
-            company_created(&company, owner).enqueue(tx).await?;
-            Ok::<_, Error>(pb::CreateCompanyResponse {
-                company: Some((&company).into()),
-            })
-        })
+        let response = idempotency::once(
+            &mut tx,
+            &scope,
+            &request.idempotency_key,
+            &request,
+            async |tx| {
+                let company = store::insert_company(tx, owner, &new).await?;
+                company_created(&company, owner).enqueue(tx).await?;
+                Ok::<_, Error>(pb::CreateCompanyResponse {
+                    company: Some((&company).into()),
+                })
+            },
+        )
         .await?;
         tx.commit().await.map_err(Error::from)?;
         self.deps.outbox.wake();
@@ -128,8 +136,9 @@ impl pb::tenancy_service_server::TenancyService for Tenancy {
         violations.into_result()?;
         let page = page.unwrap_or_else(|| unreachable!("validated above"));
         let mut rows = store::memberships(&self.deps.pool, user, after, page.fetch_limit()).await?;
-        let next_page_token =
-            page.finish(&mut rows, |row| page::time_id_cursor(row.joined_at, row.company.company_id));
+        let next_page_token = page.finish(&mut rows, |row| {
+            page::time_id_cursor(row.joined_at, row.company.company_id)
+        });
         Ok(Response::new(pb::ListMyCompaniesResponse {
             companies: rows
                 .iter()

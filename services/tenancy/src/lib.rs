@@ -10,7 +10,6 @@ use clap::Parser;
 use comptoir_runtime::config::{CommonConfig, IdentityClientConfig};
 use comptoir_runtime::{App, Service, ServiceSpec};
 
-
 /// The tenancy service's facts.
 pub const SPEC: ServiceSpec = ServiceSpec {
     name: "tenancy",

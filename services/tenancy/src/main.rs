@@ -3,5 +3,8 @@
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let config: comptoir_tenancy::Config = comptoir_runtime::config::parse_or_exit();
-    comptoir_tenancy::build(config).await?.run_until_stopped().await
+    comptoir_tenancy::build(config)
+        .await?
+        .run_until_stopped()
+        .await
 }
