@@ -14,7 +14,11 @@ pub enum DocumentType {
 
 impl DocumentType {
     /// Every type, in listing order.
-    pub const ALL: [DocumentType; 3] = [DocumentType::Invoice, DocumentType::CreditNote, DocumentType::Quote];
+    pub const ALL: [DocumentType; 3] = [
+        DocumentType::Invoice,
+        DocumentType::CreditNote,
+        DocumentType::Quote,
+    ];
 
     /// The stored form.
     pub fn as_str(self) -> &'static str {
@@ -49,7 +53,10 @@ mod tests {
         for t in DocumentType::ALL {
             assert_eq!(DocumentType::from_stored(t.as_str()), Some(t));
         }
-        let prefixes: std::collections::HashSet<_> = DocumentType::ALL.iter().map(|t| t.default_prefix()).collect();
+        let prefixes: std::collections::HashSet<_> = DocumentType::ALL
+            .iter()
+            .map(|t| t.default_prefix())
+            .collect();
         assert_eq!(prefixes.len(), 3);
         assert_eq!(DocumentType::from_stored("receipt"), None);
     }

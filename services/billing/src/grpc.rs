@@ -48,12 +48,20 @@ impl pb::billing_service_server::BillingService for Billing {
         let (Some(company_id), Some(page)) = (company_id, page) else {
             unreachable!("validated above")
         };
-        if !store::books_open(&self.deps.pool, company_id).await.map_err(Error::from)? {
+        if !store::books_open(&self.deps.pool, company_id)
+            .await
+            .map_err(Error::from)?
+        {
             return Err(Error::BooksNotFound(company_id.to_string()).into());
         }
-        let mut rows = store::series(&self.deps.pool, company_id, page.after.as_deref(), page.fetch_limit())
-            .await
-            .map_err(Error::from)?;
+        let mut rows = store::series(
+            &self.deps.pool,
+            company_id,
+            page.after.as_deref(),
+            page.fetch_limit(),
+        )
+        .await
+        .map_err(Error::from)?;
         let next_page_token = page.finish(&mut rows, |row| row.document_type.clone());
         Ok(Response::new(pb::ListNumberingSeriesResponse {
             series: rows.iter().map(Into::into).collect(),

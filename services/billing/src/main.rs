@@ -3,5 +3,8 @@
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let config: comptoir_billing::Config = comptoir_runtime::config::parse_or_exit();
-    comptoir_billing::build(config).await?.run_until_stopped().await
+    comptoir_billing::build(config)
+        .await?
+        .run_until_stopped()
+        .await
 }

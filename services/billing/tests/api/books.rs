@@ -1,0 +1,186 @@
+//! Books opened from `company.created`, applied once however often it arrives.
+
+use comptoir_proto::billing::v1::{DocumentType, ListNumberingSeriesRequest};
+use comptoir_test_support::{bearer, company_created, eventually, publish};
+use tonic::Code;
+use tonic_types::StatusExt;
+use uuid::Uuid;
+
+use crate::Env;
+
+const SUBJECT: &str = "comptoir.tenancy.company.created";
+
+fn list(company_id: Uuid, page_size: i32, page_token: &str) -> ListNumberingSeriesRequest {
+    ListNumberingSeriesRequest {
+        company_id: company_id.to_string(),
+        page_size,
+        page_token: page_token.to_owned(),
+    }
+}
+
+async fn wait_for_books(env: &Env, company_id: Uuid) {
+    let client = env.client().await;
+    eventually("billing to open the books", || {
+        let mut client = client.clone();
+        async move {
+            client
+                .list_numbering_series(bearer(list(company_id, 0, ""), &env.token))
+                .await
+                .ok()
+        }
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_company_created_event_opens_the_books_with_one_series_per_document_type() {
+    let env = Env::start().await;
+    let company_id = Uuid::now_v7();
+    let (event_id, payload) = company_created(company_id, "Boulangerie Dupont", "732829320", false);
+    publish(
+        &env.nats,
+        "tenancy",
+        SUBJECT,
+        &event_id.to_string(),
+        payload,
+    )
+    .await;
+    wait_for_books(&env, company_id).await;
+
+    let mut client = env.client().await;
+    let first = client
+        .list_numbering_series(bearer(list(company_id, 2, ""), &env.token))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(first.series.len(), 2);
+    assert!(!first.next_page_token.is_empty());
+    let rest = client
+        .list_numbering_series(bearer(
+            list(company_id, 2, &first.next_page_token),
+            &env.token,
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(rest.series.len(), 1);
+    assert!(rest.next_page_token.is_empty());
+    let mut all: Vec<_> = first
+        .series
+        .iter()
+        .chain(&rest.series)
+        .map(|s| (s.document_type(), s.prefix.clone(), s.next_number))
+        .collect();
+    all.sort_by_key(|(t, _, _)| *t as i32);
+    assert_eq!(
+        all,
+        [
+            (DocumentType::Invoice, "F".to_owned(), 1),
+            (DocumentType::CreditNote, "AV".to_owned(), 1),
+            (DocumentType::Quote, "D".to_owned(), 1),
+        ]
+    );
+}
+
+#[tokio::test]
+async fn an_event_delivered_twice_is_applied_once() {
+    let env = Env::start().await;
+    let company_id = Uuid::now_v7();
+    let (event_id, payload) = company_created(company_id, "Garage Martin", "552100554", false);
+    // A second copy under another message id gets past JetStream's duplicate window, as
+    // a redelivery after a lost ack would: only the consumer's inbox can stop it.
+    publish(
+        &env.nats,
+        "tenancy",
+        SUBJECT,
+        &event_id.to_string(),
+        payload.clone(),
+    )
+    .await;
+    publish(&env.nats, "tenancy", SUBJECT, "redelivered-copy", payload).await;
+    // A later event proves both copies were processed before we count.
+    let marker = Uuid::now_v7();
+    let (marker_id, marker_payload) = company_created(marker, "Marqueur SAS", "542051180", false);
+    publish(
+        &env.nats,
+        "tenancy",
+        SUBJECT,
+        &marker_id.to_string(),
+        marker_payload,
+    )
+    .await;
+    wait_for_books(&env, marker).await;
+
+    assert_eq!(env.count("SELECT count(*) FROM billing.book").await, 2);
+    assert_eq!(
+        env.count("SELECT count(*) FROM billing.numbering_series")
+            .await,
+        6
+    );
+    assert_eq!(env.count("SELECT count(*) FROM billing.inbox").await, 2);
+}
+
+#[tokio::test]
+async fn an_undecodable_event_is_set_aside_and_later_events_still_apply() {
+    let env = Env::start().await;
+    publish(
+        &env.nats,
+        "tenancy",
+        SUBJECT,
+        "garbage-1",
+        b"\xff\xff not protobuf".to_vec(),
+    )
+    .await;
+    let company_id = Uuid::now_v7();
+    let (event_id, payload) = company_created(company_id, "Après SARL", "443061841", false);
+    publish(
+        &env.nats,
+        "tenancy",
+        SUBJECT,
+        &event_id.to_string(),
+        payload,
+    )
+    .await;
+    wait_for_books(&env, company_id).await;
+    assert_eq!(env.count("SELECT count(*) FROM billing.book").await, 1);
+    assert_eq!(env.count("SELECT count(*) FROM billing.inbox").await, 1);
+}
+
+#[tokio::test]
+async fn listing_series_validates_its_fields_and_hides_unknown_companies() {
+    let env = Env::start().await;
+    let mut client = env.client().await;
+    let status = client
+        .list_numbering_series(bearer(
+            ListNumberingSeriesRequest {
+                company_id: "nope".to_owned(),
+                page_size: -5,
+                page_token: String::new(),
+            },
+            &env.token,
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::InvalidArgument);
+    let fields: Vec<_> = status
+        .get_error_details()
+        .bad_request()
+        .unwrap()
+        .field_violations
+        .iter()
+        .map(|v| v.field.clone())
+        .collect();
+    assert_eq!(fields, ["company_id", "page_size"]);
+
+    let unknown = client
+        .list_numbering_series(bearer(list(Uuid::now_v7(), 0, ""), &env.token))
+        .await
+        .unwrap_err();
+    assert_eq!(unknown.code(), Code::NotFound);
+
+    let anonymous = client
+        .list_numbering_series(list(Uuid::now_v7(), 0, ""))
+        .await
+        .unwrap_err();
+    assert_eq!(anonymous.code(), Code::Unauthenticated);
+}
