@@ -15,7 +15,7 @@ pub use db::TestDb;
 pub use events::{company_created, publish};
 pub use gate::Gate;
 pub use nats::{PrivateNats, TestNats};
-pub use service::{Running, bearer, common_config, eventually, identity_config, spawn};
+pub use service::{Harness, Running, bearer, common_config, eventually, identity_config, spawn};
 pub use tokens::{PASSWORD, foreign_token, identity_token, user_token};
 
 /// What to run when a test finds no PostgreSQL or NATS.

@@ -141,3 +141,59 @@ where
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
+
+/// A test's database and NATS prefix with identity running on them: what every service
+/// but identity needs before it can start.
+#[derive(Debug)]
+pub struct Harness {
+    /// The test's database.
+    pub db: TestDb,
+    /// The test's NATS.
+    pub nats: TestNats,
+    /// Identity, serving tokens and keys.
+    pub identity: Running,
+}
+
+impl Harness {
+    /// A database with the schemas of `services` (identity's included), the shared NATS
+    /// under a fresh prefix, and identity started with `build_identity`.
+    pub async fn start<F, Fut>(services: &[ServiceSpec], build_identity: F) -> Self
+    where
+        F: FnOnce(CommonConfig) -> Fut,
+        Fut: Future<Output = anyhow::Result<App>>,
+    {
+        let db = TestDb::new(services).await;
+        let nats = TestNats::shared().await;
+        let identity_spec = services
+            .iter()
+            .find(|s| s.name == "identity")
+            .expect("the harness needs identity's schema");
+        let app = build_identity(common_config(&db, identity_spec, &nats))
+            .await
+            .expect("identity builds");
+        let identity = spawn(app).await;
+        Self { db, nats, identity }
+    }
+
+    /// Configuration for another service of the harness.
+    pub fn config(&self, spec: &ServiceSpec) -> (CommonConfig, IdentityClientConfig) {
+        (
+            common_config(&self.db, spec, &self.nats),
+            identity_config(&self.identity),
+        )
+    }
+
+    /// Signs a person up and returns their token.
+    pub async fn token(&self, email: &str) -> String {
+        crate::user_token(&self.identity, email).await
+    }
+
+    /// Runs a `SELECT count(*) …` as superuser.
+    pub async fn count(&self, sql: &'static str) -> i64 {
+        let mut conn = self.db.admin().await;
+        sqlx::query_scalar(sql)
+            .fetch_one(&mut conn)
+            .await
+            .expect(sql)
+    }
+}

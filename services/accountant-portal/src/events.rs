@@ -15,7 +15,14 @@ pub(crate) fn companies() -> Consumer {
             let event: CompanyCreated = delivery.decode()?;
             let meta = event.meta.unwrap_or_default();
             let company_id = event_uuid("meta.company_id", &meta.company_id)?;
-            store::record_company(conn, company_id, &event.legal_name, &event.siren, event.is_firm).await?;
+            store::record_company(
+                conn,
+                company_id,
+                &event.legal_name,
+                &event.siren,
+                event.is_firm,
+            )
+            .await?;
             Ok::<(), HandlerError>(())
         })
     });

@@ -9,7 +9,9 @@ use tonic::{Request, Response, Status};
 use crate::error::Error;
 use crate::store::{self, DirectoryRow};
 
-pub(crate) fn server(deps: Deps) -> pb::accountant_portal_service_server::AccountantPortalServiceServer<Portal> {
+pub(crate) fn server(
+    deps: Deps,
+) -> pb::accountant_portal_service_server::AccountantPortalServiceServer<Portal> {
     pb::accountant_portal_service_server::AccountantPortalServiceServer::new(Portal { deps })
 }
 
@@ -47,7 +49,9 @@ impl pb::accountant_portal_service_server::AccountantPortalService for Portal {
         let mut rows = store::directory(&self.deps.pool, after, page.fetch_limit())
             .await
             .map_err(Error::from)?;
-        let next_page_token = page.finish(&mut rows, |row| page::time_id_cursor(row.created_at, row.company_id));
+        let next_page_token = page.finish(&mut rows, |row| {
+            page::time_id_cursor(row.created_at, row.company_id)
+        });
         Ok(Response::new(pb::ListDirectoryCompaniesResponse {
             companies: rows.iter().map(Into::into).collect(),
             next_page_token,

@@ -24,7 +24,11 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/acco
 
 /// The portal's configuration, from `COMPTOIR_*` variables.
 #[derive(Debug, Clone, Parser)]
-#[command(name = "accountant-portal", about = "Comptoir accountant-portal service", version)]
+#[command(
+    name = "accountant-portal",
+    about = "Comptoir accountant-portal service",
+    version
+)]
 pub struct Config {
     /// Settings every service shares.
     #[command(flatten)]

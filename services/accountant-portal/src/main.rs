@@ -3,5 +3,8 @@
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let config: comptoir_accountant_portal::Config = comptoir_runtime::config::parse_or_exit();
-    comptoir_accountant_portal::build(config).await?.run_until_stopped().await
+    comptoir_accountant_portal::build(config)
+        .await?
+        .run_until_stopped()
+        .await
 }

@@ -23,10 +23,15 @@ impl From<Error> for Status {
     fn from(err: Error) -> Self {
         match err {
             Error::InvalidArgument(violations) => violations.into_status(),
-            Error::ProfileNotFound(_) => {
-                error::status(Code::NotFound, "SELLER_PROFILE_NOT_FOUND", DOMAIN, err.to_string())
+            Error::ProfileNotFound(_) => error::status(
+                Code::NotFound,
+                "SELLER_PROFILE_NOT_FOUND",
+                DOMAIN,
+                err.to_string(),
+            ),
+            Error::Db(db) if comptoir_runtime::db::is_connection_error(&db) => {
+                error::unavailable(DOMAIN, &db)
             }
-            Error::Db(db) if comptoir_runtime::db::is_connection_error(&db) => error::unavailable(DOMAIN, &db),
             Error::Db(db) => error::internal(DOMAIN, &db),
         }
     }

@@ -3,5 +3,8 @@
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let config: comptoir_export::Config = comptoir_runtime::config::parse_or_exit();
-    comptoir_export::build(config).await?.run_until_stopped().await
+    comptoir_export::build(config)
+        .await?
+        .run_until_stopped()
+        .await
 }

@@ -31,7 +31,10 @@ pub(crate) async fn record_profile(
 }
 
 /// The profile of a company, if known.
-pub(crate) async fn profile(pool: &PgPool, company_id: Uuid) -> Result<Option<ProfileRow>, sqlx::Error> {
+pub(crate) async fn profile(
+    pool: &PgPool,
+    company_id: Uuid,
+) -> Result<Option<ProfileRow>, sqlx::Error> {
     sqlx::query_as("SELECT company_id, legal_name, siren FROM seller_profile WHERE company_id = $1")
         .bind(company_id)
         .fetch_optional(pool)

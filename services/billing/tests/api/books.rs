@@ -38,7 +38,7 @@ async fn a_company_created_event_opens_the_books_with_one_series_per_document_ty
     let company_id = Uuid::now_v7();
     let (event_id, payload) = company_created(company_id, "Boulangerie Dupont", "732829320", false);
     publish(
-        &env.nats,
+        &env.harness.nats,
         "tenancy",
         SUBJECT,
         &event_id.to_string(),
@@ -90,19 +90,26 @@ async fn an_event_delivered_twice_is_applied_once() {
     // A second copy under another message id gets past JetStream's duplicate window, as
     // a redelivery after a lost ack would: only the consumer's inbox can stop it.
     publish(
-        &env.nats,
+        &env.harness.nats,
         "tenancy",
         SUBJECT,
         &event_id.to_string(),
         payload.clone(),
     )
     .await;
-    publish(&env.nats, "tenancy", SUBJECT, "redelivered-copy", payload).await;
+    publish(
+        &env.harness.nats,
+        "tenancy",
+        SUBJECT,
+        "redelivered-copy",
+        payload,
+    )
+    .await;
     // A later event proves both copies were processed before we count.
     let marker = Uuid::now_v7();
     let (marker_id, marker_payload) = company_created(marker, "Marqueur SAS", "542051180", false);
     publish(
-        &env.nats,
+        &env.harness.nats,
         "tenancy",
         SUBJECT,
         &marker_id.to_string(),
@@ -111,20 +118,29 @@ async fn an_event_delivered_twice_is_applied_once() {
     .await;
     wait_for_books(&env, marker).await;
 
-    assert_eq!(env.count("SELECT count(*) FROM billing.book").await, 2);
     assert_eq!(
-        env.count("SELECT count(*) FROM billing.numbering_series")
+        env.harness.count("SELECT count(*) FROM billing.book").await,
+        2
+    );
+    assert_eq!(
+        env.harness
+            .count("SELECT count(*) FROM billing.numbering_series")
             .await,
         6
     );
-    assert_eq!(env.count("SELECT count(*) FROM billing.inbox").await, 2);
+    assert_eq!(
+        env.harness
+            .count("SELECT count(*) FROM billing.inbox")
+            .await,
+        2
+    );
 }
 
 #[tokio::test]
 async fn an_undecodable_event_is_set_aside_and_later_events_still_apply() {
     let env = Env::start().await;
     publish(
-        &env.nats,
+        &env.harness.nats,
         "tenancy",
         SUBJECT,
         "garbage-1",
@@ -134,7 +150,7 @@ async fn an_undecodable_event_is_set_aside_and_later_events_still_apply() {
     let company_id = Uuid::now_v7();
     let (event_id, payload) = company_created(company_id, "Après SARL", "443061841", false);
     publish(
-        &env.nats,
+        &env.harness.nats,
         "tenancy",
         SUBJECT,
         &event_id.to_string(),
@@ -142,8 +158,16 @@ async fn an_undecodable_event_is_set_aside_and_later_events_still_apply() {
     )
     .await;
     wait_for_books(&env, company_id).await;
-    assert_eq!(env.count("SELECT count(*) FROM billing.book").await, 1);
-    assert_eq!(env.count("SELECT count(*) FROM billing.inbox").await, 1);
+    assert_eq!(
+        env.harness.count("SELECT count(*) FROM billing.book").await,
+        1
+    );
+    assert_eq!(
+        env.harness
+            .count("SELECT count(*) FROM billing.inbox")
+            .await,
+        1
+    );
 }
 
 #[tokio::test]

@@ -1,1 +1,96 @@
-//! tests
+//! Export's integration tests: the real service (and a real identity for tokens) on port
+//! 0 against real Postgres and NATS; tenancy's events are published straight onto NATS.
+
+use comptoir_proto::export::v1::{
+    GetSellerProfileRequest, export_service_client::ExportServiceClient,
+};
+use comptoir_test_support::{Harness, bearer, company_created, eventually, publish, spawn};
+use tonic::Code;
+use tonic_types::StatusExt;
+use uuid::Uuid;
+
+#[tokio::test]
+async fn a_seller_profile_comes_from_company_created_and_unknown_ones_are_not_found() {
+    let harness = Harness::start(
+        &[comptoir_identity::SPEC, comptoir_export::SPEC],
+        |common| comptoir_identity::build(comptoir_identity::Config { common }),
+    )
+    .await;
+    let (common, identity) = harness.config(&comptoir_export::SPEC);
+    let export = spawn(
+        comptoir_export::build(comptoir_export::Config { common, identity })
+            .await
+            .expect("export builds"),
+    )
+    .await;
+    let token = harness.token("compta@example.fr").await;
+
+    let company_id = Uuid::now_v7();
+    let (event_id, payload) = company_created(company_id, "Boulangerie Dupont", "732829320", false);
+    publish(
+        &harness.nats,
+        "tenancy",
+        "comptoir.tenancy.company.created",
+        &event_id.to_string(),
+        payload,
+    )
+    .await;
+
+    let client = ExportServiceClient::new(export.channel().await);
+    let profile = eventually("export to record the seller profile", || {
+        let mut client = client.clone();
+        let token = token.clone();
+        async move {
+            client
+                .get_seller_profile(bearer(
+                    GetSellerProfileRequest {
+                        company_id: company_id.to_string(),
+                    },
+                    &token,
+                ))
+                .await
+                .ok()
+                .map(|r| r.into_inner())
+        }
+    })
+    .await;
+    assert_eq!(
+        (
+            profile.company_id,
+            profile.legal_name.as_str(),
+            profile.siren.as_str()
+        ),
+        (company_id.to_string(), "Boulangerie Dupont", "732829320")
+    );
+
+    let mut client = client.clone();
+    let unknown = client
+        .get_seller_profile(bearer(
+            GetSellerProfileRequest {
+                company_id: Uuid::now_v7().to_string(),
+            },
+            &token,
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(unknown.code(), Code::NotFound);
+    let malformed = client
+        .get_seller_profile(bearer(
+            GetSellerProfileRequest {
+                company_id: String::new(),
+            },
+            &token,
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(malformed.code(), Code::InvalidArgument);
+    assert_eq!(
+        malformed
+            .get_error_details()
+            .bad_request()
+            .unwrap()
+            .field_violations[0]
+            .field,
+        "company_id"
+    );
+}

@@ -54,14 +54,14 @@ async fn calls_without_a_valid_token_are_unauthenticated() {
     let mut expired = Claims::new(user.clone(), "comptoir", "comptoir");
     expired.iat -= 3600;
     expired.exp = expired.iat + 600;
-    let expired = identity_token(&env.db, &expired).await;
+    let expired = identity_token(&env.harness.db, &expired).await;
     assert_eq!(
         reason_for(&env, bearer(ListMyCompaniesRequest::default(), &expired)).await,
         (Code::Unauthenticated, "TOKEN_EXPIRED".to_owned())
     );
 
     let elsewhere = identity_token(
-        &env.db,
+        &env.harness.db,
         &Claims::new(user.clone(), "comptoir", "another-audience"),
     )
     .await;
@@ -71,7 +71,7 @@ async fn calls_without_a_valid_token_are_unauthenticated() {
     );
 
     // The same key and claims done right are accepted.
-    let good = identity_token(&env.db, &Claims::new(user, "comptoir", "comptoir")).await;
+    let good = identity_token(&env.harness.db, &Claims::new(user, "comptoir", "comptoir")).await;
     env.client()
         .await
         .list_my_companies(bearer(ListMyCompaniesRequest::default(), &good))
@@ -83,7 +83,7 @@ async fn calls_without_a_valid_token_are_unauthenticated() {
 async fn a_service_token_cannot_act_for_a_person() {
     let env = Env::start().await;
     let service = identity_token(
-        &env.db,
+        &env.harness.db,
         &Claims::new("service:billing", "comptoir", "comptoir"),
     )
     .await;

@@ -47,8 +47,8 @@ async fn creating_a_company_publishes_one_company_created_event() {
     assert_eq!(created.siren, "552100554", "spaces are dropped");
     assert_eq!(created.kind(), CompanyKind::Firm);
 
-    let names = Names::new(&env.nats.prefix);
-    let js = env.nats.client().await;
+    let names = Names::new(&env.harness.nats.prefix);
+    let js = env.harness.nats.client().await;
     let stream = js
         .get_stream(names.stream("tenancy"))
         .await

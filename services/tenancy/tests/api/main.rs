@@ -5,45 +5,29 @@ mod auth;
 mod companies;
 
 use comptoir_proto::tenancy::v1::tenancy_service_client::TenancyServiceClient;
-use comptoir_test_support::{
-    Running, TestDb, TestNats, common_config, identity_config, spawn, user_token,
-};
+use comptoir_test_support::{Harness, Running, spawn};
 use tonic::transport::Channel;
 
 pub(crate) struct Env {
-    pub(crate) db: TestDb,
-    pub(crate) nats: TestNats,
-    pub(crate) identity: Running,
+    pub(crate) harness: Harness,
     pub(crate) tenancy: Running,
 }
 
 impl Env {
     pub(crate) async fn start() -> Self {
-        let db = TestDb::new(&[comptoir_identity::SPEC, comptoir_tenancy::SPEC]).await;
-        let nats = TestNats::shared().await;
-        let identity = spawn(
-            comptoir_identity::build(comptoir_identity::Config {
-                common: common_config(&db, &comptoir_identity::SPEC, &nats),
-            })
-            .await
-            .expect("identity builds"),
+        let harness = Harness::start(
+            &[comptoir_identity::SPEC, comptoir_tenancy::SPEC],
+            |common| comptoir_identity::build(comptoir_identity::Config { common }),
         )
         .await;
+        let (common, identity) = harness.config(&comptoir_tenancy::SPEC);
         let tenancy = spawn(
-            comptoir_tenancy::build(comptoir_tenancy::Config {
-                common: common_config(&db, &comptoir_tenancy::SPEC, &nats),
-                identity: identity_config(&identity),
-            })
-            .await
-            .expect("tenancy builds"),
+            comptoir_tenancy::build(comptoir_tenancy::Config { common, identity })
+                .await
+                .expect("tenancy builds"),
         )
         .await;
-        Self {
-            db,
-            nats,
-            identity,
-            tenancy,
-        }
+        Self { harness, tenancy }
     }
 
     pub(crate) async fn client(&self) -> TenancyServiceClient<Channel> {
@@ -51,14 +35,10 @@ impl Env {
     }
 
     pub(crate) async fn token(&self, email: &str) -> String {
-        user_token(&self.identity, email).await
+        self.harness.token(email).await
     }
 
     pub(crate) async fn count(&self, sql: &'static str) -> i64 {
-        let mut conn = self.db.admin().await;
-        sqlx::query_scalar(sql)
-            .fetch_one(&mut conn)
-            .await
-            .expect(sql)
+        self.harness.count(sql).await
     }
 }
