@@ -97,6 +97,11 @@ install_tools() {
 install_tools_step() { install_tools; }
 step "install tools" install_tools_step
 
+if $UPDATE_K8S; then
+    step "regenerate k8s/ from the chart" \
+        python "$ROOT/deploy/render_k8s.py" --helm "$HELM" --kubectl "$KUBECTL"
+fi
+
 yaml_lint() {
     yamllint --strict -d '{extends: default, rules: {line-length: {max: 120}, document-start: disable, truthy: {check-keys: false}, comments: {min-spaces-from-content: 1}, braces: {max-spaces-inside: 1}, brackets: {max-spaces-inside: 1}}}' \
         "$CHART/Chart.yaml" "$CHART"/values*.yaml k8s deploy/testdata
@@ -158,9 +163,6 @@ values_schema() {
 step "values.schema.json accepts the profiles and rejects bad values" values_schema
 
 k8s_manifests() {
-    if $UPDATE_K8S; then
-        python "$ROOT/deploy/render_k8s.py" --helm "$HELM" --kubectl "$KUBECTL"
-    fi
     # k8s/ must be what the chart renders, and each overlay must build to the chart's
     # render of the same profile.
     python "$ROOT/deploy/render_k8s.py" --helm "$HELM" --kubectl "$KUBECTL" --check
