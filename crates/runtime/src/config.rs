@@ -108,6 +108,18 @@ pub struct IdentityClientConfig {
     pub identity_url: String,
 }
 
+/// The configuration of a service that needs nothing beyond the shared settings and
+/// identity's keys. A service that grows settings of its own gets its own `Config`.
+#[derive(Debug, Clone, Parser)]
+pub struct ServiceConfig {
+    /// Settings every service shares.
+    #[command(flatten)]
+    pub common: CommonConfig,
+    /// Where identity's token keys come from.
+    #[command(flatten)]
+    pub identity: IdentityClientConfig,
+}
+
 /// A value that must never reach a log: `Debug` prints a placeholder.
 #[derive(Clone)]
 pub struct Secret(String);
@@ -154,10 +166,16 @@ fn parse_prefix(value: &str) -> Result<String, String> {
     }
 }
 
-/// Parses a service's configuration from the environment (and arguments), or exits with
-/// code 64 and clap's message, which names the variable at fault.
-pub fn parse_or_exit<C: Parser>() -> C {
-    match C::try_parse() {
+/// Parses the configuration of the binary `name` from the environment (and arguments),
+/// or exits with code 64 and clap's message, which names the variable at fault.
+pub fn parse_or_exit<C: Parser>(name: &'static str) -> C {
+    let parsed = C::command()
+        .name(name)
+        .bin_name(name)
+        .about(format!("Comptoir {name} service"))
+        .try_get_matches()
+        .and_then(|matches| C::from_arg_matches(&matches));
+    match parsed {
         Ok(config) => config,
         Err(err) => {
             use clap::error::ErrorKind;

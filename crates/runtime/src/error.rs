@@ -104,6 +104,16 @@ pub fn internal(domain: &str, err: &(dyn std::error::Error + 'static)) -> Status
     status(Code::Internal, "INTERNAL", domain, "internal error")
 }
 
+/// The status for a database fault: UNAVAILABLE (retryable) when Postgres cannot be
+/// reached, INTERNAL otherwise.
+pub fn database(domain: &str, err: &sqlx::Error) -> Status {
+    if crate::db::is_connection_error(err) {
+        unavailable(domain, err)
+    } else {
+        internal(domain, err)
+    }
+}
+
 /// The status for a dependency that is down (database, NATS): retryable.
 pub fn unavailable(domain: &str, err: &(dyn std::error::Error + 'static)) -> Status {
     tracing::warn!(error = %err, "dependency unavailable");

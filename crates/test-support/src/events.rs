@@ -2,7 +2,7 @@
 
 use async_nats::HeaderMap;
 use comptoir_proto::events::v1::{CompanyCreated, EventMeta};
-use comptoir_runtime::events::Names;
+use comptoir_runtime::events::{Names, names};
 use prost::Message;
 use uuid::Uuid;
 
@@ -52,4 +52,25 @@ pub async fn publish(
         .expect("publish")
         .await
         .expect("JetStream ack");
+}
+
+/// Publishes a fresh `company.created` for a new company id, as tenancy would; returns
+/// that id.
+pub async fn publish_company_created(
+    nats: &TestNats,
+    legal_name: &str,
+    siren: &str,
+    is_firm: bool,
+) -> Uuid {
+    let company_id = Uuid::now_v7();
+    let (event_id, payload) = company_created(company_id, legal_name, siren, is_firm);
+    publish(
+        nats,
+        "tenancy",
+        &names::COMPANY_CREATED.subject(),
+        &event_id.to_string(),
+        payload,
+    )
+    .await;
+    company_id
 }

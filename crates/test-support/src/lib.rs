@@ -9,13 +9,15 @@ mod events;
 mod gate;
 mod nats;
 mod service;
+mod status;
 mod tokens;
 
 pub use db::TestDb;
-pub use events::{company_created, publish};
+pub use events::{company_created, publish, publish_company_created};
 pub use gate::Gate;
 pub use nats::{PrivateNats, TestNats};
 pub use service::{Harness, Running, bearer, common_config, eventually, identity_config, spawn};
+pub use status::{bad_fields, reason};
 pub use tokens::{PASSWORD, foreign_token, identity_token, user_token};
 
 /// What to run when a test finds no PostgreSQL or NATS.

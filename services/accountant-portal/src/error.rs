@@ -20,10 +20,7 @@ impl From<Error> for Status {
     fn from(err: Error) -> Self {
         match err {
             Error::InvalidArgument(violations) => violations.into_status(),
-            Error::Db(db) if comptoir_runtime::db::is_connection_error(&db) => {
-                error::unavailable(DOMAIN, &db)
-            }
-            Error::Db(db) => error::internal(DOMAIN, &db),
+            Error::Db(db) => error::database(DOMAIN, &db),
         }
     }
 }

@@ -2,7 +2,8 @@
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let config: comptoir_accountant_portal::Config = comptoir_runtime::config::parse_or_exit();
+    let config: comptoir_accountant_portal::Config =
+        comptoir_runtime::config::parse_or_exit("accountant-portal");
     comptoir_accountant_portal::build(config)
         .await?
         .run_until_stopped()

@@ -29,10 +29,7 @@ impl From<Error> for Status {
                 DOMAIN,
                 err.to_string(),
             ),
-            Error::Db(db) if comptoir_runtime::db::is_connection_error(&db) => {
-                error::unavailable(DOMAIN, &db)
-            }
-            Error::Db(db) => error::internal(DOMAIN, &db),
+            Error::Db(db) => error::database(DOMAIN, &db),
         }
     }
 }

@@ -7,8 +7,7 @@ mod events;
 mod grpc;
 mod store;
 
-use clap::Parser;
-use comptoir_runtime::config::{CommonConfig, IdentityClientConfig};
+use comptoir_runtime::config::ServiceConfig;
 use comptoir_runtime::{App, Service, ServiceSpec};
 
 /// The export service's facts.
@@ -22,17 +21,8 @@ pub const SPEC: ServiceSpec = ServiceSpec {
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/export");
 
-/// Export's configuration, from `COMPTOIR_*` variables.
-#[derive(Debug, Clone, Parser)]
-#[command(name = "export", about = "Comptoir export service", version)]
-pub struct Config {
-    /// Settings every service shares.
-    #[command(flatten)]
-    pub common: CommonConfig,
-    /// Where identity's token keys come from.
-    #[command(flatten)]
-    pub identity: IdentityClientConfig,
-}
+/// Its configuration: the shared settings and identity's address.
+pub type Config = ServiceConfig;
 
 /// Binds the port and wires the service; `run_until_stopped` serves it.
 pub async fn build(config: Config) -> anyhow::Result<App> {

@@ -39,10 +39,7 @@ impl From<Error> for Status {
                 err.to_string(),
             ),
             Error::Crypto(_) => error::internal(DOMAIN, &err),
-            Error::Db(db) if comptoir_runtime::db::is_connection_error(&db) => {
-                error::unavailable(DOMAIN, &db)
-            }
-            Error::Db(db) => error::internal(DOMAIN, &db),
+            Error::Db(db) => error::database(DOMAIN, &db),
         }
     }
 }

@@ -31,7 +31,6 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/iden
 
 /// Identity's configuration, from `COMPTOIR_*` variables.
 #[derive(Debug, Clone, Parser)]
-#[command(name = "identity", about = "Comptoir identity service", version)]
 pub struct Config {
     /// Settings every service shares.
     #[command(flatten)]

@@ -2,7 +2,7 @@
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let config: comptoir_identity::Config = comptoir_runtime::config::parse_or_exit();
+    let config: comptoir_identity::Config = comptoir_runtime::config::parse_or_exit("identity");
     comptoir_identity::build(config)
         .await?
         .run_until_stopped()

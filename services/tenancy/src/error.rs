@@ -53,10 +53,7 @@ impl From<Error> for Status {
                 violations.add("idempotency_key", inner.to_string());
                 violations.into_status()
             }
-            Error::Db(db) if comptoir_runtime::db::is_connection_error(&db) => {
-                error::unavailable(DOMAIN, &db)
-            }
-            Error::Db(db) => error::internal(DOMAIN, &db),
+            Error::Db(db) => error::database(DOMAIN, &db),
         }
     }
 }

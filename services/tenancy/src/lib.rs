@@ -6,8 +6,7 @@ mod error;
 mod grpc;
 mod store;
 
-use clap::Parser;
-use comptoir_runtime::config::{CommonConfig, IdentityClientConfig};
+use comptoir_runtime::config::ServiceConfig;
 use comptoir_runtime::{App, Service, ServiceSpec};
 
 /// The tenancy service's facts.
@@ -21,17 +20,8 @@ pub const SPEC: ServiceSpec = ServiceSpec {
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/tenancy");
 
-/// Tenancy's configuration, from `COMPTOIR_*` variables.
-#[derive(Debug, Clone, Parser)]
-#[command(name = "tenancy", about = "Comptoir tenancy service", version)]
-pub struct Config {
-    /// Settings every service shares.
-    #[command(flatten)]
-    pub common: CommonConfig,
-    /// Where identity's token keys come from.
-    #[command(flatten)]
-    pub identity: IdentityClientConfig,
-}
+/// Its configuration: the shared settings and identity's address.
+pub type Config = ServiceConfig;
 
 /// Binds the port and wires the service; `run_until_stopped` serves it.
 pub async fn build(config: Config) -> anyhow::Result<App> {

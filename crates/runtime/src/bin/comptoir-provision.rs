@@ -39,7 +39,7 @@ fn role_password(service: &str) -> Option<Secret> {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let args: Args = parse_or_exit();
+    let args: Args = parse_or_exit("comptoir-provision");
     let passwords = comptoir_runtime::db::SERVICES
         .iter()
         .filter_map(|service| {

@@ -1,9 +1,10 @@
 //! Books opened from `company.created`, applied once however often it arrives.
 
 use comptoir_proto::billing::v1::{DocumentType, ListNumberingSeriesRequest};
-use comptoir_test_support::{bearer, company_created, eventually, publish};
+use comptoir_test_support::{
+    bad_fields, bearer, company_created, eventually, publish, publish_company_created,
+};
 use tonic::Code;
-use tonic_types::StatusExt;
 use uuid::Uuid;
 
 use crate::Env;
@@ -35,16 +36,8 @@ async fn wait_for_books(env: &Env, company_id: Uuid) {
 #[tokio::test]
 async fn a_company_created_event_opens_the_books_with_one_series_per_document_type() {
     let env = Env::start().await;
-    let company_id = Uuid::now_v7();
-    let (event_id, payload) = company_created(company_id, "Boulangerie Dupont", "732829320", false);
-    publish(
-        &env.harness.nats,
-        "tenancy",
-        SUBJECT,
-        &event_id.to_string(),
-        payload,
-    )
-    .await;
+    let company_id =
+        publish_company_created(&env.harness.nats, "Boulangerie Dupont", "732829320", false).await;
     wait_for_books(&env, company_id).await;
 
     let mut client = env.client().await;
@@ -106,16 +99,8 @@ async fn an_event_delivered_twice_is_applied_once() {
     )
     .await;
     // A later event proves both copies were processed before we count.
-    let marker = Uuid::now_v7();
-    let (marker_id, marker_payload) = company_created(marker, "Marqueur SAS", "542051180", false);
-    publish(
-        &env.harness.nats,
-        "tenancy",
-        SUBJECT,
-        &marker_id.to_string(),
-        marker_payload,
-    )
-    .await;
+    let marker =
+        publish_company_created(&env.harness.nats, "Marqueur SAS", "542051180", false).await;
     wait_for_books(&env, marker).await;
 
     assert_eq!(
@@ -147,16 +132,8 @@ async fn an_undecodable_event_is_set_aside_and_later_events_still_apply() {
         b"\xff\xff not protobuf".to_vec(),
     )
     .await;
-    let company_id = Uuid::now_v7();
-    let (event_id, payload) = company_created(company_id, "Après SARL", "443061841", false);
-    publish(
-        &env.harness.nats,
-        "tenancy",
-        SUBJECT,
-        &event_id.to_string(),
-        payload,
-    )
-    .await;
+    let company_id =
+        publish_company_created(&env.harness.nats, "Après SARL", "443061841", false).await;
     wait_for_books(&env, company_id).await;
     assert_eq!(
         env.harness.count("SELECT count(*) FROM billing.book").await,
@@ -186,15 +163,7 @@ async fn listing_series_validates_its_fields_and_hides_unknown_companies() {
         .await
         .unwrap_err();
     assert_eq!(status.code(), Code::InvalidArgument);
-    let fields: Vec<_> = status
-        .get_error_details()
-        .bad_request()
-        .unwrap()
-        .field_violations
-        .iter()
-        .map(|v| v.field.clone())
-        .collect();
-    assert_eq!(fields, ["company_id", "page_size"]);
+    assert_eq!(bad_fields(&status), ["company_id", "page_size"]);
 
     let unknown = client
         .list_numbering_series(bearer(list(Uuid::now_v7(), 0, ""), &env.token))

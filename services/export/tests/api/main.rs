@@ -4,9 +4,10 @@
 use comptoir_proto::export::v1::{
     GetSellerProfileRequest, export_service_client::ExportServiceClient,
 };
-use comptoir_test_support::{Harness, bearer, company_created, eventually, publish, spawn};
+use comptoir_test_support::{
+    Harness, bad_fields, bearer, eventually, publish_company_created, spawn,
+};
 use tonic::Code;
-use tonic_types::StatusExt;
 use uuid::Uuid;
 
 #[tokio::test]
@@ -25,16 +26,8 @@ async fn a_seller_profile_comes_from_company_created_and_unknown_ones_are_not_fo
     .await;
     let token = harness.token("compta@example.fr").await;
 
-    let company_id = Uuid::now_v7();
-    let (event_id, payload) = company_created(company_id, "Boulangerie Dupont", "732829320", false);
-    publish(
-        &harness.nats,
-        "tenancy",
-        "comptoir.tenancy.company.created",
-        &event_id.to_string(),
-        payload,
-    )
-    .await;
+    let company_id =
+        publish_company_created(&harness.nats, "Boulangerie Dupont", "732829320", false).await;
 
     let client = ExportServiceClient::new(export.channel().await);
     let profile = eventually("export to record the seller profile", || {
@@ -84,13 +77,5 @@ async fn a_seller_profile_comes_from_company_created_and_unknown_ones_are_not_fo
         .await
         .unwrap_err();
     assert_eq!(malformed.code(), Code::InvalidArgument);
-    assert_eq!(
-        malformed
-            .get_error_details()
-            .bad_request()
-            .unwrap()
-            .field_violations[0]
-            .field,
-        "company_id"
-    );
+    assert_eq!(bad_fields(&malformed), ["company_id"]);
 }

@@ -5,19 +5,10 @@ use comptoir_proto::identity::v1::{
 };
 use comptoir_runtime::Caller;
 use comptoir_runtime::auth::{KeySet, PublicKey};
-use comptoir_test_support::{PASSWORD, user_token};
+use comptoir_test_support::{PASSWORD, bad_fields, user_token};
 use tonic::Code;
-use tonic_types::StatusExt;
 
 use crate::start;
-
-fn bad_fields(status: &tonic::Status) -> Vec<String> {
-    status
-        .get_error_details()
-        .bad_request()
-        .map(|b| b.field_violations.iter().map(|v| v.field.clone()).collect())
-        .unwrap_or_default()
-}
 
 #[tokio::test]
 async fn a_login_token_verifies_with_the_keys_identity_publishes() {

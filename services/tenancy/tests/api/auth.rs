@@ -2,9 +2,8 @@
 
 use comptoir_proto::tenancy::v1::ListMyCompaniesRequest;
 use comptoir_runtime::auth::Claims;
-use comptoir_test_support::{bearer, foreign_token, identity_token};
+use comptoir_test_support::{bearer, foreign_token, identity_token, reason};
 use tonic::Code;
-use tonic_types::StatusExt;
 use uuid::Uuid;
 
 use crate::Env;
@@ -16,12 +15,7 @@ async fn reason_for(env: &Env, request: tonic::Request<ListMyCompaniesRequest>) 
         .list_my_companies(request)
         .await
         .unwrap_err();
-    let reason = status
-        .get_error_details()
-        .error_info()
-        .map(|i| i.reason.clone())
-        .unwrap_or_default();
-    (status.code(), reason)
+    (status.code(), reason(&status))
 }
 
 #[tokio::test]

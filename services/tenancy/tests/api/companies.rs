@@ -5,11 +5,10 @@ use comptoir_proto::tenancy::v1::{
     CompanyKind, CreateCompanyRequest, GetCompanyRequest, ListMyCompaniesRequest,
 };
 use comptoir_runtime::events::Names;
-use comptoir_test_support::bearer;
+use comptoir_test_support::{bad_fields, bearer, reason};
 use futures::StreamExt;
 use prost::Message;
 use tonic::Code;
-use tonic_types::StatusExt;
 
 use crate::Env;
 
@@ -20,14 +19,6 @@ fn company(legal_name: &str, siren: &str) -> CreateCompanyRequest {
         kind: CompanyKind::Company as i32,
         idempotency_key: String::new(),
     }
-}
-
-fn bad_fields(status: &tonic::Status) -> Vec<String> {
-    status
-        .get_error_details()
-        .bad_request()
-        .map(|b| b.field_violations.iter().map(|v| v.field.clone()).collect())
-        .unwrap_or_default()
 }
 
 #[tokio::test]
@@ -150,10 +141,7 @@ async fn the_same_siren_twice_is_already_exists() {
         .await
         .unwrap_err();
     assert_eq!(status.code(), Code::AlreadyExists);
-    assert_eq!(
-        status.get_error_details().error_info().unwrap().reason,
-        "SIREN_TAKEN"
-    );
+    assert_eq!(reason(&status), "SIREN_TAKEN");
     assert_eq!(env.count("SELECT count(*) FROM tenancy.company").await, 1);
     assert_eq!(env.count("SELECT count(*) FROM tenancy.outbox").await, 1);
 }
