@@ -103,3 +103,41 @@ async fn a_service_started_while_nats_is_down_serves_once_it_is_back() {
     billing.stop().await;
     identity.stop().await;
 }
+
+#[tokio::test]
+async fn replicas_starting_together_apply_each_migration_once() {
+    // A database where tenancy's schema exists but is not migrated yet.
+    let db = TestDb::new(&[comptoir_identity::SPEC]).await;
+    let mut admin = db.admin().await;
+    comptoir_runtime::db::provision_schema(&mut admin, &db.name, comptoir_tenancy::SPEC.name)
+        .await
+        .expect("provisioning tenancy's schema");
+    let nats = TestNats::shared().await;
+    let identity = identity(&db, &nats).await;
+
+    let replica = || async {
+        comptoir_tenancy::build(comptoir_tenancy::Config {
+            common: common_config(&db, &comptoir_tenancy::SPEC, &nats),
+            identity: identity_config(&identity),
+        })
+        .await
+        .expect("tenancy builds")
+    };
+    let (first, second, third) = tokio::join!(replica(), replica(), replica());
+    let (first, second, third) = tokio::join!(spawn(first), spawn(second), spawn(third));
+
+    let applied: Vec<(i64, bool)> =
+        sqlx::query_as("SELECT version, success FROM tenancy._sqlx_migrations ORDER BY version")
+            .fetch_all(&mut admin)
+            .await
+            .expect("tenancy's migrations table is in its own schema");
+    let expected: Vec<(i64, bool)> = comptoir_runtime::app::migrator(&comptoir_tenancy::SPEC)
+        .iter()
+        .map(|m| (m.version, true))
+        .collect();
+    assert_eq!(applied, expected);
+    for replica in [first, second, third] {
+        replica.stop().await;
+    }
+    identity.stop().await;
+}
