@@ -81,14 +81,19 @@ install_helm() {
     "$HELM" version --short
 }
 
-# Python validators in a virtualenv of their own (a --target directory if venv is missing).
+# Python validators in a virtualenv of their own.
 install_python_tools() {
     local stamp=$TOOLS/python.stamp
     if [[ -x $PY && -f $stamp && "$(cat "$stamp")" == "${PIP_PACKAGES[*]}" ]]; then
         return 0
     fi
     rm -rf "$TOOLS/venv"
-    python3 -m venv "$TOOLS/venv"
+    if ! python3 -m venv "$TOOLS/venv"; then
+        # Debian splits venv out of python3.
+        rm -rf "$TOOLS/venv"
+        apt-get install -y -qq python3-venv >/dev/null
+        python3 -m venv "$TOOLS/venv"
+    fi
     "$PY" -m pip install --quiet --disable-pip-version-check "${PIP_PACKAGES[@]}"
     echo "${PIP_PACKAGES[*]}" >"$stamp"
     "$TOOLS/venv/bin/kubernetes-validate" --version
@@ -98,7 +103,7 @@ install_tools() {
     mkdir -p "$TOOLS" "$OUT"
     install_helm
     install_python_tools
-    "$KUBECTL" version --client 2>/dev/null | head -1
+    "$KUBECTL" version --client 2>/dev/null | sed -n 1p
 }
 step "install tools" install_tools
 
