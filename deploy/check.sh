@@ -187,6 +187,32 @@ PY
 }
 step "values.schema.json accepts the profiles and rejects bad values" values_schema
 
+readme_values() {
+    # Every value of values.yaml is documented in the chart README, as `path`.
+    python - "$CHART/values.yaml" "$CHART/README.md" <<'PY'
+import sys, yaml
+values, readme = yaml.safe_load(open(sys.argv[1])), open(sys.argv[2]).read()
+FREE_FORM = {"resources", "podSecurityContext", "securityContext"}
+def paths(node, prefix):
+    if isinstance(node, dict) and node and prefix.split(".")[-1] not in FREE_FORM:
+        for key, value in node.items():
+            yield from paths(value, f"{prefix}.{key}" if prefix else key)
+    else:
+        yield prefix
+missing = []
+for path in paths(values, ""):
+    parts = path.split(".")
+    if parts[0] == "services":
+        path = ".".join(["services", "<name>"] + parts[2:])
+    if f"`{path}`" not in readme:
+        missing.append(path)
+if missing:
+    sys.exit(f"values missing from {sys.argv[2]}: {sorted(set(missing))}")
+print(f"all {len(list(paths(values, '')))} values of values.yaml are documented in the README")
+PY
+}
+step "chart README documents every value" readme_values
+
 k8s_manifests() {
     # k8s/ must be what the chart renders, and each overlay must build to the chart's
     # render of the same profile.
