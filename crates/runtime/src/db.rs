@@ -171,7 +171,9 @@ pub async fn migrate_with_retry(
     }
 }
 
-/// True for errors that mean "Postgres is not reachable right now".
+/// True for errors that mean "Postgres is not usable yet": unreachable, starting or
+/// shutting down (classes 08, 57P), or not provisioned yet: the role or its password
+/// (class 28) or the database (3D000) are created by a job that may still be running.
 pub fn is_connection_error(err: &sqlx::Error) -> bool {
     matches!(
         err,
@@ -179,5 +181,7 @@ pub fn is_connection_error(err: &sqlx::Error) -> bool {
             | sqlx::Error::PoolTimedOut
             | sqlx::Error::Tls(_)
             | sqlx::Error::PoolClosed
-    ) || matches!(err, sqlx::Error::Database(db) if db.code().is_some_and(|c| c.starts_with("57P") || c.starts_with("08")))
+    ) || matches!(err, sqlx::Error::Database(db) if db.code().is_some_and(|c| {
+        c.starts_with("08") || c.starts_with("57P") || c.starts_with("28") || c == "3D000"
+    }))
 }
