@@ -28,6 +28,9 @@ const MIN_REFRESH_INTERVAL: Duration = Duration::from_secs(1);
 pub struct Claims {
     /// The user id, or `service:<name>` for a service token.
     pub sub: String,
+    /// The session the token was issued in (user tokens), so identity can act on it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sid: Option<Uuid>,
     /// The active company, if the token is scoped to one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cid: Option<Uuid>,
@@ -54,6 +57,8 @@ pub enum Caller {
     User {
         /// The account.
         user_id: Uuid,
+        /// The session the token belongs to, if it says.
+        session_id: Option<Uuid>,
         /// The active company of the token, if any.
         company_id: Option<Uuid>,
         /// Role in the active company.
@@ -86,6 +91,51 @@ impl Caller {
             .ok_or_else(|| AuthError::Missing.into())
     }
 
+    /// Checks that the caller may use `permission` on `company_id`: a user whose token is
+    /// scoped to that very company and carries the permission. A token scoped to another
+    /// company (or to none) answers NOT_FOUND, so a foreign id reveals nothing; a missing
+    /// permission answers PERMISSION_DENIED. Services act for themselves with service
+    /// tokens only on internal calls, which check [`Caller::require_service`] instead.
+    pub fn require(&self, company_id: Uuid, permission: &str) -> Result<(), tonic::Status> {
+        match self {
+            Caller::User {
+                company_id: Some(active),
+                permissions,
+                ..
+            } if *active == company_id => {
+                if permissions.iter().any(|p| p == permission) {
+                    Ok(())
+                } else {
+                    Err(error::status(
+                        Code::PermissionDenied,
+                        "PERMISSION_DENIED",
+                        "auth",
+                        format!("this call needs the `{permission}` permission"),
+                    ))
+                }
+            }
+            Caller::User { .. } | Caller::Service { .. } => Err(error::status(
+                Code::NotFound,
+                "COMPANY_NOT_FOUND",
+                "auth",
+                format!("company {company_id} not found"),
+            )),
+        }
+    }
+
+    /// Checks that the caller is another Comptoir service (internal calls).
+    pub fn require_service(&self) -> Result<&str, tonic::Status> {
+        match self {
+            Caller::Service { name } => Ok(name),
+            Caller::User { .. } => Err(error::status(
+                Code::PermissionDenied,
+                "SERVICE_TOKEN_REQUIRED",
+                "auth",
+                "this internal call accepts service tokens only",
+            )),
+        }
+    }
+
     fn from_claims(claims: Claims) -> Result<Self, AuthError> {
         if let Some(name) = claims.sub.strip_prefix("service:") {
             return Ok(Caller::Service {
@@ -95,6 +145,7 @@ impl Caller {
         let user_id = Uuid::parse_str(&claims.sub).map_err(|_| AuthError::Malformed)?;
         Ok(Caller::User {
             user_id,
+            session_id: claims.sid,
             company_id: claims.cid,
             role: claims.role,
             permissions: claims.perms,
@@ -284,6 +335,7 @@ impl Claims {
         let now = chrono::Utc::now().timestamp();
         Self {
             sub: sub.into(),
+            sid: None,
             cid: None,
             role: None,
             perms: Vec::new(),
@@ -308,4 +360,56 @@ pub fn sign(
         claims,
         &jsonwebtoken::EncodingKey::from_ed_der(pkcs8_der),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn user(company_id: Option<Uuid>, permissions: &[&str]) -> Caller {
+        Caller::User {
+            user_id: Uuid::now_v7(),
+            session_id: None,
+            company_id,
+            role: None,
+            permissions: permissions.iter().map(|p| (*p).to_owned()).collect(),
+        }
+    }
+
+    #[test]
+    fn require_checks_the_active_company_then_the_permission() {
+        let company = Uuid::now_v7();
+        let sales = user(Some(company), &["quotes.write"]);
+        assert!(sales.require(company, "quotes.write").is_ok());
+        assert_eq!(
+            sales.require(company, "invoices.issue").unwrap_err().code(),
+            Code::PermissionDenied
+        );
+        assert_eq!(
+            sales
+                .require(Uuid::now_v7(), "quotes.write")
+                .unwrap_err()
+                .code(),
+            Code::NotFound
+        );
+        assert_eq!(
+            user(None, &["quotes.write"])
+                .require(company, "quotes.write")
+                .unwrap_err()
+                .code(),
+            Code::NotFound
+        );
+        let service = Caller::Service {
+            name: "billing".to_owned(),
+        };
+        assert_eq!(
+            service.require(company, "quotes.write").unwrap_err().code(),
+            Code::NotFound
+        );
+        assert_eq!(service.require_service().unwrap(), "billing");
+        assert_eq!(
+            sales.require_service().unwrap_err().code(),
+            Code::PermissionDenied
+        );
+    }
 }

@@ -13,6 +13,7 @@ pub mod events;
 pub mod grpc;
 pub mod idempotency;
 pub mod page;
+pub mod permissions;
 pub mod telemetry;
 
 pub use app::{App, Deps, Service, ServiceSpec};
