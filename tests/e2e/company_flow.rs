@@ -116,6 +116,33 @@ async fn a_company_created_in_tenancy_opens_its_books_and_reaches_the_portal_and
         .await
         .expect("tenancy stream exists");
     assert_eq!(stream.cached_info().state.messages, 1);
+
+    // The same story in the metrics operators watch.
+    // The relay updates its figures just after the commit that follows the ack.
+    eventually("tenancy's outbox metrics", || async {
+        let tenancy = platform.tenancy.scrape_metrics().await;
+        let published = tenancy
+            .lines()
+            .any(|l| l == r#"comptoir_outbox_published_total{service="tenancy"} 1"#);
+        let drained = tenancy
+            .lines()
+            .any(|l| l == r#"comptoir_outbox_backlog{service="tenancy"} 0"#);
+        (published && drained).then_some(())
+    })
+    .await;
+    let billing = platform.billing.scrape_metrics().await;
+    assert!(
+        billing
+            .lines()
+            .any(|l| l == r#"comptoir_events_handled_total{consumer="companies",outcome="applied",service="billing"} 1"#),
+        "{billing}"
+    );
+    assert!(
+        billing
+            .lines()
+            .any(|l| l == r#"comptoir_consumer_lag{consumer="companies",service="billing"} 0"#),
+        "{billing}"
+    );
     platform.stop().await;
 }
 

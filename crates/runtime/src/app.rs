@@ -6,6 +6,7 @@
 //! the outbox flushes and the trace exporter flushes.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_nats::jetstream;
@@ -24,6 +25,7 @@ use crate::auth::{KeyFetcher, KeySet};
 use crate::config::{CommonConfig, IdentityClientConfig};
 use crate::events::{self, Consumer, Names, Outbox};
 use crate::grpc::EdgeLayer;
+use crate::metrics::{self, Metrics};
 use crate::{db, telemetry};
 
 /// Event-plumbing migrations every service schema carries, numbered below 0100.
@@ -57,6 +59,8 @@ pub struct Deps {
     pub jetstream: jetstream::Context,
     /// The shared configuration.
     pub config: CommonConfig,
+    /// The service's metrics registry.
+    pub metrics: Arc<Metrics>,
 }
 
 /// What a service contributes: gRPC services, consumers, and (identity only) its own
@@ -118,6 +122,7 @@ impl Service {
 pub struct App {
     spec: ServiceSpec,
     listener: TcpListener,
+    metrics_listener: TcpListener,
     deps: Deps,
     service: Service,
     keys: KeySet,
@@ -142,6 +147,12 @@ impl App {
         let listener = TcpListener::bind(addr)
             .await
             .map_err(|err| anyhow::anyhow!("binding COMPTOIR_GRPC_ADDR {addr}: {err}"))?;
+        let metrics_addr = config
+            .metrics_addr
+            .unwrap_or_else(|| metrics::default_addr(spec.default_port));
+        let metrics_listener = TcpListener::bind(metrics_addr).await.map_err(|err| {
+            anyhow::anyhow!("binding COMPTOIR_METRICS_ADDR {metrics_addr}: {err}")
+        })?;
         let pool = db::lazy_pool(&config.database_url, &db::schema_of(spec.name))
             .map_err(|err| anyhow::anyhow!("COMPTOIR_DATABASE_URL: {err}"))?;
         let client = events::connect(&config.nats_url, spec.name)
@@ -153,6 +164,7 @@ impl App {
             names: Names::new(&config.nats_prefix),
             jetstream: jetstream::new(client),
             config: config.clone(),
+            metrics: Metrics::new(spec.name),
         };
         let mut service = make(&deps)?;
         let keys = match (service.local_keys.take(), identity) {
@@ -167,6 +179,7 @@ impl App {
         Ok(Self {
             spec,
             listener,
+            metrics_listener,
             deps,
             service,
             keys,
@@ -178,6 +191,13 @@ impl App {
     /// The bound address (useful with port 0).
     pub fn local_addr(&self) -> SocketAddr {
         self.listener
+            .local_addr()
+            .expect("a bound listener has an address")
+    }
+
+    /// The bound metrics address.
+    pub fn metrics_addr(&self) -> SocketAddr {
+        self.metrics_listener
             .local_addr()
             .expect("a bound listener has an address")
     }
@@ -197,6 +217,7 @@ impl App {
         let Self {
             spec,
             listener,
+            metrics_listener,
             deps,
             service,
             keys,
@@ -248,7 +269,15 @@ impl App {
         ));
 
         let signals = tokio::spawn(wait_for_signal(stop.clone()));
-        let edge = EdgeLayer::new(spec.name, keys, spec.public_methods, ready_rx);
+        let metrics_server =
+            tokio::spawn(deps.metrics.clone().serve(metrics_listener, stop.clone()));
+        let edge = EdgeLayer::new(
+            spec.name,
+            keys,
+            spec.public_methods,
+            ready_rx,
+            deps.metrics.clone(),
+        );
         let grace = deps.config.shutdown_grace;
         let shutdown = {
             let (stop, health, names) = (stop.clone(), health.clone(), names.clone());
@@ -277,6 +306,7 @@ impl App {
         };
         stop.cancel();
         signals.abort();
+        metrics_server.abort();
         if tokio::time::timeout(grace, background).await.is_err() {
             tracing::warn!("background tasks did not stop within the grace period");
         }
@@ -350,6 +380,7 @@ async fn bring_up(
             deps.pool.clone(),
             deps.jetstream.clone(),
             deps.names.clone(),
+            deps.metrics.clone(),
             stop.clone(),
         ));
     }
@@ -359,6 +390,7 @@ async fn bring_up(
             deps.pool.clone(),
             deps.jetstream.clone(),
             deps.names.clone(),
+            deps.metrics.clone(),
             stop.clone(),
         ));
     }

@@ -16,6 +16,15 @@ pub struct CommonConfig {
     #[arg(long, env = "COMPTOIR_GRPC_ADDR", value_name = "COMPTOIR_GRPC_ADDR")]
     pub grpc_addr: Option<SocketAddr>,
 
+    /// Address of the Prometheus `/metrics` endpoint; default 0.0.0.0:(9090 + n) where
+    /// n is the service's place (identity 9091 … export 9095); port 0 picks a free port.
+    #[arg(
+        long,
+        env = "COMPTOIR_METRICS_ADDR",
+        value_name = "COMPTOIR_METRICS_ADDR"
+    )]
+    pub metrics_addr: Option<SocketAddr>,
+
     /// PostgreSQL URL, connecting as the service's own role to the platform database.
     #[arg(
         long,

@@ -14,6 +14,7 @@ use tower::{Layer, Service};
 use tracing::Instrument;
 
 use crate::auth::{self, Caller, KeySet};
+use crate::metrics::Metrics;
 use crate::{error, telemetry};
 
 /// Paths of the infrastructure services that never need a token nor readiness.
@@ -25,6 +26,7 @@ const INFRA_PREFIXES: [&str; 3] = [
 
 struct EdgeState {
     keys: KeySet,
+    metrics: Arc<Metrics>,
     public: HashSet<&'static str>,
     ready: watch::Receiver<bool>,
     service: &'static str,
@@ -38,16 +40,19 @@ pub struct EdgeLayer {
 
 impl EdgeLayer {
     /// The edge for `service`, verifying with `keys`, letting `public` methods through
-    /// (full paths, `/package.Service/Method`), open once `ready` turns true.
+    /// (full paths, `/package.Service/Method`), open once `ready` turns true, recording
+    /// every call in `metrics`.
     pub fn new(
         service: &'static str,
         keys: KeySet,
         public: &[&'static str],
         ready: watch::Receiver<bool>,
+        metrics: Arc<Metrics>,
     ) -> Self {
         Self {
             state: Arc::new(EdgeState {
                 keys,
+                metrics,
                 public: public.iter().copied().collect(),
                 ready,
                 service,
@@ -88,7 +93,7 @@ where
         self.inner.poll_ready(cx)
     }
 
-    fn call(&mut self, mut request: http::Request<B>) -> Self::Future {
+    fn call(&mut self, request: http::Request<B>) -> Self::Future {
         // The ready clone goes to this call; `self` keeps a fresh one (tower's idiom).
         let clone = self.inner.clone();
         let mut inner = std::mem::replace(&mut self.inner, clone);
@@ -113,32 +118,65 @@ where
 
         Box::pin(
             async move {
-                if !*state.ready.borrow() {
-                    let status = error::status(
-                        tonic::Code::Unavailable,
-                        "STARTING",
-                        state.service,
-                        "the service is starting: its database or NATS is not ready yet",
-                    );
-                    return Ok(status.into_http());
+                let started = std::time::Instant::now();
+                let response = gate(&state, &path, request, inner).await;
+                if let Ok(response) = &response {
+                    state
+                        .metrics
+                        .observe_call(&path, status_code(response), started.elapsed());
                 }
-                if !state.public.contains(path.as_str()) {
-                    match authenticate(&state.keys, request.headers()).await {
-                        Ok(caller) => {
-                            tracing::Span::current().record("caller", caller.actor());
-                            request.extensions_mut().insert(caller);
-                        }
-                        Err(status) => {
-                            tracing::info!(code = ?status.code(), reason = %status.message(), "request not authenticated");
-                            return Ok(status.into_http());
-                        }
-                    }
-                }
-                inner.call(request).await
+                response
             }
             .instrument(span),
         )
     }
+}
+
+/// Readiness, then authentication, then the service itself.
+async fn gate<S, B, R>(
+    state: &EdgeState,
+    path: &str,
+    mut request: http::Request<B>,
+    mut inner: S,
+) -> Result<http::Response<R>, S::Error>
+where
+    S: Service<http::Request<B>, Response = http::Response<R>>,
+    R: Default,
+{
+    if !*state.ready.borrow() {
+        let status = error::status(
+            tonic::Code::Unavailable,
+            "STARTING",
+            state.service,
+            "the service is starting: its database or NATS is not ready yet",
+        );
+        return Ok(status.into_http());
+    }
+    if !state.public.contains(path) {
+        match authenticate(&state.keys, request.headers()).await {
+            Ok(caller) => {
+                tracing::Span::current().record("caller", caller.actor());
+                request.extensions_mut().insert(caller);
+            }
+            Err(status) => {
+                tracing::info!(code = ?status.code(), reason = %status.message(), "request not authenticated");
+                return Ok(status.into_http());
+            }
+        }
+    }
+    inner.call(request).await
+}
+
+/// The gRPC status of a response: the `grpc-status` header of a trailers-only answer
+/// (how errors are sent), else OK. A failure reported only in trailers, mid-stream,
+/// counts as OK here; every RPC so far is unary.
+fn status_code<R>(response: &http::Response<R>) -> tonic::Code {
+    response
+        .headers()
+        .get("grpc-status")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<i32>().ok())
+        .map_or(tonic::Code::Ok, tonic::Code::from_i32)
 }
 
 async fn authenticate(keys: &KeySet, headers: &http::HeaderMap) -> Result<Caller, tonic::Status> {

@@ -16,6 +16,7 @@ use crate::{TestDb, TestNats};
 pub fn common_config(db: &TestDb, spec: &ServiceSpec, nats: &TestNats) -> CommonConfig {
     CommonConfig {
         grpc_addr: Some(SocketAddr::from(([127, 0, 0, 1], 0))),
+        metrics_addr: Some(SocketAddr::from(([127, 0, 0, 1], 0))),
         database_url: db.service_url(spec),
         nats_url: nats.url.clone(),
         nats_prefix: nats.prefix.clone(),
@@ -42,6 +43,8 @@ pub struct Running {
     pub addr: SocketAddr,
     /// Its gRPC URL.
     pub url: String,
+    /// Its Prometheus endpoint's address.
+    pub metrics_addr: SocketAddr,
     stop: CancellationToken,
     handle: JoinHandle<anyhow::Result<()>>,
 }
@@ -55,11 +58,13 @@ pub async fn spawn(app: App) -> Running {
 
 fn spawn_unready(app: App) -> Running {
     let addr = app.local_addr();
+    let metrics_addr = app.metrics_addr();
     let stop = app.stop_token();
     let handle = tokio::spawn(app.run_until_stopped());
     Running {
         addr,
         url: format!("http://{addr}"),
+        metrics_addr,
         stop,
         handle,
     }
@@ -90,6 +95,25 @@ impl Running {
             .await
             .expect("health check");
         response.into_inner().status()
+    }
+
+    /// The Prometheus exposition from `/metrics`, fetched over plain HTTP/1.1.
+    pub async fn scrape_metrics(&self) -> String {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let mut stream = tokio::net::TcpStream::connect(self.metrics_addr)
+            .await
+            .expect("connecting to /metrics");
+        stream
+            .write_all(b"GET /metrics HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n")
+            .await
+            .expect("sending the scrape");
+        let mut response = String::new();
+        stream
+            .read_to_string(&mut response)
+            .await
+            .expect("reading the scrape");
+        assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+        response
     }
 
     /// Waits (up to 20 s) until health says SERVING.

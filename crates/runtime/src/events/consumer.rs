@@ -18,6 +18,7 @@ use tracing::Instrument;
 use uuid::Uuid;
 
 use super::names::{EventType, Names};
+use crate::metrics::Metrics;
 use crate::telemetry;
 
 /// How long a handler may run before the delivery is abandoned and retried.
@@ -89,11 +90,15 @@ impl Consumer {
         pool: PgPool,
         js: jetstream::Context,
         names: Names,
+        metrics: Arc<Metrics>,
         stop: CancellationToken,
     ) {
         let mut backoff = Duration::from_millis(200);
         while !stop.is_cancelled() {
-            match self.consume(service, &pool, &js, &names, &stop).await {
+            match self
+                .consume(service, &pool, &js, &names, &metrics, &stop)
+                .await
+            {
                 Ok(()) => return,
                 Err(err) => {
                     tracing::warn!(consumer = self.name, error = %err, retry_in_ms = backoff.as_millis() as u64, "consumer interrupted, reconnecting");
@@ -112,6 +117,7 @@ impl Consumer {
         pool: &PgPool,
         js: &jetstream::Context,
         names: &Names,
+        metrics: &Metrics,
         stop: &CancellationToken,
     ) -> anyhow::Result<()> {
         let source = self
@@ -147,11 +153,27 @@ impl Consumer {
                     None => anyhow::bail!("message stream ended"),
                 },
             };
-            self.deliver(pool, names, message).await;
+            if let Ok(info) = message.info() {
+                metrics
+                    .consumer_lag
+                    .with_label_values(&[self.name])
+                    .set(i64::try_from(info.pending).unwrap_or(i64::MAX));
+            }
+            let outcome = self.deliver(pool, names, message).await;
+            metrics
+                .events_handled
+                .with_label_values(&[self.name, outcome])
+                .inc();
         }
     }
 
-    async fn deliver(&self, pool: &PgPool, names: &Names, message: jetstream::Message) {
+    /// Handles one message and acknowledges it; returns the outcome for the metrics.
+    async fn deliver(
+        &self,
+        pool: &PgPool,
+        names: &Names,
+        message: jetstream::Message,
+    ) -> &'static str {
         let subject = names.strip(message.subject.as_str()).to_owned();
         let span = tracing::info_span!(
             "consumer.handle",
@@ -167,7 +189,7 @@ impl Consumer {
         } else {
             telemetry::record_trace_id(&span);
         }
-        let ack = async {
+        let (ack, outcome) = async {
             let event_id = comptoir_proto::events::v1::EventHead::decode(message.payload.as_ref())
                 .ok()
                 .and_then(|head| head.meta)
@@ -175,7 +197,7 @@ impl Consumer {
             let event_type = self.events.iter().find(|e| e.subject() == subject).copied();
             let (Some(event_id), Some(event_type)) = (event_id, event_type) else {
                 tracing::error!(%subject, "event without a valid meta.event_id or of an unexpected type; terminating it");
-                return AckKind::Term;
+                return (AckKind::Term, "rejected");
             };
             tracing::Span::current().record("messaging.message.id", tracing::field::display(event_id));
             let delivery = Delivery {
@@ -186,19 +208,19 @@ impl Consumer {
             match tokio::time::timeout(HANDLER_TIMEOUT, self.apply(pool, &subject, delivery)).await {
                 Ok(Ok(applied)) => {
                     tracing::debug!(%event_id, applied, "event handled");
-                    AckKind::Ack
+                    (AckKind::Ack, if applied { "applied" } else { "duplicate" })
                 }
                 Ok(Err(HandlerError::Rejected(reason))) => {
                     tracing::error!(%event_id, %reason, "event rejected; terminating it");
-                    AckKind::Term
+                    (AckKind::Term, "rejected")
                 }
                 Ok(Err(err)) => {
                     tracing::warn!(%event_id, error = %err, "event failed; it will be redelivered");
-                    AckKind::Nak(Some(RETRY_DELAY))
+                    (AckKind::Nak(Some(RETRY_DELAY)), "retried")
                 }
                 Err(_) => {
                     tracing::warn!(%event_id, "event handler timed out; it will be redelivered");
-                    AckKind::Nak(Some(RETRY_DELAY))
+                    (AckKind::Nak(Some(RETRY_DELAY)), "retried")
                 }
             }
         }
@@ -208,6 +230,7 @@ impl Consumer {
             // Not acked: JetStream redelivers after ack_wait and the inbox skips it.
             tracing::warn!(error = %err, "could not acknowledge an event");
         }
+        outcome
     }
 
     /// Records the event in the inbox and applies it, in one transaction. Returns false

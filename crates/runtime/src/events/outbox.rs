@@ -17,6 +17,7 @@ use tracing::Instrument;
 use uuid::Uuid;
 
 use super::names::{EventType, Names};
+use crate::metrics::Metrics;
 use crate::telemetry;
 
 /// Most events published per relay transaction.
@@ -76,11 +77,19 @@ impl Outbox {
         pool: PgPool,
         js: jetstream::Context,
         names: Names,
+        metrics: Arc<Metrics>,
         stop: CancellationToken,
     ) {
         let mut backoff = Duration::from_millis(100);
         loop {
-            match publish_batch(&pool, &js, &names).await {
+            let published = publish_batch(&pool, &js, &names).await;
+            if let Ok(n) = &published {
+                metrics.outbox_published.inc_by(*n as u64);
+            }
+            if let Ok(backlog) = backlog(&pool).await {
+                metrics.outbox_backlog.set(backlog);
+            }
+            match published {
                 Ok(n) if n as i64 == BATCH => continue,
                 Ok(_) => {
                     backoff = Duration::from_millis(100);
@@ -116,6 +125,13 @@ impl Outbox {
             );
         }
     }
+}
+
+/// How many events wait to be published.
+async fn backlog(pool: &PgPool) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar("SELECT count(*) FROM outbox WHERE sent_at IS NULL")
+        .fetch_one(pool)
+        .await
 }
 
 #[derive(sqlx::FromRow)]

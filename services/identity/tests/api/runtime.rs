@@ -88,6 +88,43 @@ async fn public_methods_need_no_token_and_every_other_path_does() {
     assert_eq!(status.code(), tonic::Code::Unauthenticated);
 }
 
+#[tokio::test]
+async fn metrics_count_calls_by_method_and_status_code() {
+    let (_db, identity) = start().await;
+    let mut client = IdentityServiceClient::new(identity.channel().await);
+    client.get_jwks(GetJwksRequest {}).await.unwrap();
+    client.get_jwks(GetJwksRequest {}).await.unwrap();
+    let _ = client
+        .login(comptoir_proto::identity::v1::LoginRequest {
+            email: "nobody@example.fr".to_owned(),
+            password: "whatever password".to_owned(),
+        })
+        .await
+        .unwrap_err();
+    let scrape = identity.scrape_metrics().await;
+    let series = |line: &str| scrape.lines().any(|l| l == line);
+    assert!(
+        series(
+            r#"comptoir_grpc_requests_total{code="OK",method="/comptoir.identity.v1.IdentityService/GetJwks",service="identity"} 2"#
+        ),
+        "{scrape}"
+    );
+    assert!(
+        series(
+            r#"comptoir_grpc_requests_total{code="UNAUTHENTICATED",method="/comptoir.identity.v1.IdentityService/Login",service="identity"} 1"#
+        ),
+        "{scrape}"
+    );
+    assert!(
+        scrape.contains("comptoir_grpc_request_duration_seconds_bucket"),
+        "{scrape}"
+    );
+    assert!(
+        !scrape.contains("grpc.health.v1"),
+        "health checks are not counted"
+    );
+}
+
 #[test]
 fn a_missing_or_malformed_setting_stops_the_binary_with_exit_code_64_naming_it() {
     let missing = std::process::Command::new(env!("CARGO_BIN_EXE_identity"))
