@@ -95,6 +95,17 @@ pub struct CommonConfig {
     )]
     pub otlp_endpoint: Option<String>,
 
+    /// Share of new traces recorded, from 0 to 1; a call that arrives inside a sampled
+    /// trace is always recorded (parent-based sampling).
+    #[arg(
+        long,
+        env = "COMPTOIR_TRACE_SAMPLE_RATIO",
+        value_name = "COMPTOIR_TRACE_SAMPLE_RATIO",
+        default_value = "1.0",
+        value_parser = parse_ratio
+    )]
+    pub trace_sample_ratio: f64,
+
     /// Log filter in `tracing_subscriber::EnvFilter` syntax.
     #[arg(
         long,
@@ -164,6 +175,13 @@ fn parse_seconds(value: &str) -> Result<Duration, String> {
         Ok(0) => Err("must be at least 1 second".to_owned()),
         Ok(secs) => Ok(Duration::from_secs(secs)),
         Err(_) => Err(format!("`{value}` is not a whole number of seconds")),
+    }
+}
+
+fn parse_ratio(value: &str) -> Result<f64, String> {
+    match value.parse::<f64>() {
+        Ok(ratio) if (0.0..=1.0).contains(&ratio) => Ok(ratio),
+        _ => Err(format!("`{value}` is not a number from 0 to 1")),
     }
 }
 

@@ -49,7 +49,11 @@ pub fn init(service: &str, config: &CommonConfig) -> anyhow::Result<Telemetry> {
         .with_filter(filter);
 
     let provider = match &config.otlp_endpoint {
-        Some(endpoint) => Some(tracer_provider(service, endpoint)?),
+        Some(endpoint) => Some(tracer_provider(
+            service,
+            endpoint,
+            config.trace_sample_ratio,
+        )?),
         None => None,
     };
     // Without an exporter spans still get ids (and the context still propagates), so
@@ -76,15 +80,19 @@ fn resource(service: &str) -> opentelemetry_sdk::Resource {
         .build()
 }
 
-fn tracer_provider(service: &str, endpoint: &str) -> anyhow::Result<SdkTracerProvider> {
+fn tracer_provider(service: &str, endpoint: &str, ratio: f64) -> anyhow::Result<SdkTracerProvider> {
     use opentelemetry_otlp::WithExportConfig;
     let exporter = opentelemetry_otlp::SpanExporter::builder()
         .with_http()
         .with_endpoint(format!("{}/v1/traces", endpoint.trim_end_matches('/')))
         .build()
         .map_err(|err| anyhow::anyhow!("OTEL_EXPORTER_OTLP_ENDPOINT `{endpoint}`: {err}"))?;
+    let sampler = opentelemetry_sdk::trace::Sampler::ParentBased(Box::new(
+        opentelemetry_sdk::trace::Sampler::TraceIdRatioBased(ratio),
+    ));
     Ok(SdkTracerProvider::builder()
         .with_resource(resource(service))
+        .with_sampler(sampler)
         .with_batch_exporter(exporter)
         .build())
 }

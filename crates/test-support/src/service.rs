@@ -25,6 +25,7 @@ pub fn common_config(db: &TestDb, spec: &ServiceSpec, nats: &TestNats) -> Common
         request_timeout: Duration::from_secs(15),
         shutdown_grace: Duration::from_secs(5),
         otlp_endpoint: None,
+        trace_sample_ratio: 1.0,
         log_filter: std::env::var("TEST_LOG").unwrap_or_else(|_| "warn".to_owned()),
     }
 }
