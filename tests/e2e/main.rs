@@ -6,3 +6,4 @@ mod company_flow;
 mod nats_outage;
 mod schema_isolation;
 mod startup;
+mod traces;
