@@ -28,11 +28,34 @@ impl EventType {
 }
 
 /// `comptoir.tenancy.company.created`: a company or firm was registered.
-pub const COMPANY_CREATED: EventType = EventType {
-    service: "tenancy",
-    aggregate: "company",
-    event: "created",
-};
+pub const COMPANY_CREATED: EventType = tenancy("company", "created");
+
+const fn tenancy(aggregate: &'static str, event: &'static str) -> EventType {
+    EventType {
+        service: "tenancy",
+        aggregate,
+        event,
+    }
+}
+
+/// `comptoir.tenancy.company.updated`: a company's legal identity changed.
+pub const COMPANY_UPDATED: EventType = tenancy("company", "updated");
+/// `comptoir.tenancy.membership.granted`: someone joined a company.
+pub const MEMBERSHIP_GRANTED: EventType = tenancy("membership", "granted");
+/// `comptoir.tenancy.membership.changed`: a member's role changed.
+pub const MEMBERSHIP_CHANGED: EventType = tenancy("membership", "changed");
+/// `comptoir.tenancy.membership.revoked`: a member was removed.
+pub const MEMBERSHIP_REVOKED: EventType = tenancy("membership", "revoked");
+/// `comptoir.tenancy.ownership.transferred`: a company changed owner.
+pub const OWNERSHIP_TRANSFERRED: EventType = tenancy("ownership", "transferred");
+/// `comptoir.tenancy.invitation.created`: someone was invited.
+pub const INVITATION_CREATED: EventType = tenancy("invitation", "created");
+/// `comptoir.tenancy.invitation.accepted`: an invitation was accepted.
+pub const INVITATION_ACCEPTED: EventType = tenancy("invitation", "accepted");
+/// `comptoir.tenancy.firm_grant.created`: a firm may act on a client (or its role changed).
+pub const FIRM_GRANT_CREATED: EventType = tenancy("firm_grant", "created");
+/// `comptoir.tenancy.firm_grant.revoked`: a firm lost access to a client.
+pub const FIRM_GRANT_REVOKED: EventType = tenancy("firm_grant", "revoked");
 
 /// How long JetStream remembers a `Nats-Msg-Id` to drop a duplicate publish.
 pub const DUPLICATE_WINDOW: Duration = Duration::from_secs(120);
