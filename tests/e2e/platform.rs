@@ -4,6 +4,7 @@ use comptoir_proto::tenancy::v1::{
     CompanyKind, CreateCompanyRequest, tenancy_service_client::TenancyServiceClient,
 };
 use comptoir_runtime::ServiceSpec;
+use comptoir_runtime::config::ServiceConfig;
 use comptoir_test_support::{
     Running, TestDb, TestNats, bearer, common_config, identity_config, spawn, user_token,
 };
@@ -45,10 +46,10 @@ impl Platform {
         )
         .await;
         let id = identity_config(&identity);
-        let tenancy = comptoir_tenancy::build(comptoir_tenancy::Config {
+        let tenancy = comptoir_tenancy::build(comptoir_tenancy::Config::new(ServiceConfig {
             common: common_config(&db, &comptoir_tenancy::SPEC, &nats),
             identity: id.clone(),
-        });
+        }));
         let billing = comptoir_billing::build(comptoir_billing::Config {
             common: common_config(&db, &comptoir_billing::SPEC, &nats),
             identity: id.clone(),

@@ -116,10 +116,12 @@ async fn replicas_starting_together_apply_each_migration_once() {
     let identity = identity(&db, &nats).await;
 
     let replica = || async {
-        comptoir_tenancy::build(comptoir_tenancy::Config {
-            common: common_config(&db, &comptoir_tenancy::SPEC, &nats),
-            identity: identity_config(&identity),
-        })
+        comptoir_tenancy::build(comptoir_tenancy::Config::new(
+            comptoir_runtime::config::ServiceConfig {
+                common: common_config(&db, &comptoir_tenancy::SPEC, &nats),
+                identity: identity_config(&identity),
+            },
+        ))
         .await
         .expect("tenancy builds")
     };

@@ -12,6 +12,7 @@ pub mod error;
 pub mod events;
 pub mod grpc;
 pub mod idempotency;
+pub mod mail;
 pub mod metrics;
 pub mod page;
 pub mod permissions;

@@ -7,6 +7,7 @@
 mod db;
 mod events;
 mod gate;
+mod mailbox;
 mod nats;
 mod service;
 mod status;
@@ -15,6 +16,7 @@ mod tokens;
 pub use db::TestDb;
 pub use events::{company_created, publish, publish_company_created};
 pub use gate::Gate;
+pub use mailbox::{Mailbox, newest_mail};
 pub use nats::{PrivateNats, TestNats};
 pub use service::{Harness, Running, bearer, common_config, eventually, identity_config, spawn};
 pub use status::{bad_fields, reason};

@@ -21,6 +21,72 @@ pub(crate) enum Error {
     /// The call acts for a person and got a service token.
     #[error("this call needs a user's token")]
     UserRequired,
+    /// The token has no active company: switch to one first.
+    #[error("no active company: switch to a company first")]
+    NoActiveCompany,
+    /// The caller's role lacks a permission.
+    #[error("this call needs the `{0}` permission")]
+    PermissionDenied(String),
+    /// The user may not act on the company (or it does not exist).
+    #[error("no access to this company")]
+    NoAccess,
+    /// A custom role with this key exists.
+    #[error("a role `{0}` already exists")]
+    RoleExists(String),
+    /// No custom role with this key.
+    #[error("no custom role `{0}`")]
+    RoleNotFound(String),
+    /// Built-in roles cannot change.
+    #[error("`{0}` is a built-in role and cannot change")]
+    BuiltInRole(String),
+    /// A member or a pending invitation holds the role.
+    #[error("role `{0}` is held by a member or a pending invitation")]
+    RoleInUse(String),
+    /// The user already belongs to the company.
+    #[error("already a member of this company")]
+    AlreadyMember,
+    /// No such member.
+    #[error("no such member")]
+    MemberNotFound,
+    /// A pending invitation for this address exists.
+    #[error("{0} already has a pending invitation")]
+    InvitationPending(String),
+    /// No such invitation (or token).
+    #[error("no such invitation")]
+    InvitationNotFound,
+    /// The invitation was accepted, revoked or expired.
+    #[error("the invitation is {}", invitation_state_word(*.0))]
+    InvitationClosed(comptoir_proto::tenancy::v1::InvitationState),
+    /// The plan's member limit is reached.
+    #[error("the PRO plan allows {} members (the Administrator and {} collaborators), pending invitations included", .0, .0 - 1)]
+    PlanLimit(i64),
+    /// The invitation e-mail could not be sent; nothing was kept.
+    #[error("the invitation e-mail could not be sent: {0}")]
+    Mail(String),
+    /// The owner must stay an Administrator until ownership is transferred.
+    #[error("the owner stays Administrator: transfer ownership first")]
+    OwnerMustStayAdministrator,
+    /// The owner cannot be removed.
+    #[error("the owner cannot be removed: transfer ownership first")]
+    OwnerCannotBeRemoved,
+    /// The company would have no Administrator left.
+    #[error("the last Administrator cannot be removed or demoted")]
+    LastAdministrator,
+    /// Only the owner may transfer ownership.
+    #[error("only the owner may transfer ownership")]
+    OwnerOnly,
+    /// Ownership goes to an Administrator only.
+    #[error("the new owner must be an Administrator of the company")]
+    NewOwnerMustBeAdministrator,
+    /// No such accounting firm.
+    #[error("firm {0} not found")]
+    FirmNotFound(String),
+    /// The company named as a firm is not one.
+    #[error("{0} is not an accounting firm")]
+    NotAFirm(String),
+    /// No such firm grant.
+    #[error("no such firm grant")]
+    GrantNotFound,
     /// An idempotency key reused for another request, or too long.
     #[error(transparent)]
     Idempotency(#[from] IdempotencyError),
@@ -45,6 +111,129 @@ impl From<Error> for Status {
                 DOMAIN,
                 err.to_string(),
             ),
+            Error::NoActiveCompany => error::status(
+                Code::FailedPrecondition,
+                "NO_ACTIVE_COMPANY",
+                DOMAIN,
+                err.to_string(),
+            ),
+            Error::PermissionDenied(_) => error::status(
+                Code::PermissionDenied,
+                "PERMISSION_DENIED",
+                DOMAIN,
+                err.to_string(),
+            ),
+            Error::NoAccess => {
+                error::status(Code::PermissionDenied, "NO_ACCESS", DOMAIN, err.to_string())
+            }
+            Error::RoleExists(_) => {
+                error::status(Code::AlreadyExists, "ROLE_EXISTS", DOMAIN, err.to_string())
+            }
+            Error::RoleNotFound(_) => {
+                error::status(Code::NotFound, "ROLE_NOT_FOUND", DOMAIN, err.to_string())
+            }
+            Error::BuiltInRole(_) => error::status(
+                Code::FailedPrecondition,
+                "BUILT_IN_ROLE",
+                DOMAIN,
+                err.to_string(),
+            ),
+            Error::RoleInUse(_) => error::status(
+                Code::FailedPrecondition,
+                "ROLE_IN_USE",
+                DOMAIN,
+                err.to_string(),
+            ),
+            Error::AlreadyMember => error::status(
+                Code::FailedPrecondition,
+                "ALREADY_MEMBER",
+                DOMAIN,
+                err.to_string(),
+            ),
+            Error::MemberNotFound => {
+                error::status(Code::NotFound, "MEMBER_NOT_FOUND", DOMAIN, err.to_string())
+            }
+            Error::InvitationPending(_) => error::status(
+                Code::AlreadyExists,
+                "INVITATION_PENDING",
+                DOMAIN,
+                err.to_string(),
+            ),
+            Error::InvitationNotFound => error::status(
+                Code::NotFound,
+                "INVITATION_NOT_FOUND",
+                DOMAIN,
+                err.to_string(),
+            ),
+            Error::InvitationClosed(state) => {
+                let reason = match state {
+                    comptoir_proto::tenancy::v1::InvitationState::Accepted => "INVITATION_USED",
+                    comptoir_proto::tenancy::v1::InvitationState::Revoked => "INVITATION_REVOKED",
+                    comptoir_proto::tenancy::v1::InvitationState::Expired => "INVITATION_EXPIRED",
+                    comptoir_proto::tenancy::v1::InvitationState::Pending
+                    | comptoir_proto::tenancy::v1::InvitationState::Unspecified => {
+                        "INVITATION_CLOSED"
+                    }
+                };
+                error::status(Code::FailedPrecondition, reason, DOMAIN, err.to_string())
+            }
+            Error::PlanLimit(_) => error::status(
+                Code::FailedPrecondition,
+                "PLAN_MEMBER_LIMIT",
+                DOMAIN,
+                err.to_string(),
+            ),
+            Error::Mail(_) => error::status(
+                Code::Unavailable,
+                "MAIL_UNAVAILABLE",
+                DOMAIN,
+                err.to_string(),
+            ),
+            Error::OwnerMustStayAdministrator => error::status(
+                Code::FailedPrecondition,
+                "OWNER_STAYS_ADMINISTRATOR",
+                DOMAIN,
+                err.to_string(),
+            ),
+            Error::OwnerCannotBeRemoved => error::status(
+                Code::FailedPrecondition,
+                "OWNER_CANNOT_BE_REMOVED",
+                DOMAIN,
+                err.to_string(),
+            ),
+            Error::LastAdministrator => error::status(
+                Code::FailedPrecondition,
+                "LAST_ADMINISTRATOR",
+                DOMAIN,
+                err.to_string(),
+            ),
+            Error::OwnerOnly => error::status(
+                Code::PermissionDenied,
+                "OWNER_ONLY",
+                DOMAIN,
+                err.to_string(),
+            ),
+            Error::NewOwnerMustBeAdministrator => error::status(
+                Code::FailedPrecondition,
+                "NEW_OWNER_NOT_ADMINISTRATOR",
+                DOMAIN,
+                err.to_string(),
+            ),
+            Error::FirmNotFound(_) => {
+                error::status(Code::NotFound, "FIRM_NOT_FOUND", DOMAIN, err.to_string())
+            }
+            Error::NotAFirm(_) => error::status(
+                Code::FailedPrecondition,
+                "NOT_A_FIRM",
+                DOMAIN,
+                err.to_string(),
+            ),
+            Error::GrantNotFound => error::status(
+                Code::NotFound,
+                "FIRM_GRANT_NOT_FOUND",
+                DOMAIN,
+                err.to_string(),
+            ),
             Error::Idempotency(IdempotencyError::Db(db)) => Error::Db(db).into(),
             Error::Idempotency(
                 inner @ (IdempotencyError::Mismatch | IdempotencyError::TooLong),
@@ -61,5 +250,15 @@ impl From<Error> for Status {
 impl From<FieldViolations> for Error {
     fn from(violations: FieldViolations) -> Self {
         Error::InvalidArgument(violations)
+    }
+}
+
+fn invitation_state_word(state: comptoir_proto::tenancy::v1::InvitationState) -> &'static str {
+    use comptoir_proto::tenancy::v1::InvitationState;
+    match state {
+        InvitationState::Accepted => "already used",
+        InvitationState::Revoked => "revoked",
+        InvitationState::Expired => "expired",
+        InvitationState::Pending | InvitationState::Unspecified => "closed",
     }
 }

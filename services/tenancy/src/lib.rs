@@ -1,12 +1,18 @@
 //! Tenancy: who may act on which company. It owns companies (legal identity), memberships
 //! and roles, and publishes `comptoir.tenancy.*` events through its outbox.
 
+mod access;
 pub mod domain;
 mod error;
+mod firms;
 mod grpc;
+mod member_rules;
+mod member_store;
+mod members;
 mod store;
 
-use comptoir_runtime::config::ServiceConfig;
+use comptoir_runtime::config::{CommonConfig, IdentityClientConfig, ServiceConfig};
+use comptoir_runtime::mail::{MailConfig, Mailer};
 use comptoir_runtime::{App, Service, ServiceSpec};
 
 /// The tenancy service's facts.
@@ -20,13 +26,52 @@ pub const SPEC: ServiceSpec = ServiceSpec {
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/tenancy");
 
-/// Its configuration: the shared settings and identity's address.
-pub type Config = ServiceConfig;
+/// Tenancy's configuration, from `COMPTOIR_*` variables.
+#[derive(Debug, Clone, clap::Parser)]
+pub struct Config {
+    /// Settings every service shares.
+    #[command(flatten)]
+    pub common: CommonConfig,
+    /// Where identity's token keys come from.
+    #[command(flatten)]
+    pub identity: IdentityClientConfig,
+    /// How invitation e-mails are sent.
+    #[command(flatten)]
+    pub mail: MailConfig,
+    /// Days an invitation stays valid.
+    #[arg(
+        long,
+        env = "COMPTOIR_INVITATION_TTL_DAYS",
+        value_name = "COMPTOIR_INVITATION_TTL_DAYS",
+        default_value = "7",
+        value_parser = clap::value_parser!(u16).range(1..=90)
+    )]
+    pub invitation_ttl_days: u16,
+}
+
+impl Config {
+    /// Tenancy's configuration from the shared service settings, with default mail and
+    /// invitation settings.
+    pub fn new(service: ServiceConfig) -> Self {
+        Self {
+            common: service.common,
+            identity: service.identity,
+            mail: MailConfig::default(),
+            invitation_ttl_days: 7,
+        }
+    }
+}
 
 /// Binds the port and wires the service; `run_until_stopped` serves it.
 pub async fn build(config: Config) -> anyhow::Result<App> {
+    let mailer = Mailer::new(&config.mail)?;
+    let invitation_ttl = chrono::Duration::days(i64::from(config.invitation_ttl_days));
     App::build(SPEC, config.common, Some(config.identity), |deps| {
-        Ok(Service::new().grpc(grpc::server(deps.clone())))
+        Ok(Service::new()
+            .grpc(grpc::server(deps.clone()))
+            .grpc(members::server(deps.clone(), mailer, invitation_ttl))
+            .grpc(firms::server(deps.clone()))
+            .grpc(access::server(deps.clone())))
     })
     .await
 }

@@ -1,0 +1,157 @@
+//! Who may act on which company, and with what: a direct membership, or an accounting
+//! firm's grant reaching a firm Administrator or one of the client's portfolio managers.
+//! This is the one place that answers; `AccessService.CheckAccess` exposes it to identity,
+//! and tenancy's own calls use it live (not the token's copy), so a removal takes effect
+//! in tenancy at once.
+
+use comptoir_proto::tenancy::v1 as pb;
+use comptoir_runtime::permissions;
+use comptoir_runtime::{Caller, Deps, FieldViolations};
+use sqlx::PgPool;
+use tonic::{Request, Response, Status};
+use uuid::Uuid;
+
+use crate::error::Error;
+
+/// What a user may do on a company.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Access {
+    /// Role key.
+    pub(crate) role: String,
+    /// Permissions of that role.
+    pub(crate) permissions: Vec<String>,
+    /// True when it comes through a firm grant.
+    pub(crate) through_firm: bool,
+}
+
+impl Access {
+    /// Checks one permission.
+    pub(crate) fn require(&self, permission: &str) -> Result<(), Error> {
+        if self.permissions.iter().any(|p| p == permission) {
+            Ok(())
+        } else {
+            Err(Error::PermissionDenied(permission.to_owned()))
+        }
+    }
+}
+
+/// The user's access to the company, if any. A direct membership wins over a firm grant.
+pub(crate) async fn check(
+    pool: &PgPool,
+    user: Uuid,
+    company: Uuid,
+) -> Result<Option<Access>, sqlx::Error> {
+    let found: Option<(String, bool)> = sqlx::query_as(
+        "SELECT role, through_firm FROM ( \
+             SELECT m.role, false AS through_firm FROM membership m \
+              WHERE m.company_id = $2 AND m.user_id = $1 \
+             UNION ALL \
+             SELECT g.role, true FROM firm_grant g \
+               JOIN membership fm ON fm.company_id = g.firm_id AND fm.user_id = $1 \
+              WHERE g.company_id = $2 \
+                AND (fm.role = 'administrator' OR EXISTS ( \
+                     SELECT 1 FROM portfolio_manager p \
+                      WHERE p.firm_id = g.firm_id AND p.company_id = g.company_id AND p.user_id = $1)) \
+         ) AS access ORDER BY through_firm LIMIT 1",
+    )
+    .bind(user)
+    .bind(company)
+    .fetch_optional(pool)
+    .await?;
+    let Some((role, through_firm)) = found else {
+        return Ok(None);
+    };
+    let permissions = role_permissions(pool, company, &role)
+        .await?
+        .unwrap_or_default();
+    Ok(Some(Access {
+        role,
+        permissions,
+        through_firm,
+    }))
+}
+
+/// The permissions of a role of the company: built-in, or one of its custom roles.
+pub(crate) async fn role_permissions(
+    pool: &PgPool,
+    company: Uuid,
+    role: &str,
+) -> Result<Option<Vec<String>>, sqlx::Error> {
+    if let Some(built_in) = permissions::built_in(role) {
+        return Ok(Some(
+            built_in
+                .permissions
+                .iter()
+                .map(|p| (*p).to_owned())
+                .collect(),
+        ));
+    }
+    sqlx::query_scalar(
+        "SELECT permissions FROM custom_role WHERE company_id = $1 AND role_key = $2",
+    )
+    .bind(company)
+    .bind(role)
+    .fetch_optional(pool)
+    .await
+}
+
+/// The caller's active company and their live access to it, with `permission` checked.
+/// No active company, or no access, answers NOT_FOUND (a foreign id reveals nothing);
+/// access without the permission answers PERMISSION_DENIED.
+pub(crate) async fn authorize<T>(
+    pool: &PgPool,
+    request: &Request<T>,
+    permission: Option<&str>,
+) -> Result<(Uuid, Uuid, Access), Status> {
+    let Caller::User {
+        user_id,
+        company_id,
+        ..
+    } = Caller::of(request)?
+    else {
+        return Err(Error::UserRequired.into());
+    };
+    let company = company_id.ok_or(Error::NoActiveCompany)?;
+    let access = check(pool, *user_id, company)
+        .await
+        .map_err(Error::from)?
+        .ok_or_else(|| Error::CompanyNotFound(company.to_string()))?;
+    if let Some(permission) = permission {
+        access.require(permission)?;
+    }
+    Ok((company, *user_id, access))
+}
+
+pub(crate) fn server(deps: Deps) -> pb::access_service_server::AccessServiceServer<AccessGrpc> {
+    pb::access_service_server::AccessServiceServer::new(AccessGrpc { deps })
+}
+
+pub(crate) struct AccessGrpc {
+    deps: Deps,
+}
+
+#[tonic::async_trait]
+impl pb::access_service_server::AccessService for AccessGrpc {
+    async fn check_access(
+        &self,
+        request: Request<pb::CheckAccessRequest>,
+    ) -> Result<Response<pb::CheckAccessResponse>, Status> {
+        Caller::of(&request)?.require_service()?;
+        let mut violations = FieldViolations::new();
+        let user = violations.uuid("user_id", &request.get_ref().user_id);
+        let company = violations.uuid("company_id", &request.get_ref().company_id);
+        violations.into_result()?;
+        let (Some(user), Some(company)) = (user, company) else {
+            unreachable!("validated above")
+        };
+        let access = check(&self.deps.pool, user, company)
+            .await
+            .map_err(Error::from)?
+            .ok_or(Error::NoAccess)?;
+        Ok(Response::new(pb::CheckAccessResponse {
+            role: access.role,
+            permissions: access.permissions,
+            through_firm: access.through_firm,
+        }))
+    }
+}

@@ -1,0 +1,190 @@
+//! The `comptoir.tenancy.v1.FirmService` implementation: accounting firms' grants on
+//! client companies, and the firm members assigned to each client.
+
+use comptoir_proto::events::v1 as events;
+use comptoir_proto::tenancy::v1 as pb;
+use comptoir_runtime::events::names;
+use comptoir_runtime::permissions::{ACCOUNTANT, ADMINISTRATOR, MEMBERS_MANAGE};
+use comptoir_runtime::{Deps, FieldViolations};
+use tonic::{Request, Response, Status};
+use uuid::Uuid;
+
+use crate::access::authorize;
+use crate::error::Error;
+use crate::member_store as store;
+use crate::members::event;
+
+pub(crate) fn server(deps: Deps) -> pb::firm_service_server::FirmServiceServer<Firms> {
+    pb::firm_service_server::FirmServiceServer::new(Firms { deps })
+}
+
+pub(crate) struct Firms {
+    deps: Deps,
+}
+
+#[tonic::async_trait]
+impl pb::firm_service_server::FirmService for Firms {
+    async fn grant_firm_access(
+        &self,
+        request: Request<pb::GrantFirmAccessRequest>,
+    ) -> Result<Response<pb::GrantFirmAccessResponse>, Status> {
+        let (company, user, _) = authorize(&self.deps.pool, &request, Some(MEMBERS_MANAGE)).await?;
+        let request = request.into_inner();
+        let mut violations = FieldViolations::new();
+        let firm = violations.uuid("firm_id", &request.firm_id);
+        if request.role != ACCOUNTANT.key && request.role != ADMINISTRATOR.key {
+            violations.add("role", "must be `accountant` or `administrator`");
+        }
+        if firm == Some(company) {
+            violations.add("firm_id", "is the company itself");
+        }
+        violations.into_result()?;
+        let firm = firm.unwrap_or_default();
+        let mut tx = self.deps.pool.begin().await.map_err(Error::from)?;
+        store::lock_company(&mut tx, company).await?;
+        let firm_row = store::lock_company(&mut tx, firm)
+            .await
+            .map_err(|_| Error::FirmNotFound(firm.to_string()))?;
+        if firm_row.kind != "firm" {
+            return Err(Error::NotAFirm(firm.to_string()).into());
+        }
+        store::upsert_grant(&mut tx, firm, company, &request.role)
+            .await
+            .map_err(Error::from)?;
+        event(
+            names::FIRM_GRANT_CREATED,
+            company,
+            &user.to_string(),
+            |meta| events::FirmGrantCreated {
+                meta: Some(meta),
+                firm_id: firm.to_string(),
+                role: request.role.clone(),
+            },
+        )
+        .enqueue(&mut tx)
+        .await
+        .map_err(Error::from)?;
+        store::audit(
+            &mut tx,
+            company,
+            &user.to_string(),
+            "firm_grant.created",
+            serde_json::json!({"firm_id": firm, "role": request.role}),
+        )
+        .await
+        .map_err(Error::from)?;
+        tx.commit().await.map_err(Error::from)?;
+        self.deps.outbox.wake();
+        Ok(Response::new(pb::GrantFirmAccessResponse {
+            firm_id: firm.to_string(),
+            company_id: company.to_string(),
+            role: request.role,
+        }))
+    }
+
+    async fn revoke_firm_access(
+        &self,
+        request: Request<pb::RevokeFirmAccessRequest>,
+    ) -> Result<Response<pb::RevokeFirmAccessResponse>, Status> {
+        let (active, user, _) = authorize(&self.deps.pool, &request, Some(MEMBERS_MANAGE)).await?;
+        let mut violations = FieldViolations::new();
+        let firm = violations.uuid("firm_id", &request.get_ref().firm_id);
+        let company = violations.uuid("company_id", &request.get_ref().company_id);
+        violations.into_result()?;
+        let (firm, company) = (firm.unwrap_or_default(), company.unwrap_or_default());
+        if active != firm && active != company {
+            return Err(Error::GrantNotFound.into());
+        }
+        let mut tx = self.deps.pool.begin().await.map_err(Error::from)?;
+        store::lock_company(&mut tx, company).await?;
+        if !store::delete_grant(&mut tx, firm, company)
+            .await
+            .map_err(Error::from)?
+        {
+            return Err(Error::GrantNotFound.into());
+        }
+        event(
+            names::FIRM_GRANT_REVOKED,
+            company,
+            &user.to_string(),
+            |meta| events::FirmGrantRevoked {
+                meta: Some(meta),
+                firm_id: firm.to_string(),
+            },
+        )
+        .enqueue(&mut tx)
+        .await
+        .map_err(Error::from)?;
+        store::audit(
+            &mut tx,
+            company,
+            &user.to_string(),
+            "firm_grant.revoked",
+            serde_json::json!({"firm_id": firm}),
+        )
+        .await
+        .map_err(Error::from)?;
+        tx.commit().await.map_err(Error::from)?;
+        self.deps.outbox.wake();
+        Ok(Response::new(pb::RevokeFirmAccessResponse {}))
+    }
+
+    async fn set_portfolio_managers(
+        &self,
+        request: Request<pb::SetPortfolioManagersRequest>,
+    ) -> Result<Response<pb::SetPortfolioManagersResponse>, Status> {
+        let (firm, user, _) = authorize(&self.deps.pool, &request, Some(MEMBERS_MANAGE)).await?;
+        let request = request.into_inner();
+        let mut violations = FieldViolations::new();
+        let company = violations.uuid("company_id", &request.company_id);
+        let users: Vec<Uuid> = request
+            .user_ids
+            .iter()
+            .enumerate()
+            .filter_map(|(i, id)| violations.uuid(&format!("user_ids[{i}]"), id))
+            .collect();
+        violations.into_result()?;
+        let company = company.unwrap_or_default();
+        let mut tx = self.deps.pool.begin().await.map_err(Error::from)?;
+        store::lock_company(&mut tx, firm).await?;
+        if !store::grant_exists(&mut tx, firm, company)
+            .await
+            .map_err(Error::from)?
+        {
+            return Err(Error::GrantNotFound.into());
+        }
+        let strangers = store::non_members(&mut tx, firm, &users)
+            .await
+            .map_err(Error::from)?;
+        if !strangers.is_empty() {
+            let mut violations = FieldViolations::new();
+            for (i, id) in users
+                .iter()
+                .enumerate()
+                .filter(|(_, id)| strangers.contains(id))
+            {
+                violations.add(
+                    format!("user_ids[{i}]"),
+                    format!("{id} is not a member of the firm"),
+                );
+            }
+            return Err(Error::InvalidArgument(violations).into());
+        }
+        store::set_portfolio_managers(&mut tx, firm, company, &users)
+            .await
+            .map_err(Error::from)?;
+        store::audit(
+            &mut tx,
+            firm,
+            &user.to_string(),
+            "portfolio_managers.set",
+            serde_json::json!({"company_id": company, "user_ids": users}),
+        )
+        .await
+        .map_err(Error::from)?;
+        tx.commit().await.map_err(Error::from)?;
+        Ok(Response::new(pb::SetPortfolioManagersResponse {
+            user_ids: users.iter().map(Uuid::to_string).collect(),
+        }))
+    }
+}

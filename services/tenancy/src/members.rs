@@ -1,0 +1,673 @@
+//! The `comptoir.tenancy.v1.MemberService` implementation: roles, members, invitations
+//! and ownership of the caller's active company. Authorisation is checked live against
+//! the memberships (see `access`), not against the token's copy of the permissions.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::{DateTime, Utc};
+use comptoir_proto::events::v1 as events;
+use comptoir_proto::tenancy::v1 as pb;
+use comptoir_runtime::events::{Event, EventType, names};
+use comptoir_runtime::grpc::timestamp;
+use comptoir_runtime::mail::{Mail, Mailer};
+use comptoir_runtime::page::{self, PageRequest};
+use comptoir_runtime::permissions::{self, MEMBERS_MANAGE};
+use comptoir_runtime::{Caller, Deps, FieldViolations, idempotency};
+use prost::Message;
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+use sqlx::PgConnection;
+use tonic::{Request, Response, Status};
+use uuid::Uuid;
+
+use crate::access::{self, authorize};
+use crate::error::Error;
+use crate::member_rules::{self as rules, PLAN_MEMBER_LIMIT};
+use crate::member_store::{self as store, InvitationRow, MemberRow, RoleRow};
+
+pub(crate) fn server(
+    deps: Deps,
+    mailer: Mailer,
+    invitation_ttl: chrono::Duration,
+) -> pb::member_service_server::MemberServiceServer<Members> {
+    pb::member_service_server::MemberServiceServer::new(Members {
+        deps,
+        mailer,
+        invitation_ttl,
+    })
+}
+
+pub(crate) struct Members {
+    deps: Deps,
+    mailer: Mailer,
+    invitation_ttl: chrono::Duration,
+}
+
+/// An event about `company`, by `actor`, built from its meta.
+pub(crate) fn event<M: Message>(
+    event_type: EventType,
+    company: Uuid,
+    actor: &str,
+    build: impl FnOnce(events::EventMeta) -> M,
+) -> Event {
+    let event_id = Uuid::now_v7();
+    let meta = events::EventMeta {
+        event_id: event_id.to_string(),
+        occur_time: Some(timestamp(Utc::now())),
+        company_id: company.to_string(),
+        actor: actor.to_owned(),
+    };
+    Event {
+        event_id,
+        event_type,
+        company_id: Some(company),
+        payload: build(meta).encode_to_vec(),
+    }
+}
+
+fn hash_token(token: &str) -> Vec<u8> {
+    Sha256::digest(token.as_bytes()).to_vec()
+}
+
+fn new_token() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+impl From<&MemberRow> for pb::Member {
+    fn from(row: &MemberRow) -> Self {
+        pb::Member {
+            user_id: row.user_id.to_string(),
+            role: row.role.clone(),
+            owner: row.owner,
+            join_time: Some(timestamp(row.created_at)),
+        }
+    }
+}
+
+fn invitation_state(row: &InvitationRow, now: DateTime<Utc>) -> pb::InvitationState {
+    if row.accepted_at.is_some() {
+        pb::InvitationState::Accepted
+    } else if row.revoked_at.is_some() {
+        pb::InvitationState::Revoked
+    } else if row.expires_at <= now {
+        pb::InvitationState::Expired
+    } else {
+        pb::InvitationState::Pending
+    }
+}
+
+impl From<&InvitationRow> for pb::Invitation {
+    fn from(row: &InvitationRow) -> Self {
+        pb::Invitation {
+            invitation_id: row.invitation_id.to_string(),
+            email: row.email.clone(),
+            role: row.role.clone(),
+            state: invitation_state(row, Utc::now()) as i32,
+            expire_time: Some(timestamp(row.expires_at)),
+        }
+    }
+}
+
+/// Fails unless `role` is a built-in role or one of the company's custom roles.
+async fn known_role(deps: &Deps, company: Uuid, field: &str, role: &str) -> Result<(), Error> {
+    match access::role_permissions(&deps.pool, company, role).await? {
+        Some(_) => Ok(()),
+        None => {
+            let mut violations = FieldViolations::new();
+            violations.add(field, format!("`{role}` is not a role of this company"));
+            Err(Error::InvalidArgument(violations))
+        }
+    }
+}
+
+fn custom_role(key: &str, name: &str, permissions: &[String]) -> Result<RoleRow, Error> {
+    let mut violations = FieldViolations::new();
+    violations.check("key", rules::role_key(key));
+    if permissions::built_in(key).is_some() {
+        violations.add("key", "is a built-in role");
+    }
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 80 {
+        violations.add("name", "must be 1 to 80 characters");
+    }
+    if permissions.is_empty() {
+        violations.add("permissions", "must name at least one permission");
+    }
+    for (i, permission) in permissions.iter().enumerate() {
+        if !permissions::is_known(permission) {
+            violations.add(
+                format!("permissions[{i}]"),
+                format!("`{permission}` is not a permission"),
+            );
+        }
+    }
+    if !violations.is_empty() {
+        return Err(Error::InvalidArgument(violations));
+    }
+    let mut permissions = permissions.to_vec();
+    permissions.sort();
+    permissions.dedup();
+    Ok(RoleRow {
+        role_key: key.to_owned(),
+        name: name.to_owned(),
+        permissions,
+    })
+}
+
+fn role_proto(key: &str, name: &str, permissions: Vec<String>, built_in: bool) -> pb::Role {
+    pb::Role {
+        key: key.to_owned(),
+        name: name.to_owned(),
+        permissions,
+        built_in,
+    }
+}
+
+impl Members {
+    /// Runs `change` in a transaction with the company locked, then wakes the relay.
+    async fn in_company<R>(
+        &self,
+        company: Uuid,
+        change: impl AsyncFnOnce(&mut PgConnection, store::Locked) -> Result<R, Error>,
+    ) -> Result<R, Status> {
+        let mut tx = self.deps.pool.begin().await.map_err(Error::from)?;
+        let locked = store::lock_company(&mut tx, company).await?;
+        let answer = change(&mut tx, locked).await?;
+        tx.commit().await.map_err(Error::from)?;
+        self.deps.outbox.wake();
+        Ok(answer)
+    }
+}
+
+#[tonic::async_trait]
+impl pb::member_service_server::MemberService for Members {
+    async fn list_roles(
+        &self,
+        request: Request<pb::ListRolesRequest>,
+    ) -> Result<Response<pb::ListRolesResponse>, Status> {
+        let (company, _, _) = authorize(&self.deps.pool, &request, None).await?;
+        let mut roles: Vec<pb::Role> = permissions::BUILT_IN_ROLES
+            .iter()
+            .map(|r| {
+                role_proto(
+                    r.key,
+                    r.name,
+                    r.permissions.iter().map(|p| (*p).to_owned()).collect(),
+                    true,
+                )
+            })
+            .collect();
+        for row in store::custom_roles(&self.deps.pool, company)
+            .await
+            .map_err(Error::from)?
+        {
+            roles.push(role_proto(&row.role_key, &row.name, row.permissions, false));
+        }
+        Ok(Response::new(pb::ListRolesResponse { roles }))
+    }
+
+    async fn create_role(
+        &self,
+        request: Request<pb::CreateRoleRequest>,
+    ) -> Result<Response<pb::CreateRoleResponse>, Status> {
+        let (company, user, _) = authorize(&self.deps.pool, &request, Some(MEMBERS_MANAGE)).await?;
+        let request = request.into_inner();
+        let role = custom_role(&request.key, &request.name, &request.permissions)?;
+        let scope = format!("{user}/{company}/CreateRole");
+        let answer = self
+            .in_company(company, async |tx, _| {
+                idempotency::once(tx, &scope, &request.idempotency_key, &request, async |tx| {
+                    store::insert_role(tx, company, &role).await?;
+                    store::audit(
+                        tx,
+                        company,
+                        &user.to_string(),
+                        "role.created",
+                        serde_json::json!({"role": role.role_key}),
+                    )
+                    .await?;
+                    Ok::<_, Error>(pb::CreateRoleResponse {
+                        role: Some(role_proto(
+                            &role.role_key,
+                            &role.name,
+                            role.permissions.clone(),
+                            false,
+                        )),
+                    })
+                })
+                .await
+            })
+            .await?;
+        Ok(Response::new(answer))
+    }
+
+    async fn update_role(
+        &self,
+        request: Request<pb::UpdateRoleRequest>,
+    ) -> Result<Response<pb::UpdateRoleResponse>, Status> {
+        let (company, user, _) = authorize(&self.deps.pool, &request, Some(MEMBERS_MANAGE)).await?;
+        let request = request.into_inner();
+        if permissions::built_in(&request.key).is_some() {
+            return Err(Error::BuiltInRole(request.key).into());
+        }
+        let role = custom_role(&request.key, &request.name, &request.permissions)?;
+        self.in_company(company, async |tx, _| {
+            if !store::update_role(tx, company, &role).await? {
+                return Err(Error::RoleNotFound(role.role_key.clone()));
+            }
+            store::audit(
+                tx,
+                company,
+                &user.to_string(),
+                "role.updated",
+                serde_json::json!({"role": role.role_key}),
+            )
+            .await?;
+            Ok(())
+        })
+        .await?;
+        Ok(Response::new(pb::UpdateRoleResponse {
+            role: Some(role_proto(
+                &role.role_key,
+                &role.name,
+                role.permissions,
+                false,
+            )),
+        }))
+    }
+
+    async fn delete_role(
+        &self,
+        request: Request<pb::DeleteRoleRequest>,
+    ) -> Result<Response<pb::DeleteRoleResponse>, Status> {
+        let (company, user, _) = authorize(&self.deps.pool, &request, Some(MEMBERS_MANAGE)).await?;
+        let key = request.into_inner().key;
+        if permissions::built_in(&key).is_some() {
+            return Err(Error::BuiltInRole(key).into());
+        }
+        self.in_company(company, async |tx, _| {
+            if store::role_in_use(tx, company, &key).await? {
+                return Err(Error::RoleInUse(key.clone()));
+            }
+            if !store::delete_role(tx, company, &key).await? {
+                return Err(Error::RoleNotFound(key.clone()));
+            }
+            store::audit(
+                tx,
+                company,
+                &user.to_string(),
+                "role.deleted",
+                serde_json::json!({"role": key}),
+            )
+            .await?;
+            Ok(())
+        })
+        .await?;
+        Ok(Response::new(pb::DeleteRoleResponse {}))
+    }
+
+    async fn list_members(
+        &self,
+        request: Request<pb::ListMembersRequest>,
+    ) -> Result<Response<pb::ListMembersResponse>, Status> {
+        let (company, _, _) = authorize(&self.deps.pool, &request, None).await?;
+        let request = request.into_inner();
+        let mut violations = FieldViolations::new();
+        let page = PageRequest::parse(request.page_size, &request.page_token, &mut violations);
+        let after = page
+            .as_ref()
+            .and_then(|p| page::parse_time_id_cursor(p.after.as_deref(), &mut violations));
+        violations.into_result()?;
+        let page = page.unwrap_or_else(|| unreachable!("validated above"));
+        let mut rows = store::members(&self.deps.pool, company, after, page.fetch_limit())
+            .await
+            .map_err(Error::from)?;
+        let next_page_token = page.finish(&mut rows, |row| {
+            page::time_id_cursor(row.created_at, row.user_id)
+        });
+        Ok(Response::new(pb::ListMembersResponse {
+            members: rows.iter().map(Into::into).collect(),
+            next_page_token,
+        }))
+    }
+
+    async fn invite_member(
+        &self,
+        request: Request<pb::InviteMemberRequest>,
+    ) -> Result<Response<pb::InviteMemberResponse>, Status> {
+        let (company, user, _) = authorize(&self.deps.pool, &request, Some(MEMBERS_MANAGE)).await?;
+        let request = request.into_inner();
+        let mut violations = FieldViolations::new();
+        let email = violations.check("email", rules::normalise_email(&request.email));
+        violations.into_result()?;
+        let email = email.unwrap_or_default();
+        known_role(&self.deps, company, "role", &request.role).await?;
+        let scope = format!("{user}/{company}/InviteMember");
+        let ttl = self.invitation_ttl;
+        let answer = self
+            .in_company(company, async |tx, _| {
+                idempotency::once(tx, &scope, &request.idempotency_key, &request, async |tx| {
+                    let taken = store::seats_taken(tx, company).await?;
+                    if taken >= PLAN_MEMBER_LIMIT {
+                        return Err(Error::PlanLimit(PLAN_MEMBER_LIMIT));
+                    }
+                    let now = Utc::now();
+                    let invitation = InvitationRow {
+                        invitation_id: Uuid::now_v7(),
+                        company_id: company,
+                        email: email.clone(),
+                        role: request.role.clone(),
+                        created_at: now,
+                        expires_at: now + ttl,
+                        accepted_at: None,
+                        revoked_at: None,
+                    };
+                    let token = new_token();
+                    store::insert_invitation(tx, &invitation, &hash_token(&token), user).await?;
+                    event(names::INVITATION_CREATED, company, &user.to_string(), |meta| events::InvitationCreated {
+                        meta: Some(meta),
+                        invitation_id: invitation.invitation_id.to_string(),
+                        email: email.clone(),
+                        role: invitation.role.clone(),
+                    })
+                    .enqueue(tx)
+                    .await?;
+                    store::audit(tx, company, &user.to_string(), "invitation.created", serde_json::json!({"email": email, "role": invitation.role})).await?;
+                    // Sent inside the transaction: if the mail cannot go, nothing is kept.
+                    let link = self.mailer.link(&format!("/invitations/accept?token={token}"));
+                    self.mailer
+                        .send(&Mail {
+                            to: email.clone(),
+                            subject: "You are invited to join a company on Comptoir".to_owned(),
+                            body: format!(
+                                "You have been invited to join a company on Comptoir as {}.\n\nAccept the invitation (valid until {}):\n{link}\n",
+                                invitation.role,
+                                invitation.expires_at.format("%Y-%m-%d %H:%M UTC"),
+                            ),
+                        })
+                        .await
+                        .map_err(|err| Error::Mail(err.to_string()))?;
+                    Ok(pb::InviteMemberResponse {
+                        invitation: Some((&invitation).into()),
+                    })
+                })
+                .await
+            })
+            .await?;
+        Ok(Response::new(answer))
+    }
+
+    async fn list_invitations(
+        &self,
+        request: Request<pb::ListInvitationsRequest>,
+    ) -> Result<Response<pb::ListInvitationsResponse>, Status> {
+        let (company, _, _) = authorize(&self.deps.pool, &request, Some(MEMBERS_MANAGE)).await?;
+        let request = request.into_inner();
+        let mut violations = FieldViolations::new();
+        let page = PageRequest::parse(request.page_size, &request.page_token, &mut violations);
+        let after = page
+            .as_ref()
+            .and_then(|p| page::parse_time_id_cursor(p.after.as_deref(), &mut violations));
+        violations.into_result()?;
+        let page = page.unwrap_or_else(|| unreachable!("validated above"));
+        let mut rows =
+            store::pending_invitations(&self.deps.pool, company, after, page.fetch_limit())
+                .await
+                .map_err(Error::from)?;
+        let next_page_token = page.finish(&mut rows, |row| {
+            page::time_id_cursor(row.created_at, row.invitation_id)
+        });
+        Ok(Response::new(pb::ListInvitationsResponse {
+            invitations: rows.iter().map(Into::into).collect(),
+            next_page_token,
+        }))
+    }
+
+    async fn revoke_invitation(
+        &self,
+        request: Request<pb::RevokeInvitationRequest>,
+    ) -> Result<Response<pb::RevokeInvitationResponse>, Status> {
+        let (company, user, _) = authorize(&self.deps.pool, &request, Some(MEMBERS_MANAGE)).await?;
+        let mut violations = FieldViolations::new();
+        let invitation_id = violations.uuid("invitation_id", &request.get_ref().invitation_id);
+        violations.into_result()?;
+        let invitation_id = invitation_id.unwrap_or_default();
+        self.in_company(company, async |tx, _| {
+            let invitation = store::invitation_of(tx, company, invitation_id)
+                .await?
+                .ok_or_else(|| Error::InvitationNotFound)?;
+            match invitation_state(&invitation, Utc::now()) {
+                pb::InvitationState::Pending => {}
+                state => return Err(Error::InvitationClosed(state)),
+            }
+            store::mark_invitation(tx, invitation_id, None).await?;
+            store::audit(
+                tx,
+                company,
+                &user.to_string(),
+                "invitation.revoked",
+                serde_json::json!({"invitation_id": invitation_id}),
+            )
+            .await?;
+            Ok(())
+        })
+        .await?;
+        Ok(Response::new(pb::RevokeInvitationResponse {}))
+    }
+
+    async fn accept_invitation(
+        &self,
+        request: Request<pb::AcceptInvitationRequest>,
+    ) -> Result<Response<pb::AcceptInvitationResponse>, Status> {
+        let user = match Caller::of(&request)? {
+            Caller::User { user_id, .. } => *user_id,
+            Caller::Service { .. } => return Err(Error::UserRequired.into()),
+        };
+        let token = request.into_inner().token;
+        if token.trim().is_empty() {
+            let mut violations = FieldViolations::new();
+            violations.add("token", "is required");
+            return Err(Error::InvalidArgument(violations).into());
+        }
+        let mut tx = self.deps.pool.begin().await.map_err(Error::from)?;
+        let invitation = store::invitation_by_token(&mut tx, &hash_token(token.trim()))
+            .await
+            .map_err(Error::from)?
+            .ok_or(Error::InvitationNotFound)?;
+        let company = invitation.company_id;
+        store::lock_company(&mut tx, company).await?;
+        match invitation_state(&invitation, Utc::now()) {
+            pb::InvitationState::Pending => {}
+            state => return Err(Error::InvitationClosed(state).into()),
+        }
+        store::add_member(&mut tx, company, user, &invitation.role).await?;
+        store::mark_invitation(&mut tx, invitation.invitation_id, Some(user))
+            .await
+            .map_err(Error::from)?;
+        let actor = user.to_string();
+        for event in [
+            event(names::MEMBERSHIP_GRANTED, company, &actor, |meta| {
+                events::MembershipGranted {
+                    meta: Some(meta),
+                    user_id: actor.clone(),
+                    role: invitation.role.clone(),
+                }
+            }),
+            event(names::INVITATION_ACCEPTED, company, &actor, |meta| {
+                events::InvitationAccepted {
+                    meta: Some(meta),
+                    invitation_id: invitation.invitation_id.to_string(),
+                    user_id: actor.clone(),
+                }
+            }),
+        ] {
+            event.enqueue(&mut tx).await.map_err(Error::from)?;
+        }
+        store::audit(
+            &mut tx,
+            company,
+            &actor,
+            "invitation.accepted",
+            serde_json::json!({"invitation_id": invitation.invitation_id, "role": invitation.role}),
+        )
+        .await
+        .map_err(Error::from)?;
+        tx.commit().await.map_err(Error::from)?;
+        self.deps.outbox.wake();
+        Ok(Response::new(pb::AcceptInvitationResponse {
+            company_id: company.to_string(),
+            role: invitation.role,
+        }))
+    }
+
+    async fn change_member_role(
+        &self,
+        request: Request<pb::ChangeMemberRoleRequest>,
+    ) -> Result<Response<pb::ChangeMemberRoleResponse>, Status> {
+        let (company, user, _) = authorize(&self.deps.pool, &request, Some(MEMBERS_MANAGE)).await?;
+        let request = request.into_inner();
+        let mut violations = FieldViolations::new();
+        let target = violations.uuid("user_id", &request.user_id);
+        violations.into_result()?;
+        let target = target.unwrap_or_default();
+        known_role(&self.deps, company, "role", &request.role).await?;
+        let member = self
+            .in_company(company, async |tx, locked| {
+                let member = store::member(tx, company, target)
+                    .await?
+                    .ok_or(Error::MemberNotFound)?;
+                let demoted = member.role == permissions::ADMINISTRATOR.key
+                    && request.role != permissions::ADMINISTRATOR.key;
+                if demoted && locked.owner_id == target {
+                    return Err(Error::OwnerMustStayAdministrator);
+                }
+                if demoted && store::administrators(tx, company).await? <= 1 {
+                    return Err(Error::LastAdministrator);
+                }
+                store::set_member_role(tx, company, target, &request.role).await?;
+                event(
+                    names::MEMBERSHIP_CHANGED,
+                    company,
+                    &user.to_string(),
+                    |meta| events::MembershipChanged {
+                        meta: Some(meta),
+                        user_id: target.to_string(),
+                        role: request.role.clone(),
+                    },
+                )
+                .enqueue(tx)
+                .await?;
+                store::audit(
+                    tx,
+                    company,
+                    &user.to_string(),
+                    "membership.changed",
+                    serde_json::json!({"user_id": target, "from": member.role, "to": request.role}),
+                )
+                .await?;
+                Ok(MemberRow {
+                    role: request.role.clone(),
+                    ..member
+                })
+            })
+            .await?;
+        Ok(Response::new(pb::ChangeMemberRoleResponse {
+            member: Some((&member).into()),
+        }))
+    }
+
+    async fn remove_member(
+        &self,
+        request: Request<pb::RemoveMemberRequest>,
+    ) -> Result<Response<pb::RemoveMemberResponse>, Status> {
+        let (company, user, _) = authorize(&self.deps.pool, &request, Some(MEMBERS_MANAGE)).await?;
+        let mut violations = FieldViolations::new();
+        let target = violations.uuid("user_id", &request.get_ref().user_id);
+        violations.into_result()?;
+        let target = target.unwrap_or_default();
+        self.in_company(company, async |tx, locked| {
+            let member = store::member(tx, company, target)
+                .await?
+                .ok_or(Error::MemberNotFound)?;
+            if locked.owner_id == target {
+                return Err(Error::OwnerCannotBeRemoved);
+            }
+            if member.role == permissions::ADMINISTRATOR.key
+                && store::administrators(tx, company).await? <= 1
+            {
+                return Err(Error::LastAdministrator);
+            }
+            store::remove_member(tx, company, target).await?;
+            event(
+                names::MEMBERSHIP_REVOKED,
+                company,
+                &user.to_string(),
+                |meta| events::MembershipRevoked {
+                    meta: Some(meta),
+                    user_id: target.to_string(),
+                },
+            )
+            .enqueue(tx)
+            .await?;
+            store::audit(
+                tx,
+                company,
+                &user.to_string(),
+                "membership.revoked",
+                serde_json::json!({"user_id": target}),
+            )
+            .await?;
+            Ok(())
+        })
+        .await?;
+        Ok(Response::new(pb::RemoveMemberResponse {}))
+    }
+
+    async fn transfer_ownership(
+        &self,
+        request: Request<pb::TransferOwnershipRequest>,
+    ) -> Result<Response<pb::TransferOwnershipResponse>, Status> {
+        let (company, user, _) = authorize(&self.deps.pool, &request, None).await?;
+        let mut violations = FieldViolations::new();
+        let target = violations.uuid("user_id", &request.get_ref().user_id);
+        violations.into_result()?;
+        let target = target.unwrap_or_default();
+        self.in_company(company, async |tx, locked| {
+            if locked.owner_id != user {
+                return Err(Error::OwnerOnly);
+            }
+            let member = store::member(tx, company, target)
+                .await?
+                .ok_or(Error::MemberNotFound)?;
+            if member.role != permissions::ADMINISTRATOR.key {
+                return Err(Error::NewOwnerMustBeAdministrator);
+            }
+            store::set_owner(tx, company, target).await?;
+            event(
+                names::OWNERSHIP_TRANSFERRED,
+                company,
+                &user.to_string(),
+                |meta| events::OwnershipTransferred {
+                    meta: Some(meta),
+                    from_user_id: user.to_string(),
+                    to_user_id: target.to_string(),
+                },
+            )
+            .enqueue(tx)
+            .await?;
+            store::audit(
+                tx,
+                company,
+                &user.to_string(),
+                "ownership.transferred",
+                serde_json::json!({"from": user, "to": target}),
+            )
+            .await?;
+            Ok(())
+        })
+        .await?;
+        Ok(Response::new(pb::TransferOwnershipResponse {}))
+    }
+}

@@ -1,0 +1,137 @@
+//! Accounting firms reaching their clients: through a grant, for the firm's
+//! Administrators and the client's portfolio managers only.
+
+use comptoir_proto::tenancy::v1::{
+    GrantFirmAccessRequest, RevokeFirmAccessRequest, SetPortfolioManagersRequest,
+    firm_service_client::FirmServiceClient,
+};
+use comptoir_test_support::{bad_fields, bearer, reason};
+use tonic::Code;
+
+use crate::Env;
+
+#[tokio::test]
+async fn a_firm_reaches_a_client_through_its_administrators_and_portfolio_managers() {
+    let env = Env::start().await;
+    let (firm_admin, firm) = env
+        .owner_of("cabinet@example.fr", "Cabinet Lefèvre", "552100554", true)
+        .await;
+    let (client_owner, client) = env
+        .owner_of(
+            "client@example.fr",
+            "Boulangerie Dupont",
+            "732829320",
+            false,
+        )
+        .await;
+    let firm_token = env.scoped(firm_admin, &firm).await;
+    let invite = env
+        .invite(&firm_token, "junior@example.fr", "user")
+        .await
+        .unwrap();
+    let junior = env.join("junior@example.fr", &invite).await.unwrap();
+    let mut firms = FirmServiceClient::new(env.tenancy.channel().await);
+
+    // Only a firm can be granted.
+    let (_, plain) = env
+        .owner_of("plain@example.fr", "Pas Cabinet", "542051180", false)
+        .await;
+    let client_token = env.scoped(client_owner, &client).await;
+    let not_firm = firms
+        .grant_firm_access(bearer(
+            GrantFirmAccessRequest {
+                firm_id: plain,
+                role: "accountant".to_owned(),
+            },
+            &client_token,
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(reason(&not_firm), "NOT_A_FIRM");
+    let bad_role = firms
+        .grant_firm_access(bearer(
+            GrantFirmAccessRequest {
+                firm_id: firm.clone(),
+                role: "sales".to_owned(),
+            },
+            &client_token,
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(bad_fields(&bad_role), ["role"]);
+
+    firms
+        .grant_firm_access(bearer(
+            GrantFirmAccessRequest {
+                firm_id: firm.clone(),
+                role: "accountant".to_owned(),
+            },
+            &client_token,
+        ))
+        .await
+        .unwrap();
+    let (role, _, through_firm) = env.check_access(firm_admin, &client).await.unwrap();
+    assert_eq!((role.as_str(), through_firm), ("accountant", true));
+    assert_eq!(
+        env.check_access(junior, &client).await.unwrap_err().code(),
+        Code::PermissionDenied
+    );
+
+    let stranger = uuid::Uuid::now_v7();
+    let not_member = firms
+        .set_portfolio_managers(bearer(
+            SetPortfolioManagersRequest {
+                company_id: client.clone(),
+                user_ids: vec![junior.to_string(), stranger.to_string()],
+            },
+            &firm_token,
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(bad_fields(&not_member), ["user_ids[1]"]);
+    firms
+        .set_portfolio_managers(bearer(
+            SetPortfolioManagersRequest {
+                company_id: client.clone(),
+                user_ids: vec![junior.to_string()],
+            },
+            &firm_token,
+        ))
+        .await
+        .unwrap();
+    let (role, permissions, _) = env.check_access(junior, &client).await.unwrap();
+    assert_eq!(role, "accountant");
+    assert!(
+        !permissions.contains(&"invoices.write".to_owned()),
+        "accountants never edit documents"
+    );
+
+    firms
+        .revoke_firm_access(bearer(
+            RevokeFirmAccessRequest {
+                firm_id: firm.clone(),
+                company_id: client.clone(),
+            },
+            &client_token,
+        ))
+        .await
+        .unwrap();
+    assert_eq!(
+        env.check_access(firm_admin, &client)
+            .await
+            .unwrap_err()
+            .code(),
+        Code::PermissionDenied
+    );
+    assert_eq!(
+        env.check_access(junior, &client).await.unwrap_err().code(),
+        Code::PermissionDenied
+    );
+    assert_eq!(
+        env.count(
+            "SELECT count(*) FROM tenancy.outbox WHERE subject LIKE 'comptoir.tenancy.firm_grant.%'"
+        )
+        .await,
+        2
+    );
+}

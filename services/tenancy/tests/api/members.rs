@@ -1,0 +1,442 @@
+//! Members, invitations, roles and ownership, checked live by tenancy and answered to
+//! identity through CheckAccess.
+
+use comptoir_proto::tenancy::v1::{
+    AcceptInvitationRequest, ChangeMemberRoleRequest, CheckAccessRequest, CreateRoleRequest,
+    DeleteRoleRequest, InviteMemberRequest, ListInvitationsRequest, ListMembersRequest,
+    ListRolesRequest, RemoveMemberRequest, RevokeInvitationRequest, TransferOwnershipRequest,
+    access_service_client::AccessServiceClient, member_service_client::MemberServiceClient,
+};
+use comptoir_test_support::{bad_fields, bearer, reason};
+use tonic::Code;
+use tonic::transport::Channel;
+use uuid::Uuid;
+
+use crate::{Env, subject};
+
+impl Env {
+    pub(crate) async fn members(&self) -> MemberServiceClient<Channel> {
+        MemberServiceClient::new(self.tenancy.channel().await)
+    }
+
+    pub(crate) async fn check_access(
+        &self,
+        user: Uuid,
+        company: &str,
+    ) -> Result<(String, Vec<String>, bool), tonic::Status> {
+        let service = self.service_token("identity").await;
+        let answer = AccessServiceClient::new(self.tenancy.channel().await)
+            .check_access(bearer(
+                CheckAccessRequest {
+                    user_id: user.to_string(),
+                    company_id: company.to_owned(),
+                },
+                &service,
+            ))
+            .await?
+            .into_inner();
+        Ok((answer.role, answer.permissions, answer.through_firm))
+    }
+
+    /// Invites `email` as `role` and returns the token from the invitation e-mail.
+    pub(crate) async fn invite(
+        &self,
+        admin: &str,
+        email: &str,
+        role: &str,
+    ) -> Result<String, tonic::Status> {
+        self.members()
+            .await
+            .invite_member(bearer(
+                InviteMemberRequest {
+                    email: email.to_owned(),
+                    role: role.to_owned(),
+                    idempotency_key: String::new(),
+                },
+                admin,
+            ))
+            .await?;
+        let mail = self.mailbox.newest_to(&email.trim().to_lowercase()).await;
+        let token = mail
+            .body
+            .split("token=")
+            .nth(1)
+            .and_then(|rest| rest.split_whitespace().next())
+            .expect("the mail carries the accept link");
+        Ok(token.to_owned())
+    }
+
+    /// Signs `email` up and accepts `token`; returns the new member's id.
+    pub(crate) async fn join(&self, email: &str, token: &str) -> Result<Uuid, tonic::Status> {
+        let login = self.token(email).await;
+        self.members()
+            .await
+            .accept_invitation(bearer(
+                AcceptInvitationRequest {
+                    token: token.to_owned(),
+                },
+                &login,
+            ))
+            .await?;
+        Ok(subject(&login))
+    }
+}
+
+#[tokio::test]
+async fn an_invited_sales_member_gets_the_sales_permissions_only() {
+    let env = Env::start().await;
+    let (owner, company) = env
+        .owner_of("owner@example.fr", "Boulangerie Dupont", "732829320", false)
+        .await;
+    let admin = env.scoped(owner, &company).await;
+    let token = env
+        .invite(&admin, " Paul@Example.FR ", "sales")
+        .await
+        .unwrap();
+    let paul = env.join("paul@example.fr", &token).await.unwrap();
+
+    let (role, permissions, through_firm) = env.check_access(paul, &company).await.unwrap();
+    assert_eq!(
+        (role.as_str(), permissions, through_firm),
+        ("sales", vec!["quotes.write".to_owned()], false)
+    );
+    let (role, permissions, _) = env.check_access(owner, &company).await.unwrap();
+    assert_eq!(role, "administrator");
+    assert!(permissions.contains(&"members.manage".to_owned()));
+
+    // Another company (or none) is not reachable, and says nothing about itself.
+    let (_, other) = env
+        .owner_of("other@example.fr", "Autre SAS", "552100554", false)
+        .await;
+    let denied = env.check_access(paul, &other).await.unwrap_err();
+    let unknown = env
+        .check_access(paul, &Uuid::now_v7().to_string())
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (denied.code(), denied.message()),
+        (unknown.code(), unknown.message())
+    );
+    assert_eq!(denied.code(), Code::PermissionDenied);
+
+    // A sales member cannot manage members; a user token cannot call CheckAccess.
+    let sales = env.scoped(paul, &company).await;
+    let refused = env
+        .invite(&sales, "x@example.fr", "user")
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), Code::PermissionDenied);
+    let internal = AccessServiceClient::new(env.tenancy.channel().await)
+        .check_access(bearer(
+            CheckAccessRequest {
+                user_id: paul.to_string(),
+                company_id: company.clone(),
+            },
+            &admin,
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(internal.code(), Code::PermissionDenied);
+
+    let members = env
+        .members()
+        .await
+        .list_members(bearer(ListMembersRequest::default(), &sales))
+        .await
+        .unwrap()
+        .into_inner()
+        .members;
+    let roles: Vec<_> = members.iter().map(|m| (m.role.as_str(), m.owner)).collect();
+    assert_eq!(roles, [("administrator", true), ("sales", false)]);
+    assert_eq!(
+        env.count(
+            "SELECT count(*) FROM tenancy.outbox WHERE subject LIKE 'comptoir.tenancy.membership.%'"
+        )
+        .await,
+        1
+    );
+}
+
+#[tokio::test]
+async fn used_revoked_and_expired_invitations_fail_with_their_reason() {
+    let env = Env::start().await;
+    let (owner, company) = env
+        .owner_of("owner@example.fr", "ACME", "732829320", false)
+        .await;
+    let admin = env.scoped(owner, &company).await;
+
+    let used = env.invite(&admin, "a@example.fr", "user").await.unwrap();
+    env.join("a@example.fr", &used).await.unwrap();
+    let again = env.join("a2@example.fr", &used).await.unwrap_err();
+    assert_eq!(
+        (again.code(), reason(&again).as_str()),
+        (Code::FailedPrecondition, "INVITATION_USED")
+    );
+
+    let revoked = env.invite(&admin, "b@example.fr", "user").await.unwrap();
+    let pending = env
+        .members()
+        .await
+        .list_invitations(bearer(ListInvitationsRequest::default(), &admin))
+        .await
+        .unwrap()
+        .into_inner()
+        .invitations;
+    assert_eq!(pending.len(), 1);
+    env.members()
+        .await
+        .revoke_invitation(bearer(
+            RevokeInvitationRequest {
+                invitation_id: pending[0].invitation_id.clone(),
+            },
+            &admin,
+        ))
+        .await
+        .unwrap();
+    let refused = env.join("b@example.fr", &revoked).await.unwrap_err();
+    assert_eq!(
+        (refused.code(), reason(&refused).as_str()),
+        (Code::FailedPrecondition, "INVITATION_REVOKED")
+    );
+
+    let expired = env.invite(&admin, "c@example.fr", "user").await.unwrap();
+    let mut db = env.harness.db.admin().await;
+    sqlx::query("UPDATE tenancy.invitation SET expires_at = now() - interval '1 second' WHERE email = 'c@example.fr'")
+        .execute(&mut db)
+        .await
+        .unwrap();
+    let late = env.join("c@example.fr", &expired).await.unwrap_err();
+    assert_eq!(
+        (late.code(), reason(&late).as_str()),
+        (Code::FailedPrecondition, "INVITATION_EXPIRED")
+    );
+
+    let unknown = env.join("d@example.fr", "not-a-token").await.unwrap_err();
+    assert_eq!(unknown.code(), Code::NotFound);
+    // The token is only ever in the mail: neither in events nor in the table.
+    assert_eq!(env.count("SELECT count(*) FROM tenancy.outbox WHERE position(convert_to('token', 'UTF8') in payload) > 0").await, 0);
+}
+
+#[tokio::test]
+async fn a_sixth_member_on_the_pro_plan_is_refused() {
+    let env = Env::start().await;
+    let (owner, company) = env
+        .owner_of("owner@example.fr", "ACME", "732829320", false)
+        .await;
+    let admin = env.scoped(owner, &company).await;
+    for i in 0..4 {
+        env.invite(&admin, &format!("m{i}@example.fr"), "user")
+            .await
+            .unwrap();
+    }
+    let sixth = env
+        .invite(&admin, "m5@example.fr", "user")
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (sixth.code(), reason(&sixth).as_str()),
+        (Code::FailedPrecondition, "PLAN_MEMBER_LIMIT")
+    );
+    assert!(sixth.message().contains("5 members"), "{}", sixth.message());
+    assert_eq!(
+        env.count("SELECT count(*) FROM tenancy.invitation").await,
+        4
+    );
+    assert_eq!(
+        env.mailbox.count_to("m5@example.fr"),
+        0,
+        "no mail for a refused invitation"
+    );
+}
+
+#[tokio::test]
+async fn ownership_moves_to_an_administrator_and_removal_ends_access_at_once() {
+    let env = Env::start().await;
+    let (owner, company) = env
+        .owner_of("owner@example.fr", "ACME", "732829320", false)
+        .await;
+    let admin = env.scoped(owner, &company).await;
+    let token = env.invite(&admin, "bob@example.fr", "user").await.unwrap();
+    let bob = env.join("bob@example.fr", &token).await.unwrap();
+    let mut members = env.members().await;
+
+    let not_admin = members
+        .transfer_ownership(bearer(
+            TransferOwnershipRequest {
+                user_id: bob.to_string(),
+            },
+            &admin,
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(reason(&not_admin), "NEW_OWNER_NOT_ADMINISTRATOR");
+    let demote_owner = members
+        .change_member_role(bearer(
+            ChangeMemberRoleRequest {
+                user_id: owner.to_string(),
+                role: "user".to_owned(),
+            },
+            &admin,
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(reason(&demote_owner), "OWNER_STAYS_ADMINISTRATOR");
+    let remove_owner = members
+        .remove_member(bearer(
+            RemoveMemberRequest {
+                user_id: owner.to_string(),
+            },
+            &admin,
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(reason(&remove_owner), "OWNER_CANNOT_BE_REMOVED");
+
+    members
+        .change_member_role(bearer(
+            ChangeMemberRoleRequest {
+                user_id: bob.to_string(),
+                role: "administrator".to_owned(),
+            },
+            &admin,
+        ))
+        .await
+        .unwrap();
+    members
+        .transfer_ownership(bearer(
+            TransferOwnershipRequest {
+                user_id: bob.to_string(),
+            },
+            &admin,
+        ))
+        .await
+        .unwrap();
+    let bob_admin = env.scoped(bob, &company).await;
+    let listed = members
+        .list_members(bearer(ListMembersRequest::default(), &bob_admin))
+        .await
+        .unwrap()
+        .into_inner()
+        .members;
+    let owners: Vec<_> = listed
+        .iter()
+        .filter(|m| m.owner)
+        .map(|m| m.user_id.clone())
+        .collect();
+    assert_eq!(owners, [bob.to_string()]);
+    assert!(
+        listed.iter().all(|m| m.role == "administrator"),
+        "the old owner stays Administrator"
+    );
+
+    // The new owner removes the old one: access ends at once, in tenancy and for identity.
+    members
+        .remove_member(bearer(
+            RemoveMemberRequest {
+                user_id: owner.to_string(),
+            },
+            &bob_admin,
+        ))
+        .await
+        .unwrap();
+    assert_eq!(
+        env.check_access(owner, &company).await.unwrap_err().code(),
+        Code::PermissionDenied
+    );
+    let gone = members
+        .list_members(bearer(ListMembersRequest::default(), &admin))
+        .await
+        .unwrap_err();
+    assert_eq!(gone.code(), Code::NotFound);
+    let last = members
+        .change_member_role(bearer(
+            ChangeMemberRoleRequest {
+                user_id: bob.to_string(),
+                role: "user".to_owned(),
+            },
+            &bob_admin,
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(reason(&last), "OWNER_STAYS_ADMINISTRATOR");
+    assert_eq!(
+        env.count("SELECT count(*) FROM tenancy.outbox WHERE subject = 'comptoir.tenancy.membership.revoked'").await,
+        1
+    );
+}
+
+#[tokio::test]
+async fn custom_roles_are_made_of_known_permissions_and_cannot_vanish_while_held() {
+    let env = Env::start().await;
+    let (owner, company) = env
+        .owner_of("owner@example.fr", "ACME", "732829320", false)
+        .await;
+    let admin = env.scoped(owner, &company).await;
+    let mut members = env.members().await;
+    let bad = members
+        .create_role(bearer(
+            CreateRoleRequest {
+                key: "Cashier".to_owned(),
+                name: String::new(),
+                permissions: vec!["quotes.write".to_owned(), "coffee.make".to_owned()],
+                idempotency_key: String::new(),
+            },
+            &admin,
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(bad.code(), Code::InvalidArgument);
+    assert_eq!(bad_fields(&bad), ["key", "name", "permissions[1]"]);
+
+    members
+        .create_role(bearer(
+            CreateRoleRequest {
+                key: "cashier".to_owned(),
+                name: "Cashier".to_owned(),
+                permissions: vec!["payments.write".to_owned(), "invoices.read".to_owned()],
+                idempotency_key: String::new(),
+            },
+            &admin,
+        ))
+        .await
+        .unwrap();
+    let roles = members
+        .list_roles(bearer(ListRolesRequest {}, &admin))
+        .await
+        .unwrap()
+        .into_inner()
+        .roles;
+    assert_eq!(roles.len(), 7);
+    assert_eq!(
+        roles.last().unwrap().permissions,
+        ["invoices.read", "payments.write"]
+    );
+
+    let token = env
+        .invite(&admin, "cash@example.fr", "cashier")
+        .await
+        .unwrap();
+    let cashier = env.join("cash@example.fr", &token).await.unwrap();
+    let (role, permissions, _) = env.check_access(cashier, &company).await.unwrap();
+    assert_eq!((role.as_str(), permissions.len()), ("cashier", 2));
+    let held = members
+        .delete_role(bearer(
+            DeleteRoleRequest {
+                key: "cashier".to_owned(),
+            },
+            &admin,
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(reason(&held), "ROLE_IN_USE");
+    let built_in = members
+        .delete_role(bearer(
+            DeleteRoleRequest {
+                key: "sales".to_owned(),
+            },
+            &admin,
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(reason(&built_in), "BUILT_IN_ROLE");
+}
