@@ -1,4 +1,12 @@
-//! Identity's rules, free of I/O: what a valid e-mail, password and name are.
+//! Identity's rules, free of I/O: what a valid e-mail, password and name are, what an
+//! opaque token looks like, how long secrets live and when logins are throttled.
+
+use std::time::Duration;
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use rand::RngCore;
+use sha2::{Digest, Sha256};
 
 /// An e-mail address, trimmed and lower-cased: the account's key.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -62,6 +70,86 @@ pub fn check_name(name: &str) -> Result<String, &'static str> {
     }
 }
 
+/// How long a refresh token may wait for its use. Each refresh issues a new one, so an
+/// active session lives on; one left idle this long ends.
+pub const REFRESH_TOKEN_TTL: Duration = Duration::from_secs(30 * 24 * 3600);
+/// How long a password reset link works.
+pub const RESET_TOKEN_TTL: Duration = Duration::from_secs(3600);
+/// At most this many reset mails per account within [`RESET_TOKEN_TTL`], so the form
+/// cannot be used to flood someone's inbox; further requests are silently dropped.
+pub const MAX_RESETS_PER_WINDOW: i64 = 3;
+
+/// When failed logins start being refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Throttle {
+    /// Failures counted over this sliding window.
+    pub window: Duration,
+    /// Failures for one e-mail within the window before its logins are refused.
+    pub per_account: u32,
+    /// Failures from one client address within the window before its logins are refused.
+    pub per_address: u32,
+}
+
+/// Five guesses per account and twenty per address every fifteen minutes: slow enough
+/// to make guessing hopeless, loose enough for a person who mistypes.
+pub const LOGIN_THROTTLE: Throttle = Throttle {
+    window: Duration::from_secs(15 * 60),
+    per_account: 5,
+    per_address: 20,
+};
+
+/// A secret handed to a client once (refresh token, reset token): 32 random bytes,
+/// base64url. Only its SHA-256 is stored, so a database leak yields no usable token;
+/// a plain hash suffices because the secret has 256 bits of entropy.
+pub struct OpaqueToken {
+    /// What the client gets.
+    pub secret: String,
+    /// What the database keeps.
+    pub hash: Vec<u8>,
+}
+
+impl OpaqueToken {
+    /// A fresh random token.
+    pub fn generate() -> Self {
+        let mut bytes = [0u8; 32];
+        rand::rngs::OsRng.fill_bytes(&mut bytes);
+        let secret = URL_SAFE_NO_PAD.encode(bytes);
+        let hash = hash_token(&secret);
+        Self { secret, hash }
+    }
+}
+
+impl std::fmt::Debug for OpaqueToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("OpaqueToken(***)")
+    }
+}
+
+/// The stored form of a token a client presents.
+pub fn hash_token(secret: &str) -> Vec<u8> {
+    Sha256::digest(secret.trim().as_bytes()).to_vec()
+}
+
+/// The client address a login is counted against: the first `x-forwarded-for` entry
+/// when a proxy set one, else the TCP peer's IP. The ingress must overwrite (not append
+/// to) that header, or a client could pick its own address; the per-account limit holds
+/// either way.
+pub fn client_addr(forwarded_for: Option<&str>, peer: Option<std::net::SocketAddr>) -> String {
+    forwarded_for
+        .and_then(|value| value.split(',').next())
+        .map(str::trim)
+        .filter(|first| !first.is_empty())
+        .map(|first| first.chars().take(64).collect())
+        .or_else(|| peer.map(|addr| addr.ip().to_string()))
+        .unwrap_or_else(|| "unknown".to_owned())
+}
+
+/// The message of a throttled login: the delay, rounded up to whole seconds.
+pub fn retry_message(delay: Duration) -> String {
+    let secs = delay.as_secs() + u64::from(delay.subsec_nanos() > 0);
+    format!("too many failed logins; retry in {secs} seconds")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -95,5 +183,41 @@ mod tests {
     fn passwords_need_twelve_characters() {
         assert!(check_password("short").unwrap_err().contains("at least 12"));
         assert!(check_password("correct horse battery").is_ok());
+    }
+
+    #[test]
+    fn tokens_are_43_url_safe_characters_and_hash_to_32_bytes() {
+        let token = OpaqueToken::generate();
+        assert_eq!(token.secret.len(), 43);
+        assert!(
+            token
+                .secret
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        );
+        assert_eq!(token.hash, hash_token(&token.secret));
+        assert_eq!(token.hash.len(), 32);
+        assert_ne!(token.secret, OpaqueToken::generate().secret);
+        assert!(!format!("{token:?}").contains(&token.secret));
+    }
+
+    #[test]
+    fn the_client_address_is_the_first_forwarded_entry_or_the_peer() {
+        let peer = Some("10.0.0.7:51234".parse().unwrap());
+        assert_eq!(
+            client_addr(Some(" 203.0.113.9 , 10.0.0.1"), peer),
+            "203.0.113.9"
+        );
+        assert_eq!(client_addr(Some(""), peer), "10.0.0.7");
+        assert_eq!(client_addr(None, peer), "10.0.0.7");
+        assert_eq!(client_addr(None, None), "unknown");
+    }
+
+    #[test]
+    fn the_retry_message_rounds_the_delay_up() {
+        assert_eq!(
+            retry_message(Duration::from_millis(61_200)),
+            "too many failed logins; retry in 62 seconds"
+        );
     }
 }

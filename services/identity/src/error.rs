@@ -1,7 +1,13 @@
 //! Identity's errors and their one mapping to gRPC statuses.
 
+use std::collections::HashMap;
+use std::time::Duration;
+
 use comptoir_runtime::error::{self, FieldViolations};
 use tonic::{Code, Status};
+use tonic_types::{ErrorDetails, StatusExt};
+
+use crate::domain;
 
 const DOMAIN: &str = "identity";
 
@@ -17,6 +23,30 @@ pub(crate) enum Error {
     /// Unknown e-mail or wrong password: one answer for both, so logins reveal nothing.
     #[error("e-mail or password is incorrect")]
     BadCredentials,
+    /// Too many failed logins for the e-mail or from the address.
+    #[error("too many failed logins")]
+    Throttled {
+        /// How long until an attempt may succeed again.
+        retry_after: Duration,
+    },
+    /// The refresh token is unknown, expired, or its session has ended.
+    #[error("the refresh token is invalid or its session has ended")]
+    RefreshTokenInvalid,
+    /// An already rotated refresh token was presented; its session is now revoked.
+    #[error("this refresh token was already used; the session has been ended")]
+    RefreshTokenReused,
+    /// The access token's session has ended (or it names none).
+    #[error("the session of this access token has ended")]
+    SessionEnded,
+    /// The call needs a person's access token, not a service token.
+    #[error("this call needs a user's access token")]
+    UserRequired,
+    /// `ChangePassword` with a wrong current password.
+    #[error("the current password is incorrect")]
+    WrongCurrentPassword,
+    /// A password reset token that cannot be used, and why.
+    #[error("{}", .0.message())]
+    ResetToken(ResetTokenProblem),
     /// Hashing or signing failed.
     #[error("crypto: {0}")]
     Crypto(String),
@@ -38,6 +68,55 @@ impl From<Error> for Status {
                 DOMAIN,
                 err.to_string(),
             ),
+            Error::Throttled { retry_after } => {
+                let mut details = ErrorDetails::with_error_info(
+                    "LOGIN_THROTTLED",
+                    format!("{DOMAIN}.comptoir"),
+                    HashMap::<String, String>::new(),
+                );
+                details.set_retry_info(Some(retry_after));
+                Status::with_error_details(
+                    Code::ResourceExhausted,
+                    domain::retry_message(retry_after),
+                    details,
+                )
+            }
+            Error::RefreshTokenInvalid => error::status(
+                Code::Unauthenticated,
+                "REFRESH_TOKEN_INVALID",
+                DOMAIN,
+                err.to_string(),
+            ),
+            Error::RefreshTokenReused => error::status(
+                Code::Unauthenticated,
+                "REFRESH_TOKEN_REUSED",
+                DOMAIN,
+                err.to_string(),
+            ),
+            Error::SessionEnded => error::status(
+                Code::Unauthenticated,
+                "SESSION_ENDED",
+                DOMAIN,
+                err.to_string(),
+            ),
+            Error::UserRequired => error::status(
+                Code::PermissionDenied,
+                "USER_TOKEN_REQUIRED",
+                DOMAIN,
+                err.to_string(),
+            ),
+            Error::WrongCurrentPassword => error::status(
+                Code::PermissionDenied,
+                "CURRENT_PASSWORD_INCORRECT",
+                DOMAIN,
+                err.to_string(),
+            ),
+            Error::ResetToken(problem) => error::status(
+                Code::FailedPrecondition,
+                problem.reason(),
+                DOMAIN,
+                problem.message(),
+            ),
             Error::Crypto(_) => error::internal(DOMAIN, &err),
             Error::Db(db) => error::database(DOMAIN, &db),
         }
@@ -47,5 +126,34 @@ impl From<Error> for Status {
 impl From<FieldViolations> for Error {
     fn from(violations: FieldViolations) -> Self {
         Error::InvalidArgument(violations)
+    }
+}
+
+/// Why a password reset token was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ResetTokenProblem {
+    /// No such token (never issued, or mistyped).
+    Unknown,
+    /// Already used once.
+    Used,
+    /// Older than an hour.
+    Expired,
+}
+
+impl ResetTokenProblem {
+    fn reason(self) -> &'static str {
+        match self {
+            ResetTokenProblem::Unknown => "RESET_TOKEN_UNKNOWN",
+            ResetTokenProblem::Used => "RESET_TOKEN_USED",
+            ResetTokenProblem::Expired => "RESET_TOKEN_EXPIRED",
+        }
+    }
+
+    fn message(self) -> &'static str {
+        match self {
+            ResetTokenProblem::Unknown => "this password reset link is not valid",
+            ResetTokenProblem::Used => "this password reset link was already used",
+            ResetTokenProblem::Expired => "this password reset link has expired; ask for a new one",
+        }
     }
 }

@@ -7,19 +7,81 @@ use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, Salt
 use argon2::{Algorithm, Argon2, Params, Version};
 use comptoir_proto::identity::v1 as pb;
 use comptoir_runtime::auth::{self, ACCESS_TOKEN_TTL, Claims};
-use comptoir_runtime::{Deps, FieldViolations};
+use comptoir_runtime::mail::{Mail, Mailer};
+use comptoir_runtime::{Caller, Deps, FieldViolations};
 use tonic::{Request, Response, Status};
+use uuid::Uuid;
 
-use crate::domain::{self, Email};
+use crate::domain::{self, Email, LOGIN_THROTTLE, OpaqueToken};
 use crate::error::Error;
 use crate::{keys, store};
 
-pub(crate) fn server(deps: Deps) -> pb::identity_service_server::IdentityServiceServer<Identity> {
-    pb::identity_service_server::IdentityServiceServer::new(Identity { deps })
+pub(crate) fn server(
+    deps: Deps,
+    mailer: Mailer,
+) -> pb::identity_service_server::IdentityServiceServer<Identity> {
+    pb::identity_service_server::IdentityServiceServer::new(Identity { deps, mailer })
 }
 
 pub(crate) struct Identity {
     deps: Deps,
+    mailer: Mailer,
+}
+
+impl Identity {
+    /// A fresh access token of `session_id` for `user_id`, signed with the current key.
+    /// The session's active company is not put in yet: choosing one (SwitchCompany) asks
+    /// tenancy for the role and permissions that go with it.
+    async fn access_token(&self, user_id: Uuid, session_id: Uuid) -> Result<String, Error> {
+        let key = keys::current(&self.deps.pool).await?;
+        let config = &self.deps.config;
+        let mut claims = Claims::new(
+            user_id.to_string(),
+            &config.jwt_issuer,
+            &config.jwt_audience,
+        );
+        claims.sid = Some(session_id);
+        auth::sign(&claims, &key.kid, &key.private_der)
+            .map_err(|err| Error::Crypto(err.to_string()))
+    }
+}
+
+/// The account and session of a person's access token.
+fn user_session(caller: &Caller) -> Result<(Uuid, Uuid), Error> {
+    match caller {
+        Caller::User {
+            user_id,
+            session_id: Some(session_id),
+            ..
+        } => Ok((*user_id, *session_id)),
+        Caller::User {
+            session_id: None, ..
+        } => Err(Error::SessionEnded),
+        Caller::Service { .. } => Err(Error::UserRequired),
+    }
+}
+
+/// Where a request comes from, for throttling.
+fn client_addr<T>(request: &Request<T>) -> String {
+    let forwarded = request
+        .metadata()
+        .get("x-forwarded-for")
+        .and_then(|value| value.to_str().ok());
+    domain::client_addr(forwarded, request.remote_addr())
+}
+
+/// The reset mail. The link carries the token: this text is never logged.
+fn reset_mail(to: &str, link: &str) -> Mail {
+    Mail {
+        to: to.to_owned(),
+        subject: "Reset your Comptoir password".to_owned(),
+        body: format!(
+            "Hello,\n\nSomeone, hopefully you, asked to reset the password of the Comptoir \
+             account of {to}. Open this link within one hour to choose a new password:\n\n\
+             {link}\n\nThe link works once. If you did not ask, ignore this mail: your \
+             password stays as it is.\n"
+        ),
+    }
 }
 
 /// argon2id with OWASP's first recommended setting: 19 MiB, 2 passes, 1 lane.
@@ -85,33 +147,177 @@ impl pb::identity_service_server::IdentityService for Identity {
         &self,
         request: Request<pb::LoginRequest>,
     ) -> Result<Response<pb::LoginResponse>, Status> {
+        let addr = client_addr(&request);
         let request = request.into_inner();
         let Ok(email) = Email::parse(&request.email) else {
             return Err(Error::BadCredentials.into());
         };
-        let (user_id, hash) = match store::credentials(&self.deps.pool, &email).await? {
+        let pool = &self.deps.pool;
+        // Checked before the password, so a refused attempt costs no argon2 and teaches
+        // nothing; keyed by the e-mail as typed, so unknown ones are refused alike.
+        if let Some(retry_after) =
+            store::throttled_for(pool, email.as_str(), &addr, LOGIN_THROTTLE).await?
+        {
+            return Err(Error::Throttled { retry_after }.into());
+        }
+        let (user_id, hash) = match store::credentials(pool, &email).await? {
             Some((user_id, hash)) => (Some(user_id), hash),
             None => (None, DUMMY_HASH.clone()),
         };
         let matches = verify_password(request.password, hash).await?;
         let user_id = match (user_id, matches) {
             (Some(user_id), true) => user_id,
-            _ => return Err(Error::BadCredentials.into()),
+            _ => {
+                store::record_login_failure(pool, email.as_str(), &addr).await?;
+                return Err(Error::BadCredentials.into());
+            }
         };
-        let key = keys::current(&self.deps.pool).await.map_err(Error::from)?;
-        let config = &self.deps.config;
-        let claims = Claims::new(
-            user_id.to_string(),
-            &config.jwt_issuer,
-            &config.jwt_audience,
-        );
-        let access_token = auth::sign(&claims, &key.kid, &key.private_der)
-            .map_err(|err| Error::Crypto(err.to_string()))?;
+        store::clear_login_failures(pool, email.as_str()).await?;
+        let refresh = OpaqueToken::generate();
+        let session_id = store::start_session(pool, user_id, &refresh).await?;
+        let access_token = self.access_token(user_id, session_id).await?;
+        tracing::info!(%user_id, %session_id, "session started");
         Ok(Response::new(pb::LoginResponse {
             access_token,
             expires_in_seconds: ACCESS_TOKEN_TTL.as_secs() as i64,
             user_id: user_id.to_string(),
+            refresh_token: refresh.secret,
+            session_id: session_id.to_string(),
         }))
+    }
+
+    async fn refresh(
+        &self,
+        request: Request<pb::RefreshRequest>,
+    ) -> Result<Response<pb::RefreshResponse>, Status> {
+        let request = request.into_inner();
+        if request.refresh_token.trim().is_empty() {
+            return Err(Error::RefreshTokenInvalid.into());
+        }
+        let next = OpaqueToken::generate();
+        let session = store::rotate_refresh_token(
+            &self.deps.pool,
+            &domain::hash_token(&request.refresh_token),
+            &next,
+        )
+        .await?;
+        let access_token = self
+            .access_token(session.account_id, session.session_id)
+            .await?;
+        Ok(Response::new(pb::RefreshResponse {
+            access_token,
+            expires_in_seconds: ACCESS_TOKEN_TTL.as_secs() as i64,
+            refresh_token: next.secret,
+        }))
+    }
+
+    async fn logout(
+        &self,
+        request: Request<pb::LogoutRequest>,
+    ) -> Result<Response<pb::LogoutResponse>, Status> {
+        let (user_id, session_id) = user_session(Caller::of(&request)?)?;
+        store::end_session(&self.deps.pool, user_id, session_id).await?;
+        tracing::info!(%user_id, %session_id, "session ended: logout");
+        Ok(Response::new(pb::LogoutResponse {}))
+    }
+
+    async fn change_password(
+        &self,
+        request: Request<pb::ChangePasswordRequest>,
+    ) -> Result<Response<pb::ChangePasswordResponse>, Status> {
+        let (user_id, session_id) = user_session(Caller::of(&request)?)?;
+        let addr = client_addr(&request);
+        let request = request.into_inner();
+        let mut violations = FieldViolations::new();
+        if request.current_password.is_empty() {
+            violations.add("current_password", "is required");
+        }
+        violations.check(
+            "new_password",
+            domain::check_password(&request.new_password),
+        );
+        violations.into_result()?;
+        let pool = &self.deps.pool;
+        if !store::session_is_live(pool, user_id, session_id).await? {
+            return Err(Error::SessionEnded.into());
+        }
+        let Some((email, hash)) = store::account(pool, user_id).await? else {
+            return Err(Error::SessionEnded.into());
+        };
+        // A stolen access token must not become a way to guess the password.
+        if let Some(retry_after) = store::throttled_for(pool, &email, &addr, LOGIN_THROTTLE).await?
+        {
+            return Err(Error::Throttled { retry_after }.into());
+        }
+        if !verify_password(request.current_password, hash).await? {
+            store::record_login_failure(pool, &email, &addr).await?;
+            return Err(Error::WrongCurrentPassword.into());
+        }
+        let new_hash = hash_password(request.new_password).await?;
+        store::change_password(pool, user_id, &new_hash, session_id).await?;
+        store::clear_login_failures(pool, &email).await?;
+        tracing::info!(%user_id, %session_id, "password changed; other sessions ended");
+        Ok(Response::new(pb::ChangePasswordResponse {}))
+    }
+
+    async fn request_password_reset(
+        &self,
+        request: Request<pb::RequestPasswordResetRequest>,
+    ) -> Result<Response<pb::RequestPasswordResetResponse>, Status> {
+        let request = request.into_inner();
+        let mut violations = FieldViolations::new();
+        let email = violations.check("email", Email::parse(&request.email));
+        violations.into_result()?;
+        let Some(email) = email else {
+            unreachable!("validated above")
+        };
+        let pool = &self.deps.pool;
+        if let Some((user_id, _)) = store::credentials(pool, &email).await? {
+            let token = OpaqueToken::generate();
+            if store::create_password_reset(pool, user_id, &token).await? {
+                let link = self
+                    .mailer
+                    .link(&format!("/reset-password?token={}", token.secret));
+                let mail = reset_mail(email.as_str(), &link);
+                let mailer = self.mailer.clone();
+                // Sent in the background: waiting for SMTP would make the answer slower
+                // for known e-mails than for unknown ones.
+                tokio::spawn(async move {
+                    if let Err(err) = mailer.send(&mail).await {
+                        tracing::error!(%user_id, error = %err, "sending a password reset mail failed");
+                    }
+                });
+                tracing::info!(%user_id, "password reset requested");
+            } else {
+                tracing::warn!(%user_id, "password reset requested too often; no mail sent");
+            }
+        }
+        Ok(Response::new(pb::RequestPasswordResetResponse {}))
+    }
+
+    async fn reset_password(
+        &self,
+        request: Request<pb::ResetPasswordRequest>,
+    ) -> Result<Response<pb::ResetPasswordResponse>, Status> {
+        let request = request.into_inner();
+        let mut violations = FieldViolations::new();
+        if request.token.trim().is_empty() {
+            violations.add("token", "is required");
+        }
+        violations.check(
+            "new_password",
+            domain::check_password(&request.new_password),
+        );
+        violations.into_result()?;
+        let new_hash = hash_password(request.new_password).await?;
+        let user_id = store::reset_password(
+            &self.deps.pool,
+            &domain::hash_token(&request.token),
+            &new_hash,
+        )
+        .await?;
+        tracing::info!(%user_id, "password reset; every session ended");
+        Ok(Response::new(pb::ResetPasswordResponse {}))
     }
 
     async fn get_jwks(

@@ -1,5 +1,8 @@
-//! Token signing keys: generated on first start, kept in identity's schema, newest first.
-//! A retired key keeps verifying for two token lifetimes, so rotation never cuts a session.
+//! Token signing keys: generated on first start, kept in identity's schema, newest first,
+//! replaced when older than `COMPTOIR_KEY_ROTATION_DAYS`. A retired key keeps verifying
+//! for two token lifetimes, so rotation never cuts a session.
+
+use std::time::Duration;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -14,22 +17,55 @@ pub(crate) struct CurrentKey {
     pub(crate) private_der: Vec<u8>,
 }
 
-/// Creates a signing key unless an unretired one exists. Replicas starting together
-/// serialise on an advisory lock, so they create one key, not one each.
-pub(crate) async fn ensure_signing_key(pool: &PgPool) -> Result<(), sqlx::Error> {
+/// Makes sure a signing key younger than `rotate_after` signs new tokens: creates the
+/// first key, or a successor to one that has aged, retiring its predecessors. A retired
+/// key keeps verifying for two token lifetimes (see [`public_keys`]), so tokens it
+/// signed stay valid until they expire. Replicas serialise on an advisory lock, so they
+/// create one key, not one each.
+pub(crate) async fn ensure_signing_key(
+    pool: &PgPool,
+    rotate_after: Duration,
+) -> Result<(), sqlx::Error> {
     let mut tx = pool.begin().await?;
     sqlx::query("SELECT pg_advisory_xact_lock(hashtext('comptoir.identity.signing_key'))")
         .execute(&mut *tx)
         .await?;
-    let present: bool =
-        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM signing_key WHERE retired_at IS NULL)")
-            .fetch_one(&mut *tx)
-            .await?;
-    if !present {
-        insert_new_key(&mut tx).await?;
-        tracing::info!("generated a token signing key");
+    let fresh: bool = sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM signing_key WHERE retired_at IS NULL \
+         AND created_at > now() - make_interval(secs => $1))",
+    )
+    .bind(rotate_after.as_secs_f64())
+    .fetch_one(&mut *tx)
+    .await?;
+    if !fresh {
+        let kid = insert_new_key(&mut tx).await?;
+        let retired = sqlx::query(
+            "UPDATE signing_key SET retired_at = now() WHERE retired_at IS NULL AND kid <> $1",
+        )
+        .bind(&kid)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        tracing::info!(%kid, retired, "generated a token signing key");
     }
     tx.commit().await
+}
+
+/// Checks the key's age every hour until the pool closes (the service stopped), and
+/// sweeps expired rows on the way.
+pub(crate) async fn rotate_hourly(pool: PgPool, rotate_after: Duration) {
+    loop {
+        tokio::time::sleep(Duration::from_secs(3600)).await;
+        if pool.is_closed() {
+            return;
+        }
+        if let Err(err) = ensure_signing_key(&pool, rotate_after).await {
+            tracing::warn!(error = %err, "checking the signing key's age failed; retrying in an hour");
+        }
+        if let Err(err) = crate::store::sweep(&pool).await {
+            tracing::warn!(error = %err, "sweeping expired sessions and failures failed");
+        }
+    }
 }
 
 async fn insert_new_key(conn: &mut sqlx::PgConnection) -> Result<String, sqlx::Error> {

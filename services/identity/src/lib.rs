@@ -1,6 +1,7 @@
-//! Identity: people. It owns accounts keyed by e-mail, their argon2id credentials, and
-//! the Ed25519 keys that sign access tokens, which every other service fetches through
-//! `GetJwks` to verify tokens on its own.
+//! Identity: people. It owns accounts keyed by e-mail, their argon2id credentials, their
+//! sessions and refresh tokens, password resets, and the Ed25519 keys that sign access
+//! tokens, which every other service fetches through `GetJwks` to verify tokens on its
+//! own.
 
 pub mod domain;
 mod error;
@@ -9,9 +10,11 @@ mod keys;
 mod store;
 
 use std::sync::Arc;
+use std::time::Duration;
 
-use clap::Parser;
+use clap::{Args, Parser};
 use comptoir_runtime::config::CommonConfig;
+use comptoir_runtime::mail::{MailConfig, Mailer};
 use comptoir_runtime::{App, Service, ServiceSpec};
 
 /// The identity service's facts.
@@ -22,14 +25,18 @@ pub const SPEC: ServiceSpec = ServiceSpec {
     public_methods: &[
         "/comptoir.identity.v1.IdentityService/SignUp",
         "/comptoir.identity.v1.IdentityService/Login",
+        "/comptoir.identity.v1.IdentityService/Refresh",
         "/comptoir.identity.v1.IdentityService/GetJwks",
+        "/comptoir.identity.v1.IdentityService/RequestPasswordReset",
+        "/comptoir.identity.v1.IdentityService/ResetPassword",
     ],
     publishes: false,
 };
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/identity");
 
-/// Identity's configuration, from `COMPTOIR_*` variables.
+/// Identity's shared settings alone, as other services' test harnesses start it; its own
+/// settings take their defaults. The binary reads [`FullConfig`].
 #[derive(Debug, Clone, Parser)]
 pub struct Config {
     /// Settings every service shares.
@@ -37,19 +44,74 @@ pub struct Config {
     pub common: CommonConfig,
 }
 
-/// Binds the port and wires the service; `run_until_stopped` serves it.
+/// Default of `COMPTOIR_KEY_ROTATION_DAYS`.
+pub const DEFAULT_KEY_ROTATION_DAYS: u32 = 30;
+
+/// Settings only identity has.
+#[derive(Debug, Clone, Args)]
+pub struct Settings {
+    /// Days a signing key signs new tokens before a new key replaces it; the old one
+    /// keeps verifying for two token lifetimes.
+    #[arg(
+        long,
+        env = "COMPTOIR_KEY_ROTATION_DAYS",
+        value_name = "COMPTOIR_KEY_ROTATION_DAYS",
+        default_value_t = DEFAULT_KEY_ROTATION_DAYS,
+        value_parser = clap::value_parser!(u32).range(1..=3650)
+    )]
+    pub key_rotation_days: u32,
+
+    /// How password reset mails go out.
+    #[command(flatten)]
+    pub mail: MailConfig,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            key_rotation_days: DEFAULT_KEY_ROTATION_DAYS,
+            mail: MailConfig::default(),
+        }
+    }
+}
+
+/// Everything the identity binary reads from `COMPTOIR_*` variables.
+#[derive(Debug, Clone, Parser)]
+pub struct FullConfig {
+    /// Settings every service shares.
+    #[command(flatten)]
+    pub common: CommonConfig,
+    /// Identity's own settings.
+    #[command(flatten)]
+    pub settings: Settings,
+}
+
+/// Binds the port and wires the service with identity's default settings.
 pub async fn build(config: Config) -> anyhow::Result<App> {
-    App::build(SPEC, config.common, None, |deps| {
+    build_full(FullConfig {
+        common: config.common,
+        settings: Settings::default(),
+    })
+    .await
+}
+
+/// Binds the port and wires the service; `run_until_stopped` serves it.
+pub async fn build_full(config: FullConfig) -> anyhow::Result<App> {
+    let FullConfig { common, settings } = config;
+    let mailer = Mailer::new(&settings.mail).map_err(|err| anyhow::anyhow!("mail: {err}"))?;
+    let rotate_after = Duration::from_secs(u64::from(settings.key_rotation_days) * 24 * 3600);
+    App::build(SPEC, common, None, |deps| {
         let pool = deps.pool.clone();
         let fetch_pool = pool.clone();
         Ok(Service::new()
-            .grpc(grpc::server(deps.clone()))
+            .grpc(grpc::server(deps.clone(), mailer))
             .local_keys(Arc::new(move || {
                 let pool = fetch_pool.clone();
                 Box::pin(async move { Ok(keys::public_keys(&pool).await?) })
             }))
             .on_ready(Box::pin(async move {
-                keys::ensure_signing_key(&pool).await?;
+                keys::ensure_signing_key(&pool, rotate_after).await?;
+                tokio::spawn(keys::rotate_hourly(pool, rotate_after));
                 Ok(())
             })))
     })

@@ -1,10 +1,16 @@
-//! Identity's account queries. The only module that sees SQL, with `keys`.
+//! Identity's queries on accounts, sessions, reset tokens and failed logins. The only
+//! module that sees SQL, with `keys`.
+
+use std::time::Duration;
 
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use crate::domain::Email;
-use crate::error::Error;
+use crate::domain::{
+    Email, LOGIN_THROTTLE, MAX_RESETS_PER_WINDOW, OpaqueToken, REFRESH_TOKEN_TTL, RESET_TOKEN_TTL,
+    Throttle,
+};
+use crate::error::{Error, ResetTokenProblem};
 
 /// Creates an account; the e-mail's unique constraint answers a duplicate.
 pub(crate) async fn insert_account(
@@ -43,4 +49,349 @@ pub(crate) async fn credentials(
             .fetch_optional(pool)
             .await?,
     )
+}
+
+/// The e-mail and password hash of an account.
+pub(crate) async fn account(
+    pool: &PgPool,
+    account_id: Uuid,
+) -> Result<Option<(String, String)>, Error> {
+    Ok(
+        sqlx::query_as("SELECT email, password_hash FROM account WHERE account_id = $1")
+            .bind(account_id)
+            .fetch_optional(pool)
+            .await?,
+    )
+}
+
+/// How long logins for `email` or from `client_addr` are refused, if they are: the time
+/// until the window holds fewer failures than the limit. Concurrent attempts may each
+/// pass this check before any records its failure, so a burst can overshoot the limit by
+/// the number of attempts in flight; argon2's cost keeps that small.
+pub(crate) async fn throttled_for(
+    pool: &PgPool,
+    email: &str,
+    client_addr: &str,
+    throttle: Throttle,
+) -> Result<Option<Duration>, Error> {
+    // The n-th most recent failure inside the window is the one whose expiry brings the
+    // count back under the limit; GREATEST ignores the NULL of a counter under its limit.
+    let seconds: Option<f64> = sqlx::query_scalar(
+        "SELECT EXTRACT(EPOCH FROM GREATEST(\
+            (SELECT failed_at FROM login_failure \
+              WHERE email = $1 AND failed_at > now() - make_interval(secs => $3) \
+              ORDER BY failed_at DESC OFFSET $4 - 1 LIMIT 1), \
+            (SELECT failed_at FROM login_failure \
+              WHERE client_addr = $2 AND failed_at > now() - make_interval(secs => $3) \
+              ORDER BY failed_at DESC OFFSET $5 - 1 LIMIT 1)\
+         ) + make_interval(secs => $3) - now())::float8",
+    )
+    .bind(email)
+    .bind(client_addr)
+    .bind(throttle.window.as_secs_f64())
+    .bind(i64::from(throttle.per_account))
+    .bind(i64::from(throttle.per_address))
+    .fetch_one(pool)
+    .await?;
+    Ok(seconds
+        .filter(|secs| *secs > 0.0)
+        .map(Duration::from_secs_f64))
+}
+
+/// Counts one failed login against `email` and `client_addr`.
+pub(crate) async fn record_login_failure(
+    pool: &PgPool,
+    email: &str,
+    client_addr: &str,
+) -> Result<(), Error> {
+    sqlx::query("INSERT INTO login_failure (email, client_addr) VALUES ($1, $2)")
+        .bind(email)
+        .bind(client_addr)
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+/// Resets the account's failure counter after a success; the rows keep counting for
+/// their addresses.
+pub(crate) async fn clear_login_failures(pool: &PgPool, email: &str) -> Result<(), Error> {
+    sqlx::query("UPDATE login_failure SET email = NULL WHERE email = $1")
+        .bind(email)
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+/// Starts a session for `account_id` with its first refresh token; returns its id.
+pub(crate) async fn start_session(
+    pool: &PgPool,
+    account_id: Uuid,
+    refresh: &OpaqueToken,
+) -> Result<Uuid, Error> {
+    let session_id = Uuid::now_v7();
+    let mut tx = pool.begin().await?;
+    sqlx::query("INSERT INTO session (session_id, account_id) VALUES ($1, $2)")
+        .bind(session_id)
+        .bind(account_id)
+        .execute(&mut *tx)
+        .await?;
+    insert_refresh_token(&mut tx, session_id, refresh).await?;
+    tx.commit().await?;
+    Ok(session_id)
+}
+
+async fn insert_refresh_token(
+    conn: &mut sqlx::PgConnection,
+    session_id: Uuid,
+    token: &OpaqueToken,
+) -> Result<(), Error> {
+    sqlx::query(
+        "INSERT INTO refresh_token (token_hash, session_id, expires_at) \
+         VALUES ($1, $2, now() + make_interval(secs => $3))",
+    )
+    .bind(&token.hash)
+    .bind(session_id)
+    .bind(REFRESH_TOKEN_TTL.as_secs_f64())
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// The session a refresh token was traded in.
+pub(crate) struct RefreshedSession {
+    pub(crate) session_id: Uuid,
+    pub(crate) account_id: Uuid,
+}
+
+/// Trades the refresh token hashed as `presented` for `next`, in one transaction that
+/// locks the presented token's row, so two concurrent trades of one token count as a
+/// reuse. A reuse revokes the session and commits that before answering.
+pub(crate) async fn rotate_refresh_token(
+    pool: &PgPool,
+    presented: &[u8],
+    next: &OpaqueToken,
+) -> Result<RefreshedSession, Error> {
+    let mut tx = pool.begin().await?;
+    let row: Option<(Uuid, Uuid, bool, bool, bool)> = sqlx::query_as(
+        "SELECT s.session_id, s.account_id, \
+                r.used_at IS NOT NULL, r.expires_at <= now(), s.revoked_at IS NOT NULL \
+           FROM refresh_token r JOIN session s USING (session_id) \
+          WHERE r.token_hash = $1 \
+            FOR UPDATE OF r",
+    )
+    .bind(presented)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some((session_id, account_id, used, expired, revoked)) = row else {
+        return Err(Error::RefreshTokenInvalid);
+    };
+    if revoked || expired {
+        return Err(Error::RefreshTokenInvalid);
+    }
+    if used {
+        revoke(&mut tx, session_id, "refresh_token_reused").await?;
+        tx.commit().await?;
+        tracing::warn!(%session_id, "refresh token reused: session revoked");
+        return Err(Error::RefreshTokenReused);
+    }
+    sqlx::query("UPDATE refresh_token SET used_at = now() WHERE token_hash = $1")
+        .bind(presented)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query("UPDATE session SET updated_at = now() WHERE session_id = $1")
+        .bind(session_id)
+        .execute(&mut *tx)
+        .await?;
+    insert_refresh_token(&mut tx, session_id, next).await?;
+    tx.commit().await?;
+    Ok(RefreshedSession {
+        session_id,
+        account_id,
+    })
+}
+
+async fn revoke(
+    conn: &mut sqlx::PgConnection,
+    session_id: Uuid,
+    reason: &str,
+) -> Result<(), Error> {
+    sqlx::query(
+        "UPDATE session SET revoked_at = now(), revoked_reason = $2, updated_at = now() \
+         WHERE session_id = $1 AND revoked_at IS NULL",
+    )
+    .bind(session_id)
+    .bind(reason)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Ends one session of `account_id` (a no-op if it already ended).
+pub(crate) async fn end_session(
+    pool: &PgPool,
+    account_id: Uuid,
+    session_id: Uuid,
+) -> Result<(), Error> {
+    sqlx::query(
+        "UPDATE session SET revoked_at = now(), revoked_reason = 'logout', updated_at = now() \
+         WHERE session_id = $1 AND account_id = $2 AND revoked_at IS NULL",
+    )
+    .bind(session_id)
+    .bind(account_id)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// True if the session exists, belongs to `account_id` and has not ended.
+pub(crate) async fn session_is_live(
+    pool: &PgPool,
+    account_id: Uuid,
+    session_id: Uuid,
+) -> Result<bool, Error> {
+    Ok(sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM session \
+         WHERE session_id = $1 AND account_id = $2 AND revoked_at IS NULL)",
+    )
+    .bind(session_id)
+    .bind(account_id)
+    .fetch_one(pool)
+    .await?)
+}
+
+/// Stores a new password hash and ends every session of the account but `keep`, and
+/// every pending reset link (it would set a password the person no longer expects).
+pub(crate) async fn change_password(
+    pool: &PgPool,
+    account_id: Uuid,
+    password_hash: &str,
+    keep: Uuid,
+) -> Result<(), Error> {
+    let mut tx = pool.begin().await?;
+    set_password(&mut tx, account_id, password_hash).await?;
+    sqlx::query(
+        "UPDATE session SET revoked_at = now(), revoked_reason = 'password_changed', \
+                updated_at = now() \
+         WHERE account_id = $1 AND session_id <> $2 AND revoked_at IS NULL",
+    )
+    .bind(account_id)
+    .bind(keep)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+async fn set_password(
+    conn: &mut sqlx::PgConnection,
+    account_id: Uuid,
+    password_hash: &str,
+) -> Result<(), Error> {
+    sqlx::query("UPDATE account SET password_hash = $2, updated_at = now() WHERE account_id = $1")
+        .bind(account_id)
+        .bind(password_hash)
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query(
+        "UPDATE password_reset SET used_at = now() WHERE account_id = $1 AND used_at IS NULL",
+    )
+    .bind(account_id)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Records a reset token for `account_id`, unless [`MAX_RESETS_PER_WINDOW`] were made
+/// within the last [`RESET_TOKEN_TTL`]; returns whether it did. The account row is locked
+/// so concurrent requests count each other.
+pub(crate) async fn create_password_reset(
+    pool: &PgPool,
+    account_id: Uuid,
+    token: &OpaqueToken,
+) -> Result<bool, Error> {
+    let mut tx = pool.begin().await?;
+    sqlx::query("SELECT 1 FROM account WHERE account_id = $1 FOR UPDATE")
+        .bind(account_id)
+        .execute(&mut *tx)
+        .await?;
+    let recent: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM password_reset \
+         WHERE account_id = $1 AND created_at > now() - make_interval(secs => $2)",
+    )
+    .bind(account_id)
+    .bind(RESET_TOKEN_TTL.as_secs_f64())
+    .fetch_one(&mut *tx)
+    .await?;
+    if recent >= MAX_RESETS_PER_WINDOW {
+        return Ok(false);
+    }
+    sqlx::query(
+        "INSERT INTO password_reset (token_hash, account_id, expires_at) \
+         VALUES ($1, $2, now() + make_interval(secs => $3))",
+    )
+    .bind(&token.hash)
+    .bind(account_id)
+    .bind(RESET_TOKEN_TTL.as_secs_f64())
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(true)
+}
+
+/// Uses the reset token hashed as `presented`: sets the password, ends every session of
+/// the account and clears its failed logins (the person proved they own the mailbox).
+/// Returns the account id.
+pub(crate) async fn reset_password(
+    pool: &PgPool,
+    presented: &[u8],
+    password_hash: &str,
+) -> Result<Uuid, Error> {
+    let mut tx = pool.begin().await?;
+    let row: Option<(Uuid, bool, bool)> = sqlx::query_as(
+        "SELECT account_id, used_at IS NOT NULL, expires_at <= now() \
+           FROM password_reset WHERE token_hash = $1 FOR UPDATE",
+    )
+    .bind(presented)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let account_id = match row {
+        None => return Err(Error::ResetToken(ResetTokenProblem::Unknown)),
+        Some((_, true, _)) => return Err(Error::ResetToken(ResetTokenProblem::Used)),
+        Some((_, false, true)) => return Err(Error::ResetToken(ResetTokenProblem::Expired)),
+        Some((account_id, false, false)) => account_id,
+    };
+    set_password(&mut tx, account_id, password_hash).await?;
+    sqlx::query(
+        "UPDATE session SET revoked_at = now(), revoked_reason = 'password_reset', \
+                updated_at = now() \
+         WHERE account_id = $1 AND revoked_at IS NULL",
+    )
+    .bind(account_id)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query(
+        "UPDATE login_failure SET email = NULL \
+         WHERE email = (SELECT email FROM account WHERE account_id = $1)",
+    )
+    .bind(account_id)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(account_id)
+}
+
+/// Deletes what can no longer matter: failures older than the throttle window, refresh
+/// tokens past their expiry, reset tokens expired a day ago.
+pub(crate) async fn sweep(pool: &PgPool) -> Result<(), Error> {
+    sqlx::query("DELETE FROM login_failure WHERE failed_at < now() - make_interval(secs => $1)")
+        .bind(LOGIN_THROTTLE.window.as_secs_f64())
+        .execute(pool)
+        .await?;
+    sqlx::query("DELETE FROM refresh_token WHERE expires_at < now()")
+        .execute(pool)
+        .await?;
+    sqlx::query("DELETE FROM password_reset WHERE expires_at < now() - interval '1 day'")
+        .execute(pool)
+        .await?;
+    Ok(())
 }

@@ -2,18 +2,106 @@
 //! NATS, one database and NATS prefix per test.
 
 mod accounts;
+mod keys;
+mod passwords;
 mod runtime;
+mod sessions;
 
-use comptoir_test_support::{Running, TestDb, TestNats, common_config, spawn};
+use std::sync::Arc;
+
+use comptoir_identity::{FullConfig, Settings};
+use comptoir_proto::identity::v1::{
+    GetJwksRequest, LoginRequest, LoginResponse, SignUpRequest,
+    identity_service_client::IdentityServiceClient,
+};
+use comptoir_runtime::Caller;
+use comptoir_runtime::auth::{KeySet, PublicKey};
+use comptoir_test_support::{PASSWORD, Running, TestDb, TestNats, common_config, spawn};
+use tonic::transport::Channel;
 
 /// A running identity service with its own database.
 pub(crate) async fn start() -> (TestDb, Running) {
     let db = TestDb::new(&[comptoir_identity::SPEC]).await;
+    let identity = start_on(&db, Settings::default()).await;
+    (db, identity)
+}
+
+/// Identity started on an existing test database with `settings`.
+pub(crate) async fn start_on(db: &TestDb, settings: Settings) -> Running {
     let nats = TestNats::shared().await;
-    let app = comptoir_identity::build(comptoir_identity::Config {
-        common: common_config(&db, &comptoir_identity::SPEC, &nats),
+    let app = comptoir_identity::build_full(FullConfig {
+        common: common_config(db, &comptoir_identity::SPEC, &nats),
+        settings,
     })
     .await
     .expect("identity builds");
-    (db, spawn(app).await)
+    spawn(app).await
+}
+
+/// A client of `identity`.
+pub(crate) async fn client(identity: &Running) -> IdentityServiceClient<Channel> {
+    IdentityServiceClient::new(identity.channel().await)
+}
+
+/// Signs `email` up with [`PASSWORD`].
+pub(crate) async fn sign_up(identity: &Running, email: &str) {
+    client(identity)
+        .await
+        .sign_up(SignUpRequest {
+            email: email.to_owned(),
+            password: PASSWORD.to_owned(),
+            name: "Jeanne Dupont".to_owned(),
+        })
+        .await
+        .expect("sign-up");
+}
+
+/// Logs in with `password`.
+pub(crate) async fn login(
+    identity: &Running,
+    email: &str,
+    password: &str,
+) -> Result<LoginResponse, tonic::Status> {
+    client(identity)
+        .await
+        .login(LoginRequest {
+            email: email.to_owned(),
+            password: password.to_owned(),
+        })
+        .await
+        .map(tonic::Response::into_inner)
+}
+
+/// Verifies `token` with the keys `identity` publishes now, as another service would.
+pub(crate) async fn verify(identity: &Running, token: &str) -> Result<Caller, String> {
+    let published: Vec<PublicKey> = client(identity)
+        .await
+        .get_jwks(GetJwksRequest {})
+        .await
+        .expect("GetJwks")
+        .into_inner()
+        .keys
+        .into_iter()
+        .map(|k| PublicKey { kid: k.kid, x: k.x })
+        .collect();
+    let keys = KeySet::new(
+        Arc::new(move || {
+            let published = published.clone();
+            Box::pin(async move { Ok(published) })
+        }),
+        "comptoir",
+        "comptoir",
+    );
+    keys.verify(token).await.map_err(|err| err.to_string())
+}
+
+/// The session id an access token carries.
+pub(crate) async fn session_of(identity: &Running, token: &str) -> uuid::Uuid {
+    match verify(identity, token).await.expect("the token verifies") {
+        Caller::User {
+            session_id: Some(session_id),
+            ..
+        } => session_id,
+        other => panic!("a user token with a session, not {other:?}"),
+    }
 }
