@@ -80,6 +80,14 @@ impl FieldViolations {
     }
 }
 
+/// Parses one required UUID field, or answers INVALID_ARGUMENT naming it.
+pub fn required_uuid(field: &str, value: &str) -> Result<uuid::Uuid, Status> {
+    let mut violations = FieldViolations::new();
+    let id = violations.uuid(field, value);
+    violations.into_result()?;
+    Ok(id.unwrap_or_default())
+}
+
 /// A status with one `ErrorInfo` detail: `reason` is UPPER_SNAKE, `domain` the service.
 pub fn status(code: Code, reason: &str, domain: &str, message: impl Into<String>) -> Status {
     let details = ErrorDetails::with_error_info(

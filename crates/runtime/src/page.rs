@@ -73,6 +73,27 @@ impl PageRequest {
     }
 }
 
+/// The position a keyset page starts after: the `(timestamp, id)` of the last row seen.
+pub type TimeIdCursor = (chrono::DateTime<chrono::Utc>, uuid::Uuid);
+
+/// Validates a page request over a list ordered by `(timestamp, id)`, answering
+/// INVALID_ARGUMENT naming `page_size` or `page_token` when either is bad.
+pub fn parse_keyset(
+    page_size: i32,
+    page_token: &str,
+) -> Result<(PageRequest, Option<TimeIdCursor>), tonic::Status> {
+    let mut violations = FieldViolations::new();
+    let page = PageRequest::parse(page_size, page_token, &mut violations);
+    let after = page
+        .as_ref()
+        .and_then(|p| parse_time_id_cursor(p.after.as_deref(), &mut violations));
+    violations.into_result()?;
+    match page {
+        Some(page) => Ok((page, after)),
+        None => unreachable!("a page request without violations parses"),
+    }
+}
+
 /// A cursor for lists ordered by `(timestamp, id)`.
 pub fn time_id_cursor(at: chrono::DateTime<chrono::Utc>, id: uuid::Uuid) -> String {
     format!("{}|{id}", at.timestamp_micros())
@@ -82,7 +103,7 @@ pub fn time_id_cursor(at: chrono::DateTime<chrono::Utc>, id: uuid::Uuid) -> Stri
 pub fn parse_time_id_cursor(
     cursor: Option<&str>,
     violations: &mut FieldViolations,
-) -> Option<(chrono::DateTime<chrono::Utc>, uuid::Uuid)> {
+) -> Option<TimeIdCursor> {
     let parsed = cursor?.split_once('|').and_then(|(micros, id)| {
         let at = chrono::DateTime::from_timestamp_micros(micros.parse().ok()?)?;
         Some((at, uuid::Uuid::parse_str(id).ok()?))

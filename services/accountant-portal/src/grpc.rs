@@ -2,8 +2,8 @@
 
 use comptoir_proto::accountant_portal::v1 as pb;
 use comptoir_runtime::grpc::timestamp;
-use comptoir_runtime::page::{self, PageRequest};
-use comptoir_runtime::{Caller, Deps, FieldViolations};
+use comptoir_runtime::page;
+use comptoir_runtime::{Caller, Deps};
 use tonic::{Request, Response, Status};
 
 use crate::error::Error;
@@ -39,13 +39,7 @@ impl pb::accountant_portal_service_server::AccountantPortalService for Portal {
     ) -> Result<Response<pb::ListDirectoryCompaniesResponse>, Status> {
         Caller::of(&request)?;
         let request = request.into_inner();
-        let mut violations = FieldViolations::new();
-        let page = PageRequest::parse(request.page_size, &request.page_token, &mut violations);
-        let after = page
-            .as_ref()
-            .and_then(|p| page::parse_time_id_cursor(p.after.as_deref(), &mut violations));
-        violations.into_result()?;
-        let page = page.unwrap_or_else(|| unreachable!("validated above"));
+        let (page, after) = page::parse_keyset(request.page_size, &request.page_token)?;
         let mut rows = store::directory(&self.deps.pool, after, page.fetch_limit())
             .await
             .map_err(Error::from)?;

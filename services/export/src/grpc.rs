@@ -1,7 +1,8 @@
 //! The `comptoir.export.v1.ExportService` implementation.
 
 use comptoir_proto::export::v1 as pb;
-use comptoir_runtime::{Caller, Deps, FieldViolations};
+use comptoir_runtime::error;
+use comptoir_runtime::{Caller, Deps};
 use tonic::{Request, Response, Status};
 
 use crate::error::Error;
@@ -22,10 +23,7 @@ impl pb::export_service_server::ExportService for Export {
         request: Request<pb::GetSellerProfileRequest>,
     ) -> Result<Response<pb::GetSellerProfileResponse>, Status> {
         Caller::of(&request)?;
-        let mut violations = FieldViolations::new();
-        let company_id = violations.uuid("company_id", &request.get_ref().company_id);
-        violations.into_result()?;
-        let company_id = company_id.unwrap_or_default();
+        let company_id = error::required_uuid("company_id", &request.get_ref().company_id)?;
         let profile = store::profile(&self.deps.pool, company_id)
             .await
             .map_err(Error::from)?

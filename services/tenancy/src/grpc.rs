@@ -3,9 +3,10 @@
 
 use comptoir_proto::events::v1 as events;
 use comptoir_proto::tenancy::v1 as pb;
+use comptoir_runtime::error;
 use comptoir_runtime::events::{Event, names};
 use comptoir_runtime::grpc::timestamp;
-use comptoir_runtime::page::{self, PageRequest};
+use comptoir_runtime::page;
 use comptoir_runtime::{Caller, Deps, FieldViolations, idempotency};
 use prost::Message;
 use tonic::{Request, Response, Status};
@@ -110,10 +111,7 @@ impl pb::tenancy_service_server::TenancyService for Tenancy {
         request: Request<pb::GetCompanyRequest>,
     ) -> Result<Response<pb::GetCompanyResponse>, Status> {
         let user = user_of(&request)?;
-        let mut violations = FieldViolations::new();
-        let company_id = violations.uuid("company_id", &request.get_ref().company_id);
-        violations.into_result()?;
-        let company_id = company_id.unwrap_or_default();
+        let company_id = error::required_uuid("company_id", &request.get_ref().company_id)?;
         let company = store::company_of_member(&self.deps.pool, user, company_id)
             .await?
             .ok_or_else(|| Error::CompanyNotFound(company_id.to_string()))?;
@@ -128,13 +126,7 @@ impl pb::tenancy_service_server::TenancyService for Tenancy {
     ) -> Result<Response<pb::ListMyCompaniesResponse>, Status> {
         let user = user_of(&request)?;
         let request = request.into_inner();
-        let mut violations = FieldViolations::new();
-        let page = PageRequest::parse(request.page_size, &request.page_token, &mut violations);
-        let after = page
-            .as_ref()
-            .and_then(|p| page::parse_time_id_cursor(p.after.as_deref(), &mut violations));
-        violations.into_result()?;
-        let page = page.unwrap_or_else(|| unreachable!("validated above"));
+        let (page, after) = page::parse_keyset(request.page_size, &request.page_token)?;
         let mut rows = store::memberships(&self.deps.pool, user, after, page.fetch_limit()).await?;
         let next_page_token = page.finish(&mut rows, |row| {
             page::time_id_cursor(row.joined_at, row.company.company_id)

@@ -7,10 +7,11 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
 use comptoir_proto::events::v1 as events;
 use comptoir_proto::tenancy::v1 as pb;
+use comptoir_runtime::error;
 use comptoir_runtime::events::{Event, EventType, names};
 use comptoir_runtime::grpc::timestamp;
 use comptoir_runtime::mail::{Mail, Mailer};
-use comptoir_runtime::page::{self, PageRequest};
+use comptoir_runtime::page;
 use comptoir_runtime::permissions::{self, MEMBERS_MANAGE};
 use comptoir_runtime::{Caller, Deps, FieldViolations, idempotency};
 use prost::Message;
@@ -314,13 +315,7 @@ impl pb::member_service_server::MemberService for Members {
     ) -> Result<Response<pb::ListMembersResponse>, Status> {
         let (company, _, _) = authorize(&self.deps.pool, &request, None).await?;
         let request = request.into_inner();
-        let mut violations = FieldViolations::new();
-        let page = PageRequest::parse(request.page_size, &request.page_token, &mut violations);
-        let after = page
-            .as_ref()
-            .and_then(|p| page::parse_time_id_cursor(p.after.as_deref(), &mut violations));
-        violations.into_result()?;
-        let page = page.unwrap_or_else(|| unreachable!("validated above"));
+        let (page, after) = page::parse_keyset(request.page_size, &request.page_token)?;
         let mut rows = store::members(&self.deps.pool, company, after, page.fetch_limit())
             .await
             .map_err(Error::from)?;
@@ -405,13 +400,7 @@ impl pb::member_service_server::MemberService for Members {
     ) -> Result<Response<pb::ListInvitationsResponse>, Status> {
         let (company, _, _) = authorize(&self.deps.pool, &request, Some(MEMBERS_MANAGE)).await?;
         let request = request.into_inner();
-        let mut violations = FieldViolations::new();
-        let page = PageRequest::parse(request.page_size, &request.page_token, &mut violations);
-        let after = page
-            .as_ref()
-            .and_then(|p| page::parse_time_id_cursor(p.after.as_deref(), &mut violations));
-        violations.into_result()?;
-        let page = page.unwrap_or_else(|| unreachable!("validated above"));
+        let (page, after) = page::parse_keyset(request.page_size, &request.page_token)?;
         let mut rows =
             store::pending_invitations(&self.deps.pool, company, after, page.fetch_limit())
                 .await
@@ -430,10 +419,8 @@ impl pb::member_service_server::MemberService for Members {
         request: Request<pb::RevokeInvitationRequest>,
     ) -> Result<Response<pb::RevokeInvitationResponse>, Status> {
         let (company, user, _) = authorize(&self.deps.pool, &request, Some(MEMBERS_MANAGE)).await?;
-        let mut violations = FieldViolations::new();
-        let invitation_id = violations.uuid("invitation_id", &request.get_ref().invitation_id);
-        violations.into_result()?;
-        let invitation_id = invitation_id.unwrap_or_default();
+        let invitation_id =
+            error::required_uuid("invitation_id", &request.get_ref().invitation_id)?;
         self.in_company(company, async |tx, _| {
             let invitation = store::invitation_of(tx, company, invitation_id)
                 .await?
@@ -528,10 +515,7 @@ impl pb::member_service_server::MemberService for Members {
     ) -> Result<Response<pb::ChangeMemberRoleResponse>, Status> {
         let (company, user, _) = authorize(&self.deps.pool, &request, Some(MEMBERS_MANAGE)).await?;
         let request = request.into_inner();
-        let mut violations = FieldViolations::new();
-        let target = violations.uuid("user_id", &request.user_id);
-        violations.into_result()?;
-        let target = target.unwrap_or_default();
+        let target = error::required_uuid("user_id", &request.user_id)?;
         known_role(&self.deps, company, "role", &request.role).await?;
         let member = self
             .in_company(company, async |tx, locked| {
@@ -583,10 +567,7 @@ impl pb::member_service_server::MemberService for Members {
         request: Request<pb::RemoveMemberRequest>,
     ) -> Result<Response<pb::RemoveMemberResponse>, Status> {
         let (company, user, _) = authorize(&self.deps.pool, &request, Some(MEMBERS_MANAGE)).await?;
-        let mut violations = FieldViolations::new();
-        let target = violations.uuid("user_id", &request.get_ref().user_id);
-        violations.into_result()?;
-        let target = target.unwrap_or_default();
+        let target = error::required_uuid("user_id", &request.get_ref().user_id)?;
         self.in_company(company, async |tx, locked| {
             let member = store::member(tx, company, target)
                 .await?
@@ -630,10 +611,7 @@ impl pb::member_service_server::MemberService for Members {
         request: Request<pb::TransferOwnershipRequest>,
     ) -> Result<Response<pb::TransferOwnershipResponse>, Status> {
         let (company, user, _) = authorize(&self.deps.pool, &request, None).await?;
-        let mut violations = FieldViolations::new();
-        let target = violations.uuid("user_id", &request.get_ref().user_id);
-        violations.into_result()?;
-        let target = target.unwrap_or_default();
+        let target = error::required_uuid("user_id", &request.get_ref().user_id)?;
         self.in_company(company, async |tx, locked| {
             if locked.owner_id != user {
                 return Err(Error::OwnerOnly);
