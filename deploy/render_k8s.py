@@ -7,6 +7,8 @@ cannot drift apart:
 
   * base: `helm template` with default values, minus what only Helm understands (hook
     annotations, the chart and managed-by labels, the config checksum);
+  * the Grafana dashboards: their JSON as files under base/dashboards/, shipped by a
+    configMapGenerator, so they stay readable (and importable) JSON;
   * an overlay: the objects the profile adds, a strategic-merge patch per object it
     changes (keys it drops set to null), a delete patch per object it removes; the dev
     overlay's database Secret comes from a secretGenerator over dev-only credentials
@@ -157,17 +159,46 @@ def overlay_files(base_docs, docs, profile):
     return files
 
 
+def is_dashboard(doc):
+    return (doc["kind"] == "ConfigMap"
+            and doc["metadata"].get("labels", {}).get("app.kubernetes.io/component") == "dashboards")
+
+
+def dashboard_generators(docs, files):
+    """configMapGenerator entries for the dashboard ConfigMaps, their JSON written to files."""
+    generators = []
+    for doc in docs:
+        meta = doc["metadata"]
+        names = []
+        for key, text in doc["data"].items():
+            files[f"base/dashboards/{key}"] = text
+            names.append(f"dashboards/{key}")
+        options = {"labels": meta.get("labels", {})}
+        if meta.get("annotations"):
+            options["annotations"] = meta["annotations"]
+        options["disableNameSuffixHash"] = True
+        generator = {"name": meta["name"]}
+        if meta.get("namespace"):
+            generator["namespace"] = meta["namespace"]
+        generators.append({**generator, "files": names, "options": options})
+    return generators
+
+
 def generate(helm):
     base_docs = render(helm)
     files = {}
     grouped = {}
     for doc in base_docs:
-        grouped.setdefault(file_of(doc), []).append(doc)
+        if not is_dashboard(doc):
+            grouped.setdefault(file_of(doc), []).append(doc)
     for name, docs in grouped.items():
         files[f"base/{name}"] = HEADER + dump(docs)
-    files["base/kustomization.yaml"] = HEADER + dump([{
-        "apiVersion": "kustomize.config.k8s.io/v1beta1", "kind": "Kustomization",
-        "resources": sorted(grouped)}])
+    kustomization = {"apiVersion": "kustomize.config.k8s.io/v1beta1", "kind": "Kustomization",
+                     "resources": sorted(grouped)}
+    generators = dashboard_generators([d for d in base_docs if is_dashboard(d)], files)
+    if generators:
+        kustomization["configMapGenerator"] = generators
+    files["base/kustomization.yaml"] = HEADER + dump([kustomization])
     renders = {"": base_docs}
     for profile in ("dev", "prod"):
         docs = render(helm, f"values-{profile}.yaml")
@@ -210,7 +241,7 @@ def main():
         existing = set()
         for dirpath, _, names in os.walk(K8S):
             for name in names:
-                if name.endswith(".yaml"):
+                if name.endswith((".yaml", ".json")):
                     existing.add(os.path.relpath(os.path.join(dirpath, name), K8S))
         for path in sorted(set(files) | existing):
             if path.endswith(".env"):
