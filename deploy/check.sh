@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Offline checks of Comptoir's deployment files: the Helm chart, the kustomize manifests
-# in k8s/, the Dockerfile. No cluster and no Docker engine are needed. Installs the
+# Offline checks of Comptoir's deployment files: the Helm chart (with its ServiceMonitor
+# and Grafana dashboards), the kustomize manifests in k8s/, the Dockerfile. No cluster and no Docker engine are needed. Installs the
 # tools it uses under target/deploy-tools/ when they are missing, prints how long each
 # step took, and exits non-zero on the first failure.
 #
@@ -227,6 +227,45 @@ k8s_manifests() {
 }
 step "k8s/: in sync with the chart, kustomize builds valid" k8s_manifests
 
+# Rendered with the ServiceMonitor, scrape annotations and dashboards in another namespace.
+MONITORING_VALUES=deploy/testdata/monitoring-values.yaml
+
+observability() {
+    # kubernetes-validate knows no CRD: validate everything but the ServiceMonitor, which
+    # check_observability.py checks structurally.
+    "$HELM" lint --strict "$CHART" -f "$MONITORING_VALUES" --kube-version "$KUBE_VERSION" >/dev/null
+    "$HELM" template comptoir "$CHART" -f "$MONITORING_VALUES" --kube-version "$KUBE_VERSION" \
+        >"$OUT/chart-monitoring.yaml"
+    python - "$OUT/chart-monitoring.yaml" "$OUT/chart-monitoring-core.yaml" <<'PY'
+import sys, yaml
+docs = [d for d in yaml.safe_load_all(open(sys.argv[1])) if d]
+core = [d for d in docs if d["apiVersion"] != "monitoring.coreos.com/v1"]
+if len(docs) - len(core) != 1:
+    sys.exit(f"expected one ServiceMonitor in {sys.argv[1]}, found {len(docs) - len(core)}")
+yaml.safe_dump_all(core, open(sys.argv[2], "w"))
+print(f"monitoring render: {len(docs)} objects, one ServiceMonitor set aside")
+PY
+    kubernetes-validate --strict --quiet -k "$KUBE_VERSION" "$OUT/chart-monitoring-core.yaml"
+    echo "chart monitoring (without the ServiceMonitor): valid against Kubernetes $KUBE_VERSION (strict)"
+    python "$ROOT/deploy/check_observability.py" \
+        --monitoring "$OUT/chart-monitoring.yaml" --monitoring-values "$MONITORING_VALUES" \
+        "default=$OUT/chart-default.yaml" "$CHART/values-dev.yaml=$OUT/chart-dev.yaml" \
+        "$CHART/values-prod.yaml=$OUT/chart-prod.yaml" "default=$OUT/k8s-base.yaml"
+    # The PromQL check must catch each misspelling of the bad dashboard.
+    local bad=deploy/testdata/bad-dashboard-typos.json
+    if python "$ROOT/deploy/check_observability.py" --dashboard "$bad" >"$OUT/bad-dashboard.txt"; then
+        echo "check_observability.py accepted $bad" >&2
+        return 1
+    fi
+    if [[ $(grep -c '^FAIL' "$OUT/bad-dashboard.txt") -ne 4 ]]; then
+        echo "check_observability.py did not reject each of the four misspellings of $bad:" >&2
+        cat "$OUT/bad-dashboard.txt" >&2
+        return 1
+    fi
+    echo "rejected as it should be: $bad ($(grep -o "'[a-z_]*'" "$OUT/bad-dashboard.txt" | paste -sd ' ' -))"
+}
+step "observability: dashboards and their PromQL, metrics ports, ServiceMonitor" observability
+
 ensure_binaries() {
     local missing=() bin
     for bin in "${BINS[@]}"; do
@@ -245,7 +284,7 @@ ensure_binaries() {
 env_consistency() {
     ensure_binaries
     python "$ROOT/deploy/check_env.py" --bin-dir "$BIN_DIR" \
-        "$OUT"/chart-{default,dev,prod}.yaml "$OUT"/k8s-{base,dev,prod}.yaml
+        "$OUT"/chart-{default,dev,prod,monitoring}.yaml "$OUT"/k8s-{base,dev,prod}.yaml
     # The check itself must catch a variable a binary does not read.
     "$HELM" template comptoir "$CHART" -f deploy/testdata/bad-env-unknown-variable.yaml >"$OUT/bad-env.yaml"
     if python "$ROOT/deploy/check_env.py" --bin-dir "$BIN_DIR" "$OUT/bad-env.yaml" >"$OUT/bad-env.txt"; then
