@@ -299,17 +299,19 @@ step "Dockerfile structure" python "$ROOT/deploy/check_dockerfile.py"
 
 tiltfile() {
     # Tilt is not installable here; Starlark is close enough to Python to parse it, and
-    # the Tiltfile must deploy the chart with the dev values and forward the five ports.
+    # the Tiltfile must deploy the chart with the dev values and forward the five gRPC
+    # and five metrics ports.
     python - <<'PY'
 import ast, re, sys
 text = open("Tiltfile").read()
 ast.parse(text, "Tiltfile")
 problems = [p for p in ("helm/comptoir", "values-dev.yaml", "docker_build")
             if p not in text]
-problems += [f"port {p}" for p in range(50051, 50056) if str(p) not in text]
+problems += [f"port {p}" for p in [*range(50051, 50056), *range(9091, 9096)] if str(p) not in text]
 if problems:
     sys.exit(f"Tiltfile lacks: {problems}")
-print("Tiltfile parses; builds the image, deploys the chart with dev values, forwards 50051-50055")
+print("Tiltfile parses; builds the image, deploys the chart with dev values, "
+      "forwards 50051-50055 (gRPC) and 9091-9095 (metrics)")
 PY
 }
 step "Tiltfile" tiltfile
