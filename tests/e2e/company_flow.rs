@@ -21,6 +21,10 @@ async fn a_company_created_in_tenancy_opens_its_books_and_reaches_the_portal_and
     let company_id = platform
         .create_company(&token, "Boulangerie Dupont", "732829320")
         .await;
+    let token = platform
+        .switch(&token, &company_id)
+        .await
+        .expect("the owner may switch");
 
     let billing = BillingServiceClient::new(platform.billing.channel().await);
     let series = eventually("billing to open the books", || {
@@ -153,6 +157,10 @@ async fn an_event_committed_just_before_shutdown_is_still_published() {
     let company_id = platform
         .create_company(&token, "Garage Martin", "552100554")
         .await;
+    let token = platform
+        .switch(&token, &company_id)
+        .await
+        .expect("the owner may switch");
     // Stop tenancy at once: the relay's final pass flushes the outbox.
     let Platform {
         tenancy,

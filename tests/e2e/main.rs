@@ -6,4 +6,5 @@ mod company_flow;
 mod nats_outage;
 mod schema_isolation;
 mod startup;
+mod switching;
 mod traces;

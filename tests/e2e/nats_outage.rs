@@ -9,6 +9,10 @@ use comptoir_test_support::{PrivateNats, TestNats, bearer, eventually};
 use crate::platform::Platform;
 
 async fn books_open(platform: &Platform, token: &str, company_id: &str) -> bool {
+    let token = &platform
+        .switch(token, company_id)
+        .await
+        .expect("the owner may switch");
     let mut billing = BillingServiceClient::new(platform.billing.channel().await);
     billing
         .list_numbering_series(bearer(

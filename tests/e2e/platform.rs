@@ -4,9 +4,9 @@ use comptoir_proto::tenancy::v1::{
     CompanyKind, CreateCompanyRequest, tenancy_service_client::TenancyServiceClient,
 };
 use comptoir_runtime::ServiceSpec;
-use comptoir_runtime::config::ServiceConfig;
+use comptoir_runtime::config::{CommonConfig, ServiceConfig};
 use comptoir_test_support::{
-    Running, TestDb, TestNats, bearer, common_config, identity_config, spawn, user_token,
+    Mailbox, Running, TestDb, TestNats, bearer, common_config, identity_config, spawn, user_token,
 };
 
 /// Every service, identity first (the others fetch its keys).
@@ -21,6 +21,7 @@ pub(crate) const ALL: [ServiceSpec; 5] = [
 pub(crate) struct Platform {
     pub(crate) db: TestDb,
     pub(crate) nats: TestNats,
+    pub(crate) mailbox: Mailbox,
     pub(crate) identity: Running,
     pub(crate) tenancy: Running,
     pub(crate) billing: Running,
@@ -37,19 +38,36 @@ impl Platform {
     /// All five services on the given NATS.
     pub(crate) async fn start_on(nats: TestNats) -> Self {
         let db = TestDb::new(&ALL).await;
+        let mailbox = Mailbox::new();
+        // Identity asks tenancy about access and tenancy fetches identity's keys: tenancy's
+        // address is chosen first so each can be told the other's.
+        let tenancy_addr = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port for tenancy");
         let identity = spawn(
-            comptoir_identity::build(comptoir_identity::Config {
+            comptoir_identity::build_full(comptoir_identity::FullConfig {
                 common: common_config(&db, &comptoir_identity::SPEC, &nats),
+                settings: comptoir_identity::Settings {
+                    tenancy_url: Some(format!("http://{tenancy_addr}")),
+                    mail: mailbox.config(),
+                    ..Default::default()
+                },
             })
             .await
             .expect("identity builds"),
         )
         .await;
         let id = identity_config(&identity);
-        let tenancy = comptoir_tenancy::build(comptoir_tenancy::Config::new(ServiceConfig {
-            common: common_config(&db, &comptoir_tenancy::SPEC, &nats),
-            identity: id.clone(),
-        }));
+        let tenancy = comptoir_tenancy::build(comptoir_tenancy::Config {
+            mail: mailbox.config(),
+            ..comptoir_tenancy::Config::new(ServiceConfig {
+                common: CommonConfig {
+                    grpc_addr: Some(tenancy_addr),
+                    ..common_config(&db, &comptoir_tenancy::SPEC, &nats)
+                },
+                identity: id.clone(),
+            })
+        });
         let billing = comptoir_billing::build(comptoir_billing::Config {
             common: common_config(&db, &comptoir_billing::SPEC, &nats),
             identity: id.clone(),
@@ -72,6 +90,7 @@ impl Platform {
         Self {
             db,
             nats,
+            mailbox,
             identity,
             tenancy,
             billing,
@@ -83,6 +102,27 @@ impl Platform {
     /// Signs a new person up and logs them in; returns their access token.
     pub(crate) async fn user_token(&self, email: &str) -> String {
         user_token(&self.identity, email).await
+    }
+
+    /// Trades `token`'s session for a token scoped to `company_id`.
+    pub(crate) async fn switch(
+        &self,
+        token: &str,
+        company_id: &str,
+    ) -> Result<String, tonic::Status> {
+        use comptoir_proto::identity::v1::{
+            SwitchCompanyRequest, identity_service_client::IdentityServiceClient,
+        };
+        Ok(IdentityServiceClient::new(self.identity.channel().await)
+            .switch_company(bearer(
+                SwitchCompanyRequest {
+                    company_id: company_id.to_owned(),
+                },
+                token,
+            ))
+            .await?
+            .into_inner()
+            .access_token)
     }
 
     /// Creates a company through tenancy; returns its id.

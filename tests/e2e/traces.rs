@@ -289,6 +289,13 @@ async fn one_trace_spans_the_call_the_outbox_nats_and_the_consumer() {
         .connect()
         .await
         .unwrap();
+    // What SwitchCompany would give the owner (identity runs here without tenancy's address).
+    let scoped = comptoir_test_support::scoped_token(
+        &db,
+        uuid::Uuid::parse_str(&company_id).unwrap(),
+        &["invoices.read"],
+    )
+    .await;
     eventually("billing to apply the event", || {
         let mut client = BillingServiceClient::new(billing_channel.clone());
         let request = bearer(
@@ -296,7 +303,7 @@ async fn one_trace_spans_the_call_the_outbox_nats_and_the_consumer() {
                 company_id: company_id.clone(),
                 ..Default::default()
             },
-            &token,
+            &scoped,
         );
         async move { client.list_numbering_series(request).await.ok() }
     })

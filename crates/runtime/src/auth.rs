@@ -123,6 +123,23 @@ impl Caller {
         }
     }
 
+    /// The company the caller's token is scoped to; a token with none answers
+    /// FAILED_PRECONDITION (switch to a company first).
+    pub fn active_company(&self) -> Result<Uuid, tonic::Status> {
+        match self {
+            Caller::User {
+                company_id: Some(company),
+                ..
+            } => Ok(*company),
+            Caller::User { .. } | Caller::Service { .. } => Err(error::status(
+                Code::FailedPrecondition,
+                "NO_ACTIVE_COMPANY",
+                "auth",
+                "no active company: call SwitchCompany first",
+            )),
+        }
+    }
+
     /// Checks that the caller is another Comptoir service (internal calls).
     pub fn require_service(&self) -> Result<&str, tonic::Status> {
         match self {

@@ -53,3 +53,13 @@ pub fn foreign_token(claims: &Claims) -> String {
     let der = key.to_pkcs8_der().expect("encoding a key");
     auth::sign(claims, "not-a-known-kid", der.as_bytes()).expect("signing")
 }
+
+/// A token for a fresh user scoped to `company` with `permissions`, signed with identity's
+/// key: what SwitchCompany would hand out, for tests of a service without tenancy.
+pub async fn scoped_token(db: &TestDb, company: uuid::Uuid, permissions: &[&str]) -> String {
+    let mut claims = Claims::new(uuid::Uuid::now_v7().to_string(), "comptoir", "comptoir");
+    claims.sid = Some(uuid::Uuid::now_v7());
+    claims.cid = Some(company);
+    claims.perms = permissions.iter().map(|p| (*p).to_owned()).collect();
+    identity_token(db, &claims).await
+}

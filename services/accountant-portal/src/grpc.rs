@@ -2,8 +2,8 @@
 
 use comptoir_proto::accountant_portal::v1 as pb;
 use comptoir_runtime::grpc::timestamp;
-use comptoir_runtime::page;
 use comptoir_runtime::{Caller, Deps};
+use comptoir_runtime::{page, permissions};
 use tonic::{Request, Response, Status};
 
 use crate::error::Error;
@@ -37,7 +37,8 @@ impl pb::accountant_portal_service_server::AccountantPortalService for Portal {
         &self,
         request: Request<pb::ListDirectoryCompaniesRequest>,
     ) -> Result<Response<pb::ListDirectoryCompaniesResponse>, Status> {
-        Caller::of(&request)?;
+        let caller = Caller::of(&request)?;
+        caller.require(caller.active_company()?, permissions::INVOICES_READ)?;
         let request = request.into_inner();
         let (page, after) = page::parse_keyset(request.page_size, &request.page_token)?;
         let mut rows = store::directory(&self.deps.pool, after, page.fetch_limit())

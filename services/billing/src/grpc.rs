@@ -2,6 +2,7 @@
 
 use comptoir_proto::billing::v1 as pb;
 use comptoir_runtime::page::PageRequest;
+use comptoir_runtime::permissions;
 use comptoir_runtime::{Caller, Deps, FieldViolations};
 use tonic::{Request, Response, Status};
 
@@ -39,7 +40,7 @@ impl pb::billing_service_server::BillingService for Billing {
         &self,
         request: Request<pb::ListNumberingSeriesRequest>,
     ) -> Result<Response<pb::ListNumberingSeriesResponse>, Status> {
-        Caller::of(&request)?;
+        let caller = Caller::of(&request)?.clone();
         let request = request.into_inner();
         let mut violations = FieldViolations::new();
         let company_id = violations.uuid("company_id", &request.company_id);
@@ -48,6 +49,7 @@ impl pb::billing_service_server::BillingService for Billing {
         let (Some(company_id), Some(page)) = (company_id, page) else {
             unreachable!("validated above")
         };
+        caller.require(company_id, permissions::INVOICES_READ)?;
         if !store::books_open(&self.deps.pool, company_id)
             .await
             .map_err(Error::from)?

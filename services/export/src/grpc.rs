@@ -1,8 +1,8 @@
 //! The `comptoir.export.v1.ExportService` implementation.
 
 use comptoir_proto::export::v1 as pb;
-use comptoir_runtime::error;
 use comptoir_runtime::{Caller, Deps};
+use comptoir_runtime::{error, permissions};
 use tonic::{Request, Response, Status};
 
 use crate::error::Error;
@@ -22,8 +22,8 @@ impl pb::export_service_server::ExportService for Export {
         &self,
         request: Request<pb::GetSellerProfileRequest>,
     ) -> Result<Response<pb::GetSellerProfileResponse>, Status> {
-        Caller::of(&request)?;
         let company_id = error::required_uuid("company_id", &request.get_ref().company_id)?;
+        Caller::of(&request)?.require(company_id, permissions::EXPORTS_READ)?;
         let profile = store::profile(&self.deps.pool, company_id)
             .await
             .map_err(Error::from)?

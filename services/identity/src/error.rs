@@ -38,6 +38,12 @@ pub(crate) enum Error {
     /// The access token's session has ended (or it names none).
     #[error("the session of this access token has ended")]
     SessionEnded,
+    /// The caller may not act on the company (or it does not exist: the same answer).
+    #[error("you may not act on this company")]
+    NoAccessToCompany,
+    /// Tenancy could not be asked.
+    #[error("company access cannot be checked now: {0}")]
+    SwitchUnavailable(String),
     /// The call needs a person's access token, not a service token.
     #[error("this call needs a user's access token")]
     UserRequired,
@@ -93,6 +99,21 @@ impl From<Error> for Status {
                 DOMAIN,
                 err.to_string(),
             ),
+            Error::NoAccessToCompany => error::status(
+                Code::PermissionDenied,
+                "NO_ACCESS_TO_COMPANY",
+                DOMAIN,
+                err.to_string(),
+            ),
+            Error::SwitchUnavailable(_) => {
+                tracing::warn!(error = %err, "switch company: tenancy unavailable");
+                error::status(
+                    Code::Unavailable,
+                    "TENANCY_UNAVAILABLE",
+                    DOMAIN,
+                    "company access cannot be checked now; retry later",
+                )
+            }
             Error::SessionEnded => error::status(
                 Code::Unauthenticated,
                 "SESSION_ENDED",

@@ -14,25 +14,36 @@ use uuid::Uuid;
 
 use crate::domain::{self, Email, LOGIN_THROTTLE, OpaqueToken};
 use crate::error::Error;
+use crate::tenancy::{Rights, Tenancy};
 use crate::{keys, store};
 
 pub(crate) fn server(
     deps: Deps,
     mailer: Mailer,
+    tenancy: Tenancy,
 ) -> pb::identity_service_server::IdentityServiceServer<Identity> {
-    pb::identity_service_server::IdentityServiceServer::new(Identity { deps, mailer })
+    pb::identity_service_server::IdentityServiceServer::new(Identity {
+        deps,
+        mailer,
+        tenancy,
+    })
 }
 
 pub(crate) struct Identity {
     deps: Deps,
     mailer: Mailer,
+    tenancy: Tenancy,
 }
 
 impl Identity {
-    /// A fresh access token of `session_id` for `user_id`, signed with the current key.
-    /// The session's active company is not put in yet: choosing one (SwitchCompany) asks
-    /// tenancy for the role and permissions that go with it.
-    async fn access_token(&self, user_id: Uuid, session_id: Uuid) -> Result<String, Error> {
+    /// A fresh access token of `session_id` for `user_id`, signed with the current key,
+    /// scoped to a company when `rights` says which (and with what).
+    async fn access_token(
+        &self,
+        user_id: Uuid,
+        session_id: Uuid,
+        rights: Option<&Rights>,
+    ) -> Result<String, Error> {
         let key = keys::current(&self.deps.pool).await?;
         let config = &self.deps.config;
         let mut claims = Claims::new(
@@ -41,6 +52,11 @@ impl Identity {
             &config.jwt_audience,
         );
         claims.sid = Some(session_id);
+        if let Some(rights) = rights {
+            claims.cid = Some(rights.company_id);
+            claims.role = Some(rights.role.clone());
+            claims.perms = rights.permissions.clone();
+        }
         auth::sign(&claims, &key.kid, &key.private_der)
             .map_err(|err| Error::Crypto(err.to_string()))
     }
@@ -175,7 +191,7 @@ impl pb::identity_service_server::IdentityService for Identity {
         store::clear_login_failures(pool, email.as_str()).await?;
         let refresh = OpaqueToken::generate();
         let session_id = store::start_session(pool, user_id, &refresh).await?;
-        let access_token = self.access_token(user_id, session_id).await?;
+        let access_token = self.access_token(user_id, session_id, None).await?;
         tracing::info!(%user_id, %session_id, "session started");
         Ok(Response::new(pb::LoginResponse {
             access_token,
@@ -201,8 +217,35 @@ impl pb::identity_service_server::IdentityService for Identity {
             &next,
         )
         .await?;
+        // The session keeps its company while the user may still act on it.
+        let rights = match session.active_company_id {
+            Some(company) => {
+                let config = &self.deps.config;
+                let rights = self
+                    .tenancy
+                    .check(
+                        &self.deps.pool,
+                        &config.jwt_issuer,
+                        &config.jwt_audience,
+                        session.account_id,
+                        company,
+                    )
+                    .await?;
+                if rights.is_none() {
+                    store::set_active_company(
+                        &self.deps.pool,
+                        session.account_id,
+                        session.session_id,
+                        None,
+                    )
+                    .await?;
+                }
+                rights
+            }
+            None => None,
+        };
         let access_token = self
-            .access_token(session.account_id, session.session_id)
+            .access_token(session.account_id, session.session_id, rights.as_ref())
             .await?;
         Ok(Response::new(pb::RefreshResponse {
             access_token,
@@ -318,6 +361,41 @@ impl pb::identity_service_server::IdentityService for Identity {
         .await?;
         tracing::info!(%user_id, "password reset; every session ended");
         Ok(Response::new(pb::ResetPasswordResponse {}))
+    }
+
+    async fn switch_company(
+        &self,
+        request: Request<pb::SwitchCompanyRequest>,
+    ) -> Result<Response<pb::SwitchCompanyResponse>, Status> {
+        let (user_id, session_id) = user_session(Caller::of(&request)?)?;
+        let company =
+            comptoir_runtime::error::required_uuid("company_id", &request.get_ref().company_id)?;
+        let config = &self.deps.config;
+        let rights = self
+            .tenancy
+            .check(
+                &self.deps.pool,
+                &config.jwt_issuer,
+                &config.jwt_audience,
+                user_id,
+                company,
+            )
+            .await?
+            .ok_or(Error::NoAccessToCompany)?;
+        if !store::set_active_company(&self.deps.pool, user_id, session_id, Some(company)).await? {
+            return Err(Error::SessionEnded.into());
+        }
+        let access_token = self
+            .access_token(user_id, session_id, Some(&rights))
+            .await?;
+        tracing::info!(%user_id, %session_id, company_id = %company, "switched company");
+        Ok(Response::new(pb::SwitchCompanyResponse {
+            access_token,
+            expires_in_seconds: ACCESS_TOKEN_TTL.as_secs() as i64,
+            company_id: company.to_string(),
+            role: rights.role,
+            permissions: rights.permissions,
+        }))
     }
 
     async fn get_jwks(

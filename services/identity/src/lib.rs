@@ -5,9 +5,11 @@
 
 pub mod domain;
 mod error;
+mod events;
 mod grpc;
 mod keys;
 mod store;
+mod tenancy;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -64,6 +66,15 @@ pub struct Settings {
     /// How password reset mails go out.
     #[command(flatten)]
     pub mail: MailConfig,
+
+    /// gRPC URL of tenancy, which SwitchCompany asks who may act on which company, e.g.
+    /// `http://tenancy:50052`. Unset, SwitchCompany answers UNAVAILABLE.
+    #[arg(
+        long,
+        env = "COMPTOIR_TENANCY_URL",
+        value_name = "COMPTOIR_TENANCY_URL"
+    )]
+    pub tenancy_url: Option<String>,
 }
 
 impl Default for Settings {
@@ -71,6 +82,7 @@ impl Default for Settings {
         Self {
             key_rotation_days: DEFAULT_KEY_ROTATION_DAYS,
             mail: MailConfig::default(),
+            tenancy_url: None,
         }
     }
 }
@@ -99,12 +111,14 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
 pub async fn build_full(config: FullConfig) -> anyhow::Result<App> {
     let FullConfig { common, settings } = config;
     let mailer = Mailer::new(&settings.mail).map_err(|err| anyhow::anyhow!("mail: {err}"))?;
+    let tenancy = tenancy::Tenancy::new(settings.tenancy_url.as_deref())?;
     let rotate_after = Duration::from_secs(u64::from(settings.key_rotation_days) * 24 * 3600);
     App::build(SPEC, common, None, |deps| {
         let pool = deps.pool.clone();
         let fetch_pool = pool.clone();
         Ok(Service::new()
-            .grpc(grpc::server(deps.clone(), mailer))
+            .grpc(grpc::server(deps.clone(), mailer, tenancy))
+            .consumer(events::memberships())
             .local_keys(Arc::new(move || {
                 let pool = fetch_pool.clone();
                 Box::pin(async move { Ok(keys::public_keys(&pool).await?) })

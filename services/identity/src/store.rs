@@ -161,6 +161,8 @@ async fn insert_refresh_token(
 pub(crate) struct RefreshedSession {
     pub(crate) session_id: Uuid,
     pub(crate) account_id: Uuid,
+    /// The company the session last switched to, if any.
+    pub(crate) active_company_id: Option<Uuid>,
 }
 
 /// Trades the refresh token hashed as `presented` for `next`, in one transaction that
@@ -172,9 +174,10 @@ pub(crate) async fn rotate_refresh_token(
     next: &OpaqueToken,
 ) -> Result<RefreshedSession, Error> {
     let mut tx = pool.begin().await?;
-    let row: Option<(Uuid, Uuid, bool, bool, bool)> = sqlx::query_as(
+    let row: Option<(Uuid, Uuid, bool, bool, bool, Option<Uuid>)> = sqlx::query_as(
         "SELECT s.session_id, s.account_id, \
-                r.used_at IS NOT NULL, r.expires_at <= now(), s.revoked_at IS NOT NULL \
+                r.used_at IS NOT NULL, r.expires_at <= now(), s.revoked_at IS NOT NULL, \
+                s.active_company_id \
            FROM refresh_token r JOIN session s USING (session_id) \
           WHERE r.token_hash = $1 \
             FOR UPDATE OF r",
@@ -182,7 +185,7 @@ pub(crate) async fn rotate_refresh_token(
     .bind(presented)
     .fetch_optional(&mut *tx)
     .await?;
-    let Some((session_id, account_id, used, expired, revoked)) = row else {
+    let Some((session_id, account_id, used, expired, revoked, active_company_id)) = row else {
         return Err(Error::RefreshTokenInvalid);
     };
     if revoked || expired {
@@ -207,6 +210,7 @@ pub(crate) async fn rotate_refresh_token(
     Ok(RefreshedSession {
         session_id,
         account_id,
+        active_company_id,
     })
 }
 
@@ -241,6 +245,43 @@ pub(crate) async fn end_session(
     .execute(pool)
     .await?;
     Ok(())
+}
+
+/// Records the company a live session acts on (None: no company). False if the session
+/// has ended or is not the account's.
+pub(crate) async fn set_active_company(
+    pool: &PgPool,
+    account_id: Uuid,
+    session_id: Uuid,
+    company_id: Option<Uuid>,
+) -> Result<bool, Error> {
+    let updated = sqlx::query(
+        "UPDATE session SET active_company_id = $3, updated_at = now() \
+         WHERE session_id = $1 AND account_id = $2 AND revoked_at IS NULL",
+    )
+    .bind(session_id)
+    .bind(account_id)
+    .bind(company_id)
+    .execute(pool)
+    .await?;
+    Ok(updated.rows_affected() == 1)
+}
+
+/// Takes `company_id` away from every session of `account_id` that acts on it.
+pub(crate) async fn drop_company_from_sessions(
+    conn: &mut sqlx::PgConnection,
+    account_id: Uuid,
+    company_id: Uuid,
+) -> Result<u64, sqlx::Error> {
+    let updated = sqlx::query(
+        "UPDATE session SET active_company_id = NULL, updated_at = now() \
+         WHERE account_id = $1 AND active_company_id = $2",
+    )
+    .bind(account_id)
+    .bind(company_id)
+    .execute(conn)
+    .await?;
+    Ok(updated.rows_affected())
 }
 
 /// True if the session exists, belongs to `account_id` and has not ended.

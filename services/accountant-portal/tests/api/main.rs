@@ -6,7 +6,7 @@ use comptoir_proto::accountant_portal::v1::{
     ListDirectoryCompaniesRequest, accountant_portal_service_client::AccountantPortalServiceClient,
 };
 use comptoir_test_support::{
-    Harness, bad_fields, bearer, company_created, eventually, publish, spawn,
+    Harness, bad_fields, bearer, company_created, eventually, publish, scoped_token, spawn,
 };
 use tonic::Code;
 use uuid::Uuid;
@@ -25,7 +25,7 @@ async fn the_directory_lists_every_announced_company_once_page_by_page() {
             .expect("portal builds"),
     )
     .await;
-    let token = harness.token("cabinet@example.fr").await;
+    let token = scoped_token(&harness.db, Uuid::now_v7(), &["invoices.read"]).await;
 
     let companies = [
         ("Cabinet Lefèvre", "552100554", true),

@@ -21,11 +21,13 @@ fn list(company_id: Uuid, page_size: i32, page_token: &str) -> ListNumberingSeri
 
 async fn wait_for_books(env: &Env, company_id: Uuid) {
     let client = env.client().await;
+    let token = env.token_for(company_id).await;
     eventually("billing to open the books", || {
         let mut client = client.clone();
+        let token = token.clone();
         async move {
             client
-                .list_numbering_series(bearer(list(company_id, 0, ""), &env.token))
+                .list_numbering_series(bearer(list(company_id, 0, ""), &token))
                 .await
                 .ok()
         }
@@ -42,7 +44,10 @@ async fn a_company_created_event_opens_the_books_with_one_series_per_document_ty
 
     let mut client = env.client().await;
     let first = client
-        .list_numbering_series(bearer(list(company_id, 2, ""), &env.token))
+        .list_numbering_series(bearer(
+            list(company_id, 2, ""),
+            &env.token_for(company_id).await,
+        ))
         .await
         .unwrap()
         .into_inner();
@@ -51,7 +56,7 @@ async fn a_company_created_event_opens_the_books_with_one_series_per_document_ty
     let rest = client
         .list_numbering_series(bearer(
             list(company_id, 2, &first.next_page_token),
-            &env.token,
+            &env.token_for(company_id).await,
         ))
         .await
         .unwrap()
@@ -165,11 +170,23 @@ async fn listing_series_validates_its_fields_and_hides_unknown_companies() {
     assert_eq!(status.code(), Code::InvalidArgument);
     assert_eq!(bad_fields(&status), ["company_id", "page_size"]);
 
+    // A company the token is not scoped to is not found, whatever exists there.
+    let mine = publish_company_created(&env.harness.nats, "Mienne SARL", "552100554", false).await;
+    let theirs = publish_company_created(&env.harness.nats, "Autre SAS", "542051180", false).await;
+    wait_for_books(&env, theirs).await;
     let unknown = client
-        .list_numbering_series(bearer(list(Uuid::now_v7(), 0, ""), &env.token))
+        .list_numbering_series(bearer(list(theirs, 0, ""), &env.token_for(mine).await))
         .await
         .unwrap_err();
     assert_eq!(unknown.code(), Code::NotFound);
+    // The right company without the permission is refused.
+    let no_read =
+        comptoir_test_support::scoped_token(&env.harness.db, theirs, &["quotes.write"]).await;
+    let denied = client
+        .list_numbering_series(bearer(list(theirs, 0, ""), &no_read))
+        .await
+        .unwrap_err();
+    assert_eq!(denied.code(), Code::PermissionDenied);
 
     let anonymous = client
         .list_numbering_series(list(Uuid::now_v7(), 0, ""))

@@ -36,6 +36,11 @@ impl Env {
         }
     }
 
+    /// A token scoped to `company` that may read its books.
+    pub(crate) async fn token_for(&self, company: uuid::Uuid) -> String {
+        comptoir_test_support::scoped_token(&self.harness.db, company, &["invoices.read"]).await
+    }
+
     pub(crate) async fn client(&self) -> BillingServiceClient<Channel> {
         BillingServiceClient::new(self.billing.channel().await)
     }

@@ -5,7 +5,7 @@ use comptoir_proto::export::v1::{
     GetSellerProfileRequest, export_service_client::ExportServiceClient,
 };
 use comptoir_test_support::{
-    Harness, bad_fields, bearer, eventually, publish_company_created, spawn,
+    Harness, bad_fields, bearer, eventually, publish_company_created, scoped_token, spawn,
 };
 use tonic::Code;
 use uuid::Uuid;
@@ -24,10 +24,9 @@ async fn a_seller_profile_comes_from_company_created_and_unknown_ones_are_not_fo
             .expect("export builds"),
     )
     .await;
-    let token = harness.token("compta@example.fr").await;
-
     let company_id =
         publish_company_created(&harness.nats, "Boulangerie Dupont", "732829320", false).await;
+    let token = scoped_token(&harness.db, company_id, &["exports.read"]).await;
 
     let client = ExportServiceClient::new(export.channel().await);
     let profile = eventually("export to record the seller profile", || {
