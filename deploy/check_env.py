@@ -23,6 +23,8 @@ PROVISION = "comptoir-provision"
 # What the issue requires of every deployment, whatever --help says.
 MUST_SET = {name: {"COMPTOIR_DATABASE_URL", "COMPTOIR_NATS_URL"}
             | (set() if name == "identity" else {"COMPTOIR_IDENTITY_URL"}) for name in SERVICES}
+# Optional to the binary (SwitchCompany answers UNAVAILABLE without it), needed in a cluster.
+MUST_SET["identity"] |= {"COMPTOIR_TENANCY_URL"}
 MUST_SET[PROVISION] = {"COMPTOIR_ADMIN_DATABASE_URL"}
 
 
