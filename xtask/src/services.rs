@@ -133,9 +133,14 @@ pub(crate) fn start(
             .stdin(Stdio::null())
             .stdout(log.try_clone()?)
             .stderr(log);
-        if service.binary != IDENTITY.binary {
+        if service.binary == IDENTITY.binary {
+            // SwitchCompany asks tenancy who may act on which company.
+            command.env("COMPTOIR_TENANCY_URL", TENANCY.url());
+        } else {
             command.env("COMPTOIR_IDENTITY_URL", IDENTITY.url());
         }
+        // Invitation and password-reset mails land here when no SMTP server is set.
+        command.env("COMPTOIR_MAILBOX_DIR", run_dir.join("mailbox"));
         if std::env::var_os("RUST_LOG").is_none() {
             command.env("RUST_LOG", "info");
         }
