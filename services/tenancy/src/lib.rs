@@ -2,6 +2,7 @@
 //! and roles, and publishes `comptoir.tenancy.*` events through its outbox.
 
 mod access;
+mod audit;
 pub mod domain;
 mod error;
 mod firms;
@@ -71,7 +72,8 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
             .grpc(grpc::server(deps.clone()))
             .grpc(members::server(deps.clone(), mailer, invitation_ttl))
             .grpc(firms::server(deps.clone()))
-            .grpc(access::server(deps.clone())))
+            .grpc(access::server(deps.clone()))
+            .grpc(audit::server(deps.clone())))
     })
     .await
 }

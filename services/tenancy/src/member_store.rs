@@ -472,3 +472,22 @@ pub(crate) async fn audit(
     .await?;
     Ok(())
 }
+
+/// The company's audit events, newest first, older than `before` when given.
+pub(crate) async fn audit_events(
+    pool: &PgPool,
+    company: Uuid,
+    before: Option<i64>,
+    limit: i64,
+) -> Result<Vec<crate::audit::AuditRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT audit_event_id, actor, action, details, created_at FROM audit_event \
+         WHERE company_id = $1 AND ($2::bigint IS NULL OR audit_event_id < $2) \
+         ORDER BY audit_event_id DESC LIMIT $3",
+    )
+    .bind(company)
+    .bind(before)
+    .bind(limit)
+    .fetch_all(pool)
+    .await
+}

@@ -440,3 +440,89 @@ async fn custom_roles_are_made_of_known_permissions_and_cannot_vanish_while_held
         .unwrap_err();
     assert_eq!(reason(&built_in), "BUILT_IN_ROLE");
 }
+
+#[tokio::test]
+async fn the_audit_trail_records_who_changed_what_newest_first() {
+    use comptoir_proto::tenancy::v1::{
+        ListAuditEventsRequest, audit_service_client::AuditServiceClient,
+    };
+    let env = Env::start().await;
+    let (owner, company) = env
+        .owner_of("owner@example.fr", "ACME", "732829320", false)
+        .await;
+    let admin = env.scoped(owner, &company).await;
+    let token = env.invite(&admin, "sue@example.fr", "sales").await.unwrap();
+    let sue = env.join("sue@example.fr", &token).await.unwrap();
+    env.members()
+        .await
+        .remove_member(bearer(
+            RemoveMemberRequest {
+                user_id: sue.to_string(),
+            },
+            &admin,
+        ))
+        .await
+        .unwrap();
+
+    let mut audit = AuditServiceClient::new(env.tenancy.channel().await);
+    let first = audit
+        .list_audit_events(bearer(
+            ListAuditEventsRequest {
+                page_size: 2,
+                page_token: String::new(),
+            },
+            &admin,
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    let rest = audit
+        .list_audit_events(bearer(
+            ListAuditEventsRequest {
+                page_size: 2,
+                page_token: first.next_page_token.clone(),
+            },
+            &admin,
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    let actions: Vec<_> = first
+        .events
+        .iter()
+        .chain(&rest.events)
+        .map(|e| (e.action.as_str(), e.actor.clone()))
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            ("membership.revoked", owner.to_string()),
+            ("invitation.accepted", sue.to_string()),
+            ("invitation.created", owner.to_string()),
+        ]
+    );
+    assert!(first.events[0].details_json.contains(&sue.to_string()));
+
+    // Sales cannot read it; another company's trail is not reachable.
+    let sales_token = env.invite(&admin, "tom@example.fr", "sales").await.unwrap();
+    let tom = env.join("tom@example.fr", &sales_token).await.unwrap();
+    let refused = audit
+        .list_audit_events(bearer(
+            ListAuditEventsRequest::default(),
+            &env.scoped(tom, &company).await,
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), Code::PermissionDenied);
+    let (_, other) = env
+        .owner_of("other@example.fr", "Autre", "552100554", false)
+        .await;
+    let foreign = audit
+        .list_audit_events(bearer(
+            ListAuditEventsRequest::default(),
+            &env.scoped(owner, &other).await,
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(foreign.code(), Code::NotFound);
+}

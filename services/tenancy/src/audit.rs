@@ -1,0 +1,73 @@
+//! The `comptoir.tenancy.v1.AuditService` implementation: the company's audit trail,
+//! newest first, for callers with `audit.read`.
+
+use chrono::{DateTime, Utc};
+use comptoir_proto::tenancy::v1 as pb;
+use comptoir_runtime::grpc::timestamp;
+use comptoir_runtime::page::PageRequest;
+use comptoir_runtime::permissions::AUDIT_READ;
+use comptoir_runtime::{Deps, FieldViolations};
+use tonic::{Request, Response, Status};
+
+use crate::access::authorize;
+use crate::error::Error;
+use crate::member_store as store;
+
+pub(crate) fn server(deps: Deps) -> pb::audit_service_server::AuditServiceServer<Audit> {
+    pb::audit_service_server::AuditServiceServer::new(Audit { deps })
+}
+
+pub(crate) struct Audit {
+    deps: Deps,
+}
+
+/// A stored audit event.
+#[derive(Debug, sqlx::FromRow)]
+pub(crate) struct AuditRow {
+    pub(crate) audit_event_id: i64,
+    pub(crate) actor: String,
+    pub(crate) action: String,
+    pub(crate) details: serde_json::Value,
+    pub(crate) created_at: DateTime<Utc>,
+}
+
+#[tonic::async_trait]
+impl pb::audit_service_server::AuditService for Audit {
+    async fn list_audit_events(
+        &self,
+        request: Request<pb::ListAuditEventsRequest>,
+    ) -> Result<Response<pb::ListAuditEventsResponse>, Status> {
+        let (company, _, _) = authorize(&self.deps.pool, &request, Some(AUDIT_READ)).await?;
+        let request = request.into_inner();
+        let mut violations = FieldViolations::new();
+        let page = PageRequest::parse(request.page_size, &request.page_token, &mut violations);
+        let before = page.as_ref().and_then(|p| {
+            let cursor = p.after.as_deref()?;
+            violations.check(
+                "page_token",
+                cursor
+                    .parse::<i64>()
+                    .map_err(|_| "is not a token returned by this API"),
+            )
+        });
+        violations.into_result()?;
+        let page = page.unwrap_or_else(|| unreachable!("validated above"));
+        let mut rows = store::audit_events(&self.deps.pool, company, before, page.fetch_limit())
+            .await
+            .map_err(Error::from)?;
+        let next_page_token = page.finish(&mut rows, |row| row.audit_event_id.to_string());
+        Ok(Response::new(pb::ListAuditEventsResponse {
+            events: rows
+                .into_iter()
+                .map(|row| pb::AuditEvent {
+                    audit_event_id: row.audit_event_id,
+                    actor: row.actor,
+                    action: row.action,
+                    details_json: row.details.to_string(),
+                    create_time: Some(timestamp(row.created_at)),
+                })
+                .collect(),
+            next_page_token,
+        }))
+    }
+}
