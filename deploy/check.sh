@@ -202,9 +202,10 @@ def paths(node, prefix):
 missing = []
 for path in paths(values, ""):
     parts = path.split(".")
-    if parts[0] == "services":
-        path = ".".join(["services", "<name>"] + parts[2:])
-    if f"`{path}`" not in readme:
+    # A key of every service block is documented as services.<name>.key; one service's
+    # own setting (services.identity.keyRotationDays) under its own name.
+    generic = ".".join(["services", "<name>"] + parts[2:]) if parts[0] == "services" else path
+    if f"`{path}`" not in readme and f"`{generic}`" not in readme:
         missing.append(path)
 if missing:
     sys.exit(f"values missing from {sys.argv[2]}: {sorted(set(missing))}")
@@ -292,6 +293,13 @@ env_consistency() {
         return 1
     fi
     echo "rejected as it should be: $(grep FAIL "$OUT/bad-env.txt")"
+    # ... and an SMTP URL (with its password) written into the manifest.
+    "$HELM" template comptoir "$CHART" -f deploy/testdata/bad-env-inlined-smtp-url.yaml >"$OUT/bad-env-smtp.yaml"
+    if python "$ROOT/deploy/check_env.py" --bin-dir "$BIN_DIR" "$OUT/bad-env-smtp.yaml" >"$OUT/bad-env-smtp.txt"; then
+        echo "check_env.py accepted an SMTP URL outside a Secret" >&2
+        return 1
+    fi
+    echo "rejected as it should be: $(grep FAIL "$OUT/bad-env-smtp.txt")"
 }
 step "environment set by the chart matches each binary's --help" env_consistency
 

@@ -5,7 +5,9 @@ For every rendered manifest file given, each service container must set (through
 and envFrom) only variables its binary lists as `[env: NAME=...]` in `--help`, and all
 the ones its usage line makes required. The provision job is checked the same way;
 its per-role password variables (COMPTOIR_<SCHEMA>_DB_PASSWORD) are read directly, not
-through clap, so they are allowed by name.
+through clap, so they are allowed by name. Credentials (database and SMTP URLs) must come
+from a Secret, and identity and tenancy, which send mails, must have either an SMTP URL
+or a mailbox directory on a writable emptyDir.
 
   check_env.py --bin-dir target/debug rendered-default.yaml rendered-dev.yaml ...
 """
@@ -26,6 +28,12 @@ MUST_SET = {name: {"COMPTOIR_DATABASE_URL", "COMPTOIR_NATS_URL"}
 # Optional to the binary (SwitchCompany answers UNAVAILABLE without it), needed in a cluster.
 MUST_SET["identity"] |= {"COMPTOIR_TENANCY_URL"}
 MUST_SET[PROVISION] = {"COMPTOIR_ADMIN_DATABASE_URL"}
+# Variables carrying credentials: only ever from a Secret (secretKeyRef), never a literal
+# value or a ConfigMap.
+SECRET_ONLY = {"COMPTOIR_DATABASE_URL", "COMPTOIR_ADMIN_DATABASE_URL", "COMPTOIR_SMTP_URL"}
+# The services that send mails must either send them (SMTP) or write them somewhere the
+# chart made writable (the root filesystem is read-only).
+MAILERS = ("identity", "tenancy")
 
 
 def read_help(bin_dir, binary):
@@ -38,6 +46,35 @@ def read_help(bin_dir, binary):
     if not known:
         sys.exit(f"{path} --help lists no [env: ...] variable")
     return known, required
+
+
+def secret_problems(container, configmaps):
+    """Credential variables set otherwise than from a Secret."""
+    problems = [e["name"] for e in container.get("env", [])
+                if e["name"] in SECRET_ONLY and "secretKeyRef" not in e.get("valueFrom", {})]
+    for source in container.get("envFrom", []):
+        ref = source.get("configMapRef", {}).get("name")
+        problems += [source.get("prefix", "") + k for k in configmaps.get(ref, {})
+                     if source.get("prefix", "") + k in SECRET_ONLY]
+    return sorted(problems)
+
+
+def mailbox_problem(container, pod_spec):
+    """Without an SMTP URL, the mailbox must be a mounted, writable volume."""
+    env = {e["name"]: e for e in container.get("env", [])}
+    if "COMPTOIR_SMTP_URL" in env:
+        return None
+    if "COMPTOIR_MAILBOX_DIR" not in env or "value" not in env["COMPTOIR_MAILBOX_DIR"]:
+        return "neither COMPTOIR_SMTP_URL nor COMPTOIR_MAILBOX_DIR is set"
+    path = env["COMPTOIR_MAILBOX_DIR"]["value"]
+    mounts = {m["mountPath"].rstrip("/"): m for m in container.get("volumeMounts", [])}
+    mount = mounts.get(path.rstrip("/"))
+    if mount is None or mount.get("readOnly"):
+        return f"COMPTOIR_MAILBOX_DIR={path} is not a writable volume mount"
+    volumes = {v["name"]: v for v in pod_spec.get("volumes", [])}
+    if "emptyDir" not in volumes.get(mount["name"], {}):
+        return f"COMPTOIR_MAILBOX_DIR={path} is not an emptyDir"
+    return None
 
 
 def container_env(container, configmaps, where):
@@ -81,9 +118,18 @@ def main():
                 names = container_env(container, configmaps, where)
                 unknown = sorted(names - allowed)
                 missing = sorted((required | MUST_SET[binary]) - names)
+                inlined = secret_problems(container, configmaps)
+                mailbox = (mailbox_problem(container, doc["spec"]["template"]["spec"])
+                           if binary in MAILERS else None)
                 if unknown or missing:
                     failures += 1
                     print(f"FAIL {where}: unknown to the binary {unknown}, required but unset {missing}")
+                elif inlined:
+                    failures += 1
+                    print(f"FAIL {where}: {inlined} not read from a Secret")
+                elif mailbox:
+                    failures += 1
+                    print(f"FAIL {where}: {mailbox}")
                 else:
                     print(f"ok   {where}: {len(names)} variables, all known, "
                           f"required {sorted(required | MUST_SET[binary])} set")

@@ -95,7 +95,8 @@ def file_of(doc):
 
 
 def patch_for(base, target):
-    """A strategic-merge patch turning base into target (dict keys dropped -> null)."""
+    """A strategic-merge patch turning base into target (dict keys dropped -> null, lists
+    merged by name replaced whole when their names differ)."""
     if isinstance(base, dict) and isinstance(target, dict):
         out = {}
         for key, value in target.items():
@@ -113,6 +114,10 @@ def patch_for(base, target):
     if named(base) and named(target) and [i["name"] for i in base] == [i["name"] for i in target]:
         # Lists merged by name (containers, env, ...): patch only the items that changed.
         return [{"name": t["name"], **patch_for(b, t)} for b, t in zip(base, target) if b != t]
+    if named(base) and named(target):
+        # Items added or dropped: kustomize would merge by name (new items first, dropped
+        # ones kept), so the list is replaced whole, in the chart's order.
+        return [{"$patch": "replace"}, *target]
     return target
 
 
