@@ -1,7 +1,7 @@
 //! The five services running together on one test database and one NATS prefix.
 
 use comptoir_proto::tenancy::v1::{
-    CompanyKind, CreateCompanyRequest, tenancy_service_client::TenancyServiceClient,
+    Address, CompanyKind, CreateCompanyRequest, tenancy_service_client::TenancyServiceClient,
 };
 use comptoir_runtime::ServiceSpec;
 use comptoir_runtime::config::{CommonConfig, ServiceConfig};
@@ -125,7 +125,7 @@ impl Platform {
             .access_token)
     }
 
-    /// Creates a company through tenancy; returns its id.
+    /// Creates a company through tenancy (see [`company_request`]); returns its id.
     pub(crate) async fn create_company(
         &self,
         token: &str,
@@ -134,15 +134,7 @@ impl Platform {
     ) -> String {
         let mut tenancy = TenancyServiceClient::new(self.tenancy.channel().await);
         tenancy
-            .create_company(bearer(
-                CreateCompanyRequest {
-                    legal_name: legal_name.to_owned(),
-                    siren: siren.to_owned(),
-                    kind: CompanyKind::Company as i32,
-                    idempotency_key: String::new(),
-                },
-                token,
-            ))
+            .create_company(bearer(company_request(legal_name, siren), token))
             .await
             .expect("create company")
             .into_inner()
@@ -162,5 +154,30 @@ impl Platform {
         ] {
             service.stop().await;
         }
+    }
+}
+
+/// A request to create a company named `legal_name` with `siren`, its first NIC that
+/// makes a valid SIRET, and a Paris address: the identity tenancy requires.
+pub(crate) fn company_request(legal_name: &str, siren: &str) -> CreateCompanyRequest {
+    use comptoir_tenancy::domain::{Nic, Siren, Siret};
+    let parsed = Siren::parse(siren).expect("a valid SIREN");
+    let nic = (1..100)
+        .map(|n| format!("{n:05}"))
+        .find(|nic| Siret::new(&parsed, &Nic::parse(nic).expect("5 digits")).is_ok())
+        .expect("a NIC below 100");
+    CreateCompanyRequest {
+        legal_name: legal_name.to_owned(),
+        siren: siren.to_owned(),
+        nic,
+        kind: CompanyKind::Company as i32,
+        address: Some(Address {
+            line1: "12 rue de la Paix".to_owned(),
+            line2: String::new(),
+            postal_code: "75002".to_owned(),
+            city: "Paris".to_owned(),
+            country_code: "FR".to_owned(),
+        }),
+        ..Default::default()
     }
 }

@@ -13,9 +13,7 @@ use bytes::Bytes;
 use comptoir_proto::billing::v1::{
     ListNumberingSeriesRequest, billing_service_client::BillingServiceClient,
 };
-use comptoir_proto::tenancy::v1::{
-    CompanyKind, CreateCompanyRequest, tenancy_service_client::TenancyServiceClient,
-};
+use comptoir_proto::tenancy::v1::tenancy_service_client::TenancyServiceClient;
 use comptoir_runtime::ServiceSpec;
 use comptoir_test_support::{TestDb, TestNats, bearer, eventually};
 use http_body_util::{BodyExt, Full};
@@ -257,12 +255,7 @@ async fn one_trace_spans_the_call_the_outbox_nats_and_the_consumer() {
     // The caller starts the trace, as a gateway would.
     let trace_id = uuid::Uuid::new_v4().simple().to_string();
     let mut request = bearer(
-        CreateCompanyRequest {
-            legal_name: "Traçable SARL".to_owned(),
-            siren: "732829320".to_owned(),
-            kind: CompanyKind::Company as i32,
-            idempotency_key: String::new(),
-        },
+        crate::platform::company_request("Traçable SARL", "732829320"),
         &token,
     );
     request.metadata_mut().insert(

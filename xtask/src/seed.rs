@@ -8,7 +8,9 @@ use anyhow::{Context, Result};
 use comptoir_proto::identity::v1::identity_service_client::IdentityServiceClient;
 use comptoir_proto::identity::v1::{LoginRequest, SignUpRequest};
 use comptoir_proto::tenancy::v1::tenancy_service_client::TenancyServiceClient;
-use comptoir_proto::tenancy::v1::{CompanyKind, CreateCompanyRequest, ListMyCompaniesRequest};
+use comptoir_proto::tenancy::v1::{
+    Address, CompanyKind, CreateCompanyRequest, ListMyCompaniesRequest,
+};
 use tonic::metadata::{Ascii, MetadataValue};
 use tonic::transport::Channel;
 use tonic::{Code, Request};
@@ -19,11 +21,55 @@ pub(crate) const DEMO_EMAIL: &str = "demo@comptoir.example";
 pub(crate) const DEMO_PASSWORD: &str = "comptoir-demo-password";
 const DEMO_NAME: &str = "Camille Demo";
 
-/// Legal name, SIREN (valid check digit), kind.
-const COMPANIES: [(&str, &str, CompanyKind); 3] = [
-    ("Cabinet Demo Expertise", "732829320", CompanyKind::Firm),
-    ("Boulangerie Demo", "552100554", CompanyKind::Company),
-    ("Menuiserie Demo", "542051180", CompanyKind::Company),
+/// One demo company's legal identity.
+struct DemoCompany {
+    legal_name: &'static str,
+    legal_form: &'static str,
+    siren: &'static str,
+    /// With the SIREN, a SIRET passing its check digit.
+    nic: &'static str,
+    ape_code: &'static str,
+    /// The French VAT number of the SIREN (its key checks out).
+    vat_number: &'static str,
+    postal_code: &'static str,
+    city: &'static str,
+    kind: CompanyKind,
+}
+
+const COMPANIES: [DemoCompany; 3] = [
+    DemoCompany {
+        legal_name: "Cabinet Demo Expertise",
+        legal_form: "SAS",
+        siren: "732829320",
+        nic: "00009",
+        ape_code: "6920Z",
+        vat_number: "FR44732829320",
+        postal_code: "75002",
+        city: "Paris",
+        kind: CompanyKind::Firm,
+    },
+    DemoCompany {
+        legal_name: "Boulangerie Demo",
+        legal_form: "SARL",
+        siren: "552100554",
+        nic: "00005",
+        ape_code: "1071C",
+        vat_number: "FR96552100554",
+        postal_code: "69002",
+        city: "Lyon",
+        kind: CompanyKind::Company,
+    },
+    DemoCompany {
+        legal_name: "Menuiserie Demo",
+        legal_form: "EI",
+        siren: "542051180",
+        nic: "00009",
+        ape_code: "4332A",
+        vat_number: "FR59542051180",
+        postal_code: "33000",
+        city: "Bordeaux",
+        kind: CompanyKind::Company,
+    },
 ];
 
 /// What the demo consists of, for the summary.
@@ -101,17 +147,30 @@ pub(crate) async fn seed() -> Result<Demo> {
     }
 
     let mut companies = Vec::new();
-    for (legal_name, siren, kind) in COMPANIES {
-        if let Some(company) = existing.iter().find(|c| c.siren == siren) {
+    for demo in COMPANIES {
+        let siret = format!("{}{}", demo.siren, demo.nic);
+        if let Some(company) = existing.iter().find(|c| c.siret == siret) {
             companies.push((company.legal_name.clone(), company.company_id.clone()));
             continue;
         }
         let create = CreateCompanyRequest {
-            legal_name: legal_name.to_owned(),
-            siren: siren.to_owned(),
-            kind: kind as i32,
+            legal_name: demo.legal_name.to_owned(),
+            legal_form: demo.legal_form.to_owned(),
+            siren: demo.siren.to_owned(),
+            nic: demo.nic.to_owned(),
+            ape_code: demo.ape_code.to_owned(),
+            vat_number: demo.vat_number.to_owned(),
+            address: Some(Address {
+                line1: "1 place de la Demo".to_owned(),
+                line2: String::new(),
+                postal_code: demo.postal_code.to_owned(),
+                city: demo.city.to_owned(),
+                country_code: "FR".to_owned(),
+            }),
+            kind: demo.kind as i32,
             // Makes a retry after a lost answer harmless.
-            idempotency_key: format!("demo-seed-{siren}"),
+            idempotency_key: format!("demo-seed-{siret}"),
+            ..Default::default()
         };
         let created = retry(|| {
             let mut tenancy = tenancy.clone();
@@ -123,7 +182,7 @@ pub(crate) async fn seed() -> Result<Demo> {
         .into_inner()
         .company
         .context("CreateCompany answered without a company")?;
-        println!("xtask: created {legal_name} ({siren})");
+        println!("xtask: created {} (SIRET {siret})", demo.legal_name);
         companies.push((created.legal_name, created.company_id));
     }
 

@@ -27,6 +27,7 @@ pub fn company_created(
         siren: siren.to_owned(),
         is_firm,
         owner_user_id: Uuid::now_v7().to_string(),
+        ..Default::default()
     };
     (event_id, event.encode_to_vec())
 }

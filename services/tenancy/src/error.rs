@@ -12,9 +12,13 @@ pub(crate) enum Error {
     /// The request has bad fields.
     #[error("invalid request")]
     InvalidArgument(FieldViolations),
-    /// Another company already has this SIREN.
-    #[error("a company with SIREN {0} already exists")]
-    SirenTaken(String),
+    /// Another company is registered with this SIRET (the same SIREN with another NIC is
+    /// another establishment, and allowed).
+    #[error("a company with SIRET {0} already exists")]
+    SiretTaken(String),
+    /// Changing a company's legal identity needs its Administrator role.
+    #[error("only an Administrator of the company may change its legal identity")]
+    AdministratorRequired,
     /// No such company, or the caller is not a member.
     #[error("company {0} not found")]
     CompanyNotFound(String),
@@ -99,9 +103,15 @@ impl From<Error> for Status {
     fn from(err: Error) -> Self {
         match err {
             Error::InvalidArgument(violations) => violations.into_status(),
-            Error::SirenTaken(_) => {
-                error::status(Code::AlreadyExists, "SIREN_TAKEN", DOMAIN, err.to_string())
+            Error::SiretTaken(_) => {
+                error::status(Code::AlreadyExists, "SIRET_TAKEN", DOMAIN, err.to_string())
             }
+            Error::AdministratorRequired => error::status(
+                Code::PermissionDenied,
+                "ADMINISTRATOR_REQUIRED",
+                DOMAIN,
+                err.to_string(),
+            ),
             Error::CompanyNotFound(_) => {
                 error::status(Code::NotFound, "COMPANY_NOT_FOUND", DOMAIN, err.to_string())
             }

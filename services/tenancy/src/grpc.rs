@@ -12,7 +12,11 @@ use prost::Message;
 use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
-use crate::domain::{CompanyKind, LegalName, NewCompany, Siren};
+use crate::domain::{
+    Address, ApeCode, CompanyKind, CountryCode, Director, Email, LegalForm, LegalIdentity,
+    LegalName, NewCompany, Nic, OWNER_ROLE, Phone, PostalCode, ShareCapital, Siren, Siret, Text,
+    VatNumber,
+};
 use crate::error::Error;
 use crate::store::{self, CompanyRow};
 
@@ -32,13 +36,164 @@ fn user_of<T>(request: &Request<T>) -> Result<Uuid, Status> {
     }
 }
 
+/// The legal-identity fields of a request as received, before parsing. Create and update
+/// name them alike, so one parser serves both and names the same paths.
+#[derive(Debug, Clone, Default)]
+struct RawIdentity {
+    legal_name: String,
+    legal_form: String,
+    nic: String,
+    ape_code: String,
+    vat_number: String,
+    rcs_city: String,
+    share_capital: Option<pb::Money>,
+    address: pb::Address,
+    director: pb::Director,
+}
+
+impl From<&pb::CreateCompanyRequest> for RawIdentity {
+    fn from(request: &pb::CreateCompanyRequest) -> Self {
+        Self {
+            legal_name: request.legal_name.clone(),
+            legal_form: request.legal_form.clone(),
+            nic: request.nic.clone(),
+            ape_code: request.ape_code.clone(),
+            vat_number: request.vat_number.clone(),
+            rcs_city: request.rcs_city.clone(),
+            share_capital: request.share_capital.clone(),
+            address: request.address.clone().unwrap_or_default(),
+            director: request.director.clone().unwrap_or_default(),
+        }
+    }
+}
+
+impl From<pb::Company> for RawIdentity {
+    fn from(company: pb::Company) -> Self {
+        Self {
+            legal_name: company.legal_name,
+            legal_form: company.legal_form,
+            nic: company.nic,
+            ape_code: company.ape_code,
+            vat_number: company.vat_number,
+            rcs_city: company.rcs_city,
+            share_capital: company.share_capital,
+            address: company.address.unwrap_or_default(),
+            director: company.director.unwrap_or_default(),
+        }
+    }
+}
+
+/// Blank means absent; anything else must parse.
+fn optional<T, E>(input: &str, parse: impl FnOnce(&str) -> Result<T, E>) -> Result<Option<T>, E> {
+    if input.trim().is_empty() {
+        Ok(None)
+    } else {
+        parse(input).map(Some)
+    }
+}
+
+/// Parses every field of `raw`, recording each bad one by its path, in the order of the
+/// request's fields. `siren` gives the company's SIREN (parsed from a create request, or
+/// the stored one); when it is refused (and recorded), the checks that need it (SIRET
+/// key, VAT number) are skipped.
+fn parse_identity(
+    raw: &RawIdentity,
+    siren: impl FnOnce(&mut FieldViolations) -> Option<Siren>,
+    violations: &mut FieldViolations,
+) -> Option<LegalIdentity> {
+    let legal_name = violations.check("legal_name", LegalName::parse(&raw.legal_name));
+    let siren = siren(violations);
+    let siren = siren.as_ref();
+    let legal_form = violations.check("legal_form", LegalForm::parse_optional(&raw.legal_form));
+    let siret = violations
+        .check("nic", Nic::parse(&raw.nic))
+        .zip(siren)
+        .and_then(|(nic, siren)| violations.check("nic", Siret::new(siren, &nic)));
+    let ape_code = violations.check("ape_code", optional(&raw.ape_code, ApeCode::parse));
+    let vat_number = siren.and_then(|siren| {
+        violations.check(
+            "vat_number",
+            optional(&raw.vat_number, |v| VatNumber::parse_for(v, siren)),
+        )
+    });
+    let rcs_city = violations.check("rcs_city", Text::parse_optional(&raw.rcs_city));
+    let share_capital = match &raw.share_capital {
+        Some(money) if !(money.amount.trim().is_empty() && money.currency_code.is_empty()) => {
+            let amount = violations.check(
+                "share_capital.amount",
+                ShareCapital::parse_amount(&money.amount),
+            );
+            let currency = violations.check(
+                "share_capital.currency_code",
+                ShareCapital::parse_currency(&money.currency_code),
+            );
+            amount
+                .zip(currency)
+                .map(|(amount, currency)| Some(ShareCapital { amount, currency }))
+        }
+        _ => Some(None),
+    };
+    let address = parse_address(&raw.address, violations);
+    let director = parse_director(&raw.director, violations);
+    if !violations.is_empty() {
+        return None;
+    }
+    Some(LegalIdentity {
+        legal_name: legal_name?,
+        legal_form: legal_form?,
+        siret: siret?,
+        ape_code: ape_code?,
+        vat_number: vat_number?,
+        rcs_city: rcs_city?,
+        share_capital: share_capital?,
+        address: address?,
+        director: director?,
+    })
+}
+
+fn parse_address(address: &pb::Address, violations: &mut FieldViolations) -> Option<Address> {
+    let line1 = violations.check("address.line1", Text::parse(&address.line1));
+    let line2 = violations.check("address.line2", Text::parse_optional(&address.line2));
+    let country = violations.check(
+        "address.country_code",
+        CountryCode::parse(&address.country_code),
+    );
+    // With an unknown country, the postal code still gets the loose check.
+    let postal_code = violations.check(
+        "address.postal_code",
+        PostalCode::parse_for(&address.postal_code, country.as_ref()),
+    );
+    let city = violations.check("address.city", Text::parse(&address.city));
+    Some(Address {
+        line1: line1?,
+        line2: line2?,
+        postal_code: postal_code?,
+        city: city?,
+        country: country?,
+    })
+}
+
+fn parse_director(director: &pb::Director, violations: &mut FieldViolations) -> Option<Director> {
+    let name = violations.check("director.name", Text::parse_optional(&director.name));
+    let email = violations.check("director.email", optional(&director.email, Email::parse));
+    let phone = violations.check("director.phone", optional(&director.phone, Phone::parse));
+    Some(Director {
+        name: name?,
+        email: email?,
+        phone: phone?,
+    })
+}
+
 impl TryFrom<&pb::CreateCompanyRequest> for NewCompany {
     type Error = FieldViolations;
 
     fn try_from(request: &pb::CreateCompanyRequest) -> Result<Self, Self::Error> {
         let mut violations = FieldViolations::new();
-        let legal_name = violations.check("legal_name", LegalName::parse(&request.legal_name));
-        let siren = violations.check("siren", Siren::parse(&request.siren));
+        let identity = parse_identity(
+            &RawIdentity::from(request),
+            |violations| violations.check("siren", Siren::parse(&request.siren)),
+            &mut violations,
+        );
         let kind = match pb::CompanyKind::try_from(request.kind) {
             Ok(pb::CompanyKind::Company) => Some(CompanyKind::Company),
             Ok(pb::CompanyKind::Firm) => Some(CompanyKind::Firm),
@@ -47,21 +202,114 @@ impl TryFrom<&pb::CreateCompanyRequest> for NewCompany {
                 None
             }
         };
-        match (legal_name, siren, kind) {
-            (Some(legal_name), Some(siren), Some(kind)) if violations.is_empty() => {
-                Ok(NewCompany {
-                    legal_name,
-                    siren,
-                    kind,
-                })
+        match (identity, kind) {
+            (Some(identity), Some(kind)) if violations.is_empty() => {
+                Ok(NewCompany { identity, kind })
             }
             _ => Err(violations),
         }
     }
 }
 
+/// A field an update mask may name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum UpdatePath {
+    LegalName,
+    LegalForm,
+    Nic,
+    ApeCode,
+    VatNumber,
+    RcsCity,
+    ShareCapital,
+    Address,
+    AddressLine1,
+    AddressLine2,
+    AddressPostalCode,
+    AddressCity,
+    AddressCountryCode,
+    Director,
+    DirectorName,
+    DirectorEmail,
+    DirectorPhone,
+}
+
+impl UpdatePath {
+    fn parse(path: &str) -> Result<Self, String> {
+        Ok(match path {
+            "legal_name" => Self::LegalName,
+            "legal_form" => Self::LegalForm,
+            "nic" => Self::Nic,
+            "ape_code" => Self::ApeCode,
+            "vat_number" => Self::VatNumber,
+            "rcs_city" => Self::RcsCity,
+            "share_capital" => Self::ShareCapital,
+            "address" => Self::Address,
+            "address.line1" => Self::AddressLine1,
+            "address.line2" => Self::AddressLine2,
+            "address.postal_code" => Self::AddressPostalCode,
+            "address.city" => Self::AddressCity,
+            "address.country_code" => Self::AddressCountryCode,
+            "director" => Self::Director,
+            "director.name" => Self::DirectorName,
+            "director.email" => Self::DirectorEmail,
+            "director.phone" => Self::DirectorPhone,
+            "siren" | "kind" => return Err(format!("`{path}` cannot change")),
+            _ => return Err(format!("`{path}` is not a field that can change")),
+        })
+    }
+
+    /// Copies this field of `request` over `raw`.
+    fn apply(self, request: &pb::UpdateCompanyRequest, raw: &mut RawIdentity) {
+        let address = request.address.clone().unwrap_or_default();
+        let director = request.director.clone().unwrap_or_default();
+        match self {
+            Self::LegalName => raw.legal_name.clone_from(&request.legal_name),
+            Self::LegalForm => raw.legal_form.clone_from(&request.legal_form),
+            Self::Nic => raw.nic.clone_from(&request.nic),
+            Self::ApeCode => raw.ape_code.clone_from(&request.ape_code),
+            Self::VatNumber => raw.vat_number.clone_from(&request.vat_number),
+            Self::RcsCity => raw.rcs_city.clone_from(&request.rcs_city),
+            Self::ShareCapital => raw.share_capital.clone_from(&request.share_capital),
+            Self::Address => raw.address = address,
+            Self::AddressLine1 => raw.address.line1 = address.line1,
+            Self::AddressLine2 => raw.address.line2 = address.line2,
+            Self::AddressPostalCode => raw.address.postal_code = address.postal_code,
+            Self::AddressCity => raw.address.city = address.city,
+            Self::AddressCountryCode => raw.address.country_code = address.country_code,
+            Self::Director => raw.director = director,
+            Self::DirectorName => raw.director.name = director.name,
+            Self::DirectorEmail => raw.director.email = director.email,
+            Self::DirectorPhone => raw.director.phone = director.phone,
+        }
+    }
+}
+
+/// The paths of an update mask; an empty mask is refused rather than read as "every
+/// field", so a client that forgets it never blanks a company.
+fn parse_mask(
+    mask: Option<&prost_types::FieldMask>,
+    violations: &mut FieldViolations,
+) -> Vec<UpdatePath> {
+    let paths = mask.map(|m| m.paths.as_slice()).unwrap_or_default();
+    if paths.is_empty() {
+        violations.add("update_mask", "must name at least one field");
+    }
+    paths
+        .iter()
+        .filter_map(|path| violations.check("update_mask", UpdatePath::parse(path)))
+        .collect()
+}
+
+fn money(amount: rust_decimal::Decimal, currency: &str) -> pb::Money {
+    pb::Money {
+        amount: amount.to_string(),
+        currency_code: currency.to_owned(),
+    }
+}
+
 impl From<&CompanyRow> for pb::Company {
     fn from(row: &CompanyRow) -> Self {
+        let text = |value: &Option<String>| value.clone().unwrap_or_default();
         pb::Company {
             company_id: row.company_id.to_string(),
             legal_name: row.legal_name.clone(),
@@ -71,6 +319,29 @@ impl From<&CompanyRow> for pb::Company {
                 CompanyKind::Firm => pb::CompanyKind::Firm,
             } as i32,
             create_time: Some(timestamp(row.created_at)),
+            nic: row.nic.clone(),
+            siret: format!("{}{}", row.siren, row.nic),
+            legal_form: text(&row.legal_form),
+            ape_code: text(&row.ape_code),
+            vat_number: text(&row.vat_number),
+            rcs_city: text(&row.rcs_city),
+            share_capital: row
+                .share_capital
+                .zip(row.share_capital_currency.as_deref())
+                .map(|(amount, currency)| money(amount, currency)),
+            address: Some(pb::Address {
+                line1: row.address_line1.clone(),
+                line2: text(&row.address_line2),
+                postal_code: row.postal_code.clone(),
+                city: row.city.clone(),
+                country_code: row.country_code.clone(),
+            }),
+            director: Some(pb::Director {
+                name: text(&row.director_name),
+                email: text(&row.director_email),
+                phone: text(&row.director_phone),
+            }),
+            update_time: Some(timestamp(row.updated_at)),
         }
     }
 }
@@ -120,6 +391,62 @@ impl pb::tenancy_service_server::TenancyService for Tenancy {
         }))
     }
 
+    async fn update_company(
+        &self,
+        request: Request<pb::UpdateCompanyRequest>,
+    ) -> Result<Response<pb::UpdateCompanyResponse>, Status> {
+        let user = user_of(&request)?;
+        let request = request.into_inner();
+        let mut violations = FieldViolations::new();
+        let company_id = violations.uuid("company_id", &request.company_id);
+        let paths = parse_mask(request.update_mask.as_ref(), &mut violations);
+        violations.into_result()?;
+        let company_id = company_id.unwrap_or_default();
+        let scope = format!("{user}/UpdateCompany");
+
+        let mut tx = self.deps.pool.begin().await.map_err(Error::from)?;
+        let response = idempotency::once(
+            &mut tx,
+            &scope,
+            &request.idempotency_key,
+            &request,
+            async |tx| {
+                let (current, role) = store::company_for_update(tx, user, company_id)
+                    .await?
+                    .ok_or_else(|| Error::CompanyNotFound(company_id.to_string()))?;
+                if role != OWNER_ROLE {
+                    return Err(Error::AdministratorRequired);
+                }
+                // The stored identity is valid; overlay the masked fields and parse the
+                // whole again, so a change is checked against what it does not change
+                // (a postal code against the stored country, a NIC against the SIREN).
+                let mut raw = RawIdentity::from(pb::Company::from(&current));
+                for path in &paths {
+                    path.apply(&request, &mut raw);
+                }
+                let siren = Siren::parse(&current.siren).ok();
+                let mut violations = FieldViolations::new();
+                let identity = parse_identity(&raw, |_| siren, &mut violations)
+                    .filter(|_| violations.is_empty())
+                    .ok_or(Error::InvalidArgument(violations))?;
+                let company = store::update_company(tx, company_id, &identity).await?;
+                let changed = request
+                    .update_mask
+                    .as_ref()
+                    .map(|m| m.paths.clone())
+                    .unwrap_or_default();
+                company_updated(&company, user, changed).enqueue(tx).await?;
+                Ok::<_, Error>(pb::UpdateCompanyResponse {
+                    company: Some((&company).into()),
+                })
+            },
+        )
+        .await?;
+        tx.commit().await.map_err(Error::from)?;
+        self.deps.outbox.wake();
+        Ok(Response::new(response))
+    }
+
     async fn list_my_companies(
         &self,
         request: Request<pb::ListMyCompaniesRequest>,
@@ -144,24 +471,97 @@ impl pb::tenancy_service_server::TenancyService for Tenancy {
     }
 }
 
+/// The legal identity as both company events carry it (meta and owner left empty).
+fn identity_event(company: &CompanyRow) -> events::CompanyCreated {
+    let text = |value: &Option<String>| value.clone().unwrap_or_default();
+    events::CompanyCreated {
+        meta: None,
+        legal_name: company.legal_name.clone(),
+        siren: company.siren.clone(),
+        is_firm: company.kind() == CompanyKind::Firm,
+        owner_user_id: String::new(),
+        nic: company.nic.clone(),
+        siret: format!("{}{}", company.siren, company.nic),
+        legal_form: text(&company.legal_form),
+        ape_code: text(&company.ape_code),
+        vat_number: text(&company.vat_number),
+        rcs_city: text(&company.rcs_city),
+        share_capital_amount: company
+            .share_capital
+            .map(|a| a.to_string())
+            .unwrap_or_default(),
+        share_capital_currency_code: text(&company.share_capital_currency),
+        address_line1: company.address_line1.clone(),
+        address_line2: text(&company.address_line2),
+        address_postal_code: company.postal_code.clone(),
+        address_city: company.city.clone(),
+        address_country_code: company.country_code.clone(),
+        director_name: text(&company.director_name),
+        director_email: text(&company.director_email),
+        director_phone: text(&company.director_phone),
+    }
+}
+
+fn meta(
+    event_id: Uuid,
+    company: &CompanyRow,
+    actor: Uuid,
+    at: chrono::DateTime<chrono::Utc>,
+) -> events::EventMeta {
+    events::EventMeta {
+        event_id: event_id.to_string(),
+        occur_time: Some(timestamp(at)),
+        company_id: company.company_id.to_string(),
+        actor: actor.to_string(),
+    }
+}
+
 /// The `company.created` event for a freshly inserted company.
 fn company_created(company: &CompanyRow, owner: Uuid) -> Event {
     let event_id = Uuid::now_v7();
     let payload = events::CompanyCreated {
-        meta: Some(events::EventMeta {
-            event_id: event_id.to_string(),
-            occur_time: Some(timestamp(company.created_at)),
-            company_id: company.company_id.to_string(),
-            actor: owner.to_string(),
-        }),
-        legal_name: company.legal_name.clone(),
-        siren: company.siren.clone(),
-        is_firm: company.kind() == CompanyKind::Firm,
+        meta: Some(meta(event_id, company, owner, company.created_at)),
         owner_user_id: owner.to_string(),
+        ..identity_event(company)
     };
     Event {
         event_id,
         event_type: names::COMPANY_CREATED,
+        company_id: Some(company.company_id),
+        payload: payload.encode_to_vec(),
+    }
+}
+
+/// The `company.updated` event: the whole identity after the change, and what changed.
+fn company_updated(company: &CompanyRow, actor: Uuid, changed_fields: Vec<String>) -> Event {
+    let event_id = Uuid::now_v7();
+    let identity = identity_event(company);
+    let payload = events::CompanyUpdated {
+        meta: Some(meta(event_id, company, actor, company.updated_at)),
+        legal_name: identity.legal_name,
+        siren: identity.siren,
+        is_firm: identity.is_firm,
+        nic: identity.nic,
+        siret: identity.siret,
+        legal_form: identity.legal_form,
+        ape_code: identity.ape_code,
+        vat_number: identity.vat_number,
+        rcs_city: identity.rcs_city,
+        share_capital_amount: identity.share_capital_amount,
+        share_capital_currency_code: identity.share_capital_currency_code,
+        address_line1: identity.address_line1,
+        address_line2: identity.address_line2,
+        address_postal_code: identity.address_postal_code,
+        address_city: identity.address_city,
+        address_country_code: identity.address_country_code,
+        director_name: identity.director_name,
+        director_email: identity.director_email,
+        director_phone: identity.director_phone,
+        changed_fields,
+    };
+    Event {
+        event_id,
+        event_type: names::COMPANY_UPDATED,
         company_id: Some(company.company_id),
         payload: payload.encode_to_vec(),
     }

@@ -1,21 +1,44 @@
 //! Tenancy's queries. The only module that sees SQL.
 
 use chrono::{DateTime, Utc};
-use sqlx::PgConnection;
-use sqlx::PgPool;
+use rust_decimal::Decimal;
+use sqlx::{AssertSqlSafe, PgConnection, PgPool};
 use uuid::Uuid;
 
-use crate::domain::{CompanyKind, NewCompany, OWNER_ROLE};
+use crate::domain::{CompanyKind, LegalIdentity, NewCompany, OWNER_ROLE};
 use crate::error::Error;
 
-/// A stored company.
+/// The columns of a [`CompanyRow`], for every query that reads one. Queries are built
+/// from this constant only (never from input), hence `AssertSqlSafe`.
+const COMPANY_COLUMNS: &str = "c.company_id, c.legal_name, c.legal_form, c.siren, c.nic, \
+     c.ape_code, c.vat_number, c.rcs_city, c.share_capital, c.share_capital_currency, \
+     c.address_line1, c.address_line2, c.postal_code, c.city, c.country_code, \
+     c.director_name, c.director_email, c.director_phone, c.kind, c.created_at, c.updated_at";
+
+/// A stored company: its legal identity as written by the service (valid by construction).
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub(crate) struct CompanyRow {
     pub(crate) company_id: Uuid,
     pub(crate) legal_name: String,
+    pub(crate) legal_form: Option<String>,
     pub(crate) siren: String,
+    pub(crate) nic: String,
+    pub(crate) ape_code: Option<String>,
+    pub(crate) vat_number: Option<String>,
+    pub(crate) rcs_city: Option<String>,
+    pub(crate) share_capital: Option<Decimal>,
+    pub(crate) share_capital_currency: Option<String>,
+    pub(crate) address_line1: String,
+    pub(crate) address_line2: Option<String>,
+    pub(crate) postal_code: String,
+    pub(crate) city: String,
+    pub(crate) country_code: String,
+    pub(crate) director_name: Option<String>,
+    pub(crate) director_email: Option<String>,
+    pub(crate) director_phone: Option<String>,
     pub(crate) kind: String,
     pub(crate) created_at: DateTime<Utc>,
+    pub(crate) updated_at: DateTime<Utc>,
 }
 
 impl CompanyRow {
@@ -33,31 +56,46 @@ pub(crate) struct MembershipRow {
     pub(crate) joined_at: DateTime<Utc>,
 }
 
+/// The SIRET is the platform-wide key of a company; its unique constraint is the one
+/// source of truth, so two concurrent creations cannot both win.
+fn siret_taken(identity: &LegalIdentity) -> impl FnOnce(sqlx::Error) -> Error + '_ {
+    move |err| match &err {
+        sqlx::Error::Database(db) if db.constraint() == Some("company_siret_key") => {
+            Error::SiretTaken(identity.siret.to_string())
+        }
+        _ => Error::Db(err),
+    }
+}
+
 /// Inserts the company and its owner's membership.
 pub(crate) async fn insert_company(
     conn: &mut PgConnection,
     owner: Uuid,
     new: &NewCompany,
 ) -> Result<CompanyRow, Error> {
-    let company = sqlx::query_as::<_, CompanyRow>(
-        "INSERT INTO company (company_id, legal_name, siren, kind, owner_id, created_by) \
-         VALUES ($1, $2, $3, $4, $5, $6) \
-         RETURNING company_id, legal_name, siren, kind, created_at",
+    let identity = &new.identity;
+    let company_id = Uuid::now_v7();
+    let query = format!(
+        "INSERT INTO company AS c (company_id, kind, owner_id, created_by, siren, legal_name, \
+             legal_form, nic, ape_code, vat_number, rcs_city, share_capital, \
+             share_capital_currency, address_line1, address_line2, postal_code, city, \
+             country_code, director_name, director_email, director_phone) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, \
+             $18, $19, $20, $21) \
+         RETURNING {COMPANY_COLUMNS}"
+    );
+    let company = bind_identity(
+        sqlx::query_as::<_, CompanyRow>(AssertSqlSafe(query))
+            .bind(company_id)
+            .bind(new.kind.as_str())
+            .bind(owner)
+            .bind(owner.to_string())
+            .bind(identity.siret.siren().as_str()),
+        identity,
     )
-    .bind(Uuid::now_v7())
-    .bind(new.legal_name.as_str())
-    .bind(new.siren.as_str())
-    .bind(new.kind.as_str())
-    .bind(owner)
-    .bind(owner.to_string())
     .fetch_one(&mut *conn)
     .await
-    .map_err(|err| match &err {
-        sqlx::Error::Database(db) if db.constraint() == Some("company_siren_key") => {
-            Error::SirenTaken(new.siren.to_string())
-        }
-        _ => Error::Db(err),
-    })?;
+    .map_err(siret_taken(identity))?;
     sqlx::query("INSERT INTO membership (company_id, user_id, role) VALUES ($1, $2, $3)")
         .bind(company.company_id)
         .bind(owner)
@@ -67,21 +105,103 @@ pub(crate) async fn insert_company(
     Ok(company)
 }
 
+/// Binds the identity's columns, from `legal_name` on, in the order the insert and the
+/// update list them.
+fn bind_identity<'q>(
+    query: sqlx::query::QueryAs<
+        'q,
+        sqlx::Postgres,
+        CompanyRow,
+        <sqlx::Postgres as sqlx::Database>::Arguments,
+    >,
+    identity: &'q LegalIdentity,
+) -> sqlx::query::QueryAs<
+    'q,
+    sqlx::Postgres,
+    CompanyRow,
+    <sqlx::Postgres as sqlx::Database>::Arguments,
+> {
+    let capital = identity.share_capital.as_ref();
+    let address = &identity.address;
+    let director = &identity.director;
+    query
+        .bind(identity.legal_name.as_str())
+        .bind(identity.legal_form.as_ref().map(|f| f.as_str()))
+        .bind(identity.siret.nic().as_str())
+        .bind(identity.ape_code.as_ref().map(|c| c.as_str()))
+        .bind(identity.vat_number.as_ref().map(|v| v.as_str()))
+        .bind(identity.rcs_city.as_ref().map(|c| c.as_str()))
+        .bind(capital.map(|c| c.amount))
+        .bind(capital.map(|c| c.currency.as_str()))
+        .bind(address.line1.as_str())
+        .bind(address.line2.as_ref().map(|l| l.as_str()))
+        .bind(address.postal_code.as_str())
+        .bind(address.city.as_str())
+        .bind(address.country.as_str())
+        .bind(director.name.as_ref().map(|n| n.as_str()))
+        .bind(director.email.as_ref().map(|e| e.as_str()))
+        .bind(director.phone.as_ref().map(|p| p.as_str()))
+}
+
 /// The company, if `user` is a member of it.
 pub(crate) async fn company_of_member(
     pool: &PgPool,
     user: Uuid,
     company_id: Uuid,
 ) -> Result<Option<CompanyRow>, Error> {
-    Ok(sqlx::query_as::<_, CompanyRow>(
-        "SELECT c.company_id, c.legal_name, c.siren, c.kind, c.created_at \
+    Ok(sqlx::query_as::<_, CompanyRow>(AssertSqlSafe(format!(
+        "SELECT {COMPANY_COLUMNS} \
          FROM company c JOIN membership m USING (company_id) \
-         WHERE c.company_id = $1 AND m.user_id = $2",
-    )
+         WHERE c.company_id = $1 AND m.user_id = $2"
+    )))
     .bind(company_id)
     .bind(user)
     .fetch_optional(pool)
     .await?)
+}
+
+/// The company and `user`'s role in it, locked until the transaction ends so concurrent
+/// updates apply one after the other; `None` if `user` is not a member.
+pub(crate) async fn company_for_update(
+    conn: &mut PgConnection,
+    user: Uuid,
+    company_id: Uuid,
+) -> Result<Option<(CompanyRow, String)>, Error> {
+    let row = sqlx::query_as::<_, MembershipRow>(AssertSqlSafe(format!(
+        "SELECT {COMPANY_COLUMNS}, m.role, m.created_at AS joined_at \
+         FROM company c JOIN membership m USING (company_id) \
+         WHERE c.company_id = $1 AND m.user_id = $2 \
+         FOR UPDATE OF c"
+    )))
+    .bind(company_id)
+    .bind(user)
+    .fetch_optional(&mut *conn)
+    .await?;
+    Ok(row.map(|row| (row.company, row.role)))
+}
+
+/// Replaces the company's legal identity (SIREN and kind never change).
+pub(crate) async fn update_company(
+    conn: &mut PgConnection,
+    company_id: Uuid,
+    identity: &LegalIdentity,
+) -> Result<CompanyRow, Error> {
+    let query = format!(
+        "UPDATE company AS c SET legal_name = $2, legal_form = $3, nic = $4, ape_code = $5, \
+             vat_number = $6, rcs_city = $7, share_capital = $8, share_capital_currency = $9, \
+             address_line1 = $10, address_line2 = $11, postal_code = $12, city = $13, \
+             country_code = $14, director_name = $15, director_email = $16, \
+             director_phone = $17, updated_at = now() \
+         WHERE c.company_id = $1 \
+         RETURNING {COMPANY_COLUMNS}"
+    );
+    bind_identity(
+        sqlx::query_as::<_, CompanyRow>(AssertSqlSafe(query)).bind(company_id),
+        identity,
+    )
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(siret_taken(identity))
 }
 
 /// `user`'s memberships in joining order, after the `(joined_at, company_id)` cursor.
@@ -92,14 +212,13 @@ pub(crate) async fn memberships(
     limit: i64,
 ) -> Result<Vec<MembershipRow>, Error> {
     let (after_at, after_id) = after.unzip();
-    Ok(sqlx::query_as::<_, MembershipRow>(
-        "SELECT c.company_id, c.legal_name, c.siren, c.kind, c.created_at, \
-                m.role, m.created_at AS joined_at \
+    Ok(sqlx::query_as::<_, MembershipRow>(AssertSqlSafe(format!(
+        "SELECT {COMPANY_COLUMNS}, m.role, m.created_at AS joined_at \
          FROM membership m JOIN company c USING (company_id) \
          WHERE m.user_id = $1 \
            AND ($2::timestamptz IS NULL OR (m.created_at, m.company_id) > ($2, $3)) \
-         ORDER BY m.created_at, m.company_id LIMIT $4",
-    )
+         ORDER BY m.created_at, m.company_id LIMIT $4"
+    )))
     .bind(user)
     .bind(after_at)
     .bind(after_id)

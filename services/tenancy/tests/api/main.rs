@@ -4,6 +4,7 @@
 mod auth;
 mod companies;
 mod firms;
+mod legal_identity;
 mod members;
 
 use comptoir_proto::tenancy::v1::tenancy_service_client::TenancyServiceClient;
@@ -101,7 +102,7 @@ impl Env {
         siren: &str,
         firm: bool,
     ) -> (Uuid, String) {
-        use comptoir_proto::tenancy::v1::{CompanyKind, CreateCompanyRequest};
+        use comptoir_proto::tenancy::v1::CompanyKind;
         let token = self.token(email).await;
         let kind = if firm {
             CompanyKind::Firm
@@ -112,11 +113,9 @@ impl Env {
             .client()
             .await
             .create_company(comptoir_test_support::bearer(
-                CreateCompanyRequest {
-                    legal_name: legal_name.to_owned(),
-                    siren: siren.to_owned(),
+                comptoir_proto::tenancy::v1::CreateCompanyRequest {
                     kind: kind as i32,
-                    idempotency_key: String::new(),
+                    ..legal_identity::company_request(legal_name, siren)
                 },
                 &token,
             ))
