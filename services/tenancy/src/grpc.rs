@@ -18,6 +18,7 @@ use crate::domain::{
     VatNumber,
 };
 use crate::error::Error;
+use crate::member_store;
 use crate::store::{self, CompanyRow};
 
 pub(crate) fn server(deps: Deps) -> pb::tenancy_service_server::TenancyServiceServer<Tenancy> {
@@ -365,6 +366,17 @@ impl pb::tenancy_service_server::TenancyService for Tenancy {
             &request,
             async |tx| {
                 let company = store::insert_company(tx, owner, &new).await?;
+                member_store::audit(
+                    tx,
+                    company.company_id,
+                    &owner.to_string(),
+                    "company.created",
+                    serde_json::json!({
+                        "siret": new.identity.siret.to_string(),
+                        "legal_name": company.legal_name,
+                    }),
+                )
+                .await?;
                 company_created(&company, owner).enqueue(tx).await?;
                 Ok::<_, Error>(pb::CreateCompanyResponse {
                     company: Some((&company).into()),
@@ -435,6 +447,14 @@ impl pb::tenancy_service_server::TenancyService for Tenancy {
                     .as_ref()
                     .map(|m| m.paths.clone())
                     .unwrap_or_default();
+                member_store::audit(
+                    tx,
+                    company_id,
+                    &user.to_string(),
+                    "company.updated",
+                    serde_json::json!({ "changed_fields": changed }),
+                )
+                .await?;
                 company_updated(&company, user, changed).enqueue(tx).await?;
                 Ok::<_, Error>(pb::UpdateCompanyResponse {
                     company: Some((&company).into()),

@@ -248,11 +248,12 @@ async fn each_bad_legal_identity_field_is_named_and_nothing_is_written() {
         assert_eq!(bad_fields(&status), fields);
         assert!(status.message().contains(why), "{}", status.message());
     }
-    for table in ["company", "membership", "outbox"] {
+    for table in ["company", "membership", "outbox", "audit_event"] {
         let count = match table {
             "company" => env.count("SELECT count(*) FROM tenancy.company").await,
             "membership" => env.count("SELECT count(*) FROM tenancy.membership").await,
-            _ => env.count("SELECT count(*) FROM tenancy.outbox").await,
+            "outbox" => env.count("SELECT count(*) FROM tenancy.outbox").await,
+            _ => env.count("SELECT count(*) FROM tenancy.audit_event").await,
         };
         assert_eq!(count, 0, "nothing written in {table}");
     }
@@ -598,6 +599,15 @@ async fn an_administrator_updates_only_the_masked_fields_and_an_event_says_so() 
         2,
         "one created, one updated"
     );
+    assert_eq!(
+        env.count(
+            "SELECT count(*) FROM tenancy.audit_event WHERE action = 'company.updated' \
+             AND details -> 'changed_fields' ? 'address.city'"
+        )
+        .await,
+        1,
+        "the change is in the audit trail"
+    );
 }
 
 #[tokio::test]
@@ -802,4 +812,9 @@ async fn only_an_administrator_of_the_company_may_update_it() {
         .unwrap();
     assert_eq!(read.legal_name, "ACME");
     assert_eq!(env.count("SELECT count(*) FROM tenancy.outbox").await, 2);
+    assert_eq!(
+        env.count("SELECT count(*) FROM tenancy.audit_event WHERE action = 'company.updated'")
+            .await,
+        0
+    );
 }

@@ -499,6 +499,7 @@ async fn the_audit_trail_records_who_changed_what_newest_first() {
             ("membership.revoked", owner.to_string()),
             ("invitation.accepted", sue.to_string()),
             ("invitation.created", owner.to_string()),
+            ("company.created", owner.to_string()),
         ]
     );
     assert!(first.events[0].details_json.contains(&sue.to_string()));
