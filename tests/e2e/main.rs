@@ -1,6 +1,6 @@
 //! End-to-end suite: one binary, one module per story.
 
-mod platform;
+use comptoir_e2e::platform;
 
 mod company_flow;
 mod nats_outage;

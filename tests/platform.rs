@@ -1,4 +1,5 @@
-//! The five services running together on one test database and one NATS prefix.
+//! The five services running together on one test database and one NATS prefix, with a
+//! mailbox folder for the mails they send.
 
 use comptoir_proto::tenancy::v1::{
     Address, CompanyKind, CreateCompanyRequest, tenancy_service_client::TenancyServiceClient,
@@ -10,7 +11,7 @@ use comptoir_test_support::{
 };
 
 /// Every service, identity first (the others fetch its keys).
-pub(crate) const ALL: [ServiceSpec; 5] = [
+pub const ALL: [ServiceSpec; 5] = [
     comptoir_identity::SPEC,
     comptoir_tenancy::SPEC,
     comptoir_billing::SPEC,
@@ -18,25 +19,34 @@ pub(crate) const ALL: [ServiceSpec; 5] = [
     comptoir_export::SPEC,
 ];
 
-pub(crate) struct Platform {
-    pub(crate) db: TestDb,
-    pub(crate) nats: TestNats,
-    pub(crate) mailbox: Mailbox,
-    pub(crate) identity: Running,
-    pub(crate) tenancy: Running,
-    pub(crate) billing: Running,
-    pub(crate) portal: Running,
-    pub(crate) export: Running,
+/// The five running services and what they share.
+pub struct Platform {
+    /// The database holding every schema.
+    pub db: TestDb,
+    /// NATS and the prefix of this platform.
+    pub nats: TestNats,
+    /// Where identity and tenancy file their mails.
+    pub mailbox: Mailbox,
+    /// The identity service.
+    pub identity: Running,
+    /// The tenancy service.
+    pub tenancy: Running,
+    /// The billing service.
+    pub billing: Running,
+    /// The portal service.
+    pub portal: Running,
+    /// The export service.
+    pub export: Running,
 }
 
 impl Platform {
     /// All five services on the shared NATS under a fresh prefix.
-    pub(crate) async fn start() -> Self {
+    pub async fn start() -> Self {
         Self::start_on(TestNats::shared().await).await
     }
 
     /// All five services on the given NATS.
-    pub(crate) async fn start_on(nats: TestNats) -> Self {
+    pub async fn start_on(nats: TestNats) -> Self {
         let db = TestDb::new(&ALL).await;
         let mailbox = Mailbox::new();
         // Identity asks tenancy about access and tenancy fetches identity's keys: tenancy's
@@ -100,16 +110,12 @@ impl Platform {
     }
 
     /// Signs a new person up and logs them in; returns their access token.
-    pub(crate) async fn user_token(&self, email: &str) -> String {
+    pub async fn user_token(&self, email: &str) -> String {
         user_token(&self.identity, email).await
     }
 
     /// Trades `token`'s session for a token scoped to `company_id`.
-    pub(crate) async fn switch(
-        &self,
-        token: &str,
-        company_id: &str,
-    ) -> Result<String, tonic::Status> {
+    pub async fn switch(&self, token: &str, company_id: &str) -> Result<String, tonic::Status> {
         use comptoir_proto::identity::v1::{
             SwitchCompanyRequest, identity_service_client::IdentityServiceClient,
         };
@@ -126,12 +132,7 @@ impl Platform {
     }
 
     /// Creates a company through tenancy (see [`company_request`]); returns its id.
-    pub(crate) async fn create_company(
-        &self,
-        token: &str,
-        legal_name: &str,
-        siren: &str,
-    ) -> String {
+    pub async fn create_company(&self, token: &str, legal_name: &str, siren: &str) -> String {
         let mut tenancy = TenancyServiceClient::new(self.tenancy.channel().await);
         tenancy
             .create_company(bearer(company_request(legal_name, siren), token))
@@ -144,7 +145,7 @@ impl Platform {
     }
 
     /// Stops every service gracefully.
-    pub(crate) async fn stop(self) {
+    pub async fn stop(self) {
         for service in [
             self.tenancy,
             self.billing,
@@ -159,7 +160,7 @@ impl Platform {
 
 /// A request to create a company named `legal_name` with `siren`, its first NIC that
 /// makes a valid SIRET, and a Paris address: the identity tenancy requires.
-pub(crate) fn company_request(legal_name: &str, siren: &str) -> CreateCompanyRequest {
+pub fn company_request(legal_name: &str, siren: &str) -> CreateCompanyRequest {
     use comptoir_tenancy::domain::{Nic, Siren, Siret};
     let parsed = Siren::parse(siren).expect("a valid SIREN");
     let nic = (1..100)
