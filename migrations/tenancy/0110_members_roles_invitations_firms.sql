@@ -69,3 +69,19 @@ CREATE TABLE audit_event (
 );
 
 CREATE INDEX audit_event_company ON audit_event (company_id, audit_event_id);
+
+-- Who may act on which company, in one place: members directly, and a firm's people
+-- through its grant when they are a firm Administrator or the client's portfolio
+-- manager. A user may appear twice for one company (directly and through a firm);
+-- readers prefer the direct row.
+CREATE VIEW company_access AS
+    SELECT m.user_id, m.company_id, m.role, false AS through_firm, m.created_at AS since
+      FROM membership m
+    UNION ALL
+    SELECT fm.user_id, g.company_id, g.role, true AS through_firm, g.created_at AS since
+      FROM firm_grant g
+      JOIN membership fm ON fm.company_id = g.firm_id
+     WHERE fm.role = 'administrator'
+        OR EXISTS (SELECT 1 FROM portfolio_manager p
+                    WHERE p.firm_id = g.firm_id AND p.company_id = g.company_id
+                      AND p.user_id = fm.user_id);

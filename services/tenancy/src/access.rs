@@ -42,17 +42,8 @@ pub(crate) async fn check(
     company: Uuid,
 ) -> Result<Option<Access>, sqlx::Error> {
     let found: Option<(String, bool)> = sqlx::query_as(
-        "SELECT role, through_firm FROM ( \
-             SELECT m.role, false AS through_firm FROM membership m \
-              WHERE m.company_id = $2 AND m.user_id = $1 \
-             UNION ALL \
-             SELECT g.role, true FROM firm_grant g \
-               JOIN membership fm ON fm.company_id = g.firm_id AND fm.user_id = $1 \
-              WHERE g.company_id = $2 \
-                AND (fm.role = 'administrator' OR EXISTS ( \
-                     SELECT 1 FROM portfolio_manager p \
-                      WHERE p.firm_id = g.firm_id AND p.company_id = g.company_id AND p.user_id = $1)) \
-         ) AS access ORDER BY through_firm LIMIT 1",
+        "SELECT role, through_firm FROM company_access \
+         WHERE user_id = $1 AND company_id = $2 ORDER BY through_firm, role LIMIT 1",
     )
     .bind(user)
     .bind(company)

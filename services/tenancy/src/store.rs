@@ -204,7 +204,8 @@ pub(crate) async fn update_company(
     .map_err(siret_taken(identity))
 }
 
-/// `user`'s memberships in joining order, after the `(joined_at, company_id)` cursor.
+/// Every company `user` may act on (directly, or through a firm grant when direct access
+/// is missing), in joining order, after the `(joined_at, company_id)` cursor.
 pub(crate) async fn memberships(
     pool: &PgPool,
     user: Uuid,
@@ -213,11 +214,12 @@ pub(crate) async fn memberships(
 ) -> Result<Vec<MembershipRow>, Error> {
     let (after_at, after_id) = after.unzip();
     Ok(sqlx::query_as::<_, MembershipRow>(AssertSqlSafe(format!(
-        "SELECT {COMPANY_COLUMNS}, m.role, m.created_at AS joined_at \
-         FROM membership m JOIN company c USING (company_id) \
-         WHERE m.user_id = $1 \
-           AND ($2::timestamptz IS NULL OR (m.created_at, m.company_id) > ($2, $3)) \
-         ORDER BY m.created_at, m.company_id LIMIT $4"
+        "SELECT {COMPANY_COLUMNS}, a.role, a.since AS joined_at \
+         FROM (SELECT DISTINCT ON (company_id) company_id, role, since FROM company_access \
+                WHERE user_id = $1 ORDER BY company_id, through_firm, role) a \
+         JOIN company c USING (company_id) \
+         WHERE ($2::timestamptz IS NULL OR (a.since, a.company_id) > ($2, $3)) \
+         ORDER BY a.since, a.company_id LIMIT $4"
     )))
     .bind(user)
     .bind(after_at)

@@ -72,6 +72,29 @@ async fn a_firm_reaches_a_client_through_its_administrators_and_portfolio_manage
         .unwrap();
     let (role, _, through_firm) = env.check_access(firm_admin, &client).await.unwrap();
     assert_eq!((role.as_str(), through_firm), ("accountant", true));
+    // The company switcher of the firm's Administrator now lists the client.
+    let switcher = env
+        .client()
+        .await
+        .list_my_companies(bearer(
+            comptoir_proto::tenancy::v1::ListMyCompaniesRequest::default(),
+            &firm_token,
+        ))
+        .await
+        .unwrap()
+        .into_inner()
+        .companies;
+    let listed: Vec<_> = switcher
+        .iter()
+        .map(|m| (m.company.clone().unwrap().company_id, m.role.clone()))
+        .collect();
+    assert_eq!(
+        listed,
+        [
+            (firm.clone(), "administrator".to_owned()),
+            (client.clone(), "accountant".to_owned())
+        ]
+    );
     assert_eq!(
         env.check_access(junior, &client).await.unwrap_err().code(),
         Code::PermissionDenied
