@@ -33,7 +33,7 @@ pub struct Metrics {
     /// Messages a consumer has yet to receive, as JetStream last reported.
     pub consumer_lag: IntGaugeVec,
     /// Events handled by consumer and outcome (`applied`, `duplicate`, `retried`,
-    /// `rejected`).
+    /// `rejected`, `skipped`).
     pub events_handled: IntCounterVec,
 }
 

@@ -23,6 +23,7 @@ pub(crate) fn server(
     tenancy: Tenancy,
 ) -> pb::identity_service_server::IdentityServiceServer<Identity> {
     pb::identity_service_server::IdentityServiceServer::new(Identity {
+        signer: keys::Signer::new(deps.pool.clone()),
         deps,
         mailer,
         tenancy,
@@ -33,6 +34,7 @@ pub(crate) struct Identity {
     deps: Deps,
     mailer: Mailer,
     tenancy: Tenancy,
+    signer: keys::Signer,
 }
 
 impl Identity {
@@ -44,7 +46,7 @@ impl Identity {
         session_id: Uuid,
         rights: Option<&Rights>,
     ) -> Result<String, Error> {
-        let key = keys::current(&self.deps.pool).await?;
+        let key = self.signer.key().await?;
         let config = &self.deps.config;
         let mut claims = Claims::new(
             user_id.to_string(),
@@ -224,7 +226,7 @@ impl pb::identity_service_server::IdentityService for Identity {
                 let rights = self
                     .tenancy
                     .check(
-                        &self.deps.pool,
+                        &self.signer,
                         &config.jwt_issuer,
                         &config.jwt_audience,
                         session.account_id,
@@ -374,7 +376,7 @@ impl pb::identity_service_server::IdentityService for Identity {
         let rights = self
             .tenancy
             .check(
-                &self.deps.pool,
+                &self.signer,
                 &config.jwt_issuer,
                 &config.jwt_audience,
                 user_id,

@@ -2,7 +2,10 @@
 //! replaced when older than `COMPTOIR_KEY_ROTATION_DAYS`. A retired key keeps verifying
 //! for two token lifetimes, so rotation never cuts a session.
 
-use std::time::Duration;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tokio::sync::Mutex;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -15,6 +18,43 @@ use sqlx::PgPool;
 pub(crate) struct CurrentKey {
     pub(crate) kid: String,
     pub(crate) private_der: Vec<u8>,
+}
+
+/// How long a signer trusts the key it last read; a rotation is picked up within this
+/// delay, and the retired key keeps verifying meanwhile.
+const SIGNER_CACHE: Duration = Duration::from_secs(30);
+
+/// A key and when it was read.
+type CachedKey = (Arc<CurrentKey>, Instant);
+
+/// The current signing key, read from the database at most every [`SIGNER_CACHE`]:
+/// issuing a token costs no query.
+#[derive(Clone)]
+pub(crate) struct Signer {
+    pool: PgPool,
+    cached: Arc<Mutex<Option<CachedKey>>>,
+}
+
+impl Signer {
+    pub(crate) fn new(pool: PgPool) -> Self {
+        Self {
+            pool,
+            cached: Default::default(),
+        }
+    }
+
+    /// The key to sign with now.
+    pub(crate) async fn key(&self) -> Result<Arc<CurrentKey>, sqlx::Error> {
+        let mut cached = self.cached.lock().await;
+        if let Some((key, at)) = cached.as_ref()
+            && at.elapsed() < SIGNER_CACHE
+        {
+            return Ok(key.clone());
+        }
+        let key = Arc::new(current(&self.pool).await?);
+        *cached = Some((key.clone(), Instant::now()));
+        Ok(key)
+    }
 }
 
 /// Makes sure a signing key younger than `rotate_after` signs new tokens: creates the

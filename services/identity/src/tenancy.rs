@@ -6,7 +6,6 @@ use std::time::Duration;
 
 use comptoir_proto::tenancy::v1::{CheckAccessRequest, access_service_client::AccessServiceClient};
 use comptoir_runtime::auth::{self, Claims};
-use sqlx::PgPool;
 use tonic::transport::Channel;
 use uuid::Uuid;
 
@@ -46,7 +45,7 @@ impl Tenancy {
     /// The user's rights on the company, or None when tenancy says no.
     pub(crate) async fn check(
         &self,
-        pool: &PgPool,
+        signer: &keys::Signer,
         issuer: &str,
         audience: &str,
         user: Uuid,
@@ -55,7 +54,7 @@ impl Tenancy {
         let channel = self.channel.clone().ok_or(Error::SwitchUnavailable(
             "no tenancy address is configured (COMPTOIR_TENANCY_URL)".to_owned(),
         ))?;
-        let key = keys::current(pool).await?;
+        let key = signer.key().await?;
         let token = auth::sign(
             &Claims::new("service:identity", issuer, audience),
             &key.kid,

@@ -132,11 +132,17 @@ impl Consumer {
                 &durable,
                 pull::Config {
                     durable_name: Some(durable.clone()),
-                    filter_subjects: self
-                        .events
-                        .iter()
-                        .map(|e| names.subject(&e.subject()))
-                        .collect(),
+                    // One subject goes in `filter_subject`, which every JetStream server
+                    // honours; `filter_subjects` needs nats-server 2.10 (older ones ignore
+                    // it and deliver the whole stream, which `deliver` then skips).
+                    filter_subject: match self.events.as_slice() {
+                        [only] => names.subject(&only.subject()),
+                        _ => String::new(),
+                    },
+                    filter_subjects: match self.events.as_slice() {
+                        [_] => Vec::new(),
+                        many => many.iter().map(|e| names.subject(&e.subject())).collect(),
+                    },
                     ack_policy: jetstream::consumer::AckPolicy::Explicit,
                     ack_wait: HANDLER_TIMEOUT + Duration::from_secs(10),
                     ..Default::default()
@@ -194,18 +200,26 @@ impl Consumer {
                 .ok()
                 .and_then(|head| head.meta)
                 .and_then(|meta| Uuid::parse_str(&meta.event_id).ok());
-            let event_type = self.events.iter().find(|e| e.subject() == subject).copied();
-            let (Some(event_id), Some(event_type)) = (event_id, event_type) else {
-                tracing::error!(%subject, "event without a valid meta.event_id or of an unexpected type; terminating it");
+            let Some(event_type) = self.events.iter().find(|e| e.subject() == subject).copied()
+            else {
+                // Another consumer's event type, delivered by a server that ignores the
+                // filter: nothing to do here.
+                tracing::debug!(%subject, "not an event this consumer applies; skipping it");
+                return (AckKind::Ack, "skipped");
+            };
+            let Some(event_id) = event_id else {
+                tracing::error!(%subject, "event without a valid meta.event_id; terminating it");
                 return (AckKind::Term, "rejected");
             };
-            tracing::Span::current().record("messaging.message.id", tracing::field::display(event_id));
+            tracing::Span::current()
+                .record("messaging.message.id", tracing::field::display(event_id));
             let delivery = Delivery {
                 event_id,
                 event_type,
                 payload: message.payload.clone(),
             };
-            match tokio::time::timeout(HANDLER_TIMEOUT, self.apply(pool, &subject, delivery)).await {
+            match tokio::time::timeout(HANDLER_TIMEOUT, self.apply(pool, &subject, delivery)).await
+            {
                 Ok(Ok(applied)) => {
                     tracing::debug!(%event_id, applied, "event handled");
                     (AckKind::Ack, if applied { "applied" } else { "duplicate" })
