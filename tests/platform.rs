@@ -133,9 +133,15 @@ impl Platform {
 
     /// Creates a company through tenancy (see [`company_request`]); returns its id.
     pub async fn create_company(&self, token: &str, legal_name: &str, siren: &str) -> String {
+        self.create_company_with(token, company_request(legal_name, siren))
+            .await
+    }
+
+    /// Creates the company `request` describes; returns its id.
+    pub async fn create_company_with(&self, token: &str, request: CreateCompanyRequest) -> String {
         let mut tenancy = TenancyServiceClient::new(self.tenancy.channel().await);
         tenancy
-            .create_company(bearer(company_request(legal_name, siren), token))
+            .create_company(bearer(request, token))
             .await
             .expect("create company")
             .into_inner()
@@ -161,12 +167,19 @@ impl Platform {
 /// A request to create a company named `legal_name` with `siren`, its first NIC that
 /// makes a valid SIRET, and a Paris address: the identity tenancy requires.
 pub fn company_request(legal_name: &str, siren: &str) -> CreateCompanyRequest {
+    company_request_with_nic(legal_name, siren, 0)
+}
+
+/// Like [`company_request`], for the `n`-th establishment (NIC) of the SIREN, so one SIREN
+/// gives several distinct SIRETs.
+pub fn company_request_with_nic(legal_name: &str, siren: &str, n: usize) -> CreateCompanyRequest {
     use comptoir_tenancy::domain::{Nic, Siren, Siret};
     let parsed = Siren::parse(siren).expect("a valid SIREN");
-    let nic = (1..100)
+    let nic = (1..1000)
         .map(|n| format!("{n:05}"))
-        .find(|nic| Siret::new(&parsed, &Nic::parse(nic).expect("5 digits")).is_ok())
-        .expect("a NIC below 100");
+        .filter(|nic| Siret::new(&parsed, &Nic::parse(nic).expect("5 digits")).is_ok())
+        .nth(n)
+        .expect("enough NICs below 1000");
     CreateCompanyRequest {
         legal_name: legal_name.to_owned(),
         siren: siren.to_owned(),
