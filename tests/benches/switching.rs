@@ -22,6 +22,15 @@ const CLIENTS: usize = 16;
 /// How long each measurement runs.
 const DURATION: Duration = Duration::from_secs(5);
 
+/// Clients per measurement: `BENCH_CLIENTS`, else [`CLIENTS`].
+fn clients() -> usize {
+    std::env::var("BENCH_CLIENTS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .filter(|n| (1..=CLIENTS).contains(n))
+        .unwrap_or(CLIENTS)
+}
+
 struct Figures {
     name: &'static str,
     calls: usize,
@@ -54,7 +63,7 @@ where
     }
     let started = Instant::now();
     let mut tasks = Vec::new();
-    for _ in 0..CLIENTS {
+    for _ in 0..clients() {
         let call = call.clone();
         tasks.push(tokio::spawn(async move {
             let mut latencies = Vec::new();

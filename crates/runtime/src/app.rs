@@ -293,7 +293,8 @@ impl App {
             .layer(edge)
             .add_routes(routes.routes())
             .serve_with_incoming_shutdown(
-                tokio_stream::wrappers::TcpListenerStream::new(listener),
+                // Small gRPC frames must not wait for delayed ACKs (Nagle's algorithm).
+                tonic::transport::server::TcpIncoming::from(listener).with_nodelay(Some(true)),
                 shutdown,
             );
         let served = tokio::select! {

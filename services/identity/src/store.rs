@@ -249,12 +249,21 @@ pub(crate) async fn end_session(
 
 /// Records the company a live session acts on (None: no company). False if the session
 /// has ended or is not the account's.
+///
+/// The write skips the wait for the WAL flush (`synchronous_commit = off`): the active
+/// company is a convenience, not a right (every refresh asks tenancy again), so losing
+/// the last switch in a crash costs a user one more SwitchCompany, while waiting for the
+/// disk would make switching as slow as an fsync.
 pub(crate) async fn set_active_company(
     pool: &PgPool,
     account_id: Uuid,
     session_id: Uuid,
     company_id: Option<Uuid>,
 ) -> Result<bool, Error> {
+    let mut tx = pool.begin().await?;
+    sqlx::query("SET LOCAL synchronous_commit = off")
+        .execute(&mut *tx)
+        .await?;
     let updated = sqlx::query(
         "UPDATE session SET active_company_id = $3, updated_at = now() \
          WHERE session_id = $1 AND account_id = $2 AND revoked_at IS NULL",
@@ -262,8 +271,9 @@ pub(crate) async fn set_active_company(
     .bind(session_id)
     .bind(account_id)
     .bind(company_id)
-    .execute(pool)
+    .execute(&mut *tx)
     .await?;
+    tx.commit().await?;
     Ok(updated.rows_affected() == 1)
 }
 
