@@ -31,6 +31,13 @@ pub fn role_of(service: &str) -> String {
     format!("comptoir_{}", schema_of(service))
 }
 
+/// The role that may own a service's tables when the service itself must not (billing:
+/// an owner could disable row-level security). It cannot log in; the service role may
+/// switch to it (`SET ROLE`), which only migrations do, and does not inherit its rights.
+pub fn owner_role_of(service: &str) -> String {
+    format!("{}_owner", role_of(service))
+}
+
 /// Connection options for `url` with `schema` first on the search path.
 pub fn connect_options(url: &Secret, schema: &str) -> Result<PgConnectOptions, sqlx::Error> {
     let options: PgConnectOptions = url.expose().parse()?;
@@ -104,18 +111,28 @@ pub async fn provision(
     Ok(())
 }
 
-/// Creates `service`'s schema, owned by its role, in the database `conn` is connected to.
+/// Creates `service`'s schema, owned by its role, in the database `conn` is connected to,
+/// and the service's owner role ([`owner_role_of`]) with the right to create in it.
 pub async fn provision_schema(
     conn: &mut sqlx::PgConnection,
     database: &str,
     service: &str,
 ) -> anyhow::Result<()> {
-    let (schema, role) = (schema_of(service), role_of(service));
+    let (schema, role, owner) = (schema_of(service), role_of(service), owner_role_of(service));
     ensure_identifier(&schema)?;
+    ensure_identifier(&owner)?;
     conn.execute(sqlx::AssertSqlSafe(format!(
-        "GRANT CONNECT, TEMPORARY ON DATABASE \"{database}\" TO {role}; \
+        "DO $$ BEGIN \
+           IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{owner}') THEN \
+             CREATE ROLE {owner} NOLOGIN; \
+           END IF; \
+         EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$; \
+         GRANT {owner} TO {role}; \
+         ALTER ROLE {role} NOINHERIT; \
+         GRANT CONNECT, TEMPORARY ON DATABASE \"{database}\" TO {role}; \
          CREATE SCHEMA IF NOT EXISTS {schema} AUTHORIZATION {role}; \
-         REVOKE ALL ON SCHEMA {schema} FROM PUBLIC"
+         REVOKE ALL ON SCHEMA {schema} FROM PUBLIC; \
+         GRANT USAGE, CREATE ON SCHEMA {schema} TO {owner}"
     )))
     .await?;
     Ok(())

@@ -80,6 +80,32 @@ impl FieldViolations {
     }
 }
 
+impl FieldViolations {
+    /// A `FAILED_PRECONDITION` status naming each unmet condition as a field violation
+    /// (e.g. the mandatory mentions an invoice lacks), with one `ErrorInfo` `reason`.
+    pub fn into_precondition(self, reason: &str, domain: &str, message: &str) -> Status {
+        let listed = self
+            .0
+            .iter()
+            .map(|(field, why)| format!("{field}: {why}"))
+            .collect::<Vec<_>>()
+            .join("; ");
+        let mut details = ErrorDetails::with_error_info(
+            reason,
+            format!("{domain}.comptoir"),
+            HashMap::<String, String>::new(),
+        );
+        for (field, why) in self.0 {
+            details.add_bad_request_violation(field, why);
+        }
+        Status::with_error_details(
+            Code::FailedPrecondition,
+            format!("{message}: {listed}"),
+            details,
+        )
+    }
+}
+
 /// Parses one required UUID field, or answers INVALID_ARGUMENT naming it.
 pub fn required_uuid(field: &str, value: &str) -> Result<uuid::Uuid, Status> {
     let mut violations = FieldViolations::new();

@@ -4,6 +4,7 @@
 //! consumers. A service describes itself with a [`ServiceSpec`] and [`App::build`] does
 //! the rest.
 
+pub mod amount;
 pub mod app;
 pub mod auth;
 pub mod config;

@@ -1,28 +1,76 @@
-//! What billing consumes: `tenancy.company.created` opens the company's books.
+//! What billing consumes: tenancy's `company.created` opens a company's books with the
+//! seller's legal identity, and `company.updated` keeps that identity current for the
+//! mandatory mentions of the invoices issued afterwards.
 
 use std::sync::Arc;
 
-use comptoir_proto::events::v1::CompanyCreated;
+use comptoir_proto::events::v1::{CompanyCreated, CompanyUpdated, EventMeta};
 use comptoir_runtime::events::consumer::{Handler, event_uuid};
 use comptoir_runtime::events::{Consumer, HandlerError, names};
 
-use crate::store;
+use crate::store::{self, Acting, books};
 
-/// The consumer that opens books for new companies.
+/// The seller's identity from a `CompanyCreated` or `CompanyUpdated`, which share it.
+macro_rules! identity_of {
+    ($event:expr) => {
+        books::LegalIdentity {
+            legal_name: $event.legal_name,
+            siren: $event.siren,
+            legal_form: $event.legal_form,
+            nic: $event.nic,
+            ape_code: $event.ape_code,
+            vat_number: $event.vat_number,
+            rcs_city: $event.rcs_city,
+            share_capital_amount: $event.share_capital_amount,
+            address_line1: $event.address_line1,
+            address_line2: $event.address_line2,
+            address_postal_code: $event.address_postal_code,
+            address_city: $event.address_city,
+            address_country_code: $event.address_country_code,
+        }
+    };
+}
+
+/// The consumer that opens books for new companies and follows their changes.
 pub(crate) fn companies() -> Consumer {
     let handler: Handler = Arc::new(|conn, delivery| {
         Box::pin(async move {
-            let event: CompanyCreated = delivery.decode()?;
-            let meta = event.meta.unwrap_or_default();
+            let (meta, identity, created) = if delivery.event_type == names::COMPANY_UPDATED {
+                let event: CompanyUpdated = delivery.decode()?;
+                (event.meta.clone(), identity_of!(event), false)
+            } else {
+                let event: CompanyCreated = delivery.decode()?;
+                (event.meta.clone(), identity_of!(event), true)
+            };
+            let meta: EventMeta = meta.unwrap_or_default();
             let company_id = event_uuid("meta.company_id", &meta.company_id)?;
-            store::open_books(conn, company_id, &event.legal_name, &event.siren).await?;
-            tracing::info!(%company_id, "books opened");
+            let actor = if meta.actor.is_empty() {
+                "service:tenancy".to_owned()
+            } else {
+                meta.actor.clone()
+            };
+            let acting = Acting {
+                company_id,
+                actor: &actor,
+                action: if created { "books.opened" } else { "seller.updated" },
+            };
+            store::set_acting(conn, &acting).await?;
+            if created {
+                books::open_books(conn, company_id, &identity).await?;
+                tracing::info!(%company_id, "books opened");
+            } else if books::update_identity(conn, company_id, &identity).await? {
+                tracing::info!(%company_id, "seller identity updated");
+            } else {
+                // The creation has not arrived yet; it carries the identity as of then,
+                // and tenancy sends an update for any later change.
+                tracing::warn!(%company_id, "company.updated for books not open; ignored");
+            }
             Ok::<(), HandlerError>(())
         })
     });
     Consumer {
         name: "companies",
-        events: vec![names::COMPANY_CREATED],
+        events: vec![names::COMPANY_CREATED, names::COMPANY_UPDATED],
         handler,
     }
 }

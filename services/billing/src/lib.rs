@@ -1,5 +1,8 @@
-//! Billing: each company's books of documents. So far it opens a company's books and
-//! numbering series when tenancy announces the company, and lists those series.
+//! Billing: each company's books of documents. It opens a company's books when tenancy
+//! announces the company, keeps its customers, suppliers and items, its quotes, invoices,
+//! credit notes, purchase invoices and payments, numbers what it issues without gaps,
+//! enforces the lock date, records every change in an audit trail and publishes what
+//! happened through its outbox.
 
 pub mod domain;
 mod error;
@@ -28,7 +31,7 @@ pub type Config = ServiceConfig;
 pub async fn build(config: Config) -> anyhow::Result<App> {
     App::build(SPEC, config.common, Some(config.identity), |deps| {
         Ok(Service::new()
-            .grpc(grpc::server(deps.clone()))
+            .grpc(grpc::books::server(deps.clone()))
             .consumer(events::companies()))
     })
     .await

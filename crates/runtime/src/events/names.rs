@@ -57,6 +57,29 @@ pub const FIRM_GRANT_CREATED: EventType = tenancy("firm_grant", "created");
 /// `comptoir.tenancy.firm_grant.revoked`: a firm lost access to a client.
 pub const FIRM_GRANT_REVOKED: EventType = tenancy("firm_grant", "revoked");
 
+const fn billing(aggregate: &'static str, event: &'static str) -> EventType {
+    EventType {
+        service: "billing",
+        aggregate,
+        event,
+    }
+}
+
+/// `comptoir.billing.invoice.issued`: an invoice was numbered and frozen.
+pub const INVOICE_ISSUED: EventType = billing("invoice", "issued");
+/// `comptoir.billing.credit_note.issued`: a credit note was issued.
+pub const CREDIT_NOTE_ISSUED: EventType = billing("credit_note", "issued");
+/// `comptoir.billing.payment.recorded`: money was received or paid.
+pub const PAYMENT_RECORDED: EventType = billing("payment", "recorded");
+/// `comptoir.billing.purchase_invoice.recorded`: a supplier's invoice was recorded.
+pub const PURCHASE_INVOICE_RECORDED: EventType = billing("purchase_invoice", "recorded");
+/// `comptoir.billing.quote.accepted`: a customer accepted a quote.
+pub const QUOTE_ACCEPTED: EventType = billing("quote", "accepted");
+/// `comptoir.billing.customer.changed`: a customer was created, changed or archived.
+pub const CUSTOMER_CHANGED: EventType = billing("customer", "changed");
+/// `comptoir.billing.lock_date.changed`: a company's lock date moved.
+pub const LOCK_DATE_CHANGED: EventType = billing("lock_date", "changed");
+
 /// How long JetStream remembers a `Nats-Msg-Id` to drop a duplicate publish.
 pub const DUPLICATE_WINDOW: Duration = Duration::from_secs(120);
 

@@ -39,6 +39,29 @@ pub struct Event {
 }
 
 impl Event {
+    /// A new event about `company_id` by `actor`, now: `build` receives the filled
+    /// `EventMeta` and returns the message to encode.
+    pub fn about<M: prost::Message>(
+        event_type: EventType,
+        company_id: Uuid,
+        actor: &str,
+        build: impl FnOnce(comptoir_proto::events::v1::EventMeta) -> M,
+    ) -> Self {
+        let event_id = Uuid::now_v7();
+        let meta = comptoir_proto::events::v1::EventMeta {
+            event_id: event_id.to_string(),
+            occur_time: Some(crate::grpc::timestamp(chrono::Utc::now())),
+            company_id: company_id.to_string(),
+            actor: actor.to_owned(),
+        };
+        Event {
+            event_id,
+            event_type,
+            company_id: Some(company_id),
+            payload: build(meta).encode_to_vec(),
+        }
+    }
+
     /// Writes the event in the caller's transaction, with the current trace context.
     pub async fn enqueue(&self, conn: &mut PgConnection) -> Result<(), sqlx::Error> {
         let trace = serde_json::to_value(telemetry::current_context_headers())

@@ -1,0 +1,483 @@
+//! A document's content and the rules on it: the lines and their net amounts, the VAT per
+//! rate and the totals (EN 16931: each line net rounded half-up to 2 decimals, VAT
+//! computed once per rate on the sum of the nets at that rate), the mandatory mentions
+//! an invoice must carry before it is issued, and how a number prints.
+
+use std::collections::BTreeMap;
+
+use chrono::{Datelike, NaiveDate};
+use comptoir_runtime::amount::round_half_up;
+use rust_decimal::Decimal;
+use uuid::Uuid;
+
+use super::vat::Regime;
+
+/// Most lines on one document.
+pub const MAX_LINES: usize = 500;
+/// The fixed recovery fee owed by a late professional customer (Code de commerce,
+/// L441-10), in euros.
+pub const RECOVERY_FEE_EUR: u32 = 40;
+
+/// One line, validated.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Line {
+    /// The item it started from.
+    pub item_id: Option<Uuid>,
+    /// Description.
+    pub description: String,
+    /// Quantity, more than 0.
+    pub quantity: Decimal,
+    /// Unit.
+    pub unit: String,
+    /// Unit price excluding VAT.
+    pub unit_price: Decimal,
+    /// Discount in currency.
+    pub discount: Decimal,
+    /// VAT rate in percent.
+    pub vat_rate: Decimal,
+}
+
+impl Line {
+    /// quantity × unit price − discount, rounded half-up to 2 decimals.
+    pub fn net_amount(&self) -> Decimal {
+        round_half_up(self.quantity * self.unit_price - self.discount, 2)
+    }
+
+    /// The amount before discount, rounded like the net: the most a discount may take.
+    pub fn gross_amount(&self) -> Decimal {
+        round_half_up(self.quantity * self.unit_price, 2)
+    }
+}
+
+/// The VAT of one rate.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VatAmount {
+    /// Rate in percent.
+    pub rate: Decimal,
+    /// Sum of the line nets at this rate.
+    pub taxable_amount: Decimal,
+    /// VAT at this rate.
+    pub vat_amount: Decimal,
+}
+
+/// A document's amounts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Totals {
+    /// VAT per rate, by rate (highest first).
+    pub vat_amounts: Vec<VatAmount>,
+    /// Sum of the line nets.
+    pub net_total: Decimal,
+    /// Sum of the VAT amounts.
+    pub vat_total: Decimal,
+    /// net + VAT.
+    pub gross_total: Decimal,
+}
+
+impl Totals {
+    /// The totals of `lines`.
+    pub fn of(lines: &[Line]) -> Self {
+        let mut per_rate: BTreeMap<Decimal, Decimal> = BTreeMap::new();
+        for line in lines {
+            *per_rate.entry(line.vat_rate.normalize()).or_default() += line.net_amount();
+        }
+        let vat_amounts: Vec<VatAmount> = per_rate
+            .into_iter()
+            .rev()
+            .map(|(rate, taxable_amount)| VatAmount {
+                rate,
+                taxable_amount,
+                vat_amount: round_half_up(taxable_amount * rate / Decimal::ONE_HUNDRED, 2),
+            })
+            .collect();
+        let net_total = vat_amounts.iter().map(|v| v.taxable_amount).sum();
+        let vat_total = vat_amounts.iter().map(|v| v.vat_amount).sum();
+        Totals {
+            vat_amounts,
+            net_total,
+            vat_total,
+            gross_total: net_total + vat_total,
+        }
+    }
+}
+
+/// What an invoice says about its seller, from tenancy's company events.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Seller {
+    /// Legal name.
+    pub legal_name: String,
+    /// Legal form (SARL, SAS…).
+    pub legal_form: String,
+    /// SIREN.
+    pub siren: String,
+    /// Intra-EU VAT number.
+    pub vat_number: String,
+    /// RCS registration city.
+    pub rcs_city: String,
+    /// Share capital.
+    pub share_capital_amount: String,
+    /// Address: first line.
+    pub address_line1: String,
+    /// Postal code.
+    pub address_postal_code: String,
+    /// City.
+    pub address_city: String,
+}
+
+/// The customer as printed on the document.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Customer {
+    /// Business (true) or private person.
+    pub professional: bool,
+    /// Name.
+    pub name: String,
+    /// SIREN.
+    pub siren: String,
+    /// VAT number.
+    pub vat_number: String,
+    /// Address: first line.
+    pub address_line1: String,
+    /// Postal code.
+    pub address_postal_code: String,
+    /// City.
+    pub address_city: String,
+    /// ISO country code.
+    pub address_country_code: String,
+}
+
+/// What an invoice about to be issued carries.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Issuable<'a> {
+    /// The seller.
+    pub seller: &'a Seller,
+    /// The customer.
+    pub customer: &'a Customer,
+    /// The lines.
+    pub lines: &'a [Line],
+    /// Due date.
+    pub due_date: Option<NaiveDate>,
+    /// Late-payment penalty rate.
+    pub late_penalty_rate: Option<Decimal>,
+    /// Whether the 40 € recovery fee mention is printed.
+    pub recovery_fee: bool,
+    /// VAT exemption or reverse-charge mention.
+    pub vat_exemption: &'a str,
+}
+
+/// The mandatory mentions (Code général des impôts, art. 242 nonies A; Code de commerce,
+/// L441-9) an invoice lacks, as (field, reason) pairs; empty when it may be issued.
+pub fn missing_mentions(doc: &Issuable<'_>) -> Vec<(String, String)> {
+    let mut missing = Vec::new();
+    let mut need = |present: bool, field: &str, reason: &str| {
+        if !present {
+            missing.push((field.to_owned(), reason.to_owned()));
+        }
+    };
+    let seller = doc.seller;
+    need(
+        !seller.legal_name.is_empty(),
+        "seller.legal_name",
+        "the seller's legal name is unknown (tenancy's company event not applied yet)",
+    );
+    need(!seller.siren.is_empty(), "seller.siren", "the seller's SIREN is unknown");
+    need(
+        !seller.address_line1.is_empty() && !seller.address_city.is_empty(),
+        "seller.address",
+        "the seller's address is incomplete; complete the company's legal identity",
+    );
+    let customer = doc.customer;
+    need(!customer.name.is_empty(), "customer.name", "the customer has no name");
+    need(
+        !customer.address_line1.is_empty()
+            && !customer.address_postal_code.is_empty()
+            && !customer.address_city.is_empty(),
+        "customer.address",
+        "the customer's billing address is incomplete",
+    );
+    if customer.professional {
+        need(
+            customer.address_country_code != "FR" || !customer.siren.is_empty(),
+            "customer.siren",
+            "a French professional customer's SIREN is mandatory",
+        );
+        need(
+            !customer.vat_number.is_empty() || doc.lines.iter().all(|l| l.vat_rate.is_zero()),
+            "customer.vat_number",
+            "a professional customer's intra-EU VAT number is mandatory",
+        );
+        need(
+            doc.late_penalty_rate.is_some(),
+            "late_penalty_rate",
+            "the late-payment penalty rate is mandatory for a professional customer",
+        );
+        need(
+            doc.recovery_fee,
+            "recovery_fee",
+            "the 40 € fixed recovery fee mention is mandatory for a professional customer",
+        );
+    }
+    need(!doc.lines.is_empty(), "lines", "an invoice needs at least one line");
+    for (index, line) in doc.lines.iter().enumerate() {
+        need(
+            !line.description.trim().is_empty(),
+            &format!("lines[{index}].description"),
+            "every line needs a description",
+        );
+    }
+    need(doc.due_date.is_some(), "due_date", "the payment due date is mandatory");
+    need(
+        !doc.lines.iter().any(|l| l.vat_rate.is_zero()) || !doc.vat_exemption.trim().is_empty(),
+        "vat_exemption",
+        "a line at 0 % needs the exemption mention, e.g. \"TVA non applicable, art. 293 B du CGI\" or \"Autoliquidation\"",
+    );
+    missing
+}
+
+/// Checks the lines' rates against the sale's regime, naming each bad line.
+pub fn check_rates(lines: &[Line], regime: &Regime) -> Vec<(String, String)> {
+    lines
+        .iter()
+        .enumerate()
+        .filter_map(|(index, line)| {
+            regime
+                .check(line.vat_rate)
+                .err()
+                .map(|reason| (format!("lines[{index}].vat_rate"), reason))
+        })
+        .collect()
+}
+
+/// How a series prints its numbers: prefix, then the year when asked, then the number on
+/// six digits, e.g. F-2026-000042.
+pub fn format_number(prefix: &str, include_year: bool, date: NaiveDate, number: i64) -> String {
+    if include_year {
+        format!("{prefix}-{}-{number:06}", date.year())
+    } else {
+        format!("{prefix}-{number:06}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::str::FromStr;
+
+    use super::*;
+
+    fn d(s: &str) -> Decimal {
+        Decimal::from_str(s).unwrap()
+    }
+
+    fn line(quantity: &str, price: &str, discount: &str, rate: &str) -> Line {
+        Line {
+            item_id: None,
+            description: "Article".to_owned(),
+            quantity: d(quantity),
+            unit: String::new(),
+            unit_price: d(price),
+            discount: d(discount),
+            vat_rate: d(rate),
+        }
+    }
+
+    /// (lines, expected net per rate, VAT per rate, net, vat, gross)
+    #[test]
+    fn totals_follow_en_16931_on_a_table_of_cases() {
+        struct Case {
+            name: &'static str,
+            lines: Vec<Line>,
+            vat: Vec<(&'static str, &'static str, &'static str)>,
+            totals: (&'static str, &'static str, &'static str),
+        }
+        let cases = [
+            Case {
+                name: "one line at 20 %",
+                lines: vec![line("3", "19.99", "0", "20")],
+                vat: vec![("20", "59.97", "11.99")],
+                totals: ("59.97", "11.99", "71.96"),
+            },
+            Case {
+                // Ten lines of 0.99 at 5.5 %: VAT per line would be 0.05 each (0.50), per
+                // rate it is round(9.90 × 5.5 %) = round(0.5445) = 0.54.
+                name: "many lines at 5.5 % rounded once per rate",
+                lines: (0..10).map(|_| line("1", "0.99", "0", "5.5")).collect(),
+                vat: vec![("5.5", "9.90", "0.54")],
+                totals: ("9.90", "0.54", "10.44"),
+            },
+            Case {
+                name: "discounts and two rates",
+                lines: vec![
+                    line("2", "100", "15.50", "20"),
+                    line("1.5", "33.333", "0", "10"),
+                    line("4", "12.5", "5", "20"),
+                ],
+                vat: vec![("20", "229.50", "45.90"), ("10", "50.00", "5.00")],
+                totals: ("279.50", "50.90", "330.40"),
+            },
+            Case {
+                name: "half-up on the line net",
+                lines: vec![line("1", "0.125", "0", "20"), line("1", "0.125", "0", "20")],
+                vat: vec![("20", "0.26", "0.05")],
+                totals: ("0.26", "0.05", "0.31"),
+            },
+            Case {
+                name: "an OSS sale to a private customer in Germany at 19 %",
+                lines: vec![line("3", "41.50", "0", "19"), line("1", "9.99", "0", "7")],
+                vat: vec![("19", "124.50", "23.66"), ("7", "9.99", "0.70")],
+                totals: ("134.49", "24.36", "158.85"),
+            },
+            Case {
+                name: "an exempt sale at 0 %",
+                lines: vec![line("10", "45", "0", "0")],
+                vat: vec![("0", "450.00", "0.00")],
+                totals: ("450.00", "0.00", "450.00"),
+            },
+            Case {
+                name: "2.1 % and 5.5 % together",
+                lines: vec![line("7", "1.37", "0", "2.1"), line("3", "3.33", "0.01", "5.5")],
+                vat: vec![("5.5", "9.98", "0.55"), ("2.1", "9.59", "0.20")],
+                totals: ("19.57", "0.75", "20.32"),
+            },
+        ];
+        for case in cases {
+            let totals = Totals::of(&case.lines);
+            let vat: Vec<_> = totals
+                .vat_amounts
+                .iter()
+                .map(|v| (v.rate, v.taxable_amount, v.vat_amount))
+                .collect();
+            let expected: Vec<_> = case
+                .vat
+                .iter()
+                .map(|(r, b, v)| (d(r), d(b), d(v)))
+                .collect();
+            assert_eq!(vat, expected, "{}", case.name);
+            assert_eq!(
+                (totals.net_total, totals.vat_total, totals.gross_total),
+                (d(case.totals.0), d(case.totals.1), d(case.totals.2)),
+                "{}",
+                case.name
+            );
+        }
+    }
+
+    #[test]
+    fn per_rate_rounding_differs_from_summing_rounded_line_vat() {
+        let lines: Vec<Line> = (0..10).map(|_| line("1", "0.99", "0", "5.5")).collect();
+        let per_line: Decimal = lines
+            .iter()
+            .map(|l| round_half_up(l.net_amount() * d("0.055"), 2))
+            .sum();
+        assert_eq!(per_line, d("0.50"));
+        assert_eq!(Totals::of(&lines).vat_total, d("0.54"));
+    }
+
+    fn seller() -> Seller {
+        Seller {
+            legal_name: "Boulangerie Dupont SARL".into(),
+            legal_form: "SARL".into(),
+            siren: "732829320".into(),
+            vat_number: "FR44732829320".into(),
+            rcs_city: "Lyon".into(),
+            share_capital_amount: "10000".into(),
+            address_line1: "1 rue de la Paix".into(),
+            address_postal_code: "69001".into(),
+            address_city: "Lyon".into(),
+        }
+    }
+
+    fn professional() -> Customer {
+        Customer {
+            professional: true,
+            name: "Garage Martin".into(),
+            siren: "552100554".into(),
+            vat_number: "FR74552100554".into(),
+            address_line1: "2 avenue Foch".into(),
+            address_postal_code: "75016".into(),
+            address_city: "Paris".into(),
+            address_country_code: "FR".into(),
+        }
+    }
+
+    #[test]
+    fn a_complete_professional_invoice_misses_nothing() {
+        let (seller, customer) = (seller(), professional());
+        let lines = [line("1", "10", "0", "20")];
+        let doc = Issuable {
+            seller: &seller,
+            customer: &customer,
+            lines: &lines,
+            due_date: NaiveDate::from_ymd_opt(2026, 12, 31),
+            late_penalty_rate: Some(d("10")),
+            recovery_fee: true,
+            vat_exemption: "",
+        };
+        assert_eq!(missing_mentions(&doc), Vec::<(String, String)>::new());
+    }
+
+    #[test]
+    fn each_missing_mention_is_named() {
+        let seller = Seller::default();
+        let customer = Customer {
+            siren: String::new(),
+            vat_number: String::new(),
+            address_city: String::new(),
+            ..professional()
+        };
+        let mut lines = vec![line("1", "10", "0", "0")];
+        lines[0].description = " ".into();
+        let doc = Issuable {
+            seller: &seller,
+            customer: &customer,
+            lines: &lines,
+            due_date: None,
+            late_penalty_rate: None,
+            recovery_fee: false,
+            vat_exemption: "",
+        };
+        let fields: Vec<String> = missing_mentions(&doc).into_iter().map(|(f, _)| f).collect();
+        assert_eq!(
+            fields,
+            [
+                "seller.legal_name",
+                "seller.siren",
+                "seller.address",
+                "customer.address",
+                "customer.siren",
+                "late_penalty_rate",
+                "recovery_fee",
+                "lines[0].description",
+                "due_date",
+                "vat_exemption",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_private_customer_needs_no_business_mentions() {
+        let seller = seller();
+        let customer = Customer {
+            professional: false,
+            siren: String::new(),
+            vat_number: String::new(),
+            ..professional()
+        };
+        let lines = [line("1", "10", "0", "20")];
+        let doc = Issuable {
+            seller: &seller,
+            customer: &customer,
+            lines: &lines,
+            due_date: NaiveDate::from_ymd_opt(2026, 12, 31),
+            late_penalty_rate: None,
+            recovery_fee: false,
+            vat_exemption: "",
+        };
+        assert!(missing_mentions(&doc).is_empty());
+    }
+
+    #[test]
+    fn numbers_print_prefix_year_and_six_digits() {
+        let date = NaiveDate::from_ymd_opt(2026, 3, 1).unwrap();
+        assert_eq!(format_number("F", true, date, 42), "F-2026-000042");
+        assert_eq!(format_number("AV", false, date, 7), "AV-000007");
+        assert_eq!(format_number("F", true, date, 1_234_567), "F-2026-1234567");
+    }
+}

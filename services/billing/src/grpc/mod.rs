@@ -1,0 +1,208 @@
+//! Billing's gRPC services: decode, authorise, call the domain and the store, map errors.
+//! One module per service of `comptoir.billing.v1`; this one holds what they share: who
+//! is calling for which company ([`Ctx`]), dates, amounts and idempotent mutations.
+
+pub(crate) mod books;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use comptoir_proto::billing::v1 as pb;
+use comptoir_runtime::amount::{self, AmountError};
+use comptoir_runtime::{Caller, FieldViolations, error};
+use rust_decimal::Decimal;
+use tonic::{Code, Request, Status};
+use uuid::Uuid;
+
+use crate::error::Error;
+use crate::store::{self, Acting, Tx};
+
+/// The caller of a request, authorised for its active company.
+#[derive(Debug, Clone)]
+pub(crate) struct Ctx {
+    /// The company the caller's token is scoped to.
+    pub(crate) company_id: Uuid,
+    /// The caller as recorded in the audit trail and events.
+    pub(crate) actor: String,
+    /// The caller, for finer permission checks.
+    pub(crate) caller: Caller,
+}
+
+impl Ctx {
+    /// Authorises the caller of `request` for its active company if it holds at least
+    /// one of `permissions`: NOT_FOUND-style refusals come from [`Caller::require`].
+    pub(crate) fn authorize<T>(request: &Request<T>, permissions: &[&str]) -> Result<Self, Status> {
+        let caller = Caller::of(request)?.clone();
+        let company_id = caller.active_company()?;
+        let mut refusal = None;
+        for permission in permissions {
+            match caller.require(company_id, permission) {
+                Ok(()) => {
+                    return Ok(Ctx {
+                        company_id,
+                        actor: caller.actor(),
+                        caller,
+                    });
+                }
+                Err(status) => refusal = Some(status),
+            }
+        }
+        Err(match (permissions, refusal) {
+            ([_], Some(status)) => status,
+            _ => error::status(
+                Code::PermissionDenied,
+                "PERMISSION_DENIED",
+                "auth",
+                format!("this call needs one of the permissions {}", permissions.join(", ")),
+            ),
+        })
+    }
+
+    /// Whether the caller also holds `permission`.
+    pub(crate) fn may(&self, permission: &str) -> bool {
+        self.caller.require(self.company_id, permission).is_ok()
+    }
+
+    /// The settings of a transaction doing `action` for this caller.
+    pub(crate) fn acting<'a>(&'a self, action: &'a str) -> Acting<'a> {
+        Acting {
+            company_id: self.company_id,
+            actor: &self.actor,
+            action,
+        }
+    }
+
+    /// Opens a transaction doing `action` for this caller.
+    pub(crate) async fn begin(&self, pool: &sqlx::PgPool, action: &str) -> Result<Tx, Error> {
+        Ok(store::begin(pool, &self.acting(action)).await?)
+    }
+
+    /// The idempotency scope of `method` for this caller: keys never collide across
+    /// callers or methods.
+    pub(crate) fn scope(&self, method: &str) -> String {
+        format!("{}:{}:{method}", self.company_id, self.actor)
+    }
+}
+
+/// Runs `mutation` once per idempotency key in the caller's scope (see
+/// [`comptoir_runtime::idempotency::once`]), inside `tx`.
+pub(crate) async fn once<R>(
+    tx: &mut Tx,
+    scope: &str,
+    key: &str,
+    request: &impl prost::Message,
+    mutation: impl AsyncFnOnce(&mut sqlx::PgConnection) -> Result<R, Error>,
+) -> Result<R, Error>
+where
+    R: prost::Message + Default,
+{
+    comptoir_runtime::idempotency::once(&mut **tx, scope, key, request, mutation).await
+}
+
+/// Parses an optional date "YYYY-MM-DD"; empty gives None.
+pub(crate) fn optional_date(
+    violations: &mut FieldViolations,
+    field: &str,
+    value: &str,
+) -> Option<NaiveDate> {
+    if value.trim().is_empty() {
+        return None;
+    }
+    violations.check(
+        field,
+        NaiveDate::parse_from_str(value.trim(), "%Y-%m-%d")
+            .map_err(|_| "must be a date written YYYY-MM-DD"),
+    )
+}
+
+/// Today in UTC: the default date of documents and payments.
+pub(crate) fn today() -> NaiveDate {
+    Utc::now().date_naive()
+}
+
+/// Parses a required decimal with at most `scale` decimals.
+pub(crate) fn decimal(
+    violations: &mut FieldViolations,
+    field: &str,
+    value: &str,
+    scale: u32,
+) -> Option<Decimal> {
+    if value.trim().is_empty() {
+        violations.add(field, "is required");
+        return None;
+    }
+    violations.check(field, amount::parse_decimal(value, scale))
+}
+
+/// Parses an optional decimal; empty gives None.
+pub(crate) fn optional_decimal(
+    violations: &mut FieldViolations,
+    field: &str,
+    value: &str,
+    scale: u32,
+) -> Option<Decimal> {
+    if value.trim().is_empty() {
+        return None;
+    }
+    violations.check::<_, AmountError>(field, amount::parse_decimal(value, scale))
+}
+
+/// An optional text with a length limit; the value is trimmed.
+pub(crate) fn text(
+    violations: &mut FieldViolations,
+    field: &str,
+    value: &str,
+    max: usize,
+) -> String {
+    let value = value.trim();
+    if value.chars().count() > max {
+        violations.add(field, format!("must be at most {max} characters"));
+    }
+    value.to_owned()
+}
+
+/// A required text with a length limit.
+pub(crate) fn required_text(
+    violations: &mut FieldViolations,
+    field: &str,
+    value: &str,
+    max: usize,
+) -> String {
+    let value = text(violations, field, value, max);
+    if value.is_empty() {
+        violations.add(field, "is required");
+    }
+    value
+}
+
+/// A date on the wire.
+pub(crate) fn date_string(date: Option<NaiveDate>) -> String {
+    date.map(|d| d.format("%Y-%m-%d").to_string())
+        .unwrap_or_default()
+}
+
+/// A timestamp on the wire (RFC 3339, UTC).
+pub(crate) fn time_string(at: DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+}
+
+/// Who created and changed an object.
+pub(crate) fn authorship(
+    created_by: &str,
+    created_at: DateTime<Utc>,
+    updated_by: &str,
+    updated_at: DateTime<Utc>,
+) -> pb::Authorship {
+    pb::Authorship {
+        created_by: created_by.to_owned(),
+        create_time: time_string(created_at),
+        updated_by: updated_by.to_owned(),
+        update_time: time_string(updated_at),
+    }
+}
+
+/// Answers NOT_FOUND (books not open) when `err` says a row the call needs is missing.
+pub(crate) fn books_or(err: sqlx::Error, company_id: Uuid) -> Error {
+    match err {
+        sqlx::Error::RowNotFound => Error::BooksNotFound(company_id.to_string()),
+        other => Error::from(other),
+    }
+}

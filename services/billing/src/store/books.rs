@@ -1,0 +1,336 @@
+//! A company's books: opening them, the seller's legal identity kept from tenancy, the
+//! numbering series, the lock date and the audit trail.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+use crate::domain::{DocumentType, document::Seller};
+
+/// The seller's legal identity as tenancy announced it.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct LegalIdentity {
+    pub(crate) legal_name: String,
+    pub(crate) siren: String,
+    pub(crate) legal_form: String,
+    pub(crate) nic: String,
+    pub(crate) ape_code: String,
+    pub(crate) vat_number: String,
+    pub(crate) rcs_city: String,
+    pub(crate) share_capital_amount: String,
+    pub(crate) address_line1: String,
+    pub(crate) address_line2: String,
+    pub(crate) address_postal_code: String,
+    pub(crate) address_city: String,
+    pub(crate) address_country_code: String,
+}
+
+/// Opens a company's books with one series per numbered document type, or refreshes the
+/// seller's identity when they are open. Applying it twice changes nothing.
+pub(crate) async fn open_books(
+    conn: &mut PgConnection,
+    company_id: Uuid,
+    identity: &LegalIdentity,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO book (company_id, legal_name, siren, legal_form, nic, ape_code, vat_number, \
+                           rcs_city, share_capital_amount, address_line1, address_line2, \
+                           address_postal_code, address_city, address_country_code) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) \
+         ON CONFLICT (company_id) DO NOTHING",
+    )
+    .bind(company_id)
+    .bind(&identity.legal_name)
+    .bind(&identity.siren)
+    .bind(&identity.legal_form)
+    .bind(&identity.nic)
+    .bind(&identity.ape_code)
+    .bind(&identity.vat_number)
+    .bind(&identity.rcs_city)
+    .bind(&identity.share_capital_amount)
+    .bind(&identity.address_line1)
+    .bind(&identity.address_line2)
+    .bind(&identity.address_postal_code)
+    .bind(&identity.address_city)
+    .bind(&identity.address_country_code)
+    .execute(&mut *conn)
+    .await?;
+    for document_type in DocumentType::NUMBERED {
+        sqlx::query(
+            "INSERT INTO numbering_series (company_id, document_type, prefix) VALUES ($1, $2, $3) \
+             ON CONFLICT (company_id, document_type) DO NOTHING",
+        )
+        .bind(company_id)
+        .bind(document_type.as_str())
+        .bind(document_type.default_prefix())
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}
+
+/// Replaces the seller's identity (from `company.updated`). False when the books are not
+/// open (the update arrived before the creation: the creation will carry it).
+pub(crate) async fn update_identity(
+    conn: &mut PgConnection,
+    company_id: Uuid,
+    identity: &LegalIdentity,
+) -> Result<bool, sqlx::Error> {
+    let updated = sqlx::query(
+        "UPDATE book SET legal_name = $2, siren = $3, legal_form = $4, nic = $5, ape_code = $6, \
+                vat_number = $7, rcs_city = $8, share_capital_amount = $9, address_line1 = $10, \
+                address_line2 = $11, address_postal_code = $12, address_city = $13, \
+                address_country_code = $14, updated_at = now() \
+         WHERE company_id = $1",
+    )
+    .bind(company_id)
+    .bind(&identity.legal_name)
+    .bind(&identity.siren)
+    .bind(&identity.legal_form)
+    .bind(&identity.nic)
+    .bind(&identity.ape_code)
+    .bind(&identity.vat_number)
+    .bind(&identity.rcs_city)
+    .bind(&identity.share_capital_amount)
+    .bind(&identity.address_line1)
+    .bind(&identity.address_line2)
+    .bind(&identity.address_postal_code)
+    .bind(&identity.address_city)
+    .bind(&identity.address_country_code)
+    .execute(conn)
+    .await?;
+    Ok(updated.rows_affected() == 1)
+}
+
+/// What a document needs from the books: the seller and the lock date. None when the
+/// books are not open.
+pub(crate) async fn seller(
+    conn: &mut PgConnection,
+    company_id: Uuid,
+) -> Result<Option<(Seller, Option<NaiveDate>)>, sqlx::Error> {
+    let row: Option<(String, String, String, String, String, String, String, String, String, Option<NaiveDate>)> =
+        sqlx::query_as(
+            "SELECT legal_name, legal_form, siren, vat_number, rcs_city, share_capital_amount, \
+                    address_line1, address_postal_code, address_city, lock_date \
+             FROM book WHERE company_id = $1",
+        )
+        .bind(company_id)
+        .fetch_optional(conn)
+        .await?;
+    Ok(row.map(
+        |(
+            legal_name,
+            legal_form,
+            siren,
+            vat_number,
+            rcs_city,
+            share_capital_amount,
+            address_line1,
+            address_postal_code,
+            address_city,
+            lock_date,
+        )| {
+            (
+                Seller {
+                    legal_name,
+                    legal_form,
+                    siren,
+                    vat_number,
+                    rcs_city,
+                    share_capital_amount,
+                    address_line1,
+                    address_postal_code,
+                    address_city,
+                },
+                lock_date,
+            )
+        },
+    ))
+}
+
+/// The lock date, locking the book row until the transaction ends (so a concurrent
+/// SetLockDate waits); `Err(RowNotFound)` when the books are not open.
+pub(crate) async fn lock_date_for_update(
+    conn: &mut PgConnection,
+    company_id: Uuid,
+) -> Result<Option<NaiveDate>, sqlx::Error> {
+    sqlx::query_scalar("SELECT lock_date FROM book WHERE company_id = $1 FOR UPDATE")
+        .bind(company_id)
+        .fetch_one(conn)
+        .await
+}
+
+/// The lock date; `Err(RowNotFound)` when the books are not open.
+pub(crate) async fn lock_date(
+    conn: &mut PgConnection,
+    company_id: Uuid,
+) -> Result<Option<NaiveDate>, sqlx::Error> {
+    sqlx::query_scalar("SELECT lock_date FROM book WHERE company_id = $1")
+        .bind(company_id)
+        .fetch_one(conn)
+        .await
+}
+
+/// Sets the lock date.
+pub(crate) async fn set_lock_date(
+    conn: &mut PgConnection,
+    company_id: Uuid,
+    lock_date: Option<NaiveDate>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE book SET lock_date = $2, updated_at = now() WHERE company_id = $1")
+        .bind(company_id)
+        .bind(lock_date)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Whether the company's books are open.
+pub(crate) async fn books_open(
+    conn: &mut PgConnection,
+    company_id: Uuid,
+) -> Result<bool, sqlx::Error> {
+    sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM book WHERE company_id = $1)")
+        .bind(company_id)
+        .fetch_one(conn)
+        .await
+}
+
+/// A company's series as stored.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub(crate) struct SeriesRow {
+    pub(crate) document_type: String,
+    pub(crate) prefix: String,
+    pub(crate) next_number: i64,
+    pub(crate) include_year: bool,
+}
+
+/// A page of the company's series, ordered by document type, after `after`.
+pub(crate) async fn series(
+    conn: &mut PgConnection,
+    company_id: Uuid,
+    after: Option<&str>,
+    limit: i64,
+) -> Result<Vec<SeriesRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT document_type, prefix, next_number, include_year FROM numbering_series \
+         WHERE company_id = $1 AND ($2::text IS NULL OR document_type > $2) \
+         ORDER BY document_type LIMIT $3",
+    )
+    .bind(company_id)
+    .bind(after)
+    .bind(limit)
+    .fetch_all(conn)
+    .await
+}
+
+/// Changes a series' format; None when the series does not exist.
+pub(crate) async fn update_series(
+    conn: &mut PgConnection,
+    company_id: Uuid,
+    document_type: DocumentType,
+    prefix: &str,
+    include_year: bool,
+) -> Result<Option<SeriesRow>, sqlx::Error> {
+    sqlx::query_as(
+        "UPDATE numbering_series SET prefix = $3, include_year = $4, updated_at = now() \
+         WHERE company_id = $1 AND document_type = $2 \
+         RETURNING document_type, prefix, next_number, include_year",
+    )
+    .bind(company_id)
+    .bind(document_type.as_str())
+    .bind(prefix)
+    .bind(include_year)
+    .fetch_optional(conn)
+    .await
+}
+
+/// The next number of a series, taken for a document dated `date`: the series row is
+/// locked until the transaction ends, so concurrent issuers queue and numbers are
+/// consecutive; a rollback gives the number back. Returns (number, prefix, include_year),
+/// or `Ok(None)` when `date` is earlier than the series' last issue date (the `Err` side
+/// of the inner result carries that date).
+pub(crate) async fn take_number(
+    conn: &mut PgConnection,
+    company_id: Uuid,
+    document_type: DocumentType,
+    date: NaiveDate,
+) -> Result<Result<(i64, String, bool), NaiveDate>, sqlx::Error> {
+    let taken: Option<(i64, String, bool)> = sqlx::query_as(
+        "UPDATE numbering_series \
+         SET next_number = next_number + 1, last_issue_date = $3, updated_at = now() \
+         WHERE company_id = $1 AND document_type = $2 \
+           AND (last_issue_date IS NULL OR last_issue_date <= $3) \
+         RETURNING next_number - 1, prefix, include_year",
+    )
+    .bind(company_id)
+    .bind(document_type.as_str())
+    .bind(date)
+    .fetch_optional(&mut *conn)
+    .await?;
+    if let Some(taken) = taken {
+        return Ok(Ok(taken));
+    }
+    let last: Option<NaiveDate> = sqlx::query_scalar(
+        "SELECT last_issue_date FROM numbering_series WHERE company_id = $1 AND document_type = $2",
+    )
+    .bind(company_id)
+    .bind(document_type.as_str())
+    .fetch_optional(conn)
+    .await?
+    .flatten();
+    Ok(Err(last.unwrap_or(date)))
+}
+
+/// One audit event as stored.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub(crate) struct AuditRow {
+    pub(crate) audit_event_id: i64,
+    pub(crate) subject_type: String,
+    pub(crate) subject_id: Uuid,
+    pub(crate) action: String,
+    pub(crate) actor: String,
+    pub(crate) occurred_at: DateTime<Utc>,
+    pub(crate) before: Option<serde_json::Value>,
+    pub(crate) after: Option<serde_json::Value>,
+}
+
+/// Filters of the audit trail.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct AuditFilter {
+    pub(crate) subject_id: Option<Uuid>,
+    pub(crate) actor: Option<String>,
+    pub(crate) from: Option<DateTime<Utc>>,
+    pub(crate) to: Option<DateTime<Utc>>,
+    /// Events older than this id (the page token).
+    pub(crate) before_id: Option<i64>,
+}
+
+/// A page of the audit trail, newest first.
+pub(crate) async fn audit_events(
+    conn: &mut PgConnection,
+    company_id: Uuid,
+    filter: &AuditFilter,
+    limit: i64,
+) -> Result<Vec<AuditRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT audit_event_id, subject_type, subject_id, action, actor, occurred_at, before, after \
+         FROM audit_event \
+         WHERE company_id = $1 \
+           AND ($2::uuid IS NULL OR subject_id = $2) \
+           AND ($3::text IS NULL OR actor = $3) \
+           AND ($4::timestamptz IS NULL OR occurred_at >= $4) \
+           AND ($5::timestamptz IS NULL OR occurred_at < $5) \
+           AND ($6::bigint IS NULL OR audit_event_id < $6) \
+         ORDER BY audit_event_id DESC LIMIT $7",
+    )
+    .bind(company_id)
+    .bind(filter.subject_id)
+    .bind(filter.actor.as_deref())
+    .bind(filter.from)
+    .bind(filter.to)
+    .bind(filter.before_id)
+    .bind(limit)
+    .fetch_all(conn)
+    .await
+}

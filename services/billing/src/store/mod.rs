@@ -1,0 +1,57 @@
+//! Billing's queries: the only module that sees SQL. Every query runs in a transaction
+//! opened by [`begin`], which names the company for row-level security and the actor and
+//! action for the audit trail; a query that forgets its `company_id` filter still sees
+//! only that company's rows.
+
+pub(crate) mod books;
+
+use sqlx::{PgPool, Postgres, Transaction};
+use uuid::Uuid;
+
+/// A transaction acting for one company.
+pub(crate) type Tx = Transaction<'static, Postgres>;
+
+/// Who acts, on which company, doing what: the settings a transaction carries.
+#[derive(Debug, Clone)]
+pub(crate) struct Acting<'a> {
+    /// The company every row read or written belongs to.
+    pub(crate) company_id: Uuid,
+    /// The account (or `service:<name>`) recorded in the audit trail.
+    pub(crate) actor: &'a str,
+    /// What is being done, e.g. "invoice.issued", recorded in the audit trail.
+    pub(crate) action: &'a str,
+}
+
+/// Opens a transaction for `acting`.
+pub(crate) async fn begin(pool: &PgPool, acting: &Acting<'_>) -> Result<Tx, sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    set_acting(&mut tx, acting).await?;
+    Ok(tx)
+}
+
+/// Names the company, actor and action on a connection already in a transaction (event
+/// consumers get theirs from the runtime).
+pub(crate) async fn set_acting(
+    conn: &mut sqlx::PgConnection,
+    acting: &Acting<'_>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "SELECT set_config('comptoir.company_id', $1, true), \
+                set_config('comptoir.actor', $2, true), \
+                set_config('comptoir.action', $3, true)",
+    )
+    .bind(acting.company_id.to_string())
+    .bind(acting.actor)
+    .bind(acting.action)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// The constraint a unique violation broke, if that is what `err` is.
+pub(crate) fn violated_constraint(err: &sqlx::Error) -> Option<&str> {
+    match err {
+        sqlx::Error::Database(db) if db.is_unique_violation() => db.constraint(),
+        _ => None,
+    }
+}
