@@ -3,6 +3,8 @@
 //! is calling for which company ([`Ctx`]), dates, amounts and idempotent mutations.
 
 pub(crate) mod books;
+pub(crate) mod items;
+pub(crate) mod parties;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use comptoir_proto::billing::v1 as pb;

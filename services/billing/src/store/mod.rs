@@ -4,6 +4,8 @@
 //! only that company's rows.
 
 pub(crate) mod books;
+pub(crate) mod items;
+pub(crate) mod parties;
 
 use sqlx::{PgPool, Postgres, Transaction};
 use uuid::Uuid;

@@ -5,8 +5,18 @@
 mod books;
 
 use comptoir_proto::billing::v1::billing_service_client::BillingServiceClient;
-use comptoir_test_support::{Harness, Running, spawn};
+use comptoir_proto::billing::v1::invoice_service_client::InvoiceServiceClient;
+use comptoir_proto::billing::v1::item_service_client::ItemServiceClient;
+use comptoir_proto::billing::v1::party_service_client::PartyServiceClient;
+use comptoir_proto::billing::v1::payment_service_client::PaymentServiceClient;
+use comptoir_proto::billing::v1::purchase_service_client::PurchaseServiceClient;
+use comptoir_proto::billing::v1::quote_service_client::QuoteServiceClient;
+use comptoir_proto::events::v1::{CompanyCreated, EventMeta};
+use comptoir_runtime::events::names;
+use comptoir_test_support::{Harness, Running, eventually, publish, spawn};
+use prost::Message;
 use tonic::transport::Channel;
+use uuid::Uuid;
 
 pub(crate) struct Env {
     pub(crate) harness: Harness,
@@ -43,5 +53,96 @@ impl Env {
 
     pub(crate) async fn client(&self) -> BillingServiceClient<Channel> {
         BillingServiceClient::new(self.billing.channel().await)
+    }
+
+    /// A company with a complete legal identity whose books are open: tenancy's
+    /// `company.created` is published and applied.
+    pub(crate) async fn company(&self) -> Uuid {
+        let company_id = Uuid::now_v7();
+        let event_id = Uuid::now_v7();
+        let event = CompanyCreated {
+            meta: Some(EventMeta {
+                event_id: event_id.to_string(),
+                occur_time: None,
+                company_id: company_id.to_string(),
+                actor: "test".to_owned(),
+            }),
+            legal_name: "Boulangerie Dupont".to_owned(),
+            siren: "732829320".to_owned(),
+            nic: "00074".to_owned(),
+            siret: "73282932000074".to_owned(),
+            legal_form: "SARL".to_owned(),
+            ape_code: "1071C".to_owned(),
+            vat_number: "FR44732829320".to_owned(),
+            rcs_city: "Lyon".to_owned(),
+            share_capital_amount: "10000.00".to_owned(),
+            share_capital_currency_code: "EUR".to_owned(),
+            address_line1: "1 rue de la République".to_owned(),
+            address_postal_code: "69001".to_owned(),
+            address_city: "Lyon".to_owned(),
+            address_country_code: "FR".to_owned(),
+            owner_user_id: Uuid::now_v7().to_string(),
+            ..Default::default()
+        };
+        publish(
+            &self.harness.nats,
+            "tenancy",
+            &names::COMPANY_CREATED.subject(),
+            &event_id.to_string(),
+            event.encode_to_vec(),
+        )
+        .await;
+        let db = self.harness.db.clone();
+        eventually("billing to open the books", || {
+            let db = db.clone();
+            async move {
+                let mut conn = db.admin().await;
+                let open: bool = sqlx::query_scalar(
+                    "SELECT EXISTS (SELECT 1 FROM billing.book WHERE company_id = $1)",
+                )
+                .bind(company_id)
+                .fetch_one(&mut conn)
+                .await
+                .expect("reading books");
+                open.then_some(())
+            }
+        })
+        .await;
+        company_id
+    }
+
+    /// A token scoped to `company` with exactly `permissions`.
+    pub(crate) async fn token_with(&self, company: Uuid, permissions: &[&str]) -> String {
+        comptoir_test_support::scoped_token(&self.harness.db, company, permissions).await
+    }
+
+    /// A token of an Administrator of `company`: every permission.
+    pub(crate) async fn admin_token(&self, company: Uuid) -> String {
+        self.token_with(company, &comptoir_runtime::permissions::ALL)
+            .await
+    }
+
+    pub(crate) async fn parties(&self) -> PartyServiceClient<Channel> {
+        PartyServiceClient::new(self.billing.channel().await)
+    }
+
+    pub(crate) async fn items(&self) -> ItemServiceClient<Channel> {
+        ItemServiceClient::new(self.billing.channel().await)
+    }
+
+    pub(crate) async fn invoices(&self) -> InvoiceServiceClient<Channel> {
+        InvoiceServiceClient::new(self.billing.channel().await)
+    }
+
+    pub(crate) async fn quotes(&self) -> QuoteServiceClient<Channel> {
+        QuoteServiceClient::new(self.billing.channel().await)
+    }
+
+    pub(crate) async fn purchases(&self) -> PurchaseServiceClient<Channel> {
+        PurchaseServiceClient::new(self.billing.channel().await)
+    }
+
+    pub(crate) async fn payments(&self) -> PaymentServiceClient<Channel> {
+        PaymentServiceClient::new(self.billing.channel().await)
     }
 }
