@@ -52,7 +52,11 @@ pub(crate) fn companies() -> Consumer {
             let acting = Acting {
                 company_id,
                 actor: &actor,
-                action: if created { "books.opened" } else { "seller.updated" },
+                action: if created {
+                    "books.opened"
+                } else {
+                    "seller.updated"
+                },
             };
             store::set_acting(conn, &acting).await?;
             if created {

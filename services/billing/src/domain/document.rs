@@ -178,14 +178,22 @@ pub fn missing_mentions(doc: &Issuable<'_>) -> Vec<(String, String)> {
         "seller.legal_name",
         "the seller's legal name is unknown (tenancy's company event not applied yet)",
     );
-    need(!seller.siren.is_empty(), "seller.siren", "the seller's SIREN is unknown");
+    need(
+        !seller.siren.is_empty(),
+        "seller.siren",
+        "the seller's SIREN is unknown",
+    );
     need(
         !seller.address_line1.is_empty() && !seller.address_city.is_empty(),
         "seller.address",
         "the seller's address is incomplete; complete the company's legal identity",
     );
     let customer = doc.customer;
-    need(!customer.name.is_empty(), "customer.name", "the customer has no name");
+    need(
+        !customer.name.is_empty(),
+        "customer.name",
+        "the customer has no name",
+    );
     need(
         !customer.address_line1.is_empty()
             && !customer.address_postal_code.is_empty()
@@ -215,7 +223,11 @@ pub fn missing_mentions(doc: &Issuable<'_>) -> Vec<(String, String)> {
             "the 40 € fixed recovery fee mention is mandatory for a professional customer",
         );
     }
-    need(!doc.lines.is_empty(), "lines", "an invoice needs at least one line");
+    need(
+        !doc.lines.is_empty(),
+        "lines",
+        "an invoice needs at least one line",
+    );
     for (index, line) in doc.lines.iter().enumerate() {
         need(
             !line.description.trim().is_empty(),
@@ -223,7 +235,11 @@ pub fn missing_mentions(doc: &Issuable<'_>) -> Vec<(String, String)> {
             "every line needs a description",
         );
     }
-    need(doc.due_date.is_some(), "due_date", "the payment due date is mandatory");
+    need(
+        doc.due_date.is_some(),
+        "due_date",
+        "the payment due date is mandatory",
+    );
     need(
         !doc.lines.iter().any(|l| l.vat_rate.is_zero()) || !doc.vat_exemption.trim().is_empty(),
         "vat_exemption",
@@ -332,7 +348,10 @@ mod tests {
             },
             Case {
                 name: "2.1 % and 5.5 % together",
-                lines: vec![line("7", "1.37", "0", "2.1"), line("3", "3.33", "0.01", "5.5")],
+                lines: vec![
+                    line("7", "1.37", "0", "2.1"),
+                    line("3", "3.33", "0.01", "5.5"),
+                ],
                 vat: vec![("5.5", "9.98", "0.55"), ("2.1", "9.59", "0.20")],
                 totals: ("19.57", "0.75", "20.32"),
             },

@@ -102,9 +102,14 @@ impl pb::billing_service_server::BillingService for Books {
         {
             return Err(Error::BooksNotFound(company_id.to_string()).into());
         }
-        let mut rows = books::series(&mut tx, company_id, page.after.as_deref(), page.fetch_limit())
-            .await
-            .map_err(Error::from)?;
+        let mut rows = books::series(
+            &mut tx,
+            company_id,
+            page.after.as_deref(),
+            page.fetch_limit(),
+        )
+        .await
+        .map_err(Error::from)?;
         let next_page_token = page.finish(&mut rows, |row| row.document_type.clone());
         Ok(Response::new(pb::ListNumberingSeriesResponse {
             series: rows.iter().map(Into::into).collect(),
@@ -133,7 +138,9 @@ impl pb::billing_service_server::BillingService for Books {
         }
         violations.into_result()?;
         let document_type = document_type.unwrap_or(DocumentType::Invoice);
-        let mut tx = ctx.begin(&self.deps.pool, "numbering_series.updated").await?;
+        let mut tx = ctx
+            .begin(&self.deps.pool, "numbering_series.updated")
+            .await?;
         let row = books::update_series(
             &mut tx,
             ctx.company_id,
@@ -196,13 +203,16 @@ impl pb::billing_service_server::BillingService for Books {
             books::set_lock_date(&mut tx, ctx.company_id, lock_date)
                 .await
                 .map_err(Error::from)?;
-            Event::about(names::LOCK_DATE_CHANGED, ctx.company_id, &ctx.actor, |meta| {
-                events::LockDateChanged {
+            Event::about(
+                names::LOCK_DATE_CHANGED,
+                ctx.company_id,
+                &ctx.actor,
+                |meta| events::LockDateChanged {
                     meta: Some(meta),
                     lock_date: date_string(lock_date),
                     previous_lock_date: date_string(previous),
-                }
-            })
+                },
+            )
             .enqueue(&mut tx)
             .await
             .map_err(Error::from)?;
@@ -225,19 +235,20 @@ impl pb::billing_service_server::BillingService for Books {
         let subject_id = (!request.subject_id.is_empty())
             .then(|| violations.uuid("subject_id", &request.subject_id))
             .flatten();
-        let from: Option<NaiveDate> = optional_date(&mut violations, "from_date", &request.from_date);
+        let from: Option<NaiveDate> =
+            optional_date(&mut violations, "from_date", &request.from_date);
         let to: Option<NaiveDate> = optional_date(&mut violations, "to_date", &request.to_date);
         let page = PageRequest::parse(request.page_size, &request.page_token, &mut violations);
-        let before_id = page
-            .as_ref()
-            .and_then(|p| p.after.as_deref())
-            .and_then(|after| match after.parse::<i64>() {
-                Ok(id) => Some(id),
-                Err(_) => {
-                    violations.add("page_token", "is not a token returned by this API");
-                    None
-                }
-            });
+        let before_id =
+            page.as_ref()
+                .and_then(|p| p.after.as_deref())
+                .and_then(|after| match after.parse::<i64>() {
+                    Ok(id) => Some(id),
+                    Err(_) => {
+                        violations.add("page_token", "is not a token returned by this API");
+                        None
+                    }
+                });
         violations.into_result()?;
         let Some(page) = page else {
             unreachable!("validated above")
@@ -245,7 +256,9 @@ impl pb::billing_service_server::BillingService for Books {
         let filter = books::AuditFilter {
             subject_id,
             actor: (!request.actor.is_empty()).then(|| request.actor.clone()),
-            from: from.and_then(|d| d.and_hms_opt(0, 0, 0)).map(|t| t.and_utc()),
+            from: from
+                .and_then(|d| d.and_hms_opt(0, 0, 0))
+                .map(|t| t.and_utc()),
             to: to
                 .and_then(|d| d.and_hms_opt(0, 0, 0))
                 .map(|t| t.and_utc() + TimeDelta::days(1)),

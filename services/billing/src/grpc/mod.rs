@@ -3,6 +3,8 @@
 //! is calling for which company ([`Ctx`]), dates, amounts and idempotent mutations.
 
 pub(crate) mod books;
+pub(crate) mod documents;
+pub(crate) mod invoices;
 pub(crate) mod items;
 pub(crate) mod parties;
 
@@ -53,7 +55,10 @@ impl Ctx {
                 Code::PermissionDenied,
                 "PERMISSION_DENIED",
                 "auth",
-                format!("this call needs one of the permissions {}", permissions.join(", ")),
+                format!(
+                    "this call needs one of the permissions {}",
+                    permissions.join(", ")
+                ),
             ),
         })
     }
@@ -97,6 +102,15 @@ where
     R: prost::Message + Default,
 {
     comptoir_runtime::idempotency::once(&mut **tx, scope, key, request, mutation).await
+}
+
+/// INVALID_ARGUMENT with every violation recorded so far, if any (they are taken).
+pub(crate) fn ensure_valid(violations: &mut FieldViolations) -> Result<(), Error> {
+    if violations.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::InvalidArgument(std::mem::take(violations)))
+    }
 }
 
 /// Parses an optional date "YYYY-MM-DD"; empty gives None.

@@ -108,15 +108,25 @@ pub(crate) async fn seller(
     conn: &mut PgConnection,
     company_id: Uuid,
 ) -> Result<Option<(Seller, Option<NaiveDate>)>, sqlx::Error> {
-    let row: Option<(String, String, String, String, String, String, String, String, String, Option<NaiveDate>)> =
-        sqlx::query_as(
-            "SELECT legal_name, legal_form, siren, vat_number, rcs_city, share_capital_amount, \
+    let row: Option<(
+        String,
+        String,
+        String,
+        String,
+        String,
+        String,
+        String,
+        String,
+        String,
+        Option<NaiveDate>,
+    )> = sqlx::query_as(
+        "SELECT legal_name, legal_form, siren, vat_number, rcs_city, share_capital_amount, \
                     address_line1, address_postal_code, address_city, lock_date \
              FROM book WHERE company_id = $1",
-        )
-        .bind(company_id)
-        .fetch_optional(conn)
-        .await?;
+    )
+    .bind(company_id)
+    .fetch_optional(conn)
+    .await?;
     Ok(row.map(
         |(
             legal_name,

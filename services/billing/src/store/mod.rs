@@ -4,6 +4,7 @@
 //! only that company's rows.
 
 pub(crate) mod books;
+pub(crate) mod documents;
 pub(crate) mod items;
 pub(crate) mod parties;
 

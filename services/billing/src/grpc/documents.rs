@@ -1,0 +1,450 @@
+//! What the document services share: reading a `DraftInput` into a validated draft (the
+//! party copied, item defaults filled in, lines checked against the sale's VAT regime,
+//! the lock date respected), and the wire forms of a stored document (the API's
+//! `Document`, the events' `BillingDocument`).
+
+use chrono::{NaiveDate, TimeDelta};
+use comptoir_proto::billing::v1 as pb;
+use comptoir_proto::events::v1 as events;
+use comptoir_runtime::FieldViolations;
+use comptoir_runtime::amount::{format, format_plain};
+use rust_decimal::Decimal;
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+use super::books::document_type_to_pb;
+use super::{date_string, decimal, optional_date, optional_decimal, text, today};
+use crate::domain::document::{Line, MAX_LINES, Totals, check_rates};
+use crate::domain::vat::Regime;
+use crate::domain::{DocumentType, PartyKind, PartyRole, Status};
+use crate::error::Error;
+use crate::store::books;
+use crate::store::documents::{self, Loaded, PartyCopy};
+
+/// How a draft's due date defaults.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum DueDefault {
+    /// The party's payment terms after the document date (invoices).
+    PaymentTerms,
+    /// A number of days after the document date (quote validity).
+    Days(i64),
+    /// No default (purchase invoices).
+    None,
+}
+
+/// A draft read from the wire and checked.
+#[derive(Debug, Clone)]
+pub(crate) struct Draft {
+    pub(crate) party: PartyCopy,
+    pub(crate) document_date: NaiveDate,
+    pub(crate) due_date: Option<NaiveDate>,
+    pub(crate) lines: Vec<Line>,
+    pub(crate) totals: Totals,
+    pub(crate) vat_exemption: String,
+    pub(crate) late_penalty_rate: Option<Decimal>,
+    pub(crate) recovery_fee: bool,
+    pub(crate) notes: String,
+    pub(crate) oss: bool,
+}
+
+impl Draft {
+    /// The content to store, with `category` for purchase invoices.
+    pub(crate) fn content<'a>(&'a self, category: &'a str) -> documents::Content<'a> {
+        documents::Content {
+            party: &self.party,
+            document_date: self.document_date,
+            due_date: self.due_date,
+            lines: &self.lines,
+            totals: &self.totals,
+            vat_exemption: &self.vat_exemption,
+            late_penalty_rate: self.late_penalty_rate,
+            recovery_fee: self.recovery_fee,
+            notes: &self.notes,
+            oss: self.oss,
+            category,
+        }
+    }
+}
+
+/// One line's raw fields, before item defaults.
+struct RawLine<'a> {
+    index: usize,
+    input: &'a pb::LineInput,
+    item_id: Option<Uuid>,
+}
+
+/// Reads `input` (named `field` in the request, e.g. "invoice") for a document whose party
+/// has `role`, inside the caller's transaction: the party and items must be the
+/// company's (NOT_FOUND otherwise), every bad field is named in one INVALID_ARGUMENT, and
+/// a date on or before the lock date answers FAILED_PRECONDITION.
+pub(crate) async fn read_draft(
+    conn: &mut PgConnection,
+    company_id: Uuid,
+    field: &str,
+    input: Option<&pb::DraftInput>,
+    role: PartyRole,
+    due_default: DueDefault,
+) -> Result<Draft, Error> {
+    let Some(input) = input else {
+        return Err(Error::invalid(field, "is required"));
+    };
+    let mut violations = FieldViolations::new();
+    let at = |name: &str| format!("{field}.{name}");
+    let party_id = violations.uuid(&at("party_id"), &input.party_id);
+    let document_date = optional_date(&mut violations, &at("document_date"), &input.document_date)
+        .unwrap_or_else(today);
+    let due_date = optional_date(&mut violations, &at("due_date"), &input.due_date);
+    let vat_exemption = text(
+        &mut violations,
+        &at("vat_exemption"),
+        &input.vat_exemption,
+        200,
+    );
+    let notes = text(&mut violations, &at("notes"), &input.notes, 2000);
+    let late_penalty_rate = optional_decimal(
+        &mut violations,
+        &at("late_penalty_rate"),
+        &input.late_penalty_rate,
+        2,
+    );
+    if input.lines.is_empty() {
+        violations.add(at("lines"), "needs at least one line");
+    }
+    if input.lines.len() > MAX_LINES {
+        violations.add(at("lines"), format!("must have at most {MAX_LINES} lines"));
+    }
+    if let (Some(due), false) = (due_date, input.due_date.is_empty())
+        && due < document_date
+    {
+        violations.add(at("due_date"), "must not be before the document date");
+    }
+    super::ensure_valid(&mut violations)?;
+    let party_id = party_id.unwrap_or_default();
+
+    let party = documents::party_copy(conn, company_id, party_id)
+        .await?
+        .ok_or_else(|| Error::not_found("party", party_id))?;
+    if party.role() != Some(role) {
+        return Err(Error::invalid(
+            &at("party_id"),
+            format!("must be a {}", role.as_str()),
+        ));
+    }
+    if party.archived {
+        return Err(Error::invalid(&at("party_id"), "is archived"));
+    }
+    let regime = if role == PartyRole::Customer {
+        Regime::of_sale(party.is_private(), &party.address_country_code)
+    } else {
+        Regime::Domestic
+    };
+    let lines = read_lines(
+        conn,
+        company_id,
+        field,
+        &input.lines,
+        &regime,
+        &mut violations,
+    )
+    .await?;
+    let (_, lock_date) = books::seller(conn, company_id)
+        .await?
+        .ok_or_else(|| Error::BooksNotFound(company_id.to_string()))?;
+    refuse_locked(lock_date, document_date, &at("document_date"))?;
+    let due_date = due_date.or(match due_default {
+        DueDefault::PaymentTerms => {
+            Some(document_date + TimeDelta::days(i64::from(party.payment_terms_days)))
+        }
+        DueDefault::Days(days) => Some(document_date + TimeDelta::days(days)),
+        DueDefault::None => None,
+    });
+    let totals = Totals::of(&lines);
+    Ok(Draft {
+        oss: regime.is_oss(),
+        party,
+        document_date,
+        due_date,
+        lines,
+        totals,
+        vat_exemption,
+        late_penalty_rate,
+        recovery_fee: input.recovery_fee,
+        notes,
+    })
+}
+
+/// Reads the lines of a request (at `{field}.lines[i]`), filling empty fields from their
+/// items and checking each rate against `regime`. The items must be the company's.
+pub(crate) async fn read_lines(
+    conn: &mut PgConnection,
+    company_id: Uuid,
+    field: &str,
+    inputs: &[pb::LineInput],
+    regime: &Regime,
+    violations: &mut FieldViolations,
+) -> Result<Vec<Line>, Error> {
+    let raw: Vec<RawLine<'_>> = inputs
+        .iter()
+        .enumerate()
+        .map(|(index, line)| RawLine {
+            index,
+            input: line,
+            item_id: (!line.item_id.is_empty())
+                .then(|| violations.uuid(&format!("{field}.lines[{index}].item_id"), &line.item_id))
+                .flatten(),
+        })
+        .collect();
+    super::ensure_valid(violations)?;
+    let item_ids: Vec<Uuid> = raw.iter().filter_map(|r| r.item_id).collect();
+    let items = documents::item_defaults(conn, company_id, &item_ids).await?;
+    if let Some(missing) = item_ids
+        .iter()
+        .find(|id| !items.iter().any(|item| item.item_id == **id))
+    {
+        return Err(Error::not_found("item", missing));
+    }
+
+    let mut lines = Vec::with_capacity(raw.len());
+    for line in &raw {
+        let item = line
+            .item_id
+            .and_then(|id| items.iter().find(|item| item.item_id == id));
+        let path = |name: &str| format!("{field}.lines[{}].{name}", line.index);
+        let input = line.input;
+        let description = match (input.description.trim(), item) {
+            ("", Some(item)) => item.label.clone(),
+            (given, _) => given.to_owned(),
+        };
+        if description.is_empty() {
+            violations.add(path("description"), "is required");
+        } else if description.chars().count() > 1000 {
+            violations.add(path("description"), "must be at most 1000 characters");
+        }
+        let quantity = decimal(violations, &path("quantity"), &input.quantity, 3);
+        if quantity.is_some_and(|q| q.is_zero()) {
+            violations.add(path("quantity"), "must be more than 0");
+        }
+        let unit_price = match (input.unit_price.trim(), item) {
+            ("", Some(item)) => Some(item.unit_price),
+            (given, _) => decimal(violations, &path("unit_price"), given, 4),
+        };
+        let discount =
+            optional_decimal(violations, &path("discount"), &input.discount, 2).unwrap_or_default();
+        let vat_rate = match (input.vat_rate.trim(), item) {
+            ("", Some(item)) => Some(item.vat_rate),
+            (given, _) => decimal(violations, &path("vat_rate"), given, 2),
+        };
+        let unit = match (input.unit.trim(), item) {
+            ("", Some(item)) => item.unit.clone(),
+            (given, _) => given.to_owned(),
+        };
+        if let (Some(quantity), Some(unit_price), Some(vat_rate)) = (quantity, unit_price, vat_rate)
+        {
+            let line = Line {
+                item_id: line.item_id,
+                description,
+                quantity,
+                unit,
+                unit_price,
+                discount,
+                vat_rate,
+            };
+            if discount > line.gross_amount() {
+                violations.add(path("discount"), "must not exceed quantity × unit price");
+            }
+            lines.push(line);
+        }
+    }
+    if violations.is_empty() {
+        for (path, reason) in check_rates(&lines, regime) {
+            violations.add(format!("{field}.{path}"), reason);
+        }
+    }
+
+    super::ensure_valid(violations)?;
+    Ok(lines)
+}
+
+/// FAILED_PRECONDITION (PERIOD_LOCKED) naming `field` when `date` is on or before the
+/// lock date.
+pub(crate) fn refuse_locked(
+    lock_date: Option<NaiveDate>,
+    date: NaiveDate,
+    field: &str,
+) -> Result<(), Error> {
+    match lock_date {
+        Some(lock) if date <= lock => Err(Error::PeriodLocked(format!(
+            "{field} {date} is on or before the lock date {lock}: the period is closed"
+        ))),
+        _ => Ok(()),
+    }
+}
+
+/// The wire status of a stored document: payments and validity are derived.
+pub(crate) fn status_of(loaded: &Loaded) -> pb::DocumentStatus {
+    let row = &loaded.row;
+    match row.status() {
+        Status::Draft => pb::DocumentStatus::Draft,
+        Status::Sent if row.due_date.is_some_and(|due| due < today()) => {
+            pb::DocumentStatus::Expired
+        }
+        Status::Sent => pb::DocumentStatus::Sent,
+        Status::Accepted => pb::DocumentStatus::Accepted,
+        Status::Refused => pb::DocumentStatus::Refused,
+        Status::Issued if row.document_type() == DocumentType::CreditNote => {
+            pb::DocumentStatus::Issued
+        }
+        Status::Issued if row.balance_due <= Decimal::ZERO => pb::DocumentStatus::Paid,
+        Status::Issued if row.balance_due < row.gross_total => pb::DocumentStatus::PartiallyPaid,
+        Status::Issued => pb::DocumentStatus::Issued,
+    }
+}
+
+fn party_kind_to_pb(kind: &str) -> pb::PartyKind {
+    match PartyKind::from_stored(kind) {
+        Some(PartyKind::Professional) => pb::PartyKind::Professional,
+        Some(PartyKind::Private) => pb::PartyKind::Private,
+        None => pb::PartyKind::Unspecified,
+    }
+}
+
+/// The API's form of a stored document.
+pub(crate) fn document_to_pb(loaded: &Loaded) -> pb::Document {
+    let row = &loaded.row;
+    pb::Document {
+        document_id: row.document_id.to_string(),
+        company_id: row.company_id.to_string(),
+        document_type: document_type_to_pb(row.document_type()) as i32,
+        status: status_of(loaded) as i32,
+        number: row.number.clone().unwrap_or_default(),
+        party: Some(pb::PartySnapshot {
+            party_id: row.party_id.to_string(),
+            kind: party_kind_to_pb(&row.party_kind) as i32,
+            name: row.party_name.clone(),
+            siren: row.party_siren.clone(),
+            vat_number: row.party_vat_number.clone(),
+            address: Some(pb::PostalAddress {
+                line1: row.party_address_line1.clone(),
+                line2: row.party_address_line2.clone(),
+                postal_code: row.party_postal_code.clone(),
+                city: row.party_city.clone(),
+                country_code: row.party_country_code.clone(),
+            }),
+        }),
+        document_date: date_string(Some(row.document_date)),
+        due_date: date_string(row.due_date),
+        currency_code: row.currency_code.clone(),
+        lines: loaded
+            .lines
+            .iter()
+            .map(|line| pb::Line {
+                line_number: line.line_number,
+                item_id: line.item_id.map(|id| id.to_string()).unwrap_or_default(),
+                description: line.description.clone(),
+                quantity: format_plain(line.quantity),
+                unit: line.unit.clone(),
+                unit_price: format_plain(line.unit_price),
+                discount: format(line.discount, 2),
+                vat_rate: format_plain(line.vat_rate),
+                net_amount: format(line.net_amount, 2),
+            })
+            .collect(),
+        vat_amounts: loaded
+            .vat
+            .iter()
+            .map(|vat| pb::VatAmount {
+                rate: format_plain(vat.vat_rate),
+                taxable_amount: format(vat.taxable_amount, 2),
+                vat_amount: format(vat.vat_amount, 2),
+            })
+            .collect(),
+        net_total: format(row.net_total, 2),
+        vat_total: format(row.vat_total, 2),
+        gross_total: format(row.gross_total, 2),
+        balance_due: format(row.balance_due.max(Decimal::ZERO), 2),
+        vat_exemption: row.vat_exemption.clone(),
+        late_penalty_rate: row.late_penalty_rate.map(format_plain).unwrap_or_default(),
+        recovery_fee: row.recovery_fee,
+        notes: row.notes.clone(),
+        credited_document_id: row
+            .credited_document_id
+            .map(|id| id.to_string())
+            .unwrap_or_default(),
+        credited_number: row.credited_number.clone(),
+        credited_date: date_string(row.credited_date),
+        quote_id: row.quote_id.map(|id| id.to_string()).unwrap_or_default(),
+        oss: row.oss,
+        category: row.category.clone(),
+        authorship: Some(super::authorship(
+            &row.created_by,
+            row.created_at,
+            &row.updated_by,
+            row.updated_at,
+        )),
+    }
+}
+
+/// The events' self-contained form of a stored document.
+pub(crate) fn billing_document(loaded: &Loaded) -> events::BillingDocument {
+    let row = &loaded.row;
+    events::BillingDocument {
+        document_id: row.document_id.to_string(),
+        document_type: row.document_type.clone(),
+        number: row.number.clone().unwrap_or_default(),
+        document_date: date_string(Some(row.document_date)),
+        due_date: date_string(row.due_date),
+        currency_code: row.currency_code.clone(),
+        party: Some(billing_party_of(row)),
+        lines: loaded
+            .lines
+            .iter()
+            .map(|line| events::BillingLine {
+                line_number: line.line_number,
+                description: line.description.clone(),
+                quantity: format_plain(line.quantity),
+                unit_price: format_plain(line.unit_price),
+                discount: format(line.discount, 2),
+                vat_rate: format_plain(line.vat_rate),
+                net_amount: format(line.net_amount, 2),
+            })
+            .collect(),
+        vat_amounts: loaded
+            .vat
+            .iter()
+            .map(|vat| events::BillingVatAmount {
+                rate: format_plain(vat.vat_rate),
+                taxable_amount: format(vat.taxable_amount, 2),
+                vat_amount: format(vat.vat_amount, 2),
+            })
+            .collect(),
+        net_total: format(row.net_total, 2),
+        vat_total: format(row.vat_total, 2),
+        gross_total: format(row.gross_total, 2),
+        vat_exemption: row.vat_exemption.clone(),
+        oss: row.oss,
+        credited_document_id: row
+            .credited_document_id
+            .map(|id| id.to_string())
+            .unwrap_or_default(),
+        credited_number: row.credited_number.clone(),
+        credited_date: date_string(row.credited_date),
+        category: row.category.clone(),
+    }
+}
+
+/// The party printed on a stored document, as events carry it.
+pub(crate) fn billing_party_of(row: &documents::DocumentRow) -> events::BillingParty {
+    events::BillingParty {
+        party_id: row.party_id.to_string(),
+        kind: row.party_kind.clone(),
+        name: row.party_name.clone(),
+        siren: row.party_siren.clone(),
+        vat_number: row.party_vat_number.clone(),
+        address_line1: row.party_address_line1.clone(),
+        address_line2: row.party_address_line2.clone(),
+        address_postal_code: row.party_postal_code.clone(),
+        address_city: row.party_city.clone(),
+        address_country_code: row.party_country_code.clone(),
+        accounting_code: row.party_accounting_code.clone(),
+    }
+}

@@ -1,0 +1,574 @@
+//! `comptoir.billing.v1.InvoiceService`: draft invoices, issuing them with the next
+//! number of their series, and credit notes.
+//!
+//! Issuing is one transaction: lock the draft, check its mentions, take the series'
+//! next number (the series row stays locked until commit, so concurrent issuers queue
+//! and a rollback — a crash included — gives the number back), freeze the document and
+//! write `invoice.issued` to the outbox. The number is taken last, so the series is held
+//! only for the few statements that must see it.
+
+use chrono::NaiveDate;
+use comptoir_proto::billing::v1 as pb;
+use comptoir_proto::events::v1 as events;
+use comptoir_runtime::events::{Event, names};
+use comptoir_runtime::page::{PageRequest, parse_time_id_cursor, time_id_cursor};
+use comptoir_runtime::{Deps, FieldViolations, permissions};
+use prometheus::IntCounter;
+use rust_decimal::Decimal;
+use sqlx::PgConnection;
+use tonic::{Request, Response, Status};
+use uuid::Uuid;
+
+use super::books::document_type_from_pb;
+use super::documents::{
+    DueDefault, billing_document, document_to_pb, read_draft, read_lines, refuse_locked,
+};
+use super::{Ctx, ensure_valid, once, optional_date, text, today};
+use crate::domain::document::{Customer, Issuable, Totals, format_number, missing_mentions};
+use crate::domain::vat::Regime;
+use crate::domain::{DocumentType, PartyKind, PartyRole, Status as Stored};
+use crate::error::Error;
+use crate::store::books;
+use crate::store::documents::{self, Header, Loaded, PartyCopy};
+
+pub(crate) fn server(
+    deps: Deps,
+) -> anyhow::Result<pb::invoice_service_server::InvoiceServiceServer<Invoices>> {
+    let issued = IntCounter::new(
+        "comptoir_invoices_issued_total",
+        "Invoices and credit notes issued (numbered and frozen).",
+    )?;
+    deps.metrics.register(Box::new(issued.clone()))?;
+    Ok(pb::invoice_service_server::InvoiceServiceServer::new(
+        Invoices { deps, issued },
+    ))
+}
+
+pub(crate) struct Invoices {
+    deps: Deps,
+    issued: IntCounter,
+}
+
+const SALES: [DocumentType; 2] = [DocumentType::Invoice, DocumentType::CreditNote];
+
+fn invoice_id(violations: &mut FieldViolations, value: &str) -> Uuid {
+    violations.uuid("invoice_id", value).unwrap_or_default()
+}
+
+/// The draft invoice `id`, locked; NOT_FOUND when it is not one of the company's invoices,
+/// FAILED_PRECONDITION when it is no longer a draft.
+async fn locked_draft(
+    conn: &mut PgConnection,
+    company_id: Uuid,
+    id: Uuid,
+) -> Result<Loaded, Error> {
+    documents::lock(conn, company_id, &[id]).await?;
+    let loaded = documents::load(conn, company_id, id, &[DocumentType::Invoice])
+        .await?
+        .ok_or_else(|| Error::not_found("invoice", id))?;
+    if loaded.row.status() != Stored::Draft {
+        return Err(Error::Frozen(format!(
+            "invoice {} is issued and never changes; correct it with a credit note",
+            loaded.row.number.as_deref().unwrap_or_default()
+        )));
+    }
+    Ok(loaded)
+}
+
+/// The customer an issued document prints.
+fn customer_of(loaded: &Loaded) -> Customer {
+    let row = &loaded.row;
+    Customer {
+        professional: PartyKind::from_stored(&row.party_kind) == Some(PartyKind::Professional),
+        name: row.party_name.clone(),
+        siren: row.party_siren.clone(),
+        vat_number: row.party_vat_number.clone(),
+        address_line1: row.party_address_line1.clone(),
+        address_postal_code: row.party_postal_code.clone(),
+        address_city: row.party_city.clone(),
+        address_country_code: row.party_country_code.clone(),
+    }
+}
+
+/// Takes the next number of `document_type`'s series for a document dated `date`.
+async fn next_number(
+    conn: &mut PgConnection,
+    company_id: Uuid,
+    document_type: DocumentType,
+    date: NaiveDate,
+) -> Result<(String, i64), Error> {
+    match books::take_number(conn, company_id, document_type, date).await? {
+        Ok((number, prefix, include_year)) => {
+            Ok((format_number(&prefix, include_year, date, number), number))
+        }
+        Err(last) => Err(Error::precondition(
+            "NOT_CHRONOLOGICAL",
+            format!(
+                "issue_date {date} is earlier than the last issued {} ({last}): numbering must stay chronological",
+                document_type.as_str().replace('_', " ")
+            ),
+        )),
+    }
+}
+
+impl Invoices {
+    async fn issue(
+        &self,
+        ctx: &Ctx,
+        conn: &mut PgConnection,
+        id: Uuid,
+        issue_date: Option<NaiveDate>,
+    ) -> Result<pb::IssueInvoiceResponse, Error> {
+        let mut loaded = locked_draft(conn, ctx.company_id, id).await?;
+        let (seller, lock_date) = books::seller(conn, ctx.company_id)
+            .await?
+            .ok_or_else(|| Error::BooksNotFound(ctx.company_id.to_string()))?;
+        let date = issue_date.unwrap_or(loaded.row.document_date);
+        refuse_locked(lock_date, date, "issue_date")?;
+        let lines: Vec<_> = loaded.lines.iter().map(|l| l.to_line()).collect();
+        let customer = customer_of(&loaded);
+        let row = &loaded.row;
+        let missing = missing_mentions(&Issuable {
+            seller: &seller,
+            customer: &customer,
+            lines: &lines,
+            due_date: row.due_date,
+            late_penalty_rate: row.late_penalty_rate,
+            recovery_fee: row.recovery_fee,
+            vat_exemption: &row.vat_exemption,
+        });
+        if !missing.is_empty() {
+            let mut violations = FieldViolations::new();
+            for (field, reason) in missing {
+                violations.add(field, reason);
+            }
+            return Err(Error::MissingMentions(violations));
+        }
+        if row.due_date.is_some_and(|due| due < date) {
+            return Err(Error::precondition(
+                "DUE_DATE_BEFORE_ISSUE_DATE",
+                format!("the due date is before the issue date {date}; update the draft"),
+            ));
+        }
+        let (number, sequence) =
+            next_number(conn, ctx.company_id, DocumentType::Invoice, date).await?;
+        let frozen = documents::issue(
+            conn,
+            ctx.company_id,
+            id,
+            (&number, sequence),
+            Stored::Issued,
+            date,
+            row.due_date,
+            &ctx.actor,
+        )
+        .await?;
+        if !frozen {
+            return Err(Error::Frozen(format!("invoice {id} is no longer a draft")));
+        }
+        loaded.row.status = Stored::Issued.as_str().to_owned();
+        loaded.row.number = Some(number);
+        loaded.row.sequence = Some(sequence);
+        loaded.row.document_date = date;
+        loaded.row.updated_by = ctx.actor.clone();
+        Event::about(names::INVOICE_ISSUED, ctx.company_id, &ctx.actor, |meta| {
+            events::InvoiceIssued {
+                meta: Some(meta),
+                invoice: Some(billing_document(&loaded)),
+            }
+        })
+        .enqueue(conn)
+        .await?;
+        Ok(pb::IssueInvoiceResponse {
+            invoice: Some(document_to_pb(&loaded)),
+        })
+    }
+
+    async fn credit(
+        &self,
+        ctx: &Ctx,
+        conn: &mut PgConnection,
+        request: &pb::CreateCreditNoteRequest,
+        invoice_id: Uuid,
+        issue_date: NaiveDate,
+        notes: &str,
+    ) -> Result<pb::CreateCreditNoteResponse, Error> {
+        documents::lock(conn, ctx.company_id, &[invoice_id]).await?;
+        let invoice = documents::load(conn, ctx.company_id, invoice_id, &[DocumentType::Invoice])
+            .await?
+            .ok_or_else(|| Error::not_found("invoice", invoice_id))?;
+        if invoice.row.status() != Stored::Issued {
+            return Err(Error::precondition(
+                "INVOICE_NOT_ISSUED",
+                "only an issued invoice can be credited; delete or edit the draft instead",
+            ));
+        }
+        let (_, lock_date) = books::seller(conn, ctx.company_id)
+            .await?
+            .ok_or_else(|| Error::BooksNotFound(ctx.company_id.to_string()))?;
+        refuse_locked(lock_date, issue_date, "issue_date")?;
+        if issue_date < invoice.row.document_date {
+            return Err(Error::invalid(
+                "issue_date",
+                "must not be before the credited invoice's date",
+            ));
+        }
+        let lines = if request.lines.is_empty() {
+            invoice.lines.iter().map(|l| l.to_line()).collect()
+        } else {
+            let regime = Regime::of_sale(
+                PartyKind::from_stored(&invoice.row.party_kind) == Some(PartyKind::Private),
+                &invoice.row.party_country_code,
+            );
+            let mut violations = FieldViolations::new();
+            read_lines(
+                conn,
+                ctx.company_id,
+                "",
+                &request.lines,
+                &regime,
+                &mut violations,
+            )
+            .await
+            .map_err(strip_leading_dot)?
+        };
+        let totals = Totals::of(&lines);
+        let credited: Decimal = documents::credited_total(conn, ctx.company_id, invoice_id).await?;
+        let room = invoice.row.gross_total - credited;
+        if totals.gross_total > room {
+            return Err(Error::precondition(
+                "CREDIT_EXCEEDS_INVOICE",
+                format!(
+                    "the credit note totals {} but only {} of invoice {} remains to be credited",
+                    totals.gross_total,
+                    room,
+                    invoice.row.number.as_deref().unwrap_or_default()
+                ),
+            ));
+        }
+        let party = PartyCopy::printed_on(&invoice.row, PartyRole::Customer);
+        let content = documents::Content {
+            party: &party,
+            document_date: issue_date,
+            due_date: None,
+            lines: &lines,
+            totals: &totals,
+            vat_exemption: &invoice.row.vat_exemption,
+            late_penalty_rate: None,
+            recovery_fee: false,
+            notes,
+            oss: invoice.row.oss,
+            category: "",
+        };
+        let (number, sequence) =
+            next_number(conn, ctx.company_id, DocumentType::CreditNote, issue_date).await?;
+        let document_id = Uuid::now_v7();
+        let invoice_number = invoice.row.number.clone().unwrap_or_default();
+        documents::insert(
+            conn,
+            ctx.company_id,
+            &Header {
+                document_id,
+                document_type: DocumentType::CreditNote,
+                status: Stored::Issued,
+                number: Some((&number, Some(sequence))),
+                credited: Some((invoice_id, &invoice_number, invoice.row.document_date)),
+                quote_id: None,
+                actor: &ctx.actor,
+            },
+            &content,
+        )
+        .await?;
+        let credit_note = documents::load(conn, ctx.company_id, document_id, &SALES)
+            .await?
+            .ok_or_else(|| Error::not_found("credit note", document_id))?;
+        Event::about(
+            names::CREDIT_NOTE_ISSUED,
+            ctx.company_id,
+            &ctx.actor,
+            |meta| events::CreditNoteIssued {
+                meta: Some(meta),
+                credit_note: Some(billing_document(&credit_note)),
+            },
+        )
+        .enqueue(conn)
+        .await?;
+        Ok(pb::CreateCreditNoteResponse {
+            credit_note: Some(document_to_pb(&credit_note)),
+        })
+    }
+}
+
+/// Credit note lines are named `lines[i]…` at the top of the request.
+fn strip_leading_dot(err: Error) -> Error {
+    match err {
+        Error::InvalidArgument(violations) => {
+            let mut renamed = FieldViolations::new();
+            for (field, reason) in violations.iter() {
+                renamed.add(field.trim_start_matches('.'), reason.clone());
+            }
+            Error::InvalidArgument(renamed)
+        }
+        other => other,
+    }
+}
+
+#[tonic::async_trait]
+impl pb::invoice_service_server::InvoiceService for Invoices {
+    async fn create_invoice(
+        &self,
+        request: Request<pb::CreateInvoiceRequest>,
+    ) -> Result<Response<pb::CreateInvoiceResponse>, Status> {
+        let ctx = Ctx::authorize(&request, &[permissions::INVOICES_WRITE])?;
+        let request = request.into_inner();
+        let mut tx = ctx.begin(&self.deps.pool, "invoice.created").await?;
+        let response = once(
+            &mut tx,
+            &ctx.scope("CreateInvoice"),
+            &request.idempotency_key,
+            &request,
+            async |conn| {
+                let draft = read_draft(
+                    conn,
+                    ctx.company_id,
+                    "invoice",
+                    request.invoice.as_ref(),
+                    PartyRole::Customer,
+                    DueDefault::PaymentTerms,
+                )
+                .await?;
+                let document_id = Uuid::now_v7();
+                documents::insert(
+                    conn,
+                    ctx.company_id,
+                    &Header {
+                        document_id,
+                        document_type: DocumentType::Invoice,
+                        status: Stored::Draft,
+                        number: None,
+                        credited: None,
+                        quote_id: None,
+                        actor: &ctx.actor,
+                    },
+                    &draft.content(""),
+                )
+                .await?;
+                let loaded = documents::load(conn, ctx.company_id, document_id, &SALES)
+                    .await?
+                    .ok_or_else(|| Error::not_found("invoice", document_id))?;
+                Ok(pb::CreateInvoiceResponse {
+                    invoice: Some(document_to_pb(&loaded)),
+                })
+            },
+        )
+        .await?;
+        tx.commit().await.map_err(Error::from)?;
+        Ok(Response::new(response))
+    }
+
+    async fn get_invoice(
+        &self,
+        request: Request<pb::GetInvoiceRequest>,
+    ) -> Result<Response<pb::GetInvoiceResponse>, Status> {
+        let ctx = Ctx::authorize(&request, &[permissions::INVOICES_READ])?;
+        let mut violations = FieldViolations::new();
+        let id = invoice_id(&mut violations, &request.get_ref().invoice_id);
+        ensure_valid(&mut violations)?;
+        let mut tx = ctx.begin(&self.deps.pool, "read").await?;
+        let loaded = documents::load(&mut tx, ctx.company_id, id, &SALES)
+            .await
+            .map_err(Error::from)?
+            .ok_or_else(|| Error::not_found("invoice", id))?;
+        Ok(Response::new(pb::GetInvoiceResponse {
+            invoice: Some(document_to_pb(&loaded)),
+        }))
+    }
+
+    async fn update_invoice(
+        &self,
+        request: Request<pb::UpdateInvoiceRequest>,
+    ) -> Result<Response<pb::UpdateInvoiceResponse>, Status> {
+        let ctx = Ctx::authorize(&request, &[permissions::INVOICES_WRITE])?;
+        let request = request.into_inner();
+        let mut violations = FieldViolations::new();
+        let id = invoice_id(&mut violations, &request.invoice_id);
+        ensure_valid(&mut violations)?;
+        let mut tx = ctx.begin(&self.deps.pool, "invoice.updated").await?;
+        locked_draft(&mut tx, ctx.company_id, id).await?;
+        let draft = read_draft(
+            &mut tx,
+            ctx.company_id,
+            "invoice",
+            request.invoice.as_ref(),
+            PartyRole::Customer,
+            DueDefault::PaymentTerms,
+        )
+        .await?;
+        documents::replace_draft(
+            &mut tx,
+            ctx.company_id,
+            id,
+            DocumentType::Invoice,
+            &draft.content(""),
+            &ctx.actor,
+        )
+        .await
+        .map_err(Error::from)?;
+        let loaded = documents::load(&mut tx, ctx.company_id, id, &SALES)
+            .await
+            .map_err(Error::from)?
+            .ok_or_else(|| Error::not_found("invoice", id))?;
+        tx.commit().await.map_err(Error::from)?;
+        Ok(Response::new(pb::UpdateInvoiceResponse {
+            invoice: Some(document_to_pb(&loaded)),
+        }))
+    }
+
+    async fn delete_invoice(
+        &self,
+        request: Request<pb::DeleteInvoiceRequest>,
+    ) -> Result<Response<pb::DeleteInvoiceResponse>, Status> {
+        let ctx = Ctx::authorize(&request, &[permissions::INVOICES_WRITE])?;
+        let mut violations = FieldViolations::new();
+        let id = invoice_id(&mut violations, &request.get_ref().invoice_id);
+        ensure_valid(&mut violations)?;
+        let mut tx = ctx.begin(&self.deps.pool, "invoice.deleted").await?;
+        locked_draft(&mut tx, ctx.company_id, id).await?;
+        documents::delete_draft(&mut tx, ctx.company_id, id, DocumentType::Invoice)
+            .await
+            .map_err(Error::from)?;
+        tx.commit().await.map_err(Error::from)?;
+        Ok(Response::new(pb::DeleteInvoiceResponse {}))
+    }
+
+    async fn list_invoices(
+        &self,
+        request: Request<pb::ListInvoicesRequest>,
+    ) -> Result<Response<pb::ListInvoicesResponse>, Status> {
+        let ctx = Ctx::authorize(&request, &[permissions::INVOICES_READ])?;
+        let request = request.into_inner();
+        let mut violations = FieldViolations::new();
+        let types = match document_type_from_pb(request.document_type) {
+            None => SALES.to_vec(),
+            Some(t) if SALES.contains(&t) => vec![t],
+            Some(_) => {
+                violations.add(
+                    "document_type",
+                    "must be DOCUMENT_TYPE_INVOICE or DOCUMENT_TYPE_CREDIT_NOTE",
+                );
+                Vec::new()
+            }
+        };
+        let wanted =
+            pb::DocumentStatus::try_from(request.status).unwrap_or(pb::DocumentStatus::Unspecified);
+        let party_id = (!request.party_id.is_empty())
+            .then(|| violations.uuid("party_id", &request.party_id))
+            .flatten();
+        let page = PageRequest::parse(request.page_size, &request.page_token, &mut violations);
+        let after = page
+            .as_ref()
+            .and_then(|p| parse_time_id_cursor(p.after.as_deref(), &mut violations));
+        ensure_valid(&mut violations)?;
+        let Some(page) = page else {
+            unreachable!("validated above")
+        };
+        let filter = documents::ListFilter {
+            types,
+            status: stored_status(wanted),
+            party_id,
+            category: None,
+            after,
+        };
+        let mut tx = ctx.begin(&self.deps.pool, "read").await?;
+        let mut rows = documents::list(&mut tx, ctx.company_id, &filter, page.fetch_limit())
+            .await
+            .map_err(Error::from)?;
+        let next_page_token = page.finish(&mut rows, |l| {
+            time_id_cursor(l.row.created_at, l.row.document_id)
+        });
+        Ok(Response::new(pb::ListInvoicesResponse {
+            invoices: rows
+                .iter()
+                .filter(|l| {
+                    wanted == pb::DocumentStatus::Unspecified
+                        || super::documents::status_of(l) == wanted
+                })
+                .map(document_to_pb)
+                .collect(),
+            next_page_token,
+        }))
+    }
+
+    async fn issue_invoice(
+        &self,
+        request: Request<pb::IssueInvoiceRequest>,
+    ) -> Result<Response<pb::IssueInvoiceResponse>, Status> {
+        let ctx = Ctx::authorize(&request, &[permissions::INVOICES_ISSUE])?;
+        let request = request.into_inner();
+        let mut violations = FieldViolations::new();
+        let id = invoice_id(&mut violations, &request.invoice_id);
+        let issue_date = optional_date(&mut violations, "issue_date", &request.issue_date);
+        ensure_valid(&mut violations)?;
+        let mut tx = ctx.begin(&self.deps.pool, "invoice.issued").await?;
+        let response = once(
+            &mut tx,
+            &ctx.scope("IssueInvoice"),
+            &request.idempotency_key,
+            &request,
+            async |conn| self.issue(&ctx, conn, id, issue_date).await,
+        )
+        .await?;
+        tx.commit().await.map_err(Error::from)?;
+        self.deps.outbox.wake();
+        self.issued.inc();
+        Ok(Response::new(response))
+    }
+
+    async fn create_credit_note(
+        &self,
+        request: Request<pb::CreateCreditNoteRequest>,
+    ) -> Result<Response<pb::CreateCreditNoteResponse>, Status> {
+        let ctx = Ctx::authorize(&request, &[permissions::INVOICES_ISSUE])?;
+        let request = request.into_inner();
+        let mut violations = FieldViolations::new();
+        let id = invoice_id(&mut violations, &request.invoice_id);
+        let issue_date =
+            optional_date(&mut violations, "issue_date", &request.issue_date).unwrap_or_else(today);
+        let notes = text(&mut violations, "notes", &request.notes, 2000);
+        if request.lines.len() > crate::domain::document::MAX_LINES {
+            violations.add("lines", "has too many lines");
+        }
+        ensure_valid(&mut violations)?;
+        let mut tx = ctx.begin(&self.deps.pool, "credit_note.issued").await?;
+        let response = once(
+            &mut tx,
+            &ctx.scope("CreateCreditNote"),
+            &request.idempotency_key,
+            &request,
+            async |conn| {
+                self.credit(&ctx, conn, &request, id, issue_date, &notes)
+                    .await
+            },
+        )
+        .await?;
+        tx.commit().await.map_err(Error::from)?;
+        self.deps.outbox.wake();
+        self.issued.inc();
+        Ok(Response::new(response))
+    }
+}
+
+/// The stored status a wire status filter reads; derived statuses (paid…) are filtered
+/// after reading.
+pub(crate) fn stored_status(status: pb::DocumentStatus) -> Option<Stored> {
+    match status {
+        pb::DocumentStatus::Unspecified => None,
+        pb::DocumentStatus::Draft => Some(Stored::Draft),
+        pb::DocumentStatus::Sent | pb::DocumentStatus::Expired => Some(Stored::Sent),
+        pb::DocumentStatus::Accepted => Some(Stored::Accepted),
+        pb::DocumentStatus::Refused => Some(Stored::Refused),
+        pb::DocumentStatus::Issued
+        | pb::DocumentStatus::PartiallyPaid
+        | pb::DocumentStatus::Paid => Some(Stored::Issued),
+    }
+}

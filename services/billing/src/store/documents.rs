@@ -1,0 +1,648 @@
+//! Quotes, invoices, credit notes and purchase invoices: one table of documents with
+//! their lines and VAT per rate, the party copied onto each, and the balance that
+//! payments and credit notes leave. Issued documents are frozen by the database; this
+//! module only ever changes drafts and statuses.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use rust_decimal::Decimal;
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+use crate::domain::document::{Line, Totals};
+use crate::domain::{DocumentType, PartyKind, PartyRole, Status};
+
+/// What a document copies from its party.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub(crate) struct PartyCopy {
+    pub(crate) party_id: Uuid,
+    pub(crate) role: String,
+    pub(crate) kind: String,
+    pub(crate) name: String,
+    pub(crate) siren: String,
+    pub(crate) vat_number: String,
+    pub(crate) address_line1: String,
+    pub(crate) address_line2: String,
+    pub(crate) address_postal_code: String,
+    pub(crate) address_city: String,
+    pub(crate) address_country_code: String,
+    pub(crate) payment_terms_days: i32,
+    pub(crate) accounting_code: String,
+    pub(crate) archived: bool,
+}
+
+impl PartyCopy {
+    /// Customer or supplier.
+    pub(crate) fn role(&self) -> Option<PartyRole> {
+        PartyRole::from_stored(&self.role)
+    }
+
+    /// Whether a private person.
+    pub(crate) fn is_private(&self) -> bool {
+        PartyKind::from_stored(&self.kind) == Some(PartyKind::Private)
+    }
+
+    /// The party as printed on a stored document (a credit note copies its invoice's).
+    pub(crate) fn printed_on(row: &DocumentRow, role: PartyRole) -> Self {
+        PartyCopy {
+            party_id: row.party_id,
+            role: role.as_str().to_owned(),
+            kind: row.party_kind.clone(),
+            name: row.party_name.clone(),
+            siren: row.party_siren.clone(),
+            vat_number: row.party_vat_number.clone(),
+            address_line1: row.party_address_line1.clone(),
+            address_line2: row.party_address_line2.clone(),
+            address_postal_code: row.party_postal_code.clone(),
+            address_city: row.party_city.clone(),
+            address_country_code: row.party_country_code.clone(),
+            payment_terms_days: 0,
+            accounting_code: row.party_accounting_code.clone(),
+            archived: false,
+        }
+    }
+}
+
+/// The party a new document names; None when it is not one of the company's.
+pub(crate) async fn party_copy(
+    conn: &mut PgConnection,
+    company_id: Uuid,
+    party_id: Uuid,
+) -> Result<Option<PartyCopy>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT party_id, role, kind, name, siren, vat_number, address_line1, address_line2, \
+                address_postal_code, address_city, address_country_code, payment_terms_days, \
+                accounting_code, archived_at IS NOT NULL AS archived \
+         FROM party WHERE company_id = $1 AND party_id = $2",
+    )
+    .bind(company_id)
+    .bind(party_id)
+    .fetch_optional(conn)
+    .await
+}
+
+/// An item's defaults for a line.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub(crate) struct ItemDefaults {
+    pub(crate) item_id: Uuid,
+    pub(crate) label: String,
+    pub(crate) unit: String,
+    pub(crate) unit_price: Decimal,
+    pub(crate) vat_rate: Decimal,
+}
+
+/// The company's items among `ids`.
+pub(crate) async fn item_defaults(
+    conn: &mut PgConnection,
+    company_id: Uuid,
+    ids: &[Uuid],
+) -> Result<Vec<ItemDefaults>, sqlx::Error> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    sqlx::query_as(
+        "SELECT item_id, label, unit, unit_price, vat_rate FROM item \
+         WHERE company_id = $1 AND item_id = ANY($2)",
+    )
+    .bind(company_id)
+    .bind(ids)
+    .fetch_all(conn)
+    .await
+}
+
+/// A document's content, as written for a draft or a frozen document.
+#[derive(Debug, Clone)]
+pub(crate) struct Content<'a> {
+    pub(crate) party: &'a PartyCopy,
+    pub(crate) document_date: NaiveDate,
+    pub(crate) due_date: Option<NaiveDate>,
+    pub(crate) lines: &'a [Line],
+    pub(crate) totals: &'a Totals,
+    pub(crate) vat_exemption: &'a str,
+    pub(crate) late_penalty_rate: Option<Decimal>,
+    pub(crate) recovery_fee: bool,
+    pub(crate) notes: &'a str,
+    pub(crate) oss: bool,
+    pub(crate) category: &'a str,
+}
+
+/// How a new document starts.
+#[derive(Debug, Clone)]
+pub(crate) struct Header<'a> {
+    pub(crate) document_id: Uuid,
+    pub(crate) document_type: DocumentType,
+    pub(crate) status: Status,
+    /// Number and position in its series (sales documents issued at creation), or the
+    /// supplier's number (purchase invoices, no position).
+    pub(crate) number: Option<(&'a str, Option<i64>)>,
+    /// The invoice a credit note corrects: id, number, date.
+    pub(crate) credited: Option<(Uuid, &'a str, NaiveDate)>,
+    pub(crate) quote_id: Option<Uuid>,
+    pub(crate) actor: &'a str,
+}
+
+/// Writes a new document with its lines and VAT amounts.
+pub(crate) async fn insert(
+    conn: &mut PgConnection,
+    company_id: Uuid,
+    header: &Header<'_>,
+    content: &Content<'_>,
+) -> Result<(), sqlx::Error> {
+    let party = content.party;
+    let issued_at = (header.status == Status::Issued).then(Utc::now);
+    sqlx::query(
+        "INSERT INTO document (document_id, company_id, document_type, status, number, sequence, \
+             party_id, party_kind, party_name, party_siren, party_vat_number, party_address_line1, \
+             party_address_line2, party_postal_code, party_city, party_country_code, \
+             document_date, due_date, net_total, vat_total, gross_total, vat_exemption, \
+             late_penalty_rate, recovery_fee, notes, oss, category, credited_document_id, \
+             credited_number, credited_date, quote_id, issued_at, created_by, updated_by) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, \
+                 $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, \
+                 $33, $33)",
+    )
+    .bind(header.document_id)
+    .bind(company_id)
+    .bind(header.document_type.as_str())
+    .bind(header.status.as_str())
+    .bind(header.number.map(|(n, _)| n))
+    .bind(header.number.and_then(|(_, s)| s))
+    .bind(party.party_id)
+    .bind(&party.kind)
+    .bind(&party.name)
+    .bind(&party.siren)
+    .bind(&party.vat_number)
+    .bind(&party.address_line1)
+    .bind(&party.address_line2)
+    .bind(&party.address_postal_code)
+    .bind(&party.address_city)
+    .bind(&party.address_country_code)
+    .bind(content.document_date)
+    .bind(content.due_date)
+    .bind(content.totals.net_total)
+    .bind(content.totals.vat_total)
+    .bind(content.totals.gross_total)
+    .bind(content.vat_exemption)
+    .bind(content.late_penalty_rate)
+    .bind(content.recovery_fee)
+    .bind(content.notes)
+    .bind(content.oss)
+    .bind(content.category)
+    .bind(header.credited.map(|(id, _, _)| id))
+    .bind(header.credited.map(|(_, n, _)| n).unwrap_or_default())
+    .bind(header.credited.map(|(_, _, d)| d))
+    .bind(header.quote_id)
+    .bind(issued_at)
+    .bind(header.actor)
+    .execute(&mut *conn)
+    .await?;
+    insert_parts(conn, company_id, header.document_id, content).await
+}
+
+/// Writes the lines and VAT amounts of a document.
+async fn insert_parts(
+    conn: &mut PgConnection,
+    company_id: Uuid,
+    document_id: Uuid,
+    content: &Content<'_>,
+) -> Result<(), sqlx::Error> {
+    let lines = content.lines;
+    let numbers: Vec<i32> = (1..=lines.len() as i32).collect();
+    let item_ids: Vec<Option<Uuid>> = lines.iter().map(|l| l.item_id).collect();
+    let descriptions: Vec<&str> = lines.iter().map(|l| l.description.as_str()).collect();
+    let quantities: Vec<Decimal> = lines.iter().map(|l| l.quantity).collect();
+    let units: Vec<&str> = lines.iter().map(|l| l.unit.as_str()).collect();
+    let prices: Vec<Decimal> = lines.iter().map(|l| l.unit_price).collect();
+    let discounts: Vec<Decimal> = lines.iter().map(|l| l.discount).collect();
+    let rates: Vec<Decimal> = lines.iter().map(|l| l.vat_rate).collect();
+    let nets: Vec<Decimal> = lines.iter().map(Line::net_amount).collect();
+    sqlx::query(
+        "INSERT INTO document_line (document_id, company_id, line_number, item_id, description, \
+             quantity, unit, unit_price, discount, vat_rate, net_amount) \
+         SELECT $1, $2, * FROM UNNEST($3::int[], $4::uuid[], $5::text[], $6::numeric[], \
+             $7::text[], $8::numeric[], $9::numeric[], $10::numeric[], $11::numeric[])",
+    )
+    .bind(document_id)
+    .bind(company_id)
+    .bind(&numbers)
+    .bind(&item_ids)
+    .bind(&descriptions)
+    .bind(&quantities)
+    .bind(&units)
+    .bind(&prices)
+    .bind(&discounts)
+    .bind(&rates)
+    .bind(&nets)
+    .execute(&mut *conn)
+    .await?;
+    let vat = &content.totals.vat_amounts;
+    let rates: Vec<Decimal> = vat.iter().map(|v| v.rate).collect();
+    let bases: Vec<Decimal> = vat.iter().map(|v| v.taxable_amount).collect();
+    let amounts: Vec<Decimal> = vat.iter().map(|v| v.vat_amount).collect();
+    sqlx::query(
+        "INSERT INTO document_vat (document_id, company_id, vat_rate, taxable_amount, vat_amount) \
+         SELECT $1, $2, * FROM UNNEST($3::numeric[], $4::numeric[], $5::numeric[])",
+    )
+    .bind(document_id)
+    .bind(company_id)
+    .bind(&rates)
+    .bind(&bases)
+    .bind(&amounts)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Replaces a draft's content. False when `document_id` is not a draft of this type.
+pub(crate) async fn replace_draft(
+    conn: &mut PgConnection,
+    company_id: Uuid,
+    document_id: Uuid,
+    document_type: DocumentType,
+    content: &Content<'_>,
+    actor: &str,
+) -> Result<bool, sqlx::Error> {
+    let party = content.party;
+    let updated = sqlx::query(
+        "UPDATE document SET party_id = $4, party_kind = $5, party_name = $6, party_siren = $7, \
+             party_vat_number = $8, party_address_line1 = $9, party_address_line2 = $10, \
+             party_postal_code = $11, party_city = $12, party_country_code = $13, \
+             document_date = $14, due_date = $15, net_total = $16, vat_total = $17, \
+             gross_total = $18, vat_exemption = $19, late_penalty_rate = $20, \
+             recovery_fee = $21, notes = $22, oss = $23, category = $24, updated_by = $25, \
+             updated_at = now() \
+         WHERE company_id = $1 AND document_id = $2 AND document_type = $3 AND status = 'draft'",
+    )
+    .bind(company_id)
+    .bind(document_id)
+    .bind(document_type.as_str())
+    .bind(party.party_id)
+    .bind(&party.kind)
+    .bind(&party.name)
+    .bind(&party.siren)
+    .bind(&party.vat_number)
+    .bind(&party.address_line1)
+    .bind(&party.address_line2)
+    .bind(&party.address_postal_code)
+    .bind(&party.address_city)
+    .bind(&party.address_country_code)
+    .bind(content.document_date)
+    .bind(content.due_date)
+    .bind(content.totals.net_total)
+    .bind(content.totals.vat_total)
+    .bind(content.totals.gross_total)
+    .bind(content.vat_exemption)
+    .bind(content.late_penalty_rate)
+    .bind(content.recovery_fee)
+    .bind(content.notes)
+    .bind(content.oss)
+    .bind(content.category)
+    .bind(actor)
+    .execute(&mut *conn)
+    .await?;
+    if updated.rows_affected() == 0 {
+        return Ok(false);
+    }
+    for table in ["document_line", "document_vat"] {
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "DELETE FROM {table} WHERE company_id = $1 AND document_id = $2"
+        )))
+        .bind(company_id)
+        .bind(document_id)
+        .execute(&mut *conn)
+        .await?;
+    }
+    insert_parts(conn, company_id, document_id, content).await?;
+    Ok(true)
+}
+
+/// Deletes a draft of this type; false when there is none.
+pub(crate) async fn delete_draft(
+    conn: &mut PgConnection,
+    company_id: Uuid,
+    document_id: Uuid,
+    document_type: DocumentType,
+) -> Result<bool, sqlx::Error> {
+    let deleted = sqlx::query(
+        "DELETE FROM document WHERE company_id = $1 AND document_id = $2 \
+         AND document_type = $3 AND status = 'draft'",
+    )
+    .bind(company_id)
+    .bind(document_id)
+    .bind(document_type.as_str())
+    .execute(conn)
+    .await?;
+    Ok(deleted.rows_affected() == 1)
+}
+
+/// Numbers a draft and freezes it. False when it is no longer a draft.
+pub(crate) async fn issue(
+    conn: &mut PgConnection,
+    company_id: Uuid,
+    document_id: Uuid,
+    (number, sequence): (&str, i64),
+    status: Status,
+    document_date: NaiveDate,
+    due_date: Option<NaiveDate>,
+    actor: &str,
+) -> Result<bool, sqlx::Error> {
+    let updated = sqlx::query(
+        "UPDATE document SET status = $3, number = $4, sequence = $5, document_date = $6, \
+             due_date = $7, issued_at = now(), updated_by = $8, updated_at = now() \
+         WHERE company_id = $1 AND document_id = $2 AND status = 'draft'",
+    )
+    .bind(company_id)
+    .bind(document_id)
+    .bind(status.as_str())
+    .bind(number)
+    .bind(sequence)
+    .bind(document_date)
+    .bind(due_date)
+    .bind(actor)
+    .execute(conn)
+    .await?;
+    Ok(updated.rows_affected() == 1)
+}
+
+/// Moves a quote from one status to another. False when it was not in `from`.
+pub(crate) async fn set_status(
+    conn: &mut PgConnection,
+    company_id: Uuid,
+    document_id: Uuid,
+    from: &[Status],
+    to: Status,
+    actor: &str,
+) -> Result<bool, sqlx::Error> {
+    let from: Vec<&str> = from.iter().map(|s| s.as_str()).collect();
+    let updated = sqlx::query(
+        "UPDATE document SET status = $4, updated_by = $5, updated_at = now() \
+         WHERE company_id = $1 AND document_id = $2 AND status = ANY($3)",
+    )
+    .bind(company_id)
+    .bind(document_id)
+    .bind(&from)
+    .bind(to.as_str())
+    .bind(actor)
+    .execute(conn)
+    .await?;
+    Ok(updated.rows_affected() == 1)
+}
+
+/// A stored document with its balance.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub(crate) struct DocumentRow {
+    pub(crate) document_id: Uuid,
+    pub(crate) company_id: Uuid,
+    pub(crate) document_type: String,
+    pub(crate) status: String,
+    pub(crate) number: Option<String>,
+    pub(crate) sequence: Option<i64>,
+    pub(crate) party_id: Uuid,
+    pub(crate) party_kind: String,
+    pub(crate) party_name: String,
+    pub(crate) party_siren: String,
+    pub(crate) party_vat_number: String,
+    pub(crate) party_address_line1: String,
+    pub(crate) party_address_line2: String,
+    pub(crate) party_postal_code: String,
+    pub(crate) party_city: String,
+    pub(crate) party_country_code: String,
+    pub(crate) party_accounting_code: String,
+    pub(crate) document_date: NaiveDate,
+    pub(crate) due_date: Option<NaiveDate>,
+    pub(crate) currency_code: String,
+    pub(crate) net_total: Decimal,
+    pub(crate) vat_total: Decimal,
+    pub(crate) gross_total: Decimal,
+    pub(crate) balance_due: Decimal,
+    pub(crate) vat_exemption: String,
+    pub(crate) late_penalty_rate: Option<Decimal>,
+    pub(crate) recovery_fee: bool,
+    pub(crate) notes: String,
+    pub(crate) oss: bool,
+    pub(crate) category: String,
+    pub(crate) credited_document_id: Option<Uuid>,
+    pub(crate) credited_number: String,
+    pub(crate) credited_date: Option<NaiveDate>,
+    pub(crate) quote_id: Option<Uuid>,
+    pub(crate) created_by: String,
+    pub(crate) updated_by: String,
+    pub(crate) created_at: DateTime<Utc>,
+    pub(crate) updated_at: DateTime<Utc>,
+}
+
+impl DocumentRow {
+    /// The stored type.
+    pub(crate) fn document_type(&self) -> DocumentType {
+        DocumentType::from_stored(&self.document_type).unwrap_or(DocumentType::Invoice)
+    }
+
+    /// The stored status.
+    pub(crate) fn status(&self) -> Status {
+        Status::from_stored(&self.status).unwrap_or(Status::Draft)
+    }
+}
+
+/// One stored line.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub(crate) struct LineRow {
+    pub(crate) document_id: Uuid,
+    pub(crate) line_number: i32,
+    pub(crate) item_id: Option<Uuid>,
+    pub(crate) description: String,
+    pub(crate) quantity: Decimal,
+    pub(crate) unit: String,
+    pub(crate) unit_price: Decimal,
+    pub(crate) discount: Decimal,
+    pub(crate) vat_rate: Decimal,
+    pub(crate) net_amount: Decimal,
+}
+
+impl LineRow {
+    /// The line as the domain sees it.
+    pub(crate) fn to_line(&self) -> Line {
+        Line {
+            item_id: self.item_id,
+            description: self.description.clone(),
+            quantity: self.quantity,
+            unit: self.unit.clone(),
+            unit_price: self.unit_price,
+            discount: self.discount,
+            vat_rate: self.vat_rate,
+        }
+    }
+}
+
+/// One stored VAT amount.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub(crate) struct VatRow {
+    pub(crate) document_id: Uuid,
+    pub(crate) vat_rate: Decimal,
+    pub(crate) taxable_amount: Decimal,
+    pub(crate) vat_amount: Decimal,
+}
+
+/// A document with its lines and VAT amounts.
+#[derive(Debug, Clone)]
+pub(crate) struct Loaded {
+    pub(crate) row: DocumentRow,
+    pub(crate) lines: Vec<LineRow>,
+    pub(crate) vat: Vec<VatRow>,
+}
+
+const SELECT_DOCUMENT: &str = "SELECT d.document_id, d.company_id, d.document_type, d.status, \
+        d.number, d.sequence, d.party_id, d.party_kind, d.party_name, d.party_siren, \
+        d.party_vat_number, d.party_address_line1, d.party_address_line2, d.party_postal_code, \
+        d.party_city, d.party_country_code, \
+        coalesce((SELECT p.accounting_code FROM party p WHERE p.party_id = d.party_id), '') \
+            AS party_accounting_code, \
+        d.document_date, d.due_date, d.currency_code, d.net_total, d.vat_total, d.gross_total, \
+        d.gross_total \
+          - coalesce((SELECT sum(a.amount) FROM payment_allocation a \
+                      WHERE a.document_id = d.document_id), 0) \
+          - coalesce((SELECT sum(c.gross_total) FROM document c \
+                      WHERE c.credited_document_id = d.document_id AND c.status = 'issued'), 0) \
+            AS balance_due, \
+        d.vat_exemption, d.late_penalty_rate, d.recovery_fee, d.notes, d.oss, d.category, \
+        d.credited_document_id, d.credited_number, d.credited_date, d.quote_id, d.created_by, \
+        d.updated_by, d.created_at, d.updated_at \
+     FROM document d";
+
+/// Documents of the company by id, with their parts, in the order of `ids`.
+pub(crate) async fn load_many(
+    conn: &mut PgConnection,
+    company_id: Uuid,
+    ids: &[Uuid],
+) -> Result<Vec<Loaded>, sqlx::Error> {
+    let rows: Vec<DocumentRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "{SELECT_DOCUMENT} WHERE d.company_id = $1 AND d.document_id = ANY($2)"
+    )))
+    .bind(company_id)
+    .bind(ids)
+    .fetch_all(&mut *conn)
+    .await?;
+    let lines: Vec<LineRow> = sqlx::query_as(
+        "SELECT document_id, line_number, item_id, description, quantity, unit, unit_price, \
+                discount, vat_rate, net_amount \
+         FROM document_line WHERE company_id = $1 AND document_id = ANY($2) \
+         ORDER BY document_id, line_number",
+    )
+    .bind(company_id)
+    .bind(ids)
+    .fetch_all(&mut *conn)
+    .await?;
+    let vat: Vec<VatRow> = sqlx::query_as(
+        "SELECT document_id, vat_rate, taxable_amount, vat_amount FROM document_vat \
+         WHERE company_id = $1 AND document_id = ANY($2) ORDER BY document_id, vat_rate DESC",
+    )
+    .bind(company_id)
+    .bind(ids)
+    .fetch_all(conn)
+    .await?;
+    let mut loaded = Vec::with_capacity(rows.len());
+    for id in ids {
+        if let Some(row) = rows.iter().find(|r| r.document_id == *id) {
+            loaded.push(Loaded {
+                row: row.clone(),
+                lines: lines
+                    .iter()
+                    .filter(|l| l.document_id == *id)
+                    .cloned()
+                    .collect(),
+                vat: vat
+                    .iter()
+                    .filter(|v| v.document_id == *id)
+                    .cloned()
+                    .collect(),
+            });
+        }
+    }
+    Ok(loaded)
+}
+
+/// One document of the company of one of `types`; None otherwise.
+pub(crate) async fn load(
+    conn: &mut PgConnection,
+    company_id: Uuid,
+    document_id: Uuid,
+    types: &[DocumentType],
+) -> Result<Option<Loaded>, sqlx::Error> {
+    let loaded = load_many(conn, company_id, &[document_id]).await?;
+    Ok(loaded
+        .into_iter()
+        .find(|l| types.contains(&l.row.document_type())))
+}
+
+/// Locks documents of the company until the transaction ends (payments and credit notes
+/// against them queue, so a balance is never spent twice), returning their balances.
+pub(crate) async fn lock(
+    conn: &mut PgConnection,
+    company_id: Uuid,
+    ids: &[Uuid],
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "SELECT 1 FROM document WHERE company_id = $1 AND document_id = ANY($2) \
+         ORDER BY document_id FOR UPDATE",
+    )
+    .bind(company_id)
+    .bind(ids)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Filters of a document list.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct ListFilter<'a> {
+    pub(crate) types: Vec<DocumentType>,
+    pub(crate) status: Option<Status>,
+    pub(crate) party_id: Option<Uuid>,
+    pub(crate) category: Option<&'a str>,
+    /// The (created_at, id) the page starts after.
+    pub(crate) after: Option<(DateTime<Utc>, Uuid)>,
+}
+
+/// A page of documents, newest first.
+pub(crate) async fn list(
+    conn: &mut PgConnection,
+    company_id: Uuid,
+    filter: &ListFilter<'_>,
+    limit: i64,
+) -> Result<Vec<Loaded>, sqlx::Error> {
+    let types: Vec<&str> = filter.types.iter().map(|t| t.as_str()).collect();
+    let ids: Vec<Uuid> = sqlx::query_scalar(
+        "SELECT document_id FROM document \
+         WHERE company_id = $1 AND document_type = ANY($2) \
+           AND ($3::text IS NULL OR status = $3) \
+           AND ($4::uuid IS NULL OR party_id = $4) \
+           AND ($5::text IS NULL OR category = $5) \
+           AND ($6::timestamptz IS NULL OR (created_at, document_id) < ($6, $7)) \
+         ORDER BY created_at DESC, document_id DESC LIMIT $8",
+    )
+    .bind(company_id)
+    .bind(&types)
+    .bind(filter.status.map(Status::as_str))
+    .bind(filter.party_id)
+    .bind(filter.category)
+    .bind(filter.after.map(|(at, _)| at))
+    .bind(filter.after.map(|(_, id)| id))
+    .bind(limit)
+    .fetch_all(&mut *conn)
+    .await?;
+    load_many(conn, company_id, &ids).await
+}
+
+/// What the issued credit notes of an invoice total.
+pub(crate) async fn credited_total(
+    conn: &mut PgConnection,
+    company_id: Uuid,
+    invoice_id: Uuid,
+) -> Result<Decimal, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT coalesce(sum(gross_total), 0) FROM document \
+         WHERE company_id = $1 AND credited_document_id = $2 AND status = 'issued'",
+    )
+    .bind(company_id)
+    .bind(invoice_id)
+    .fetch_one(conn)
+    .await
+}
