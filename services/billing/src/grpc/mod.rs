@@ -5,6 +5,9 @@
 pub(crate) mod books;
 pub(crate) mod documents;
 pub(crate) mod invoices;
+pub(crate) mod payments;
+pub(crate) mod purchases;
+pub(crate) mod quotes;
 pub(crate) mod items;
 pub(crate) mod parties;
 

@@ -7,6 +7,7 @@ pub(crate) mod books;
 pub(crate) mod documents;
 pub(crate) mod items;
 pub(crate) mod parties;
+pub(crate) mod payments;
 
 use sqlx::{PgPool, Postgres, Transaction};
 use uuid::Uuid;
