@@ -13,6 +13,7 @@ pub mod error;
 pub mod events;
 pub mod grpc;
 pub mod idempotency;
+pub mod legal;
 pub mod mail;
 pub mod metrics;
 pub mod page;
