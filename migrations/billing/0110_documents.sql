@@ -230,13 +230,15 @@ BEGIN
 END $$;
 
 -- The lock date. TG_ARGV[0] names the row's date column.
+-- Functions that read tables pin the search path they were created with, so a session
+-- with another search path (an administrator's, a migration's) runs them unchanged.
 CREATE FUNCTION is_locked(company uuid, day date) RETURNS boolean
-LANGUAGE sql STABLE AS $$
+LANGUAGE sql STABLE SET search_path FROM CURRENT AS $$
     SELECT coalesce(day <= (SELECT lock_date FROM book WHERE company_id = company), false)
 $$;
 
 CREATE FUNCTION refuse_locked_period() RETURNS trigger
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
 DECLARE
     old_day date;
     new_day date;
@@ -282,7 +284,7 @@ CREATE TRIGGER document_frozen BEFORE UPDATE OR DELETE ON document
 -- Lines and VAT amounts follow their document: they change only while it is a draft (or
 -- in the transaction that creates it) and never in a locked period.
 CREATE FUNCTION guard_document_part() RETURNS trigger
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
 DECLARE
     parent document%ROWTYPE;
     created_here boolean;
@@ -330,7 +332,7 @@ CREATE TRIGGER audit_event_append_only BEFORE UPDATE OR DELETE ON audit_event
 -- (`comptoir.actor`, `comptoir.action`); a change made without them is still recorded,
 -- under the database role. TG_ARGV[0] names the row's identifier column.
 CREATE FUNCTION record_audit_event() RETURNS trigger
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
 DECLARE
     row_json jsonb := to_jsonb(CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END);
 BEGIN
