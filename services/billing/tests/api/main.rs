@@ -3,6 +3,8 @@
 //! are published straight onto NATS, as tenancy would.
 
 mod books;
+mod invoices;
+mod numbering;
 
 use comptoir_proto::billing::v1::billing_service_client::BillingServiceClient;
 use comptoir_proto::billing::v1::invoice_service_client::InvoiceServiceClient;
@@ -13,7 +15,9 @@ use comptoir_proto::billing::v1::purchase_service_client::PurchaseServiceClient;
 use comptoir_proto::billing::v1::quote_service_client::QuoteServiceClient;
 use comptoir_proto::events::v1::{CompanyCreated, EventMeta};
 use comptoir_runtime::events::names;
-use comptoir_test_support::{Harness, Running, eventually, publish, spawn};
+use comptoir_test_support::{
+    Harness, Running, TestDb, TestNats, common_config, eventually, publish, spawn,
+};
 use prost::Message;
 use tonic::transport::Channel;
 use uuid::Uuid;
@@ -26,24 +30,37 @@ pub(crate) struct Env {
 
 impl Env {
     pub(crate) async fn start() -> Self {
-        let harness = Harness::start(
-            &[comptoir_identity::SPEC, comptoir_billing::SPEC],
-            |common| comptoir_identity::build(comptoir_identity::Config { common }),
+        Self::start_on(TestNats::shared().await).await
+    }
+
+    /// The platform on a NATS of the test's choosing (a private one it may restart).
+    pub(crate) async fn start_on(nats: TestNats) -> Self {
+        let specs = [comptoir_identity::SPEC, comptoir_billing::SPEC];
+        let db = TestDb::new(&specs).await;
+        let identity = spawn(
+            comptoir_identity::build(comptoir_identity::Config {
+                common: common_config(&db, &comptoir_identity::SPEC, &nats),
+            })
+            .await
+            .expect("identity builds"),
         )
         .await;
-        let (common, identity) = harness.config(&comptoir_billing::SPEC);
-        let billing = spawn(
-            comptoir_billing::build(comptoir_billing::Config { common, identity })
-                .await
-                .expect("billing builds"),
-        )
-        .await;
+        let harness = Harness { db, nats, identity };
+        let billing = spawn(Self::billing_app(&harness).await).await;
         let token = harness.token("compta@example.fr").await;
         Self {
             harness,
             token,
             billing,
         }
+    }
+
+    /// Another billing instance on the test's database and NATS.
+    pub(crate) async fn billing_app(harness: &Harness) -> comptoir_runtime::App {
+        let (common, identity) = harness.config(&comptoir_billing::SPEC);
+        comptoir_billing::build(comptoir_billing::Config { common, identity })
+            .await
+            .expect("billing builds")
     }
 
     /// A token scoped to `company` that may read its books.
@@ -120,6 +137,43 @@ impl Env {
     pub(crate) async fn admin_token(&self, company: Uuid) -> String {
         self.token_with(company, &comptoir_runtime::permissions::ALL)
             .await
+    }
+
+    /// A customer of `company` written straight into the table (as superuser): for tests
+    /// of documents that should not depend on PartyService.
+    pub(crate) async fn customer(&self, company: Uuid, professional: bool, country: &str) -> Uuid {
+        let party_id = Uuid::now_v7();
+        let mut conn = self.harness.db.admin().await;
+        sqlx::query(
+            "INSERT INTO billing.party (party_id, company_id, role, kind, name, siren, vat_number, \
+                 address_line1, address_postal_code, address_city, address_country_code, \
+                 payment_terms_days, created_by, updated_by) \
+             VALUES ($1, $2, 'customer', $3, $4, $5, $6, '2 avenue Foch', '75016', 'Paris', $7, \
+                     30, 'test', 'test')",
+        )
+        .bind(party_id)
+        .bind(company)
+        .bind(if professional {
+            "professional"
+        } else {
+            "private"
+        })
+        .bind(if professional {
+            "Garage Martin SAS"
+        } else {
+            "Anna Schmidt"
+        })
+        .bind(if professional && country == "FR" {
+            "552100554"
+        } else {
+            ""
+        })
+        .bind(if professional { "FR74552100554" } else { "" })
+        .bind(country)
+        .execute(&mut conn)
+        .await
+        .expect("inserting a customer");
+        party_id
     }
 
     pub(crate) async fn parties(&self) -> PartyServiceClient<Channel> {
