@@ -32,6 +32,7 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
     App::build(SPEC, config.common, Some(config.identity), |deps| {
         Ok(Service::new()
             .grpc(grpc::books::server(deps.clone()))
+            .grpc(grpc::parties::server(deps.clone()))
             .grpc(grpc::invoices::server(deps.clone())?)
             .consumer(events::companies()))
     })
