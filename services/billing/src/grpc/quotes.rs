@@ -1,1 +1,544 @@
-//! placeholder
+//! `comptoir.billing.v1.QuoteService`: draft quotes, sending them with the next number
+//! of the quote series, the customer's answer, and turning a quote into a draft invoice.
+//!
+//! Quotes live in the same table as invoices. Unlike an issued invoice a sent quote is
+//! not frozen by the database (its status still moves to accepted or refused), so the
+//! rule "only a draft is edited" is this module's: every change locks the quote first
+//! and checks its stored status. Expiry is never stored: a sent quote past its validity
+//! date reads as expired ([`status_of`]).
+
+use chrono::NaiveDate;
+use comptoir_proto::billing::v1 as pb;
+use comptoir_proto::events::v1 as events;
+use comptoir_runtime::events::{Event, names};
+use comptoir_runtime::page::{PageRequest, parse_time_id_cursor, time_id_cursor};
+use comptoir_runtime::{Deps, FieldViolations, permissions};
+use sqlx::PgConnection;
+use tonic::{Request, Response, Status};
+use uuid::Uuid;
+
+use super::documents::{
+    DueDefault, billing_document, document_to_pb, read_draft, refuse_locked, status_of,
+};
+use super::invoices::stored_status;
+use super::{Ctx, ensure_valid, once, today};
+use crate::domain::document::{Totals, check_rates, format_number};
+use crate::domain::vat::Regime;
+use crate::domain::{DocumentType, PartyRole, Status as Stored};
+use crate::error::Error;
+use crate::store::books;
+use crate::store::documents::{self, Header, Loaded};
+
+/// Days a quote stays valid when the draft gives no end of validity.
+const VALIDITY_DAYS: i64 = 30;
+
+pub(crate) fn server(deps: Deps) -> pb::quote_service_server::QuoteServiceServer<Quotes> {
+    pb::quote_service_server::QuoteServiceServer::new(Quotes { deps })
+}
+
+pub(crate) struct Quotes {
+    deps: Deps,
+}
+
+/// Who may read quotes: their authors and anyone who reads the sales documents.
+const READERS: [&str; 2] = [permissions::QUOTES_WRITE, permissions::INVOICES_READ];
+
+fn quote_id(violations: &mut FieldViolations, value: &str) -> Uuid {
+    violations.uuid("quote_id", value).unwrap_or_default()
+}
+
+/// The quote `id`, locked until the transaction ends; NOT_FOUND when it is not one of
+/// the company's quotes.
+async fn locked_quote(
+    conn: &mut PgConnection,
+    company_id: Uuid,
+    id: Uuid,
+) -> Result<Loaded, Error> {
+    documents::lock(conn, company_id, &[id]).await?;
+    documents::load(conn, company_id, id, &[DocumentType::Quote])
+        .await?
+        .ok_or_else(|| Error::not_found("quote", id))
+}
+
+/// FAILED_PRECONDITION unless `quote` is a sent quote still valid today.
+fn ensure_sent_and_valid(quote: &Loaded, what: &str) -> Result<(), Error> {
+    match status_of(quote) {
+        pb::DocumentStatus::Sent => Ok(()),
+        pb::DocumentStatus::Expired => Err(Error::precondition(
+            "QUOTE_EXPIRED",
+            format!(
+                "quote {} expired on {}; it cannot be {what}",
+                number_of(quote),
+                quote.row.due_date.unwrap_or_default()
+            ),
+        )),
+        _ => Err(Error::precondition(
+            "QUOTE_NOT_SENT",
+            format!(
+                "quote {} is {}; only a sent quote can be {what}",
+                number_of(quote),
+                quote.row.status
+            ),
+        )),
+    }
+}
+
+fn number_of(quote: &Loaded) -> String {
+    quote
+        .row
+        .number
+        .clone()
+        .unwrap_or_else(|| quote.row.document_id.to_string())
+}
+
+/// Moves a sent quote to accepted and writes `quote.accepted` to the outbox.
+async fn accept(conn: &mut PgConnection, ctx: &Ctx, quote: &mut Loaded) -> Result<(), Error> {
+    let id = quote.row.document_id;
+    if !documents::set_status(
+        conn,
+        ctx.company_id,
+        id,
+        &[Stored::Sent],
+        Stored::Accepted,
+        &ctx.actor,
+    )
+    .await?
+    {
+        return Err(Error::precondition(
+            "QUOTE_NOT_SENT",
+            format!("quote {} is no longer sent", number_of(quote)),
+        ));
+    }
+    quote.row.status = Stored::Accepted.as_str().to_owned();
+    quote.row.updated_by = ctx.actor.clone();
+    quote.row.updated_at = chrono::Utc::now();
+    Event::about(names::QUOTE_ACCEPTED, ctx.company_id, &ctx.actor, |meta| {
+        events::QuoteAccepted {
+            meta: Some(meta),
+            quote: Some(billing_document(quote)),
+        }
+    })
+    .enqueue(conn)
+    .await?;
+    Ok(())
+}
+
+/// Takes the next number of the quote series for a quote dated `date`.
+async fn next_quote_number(
+    conn: &mut PgConnection,
+    company_id: Uuid,
+    date: NaiveDate,
+) -> Result<(String, i64), Error> {
+    match books::take_number(conn, company_id, DocumentType::Quote, date).await? {
+        Ok((number, prefix, include_year)) => {
+            Ok((format_number(&prefix, include_year, date, number), number))
+        }
+        Err(last) => Err(Error::precondition(
+            "NOT_CHRONOLOGICAL",
+            format!(
+                "the quote is dated {date}, earlier than the last sent quote ({last}): \
+                 numbering must stay chronological; update the draft's date"
+            ),
+        )),
+    }
+}
+
+impl Quotes {
+    async fn send(&self, ctx: &Ctx, conn: &mut PgConnection, id: Uuid) -> Result<Loaded, Error> {
+        let mut quote = locked_quote(conn, ctx.company_id, id).await?;
+        if quote.row.status() != Stored::Draft {
+            return Err(not_draft(&quote));
+        }
+        let (_, lock_date) = books::seller(conn, ctx.company_id)
+            .await?
+            .ok_or_else(|| Error::BooksNotFound(ctx.company_id.to_string()))?;
+        let date = quote.row.document_date;
+        refuse_locked(lock_date, date, "quote.document_date")?;
+        let (number, sequence) = next_quote_number(conn, ctx.company_id, date).await?;
+        let sent = documents::issue(
+            conn,
+            ctx.company_id,
+            id,
+            (&number, sequence),
+            Stored::Sent,
+            date,
+            quote.row.due_date,
+            &ctx.actor,
+        )
+        .await?;
+        if !sent {
+            return Err(not_draft(&quote));
+        }
+        quote.row.status = Stored::Sent.as_str().to_owned();
+        quote.row.number = Some(number);
+        quote.row.sequence = Some(sequence);
+        quote.row.updated_by = ctx.actor.clone();
+        quote.row.updated_at = chrono::Utc::now();
+        Ok(quote)
+    }
+
+    async fn convert(
+        &self,
+        ctx: &Ctx,
+        conn: &mut PgConnection,
+        id: Uuid,
+    ) -> Result<pb::ConvertQuoteToInvoiceResponse, Error> {
+        let mut quote = locked_quote(conn, ctx.company_id, id).await?;
+        let was_sent = match status_of(&quote) {
+            pb::DocumentStatus::Accepted => false,
+            _ => {
+                ensure_sent_and_valid(&quote, "converted to an invoice")?;
+                true
+            }
+        };
+        // The invoice names the customer as it is now, not as the quote printed it.
+        let party = documents::party_copy(conn, ctx.company_id, quote.row.party_id)
+            .await?
+            .ok_or_else(|| Error::not_found("party", quote.row.party_id))?;
+        if party.archived {
+            return Err(Error::precondition(
+                "PARTY_ARCHIVED",
+                format!(
+                    "customer {} is archived; restore it or create the invoice by hand",
+                    party.name
+                ),
+            ));
+        }
+        let lines: Vec<_> = quote.lines.iter().map(|l| l.to_line()).collect();
+        // The customer may have moved since the quote; its rates must still fit the sale.
+        let regime = Regime::of_sale(party.is_private(), &party.address_country_code);
+        if let Some((line, reason)) = check_rates(&lines, &regime).into_iter().next() {
+            return Err(Error::precondition(
+                "QUOTE_RATES_OUTDATED",
+                format!("the quote's {line} no longer fits the customer: {reason}"),
+            ));
+        }
+        let (_, lock_date) = books::seller(conn, ctx.company_id)
+            .await?
+            .ok_or_else(|| Error::BooksNotFound(ctx.company_id.to_string()))?;
+        let document_date = today();
+        refuse_locked(lock_date, document_date, "document_date")?;
+        let totals = Totals::of(&lines);
+        let row = &quote.row;
+        let content = documents::Content {
+            party: &party,
+            document_date,
+            due_date: Some(
+                document_date + chrono::TimeDelta::days(i64::from(party.payment_terms_days)),
+            ),
+            lines: &lines,
+            totals: &totals,
+            vat_exemption: &row.vat_exemption,
+            late_penalty_rate: row.late_penalty_rate,
+            recovery_fee: row.recovery_fee,
+            notes: &row.notes,
+            oss: regime.is_oss(),
+            category: "",
+        };
+        let invoice_id = Uuid::now_v7();
+        documents::insert(
+            conn,
+            ctx.company_id,
+            &Header {
+                document_id: invoice_id,
+                document_type: DocumentType::Invoice,
+                status: Stored::Draft,
+                number: None,
+                credited: None,
+                quote_id: Some(id),
+                actor: &ctx.actor,
+            },
+            &content,
+        )
+        .await?;
+        if was_sent {
+            accept(conn, ctx, &mut quote).await?;
+        }
+        let invoice = documents::load(conn, ctx.company_id, invoice_id, &[DocumentType::Invoice])
+            .await?
+            .ok_or_else(|| Error::not_found("invoice", invoice_id))?;
+        Ok(pb::ConvertQuoteToInvoiceResponse {
+            invoice: Some(document_to_pb(&invoice)),
+        })
+    }
+}
+
+fn not_draft(quote: &Loaded) -> Error {
+    Error::precondition(
+        "QUOTE_NOT_DRAFT",
+        format!(
+            "quote {} is {}; only a draft quote changes",
+            number_of(quote),
+            quote.row.status
+        ),
+    )
+}
+
+#[tonic::async_trait]
+impl pb::quote_service_server::QuoteService for Quotes {
+    async fn create_quote(
+        &self,
+        request: Request<pb::CreateQuoteRequest>,
+    ) -> Result<Response<pb::CreateQuoteResponse>, Status> {
+        let ctx = Ctx::authorize(&request, &[permissions::QUOTES_WRITE])?;
+        let request = request.into_inner();
+        let mut tx = ctx.begin(&self.deps.pool, "quote.created").await?;
+        let response = once(
+            &mut tx,
+            &ctx.scope("CreateQuote"),
+            &request.idempotency_key,
+            &request,
+            async |conn| {
+                let draft = read_draft(
+                    conn,
+                    ctx.company_id,
+                    "quote",
+                    request.quote.as_ref(),
+                    PartyRole::Customer,
+                    DueDefault::Days(VALIDITY_DAYS),
+                )
+                .await?;
+                let document_id = Uuid::now_v7();
+                documents::insert(
+                    conn,
+                    ctx.company_id,
+                    &Header {
+                        document_id,
+                        document_type: DocumentType::Quote,
+                        status: Stored::Draft,
+                        number: None,
+                        credited: None,
+                        quote_id: None,
+                        actor: &ctx.actor,
+                    },
+                    &draft.content(""),
+                )
+                .await?;
+                let loaded =
+                    documents::load(conn, ctx.company_id, document_id, &[DocumentType::Quote])
+                        .await?
+                        .ok_or_else(|| Error::not_found("quote", document_id))?;
+                Ok(pb::CreateQuoteResponse {
+                    quote: Some(document_to_pb(&loaded)),
+                })
+            },
+        )
+        .await?;
+        tx.commit().await.map_err(Error::from)?;
+        Ok(Response::new(response))
+    }
+
+    async fn get_quote(
+        &self,
+        request: Request<pb::GetQuoteRequest>,
+    ) -> Result<Response<pb::GetQuoteResponse>, Status> {
+        let ctx = Ctx::authorize(&request, &READERS)?;
+        let mut violations = FieldViolations::new();
+        let id = quote_id(&mut violations, &request.get_ref().quote_id);
+        ensure_valid(&mut violations)?;
+        let mut tx = ctx.begin(&self.deps.pool, "read").await?;
+        let loaded = documents::load(&mut tx, ctx.company_id, id, &[DocumentType::Quote])
+            .await
+            .map_err(Error::from)?
+            .ok_or_else(|| Error::not_found("quote", id))?;
+        Ok(Response::new(pb::GetQuoteResponse {
+            quote: Some(document_to_pb(&loaded)),
+        }))
+    }
+
+    async fn update_quote(
+        &self,
+        request: Request<pb::UpdateQuoteRequest>,
+    ) -> Result<Response<pb::UpdateQuoteResponse>, Status> {
+        let ctx = Ctx::authorize(&request, &[permissions::QUOTES_WRITE])?;
+        let request = request.into_inner();
+        let mut violations = FieldViolations::new();
+        let id = quote_id(&mut violations, &request.quote_id);
+        ensure_valid(&mut violations)?;
+        let mut tx = ctx.begin(&self.deps.pool, "quote.updated").await?;
+        let quote = locked_quote(&mut tx, ctx.company_id, id).await?;
+        if quote.row.status() != Stored::Draft {
+            return Err(not_draft(&quote).into());
+        }
+        let draft = read_draft(
+            &mut tx,
+            ctx.company_id,
+            "quote",
+            request.quote.as_ref(),
+            PartyRole::Customer,
+            DueDefault::Days(VALIDITY_DAYS),
+        )
+        .await?;
+        documents::replace_draft(
+            &mut tx,
+            ctx.company_id,
+            id,
+            DocumentType::Quote,
+            &draft.content(""),
+            &ctx.actor,
+        )
+        .await
+        .map_err(Error::from)?;
+        let loaded = documents::load(&mut tx, ctx.company_id, id, &[DocumentType::Quote])
+            .await
+            .map_err(Error::from)?
+            .ok_or_else(|| Error::not_found("quote", id))?;
+        tx.commit().await.map_err(Error::from)?;
+        Ok(Response::new(pb::UpdateQuoteResponse {
+            quote: Some(document_to_pb(&loaded)),
+        }))
+    }
+
+    async fn send_quote(
+        &self,
+        request: Request<pb::SendQuoteRequest>,
+    ) -> Result<Response<pb::SendQuoteResponse>, Status> {
+        let ctx = Ctx::authorize(&request, &[permissions::QUOTES_WRITE])?;
+        let mut violations = FieldViolations::new();
+        let id = quote_id(&mut violations, &request.get_ref().quote_id);
+        ensure_valid(&mut violations)?;
+        let mut tx = ctx.begin(&self.deps.pool, "quote.sent").await?;
+        let quote = self.send(&ctx, &mut tx, id).await?;
+        tx.commit().await.map_err(Error::from)?;
+        Ok(Response::new(pb::SendQuoteResponse {
+            quote: Some(document_to_pb(&quote)),
+        }))
+    }
+
+    async fn accept_quote(
+        &self,
+        request: Request<pb::AcceptQuoteRequest>,
+    ) -> Result<Response<pb::AcceptQuoteResponse>, Status> {
+        let ctx = Ctx::authorize(&request, &[permissions::QUOTES_WRITE])?;
+        let mut violations = FieldViolations::new();
+        let id = quote_id(&mut violations, &request.get_ref().quote_id);
+        ensure_valid(&mut violations)?;
+        let mut tx = ctx.begin(&self.deps.pool, "quote.accepted").await?;
+        let mut quote = locked_quote(&mut tx, ctx.company_id, id).await?;
+        ensure_sent_and_valid(&quote, "accepted")?;
+        accept(&mut tx, &ctx, &mut quote).await?;
+        tx.commit().await.map_err(Error::from)?;
+        self.deps.outbox.wake();
+        Ok(Response::new(pb::AcceptQuoteResponse {
+            quote: Some(document_to_pb(&quote)),
+        }))
+    }
+
+    async fn refuse_quote(
+        &self,
+        request: Request<pb::RefuseQuoteRequest>,
+    ) -> Result<Response<pb::RefuseQuoteResponse>, Status> {
+        let ctx = Ctx::authorize(&request, &[permissions::QUOTES_WRITE])?;
+        let mut violations = FieldViolations::new();
+        let id = quote_id(&mut violations, &request.get_ref().quote_id);
+        ensure_valid(&mut violations)?;
+        let mut tx = ctx.begin(&self.deps.pool, "quote.refused").await?;
+        let mut quote = locked_quote(&mut tx, ctx.company_id, id).await?;
+        // An expired quote may still be refused: the answer is recorded all the same.
+        let refused = quote.row.status() == Stored::Sent
+            && documents::set_status(
+                &mut tx,
+                ctx.company_id,
+                id,
+                &[Stored::Sent],
+                Stored::Refused,
+                &ctx.actor,
+            )
+            .await
+            .map_err(Error::from)?;
+        if !refused {
+            return Err(Error::precondition(
+                "QUOTE_NOT_SENT",
+                format!(
+                    "quote {} is {}; only a sent quote can be refused",
+                    number_of(&quote),
+                    quote.row.status
+                ),
+            )
+            .into());
+        }
+        quote.row.status = Stored::Refused.as_str().to_owned();
+        quote.row.updated_by = ctx.actor.clone();
+        quote.row.updated_at = chrono::Utc::now();
+        tx.commit().await.map_err(Error::from)?;
+        Ok(Response::new(pb::RefuseQuoteResponse {
+            quote: Some(document_to_pb(&quote)),
+        }))
+    }
+
+    async fn convert_quote_to_invoice(
+        &self,
+        request: Request<pb::ConvertQuoteToInvoiceRequest>,
+    ) -> Result<Response<pb::ConvertQuoteToInvoiceResponse>, Status> {
+        let ctx = Ctx::authorize(&request, &[permissions::INVOICES_WRITE])?;
+        let request = request.into_inner();
+        let mut violations = FieldViolations::new();
+        let id = quote_id(&mut violations, &request.quote_id);
+        ensure_valid(&mut violations)?;
+        let mut tx = ctx.begin(&self.deps.pool, "quote.converted").await?;
+        let response = once(
+            &mut tx,
+            &ctx.scope("ConvertQuoteToInvoice"),
+            &request.idempotency_key,
+            &request,
+            async |conn| self.convert(&ctx, conn, id).await,
+        )
+        .await?;
+        tx.commit().await.map_err(Error::from)?;
+        self.deps.outbox.wake();
+        Ok(Response::new(response))
+    }
+
+    async fn list_quotes(
+        &self,
+        request: Request<pb::ListQuotesRequest>,
+    ) -> Result<Response<pb::ListQuotesResponse>, Status> {
+        let ctx = Ctx::authorize(&request, &READERS)?;
+        let request = request.into_inner();
+        let mut violations = FieldViolations::new();
+        let wanted =
+            pb::DocumentStatus::try_from(request.status).unwrap_or(pb::DocumentStatus::Unspecified);
+        if matches!(
+            wanted,
+            pb::DocumentStatus::Issued
+                | pb::DocumentStatus::PartiallyPaid
+                | pb::DocumentStatus::Paid
+        ) {
+            violations.add("status", "is not a status a quote has");
+        }
+        let party_id = (!request.party_id.is_empty())
+            .then(|| violations.uuid("party_id", &request.party_id))
+            .flatten();
+        let page = PageRequest::parse(request.page_size, &request.page_token, &mut violations);
+        let after = page
+            .as_ref()
+            .and_then(|p| parse_time_id_cursor(p.after.as_deref(), &mut violations));
+        ensure_valid(&mut violations)?;
+        let Some(page) = page else {
+            unreachable!("validated above")
+        };
+        let filter = documents::ListFilter {
+            types: vec![DocumentType::Quote],
+            status: stored_status(wanted),
+            party_id,
+            category: None,
+            after,
+        };
+        let mut tx = ctx.begin(&self.deps.pool, "read").await?;
+        let mut rows = documents::list(&mut tx, ctx.company_id, &filter, page.fetch_limit())
+            .await
+            .map_err(Error::from)?;
+        let next_page_token = page.finish(&mut rows, |l| {
+            time_id_cursor(l.row.created_at, l.row.document_id)
+        });
+        Ok(Response::new(pb::ListQuotesResponse {
+            // Sent and expired share a stored status; the page may come back shorter.
+            quotes: rows
+                .iter()
+                .filter(|l| wanted == pb::DocumentStatus::Unspecified || status_of(l) == wanted)
+                .map(document_to_pb)
+                .collect(),
+            next_page_token,
+        }))
+    }
+}
