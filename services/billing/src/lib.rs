@@ -33,6 +33,7 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
         Ok(Service::new()
             .grpc(grpc::books::server(deps.clone()))
             .grpc(grpc::parties::server(deps.clone()))
+            .grpc(grpc::items::server(deps.clone()))
             .grpc(grpc::invoices::server(deps.clone())?)
             .grpc(grpc::quotes::server(deps.clone()))
             .consumer(events::companies()))
