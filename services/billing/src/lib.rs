@@ -36,6 +36,7 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
             .grpc(grpc::items::server(deps.clone()))
             .grpc(grpc::invoices::server(deps.clone())?)
             .grpc(grpc::quotes::server(deps.clone()))
+            .grpc(grpc::purchases::server(deps.clone()))
             .consumer(events::companies()))
     })
     .await

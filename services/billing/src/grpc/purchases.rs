@@ -1,1 +1,185 @@
-//! placeholder
+//! `comptoir.billing.v1.PurchaseService`: the invoices a company receives from its
+//! suppliers. A purchase invoice is recorded already frozen (status issued, the
+//! supplier's own number): there is no draft, so the database's frozen-document rule
+//! guards it from its first statement. The supplier number is unique per supplier,
+//! enforced by the `document_supplier_number` index and answered as ALREADY_EXISTS.
+
+use comptoir_proto::billing::v1 as pb;
+use comptoir_proto::events::v1 as events;
+use comptoir_runtime::events::{Event, names};
+use comptoir_runtime::page::{PageRequest, parse_time_id_cursor, time_id_cursor};
+use comptoir_runtime::{Deps, FieldViolations, permissions};
+use tonic::{Request, Response, Status};
+use uuid::Uuid;
+
+use super::documents::{DueDefault, billing_document, document_to_pb, read_draft};
+use super::{Ctx, ensure_valid, once, required_text, text};
+use crate::domain::{DocumentType, PartyRole, Status as Stored};
+use crate::error::Error;
+use crate::store::documents::{self, Header};
+use crate::store::violated_constraint;
+
+/// The unique index on (company, supplier, supplier number) of purchase invoices.
+const SUPPLIER_NUMBER_INDEX: &str = "document_supplier_number";
+
+const PURCHASES: [DocumentType; 1] = [DocumentType::PurchaseInvoice];
+
+/// Who may read purchase invoices: those who record them and anyone who reads the books.
+const READERS: [&str; 2] = [permissions::PURCHASES_WRITE, permissions::INVOICES_READ];
+
+pub(crate) fn server(deps: Deps) -> pb::purchase_service_server::PurchaseServiceServer<Purchases> {
+    pb::purchase_service_server::PurchaseServiceServer::new(Purchases { deps })
+}
+
+pub(crate) struct Purchases {
+    deps: Deps,
+}
+
+#[tonic::async_trait]
+impl pb::purchase_service_server::PurchaseService for Purchases {
+    async fn record_purchase_invoice(
+        &self,
+        request: Request<pb::RecordPurchaseInvoiceRequest>,
+    ) -> Result<Response<pb::RecordPurchaseInvoiceResponse>, Status> {
+        let ctx = Ctx::authorize(&request, &[permissions::PURCHASES_WRITE])?;
+        let request = request.into_inner();
+        let mut violations = FieldViolations::new();
+        let supplier_number = required_text(
+            &mut violations,
+            "supplier_number",
+            &request.supplier_number,
+            60,
+        );
+        let category = text(&mut violations, "category", &request.category, 100);
+        ensure_valid(&mut violations)?;
+        let mut tx = ctx
+            .begin(&self.deps.pool, "purchase_invoice.recorded")
+            .await?;
+        let response = once(
+            &mut tx,
+            &ctx.scope("RecordPurchaseInvoice"),
+            &request.idempotency_key,
+            &request,
+            async |conn| {
+                let draft = read_draft(
+                    conn,
+                    ctx.company_id,
+                    "purchase_invoice",
+                    request.purchase_invoice.as_ref(),
+                    PartyRole::Supplier,
+                    DueDefault::None,
+                )
+                .await?;
+                let document_id = Uuid::now_v7();
+                documents::insert(
+                    conn,
+                    ctx.company_id,
+                    &Header {
+                        document_id,
+                        document_type: DocumentType::PurchaseInvoice,
+                        status: Stored::Issued,
+                        number: Some((&supplier_number, None)),
+                        credited: None,
+                        quote_id: None,
+                        actor: &ctx.actor,
+                    },
+                    &draft.content(&category),
+                )
+                .await
+                .map_err(|err| match violated_constraint(&err) {
+                    Some(SUPPLIER_NUMBER_INDEX) => Error::AlreadyExists {
+                        reason: "SUPPLIER_NUMBER_TAKEN",
+                        message: format!(
+                            "invoice {supplier_number} of {} is already recorded",
+                            draft.party.name
+                        ),
+                    },
+                    _ => Error::from(err),
+                })?;
+                let loaded = documents::load(conn, ctx.company_id, document_id, &PURCHASES)
+                    .await?
+                    .ok_or_else(|| Error::not_found("purchase invoice", document_id))?;
+                Event::about(
+                    names::PURCHASE_INVOICE_RECORDED,
+                    ctx.company_id,
+                    &ctx.actor,
+                    |meta| events::PurchaseInvoiceRecorded {
+                        meta: Some(meta),
+                        purchase_invoice: Some(billing_document(&loaded)),
+                    },
+                )
+                .enqueue(conn)
+                .await?;
+                Ok(pb::RecordPurchaseInvoiceResponse {
+                    purchase_invoice: Some(document_to_pb(&loaded)),
+                })
+            },
+        )
+        .await?;
+        tx.commit().await.map_err(Error::from)?;
+        self.deps.outbox.wake();
+        Ok(Response::new(response))
+    }
+
+    async fn get_purchase_invoice(
+        &self,
+        request: Request<pb::GetPurchaseInvoiceRequest>,
+    ) -> Result<Response<pb::GetPurchaseInvoiceResponse>, Status> {
+        let ctx = Ctx::authorize(&request, &READERS)?;
+        let mut violations = FieldViolations::new();
+        let id = violations
+            .uuid(
+                "purchase_invoice_id",
+                &request.get_ref().purchase_invoice_id,
+            )
+            .unwrap_or_default();
+        ensure_valid(&mut violations)?;
+        let mut tx = ctx.begin(&self.deps.pool, "read").await?;
+        let loaded = documents::load(&mut tx, ctx.company_id, id, &PURCHASES)
+            .await
+            .map_err(Error::from)?
+            .ok_or_else(|| Error::not_found("purchase invoice", id))?;
+        Ok(Response::new(pb::GetPurchaseInvoiceResponse {
+            purchase_invoice: Some(document_to_pb(&loaded)),
+        }))
+    }
+
+    async fn list_purchase_invoices(
+        &self,
+        request: Request<pb::ListPurchaseInvoicesRequest>,
+    ) -> Result<Response<pb::ListPurchaseInvoicesResponse>, Status> {
+        let ctx = Ctx::authorize(&request, &READERS)?;
+        let request = request.into_inner();
+        let mut violations = FieldViolations::new();
+        let party_id = (!request.party_id.is_empty())
+            .then(|| violations.uuid("party_id", &request.party_id))
+            .flatten();
+        let category = text(&mut violations, "category", &request.category, 100);
+        let page = PageRequest::parse(request.page_size, &request.page_token, &mut violations);
+        let after = page
+            .as_ref()
+            .and_then(|p| parse_time_id_cursor(p.after.as_deref(), &mut violations));
+        ensure_valid(&mut violations)?;
+        let Some(page) = page else {
+            unreachable!("validated above")
+        };
+        let filter = documents::ListFilter {
+            types: PURCHASES.to_vec(),
+            status: None,
+            party_id,
+            category: (!category.is_empty()).then_some(category.as_str()),
+            after,
+        };
+        let mut tx = ctx.begin(&self.deps.pool, "read").await?;
+        let mut rows = documents::list(&mut tx, ctx.company_id, &filter, page.fetch_limit())
+            .await
+            .map_err(Error::from)?;
+        let next_page_token = page.finish(&mut rows, |l| {
+            time_id_cursor(l.row.created_at, l.row.document_id)
+        });
+        Ok(Response::new(pb::ListPurchaseInvoicesResponse {
+            purchase_invoices: rows.iter().map(document_to_pb).collect(),
+            next_page_token,
+        }))
+    }
+}
