@@ -37,6 +37,7 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
             .grpc(grpc::invoices::server(deps.clone())?)
             .grpc(grpc::quotes::server(deps.clone()))
             .grpc(grpc::purchases::server(deps.clone()))
+            .grpc(grpc::payments::server(deps.clone()))
             .consumer(events::companies()))
     })
     .await

@@ -3,6 +3,7 @@
 //! are published straight onto NATS, as tenancy would.
 
 mod books;
+mod payments;
 mod purchases;
 mod items;
 mod quotes;
