@@ -4,6 +4,7 @@
 //! boot a service on port 0. Missing infrastructure fails loudly with the command that
 //! starts it; nothing is skipped.
 
+mod books;
 mod db;
 mod events;
 mod gate;
@@ -13,6 +14,7 @@ mod service;
 mod status;
 mod tokens;
 
+pub use books::{clone_drafts, company_with_open_books, insert_customer};
 pub use db::TestDb;
 pub use events::{company_created, publish, publish_company_created};
 pub use gate::Gate;

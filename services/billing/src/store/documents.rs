@@ -26,7 +26,6 @@ pub(crate) struct PartyCopy {
     pub(crate) address_city: String,
     pub(crate) address_country_code: String,
     pub(crate) payment_terms_days: i32,
-    pub(crate) accounting_code: String,
     pub(crate) archived: bool,
 }
 
@@ -56,7 +55,6 @@ impl PartyCopy {
             address_city: row.party_city.clone(),
             address_country_code: row.party_country_code.clone(),
             payment_terms_days: 0,
-            accounting_code: row.party_accounting_code.clone(),
             archived: false,
         }
     }
@@ -71,7 +69,7 @@ pub(crate) async fn party_copy(
     sqlx::query_as(
         "SELECT party_id, role, kind, name, siren, vat_number, address_line1, address_line2, \
                 address_postal_code, address_city, address_country_code, payment_terms_days, \
-                accounting_code, archived_at IS NOT NULL AS archived \
+                archived_at IS NOT NULL AS archived \
          FROM party WHERE company_id = $1 AND party_id = $2",
     )
     .bind(company_id)

@@ -12,7 +12,7 @@ use comptoir_proto::billing::v1::IssueInvoiceRequest;
 use comptoir_proto::billing::v1::invoice_service_client::InvoiceServiceClient;
 use comptoir_proto::events::v1::InvoiceIssued;
 use comptoir_runtime::events::{Names, names};
-use comptoir_test_support::{PrivateNats, TestNats, bearer, eventually};
+use comptoir_test_support::{PrivateNats, TestNats, bearer, clone_drafts, eventually};
 use futures::StreamExt;
 use prost::Message;
 use tokio::sync::Mutex;
@@ -36,33 +36,7 @@ async fn drafts(env: &Env, company: Uuid, token: &str, n: i64) -> Vec<Uuid> {
     .await
     .expect("a template draft");
     let template = Uuid::parse_str(&template.document_id).unwrap();
-    let mut conn = env.harness.db.admin().await;
-    let ids: Vec<Uuid> = sqlx::query_scalar(
-        "INSERT INTO billing.document \
-         SELECT (jsonb_populate_record(d, jsonb_build_object('document_id', gen_random_uuid()))).* \
-         FROM billing.document d, generate_series(1, $2) WHERE d.document_id = $1 \
-         RETURNING document_id",
-    )
-    .bind(template)
-    .bind(n - 1)
-    .fetch_all(&mut conn)
-    .await
-    .expect("cloning drafts");
-    for table in ["document_line", "document_vat"] {
-        sqlx::query(sqlx::AssertSqlSafe(format!(
-            "INSERT INTO billing.{table} \
-             SELECT (jsonb_populate_record(t, jsonb_build_object('document_id', n.id))).* \
-             FROM billing.{table} t, unnest($2::uuid[]) AS n(id) WHERE t.document_id = $1"
-        )))
-        .bind(template)
-        .bind(&ids)
-        .execute(&mut conn)
-        .await
-        .expect("cloning draft parts");
-    }
-    let mut all = vec![template];
-    all.extend(ids);
-    all
+    clone_drafts(&env.harness.db, template, n).await
 }
 
 /// Issues every draft in `queue` with `tasks` concurrent clients; returns how many calls
