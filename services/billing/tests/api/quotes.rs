@@ -4,9 +4,10 @@
 
 use chrono::{TimeDelta, Utc};
 use comptoir_proto::billing::v1::{
-    AcceptQuoteRequest, ConvertQuoteToInvoiceRequest, CreateInvoiceRequest, CreateQuoteRequest,
-    Document, DocumentStatus, DocumentType, DraftInput, GetQuoteRequest, IssueInvoiceRequest,
-    LineInput, ListQuotesRequest, RefuseQuoteRequest, SendQuoteRequest, UpdateQuoteRequest,
+    AcceptQuoteRequest, ArchivePartyRequest, ConvertQuoteToInvoiceRequest, CreateInvoiceRequest,
+    CreatePartyRequest, CreateQuoteRequest, Document, DocumentStatus, DocumentType, DraftInput,
+    GetQuoteRequest, IssueInvoiceRequest, LineInput, ListQuotesRequest, PartyInput, PartyKind,
+    PartyRole, PostalAddress, RefuseQuoteRequest, SendQuoteRequest, UpdateQuoteRequest,
 };
 use comptoir_runtime::permissions::SALES;
 use comptoir_test_support::{bearer, reason};
@@ -15,25 +16,46 @@ use uuid::Uuid;
 
 use crate::Env;
 
-/// A party of `company` in `role` ("customer" or "supplier"): a French business.
+/// A party of `company` in `role` ("customer" or "supplier"): a French business with
+/// 30-day payment terms, created through PartyService.
 pub(crate) async fn party(env: &Env, company: Uuid, role: &str, name: &str) -> Uuid {
-    let party_id = Uuid::now_v7();
-    let mut conn = env.harness.db.admin().await;
-    sqlx::query(
-        "INSERT INTO billing.party (party_id, company_id, role, kind, name, siren, vat_number, \
-             address_line1, address_postal_code, address_city, address_country_code, \
-             payment_terms_days, created_by, updated_by) \
-         VALUES ($1, $2, $3, 'professional', $4, '552100554', 'FR74552100554', \
-                 '2 avenue Foch', '75016', 'Paris', 'FR', 30, 'test', 'test')",
-    )
-    .bind(party_id)
-    .bind(company)
-    .bind(role)
-    .bind(name)
-    .execute(&mut conn)
-    .await
-    .expect("inserting a party");
-    party_id
+    let role = match role {
+        "customer" => PartyRole::Customer,
+        "supplier" => PartyRole::Supplier,
+        other => panic!("no party role {other}"),
+    };
+    let token = env.admin_token(company).await;
+    let party = env
+        .parties()
+        .await
+        .create_party(bearer(
+            CreatePartyRequest {
+                party: Some(PartyInput {
+                    role: role as i32,
+                    kind: PartyKind::Professional as i32,
+                    name: name.to_owned(),
+                    siren: "552100554".to_owned(),
+                    vat_number: "FR96552100554".to_owned(),
+                    address: Some(PostalAddress {
+                        line1: "2 avenue Foch".to_owned(),
+                        line2: String::new(),
+                        postal_code: "75016".to_owned(),
+                        city: "Paris".to_owned(),
+                        country_code: "FR".to_owned(),
+                    }),
+                    payment_terms_days: 30,
+                    ..Default::default()
+                }),
+                idempotency_key: String::new(),
+            },
+            &token,
+        ))
+        .await
+        .expect("creating a party")
+        .into_inner()
+        .party
+        .expect("a party");
+    party.party_id.parse().expect("a party id")
 }
 
 pub(crate) fn line(description: &str, quantity: &str, unit_price: &str, rate: &str) -> LineInput {
@@ -562,4 +584,45 @@ async fn another_companys_quote_answers_not_found() {
     .await
     .unwrap_err();
     assert_eq!(theirs.code(), Code::NotFound, "another company's customer");
+}
+
+#[tokio::test]
+async fn a_quote_whose_customer_was_archived_is_not_converted() {
+    let env = Env::start().await;
+    let company = env.company().await;
+    let token = env.admin_token(company).await;
+    let customer = party(&env, company, "customer", "Garage Martin SAS").await;
+    let quote = create(
+        &env,
+        &token,
+        draft(customer, vec![line("Audit", "1", "900", "20")]),
+    )
+    .await
+    .unwrap();
+    send(&env, &token, &quote.document_id).await.unwrap();
+    env.parties()
+        .await
+        .archive_party(bearer(
+            ArchivePartyRequest {
+                party_id: customer.to_string(),
+            },
+            &token,
+        ))
+        .await
+        .unwrap();
+
+    let refused = convert(&env, &token, &quote.document_id, "")
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), Code::FailedPrecondition);
+    assert_eq!(reason(&refused), "PARTY_ARCHIVED");
+    assert_eq!(
+        get(&env, &token, &quote.document_id)
+            .await
+            .unwrap()
+            .status(),
+        DocumentStatus::Sent,
+        "nothing written"
+    );
+    assert_eq!(count(&env, QUOTES_ACCEPTED, company).await, 0);
 }
