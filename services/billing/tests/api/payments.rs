@@ -758,3 +758,31 @@ async fn an_accountant_reads_everything_but_every_write_is_permission_denied() {
         3
     );
 }
+
+#[tokio::test]
+async fn two_concurrent_payments_never_spend_one_balance_twice() {
+    let env = Env::start().await;
+    let company = env.company().await;
+    let token = env.admin_token(company).await;
+    let customer = party(&env, company, "customer", "Garage Martin SAS").await;
+    let issued = issued_invoice(&env, &token, customer, "100").await;
+
+    let attempts = (0..4).map(|_| {
+        pay(
+            &env,
+            &token,
+            received("70", vec![allocation(&issued, "70")]),
+        )
+    });
+    let results = futures::future::join_all(attempts).await;
+    let paid = results.iter().filter(|r| r.is_ok()).count();
+    assert_eq!(paid, 1, "{results:?}");
+    for refused in results.iter().filter_map(|r| r.as_ref().err()) {
+        assert_eq!(reason(refused), "OVERPAYMENT");
+    }
+    assert_eq!(count(&env, PAYMENTS, company).await, 1);
+    assert_eq!(
+        invoice(&env, &token, &issued.document_id).await.balance_due,
+        "50.00"
+    );
+}
