@@ -5,6 +5,9 @@
 mod books;
 mod invoices;
 mod numbering;
+mod payments;
+mod purchases;
+mod quotes;
 
 use comptoir_proto::billing::v1::billing_service_client::BillingServiceClient;
 use comptoir_proto::billing::v1::invoice_service_client::InvoiceServiceClient;
