@@ -4,7 +4,9 @@
 
 mod books;
 mod invoices;
+mod items;
 mod numbering;
+mod parties;
 mod payments;
 mod purchases;
 mod quotes;
