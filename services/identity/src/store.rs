@@ -250,31 +250,49 @@ pub(crate) async fn end_session(
 /// Records the company a live session acts on (None: no company). False if the session
 /// has ended or is not the account's.
 ///
-/// The write skips the wait for the WAL flush (`synchronous_commit = off`): the active
-/// company is a convenience, not a right (every refresh asks tenancy again), so losing
-/// the last switch in a crash costs a user one more SwitchCompany, while waiting for the
-/// disk would make switching as slow as an fsync.
+/// One statement, one round trip: switching sits on a hot path, and the former
+/// BEGIN / SET LOCAL / UPDATE / COMMIT cost four. The row is written only when the company
+/// changes, so switching again to the same company writes no WAL at all; the session is
+/// read every time, so a revoked one fails as before.
+///
+/// `live` reads the statement's snapshot. When it shows another company, the update joins
+/// it rather than testing the company again: a concurrent commit makes Postgres re-check
+/// only the updated row's own conditions, so a logout in between leaves `changed` empty
+/// (false), while a concurrent switch to the same company does not (true).
+///
+/// The write skips the wait for the WAL flush: `set_config(…, true)` turns
+/// `synchronous_commit` off for the statement's own implicit transaction, and Postgres
+/// reads the setting at commit, before resetting it (a `SET LOCAL` would need an explicit
+/// transaction, hence more round trips). It sits in the select list, which is always
+/// evaluated. The active company is a convenience, not a right (every refresh asks
+/// tenancy again), so losing the last switch in a crash costs a user one more
+/// SwitchCompany, while waiting for the disk would make switching as slow as an fsync.
 pub(crate) async fn set_active_company(
     pool: &PgPool,
     account_id: Uuid,
     session_id: Uuid,
     company_id: Option<Uuid>,
 ) -> Result<bool, Error> {
-    let mut tx = pool.begin().await?;
-    sqlx::query("SET LOCAL synchronous_commit = off")
-        .execute(&mut *tx)
-        .await?;
-    let updated = sqlx::query(
-        "UPDATE session SET active_company_id = $3, updated_at = now() \
-         WHERE session_id = $1 AND account_id = $2 AND revoked_at IS NULL",
+    let (_, live): (String, bool) = sqlx::query_as(
+        "WITH live AS ( \
+             SELECT active_company_id IS NOT DISTINCT FROM $3 AS unchanged FROM session \
+              WHERE session_id = $1 AND account_id = $2 AND revoked_at IS NULL \
+         ), changed AS ( \
+             UPDATE session SET active_company_id = $3, updated_at = now() FROM live \
+              WHERE NOT live.unchanged \
+                AND session_id = $1 AND account_id = $2 AND revoked_at IS NULL \
+             RETURNING 1 \
+         ) \
+         SELECT set_config('synchronous_commit', 'off', true), \
+                EXISTS (SELECT 1 FROM live WHERE unchanged) \
+                OR EXISTS (SELECT 1 FROM changed)",
     )
     .bind(session_id)
     .bind(account_id)
     .bind(company_id)
-    .execute(&mut *tx)
+    .fetch_one(pool)
     .await?;
-    tx.commit().await?;
-    Ok(updated.rows_affected() == 1)
+    Ok(live)
 }
 
 /// Takes `company_id` away from every session of `account_id` that acts on it.
