@@ -266,14 +266,23 @@ CREATE TRIGGER document_lock_date BEFORE INSERT OR UPDATE OR DELETE ON document
 CREATE TRIGGER payment_lock_date BEFORE INSERT OR UPDATE OR DELETE ON payment
     FOR EACH ROW EXECUTE FUNCTION refuse_locked_period('payment_date');
 
--- Issued documents never change.
+-- Issued documents never change; a sent quote changes only its status (accepted,
+-- refused).
 CREATE FUNCTION refuse_frozen_document() RETURNS trigger
 LANGUAGE plpgsql AS $$
+DECLARE
+    status_only constant text[] := ARRAY['status', 'updated_by', 'updated_at'];
 BEGIN
     IF OLD.status <> 'draft'
        AND OLD.document_type IN ('invoice', 'credit_note', 'purchase_invoice') THEN
         RAISE EXCEPTION '% % is issued and never changes', OLD.document_type,
             coalesce(OLD.number, OLD.document_id::text) USING ERRCODE = 'CB002';
+    END IF;
+    IF OLD.status <> 'draft' AND OLD.document_type = 'quote'
+       AND (TG_OP = 'DELETE'
+            OR to_jsonb(NEW) - status_only IS DISTINCT FROM to_jsonb(OLD) - status_only) THEN
+        RAISE EXCEPTION 'quote % is sent: only its status changes', OLD.number
+            USING ERRCODE = 'CB002';
     END IF;
     RETURN CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END;
 END $$;

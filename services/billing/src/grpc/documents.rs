@@ -14,7 +14,7 @@ use uuid::Uuid;
 
 use super::books::document_type_to_pb;
 use super::{date_string, decimal, optional_date, optional_decimal, text, today};
-use crate::domain::document::{Line, MAX_LINES, Totals, check_rates};
+use crate::domain::document::{Line, MAX_LINES, Totals, check_rates, format_number};
 use crate::domain::vat::Regime;
 use crate::domain::{DocumentType, PartyKind, PartyRole, Status};
 use crate::error::Error;
@@ -263,6 +263,28 @@ pub(crate) async fn read_lines(
 
     super::ensure_valid(violations)?;
     Ok(lines)
+}
+
+/// Takes the next number of `document_type`'s series for a document dated `date`; a date
+/// earlier than the series' last one answers FAILED_PRECONDITION (NOT_CHRONOLOGICAL).
+pub(crate) async fn next_number(
+    conn: &mut PgConnection,
+    company_id: Uuid,
+    document_type: DocumentType,
+    date: NaiveDate,
+) -> Result<(String, i64), Error> {
+    match books::take_number(conn, company_id, document_type, date).await? {
+        Ok((number, prefix, include_year)) => {
+            Ok((format_number(&prefix, include_year, date, number), number))
+        }
+        Err(last) => Err(Error::precondition(
+            "NOT_CHRONOLOGICAL",
+            format!(
+                "the date {date} is earlier than the last numbered {} ({last}): numbering must stay chronological",
+                document_type.as_str().replace('_', " ")
+            ),
+        )),
+    }
 }
 
 /// FAILED_PRECONDITION (PERIOD_LOCKED) naming `field` when `date` is on or before the

@@ -21,10 +21,11 @@ use uuid::Uuid;
 
 use super::books::document_type_from_pb;
 use super::documents::{
-    DueDefault, billing_document, document_to_pb, read_draft, read_lines, refuse_locked,
+    DueDefault, billing_document, document_to_pb, next_number, read_draft, read_lines,
+    refuse_locked,
 };
 use super::{Ctx, ensure_valid, once, optional_date, text, today};
-use crate::domain::document::{Customer, Issuable, Totals, format_number, missing_mentions};
+use crate::domain::document::{Customer, Issuable, Totals, missing_mentions};
 use crate::domain::vat::Regime;
 use crate::domain::{DocumentType, PartyKind, PartyRole, Status as Stored};
 use crate::error::Error;
@@ -90,27 +91,6 @@ fn customer_of(loaded: &Loaded) -> Customer {
     }
 }
 
-/// Takes the next number of `document_type`'s series for a document dated `date`.
-async fn next_number(
-    conn: &mut PgConnection,
-    company_id: Uuid,
-    document_type: DocumentType,
-    date: NaiveDate,
-) -> Result<(String, i64), Error> {
-    match books::take_number(conn, company_id, document_type, date).await? {
-        Ok((number, prefix, include_year)) => {
-            Ok((format_number(&prefix, include_year, date, number), number))
-        }
-        Err(last) => Err(Error::precondition(
-            "NOT_CHRONOLOGICAL",
-            format!(
-                "issue_date {date} is earlier than the last issued {} ({last}): numbering must stay chronological",
-                document_type.as_str().replace('_', " ")
-            ),
-        )),
-    }
-}
-
 impl Invoices {
     async fn issue(
         &self,
@@ -152,17 +132,14 @@ impl Invoices {
         }
         let (number, sequence) =
             next_number(conn, ctx.company_id, DocumentType::Invoice, date).await?;
-        let frozen = documents::issue(
-            conn,
-            ctx.company_id,
-            id,
-            (&number, sequence),
-            Stored::Issued,
-            date,
-            row.due_date,
-            &ctx.actor,
-        )
-        .await?;
+        let numbered = documents::Numbered {
+            number: &number,
+            sequence,
+            status: Stored::Issued,
+            document_date: date,
+            due_date: row.due_date,
+        };
+        let frozen = documents::issue(conn, ctx.company_id, id, &numbered, &ctx.actor).await?;
         if !frozen {
             return Err(Error::Frozen(format!("invoice {id} is no longer a draft")));
         }

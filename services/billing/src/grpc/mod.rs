@@ -5,11 +5,11 @@
 pub(crate) mod books;
 pub(crate) mod documents;
 pub(crate) mod invoices;
+pub(crate) mod items;
+pub(crate) mod parties;
 pub(crate) mod payments;
 pub(crate) mod purchases;
 pub(crate) mod quotes;
-pub(crate) mod items;
-pub(crate) mod parties;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use comptoir_proto::billing::v1 as pb;
@@ -104,7 +104,7 @@ pub(crate) async fn once<R>(
 where
     R: prost::Message + Default,
 {
-    comptoir_runtime::idempotency::once(&mut **tx, scope, key, request, mutation).await
+    comptoir_runtime::idempotency::once(tx, scope, key, request, mutation).await
 }
 
 /// INVALID_ARGUMENT with every violation recorded so far, if any (they are taken).

@@ -7,7 +7,6 @@
 //! and checks its stored status. Expiry is never stored: a sent quote past its validity
 //! date reads as expired ([`status_of`]).
 
-use chrono::NaiveDate;
 use comptoir_proto::billing::v1 as pb;
 use comptoir_proto::events::v1 as events;
 use comptoir_runtime::events::{Event, names};
@@ -18,11 +17,11 @@ use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
 use super::documents::{
-    DueDefault, billing_document, document_to_pb, read_draft, refuse_locked, status_of,
+    DueDefault, billing_document, document_to_pb, next_number, read_draft, refuse_locked, status_of,
 };
 use super::invoices::stored_status;
 use super::{Ctx, ensure_valid, once, today};
-use crate::domain::document::{Totals, check_rates, format_number};
+use crate::domain::document::{Totals, check_rates};
 use crate::domain::vat::Regime;
 use crate::domain::{DocumentType, PartyRole, Status as Stored};
 use crate::error::Error;
@@ -123,26 +122,6 @@ async fn accept(conn: &mut PgConnection, ctx: &Ctx, quote: &mut Loaded) -> Resul
     Ok(())
 }
 
-/// Takes the next number of the quote series for a quote dated `date`.
-async fn next_quote_number(
-    conn: &mut PgConnection,
-    company_id: Uuid,
-    date: NaiveDate,
-) -> Result<(String, i64), Error> {
-    match books::take_number(conn, company_id, DocumentType::Quote, date).await? {
-        Ok((number, prefix, include_year)) => {
-            Ok((format_number(&prefix, include_year, date, number), number))
-        }
-        Err(last) => Err(Error::precondition(
-            "NOT_CHRONOLOGICAL",
-            format!(
-                "the quote is dated {date}, earlier than the last sent quote ({last}): \
-                 numbering must stay chronological; update the draft's date"
-            ),
-        )),
-    }
-}
-
 impl Quotes {
     async fn send(&self, ctx: &Ctx, conn: &mut PgConnection, id: Uuid) -> Result<Loaded, Error> {
         let mut quote = locked_quote(conn, ctx.company_id, id).await?;
@@ -154,18 +133,16 @@ impl Quotes {
             .ok_or_else(|| Error::BooksNotFound(ctx.company_id.to_string()))?;
         let date = quote.row.document_date;
         refuse_locked(lock_date, date, "quote.document_date")?;
-        let (number, sequence) = next_quote_number(conn, ctx.company_id, date).await?;
-        let sent = documents::issue(
-            conn,
-            ctx.company_id,
-            id,
-            (&number, sequence),
-            Stored::Sent,
-            date,
-            quote.row.due_date,
-            &ctx.actor,
-        )
-        .await?;
+        let (number, sequence) =
+            next_number(conn, ctx.company_id, DocumentType::Quote, date).await?;
+        let numbered = documents::Numbered {
+            number: &number,
+            sequence,
+            status: Stored::Sent,
+            document_date: date,
+            due_date: quote.row.due_date,
+        };
+        let sent = documents::issue(conn, ctx.company_id, id, &numbered, &ctx.actor).await?;
         if !sent {
             return Err(not_draft(&quote));
         }

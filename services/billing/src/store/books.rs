@@ -102,60 +102,51 @@ pub(crate) async fn update_identity(
     Ok(updated.rows_affected() == 1)
 }
 
+/// The book row as a document reads it.
+#[derive(Debug, sqlx::FromRow)]
+struct SellerRow {
+    legal_name: String,
+    legal_form: String,
+    siren: String,
+    vat_number: String,
+    rcs_city: String,
+    share_capital_amount: String,
+    address_line1: String,
+    address_postal_code: String,
+    address_city: String,
+    lock_date: Option<NaiveDate>,
+}
+
 /// What a document needs from the books: the seller and the lock date. None when the
 /// books are not open.
 pub(crate) async fn seller(
     conn: &mut PgConnection,
     company_id: Uuid,
 ) -> Result<Option<(Seller, Option<NaiveDate>)>, sqlx::Error> {
-    let row: Option<(
-        String,
-        String,
-        String,
-        String,
-        String,
-        String,
-        String,
-        String,
-        String,
-        Option<NaiveDate>,
-    )> = sqlx::query_as(
+    let row: Option<SellerRow> = sqlx::query_as(
         "SELECT legal_name, legal_form, siren, vat_number, rcs_city, share_capital_amount, \
-                    address_line1, address_postal_code, address_city, lock_date \
-             FROM book WHERE company_id = $1",
+                address_line1, address_postal_code, address_city, lock_date \
+         FROM book WHERE company_id = $1",
     )
     .bind(company_id)
     .fetch_optional(conn)
     .await?;
-    Ok(row.map(
-        |(
-            legal_name,
-            legal_form,
-            siren,
-            vat_number,
-            rcs_city,
-            share_capital_amount,
-            address_line1,
-            address_postal_code,
-            address_city,
-            lock_date,
-        )| {
-            (
-                Seller {
-                    legal_name,
-                    legal_form,
-                    siren,
-                    vat_number,
-                    rcs_city,
-                    share_capital_amount,
-                    address_line1,
-                    address_postal_code,
-                    address_city,
-                },
-                lock_date,
-            )
-        },
-    ))
+    Ok(row.map(|row| {
+        (
+            Seller {
+                legal_name: row.legal_name,
+                legal_form: row.legal_form,
+                siren: row.siren,
+                vat_number: row.vat_number,
+                rcs_city: row.rcs_city,
+                share_capital_amount: row.share_capital_amount,
+                address_line1: row.address_line1,
+                address_postal_code: row.address_postal_code,
+                address_city: row.address_city,
+            },
+            row.lock_date,
+        )
+    }))
 }
 
 /// The lock date, locking the book row until the transaction ends (so a concurrent

@@ -332,15 +332,27 @@ pub(crate) async fn delete_draft(
     Ok(deleted.rows_affected() == 1)
 }
 
+/// What numbering a draft gives it.
+#[derive(Debug, Clone)]
+pub(crate) struct Numbered<'a> {
+    /// The number as printed.
+    pub(crate) number: &'a str,
+    /// Its position in the series.
+    pub(crate) sequence: i64,
+    /// Issued (invoices) or sent (quotes).
+    pub(crate) status: Status,
+    /// The date it is numbered with.
+    pub(crate) document_date: NaiveDate,
+    /// Its due date (or validity end).
+    pub(crate) due_date: Option<NaiveDate>,
+}
+
 /// Numbers a draft and freezes it. False when it is no longer a draft.
 pub(crate) async fn issue(
     conn: &mut PgConnection,
     company_id: Uuid,
     document_id: Uuid,
-    (number, sequence): (&str, i64),
-    status: Status,
-    document_date: NaiveDate,
-    due_date: Option<NaiveDate>,
+    numbered: &Numbered<'_>,
     actor: &str,
 ) -> Result<bool, sqlx::Error> {
     let updated = sqlx::query(
@@ -350,11 +362,11 @@ pub(crate) async fn issue(
     )
     .bind(company_id)
     .bind(document_id)
-    .bind(status.as_str())
-    .bind(number)
-    .bind(sequence)
-    .bind(document_date)
-    .bind(due_date)
+    .bind(numbered.status.as_str())
+    .bind(numbered.number)
+    .bind(numbered.sequence)
+    .bind(numbered.document_date)
+    .bind(numbered.due_date)
     .bind(actor)
     .execute(conn)
     .await?;
@@ -571,7 +583,7 @@ pub(crate) async fn load(
 }
 
 /// Locks documents of the company until the transaction ends (payments and credit notes
-/// against them queue, so a balance is never spent twice), returning their balances.
+/// against them queue, so a balance is never spent twice).
 pub(crate) async fn lock(
     conn: &mut PgConnection,
     company_id: Uuid,

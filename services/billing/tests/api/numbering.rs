@@ -162,12 +162,16 @@ async fn fifty_companies_issuing_at_once_each_get_their_own_gapless_series() {
     }
 }
 
+/// Drafts of the kill test: enough that the kill (after 100 issues) lands mid-burst even
+/// on a slow machine.
+const KILLED_BATCH: i64 = 600;
+
 #[tokio::test]
 async fn a_billing_process_killed_while_issuing_leaves_no_gap_and_no_half_issued_invoice() {
     let env = Env::start().await;
     let company = env.company().await;
     let token = env.admin_token(company).await;
-    let ids = drafts(&env, company, &token, 300).await;
+    let ids = drafts(&env, company, &token, KILLED_BATCH).await;
 
     // A real billing process, killed with SIGKILL while 8 clients issue.
     let port = std::net::TcpListener::bind("127.0.0.1:0")
@@ -232,7 +236,7 @@ async fn a_billing_process_killed_while_issuing_leaves_no_gap_and_no_half_issued
     let (ok, errors) = burst.await.unwrap();
     assert!(ok >= 100, "{ok} issued before the kill");
     assert!(!errors.is_empty(), "the kill interrupted calls in flight");
-    assert!(ok < 300, "the kill came before the end");
+    assert!((ok as i64) < KILLED_BATCH, "the kill came before the end");
 
     // What was committed is whole; what was not left nothing behind.
     let issued_before: i64 = {
@@ -261,11 +265,11 @@ async fn a_billing_process_killed_while_issuing_leaves_no_gap_and_no_half_issued
         .map(|id| (id, token.clone()))
         .collect()
     };
-    assert_eq!(remaining.len() as i64, 300 - issued_before);
+    assert_eq!(remaining.len() as i64, KILLED_BATCH - issued_before);
     let (ok, errors) = issue_all(env.invoices().await, remaining, 8).await;
     assert!(errors.is_empty(), "{:?}", errors.first());
-    assert_eq!(ok as i64, 300 - issued_before);
-    assert_gapless(&env, company, 300).await;
+    assert_eq!(ok as i64, KILLED_BATCH - issued_before);
+    assert_gapless(&env, company, KILLED_BATCH).await;
     let mut conn = env.harness.db.admin().await;
     let events: i64 = sqlx::query_scalar(
         "SELECT count(*) FROM billing.outbox \
@@ -276,7 +280,7 @@ async fn a_billing_process_killed_while_issuing_leaves_no_gap_and_no_half_issued
     .await
     .unwrap();
     assert_eq!(
-        events, 300,
+        events, KILLED_BATCH,
         "one outbox event per issued invoice, none for rolled back ones"
     );
 }

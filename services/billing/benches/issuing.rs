@@ -1,0 +1,395 @@
+//! Benchmark: `IssueInvoice` end to end over gRPC (5 lines at 2 VAT rates, numbering,
+//! audit trail, outbox) against a real billing process, side by side in one run with
+//! pgbench's TPC-B-like load on the same PostgreSQL. Prints a table: invoices/s, p50/p99
+//! latency, the ratio to pgbench's TPS, and the billing process's memory as the number
+//! of issued invoices grows.
+//!
+//! `cargo bench -p comptoir-billing --bench issuing` (PostgreSQL and NATS found like the
+//! tests: DATABASE_URL / NATS_URL). `BENCH_INVOICES` sets the volume reached at the end
+//! (default 100000); `BENCH_CLIENTS` the concurrency (default 16). Drafts are cloned in SQL:
+//! only issuing is measured. Targets: ratio ≥ 0.5 across 100 companies, ≥ 200 invoices/s
+//! in a single company, memory flat from 10k to 100k invoices.
+
+use std::process::Stdio;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use comptoir_proto::billing::v1::invoice_service_client::InvoiceServiceClient;
+use comptoir_proto::billing::v1::{
+    CreateInvoiceRequest, DraftInput, IssueInvoiceRequest, LineInput,
+};
+use comptoir_test_support::{
+    TestDb, TestNats, bearer, clone_drafts, common_config, company_with_open_books, eventually,
+    insert_customer, scoped_token, spawn,
+};
+use tokio::sync::Mutex;
+use tonic::transport::Channel;
+use uuid::Uuid;
+
+/// Companies of the multi-company measurements.
+const COMPANIES: usize = 100;
+
+fn env_number(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .filter(|n| *n > 0)
+        .unwrap_or(default)
+}
+
+/// A company ready to invoice: its token and a template draft to clone.
+struct Company {
+    token: String,
+    template: Uuid,
+}
+
+/// The billing binary Cargo built for this benchmark, as its own process.
+struct BillingProcess {
+    child: tokio::process::Child,
+    channel: Channel,
+}
+
+impl BillingProcess {
+    async fn start(db: &TestDb, nats: &TestNats, identity_url: &str, token: &str) -> Self {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_billing"))
+            .env("COMPTOIR_GRPC_ADDR", format!("127.0.0.1:{port}"))
+            .env("COMPTOIR_METRICS_ADDR", "127.0.0.1:0")
+            .env(
+                "COMPTOIR_DATABASE_URL",
+                db.service_url(&comptoir_billing::SPEC).expose(),
+            )
+            .env("COMPTOIR_NATS_URL", &nats.url)
+            .env("COMPTOIR_NATS_PREFIX", &nats.prefix)
+            .env("COMPTOIR_IDENTITY_URL", identity_url)
+            .env("RUST_LOG", "error")
+            .stdout(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("starting the billing binary");
+        let channel = eventually("billing to serve", || async {
+            let channel = Channel::from_shared(format!("http://127.0.0.1:{port}"))
+                .ok()?
+                .connect()
+                .await
+                .ok()?;
+            let probe = IssueInvoiceRequest {
+                invoice_id: Uuid::now_v7().to_string(),
+                ..Default::default()
+            };
+            let answer = InvoiceServiceClient::new(channel.clone())
+                .issue_invoice(bearer(probe, token))
+                .await;
+            matches!(answer, Err(s) if s.code() == tonic::Code::NotFound).then_some(channel)
+        })
+        .await;
+        Self { child, channel }
+    }
+
+    /// (peak, current) resident memory of the process, in MiB, from /proc.
+    fn memory_mib(&self) -> (f64, f64) {
+        let pid = self.child.id().expect("billing is running");
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+        let field = |name: &str| {
+            status
+                .lines()
+                .find(|l| l.starts_with(name))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|kb| kb.parse::<f64>().ok())
+                .map(|kb| kb / 1024.0)
+                .unwrap_or(f64::NAN)
+        };
+        (field("VmHWM:"), field("VmRSS:"))
+    }
+}
+
+struct Figures {
+    name: String,
+    calls: usize,
+    elapsed: Duration,
+    latencies: Vec<Duration>,
+}
+
+impl Figures {
+    fn per_second(&self) -> f64 {
+        self.calls as f64 / self.elapsed.as_secs_f64()
+    }
+
+    fn percentile(&self, p: f64) -> Duration {
+        let index = ((self.latencies.len() as f64 - 1.0) * p).round() as usize;
+        self.latencies[index]
+    }
+}
+
+/// Issues every (draft, token) of `queue` from `clients` concurrent clients; every call
+/// must succeed.
+async fn issue(
+    name: String,
+    channel: &Channel,
+    queue: Vec<(Uuid, String)>,
+    clients: usize,
+) -> Figures {
+    let calls = queue.len();
+    let queue = Arc::new(Mutex::new(queue));
+    let started = Instant::now();
+    let tasks: Vec<_> = (0..clients)
+        .map(|_| {
+            let queue = queue.clone();
+            let mut client = InvoiceServiceClient::new(channel.clone());
+            tokio::spawn(async move {
+                let mut latencies = Vec::new();
+                loop {
+                    let Some((id, token)) = queue.lock().await.pop() else {
+                        break;
+                    };
+                    let request = IssueInvoiceRequest {
+                        invoice_id: id.to_string(),
+                        ..Default::default()
+                    };
+                    let at = Instant::now();
+                    client
+                        .issue_invoice(bearer(request, &token))
+                        .await
+                        .unwrap_or_else(|status| panic!("IssueInvoice: {status:?}"));
+                    latencies.push(at.elapsed());
+                }
+                latencies
+            })
+        })
+        .collect();
+    let mut latencies = Vec::with_capacity(calls);
+    for task in tasks {
+        latencies.extend(task.await.expect("a client task"));
+    }
+    let elapsed = started.elapsed();
+    latencies.sort();
+    Figures {
+        name,
+        calls,
+        elapsed,
+        latencies,
+    }
+}
+
+/// `per_company` drafts in each company, interleaved so every company is issued from at
+/// once.
+async fn queue_of(db: &TestDb, companies: &[Company], per_company: usize) -> Vec<(Uuid, String)> {
+    let mut queue = Vec::with_capacity(companies.len() * per_company);
+    for company in companies {
+        let template = clone_drafts(db, company.template, 2).await[1];
+        for id in clone_drafts(db, template, per_company as i64).await {
+            queue.push((id, company.token.clone()));
+        }
+    }
+    queue.sort_by_key(|(id, _)| *id.as_bytes());
+    queue
+}
+
+fn five_lines() -> Vec<LineInput> {
+    [
+        ("2", "120.00", "20"),
+        ("1", "49.90", "20"),
+        ("3", "12.35", "5.5"),
+        ("10", "0.99", "5.5"),
+        ("1", "300", "20"),
+    ]
+    .into_iter()
+    .map(|(quantity, unit_price, vat_rate)| LineInput {
+        description: "Article".to_owned(),
+        quantity: quantity.to_owned(),
+        unit_price: unit_price.to_owned(),
+        vat_rate: vat_rate.to_owned(),
+        ..Default::default()
+    })
+    .collect()
+}
+
+/// pgbench's TPC-B-like transactions per second with `clients` clients for 10 s, on a
+/// scratch database of the same server.
+async fn pgbench(clients: usize) -> f64 {
+    let url = std::env::var("DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned());
+    let (server, _) = url.rsplit_once('/').expect("a database URL");
+    let scratch = format!("{server}/comptoir_pgbench");
+    let admin_db = TestDb::new(&[]).await;
+    let mut admin = admin_db.admin().await;
+    for sql in [
+        "DROP DATABASE IF EXISTS comptoir_pgbench",
+        "CREATE DATABASE comptoir_pgbench",
+    ] {
+        sqlx::query(sql).execute(&mut admin).await.expect(sql);
+    }
+    let run = |args: Vec<String>| async move {
+        let output = tokio::process::Command::new("pgbench")
+            .args(&args)
+            .output()
+            .await
+            .expect("pgbench is not installed: `apt-get install -y postgresql-client`");
+        assert!(
+            output.status.success(),
+            "pgbench {args:?}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    };
+    run(vec![
+        "-i".into(),
+        "-q".into(),
+        "-s".into(),
+        "16".into(),
+        scratch.clone(),
+    ])
+    .await;
+    let out = run(vec![
+        "-n".into(),
+        "-c".into(),
+        clients.to_string(),
+        "-j".into(),
+        "2".into(),
+        "-T".into(),
+        "10".into(),
+        scratch,
+    ])
+    .await;
+    sqlx::query("DROP DATABASE IF EXISTS comptoir_pgbench WITH (FORCE)")
+        .execute(&mut admin)
+        .await
+        .expect("dropping pgbench's database");
+    out.lines()
+        .find(|l| l.starts_with("tps = "))
+        .and_then(|l| l.split_whitespace().nth(2))
+        .and_then(|tps| tps.parse().ok())
+        .expect("pgbench prints its TPS")
+}
+
+#[tokio::main]
+async fn main() {
+    let total = env_number("BENCH_INVOICES", 100_000);
+    let clients = env_number("BENCH_CLIENTS", 16);
+    let db = TestDb::new(&[comptoir_identity::SPEC, comptoir_billing::SPEC]).await;
+    let nats = TestNats::shared().await;
+    let identity = spawn(
+        comptoir_identity::build(comptoir_identity::Config {
+            common: common_config(&db, &comptoir_identity::SPEC, &nats),
+        })
+        .await
+        .expect("identity builds"),
+    )
+    .await;
+    let probe_token = scoped_token(&db, Uuid::now_v7(), &["invoices.issue"]).await;
+    let billing = BillingProcess::start(&db, &nats, &identity.url, &probe_token).await;
+
+    eprintln!("setting up {COMPANIES} companies…");
+    let mut companies = Vec::new();
+    for _ in 0..=COMPANIES {
+        let company = company_with_open_books(&db, &nats).await;
+        let token = scoped_token(&db, company, &comptoir_runtime::permissions::ALL).await;
+        let customer = insert_customer(&db, company, true, "FR").await;
+        let draft = InvoiceServiceClient::new(billing.channel.clone())
+            .create_invoice(bearer(
+                CreateInvoiceRequest {
+                    invoice: Some(DraftInput {
+                        party_id: customer.to_string(),
+                        lines: five_lines(),
+                        late_penalty_rate: "10".to_owned(),
+                        recovery_fee: true,
+                        ..Default::default()
+                    }),
+                    idempotency_key: String::new(),
+                },
+                &token,
+            ))
+            .await
+            .expect("a draft")
+            .into_inner()
+            .invoice
+            .expect("an invoice");
+        let template = Uuid::parse_str(&draft.document_id).expect("an id");
+        companies.push(Company { token, template });
+    }
+    let single = companies.pop().expect("one company apart");
+
+    let mut rows = Vec::new();
+    let mut memory = Vec::new();
+    let mut issued = 0;
+    // 1. Across companies, up to 10k invoices.
+    let first = (10_000.min(total) / COMPANIES).max(1);
+    let queue = queue_of(&db, &companies, first).await;
+    issued += queue.len();
+    rows.push(
+        issue(
+            format!("IssueInvoice, {COMPANIES} companies"),
+            &billing.channel,
+            queue,
+            clients,
+        )
+        .await,
+    );
+    memory.push((issued, billing.memory_mib()));
+    // 2. One company.
+    let queue = queue_of(&db, std::slice::from_ref(&single), 5_000.min(total)).await;
+    issued += queue.len();
+    rows.push(
+        issue(
+            "IssueInvoice, 1 company".to_owned(),
+            &billing.channel,
+            queue,
+            clients,
+        )
+        .await,
+    );
+    // 3. Across companies again, up to the total.
+    if total > issued {
+        let per_company = (total - issued) / COMPANIES;
+        let queue = queue_of(&db, &companies, per_company.max(1)).await;
+        issued += queue.len();
+        rows.push(
+            issue(
+                format!("IssueInvoice, {COMPANIES} companies, to {issued}"),
+                &billing.channel,
+                queue,
+                clients,
+            )
+            .await,
+        );
+    }
+    memory.push((issued, billing.memory_mib()));
+    let tps = pgbench(clients).await;
+
+    println!();
+    println!("IssueInvoice over gRPC, {clients} clients, release build, this machine");
+    println!(
+        "{:<44} {:>9} {:>12} {:>9} {:>9} {:>10}",
+        "measurement", "invoices", "invoices/s", "p50 ms", "p99 ms", "÷ pgbench"
+    );
+    for row in &rows {
+        println!(
+            "{:<44} {:>9} {:>12.0} {:>9.2} {:>9.2} {:>10.2}",
+            row.name,
+            row.calls,
+            row.per_second(),
+            row.percentile(0.50).as_secs_f64() * 1e3,
+            row.percentile(0.99).as_secs_f64() * 1e3,
+            row.per_second() / tps
+        );
+    }
+    println!(
+        "{:<44} {:>9} {:>12.0}",
+        "pgbench TPC-B-like (-s 16), TPS", "", tps
+    );
+    println!();
+    println!("billing process memory (VmHWM peak / VmRSS now, MiB)");
+    for (count, (peak, now)) in &memory {
+        println!("  after {count:>7} issued invoices: {peak:>8.1} / {now:>8.1}");
+    }
+    if let [(_, (first_peak, _)), .., (_, (last_peak, _))] = memory.as_slice() {
+        println!(
+            "  peak growth: {:+.1} MiB ({:+.1} %)",
+            last_peak - first_peak,
+            (last_peak / first_peak - 1.0) * 100.0
+        );
+    }
+}
