@@ -1,12 +1,22 @@
 //! The demo data `cargo xtask up` leaves behind: one user, an accounting firm and two
-//! client companies, created through the public gRPC APIs only. Running it again changes
-//! nothing: an existing account is logged into, existing companies are kept.
+//! client companies, each client with a customer, an item and one issued invoice, created
+//! through the public gRPC APIs only. Running it again changes nothing: an existing
+//! account is logged into, existing companies are kept, a company that already has
+//! invoices gets no more.
 
 use std::time::Duration;
 
 use anyhow::{Context, Result};
+use comptoir_proto::billing::v1::invoice_service_client::InvoiceServiceClient;
+use comptoir_proto::billing::v1::item_service_client::ItemServiceClient;
+use comptoir_proto::billing::v1::party_service_client::PartyServiceClient;
+use comptoir_proto::billing::v1::{
+    CreateInvoiceRequest, CreateItemRequest, CreatePartyRequest, DraftInput, IssueInvoiceRequest,
+    ItemInput, ItemKind, LineInput, ListInvoicesRequest, PartyInput, PartyKind, PartyRole,
+    PostalAddress,
+};
 use comptoir_proto::identity::v1::identity_service_client::IdentityServiceClient;
-use comptoir_proto::identity::v1::{LoginRequest, SignUpRequest};
+use comptoir_proto::identity::v1::{LoginRequest, SignUpRequest, SwitchCompanyRequest};
 use comptoir_proto::tenancy::v1::tenancy_service_client::TenancyServiceClient;
 use comptoir_proto::tenancy::v1::{
     Address, CompanyKind, CreateCompanyRequest, ListMyCompaniesRequest,
@@ -15,7 +25,7 @@ use tonic::metadata::{Ascii, MetadataValue};
 use tonic::transport::Channel;
 use tonic::{Code, Request};
 
-use crate::services::{IDENTITY, TENANCY};
+use crate::services::{BILLING, IDENTITY, TENANCY};
 
 pub(crate) const DEMO_EMAIL: &str = "demo@comptoir.example";
 pub(crate) const DEMO_PASSWORD: &str = "comptoir-demo-password";
@@ -186,11 +196,171 @@ pub(crate) async fn seed() -> Result<Demo> {
         companies.push((created.legal_name, created.company_id));
     }
 
+    for (demo, (name, company_id)) in COMPANIES.iter().zip(&companies) {
+        if demo.kind == CompanyKind::Company {
+            let switched = retry(|| {
+                let mut identity = identity.clone();
+                let request = authorised(
+                    SwitchCompanyRequest {
+                        company_id: company_id.clone(),
+                    },
+                    &bearer,
+                );
+                async move { identity.switch_company(request).await }
+            })
+            .await
+            .map_err(|status| status_error("SwitchCompany", &status))?
+            .into_inner();
+            let scoped: MetadataValue<Ascii> = format!("Bearer {}", switched.access_token)
+                .parse()
+                .context("the access token is not a valid header value")?;
+            seed_books(name, &format!("{}{}", demo.siren, demo.nic), &scoped).await?;
+        }
+    }
+
     Ok(Demo {
         access_token: login.access_token,
         expires_in_seconds: login.expires_in_seconds,
         companies,
     })
+}
+
+/// A customer, an item and one issued invoice in the company `scoped` acts on, unless it
+/// already has invoices. Billing opens a company's books when tenancy's event arrives, so
+/// the first call waits for that.
+async fn seed_books(name: &str, siret: &str, scoped: &MetadataValue<Ascii>) -> Result<()> {
+    let channel = connect(&BILLING.url()).await?;
+    let mut invoices = InvoiceServiceClient::new(channel.clone());
+    let mut attempt = 0;
+    let existing = loop {
+        let request = authorised(
+            ListInvoicesRequest {
+                page_size: 1,
+                ..Default::default()
+            },
+            scoped,
+        );
+        match invoices.list_invoices(request).await {
+            Ok(page) => break page.into_inner().invoices,
+            Err(status) if status.code() == Code::Unavailable && attempt < 20 => attempt += 1,
+            Err(status) => return Err(status_error("ListInvoices", &status)),
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    };
+    if !existing.is_empty() {
+        return Ok(());
+    }
+    let party = PartyInput {
+        role: PartyRole::Customer as i32,
+        kind: PartyKind::Professional as i32,
+        name: "Hôtel du Port SARL".to_owned(),
+        siren: "542051180".to_owned(),
+        vat_number: "FR59542051180".to_owned(),
+        address: Some(PostalAddress {
+            line1: "4 quai des Chartrons".to_owned(),
+            postal_code: "33000".to_owned(),
+            city: "Bordeaux".to_owned(),
+            country_code: "FR".to_owned(),
+            ..Default::default()
+        }),
+        payment_terms_days: 30,
+        ..Default::default()
+    };
+    // Billing answers NOT_FOUND until tenancy's company.created has opened the books.
+    let mut attempt = 0;
+    let customer = loop {
+        let request = authorised(
+            CreatePartyRequest {
+                party: Some(party.clone()),
+                idempotency_key: format!("demo-customer-{siret}"),
+            },
+            scoped,
+        );
+        match PartyServiceClient::new(channel.clone())
+            .create_party(request)
+            .await
+        {
+            Ok(answer) => break answer.into_inner().party.context("a party")?,
+            Err(status)
+                if matches!(status.code(), Code::NotFound | Code::Unavailable) && attempt < 40 =>
+            {
+                attempt += 1;
+                tokio::time::sleep(Duration::from_millis(250)).await;
+            }
+            Err(status) => return Err(status_error("CreateParty", &status)),
+        }
+    };
+    let item = ItemServiceClient::new(channel.clone())
+        .create_item(authorised(
+            CreateItemRequest {
+                item: Some(ItemInput {
+                    label: "Pain de campagne (lot de 10)".to_owned(),
+                    unit: "lot".to_owned(),
+                    unit_price: "18.50".to_owned(),
+                    vat_rate: "5.5".to_owned(),
+                    kind: ItemKind::Goods as i32,
+                    ..Default::default()
+                }),
+                idempotency_key: format!("demo-item-{siret}"),
+            },
+            scoped,
+        ))
+        .await
+        .map_err(|status| status_error("CreateItem", &status))?
+        .into_inner()
+        .item
+        .context("an item")?;
+    let draft = invoices
+        .create_invoice(authorised(
+            CreateInvoiceRequest {
+                invoice: Some(DraftInput {
+                    party_id: customer.party_id,
+                    lines: vec![
+                        LineInput {
+                            item_id: item.item_id,
+                            quantity: "12".to_owned(),
+                            ..Default::default()
+                        },
+                        LineInput {
+                            description: "Livraison".to_owned(),
+                            quantity: "1".to_owned(),
+                            unit_price: "25".to_owned(),
+                            vat_rate: "20".to_owned(),
+                            ..Default::default()
+                        },
+                    ],
+                    late_penalty_rate: "10".to_owned(),
+                    recovery_fee: true,
+                    ..Default::default()
+                }),
+                idempotency_key: format!("demo-invoice-{siret}"),
+            },
+            scoped,
+        ))
+        .await
+        .map_err(|status| status_error("CreateInvoice", &status))?
+        .into_inner()
+        .invoice
+        .context("an invoice")?;
+    let issued = invoices
+        .issue_invoice(authorised(
+            IssueInvoiceRequest {
+                invoice_id: draft.document_id,
+                issue_date: String::new(),
+                idempotency_key: format!("demo-issue-{siret}"),
+            },
+            scoped,
+        ))
+        .await
+        .map_err(|status| status_error("IssueInvoice", &status))?
+        .into_inner()
+        .invoice
+        .context("an invoice")?;
+    println!(
+        "xtask: {name} issued invoice {} ({} EUR incl. VAT)",
+        issued.number, issued.gross_total
+    );
+    Ok(())
 }
 
 /// A request carrying the demo user's access token.

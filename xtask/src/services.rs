@@ -41,6 +41,7 @@ impl Service {
 
 pub(crate) const IDENTITY: &Service = &SERVICES[0];
 pub(crate) const TENANCY: &Service = &SERVICES[1];
+pub(crate) const BILLING: &Service = &SERVICES[2];
 
 pub(crate) const SERVICES: [Service; 5] = [
     Service {
