@@ -229,7 +229,7 @@ BEGIN
     END LOOP;
 END $$;
 
--- The lock date. TG_ARGV[0] names the row's date column.
+-- The lock date: a document's document_date, a payment's payment_date.
 -- Functions that read tables pin the search path they were created with, so a session
 -- with another search path (an administrator's, a migration's) runs them unchanged.
 CREATE FUNCTION is_locked(company uuid, day date) RETURNS boolean
@@ -243,16 +243,26 @@ DECLARE
     old_day date;
     new_day date;
 BEGIN
+    -- Fields are read directly (not through to_jsonb): this runs on every write.
     IF TG_OP <> 'INSERT' THEN
-        old_day := (to_jsonb(OLD) ->> TG_ARGV[0])::date;
+        IF TG_TABLE_NAME = 'payment' THEN
+            old_day := OLD.payment_date;
+        ELSE
+            old_day := OLD.document_date;
+        END IF;
         IF is_locked(OLD.company_id, old_day) THEN
             RAISE EXCEPTION 'the period is locked: % dated % is on or before the lock date',
                 TG_TABLE_NAME, old_day USING ERRCODE = 'CB001';
         END IF;
     END IF;
     IF TG_OP <> 'DELETE' THEN
-        new_day := (to_jsonb(NEW) ->> TG_ARGV[0])::date;
-        IF is_locked(NEW.company_id, new_day) THEN
+        IF TG_TABLE_NAME = 'payment' THEN
+            new_day := NEW.payment_date;
+        ELSE
+            new_day := NEW.document_date;
+        END IF;
+        IF (TG_OP = 'INSERT' OR new_day IS DISTINCT FROM old_day)
+           AND is_locked(NEW.company_id, new_day) THEN
             RAISE EXCEPTION 'the period is locked: % dated % is on or before the lock date',
                 TG_TABLE_NAME, new_day USING ERRCODE = 'CB001';
         END IF;
@@ -262,9 +272,9 @@ BEGIN
 END $$;
 
 CREATE TRIGGER document_lock_date BEFORE INSERT OR UPDATE OR DELETE ON document
-    FOR EACH ROW EXECUTE FUNCTION refuse_locked_period('document_date');
+    FOR EACH ROW EXECUTE FUNCTION refuse_locked_period();
 CREATE TRIGGER payment_lock_date BEFORE INSERT OR UPDATE OR DELETE ON payment
-    FOR EACH ROW EXECUTE FUNCTION refuse_locked_period('payment_date');
+    FOR EACH ROW EXECUTE FUNCTION refuse_locked_period();
 
 -- Issued documents never change; a sent quote changes only its status (accepted,
 -- refused).
@@ -278,11 +288,12 @@ BEGIN
         RAISE EXCEPTION '% % is issued and never changes', OLD.document_type,
             coalesce(OLD.number, OLD.document_id::text) USING ERRCODE = 'CB002';
     END IF;
-    IF OLD.status <> 'draft' AND OLD.document_type = 'quote'
-       AND (TG_OP = 'DELETE'
-            OR to_jsonb(NEW) - status_only IS DISTINCT FROM to_jsonb(OLD) - status_only) THEN
-        RAISE EXCEPTION 'quote % is sent: only its status changes', OLD.number
-            USING ERRCODE = 'CB002';
+    IF OLD.status <> 'draft' AND OLD.document_type = 'quote' THEN
+        IF TG_OP = 'DELETE'
+           OR to_jsonb(NEW) - status_only IS DISTINCT FROM to_jsonb(OLD) - status_only THEN
+            RAISE EXCEPTION 'quote % is sent: only its status changes', OLD.number
+                USING ERRCODE = 'CB002';
+        END IF;
     END IF;
     RETURN CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END;
 END $$;
@@ -343,7 +354,9 @@ CREATE TRIGGER audit_event_append_only BEFORE UPDATE OR DELETE ON audit_event
 CREATE FUNCTION record_audit_event() RETURNS trigger
 LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
 DECLARE
-    row_json jsonb := to_jsonb(CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END);
+    before_json jsonb := CASE WHEN TG_OP <> 'INSERT' THEN to_jsonb(OLD) END;
+    after_json jsonb := CASE WHEN TG_OP <> 'DELETE' THEN to_jsonb(NEW) END;
+    row_json jsonb := coalesce(after_json, before_json);
 BEGIN
     INSERT INTO audit_event (company_id, subject_type, subject_id, action, actor, before, after)
     VALUES ((row_json ->> 'company_id')::uuid,
@@ -353,8 +366,8 @@ BEGIN
                      TG_TABLE_NAME || '.' || lower(TG_OP)),
             coalesce(nullif(current_setting('comptoir.actor', true), ''),
                      'database:' || session_user),
-            CASE WHEN TG_OP <> 'INSERT' THEN to_jsonb(OLD) END,
-            CASE WHEN TG_OP <> 'DELETE' THEN to_jsonb(NEW) END);
+            before_json,
+            after_json);
     RETURN NULL;
 END $$;
 

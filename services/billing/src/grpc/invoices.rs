@@ -63,8 +63,7 @@ async fn locked_draft(
     company_id: Uuid,
     id: Uuid,
 ) -> Result<Loaded, Error> {
-    documents::lock(conn, company_id, &[id]).await?;
-    let loaded = documents::load(conn, company_id, id, &[DocumentType::Invoice])
+    let loaded = documents::load_for_update(conn, company_id, id, &[DocumentType::Invoice])
         .await?
         .ok_or_else(|| Error::not_found("invoice", id))?;
     if loaded.row.status() != Stored::Draft {
@@ -170,10 +169,10 @@ impl Invoices {
         issue_date: NaiveDate,
         notes: &str,
     ) -> Result<pb::CreateCreditNoteResponse, Error> {
-        documents::lock(conn, ctx.company_id, &[invoice_id]).await?;
-        let invoice = documents::load(conn, ctx.company_id, invoice_id, &[DocumentType::Invoice])
-            .await?
-            .ok_or_else(|| Error::not_found("invoice", invoice_id))?;
+        let invoice =
+            documents::load_for_update(conn, ctx.company_id, invoice_id, &[DocumentType::Invoice])
+                .await?
+                .ok_or_else(|| Error::not_found("invoice", invoice_id))?;
         if invoice.row.status() != Stored::Issued {
             return Err(Error::precondition(
                 "INVOICE_NOT_ISSUED",

@@ -53,8 +53,7 @@ async fn locked_quote(
     company_id: Uuid,
     id: Uuid,
 ) -> Result<Loaded, Error> {
-    documents::lock(conn, company_id, &[id]).await?;
-    documents::load(conn, company_id, id, &[DocumentType::Quote])
+    documents::load_for_update(conn, company_id, id, &[DocumentType::Quote])
         .await?
         .ok_or_else(|| Error::not_found("quote", id))
 }

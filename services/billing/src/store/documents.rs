@@ -6,6 +6,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
 use sqlx::PgConnection;
+use sqlx::types::Json;
 use uuid::Uuid;
 
 use crate::domain::document::{Line, Totals};
@@ -438,6 +439,8 @@ pub(crate) struct DocumentRow {
     pub(crate) updated_by: String,
     pub(crate) created_at: DateTime<Utc>,
     pub(crate) updated_at: DateTime<Utc>,
+    pub(crate) lines: Json<Vec<LineRow>>,
+    pub(crate) vat: Json<Vec<VatRow>>,
 }
 
 impl DocumentRow {
@@ -452,10 +455,9 @@ impl DocumentRow {
     }
 }
 
-/// One stored line.
-#[derive(Debug, Clone, sqlx::FromRow)]
+/// One stored line (read as JSON with the document; numbers arrive as exact strings).
+#[derive(Debug, Clone, serde::Deserialize)]
 pub(crate) struct LineRow {
-    pub(crate) document_id: Uuid,
     pub(crate) line_number: i32,
     pub(crate) item_id: Option<Uuid>,
     pub(crate) description: String,
@@ -482,10 +484,9 @@ impl LineRow {
     }
 }
 
-/// One stored VAT amount.
-#[derive(Debug, Clone, sqlx::FromRow)]
+/// One stored VAT amount (read as JSON with the document).
+#[derive(Debug, Clone, serde::Deserialize)]
 pub(crate) struct VatRow {
-    pub(crate) document_id: Uuid,
     pub(crate) vat_rate: Decimal,
     pub(crate) taxable_amount: Decimal,
     pub(crate) vat_amount: Decimal,
@@ -514,8 +515,30 @@ const SELECT_DOCUMENT: &str = "SELECT d.document_id, d.company_id, d.document_ty
             AS balance_due, \
         d.vat_exemption, d.late_penalty_rate, d.recovery_fee, d.notes, d.oss, d.category, \
         d.credited_document_id, d.credited_number, d.credited_date, d.quote_id, d.created_by, \
-        d.updated_by, d.created_at, d.updated_at \
+        d.updated_by, d.created_at, d.updated_at, \
+        coalesce((SELECT json_agg(json_build_object( \
+                     'line_number', l.line_number, \
+                     'item_id', l.item_id, 'description', l.description, \
+                     'quantity', l.quantity::text, 'unit', l.unit, \
+                     'unit_price', l.unit_price::text, 'discount', l.discount::text, \
+                     'vat_rate', l.vat_rate::text, 'net_amount', l.net_amount::text) \
+                   ORDER BY l.line_number) \
+                  FROM document_line l WHERE l.document_id = d.document_id), '[]') AS lines, \
+        coalesce((SELECT json_agg(json_build_object( \
+                     'vat_rate', v.vat_rate::text, \
+                     'taxable_amount', v.taxable_amount::text, \
+                     'vat_amount', v.vat_amount::text) \
+                   ORDER BY v.vat_rate DESC) \
+                  FROM document_vat v WHERE v.document_id = d.document_id), '[]') AS vat \
      FROM document d";
+
+impl From<DocumentRow> for Loaded {
+    fn from(mut row: DocumentRow) -> Self {
+        let lines = std::mem::take(&mut row.lines.0);
+        let vat = std::mem::take(&mut row.vat.0);
+        Loaded { row, lines, vat }
+    }
+}
 
 /// Documents of the company by id, with their parts, in the order of `ids`.
 pub(crate) async fn load_many(
@@ -523,47 +546,17 @@ pub(crate) async fn load_many(
     company_id: Uuid,
     ids: &[Uuid],
 ) -> Result<Vec<Loaded>, sqlx::Error> {
-    let rows: Vec<DocumentRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+    let mut rows: Vec<DocumentRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "{SELECT_DOCUMENT} WHERE d.company_id = $1 AND d.document_id = ANY($2)"
     )))
-    .bind(company_id)
-    .bind(ids)
-    .fetch_all(&mut *conn)
-    .await?;
-    let lines: Vec<LineRow> = sqlx::query_as(
-        "SELECT document_id, line_number, item_id, description, quantity, unit, unit_price, \
-                discount, vat_rate, net_amount \
-         FROM document_line WHERE company_id = $1 AND document_id = ANY($2) \
-         ORDER BY document_id, line_number",
-    )
-    .bind(company_id)
-    .bind(ids)
-    .fetch_all(&mut *conn)
-    .await?;
-    let vat: Vec<VatRow> = sqlx::query_as(
-        "SELECT document_id, vat_rate, taxable_amount, vat_amount FROM document_vat \
-         WHERE company_id = $1 AND document_id = ANY($2) ORDER BY document_id, vat_rate DESC",
-    )
     .bind(company_id)
     .bind(ids)
     .fetch_all(conn)
     .await?;
     let mut loaded = Vec::with_capacity(rows.len());
     for id in ids {
-        if let Some(row) = rows.iter().find(|r| r.document_id == *id) {
-            loaded.push(Loaded {
-                row: row.clone(),
-                lines: lines
-                    .iter()
-                    .filter(|l| l.document_id == *id)
-                    .cloned()
-                    .collect(),
-                vat: vat
-                    .iter()
-                    .filter(|v| v.document_id == *id)
-                    .cloned()
-                    .collect(),
-            });
+        if let Some(at) = rows.iter().position(|r| r.document_id == *id) {
+            loaded.push(rows.swap_remove(at).into());
         }
     }
     Ok(loaded)
@@ -580,6 +573,26 @@ pub(crate) async fn load(
     Ok(loaded
         .into_iter()
         .find(|l| types.contains(&l.row.document_type())))
+}
+
+/// Like [`load`], locking the document until the transaction ends (in the same round
+/// trip), so whatever decides from its state (issuing, crediting, paying) decides alone.
+pub(crate) async fn load_for_update(
+    conn: &mut PgConnection,
+    company_id: Uuid,
+    document_id: Uuid,
+    types: &[DocumentType],
+) -> Result<Option<Loaded>, sqlx::Error> {
+    let row: Option<DocumentRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "{SELECT_DOCUMENT} WHERE d.company_id = $1 AND d.document_id = $2 FOR UPDATE OF d"
+    )))
+    .bind(company_id)
+    .bind(document_id)
+    .fetch_optional(conn)
+    .await?;
+    Ok(row
+        .filter(|row| types.contains(&row.document_type()))
+        .map(Loaded::from))
 }
 
 /// Locks documents of the company until the transaction ends (payments and credit notes

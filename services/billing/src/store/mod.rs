@@ -26,11 +26,24 @@ pub(crate) struct Acting<'a> {
     pub(crate) action: &'a str,
 }
 
-/// Opens a transaction for `acting`.
+/// Opens a transaction for `acting`, in one round trip: `BEGIN` and the settings go
+/// together as one simple query, so the values are written as literals (a UUID and two
+/// strings quoted the SQL way).
 pub(crate) async fn begin(pool: &PgPool, acting: &Acting<'_>) -> Result<Tx, sqlx::Error> {
-    let mut tx = pool.begin().await?;
-    set_acting(&mut tx, acting).await?;
-    Ok(tx)
+    let statement = format!(
+        "BEGIN; SELECT set_config('comptoir.company_id', '{}', true), \
+                       set_config('comptoir.actor', {}, true), \
+                       set_config('comptoir.action', {}, true)",
+        acting.company_id,
+        literal(acting.actor),
+        literal(acting.action)
+    );
+    pool.begin_with(sqlx::AssertSqlSafe(statement)).await
+}
+
+/// A string as an SQL literal (standard_conforming_strings: only quotes need doubling).
+fn literal(value: &str) -> String {
+    format!("'{}'", value.replace('\'', "''"))
 }
 
 /// Names the company, actor and action on a connection already in a transaction (event
@@ -57,5 +70,17 @@ pub(crate) fn violated_constraint(err: &sqlx::Error) -> Option<&str> {
     match err {
         sqlx::Error::Database(db) if db.is_unique_violation() => db.constraint(),
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::literal;
+
+    #[test]
+    fn literals_double_their_quotes() {
+        assert_eq!(literal("service:tenancy"), "'service:tenancy'");
+        assert_eq!(literal("O'Brien"), "'O''Brien'");
+        assert_eq!(literal(r"a\'b"), r"'a\''b'");
     }
 }
