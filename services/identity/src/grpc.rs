@@ -373,19 +373,29 @@ impl pb::identity_service_server::IdentityService for Identity {
         let company =
             comptoir_runtime::error::required_uuid("company_id", &request.get_ref().company_id)?;
         let config = &self.deps.config;
-        let rights = self
-            .tenancy
-            .check(
+        let pool = &self.deps.pool;
+        // The session is read while tenancy answers: switching again to the company the
+        // session acts on then costs no round trip after tenancy's. Only a change is
+        // written, once tenancy has said yes.
+        let (rights, current) = tokio::join!(
+            self.tenancy.check(
                 &self.signer,
                 &config.jwt_issuer,
                 &config.jwt_audience,
                 user_id,
                 company,
-            )
-            .await?
-            .ok_or(Error::NoAccessToCompany)?;
-        if !store::set_active_company(&self.deps.pool, user_id, session_id, Some(company)).await? {
-            return Err(Error::SessionEnded.into());
+            ),
+            store::session_company(pool, user_id, session_id),
+        );
+        let rights = rights?.ok_or(Error::NoAccessToCompany)?;
+        match current? {
+            None => return Err(Error::SessionEnded.into()),
+            Some(active) if active == Some(company) => {}
+            Some(_) => {
+                if !store::set_active_company(pool, user_id, session_id, Some(company)).await? {
+                    return Err(Error::SessionEnded.into());
+                }
+            }
         }
         let access_token = self
             .access_token(user_id, session_id, Some(&rights))

@@ -312,6 +312,23 @@ pub(crate) async fn drop_company_from_sessions(
     Ok(updated.rows_affected())
 }
 
+/// The company a live session of `account_id` acts on (`Some(None)`: none yet), or None
+/// when the session has ended or is not the account's.
+pub(crate) async fn session_company(
+    pool: &PgPool,
+    account_id: Uuid,
+    session_id: Uuid,
+) -> Result<Option<Option<Uuid>>, Error> {
+    Ok(sqlx::query_scalar(
+        "SELECT active_company_id FROM session \
+         WHERE session_id = $1 AND account_id = $2 AND revoked_at IS NULL",
+    )
+    .bind(session_id)
+    .bind(account_id)
+    .fetch_optional(pool)
+    .await?)
+}
+
 /// True if the session exists, belongs to `account_id` and has not ended.
 pub(crate) async fn session_is_live(
     pool: &PgPool,
