@@ -287,6 +287,66 @@ pub(crate) async fn next_number(
     }
 }
 
+/// A document about to be created from a `DraftInput`.
+#[derive(Debug, Clone)]
+pub(crate) struct NewDocument<'a> {
+    /// Where the draft sits in the request, e.g. "invoice".
+    pub(crate) field: &'a str,
+    /// The draft.
+    pub(crate) input: Option<&'a pb::DraftInput>,
+    /// Customer or supplier.
+    pub(crate) role: PartyRole,
+    /// How the due date defaults.
+    pub(crate) due_default: DueDefault,
+    /// What it is.
+    pub(crate) document_type: DocumentType,
+    /// Draft, or recorded at once (purchase invoices).
+    pub(crate) status: Status,
+    /// The supplier's number of a purchase invoice.
+    pub(crate) number: Option<&'a str>,
+    /// Expense category of a purchase invoice.
+    pub(crate) category: &'a str,
+}
+
+/// Reads `new`'s draft and writes it as a new document; returns it as stored. A write the
+/// database refuses comes back as [`Error::Db`] for the caller to name.
+pub(crate) async fn create(
+    conn: &mut PgConnection,
+    company_id: Uuid,
+    actor: &str,
+    new: &NewDocument<'_>,
+) -> Result<Loaded, Error> {
+    let draft = read_draft(
+        conn,
+        company_id,
+        new.field,
+        new.input,
+        new.role,
+        new.due_default,
+    )
+    .await?;
+    let document_id = Uuid::now_v7();
+    documents::insert(
+        conn,
+        company_id,
+        &documents::Header {
+            document_id,
+            document_type: new.document_type,
+            status: new.status,
+            number: new.number.map(|number| (number, None)),
+            credited: None,
+            quote_id: None,
+            actor,
+        },
+        &draft.content(new.category),
+    )
+    .await
+    .map_err(Error::Db)?;
+    documents::load(conn, company_id, document_id, &[new.document_type])
+        .await?
+        .ok_or_else(|| Error::not_found("document", document_id))
+}
+
 /// FAILED_PRECONDITION (PERIOD_LOCKED) naming `field` when `date` is on or before the
 /// lock date.
 pub(crate) fn refuse_locked(

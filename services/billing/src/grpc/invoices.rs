@@ -11,7 +11,7 @@ use chrono::NaiveDate;
 use comptoir_proto::billing::v1 as pb;
 use comptoir_proto::events::v1 as events;
 use comptoir_runtime::events::{Event, names};
-use comptoir_runtime::page::{PageRequest, parse_time_id_cursor, time_id_cursor};
+use comptoir_runtime::page::time_id_cursor;
 use comptoir_runtime::{Deps, FieldViolations, permissions};
 use prometheus::IntCounter;
 use rust_decimal::Decimal;
@@ -21,10 +21,10 @@ use uuid::Uuid;
 
 use super::books::document_type_from_pb;
 use super::documents::{
-    DueDefault, billing_document, document_to_pb, next_number, read_draft, read_lines,
-    refuse_locked,
+    DueDefault, NewDocument, billing_document, create, document_to_pb, next_number, read_draft,
+    read_lines, refuse_locked,
 };
-use super::{Ctx, ensure_valid, once, optional_date, text, today};
+use super::{Ctx, ensure_valid, keyset_page, once, optional_date, text, today};
 use crate::domain::document::{Customer, Issuable, Totals, missing_mentions};
 use crate::domain::vat::Regime;
 use crate::domain::{DocumentType, PartyKind, PartyRole, Status as Stored};
@@ -304,34 +304,17 @@ impl pb::invoice_service_server::InvoiceService for Invoices {
             &request.idempotency_key,
             &request,
             async |conn| {
-                let draft = read_draft(
-                    conn,
-                    ctx.company_id,
-                    "invoice",
-                    request.invoice.as_ref(),
-                    PartyRole::Customer,
-                    DueDefault::PaymentTerms,
-                )
-                .await?;
-                let document_id = Uuid::now_v7();
-                documents::insert(
-                    conn,
-                    ctx.company_id,
-                    &Header {
-                        document_id,
-                        document_type: DocumentType::Invoice,
-                        status: Stored::Draft,
-                        number: None,
-                        credited: None,
-                        quote_id: None,
-                        actor: &ctx.actor,
-                    },
-                    &draft.content(""),
-                )
-                .await?;
-                let loaded = documents::load(conn, ctx.company_id, document_id, &SALES)
-                    .await?
-                    .ok_or_else(|| Error::not_found("invoice", document_id))?;
+                let new = NewDocument {
+                    field: "invoice",
+                    input: request.invoice.as_ref(),
+                    role: PartyRole::Customer,
+                    due_default: DueDefault::PaymentTerms,
+                    document_type: DocumentType::Invoice,
+                    status: Stored::Draft,
+                    number: None,
+                    category: "",
+                };
+                let loaded = create(conn, ctx.company_id, &ctx.actor, &new).await?;
                 Ok(pb::CreateInvoiceResponse {
                     invoice: Some(document_to_pb(&loaded)),
                 })
@@ -440,14 +423,7 @@ impl pb::invoice_service_server::InvoiceService for Invoices {
         let party_id = (!request.party_id.is_empty())
             .then(|| violations.uuid("party_id", &request.party_id))
             .flatten();
-        let page = PageRequest::parse(request.page_size, &request.page_token, &mut violations);
-        let after = page
-            .as_ref()
-            .and_then(|p| parse_time_id_cursor(p.after.as_deref(), &mut violations));
-        ensure_valid(&mut violations)?;
-        let Some(page) = page else {
-            unreachable!("validated above")
-        };
+        let (page, after) = keyset_page(&mut violations, request.page_size, &request.page_token)?;
         let filter = documents::ListFilter {
             types,
             status: stored_status(wanted),

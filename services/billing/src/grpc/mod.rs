@@ -14,6 +14,7 @@ pub(crate) mod quotes;
 use chrono::{DateTime, NaiveDate, Utc};
 use comptoir_proto::billing::v1 as pb;
 use comptoir_runtime::amount::{self, AmountError};
+use comptoir_runtime::page::{PageRequest, TimeIdCursor, parse_time_id_cursor};
 use comptoir_runtime::{Caller, FieldViolations, error};
 use rust_decimal::Decimal;
 use tonic::{Code, Request, Status};
@@ -113,6 +114,25 @@ pub(crate) fn ensure_valid(violations: &mut FieldViolations) -> Result<(), Error
         Ok(())
     } else {
         Err(Error::InvalidArgument(std::mem::take(violations)))
+    }
+}
+
+/// Reads the `page_size` and `page_token` of a list ordered by (time, id), then answers
+/// INVALID_ARGUMENT with every violation recorded so far, if any; returns the page and
+/// the position it starts after.
+pub(crate) fn keyset_page(
+    violations: &mut FieldViolations,
+    page_size: i32,
+    page_token: &str,
+) -> Result<(PageRequest, Option<TimeIdCursor>), Error> {
+    let page = PageRequest::parse(page_size, page_token, violations);
+    let after = page
+        .as_ref()
+        .and_then(|p| parse_time_id_cursor(p.after.as_deref(), violations));
+    ensure_valid(violations)?;
+    match page {
+        Some(page) => Ok((page, after)),
+        None => unreachable!("a page request without violations parses"),
     }
 }
 

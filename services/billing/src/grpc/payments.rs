@@ -11,7 +11,7 @@ use comptoir_proto::billing::v1 as pb;
 use comptoir_proto::events::v1 as events;
 use comptoir_runtime::amount::format;
 use comptoir_runtime::events::{Event, names};
-use comptoir_runtime::page::{PageRequest, parse_time_id_cursor, time_id_cursor};
+use comptoir_runtime::page::time_id_cursor;
 use comptoir_runtime::{Deps, FieldViolations, permissions};
 use rust_decimal::Decimal;
 use sqlx::PgConnection;
@@ -19,7 +19,7 @@ use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
 use super::documents::{billing_party_of, refuse_locked};
-use super::{Ctx, date_string, decimal, ensure_valid, once, optional_date, text};
+use super::{Ctx, date_string, decimal, ensure_valid, keyset_page, once, optional_date, text};
 use crate::domain::{Direction, DocumentType, Method, Status as Stored};
 use crate::error::Error;
 use crate::store::books;
@@ -348,14 +348,7 @@ impl pb::payment_service_server::PaymentService for Payments {
         let document_id = (!request.document_id.is_empty())
             .then(|| violations.uuid("document_id", &request.document_id))
             .flatten();
-        let page = PageRequest::parse(request.page_size, &request.page_token, &mut violations);
-        let after = page
-            .as_ref()
-            .and_then(|p| parse_time_id_cursor(p.after.as_deref(), &mut violations));
-        ensure_valid(&mut violations)?;
-        let Some(page) = page else {
-            unreachable!("validated above")
-        };
+        let (page, after) = keyset_page(&mut violations, request.page_size, &request.page_token)?;
         let filter = payments::ListFilter {
             direction,
             document_id,

@@ -7,16 +7,15 @@
 use comptoir_proto::billing::v1 as pb;
 use comptoir_proto::events::v1 as events;
 use comptoir_runtime::events::{Event, names};
-use comptoir_runtime::page::{PageRequest, parse_time_id_cursor, time_id_cursor};
+use comptoir_runtime::page::time_id_cursor;
 use comptoir_runtime::{Deps, FieldViolations, permissions};
 use tonic::{Request, Response, Status};
-use uuid::Uuid;
 
-use super::documents::{DueDefault, billing_document, document_to_pb, read_draft};
-use super::{Ctx, ensure_valid, once, required_text, text};
+use super::documents::{DueDefault, NewDocument, billing_document, create, document_to_pb};
+use super::{Ctx, ensure_valid, keyset_page, once, required_text, text};
 use crate::domain::{DocumentType, PartyRole, Status as Stored};
 use crate::error::Error;
-use crate::store::documents::{self, Header};
+use crate::store::documents;
 use crate::store::violated_constraint;
 
 /// The unique index on (company, supplier, supplier number) of purchase invoices.
@@ -61,44 +60,32 @@ impl pb::purchase_service_server::PurchaseService for Purchases {
             &request.idempotency_key,
             &request,
             async |conn| {
-                let draft = read_draft(
-                    conn,
-                    ctx.company_id,
-                    "purchase_invoice",
-                    request.purchase_invoice.as_ref(),
-                    PartyRole::Supplier,
-                    DueDefault::None,
-                )
-                .await?;
-                let document_id = Uuid::now_v7();
-                documents::insert(
-                    conn,
-                    ctx.company_id,
-                    &Header {
-                        document_id,
-                        document_type: DocumentType::PurchaseInvoice,
-                        status: Stored::Issued,
-                        number: Some((&supplier_number, None)),
-                        credited: None,
-                        quote_id: None,
-                        actor: &ctx.actor,
-                    },
-                    &draft.content(&category),
-                )
-                .await
-                .map_err(|err| match violated_constraint(&err) {
-                    Some(SUPPLIER_NUMBER_INDEX) => Error::AlreadyExists {
-                        reason: "SUPPLIER_NUMBER_TAKEN",
-                        message: format!(
-                            "invoice {supplier_number} of {} is already recorded",
-                            draft.party.name
-                        ),
-                    },
-                    _ => Error::from(err),
-                })?;
-                let loaded = documents::load(conn, ctx.company_id, document_id, &PURCHASES)
-                    .await?
-                    .ok_or_else(|| Error::not_found("purchase invoice", document_id))?;
+                let new = NewDocument {
+                    field: "purchase_invoice",
+                    input: request.purchase_invoice.as_ref(),
+                    role: PartyRole::Supplier,
+                    due_default: DueDefault::None,
+                    document_type: DocumentType::PurchaseInvoice,
+                    status: Stored::Issued,
+                    number: Some(&supplier_number),
+                    category: &category,
+                };
+                let loaded = create(conn, ctx.company_id, &ctx.actor, &new)
+                    .await
+                    .map_err(|err| match err {
+                        Error::Db(db)
+                            if violated_constraint(&db) == Some(SUPPLIER_NUMBER_INDEX) =>
+                        {
+                            Error::AlreadyExists {
+                                reason: "SUPPLIER_NUMBER_TAKEN",
+                                message: format!(
+                                    "invoice {supplier_number} of this supplier is already recorded"
+                                ),
+                            }
+                        }
+                        Error::Db(db) => Error::from(db),
+                        other => other,
+                    })?;
                 Event::about(
                     names::PURCHASE_INVOICE_RECORDED,
                     ctx.company_id,
@@ -155,14 +142,7 @@ impl pb::purchase_service_server::PurchaseService for Purchases {
             .then(|| violations.uuid("party_id", &request.party_id))
             .flatten();
         let category = text(&mut violations, "category", &request.category, 100);
-        let page = PageRequest::parse(request.page_size, &request.page_token, &mut violations);
-        let after = page
-            .as_ref()
-            .and_then(|p| parse_time_id_cursor(p.after.as_deref(), &mut violations));
-        ensure_valid(&mut violations)?;
-        let Some(page) = page else {
-            unreachable!("validated above")
-        };
+        let (page, after) = keyset_page(&mut violations, request.page_size, &request.page_token)?;
         let filter = documents::ListFilter {
             types: PURCHASES.to_vec(),
             status: None,

@@ -10,17 +10,18 @@
 use comptoir_proto::billing::v1 as pb;
 use comptoir_proto::events::v1 as events;
 use comptoir_runtime::events::{Event, names};
-use comptoir_runtime::page::{PageRequest, parse_time_id_cursor, time_id_cursor};
+use comptoir_runtime::page::time_id_cursor;
 use comptoir_runtime::{Deps, FieldViolations, permissions};
 use sqlx::PgConnection;
 use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
 use super::documents::{
-    DueDefault, billing_document, document_to_pb, next_number, read_draft, refuse_locked, status_of,
+    DueDefault, NewDocument, billing_document, create, document_to_pb, next_number, read_draft,
+    refuse_locked, status_of,
 };
 use super::invoices::stored_status;
-use super::{Ctx, ensure_valid, once, today};
+use super::{Ctx, ensure_valid, keyset_page, once, today};
 use crate::domain::document::{Totals, check_rates};
 use crate::domain::vat::Regime;
 use crate::domain::{DocumentType, PartyRole, Status as Stored};
@@ -265,35 +266,17 @@ impl pb::quote_service_server::QuoteService for Quotes {
             &request.idempotency_key,
             &request,
             async |conn| {
-                let draft = read_draft(
-                    conn,
-                    ctx.company_id,
-                    "quote",
-                    request.quote.as_ref(),
-                    PartyRole::Customer,
-                    DueDefault::Days(VALIDITY_DAYS),
-                )
-                .await?;
-                let document_id = Uuid::now_v7();
-                documents::insert(
-                    conn,
-                    ctx.company_id,
-                    &Header {
-                        document_id,
-                        document_type: DocumentType::Quote,
-                        status: Stored::Draft,
-                        number: None,
-                        credited: None,
-                        quote_id: None,
-                        actor: &ctx.actor,
-                    },
-                    &draft.content(""),
-                )
-                .await?;
-                let loaded =
-                    documents::load(conn, ctx.company_id, document_id, &[DocumentType::Quote])
-                        .await?
-                        .ok_or_else(|| Error::not_found("quote", document_id))?;
+                let new = NewDocument {
+                    field: "quote",
+                    input: request.quote.as_ref(),
+                    role: PartyRole::Customer,
+                    due_default: DueDefault::Days(VALIDITY_DAYS),
+                    document_type: DocumentType::Quote,
+                    status: Stored::Draft,
+                    number: None,
+                    category: "",
+                };
+                let loaded = create(conn, ctx.company_id, &ctx.actor, &new).await?;
                 Ok(pb::CreateQuoteResponse {
                     quote: Some(document_to_pb(&loaded)),
                 })
@@ -485,14 +468,7 @@ impl pb::quote_service_server::QuoteService for Quotes {
         let party_id = (!request.party_id.is_empty())
             .then(|| violations.uuid("party_id", &request.party_id))
             .flatten();
-        let page = PageRequest::parse(request.page_size, &request.page_token, &mut violations);
-        let after = page
-            .as_ref()
-            .and_then(|p| parse_time_id_cursor(p.after.as_deref(), &mut violations));
-        ensure_valid(&mut violations)?;
-        let Some(page) = page else {
-            unreachable!("validated above")
-        };
+        let (page, after) = keyset_page(&mut violations, request.page_size, &request.page_token)?;
         let filter = documents::ListFilter {
             types: vec![DocumentType::Quote],
             status: stored_status(wanted),
