@@ -146,9 +146,8 @@ pub(crate) async fn insert(
     header: &Header<'_>,
     content: &Content<'_>,
 ) -> Result<(), sqlx::Error> {
-    let party = content.party;
     let issued_at = (header.status == Status::Issued).then(Utc::now);
-    sqlx::query(
+    let query = sqlx::query(
         "INSERT INTO document (document_id, company_id, document_type, status, number, sequence, \
              party_id, party_kind, party_name, party_siren, party_vat_number, party_address_line1, \
              party_address_line2, party_postal_code, party_city, party_country_code, \
@@ -164,37 +163,48 @@ pub(crate) async fn insert(
     .bind(header.document_type.as_str())
     .bind(header.status.as_str())
     .bind(header.number.map(|(n, _)| n))
-    .bind(header.number.and_then(|(_, s)| s))
-    .bind(party.party_id)
-    .bind(&party.kind)
-    .bind(&party.name)
-    .bind(&party.siren)
-    .bind(&party.vat_number)
-    .bind(&party.address_line1)
-    .bind(&party.address_line2)
-    .bind(&party.address_postal_code)
-    .bind(&party.address_city)
-    .bind(&party.address_country_code)
-    .bind(content.document_date)
-    .bind(content.due_date)
-    .bind(content.totals.net_total)
-    .bind(content.totals.vat_total)
-    .bind(content.totals.gross_total)
-    .bind(content.vat_exemption)
-    .bind(content.late_penalty_rate)
-    .bind(content.recovery_fee)
-    .bind(content.notes)
-    .bind(content.oss)
-    .bind(content.category)
-    .bind(header.credited.map(|(id, _, _)| id))
-    .bind(header.credited.map(|(_, n, _)| n).unwrap_or_default())
-    .bind(header.credited.map(|(_, _, d)| d))
-    .bind(header.quote_id)
-    .bind(issued_at)
-    .bind(header.actor)
-    .execute(&mut *conn)
-    .await?;
+    .bind(header.number.and_then(|(_, s)| s));
+    bind_content(query, content)
+        .bind(header.credited.map(|(id, _, _)| id))
+        .bind(header.credited.map(|(_, n, _)| n).unwrap_or_default())
+        .bind(header.credited.map(|(_, _, d)| d))
+        .bind(header.quote_id)
+        .bind(issued_at)
+        .bind(header.actor)
+        .execute(&mut *conn)
+        .await?;
     insert_parts(conn, company_id, header.document_id, content).await
+}
+
+/// Binds a document's party and content, in the order both `insert` and `replace_draft`
+/// list those columns.
+fn bind_content<'q>(
+    query: sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments>,
+    content: &'q Content<'_>,
+) -> sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments> {
+    let party = content.party;
+    query
+        .bind(party.party_id)
+        .bind(&party.kind)
+        .bind(&party.name)
+        .bind(&party.siren)
+        .bind(&party.vat_number)
+        .bind(&party.address_line1)
+        .bind(&party.address_line2)
+        .bind(&party.address_postal_code)
+        .bind(&party.address_city)
+        .bind(&party.address_country_code)
+        .bind(content.document_date)
+        .bind(content.due_date)
+        .bind(content.totals.net_total)
+        .bind(content.totals.vat_total)
+        .bind(content.totals.gross_total)
+        .bind(content.vat_exemption)
+        .bind(content.late_penalty_rate)
+        .bind(content.recovery_fee)
+        .bind(content.notes)
+        .bind(content.oss)
+        .bind(content.category)
 }
 
 /// Writes the lines and VAT amounts of a document.
@@ -260,8 +270,7 @@ pub(crate) async fn replace_draft(
     content: &Content<'_>,
     actor: &str,
 ) -> Result<bool, sqlx::Error> {
-    let party = content.party;
-    let updated = sqlx::query(
+    let query = sqlx::query(
         "UPDATE document SET party_id = $4, party_kind = $5, party_name = $6, party_siren = $7, \
              party_vat_number = $8, party_address_line1 = $9, party_address_line2 = $10, \
              party_postal_code = $11, party_city = $12, party_country_code = $13, \
@@ -273,31 +282,11 @@ pub(crate) async fn replace_draft(
     )
     .bind(company_id)
     .bind(document_id)
-    .bind(document_type.as_str())
-    .bind(party.party_id)
-    .bind(&party.kind)
-    .bind(&party.name)
-    .bind(&party.siren)
-    .bind(&party.vat_number)
-    .bind(&party.address_line1)
-    .bind(&party.address_line2)
-    .bind(&party.address_postal_code)
-    .bind(&party.address_city)
-    .bind(&party.address_country_code)
-    .bind(content.document_date)
-    .bind(content.due_date)
-    .bind(content.totals.net_total)
-    .bind(content.totals.vat_total)
-    .bind(content.totals.gross_total)
-    .bind(content.vat_exemption)
-    .bind(content.late_penalty_rate)
-    .bind(content.recovery_fee)
-    .bind(content.notes)
-    .bind(content.oss)
-    .bind(content.category)
-    .bind(actor)
-    .execute(&mut *conn)
-    .await?;
+    .bind(document_type.as_str());
+    let updated = bind_content(query, content)
+        .bind(actor)
+        .execute(&mut *conn)
+        .await?;
     if updated.rows_affected() == 0 {
         return Ok(false);
     }
