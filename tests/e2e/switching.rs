@@ -310,3 +310,30 @@ async fn a_thousand_cross_company_requests_all_answer_not_found_or_permission_de
     assert_eq!(answers.values().sum::<i32>(), 1000);
     platform.stop().await;
 }
+
+#[tokio::test]
+async fn a_logged_out_session_can_no_longer_switch_companies() {
+    let platform = Platform::start().await;
+    let token = platform.user_token("logout@example.fr").await;
+    let a = platform
+        .create_company(&token, "Sortie Une SARL", "732829320")
+        .await;
+    let b = platform
+        .create_company(&token, "Sortie Deux SAS", "552100554")
+        .await;
+    let scoped = platform.switch(&token, &a).await.expect("switching to A");
+
+    IdentityServiceClient::new(platform.identity.channel().await)
+        .logout(bearer(
+            comptoir_proto::identity::v1::LogoutRequest {},
+            &scoped,
+        ))
+        .await
+        .expect("logging out");
+
+    // The access tokens are still unexpired, but their session has ended.
+    for (token, company) in [(&scoped, &a), (&scoped, &b), (&token, &b)] {
+        let refused = platform.switch(token, company).await.unwrap_err();
+        assert_eq!(refused.code(), Code::Unauthenticated, "{company}");
+    }
+}
