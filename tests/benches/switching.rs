@@ -17,6 +17,7 @@ use comptoir_proto::identity::v1::{
     SwitchCompanyRequest, identity_service_client::IdentityServiceClient,
 };
 use comptoir_test_support::bearer;
+use comptoir_test_support::bench::Figures;
 use tonic_health::pb::{HealthCheckRequest, health_client::HealthClient};
 
 /// Concurrent clients per measurement.
@@ -31,24 +32,6 @@ fn clients() -> usize {
         .and_then(|v| v.parse().ok())
         .filter(|n| (1..=CLIENTS).contains(n))
         .unwrap_or(CLIENTS)
-}
-
-struct Figures {
-    name: &'static str,
-    calls: usize,
-    elapsed: Duration,
-    latencies: Vec<Duration>,
-}
-
-impl Figures {
-    fn per_second(&self) -> f64 {
-        self.calls as f64 / self.elapsed.as_secs_f64()
-    }
-
-    fn percentile(&self, p: f64) -> Duration {
-        let index = ((self.latencies.len() as f64 - 1.0) * p).round() as usize;
-        self.latencies[index]
-    }
 }
 
 /// Calls each client makes before the clock starts, all clients at once, so every pool
@@ -96,15 +79,9 @@ where
     };
     run(None).await;
     let started = Instant::now();
-    let mut latencies = run(Some(started)).await;
+    let latencies = run(Some(started)).await;
     let elapsed = started.elapsed();
-    latencies.sort();
-    Figures {
-        name,
-        calls: latencies.len(),
-        elapsed,
-        latencies,
-    }
+    Figures::new(name, elapsed, latencies)
 }
 
 /// One bench client's own person, session and companies: clients do not share a
@@ -213,8 +190,8 @@ async fn main() {
             "{:<26} {:>10.0} {:>10.2} {:>10.2} {:>11.2}×",
             figures.name,
             figures.per_second(),
-            figures.percentile(0.50).as_secs_f64() * 1000.0,
-            figures.percentile(0.99).as_secs_f64() * 1000.0,
+            figures.percentile_ms(0.50),
+            figures.percentile_ms(0.99),
             health.per_second() / figures.per_second(),
         );
     }

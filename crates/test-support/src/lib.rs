@@ -4,6 +4,7 @@
 //! boot a service on port 0. Missing infrastructure fails loudly with the command that
 //! starts it; nothing is skipped.
 
+pub mod bench;
 mod books;
 mod db;
 mod events;

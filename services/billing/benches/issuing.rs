@@ -12,12 +12,13 @@
 
 use std::process::Stdio;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use comptoir_proto::billing::v1::invoice_service_client::InvoiceServiceClient;
 use comptoir_proto::billing::v1::{
     CreateInvoiceRequest, DraftInput, IssueInvoiceRequest, LineInput,
 };
+use comptoir_test_support::bench::Figures;
 use comptoir_test_support::{
     TestDb, TestNats, bearer, clone_drafts, common_config, company_with_open_books, eventually,
     insert_customer, scoped_token, spawn,
@@ -106,24 +107,6 @@ impl BillingProcess {
     }
 }
 
-struct Figures {
-    name: String,
-    calls: usize,
-    elapsed: Duration,
-    latencies: Vec<Duration>,
-}
-
-impl Figures {
-    fn per_second(&self) -> f64 {
-        self.calls as f64 / self.elapsed.as_secs_f64()
-    }
-
-    fn percentile(&self, p: f64) -> Duration {
-        let index = ((self.latencies.len() as f64 - 1.0) * p).round() as usize;
-        self.latencies[index]
-    }
-}
-
 /// Issues every (draft, token) of `queue` from `clients` concurrent clients; every call
 /// must succeed.
 async fn issue(
@@ -165,13 +148,7 @@ async fn issue(
         latencies.extend(task.await.expect("a client task"));
     }
     let elapsed = started.elapsed();
-    latencies.sort();
-    Figures {
-        name,
-        calls,
-        elapsed,
-        latencies,
-    }
+    Figures::new(name, elapsed, latencies)
 }
 
 /// `per_company` drafts in each company, interleaved so every company is issued from at
@@ -371,8 +348,8 @@ async fn main() {
             row.name,
             row.calls,
             row.per_second(),
-            row.percentile(0.50).as_secs_f64() * 1e3,
-            row.percentile(0.99).as_secs_f64() * 1e3,
+            row.percentile_ms(0.50),
+            row.percentile_ms(0.99),
             row.per_second() / tps
         );
     }
