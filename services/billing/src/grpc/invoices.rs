@@ -66,13 +66,19 @@ async fn locked_draft(
     let loaded = documents::load_for_update(conn, company_id, id, &[DocumentType::Invoice])
         .await?
         .ok_or_else(|| Error::not_found("invoice", id))?;
-    if loaded.row.status() != Stored::Draft {
-        return Err(Error::Frozen(format!(
-            "invoice {} is issued and never changes; correct it with a credit note",
-            loaded.row.number.as_deref().unwrap_or_default()
-        )));
-    }
+    refuse_frozen(&loaded)?;
     Ok(loaded)
+}
+
+/// FAILED_PRECONDITION (DOCUMENT_FROZEN) unless `loaded` is a draft.
+fn refuse_frozen(loaded: &Loaded) -> Result<(), Error> {
+    if loaded.row.status() == Stored::Draft {
+        return Ok(());
+    }
+    Err(Error::Frozen(format!(
+        "invoice {} is issued and never changes; correct it with a credit note",
+        loaded.row.number.as_deref().unwrap_or_default()
+    )))
 }
 
 /// The customer an issued document prints.
@@ -98,10 +104,11 @@ impl Invoices {
         id: Uuid,
         issue_date: Option<NaiveDate>,
     ) -> Result<pb::IssueInvoiceResponse, Error> {
-        let mut loaded = locked_draft(conn, ctx.company_id, id).await?;
-        let (seller, lock_date) = books::seller(conn, ctx.company_id)
-            .await?
-            .ok_or_else(|| Error::BooksNotFound(ctx.company_id.to_string()))?;
+        let (mut loaded, seller, lock_date) =
+            documents::load_for_issue(conn, ctx.company_id, id, DocumentType::Invoice)
+                .await?
+                .ok_or_else(|| Error::not_found("invoice", id))?;
+        refuse_frozen(&loaded)?;
         let date = issue_date.unwrap_or(loaded.row.document_date);
         refuse_locked(lock_date, date, "issue_date")?;
         let lines: Vec<_> = loaded.lines.iter().map(|l| l.to_line()).collect();

@@ -104,7 +104,7 @@ pub(crate) async fn update_identity(
 
 /// The book row as a document reads it.
 #[derive(Debug, sqlx::FromRow)]
-struct SellerRow {
+pub(crate) struct SellerRow {
     legal_name: String,
     legal_form: String,
     siren: String,
@@ -117,36 +117,44 @@ struct SellerRow {
     lock_date: Option<NaiveDate>,
 }
 
+/// The columns of [`SellerRow`], from `book` aliased `b`.
+pub(crate) const SELLER_COLUMNS: &str = "b.legal_name, b.legal_form, b.siren, b.vat_number, \
+     b.rcs_city, b.share_capital_amount, b.address_line1, b.address_postal_code, \
+     b.address_city, b.lock_date";
+
+impl SellerRow {
+    /// The seller and the lock date.
+    pub(crate) fn into_parts(self) -> (Seller, Option<NaiveDate>) {
+        (
+            Seller {
+                legal_name: self.legal_name,
+                legal_form: self.legal_form,
+                siren: self.siren,
+                vat_number: self.vat_number,
+                rcs_city: self.rcs_city,
+                share_capital_amount: self.share_capital_amount,
+                address_line1: self.address_line1,
+                address_postal_code: self.address_postal_code,
+                address_city: self.address_city,
+            },
+            self.lock_date,
+        )
+    }
+}
+
 /// What a document needs from the books: the seller and the lock date. None when the
 /// books are not open.
 pub(crate) async fn seller(
     conn: &mut PgConnection,
     company_id: Uuid,
 ) -> Result<Option<(Seller, Option<NaiveDate>)>, sqlx::Error> {
-    let row: Option<SellerRow> = sqlx::query_as(
-        "SELECT legal_name, legal_form, siren, vat_number, rcs_city, share_capital_amount, \
-                address_line1, address_postal_code, address_city, lock_date \
-         FROM book WHERE company_id = $1",
-    )
+    let row: Option<SellerRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {SELLER_COLUMNS} FROM book b WHERE b.company_id = $1"
+    )))
     .bind(company_id)
     .fetch_optional(conn)
     .await?;
-    Ok(row.map(|row| {
-        (
-            Seller {
-                legal_name: row.legal_name,
-                legal_form: row.legal_form,
-                siren: row.siren,
-                vat_number: row.vat_number,
-                rcs_city: row.rcs_city,
-                share_capital_amount: row.share_capital_amount,
-                address_line1: row.address_line1,
-                address_postal_code: row.address_postal_code,
-                address_city: row.address_city,
-            },
-            row.lock_date,
-        )
-    }))
+    Ok(row.map(SellerRow::into_parts))
 }
 
 /// The lock date, locking the book row until the transaction ends (so a concurrent

@@ -9,8 +9,9 @@ use sqlx::PgConnection;
 use sqlx::types::Json;
 use uuid::Uuid;
 
-use crate::domain::document::{Line, Totals};
+use crate::domain::document::{Line, Seller, Totals};
 use crate::domain::{DocumentType, PartyKind, PartyRole, Status};
+use crate::store::books::{SELLER_COLUMNS, SellerRow};
 
 /// What a document copies from its party.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -489,7 +490,7 @@ pub(crate) struct Loaded {
     pub(crate) vat: Vec<VatRow>,
 }
 
-const SELECT_DOCUMENT: &str = "SELECT d.document_id, d.company_id, d.document_type, d.status, \
+const DOCUMENT_COLUMNS: &str = "d.document_id, d.company_id, d.document_type, d.status, \
         d.number, d.sequence, d.party_id, d.party_kind, d.party_name, d.party_siren, \
         d.party_vat_number, d.party_address_line1, d.party_address_line2, d.party_postal_code, \
         d.party_city, d.party_country_code, \
@@ -518,8 +519,7 @@ const SELECT_DOCUMENT: &str = "SELECT d.document_id, d.company_id, d.document_ty
                      'taxable_amount', v.taxable_amount::text, \
                      'vat_amount', v.vat_amount::text) \
                    ORDER BY v.vat_rate DESC) \
-                  FROM document_vat v WHERE v.document_id = d.document_id), '[]') AS vat \
-     FROM document d";
+                  FROM document_vat v WHERE v.document_id = d.document_id), '[]') AS vat";
 
 impl From<DocumentRow> for Loaded {
     fn from(mut row: DocumentRow) -> Self {
@@ -536,7 +536,7 @@ pub(crate) async fn load_many(
     ids: &[Uuid],
 ) -> Result<Vec<Loaded>, sqlx::Error> {
     let mut rows: Vec<DocumentRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "{SELECT_DOCUMENT} WHERE d.company_id = $1 AND d.document_id = ANY($2)"
+        "SELECT {DOCUMENT_COLUMNS} FROM document d WHERE d.company_id = $1 AND d.document_id = ANY($2)"
     )))
     .bind(company_id)
     .bind(ids)
@@ -573,7 +573,8 @@ pub(crate) async fn load_for_update(
     types: &[DocumentType],
 ) -> Result<Option<Loaded>, sqlx::Error> {
     let row: Option<DocumentRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "{SELECT_DOCUMENT} WHERE d.company_id = $1 AND d.document_id = $2 FOR UPDATE OF d"
+        "SELECT {DOCUMENT_COLUMNS} FROM document d \
+         WHERE d.company_id = $1 AND d.document_id = $2 FOR UPDATE OF d"
     )))
     .bind(company_id)
     .bind(document_id)
@@ -582,6 +583,40 @@ pub(crate) async fn load_for_update(
     Ok(row
         .filter(|row| types.contains(&row.document_type()))
         .map(Loaded::from))
+}
+
+/// A document locked for issuing, read with what issuing needs from the books.
+#[derive(Debug, sqlx::FromRow)]
+struct IssueRow {
+    #[sqlx(flatten)]
+    document: DocumentRow,
+    #[sqlx(flatten)]
+    book: SellerRow,
+}
+
+/// Like [`load_for_update`], with the seller and the lock date read in the same round
+/// trip: the three things issuing decides from.
+pub(crate) async fn load_for_issue(
+    conn: &mut PgConnection,
+    company_id: Uuid,
+    document_id: Uuid,
+    document_type: DocumentType,
+) -> Result<Option<(Loaded, Seller, Option<NaiveDate>)>, sqlx::Error> {
+    let row: Option<IssueRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {DOCUMENT_COLUMNS}, {SELLER_COLUMNS} \
+         FROM document d JOIN book b ON b.company_id = d.company_id \
+         WHERE d.company_id = $1 AND d.document_id = $2 AND d.document_type = $3 \
+         FOR UPDATE OF d"
+    )))
+    .bind(company_id)
+    .bind(document_id)
+    .bind(document_type.as_str())
+    .fetch_optional(conn)
+    .await?;
+    Ok(row.map(|row| {
+        let (seller, lock_date) = row.book.into_parts();
+        (row.document.into(), seller, lock_date)
+    }))
 }
 
 /// Locks documents of the company until the transaction ends (payments and credit notes
