@@ -395,7 +395,7 @@ impl pb::tenancy_service_server::TenancyService for Tenancy {
     ) -> Result<Response<pb::GetCompanyResponse>, Status> {
         let user = user_of(&request)?;
         let company_id = error::required_uuid("company_id", &request.get_ref().company_id)?;
-        let company = store::company_of_member(&self.deps.pool, user, company_id)
+        let company = store::company_visible_to(&self.deps.pool, user, company_id)
             .await?
             .ok_or_else(|| Error::CompanyNotFound(company_id.to_string()))?;
         Ok(Response::new(pb::GetCompanyResponse {

@@ -143,16 +143,16 @@ fn bind_identity<'q>(
         .bind(director.phone.as_ref().map(|p| p.as_str()))
 }
 
-/// The company, if `user` is a member of it.
-pub(crate) async fn company_of_member(
+/// The company, if `user` may act on it: a member, or through an accounting firm's grant.
+pub(crate) async fn company_visible_to(
     pool: &PgPool,
     user: Uuid,
     company_id: Uuid,
 ) -> Result<Option<CompanyRow>, Error> {
     Ok(sqlx::query_as::<_, CompanyRow>(AssertSqlSafe(format!(
         "SELECT {COMPANY_COLUMNS} \
-         FROM company c JOIN membership m USING (company_id) \
-         WHERE c.company_id = $1 AND m.user_id = $2"
+         FROM company c JOIN company_access a USING (company_id) \
+         WHERE c.company_id = $1 AND a.user_id = $2 LIMIT 1"
     )))
     .bind(company_id)
     .bind(user)
@@ -160,17 +160,19 @@ pub(crate) async fn company_of_member(
     .await?)
 }
 
-/// The company and `user`'s role in it, locked until the transaction ends so concurrent
-/// updates apply one after the other; `None` if `user` is not a member.
+/// The company and `user`'s role in it (their own membership before a firm's grant),
+/// locked until the transaction ends so concurrent updates apply one after the other;
+/// `None` if `user` may not act on it.
 pub(crate) async fn company_for_update(
     conn: &mut PgConnection,
     user: Uuid,
     company_id: Uuid,
 ) -> Result<Option<(CompanyRow, String)>, Error> {
     let row = sqlx::query_as::<_, MembershipRow>(AssertSqlSafe(format!(
-        "SELECT {COMPANY_COLUMNS}, m.role, m.created_at AS joined_at \
-         FROM company c JOIN membership m USING (company_id) \
-         WHERE c.company_id = $1 AND m.user_id = $2 \
+        "SELECT {COMPANY_COLUMNS}, a.role, a.since AS joined_at \
+         FROM company c JOIN company_access a USING (company_id) \
+         WHERE c.company_id = $1 AND a.user_id = $2 \
+         ORDER BY a.through_firm LIMIT 1 \
          FOR UPDATE OF c"
     )))
     .bind(company_id)

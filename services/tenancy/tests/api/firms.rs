@@ -99,6 +99,40 @@ async fn a_firm_reaches_a_client_through_its_administrators_and_portfolio_manage
         env.check_access(junior, &client).await.unwrap_err().code(),
         Code::PermissionDenied
     );
+    // The firm's Administrator reads the client's legal identity through the grant; an
+    // Accountant's grant does not let them change it.
+    let read = env
+        .client()
+        .await
+        .get_company(bearer(
+            comptoir_proto::tenancy::v1::GetCompanyRequest {
+                company_id: client.clone(),
+            },
+            &firm_token,
+        ))
+        .await
+        .unwrap()
+        .into_inner()
+        .company
+        .unwrap();
+    assert_eq!(read.legal_name, "Boulangerie Dupont");
+    let update = env
+        .client()
+        .await
+        .update_company(bearer(
+            comptoir_proto::tenancy::v1::UpdateCompanyRequest {
+                company_id: client.clone(),
+                legal_name: "Reprise Par Le Cabinet".to_owned(),
+                update_mask: Some(prost_types::FieldMask {
+                    paths: vec!["legal_name".to_owned()],
+                }),
+                ..Default::default()
+            },
+            &firm_token,
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(update.code(), Code::PermissionDenied);
 
     let stranger = uuid::Uuid::now_v7();
     let not_member = firms
