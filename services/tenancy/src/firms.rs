@@ -3,7 +3,7 @@
 
 use comptoir_proto::events::v1 as events;
 use comptoir_proto::tenancy::v1 as pb;
-use comptoir_runtime::events::names;
+use comptoir_runtime::events::{Event, names};
 use comptoir_runtime::permissions::{ACCOUNTANT, ADMINISTRATOR, MEMBERS_MANAGE};
 use comptoir_runtime::{Deps, FieldViolations};
 use tonic::{Request, Response, Status};
@@ -12,7 +12,6 @@ use uuid::Uuid;
 use crate::access::authorize;
 use crate::error::Error;
 use crate::member_store as store;
-use crate::members::event;
 
 pub(crate) fn server(deps: Deps) -> pb::firm_service_server::FirmServiceServer<Firms> {
     pb::firm_service_server::FirmServiceServer::new(Firms { deps })
@@ -51,7 +50,7 @@ impl pb::firm_service_server::FirmService for Firms {
         store::upsert_grant(&mut tx, firm, company, &request.role)
             .await
             .map_err(Error::from)?;
-        event(
+        Event::about(
             names::FIRM_GRANT_CREATED,
             company,
             &user.to_string(),
@@ -103,7 +102,7 @@ impl pb::firm_service_server::FirmService for Firms {
         {
             return Err(Error::GrantNotFound.into());
         }
-        event(
+        Event::about(
             names::FIRM_GRANT_REVOKED,
             company,
             &user.to_string(),

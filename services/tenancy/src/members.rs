@@ -8,13 +8,12 @@ use chrono::{DateTime, Utc};
 use comptoir_proto::events::v1 as events;
 use comptoir_proto::tenancy::v1 as pb;
 use comptoir_runtime::error;
-use comptoir_runtime::events::{Event, EventType, names};
+use comptoir_runtime::events::{Event, names};
 use comptoir_runtime::grpc::timestamp;
 use comptoir_runtime::mail::{Mail, Mailer};
 use comptoir_runtime::page;
 use comptoir_runtime::permissions::{self, MEMBERS_MANAGE};
 use comptoir_runtime::{Caller, Deps, FieldViolations, idempotency};
-use prost::Message;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 use sqlx::PgConnection;
@@ -42,28 +41,6 @@ pub(crate) struct Members {
     deps: Deps,
     mailer: Mailer,
     invitation_ttl: chrono::Duration,
-}
-
-/// An event about `company`, by `actor`, built from its meta.
-pub(crate) fn event<M: Message>(
-    event_type: EventType,
-    company: Uuid,
-    actor: &str,
-    build: impl FnOnce(events::EventMeta) -> M,
-) -> Event {
-    let event_id = Uuid::now_v7();
-    let meta = events::EventMeta {
-        event_id: event_id.to_string(),
-        occur_time: Some(timestamp(Utc::now())),
-        company_id: company.to_string(),
-        actor: actor.to_owned(),
-    };
-    Event {
-        event_id,
-        event_type,
-        company_id: Some(company),
-        payload: build(meta).encode_to_vec(),
-    }
 }
 
 fn hash_token(token: &str) -> Vec<u8> {
@@ -361,7 +338,7 @@ impl pb::member_service_server::MemberService for Members {
                     };
                     let token = new_token();
                     store::insert_invitation(tx, &invitation, &hash_token(&token), user).await?;
-                    event(names::INVITATION_CREATED, company, &user.to_string(), |meta| events::InvitationCreated {
+                    Event::about(names::INVITATION_CREATED, company, &user.to_string(), |meta| events::InvitationCreated {
                         meta: Some(meta),
                         invitation_id: invitation.invitation_id.to_string(),
                         email: email.clone(),
@@ -475,14 +452,14 @@ impl pb::member_service_server::MemberService for Members {
             .map_err(Error::from)?;
         let actor = user.to_string();
         for event in [
-            event(names::MEMBERSHIP_GRANTED, company, &actor, |meta| {
+            Event::about(names::MEMBERSHIP_GRANTED, company, &actor, |meta| {
                 events::MembershipGranted {
                     meta: Some(meta),
                     user_id: actor.clone(),
                     role: invitation.role.clone(),
                 }
             }),
-            event(names::INVITATION_ACCEPTED, company, &actor, |meta| {
+            Event::about(names::INVITATION_ACCEPTED, company, &actor, |meta| {
                 events::InvitationAccepted {
                     meta: Some(meta),
                     invitation_id: invitation.invitation_id.to_string(),
@@ -531,7 +508,7 @@ impl pb::member_service_server::MemberService for Members {
                     return Err(Error::LastAdministrator);
                 }
                 store::set_member_role(tx, company, target, &request.role).await?;
-                event(
+                Event::about(
                     names::MEMBERSHIP_CHANGED,
                     company,
                     &user.to_string(),
@@ -581,7 +558,7 @@ impl pb::member_service_server::MemberService for Members {
                 return Err(Error::LastAdministrator);
             }
             store::remove_member(tx, company, target).await?;
-            event(
+            Event::about(
                 names::MEMBERSHIP_REVOKED,
                 company,
                 &user.to_string(),
@@ -623,7 +600,7 @@ impl pb::member_service_server::MemberService for Members {
                 return Err(Error::NewOwnerMustBeAdministrator);
             }
             store::set_owner(tx, company, target).await?;
-            event(
+            Event::about(
                 names::OWNERSHIP_TRANSFERRED,
                 company,
                 &user.to_string(),
