@@ -147,9 +147,9 @@ pub(crate) async fn read_draft(
         &mut violations,
     )
     .await?;
-    let (_, lock_date) = books::seller(conn, company_id)
-        .await?
-        .ok_or_else(|| Error::BooksNotFound(company_id.to_string()))?;
+    let lock_date = books::lock_date(conn, company_id)
+        .await
+        .map_err(|err| super::books_or(err, company_id))?;
     refuse_locked(lock_date, document_date, &at("document_date"))?;
     let due_date = due_date.or(match due_default {
         DueDefault::PaymentTerms => {

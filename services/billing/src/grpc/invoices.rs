@@ -186,9 +186,9 @@ impl Invoices {
                 "only an issued invoice can be credited; delete or edit the draft instead",
             ));
         }
-        let (_, lock_date) = books::seller(conn, ctx.company_id)
-            .await?
-            .ok_or_else(|| Error::BooksNotFound(ctx.company_id.to_string()))?;
+        let lock_date = books::lock_date(conn, ctx.company_id)
+            .await
+            .map_err(|err| super::books_or(err, ctx.company_id))?;
         refuse_locked(lock_date, issue_date, "issue_date")?;
         if issue_date < invoice.row.document_date {
             return Err(Error::invalid(

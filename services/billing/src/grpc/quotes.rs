@@ -128,9 +128,9 @@ impl Quotes {
         if quote.row.status() != Stored::Draft {
             return Err(not_draft(&quote));
         }
-        let (_, lock_date) = books::seller(conn, ctx.company_id)
-            .await?
-            .ok_or_else(|| Error::BooksNotFound(ctx.company_id.to_string()))?;
+        let lock_date = books::lock_date(conn, ctx.company_id)
+            .await
+            .map_err(|err| super::books_or(err, ctx.company_id))?;
         let date = quote.row.document_date;
         refuse_locked(lock_date, date, "quote.document_date")?;
         let (number, sequence) =
@@ -190,9 +190,9 @@ impl Quotes {
                 format!("the quote's {line} no longer fits the customer: {reason}"),
             ));
         }
-        let (_, lock_date) = books::seller(conn, ctx.company_id)
-            .await?
-            .ok_or_else(|| Error::BooksNotFound(ctx.company_id.to_string()))?;
+        let lock_date = books::lock_date(conn, ctx.company_id)
+            .await
+            .map_err(|err| super::books_or(err, ctx.company_id))?;
         let document_date = today();
         refuse_locked(lock_date, document_date, "document_date")?;
         let totals = Totals::of(&lines);

@@ -25,6 +25,28 @@ pub(crate) struct LegalIdentity {
     pub(crate) address_country_code: String,
 }
 
+/// Binds the seller's identity, in the order both `open_books` and `update_identity`
+/// list its columns ($2 to $14).
+fn bind_identity<'q>(
+    query: sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments>,
+    identity: &'q LegalIdentity,
+) -> sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments> {
+    query
+        .bind(&identity.legal_name)
+        .bind(&identity.siren)
+        .bind(&identity.legal_form)
+        .bind(&identity.nic)
+        .bind(&identity.ape_code)
+        .bind(&identity.vat_number)
+        .bind(&identity.rcs_city)
+        .bind(&identity.share_capital_amount)
+        .bind(&identity.address_line1)
+        .bind(&identity.address_line2)
+        .bind(&identity.address_postal_code)
+        .bind(&identity.address_city)
+        .bind(&identity.address_country_code)
+}
+
 /// Opens a company's books with one series per numbered document type, or refreshes the
 /// seller's identity when they are open. Applying it twice changes nothing.
 pub(crate) async fn open_books(
@@ -32,29 +54,15 @@ pub(crate) async fn open_books(
     company_id: Uuid,
     identity: &LegalIdentity,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    let query = sqlx::query(
         "INSERT INTO book (company_id, legal_name, siren, legal_form, nic, ape_code, vat_number, \
                            rcs_city, share_capital_amount, address_line1, address_line2, \
                            address_postal_code, address_city, address_country_code) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) \
          ON CONFLICT (company_id) DO NOTHING",
     )
-    .bind(company_id)
-    .bind(&identity.legal_name)
-    .bind(&identity.siren)
-    .bind(&identity.legal_form)
-    .bind(&identity.nic)
-    .bind(&identity.ape_code)
-    .bind(&identity.vat_number)
-    .bind(&identity.rcs_city)
-    .bind(&identity.share_capital_amount)
-    .bind(&identity.address_line1)
-    .bind(&identity.address_line2)
-    .bind(&identity.address_postal_code)
-    .bind(&identity.address_city)
-    .bind(&identity.address_country_code)
-    .execute(&mut *conn)
-    .await?;
+    .bind(company_id);
+    bind_identity(query, identity).execute(&mut *conn).await?;
     for document_type in DocumentType::NUMBERED {
         sqlx::query(
             "INSERT INTO numbering_series (company_id, document_type, prefix) VALUES ($1, $2, $3) \
@@ -76,29 +84,15 @@ pub(crate) async fn update_identity(
     company_id: Uuid,
     identity: &LegalIdentity,
 ) -> Result<bool, sqlx::Error> {
-    let updated = sqlx::query(
+    let query = sqlx::query(
         "UPDATE book SET legal_name = $2, siren = $3, legal_form = $4, nic = $5, ape_code = $6, \
                 vat_number = $7, rcs_city = $8, share_capital_amount = $9, address_line1 = $10, \
                 address_line2 = $11, address_postal_code = $12, address_city = $13, \
                 address_country_code = $14, updated_at = now() \
          WHERE company_id = $1",
     )
-    .bind(company_id)
-    .bind(&identity.legal_name)
-    .bind(&identity.siren)
-    .bind(&identity.legal_form)
-    .bind(&identity.nic)
-    .bind(&identity.ape_code)
-    .bind(&identity.vat_number)
-    .bind(&identity.rcs_city)
-    .bind(&identity.share_capital_amount)
-    .bind(&identity.address_line1)
-    .bind(&identity.address_line2)
-    .bind(&identity.address_postal_code)
-    .bind(&identity.address_city)
-    .bind(&identity.address_country_code)
-    .execute(conn)
-    .await?;
+    .bind(company_id);
+    let updated = bind_identity(query, identity).execute(conn).await?;
     Ok(updated.rows_affected() == 1)
 }
 
@@ -117,7 +111,8 @@ pub(crate) struct SellerRow {
     lock_date: Option<NaiveDate>,
 }
 
-/// The columns of [`SellerRow`], from `book` aliased `b`.
+/// The columns of [`SellerRow`], from `book` aliased `b` (read with the document being
+/// issued, see `documents::load_for_issue`).
 pub(crate) const SELLER_COLUMNS: &str = "b.legal_name, b.legal_form, b.siren, b.vat_number, \
      b.rcs_city, b.share_capital_amount, b.address_line1, b.address_postal_code, \
      b.address_city, b.lock_date";
@@ -140,21 +135,6 @@ impl SellerRow {
             self.lock_date,
         )
     }
-}
-
-/// What a document needs from the books: the seller and the lock date. None when the
-/// books are not open.
-pub(crate) async fn seller(
-    conn: &mut PgConnection,
-    company_id: Uuid,
-) -> Result<Option<(Seller, Option<NaiveDate>)>, sqlx::Error> {
-    let row: Option<SellerRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT {SELLER_COLUMNS} FROM book b WHERE b.company_id = $1"
-    )))
-    .bind(company_id)
-    .fetch_optional(conn)
-    .await?;
-    Ok(row.map(SellerRow::into_parts))
 }
 
 /// The lock date, locking the book row until the transaction ends (so a concurrent

@@ -27,23 +27,10 @@ pub(crate) struct Acting<'a> {
 }
 
 /// Opens a transaction for `acting`, in one round trip: `BEGIN` and the settings go
-/// together as one simple query, so the values are written as literals (a UUID and two
-/// strings quoted the SQL way).
+/// together as one simple query.
 pub(crate) async fn begin(pool: &PgPool, acting: &Acting<'_>) -> Result<Tx, sqlx::Error> {
-    let statement = format!(
-        "BEGIN; SELECT set_config('comptoir.company_id', '{}', true), \
-                       set_config('comptoir.actor', {}, true), \
-                       set_config('comptoir.action', {}, true)",
-        acting.company_id,
-        literal(acting.actor),
-        literal(acting.action)
-    );
-    pool.begin_with(sqlx::AssertSqlSafe(statement)).await
-}
-
-/// A string as an SQL literal (standard_conforming_strings: only quotes need doubling).
-fn literal(value: &str) -> String {
-    format!("'{}'", value.replace('\'', "''"))
+    pool.begin_with(sqlx::AssertSqlSafe(format!("BEGIN; {}", settings(acting))))
+        .await
 }
 
 /// Names the company, actor and action on a connection already in a transaction (event
@@ -52,17 +39,29 @@ pub(crate) async fn set_acting(
     conn: &mut sqlx::PgConnection,
     acting: &Acting<'_>,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "SELECT set_config('comptoir.company_id', $1, true), \
-                set_config('comptoir.actor', $2, true), \
-                set_config('comptoir.action', $3, true)",
-    )
-    .bind(acting.company_id.to_string())
-    .bind(acting.actor)
-    .bind(acting.action)
-    .execute(conn)
-    .await?;
+    sqlx::raw_sql(sqlx::AssertSqlSafe(settings(acting)))
+        .execute(conn)
+        .await?;
     Ok(())
+}
+
+/// The statement naming `acting` for the current transaction. It runs as a simple query
+/// (with `BEGIN` in [`begin`]), so the values are literals: a UUID and two strings quoted
+/// the SQL way.
+fn settings(acting: &Acting<'_>) -> String {
+    format!(
+        "SELECT set_config('comptoir.company_id', '{}', true), \
+                set_config('comptoir.actor', {}, true), \
+                set_config('comptoir.action', {}, true)",
+        acting.company_id,
+        literal(acting.actor),
+        literal(acting.action)
+    )
+}
+
+/// A string as an SQL literal (standard_conforming_strings: only quotes need doubling).
+fn literal(value: &str) -> String {
+    format!("'{}'", value.replace('\'', "''"))
 }
 
 /// The constraint a unique violation broke, if that is what `err` is.
