@@ -1,7 +1,9 @@
 //! Who is calling. Access tokens are EdDSA JWTs signed by identity; every service verifies
 //! them itself with identity's public keys, fetched once, cached, and fetched again when a
 //! token names an unknown `kid` (key rotation). The verified claims become a [`Caller`]
-//! in the request's extensions.
+//! in the request's extensions. A token already verified is remembered (by its SHA-256)
+//! until it expires or the keys change, so a client's repeated calls with one token pay
+//! for the signature check once.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -10,6 +12,7 @@ use std::time::{Duration, Instant};
 use futures::future::BoxFuture;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 use tokio::sync::{Mutex, RwLock};
 use tonic::Code;
 use uuid::Uuid;
@@ -22,6 +25,9 @@ pub const ACCESS_TOKEN_TTL: Duration = Duration::from_secs(10 * 60);
 /// The shortest interval between two key fetches triggered by unknown `kid`s, so a flood
 /// of forged tokens cannot turn into a flood of calls to identity.
 const MIN_REFRESH_INTERVAL: Duration = Duration::from_secs(1);
+
+/// How many verified tokens a process remembers (a few hundred bytes each).
+const VERIFIED_CAPACITY: u64 = 10_000;
 
 /// The claims of a Comptoir access token.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -232,6 +238,8 @@ struct KeySetInner {
     keys: RwLock<HashMap<String, DecodingKey>>,
     last_refresh: Mutex<Option<Instant>>,
     validation: Validation,
+    /// Tokens verified with the current keys, by SHA-256, with their caller and expiry.
+    verified: moka::sync::Cache<[u8; 32], (Caller, i64)>,
 }
 
 impl KeySet {
@@ -247,6 +255,10 @@ impl KeySet {
                 keys: RwLock::new(HashMap::new()),
                 last_refresh: Mutex::new(None),
                 validation,
+                verified: moka::sync::Cache::builder()
+                    .max_capacity(VERIFIED_CAPACITY)
+                    .time_to_live(ACCESS_TOKEN_TTL)
+                    .build(),
             }),
         }
     }
@@ -277,8 +289,22 @@ impl KeySet {
         Ok(Self::new(fetch, issuer, audience))
     }
 
-    /// Verifies a bearer token and returns its caller.
+    /// Verifies a bearer token and returns its caller. A token verified before is taken
+    /// from memory while it has not expired; any other is checked in full.
     pub async fn verify(&self, token: &str) -> Result<Caller, AuthError> {
+        let digest: [u8; 32] = Sha256::digest(token.as_bytes()).into();
+        if let Some((caller, exp)) = self.inner.verified.get(&digest)
+            && chrono::Utc::now().timestamp() < exp
+        {
+            return Ok(caller);
+        }
+        let (caller, exp) = self.verify_signed(token).await?;
+        self.inner.verified.insert(digest, (caller.clone(), exp));
+        Ok(caller)
+    }
+
+    /// Checks a token's signature and claims; returns its caller and expiry.
+    async fn verify_signed(&self, token: &str) -> Result<(Caller, i64), AuthError> {
         let header = jsonwebtoken::decode_header(token).map_err(|_| AuthError::Malformed)?;
         if header.alg != Algorithm::EdDSA {
             return Err(AuthError::Malformed);
@@ -298,7 +324,8 @@ impl KeySet {
                     _ => AuthError::Invalid(err),
                 }
             })?;
-        Caller::from_claims(data.claims)
+        let exp = data.claims.exp;
+        Ok((Caller::from_claims(data.claims)?, exp))
     }
 
     async fn key(&self, kid: &str) -> Option<DecodingKey> {
@@ -327,6 +354,8 @@ impl KeySet {
             }
         }
         *self.inner.keys.write().await = keys;
+        // A key may have been withdrawn: what it verified is checked again.
+        self.inner.verified.invalidate_all();
         Ok(())
     }
 }
@@ -382,6 +411,65 @@ pub fn sign(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    use base64::Engine as _;
+    use ed25519_dalek::pkcs8::EncodePrivateKey as _;
+    use std::sync::Mutex as StdMutex;
+
+    /// A signing key: its public half as identity serves it, and its PKCS#8 DER.
+    fn signing_key(kid: &str) -> (PublicKey, Vec<u8>) {
+        let key = ed25519_dalek::SigningKey::generate(&mut rand::rngs::OsRng);
+        let public = PublicKey {
+            kid: kid.to_owned(),
+            x: base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .encode(key.verifying_key().as_bytes()),
+        };
+        let der = key
+            .to_pkcs8_der()
+            .expect("a PKCS#8 key")
+            .as_bytes()
+            .to_vec();
+        (public, der)
+    }
+
+    #[tokio::test]
+    async fn a_remembered_token_is_checked_again_once_its_key_is_withdrawn() {
+        let (old_public, old_der) = signing_key("old");
+        let (new_public, new_der) = signing_key("new");
+        let served = Arc::new(StdMutex::new(vec![old_public]));
+        let fetch: KeyFetcher = {
+            let served = served.clone();
+            Arc::new(move || {
+                let keys = served.lock().expect("the served keys").clone();
+                Box::pin(async move { Ok(keys) })
+            })
+        };
+        let keys = KeySet::new(fetch, "comptoir", "comptoir-api");
+        let user = Uuid::now_v7();
+        let claims = Claims::new(user.to_string(), "comptoir", "comptoir-api");
+        let old_token = sign(&claims, "old", &old_der).expect("signed");
+        for _ in 0..2 {
+            let caller = keys.verify(&old_token).await.expect("the old key verifies");
+            assert_eq!(caller.actor(), user.to_string());
+        }
+        let forged = format!("{old_token}x");
+        assert!(matches!(
+            keys.verify(&forged).await,
+            Err(AuthError::Invalid(_))
+        ));
+
+        // Identity rotates and withdraws the old key; a token naming the new one makes
+        // the set fetch the keys again (once the refresh interval has passed), and the
+        // remembered token no longer passes.
+        *served.lock().expect("the served keys") = vec![new_public];
+        tokio::time::sleep(MIN_REFRESH_INTERVAL).await;
+        let new_token = sign(&claims, "new", &new_der).expect("signed");
+        keys.verify(&new_token).await.expect("the new key verifies");
+        assert!(matches!(
+            keys.verify(&old_token).await,
+            Err(AuthError::UnknownKey)
+        ));
+    }
 
     fn user(company_id: Option<Uuid>, permissions: &[&str]) -> Caller {
         Caller::User {
