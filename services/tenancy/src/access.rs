@@ -7,7 +7,7 @@
 use comptoir_proto::tenancy::v1 as pb;
 use comptoir_runtime::permissions;
 use comptoir_runtime::{Caller, Deps, FieldViolations};
-use sqlx::PgPool;
+use sqlx::{PgExecutor, PgPool};
 use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
@@ -52,19 +52,30 @@ pub(crate) async fn check(
     let Some((role, through_firm)) = found else {
         return Ok(None);
     };
-    let permissions = role_permissions(pool, company, &role)
+    access_of(pool, company, role, through_firm).await.map(Some)
+}
+
+/// The access `role` gives on the company, with the role's permissions resolved as
+/// [`role_permissions`] does; `conn` may be a transaction that already locked the company.
+pub(crate) async fn access_of(
+    conn: impl PgExecutor<'_>,
+    company: Uuid,
+    role: String,
+    through_firm: bool,
+) -> Result<Access, sqlx::Error> {
+    let permissions = role_permissions(conn, company, &role)
         .await?
         .unwrap_or_default();
-    Ok(Some(Access {
+    Ok(Access {
         role,
         permissions,
         through_firm,
-    }))
+    })
 }
 
 /// The permissions of a role of the company: built-in, or one of its custom roles.
 pub(crate) async fn role_permissions(
-    pool: &PgPool,
+    conn: impl PgExecutor<'_>,
     company: Uuid,
     role: &str,
 ) -> Result<Option<Vec<String>>, sqlx::Error> {
@@ -82,7 +93,7 @@ pub(crate) async fn role_permissions(
     )
     .bind(company)
     .bind(role)
-    .fetch_optional(pool)
+    .fetch_optional(conn)
     .await
 }
 

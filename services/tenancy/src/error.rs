@@ -16,9 +16,6 @@ pub(crate) enum Error {
     /// another establishment, and allowed).
     #[error("a company with SIRET {0} already exists")]
     SiretTaken(String),
-    /// Changing a company's legal identity needs its Administrator role.
-    #[error("only an Administrator of the company may change its legal identity")]
-    AdministratorRequired,
     /// No such company, or the caller is not a member.
     #[error("company {0} not found")]
     CompanyNotFound(String),
@@ -106,12 +103,6 @@ impl From<Error> for Status {
             Error::SiretTaken(_) => {
                 error::status(Code::AlreadyExists, "SIRET_TAKEN", DOMAIN, err.to_string())
             }
-            Error::AdministratorRequired => error::status(
-                Code::PermissionDenied,
-                "ADMINISTRATOR_REQUIRED",
-                DOMAIN,
-                err.to_string(),
-            ),
             Error::CompanyNotFound(_) => {
                 error::status(Code::NotFound, "COMPANY_NOT_FOUND", DOMAIN, err.to_string())
             }

@@ -7,15 +7,16 @@ use comptoir_runtime::error;
 use comptoir_runtime::events::{Event, names};
 use comptoir_runtime::grpc::timestamp;
 use comptoir_runtime::page;
+use comptoir_runtime::permissions;
 use comptoir_runtime::{Caller, Deps, FieldViolations, idempotency};
 use prost::Message;
 use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
+use crate::access;
 use crate::domain::{
     Address, ApeCode, CompanyKind, CountryCode, Director, Email, LegalForm, LegalIdentity,
-    LegalName, NewCompany, Nic, OWNER_ROLE, Phone, PostalCode, ShareCapital, Siren, Siret, Text,
-    VatNumber,
+    LegalName, NewCompany, Nic, Phone, PostalCode, ShareCapital, Siren, Siret, Text, VatNumber,
 };
 use crate::error::Error;
 use crate::member_store;
@@ -423,12 +424,13 @@ impl pb::tenancy_service_server::TenancyService for Tenancy {
             &request.idempotency_key,
             &request,
             async |tx| {
-                let (current, role) = store::company_for_update(tx, user, company_id)
+                let locked = store::company_for_update(tx, user, company_id)
                     .await?
                     .ok_or_else(|| Error::CompanyNotFound(company_id.to_string()))?;
-                if role != OWNER_ROLE {
-                    return Err(Error::AdministratorRequired);
-                }
+                access::access_of(&mut *tx, company_id, locked.role, locked.through_firm)
+                    .await?
+                    .require(permissions::SETTINGS_WRITE)?;
+                let current = locked.company;
                 // The stored identity is valid; overlay the masked fields and parse the
                 // whole again, so a change is checked against what it does not change
                 // (a postal code against the stored country, a NIC against the SIREN).

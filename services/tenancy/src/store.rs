@@ -160,26 +160,36 @@ pub(crate) async fn company_visible_to(
     .await?)
 }
 
-/// The company and `user`'s role in it (their own membership before a firm's grant),
-/// locked until the transaction ends so concurrent updates apply one after the other;
-/// `None` if `user` may not act on it.
+/// A company locked for update, with the caller's way into it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub(crate) struct LockedCompany {
+    #[sqlx(flatten)]
+    pub(crate) company: CompanyRow,
+    /// The caller's role in the company.
+    pub(crate) role: String,
+    /// True when the role comes through a firm grant.
+    pub(crate) through_firm: bool,
+}
+
+/// The company and `user`'s role in it, chosen as `access::check` chooses (their own
+/// membership before a firm's grant), locked until the transaction ends so concurrent
+/// updates apply one after the other; `None` if `user` may not act on it.
 pub(crate) async fn company_for_update(
     conn: &mut PgConnection,
     user: Uuid,
     company_id: Uuid,
-) -> Result<Option<(CompanyRow, String)>, Error> {
-    let row = sqlx::query_as::<_, MembershipRow>(AssertSqlSafe(format!(
-        "SELECT {COMPANY_COLUMNS}, a.role, a.since AS joined_at \
+) -> Result<Option<LockedCompany>, Error> {
+    Ok(sqlx::query_as::<_, LockedCompany>(AssertSqlSafe(format!(
+        "SELECT {COMPANY_COLUMNS}, a.role, a.through_firm \
          FROM company c JOIN company_access a USING (company_id) \
          WHERE c.company_id = $1 AND a.user_id = $2 \
-         ORDER BY a.through_firm LIMIT 1 \
+         ORDER BY a.through_firm, a.role LIMIT 1 \
          FOR UPDATE OF c"
     )))
     .bind(company_id)
     .bind(user)
     .fetch_optional(&mut *conn)
-    .await?;
-    Ok(row.map(|row| (row.company, row.role)))
+    .await?)
 }
 
 /// Replaces the company's legal identity (SIREN and kind never change).

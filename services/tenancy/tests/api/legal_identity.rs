@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use comptoir_proto::events::v1::{CompanyCreated, CompanyUpdated};
 use comptoir_proto::tenancy::v1::{
-    Address, CompanyKind, CreateCompanyRequest, Director, GetCompanyRequest, Money,
-    UpdateCompanyRequest,
+    Address, CompanyKind, CreateCompanyRequest, CreateRoleRequest, Director, GetCompanyRequest,
+    Money, UpdateCompanyRequest,
 };
 use comptoir_runtime::events::Names;
 use comptoir_tenancy::domain::{Nic, Siren, Siret};
@@ -732,7 +732,7 @@ async fn a_bad_update_names_each_field_and_changes_nothing() {
 }
 
 #[tokio::test]
-async fn only_an_administrator_of_the_company_may_update_it() {
+async fn a_stranger_gets_not_found_and_a_member_without_settings_write_is_denied() {
     let env = Env::start().await;
     let owner = env.token("owner@example.fr").await;
     let stranger = env.token("stranger@example.fr").await;
@@ -796,7 +796,8 @@ async fn only_an_administrator_of_the_company_may_update_it() {
         .await
         .unwrap_err();
     assert_eq!(status.code(), Code::PermissionDenied);
-    assert_eq!(reason(&status), "ADMINISTRATOR_REQUIRED");
+    assert_eq!(reason(&status), "PERMISSION_DENIED");
+    assert!(status.message().contains("settings.write"));
 
     let read = client
         .get_company(bearer(
@@ -816,5 +817,140 @@ async fn only_an_administrator_of_the_company_may_update_it() {
         env.count("SELECT count(*) FROM tenancy.audit_event WHERE action = 'company.updated'")
             .await,
         0
+    );
+}
+
+/// A request renaming the company to `legal_name`.
+fn rename(company_id: &str, legal_name: &str) -> UpdateCompanyRequest {
+    UpdateCompanyRequest {
+        company_id: company_id.to_owned(),
+        legal_name: legal_name.to_owned(),
+        update_mask: mask(&["legal_name"]),
+        ..Default::default()
+    }
+}
+
+/// The company's legal name as its owner reads it.
+async fn legal_name(env: &Env, owner: &str, company_id: &str) -> String {
+    env.client()
+        .await
+        .get_company(bearer(
+            GetCompanyRequest {
+                company_id: company_id.to_owned(),
+            },
+            owner,
+        ))
+        .await
+        .unwrap()
+        .into_inner()
+        .company
+        .unwrap()
+        .legal_name
+}
+
+#[tokio::test]
+async fn a_member_whose_custom_role_carries_settings_write_updates_the_company() {
+    let env = Env::start().await;
+    let (owner, company) = env
+        .owner_of("owner@example.fr", "ACME", "732829320", false)
+        .await;
+    let admin = env.scoped(owner, &company).await;
+    env.members()
+        .await
+        .create_role(bearer(
+            CreateRoleRequest {
+                key: "office_manager".to_owned(),
+                name: "Office manager".to_owned(),
+                permissions: vec!["settings.write".to_owned()],
+                idempotency_key: String::new(),
+            },
+            &admin,
+        ))
+        .await
+        .unwrap();
+    let invitation = env
+        .invite(&admin, "office@example.fr", "office_manager")
+        .await
+        .unwrap();
+    let manager = env.join("office@example.fr", &invitation).await.unwrap();
+    let manager = env.scoped(manager, &company).await;
+
+    let updated = env
+        .client()
+        .await
+        .update_company(bearer(rename(&company, "ACME Industries"), &manager))
+        .await
+        .unwrap()
+        .into_inner()
+        .company
+        .unwrap();
+    assert_eq!(updated.legal_name, "ACME Industries");
+    assert_eq!(legal_name(&env, &admin, &company).await, "ACME Industries");
+    assert_eq!(
+        env.count("SELECT count(*) FROM tenancy.audit_event WHERE action = 'company.updated'")
+            .await,
+        1
+    );
+    assert_eq!(
+        env.count(
+            "SELECT count(*) FROM tenancy.outbox WHERE subject = 'comptoir.tenancy.company.updated'"
+        )
+        .await,
+        1
+    );
+}
+
+#[tokio::test]
+async fn a_sales_member_is_denied_settings_write_and_the_company_is_unchanged() {
+    let env = Env::start().await;
+    let (owner, company) = env
+        .owner_of("owner@example.fr", "ACME", "732829320", false)
+        .await;
+    let admin = env.scoped(owner, &company).await;
+    let invitation = env
+        .invite(&admin, "paul@example.fr", "sales")
+        .await
+        .unwrap();
+    let paul = env.join("paul@example.fr", &invitation).await.unwrap();
+    let sales = env.scoped(paul, &company).await;
+
+    let status = env
+        .client()
+        .await
+        .update_company(bearer(
+            UpdateCompanyRequest {
+                idempotency_key: "rename-once".to_owned(),
+                ..rename(&company, "Hijacked")
+            },
+            &sales,
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::PermissionDenied);
+    assert_eq!(reason(&status), "PERMISSION_DENIED");
+    assert!(
+        status.message().contains("settings.write"),
+        "{}",
+        status.message()
+    );
+
+    assert_eq!(legal_name(&env, &admin, &company).await, "ACME");
+    assert_eq!(
+        env.count("SELECT count(*) FROM tenancy.audit_event WHERE action = 'company.updated'")
+            .await,
+        0
+    );
+    assert_eq!(
+        env.count(
+            "SELECT count(*) FROM tenancy.outbox WHERE subject = 'comptoir.tenancy.company.updated'"
+        )
+        .await,
+        0
+    );
+    assert_eq!(
+        env.count("SELECT count(*) FROM tenancy.idempotency_key")
+            .await,
+        0,
+        "a refused request keeps no idempotency key"
     );
 }
