@@ -10,8 +10,7 @@ use rust_decimal::Decimal;
 use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
-use super::parties::books_or_db;
-use super::{Ctx, authorship, decimal, required_text, text};
+use super::{Ctx, authorship, books_or, decimal, required_text, text};
 use crate::domain::ItemKind;
 use crate::domain::vat::Regime;
 use crate::error::Error;
@@ -209,7 +208,7 @@ impl pb::item_service_server::ItemService for Items {
             async |conn| {
                 let row = items::insert(conn, company_id, &fields, &ctx.actor)
                     .await
-                    .map_err(|err| books_or_db(err, company_id))?;
+                    .map_err(|err| books_or(err, company_id))?;
                 Ok(pb::CreateItemResponse {
                     item: Some((&row).into()),
                 })

@@ -238,10 +238,14 @@ pub(crate) fn authorship(
     }
 }
 
-/// Answers NOT_FOUND (books not open) when `err` says a row the call needs is missing.
+/// Answers NOT_FOUND (books not open) when `err` says the company's books are missing:
+/// a read of them found no row, or a write's foreign key to `book` (parties, items) broke.
 pub(crate) fn books_or(err: sqlx::Error, company_id: Uuid) -> Error {
-    match err {
+    match &err {
         sqlx::Error::RowNotFound => Error::BooksNotFound(company_id.to_string()),
-        other => Error::from(other),
+        sqlx::Error::Database(db) if db.is_foreign_key_violation() => {
+            Error::BooksNotFound(company_id.to_string())
+        }
+        _ => Error::from(err),
     }
 }

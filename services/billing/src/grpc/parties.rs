@@ -14,7 +14,7 @@ use sqlx::PgConnection;
 use tonic::{Code, Request, Response, Status};
 use uuid::Uuid;
 
-use super::{Ctx, authorship, required_text, text};
+use super::{Ctx, authorship, books_or, required_text, text};
 use crate::domain::{PartyKind, PartyRole};
 use crate::error::Error;
 use crate::store::parties::{self, PartyFields, PartyFilter, PartyRow};
@@ -171,17 +171,6 @@ pub(crate) fn billing_party(row: &PartyRow) -> events::BillingParty {
         address_city: row.address_city.clone(),
         address_country_code: row.address_country_code.clone(),
         accounting_code: row.accounting_code.clone(),
-    }
-}
-
-/// The error of a write that may find the company's books not open: the party's and
-/// item's foreign key to `book` says so.
-pub(crate) fn books_or_db(err: sqlx::Error, company_id: Uuid) -> Error {
-    match &err {
-        sqlx::Error::Database(db) if db.is_foreign_key_violation() => {
-            Error::BooksNotFound(company_id.to_string())
-        }
-        _ => Error::from(err),
     }
 }
 
@@ -419,7 +408,7 @@ impl pb::party_service_server::PartyService for Parties {
             async |conn| {
                 let row = parties::insert(conn, company_id, role, &fields, &ctx.actor)
                     .await
-                    .map_err(|err| books_or_db(err, company_id))?;
+                    .map_err(|err| books_or(err, company_id))?;
                 announce(conn, &ctx, &row).await?;
                 Ok(pb::CreatePartyResponse {
                     party: Some((&row).into()),

@@ -144,6 +144,32 @@ fn user_of(token: &str) -> String {
 }
 
 #[tokio::test]
+async fn a_company_whose_books_are_not_open_gets_books_not_found_and_nothing_is_written() {
+    let env = Env::start().await;
+    // A company billing has never heard of: tenancy's `company.created` never came.
+    let company = Uuid::now_v7();
+    let token = env.admin_token(company).await;
+    let status = env
+        .parties()
+        .await
+        .create_party(bearer(create(customer("Renault SAS"), "first"), &token))
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::NotFound, "{status:?}");
+    assert_eq!(reason(&status), "BOOKS_NOT_FOUND");
+    assert!(
+        status.message().contains(&company.to_string()),
+        "{status:?}"
+    );
+    assert_eq!(
+        env.harness
+            .count("SELECT count(*) FROM billing.party")
+            .await,
+        0
+    );
+}
+
+#[tokio::test]
 async fn a_customer_is_created_read_updated_through_its_mask_and_archived() {
     let env = Env::start().await;
     let company = env.company().await;
