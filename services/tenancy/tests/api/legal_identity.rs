@@ -887,16 +887,9 @@ async fn a_member_whose_custom_role_carries_settings_write_updates_the_company()
     assert_eq!(updated.legal_name, "ACME Industries");
     assert_eq!(legal_name(&env, &admin, &company).await, "ACME Industries");
     assert_eq!(
-        env.count("SELECT count(*) FROM tenancy.audit_event WHERE action = 'company.updated'")
-            .await,
-        1
-    );
-    assert_eq!(
-        env.count(
-            "SELECT count(*) FROM tenancy.outbox WHERE subject = 'comptoir.tenancy.company.updated'"
-        )
-        .await,
-        1
+        company_updates(&env).await,
+        (1, 1),
+        "one audit entry, one event"
     );
 }
 
@@ -936,16 +929,9 @@ async fn a_sales_member_is_denied_settings_write_and_the_company_is_unchanged() 
 
     assert_eq!(legal_name(&env, &admin, &company).await, "ACME");
     assert_eq!(
-        env.count("SELECT count(*) FROM tenancy.audit_event WHERE action = 'company.updated'")
-            .await,
-        0
-    );
-    assert_eq!(
-        env.count(
-            "SELECT count(*) FROM tenancy.outbox WHERE subject = 'comptoir.tenancy.company.updated'"
-        )
-        .await,
-        0
+        company_updates(&env).await,
+        (0, 0),
+        "no audit entry, no event"
     );
     assert_eq!(
         env.count("SELECT count(*) FROM tenancy.idempotency_key")
@@ -953,4 +939,16 @@ async fn a_sales_member_is_denied_settings_write_and_the_company_is_unchanged() 
         0,
         "a refused request keeps no idempotency key"
     );
+}
+
+/// How many `company.updated` audit entries and outbox events tenancy holds.
+async fn company_updates(env: &Env) -> (i64, i64) {
+    (
+        env.count("SELECT count(*) FROM tenancy.audit_event WHERE action = 'company.updated'")
+            .await,
+        env.count(
+            "SELECT count(*) FROM tenancy.outbox WHERE subject = 'comptoir.tenancy.company.updated'",
+        )
+        .await,
+    )
 }
