@@ -194,9 +194,41 @@ async fn checkpoint(db: &TestDb) {
         .expect("CHECKPOINT");
 }
 
+/// The WAL the server has written so far, in bytes (every database's: pg_stat_wal).
+async fn wal_bytes(db: &TestDb) -> f64 {
+    sqlx::query_scalar("SELECT wal_bytes::float8 FROM pg_stat_wal")
+        .fetch_one(&mut db.admin().await)
+        .await
+        .expect("pg_stat_wal")
+}
+
+/// One printed measurement: its figures and the WAL each transaction wrote.
+struct Row {
+    figures: Figures,
+    wal_per_transaction: f64,
+}
+
+/// Issues `queue` after a checkpoint, counting the WAL written meanwhile.
+async fn measure_issuing(
+    db: &TestDb,
+    name: String,
+    channel: &Channel,
+    queue: Vec<(Uuid, String)>,
+    clients: usize,
+) -> Row {
+    checkpoint(db).await;
+    let before = wal_bytes(db).await;
+    let figures = issue(name, channel, queue, clients).await;
+    let wal = wal_bytes(db).await - before;
+    Row {
+        wal_per_transaction: wal / figures.calls as f64,
+        figures,
+    }
+}
+
 /// pgbench's TPC-B-like transactions per second with `clients` clients for 10 s, on a
-/// scratch database of the same server.
-async fn pgbench(clients: usize) -> f64 {
+/// scratch database of the same server, and the WAL each transaction wrote.
+async fn pgbench(clients: usize) -> (f64, f64) {
     let url = std::env::var("DATABASE_URL")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned());
     let (server, _) = url.rsplit_once('/').expect("a database URL");
@@ -231,6 +263,7 @@ async fn pgbench(clients: usize) -> f64 {
     ])
     .await;
     checkpoint(&admin_db).await;
+    let wal_before = wal_bytes(&admin_db).await;
     let out = run(vec![
         "-n".into(),
         "-c".into(),
@@ -242,15 +275,22 @@ async fn pgbench(clients: usize) -> f64 {
         scratch,
     ])
     .await;
+    let wal = wal_bytes(&admin_db).await - wal_before;
     sqlx::query("DROP DATABASE IF EXISTS comptoir_pgbench WITH (FORCE)")
         .execute(&mut admin)
         .await
         .expect("dropping pgbench's database");
-    out.lines()
-        .find(|l| l.starts_with("tps = "))
-        .and_then(|l| l.split_whitespace().nth(2))
-        .and_then(|tps| tps.parse().ok())
-        .expect("pgbench prints its TPS")
+    let figure = |prefix: &str, word: usize| -> f64 {
+        out.lines()
+            .find(|l| l.starts_with(prefix))
+            .and_then(|l| l.split_whitespace().nth(word))
+            .and_then(|n| n.split('/').next())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("pgbench prints `{prefix}`: {out}"))
+    };
+    let tps = figure("tps = ", 2);
+    let transactions = figure("number of transactions actually processed: ", 5);
+    (tps, wal / transactions)
 }
 
 #[tokio::main]
@@ -307,9 +347,9 @@ async fn main() {
     let first = (10_000.min(total) / COMPANIES).max(1);
     let queue = queue_of(&db, &companies, first).await;
     issued += queue.len();
-    checkpoint(&db).await;
     rows.push(
-        issue(
+        measure_issuing(
+            &db,
             format!("IssueInvoice, {COMPANIES} companies"),
             &billing.channel,
             queue,
@@ -321,9 +361,9 @@ async fn main() {
     // 2. One company.
     let queue = queue_of(&db, std::slice::from_ref(&single), 5_000.min(total)).await;
     issued += queue.len();
-    checkpoint(&db).await;
     rows.push(
-        issue(
+        measure_issuing(
+            &db,
             "IssueInvoice, 1 company".to_owned(),
             &billing.channel,
             queue,
@@ -336,9 +376,9 @@ async fn main() {
         let per_company = (total - issued) / COMPANIES;
         let queue = queue_of(&db, &companies, per_company.max(1)).await;
         issued += queue.len();
-        checkpoint(&db).await;
         rows.push(
-            issue(
+            measure_issuing(
+                &db,
                 format!("IssueInvoice, {COMPANIES} companies, to {issued}"),
                 &billing.channel,
                 queue,
@@ -348,28 +388,33 @@ async fn main() {
         );
     }
     memory.push((issued, billing.memory_mib()));
-    let tps = pgbench(clients).await;
+    let (tps, pgbench_wal) = pgbench(clients).await;
 
     println!();
     println!("IssueInvoice over gRPC, {clients} clients, release build, this machine");
     println!(
-        "{:<44} {:>9} {:>12} {:>9} {:>9} {:>10}",
-        "measurement", "invoices", "invoices/s", "p50 ms", "p99 ms", "÷ pgbench"
+        "{:<44} {:>9} {:>12} {:>9} {:>9} {:>10} {:>11}",
+        "measurement", "invoices", "invoices/s", "p50 ms", "p99 ms", "÷ pgbench", "WAL B/tx"
     );
-    for row in &rows {
+    for Row {
+        figures,
+        wal_per_transaction,
+    } in &rows
+    {
         println!(
-            "{:<44} {:>9} {:>12.0} {:>9.2} {:>9.2} {:>10.2}",
-            row.name,
-            row.calls,
-            row.per_second(),
-            row.percentile_ms(0.50),
-            row.percentile_ms(0.99),
-            row.per_second() / tps
+            "{:<44} {:>9} {:>12.0} {:>9.2} {:>9.2} {:>10.2} {:>11.0}",
+            figures.name,
+            figures.calls,
+            figures.per_second(),
+            figures.percentile_ms(0.50),
+            figures.percentile_ms(0.99),
+            figures.per_second() / tps,
+            wal_per_transaction
         );
     }
     println!(
-        "{:<44} {:>9} {:>12.0}",
-        "pgbench TPC-B-like (-s 16), TPS", "", tps
+        "{:<44} {:>9} {:>12.0} {:>9} {:>9} {:>10} {:>11.0}",
+        "pgbench TPC-B-like (-s 16), TPS", "", tps, "", "", "", pgbench_wal
     );
     println!();
     println!("billing process memory (VmHWM peak / VmRSS now, MiB)");
