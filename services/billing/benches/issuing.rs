@@ -232,7 +232,8 @@ async fn pgbench(clients: usize) -> (f64, f64) {
     let url = std::env::var("DATABASE_URL")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned());
     let (server, _) = url.rsplit_once('/').expect("a database URL");
-    let scratch = format!("{server}/comptoir_pgbench");
+    // Without TLS, as billing's own connections: both pay for the same transport.
+    let scratch = format!("{server}/comptoir_pgbench?sslmode=disable");
     let admin_db = TestDb::new(&[]).await;
     let mut admin = admin_db.admin().await;
     for sql in [
