@@ -161,6 +161,25 @@ impl Quotes {
         id: Uuid,
     ) -> Result<pb::ConvertQuoteToInvoiceResponse, Error> {
         let mut quote = locked_quote(conn, ctx.company_id, id).await?;
+        // The quote is locked: two conversions queue, and the second sees the first.
+        if let Some((invoice, number)) =
+            documents::invoice_of_quote(conn, ctx.company_id, id).await?
+        {
+            return Err(Error::precondition(
+                "QUOTE_ALREADY_CONVERTED",
+                match number {
+                    Some(number) => format!(
+                        "quote {} is already invoiced by invoice {number}",
+                        number_of(&quote)
+                    ),
+                    None => format!(
+                        "quote {} already has draft invoice {invoice}; delete that draft to \
+                         convert again",
+                        number_of(&quote)
+                    ),
+                },
+            ));
+        }
         let was_sent = match status_of(&quote) {
             pb::DocumentStatus::Accepted => false,
             _ => {

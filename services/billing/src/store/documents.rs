@@ -62,6 +62,24 @@ impl PartyCopy {
     }
 }
 
+/// The invoice already made from quote `quote_id`, if any: its id and number (None while
+/// it is a draft).
+pub(crate) async fn invoice_of_quote(
+    conn: &mut PgConnection,
+    company_id: Uuid,
+    quote_id: Uuid,
+) -> Result<Option<(Uuid, Option<String>)>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT document_id, number FROM document \
+         WHERE company_id = $1 AND quote_id = $2 AND document_type = 'invoice' \
+         ORDER BY created_at LIMIT 1",
+    )
+    .bind(company_id)
+    .bind(quote_id)
+    .fetch_optional(conn)
+    .await
+}
+
 /// The party a new document names; None when it is not one of the company's.
 pub(crate) async fn party_copy(
     conn: &mut PgConnection,

@@ -5,9 +5,10 @@
 use chrono::{TimeDelta, Utc};
 use comptoir_proto::billing::v1::{
     AcceptQuoteRequest, ArchivePartyRequest, ConvertQuoteToInvoiceRequest, CreateInvoiceRequest,
-    CreatePartyRequest, CreateQuoteRequest, Document, DocumentStatus, DocumentType, DraftInput,
-    GetQuoteRequest, IssueInvoiceRequest, LineInput, ListQuotesRequest, PartyInput, PartyKind,
-    PartyRole, PostalAddress, RefuseQuoteRequest, SendQuoteRequest, UpdateQuoteRequest,
+    CreatePartyRequest, CreateQuoteRequest, DeleteInvoiceRequest, Document, DocumentStatus,
+    DocumentType, DraftInput, GetQuoteRequest, IssueInvoiceRequest, LineInput, ListQuotesRequest,
+    PartyInput, PartyKind, PartyRole, PostalAddress, RefuseQuoteRequest, SendQuoteRequest,
+    UpdateQuoteRequest,
 };
 use comptoir_runtime::permissions::SALES;
 use comptoir_test_support::{bearer, reason};
@@ -294,6 +295,54 @@ async fn converting_a_sent_quote_accepts_it_and_a_retry_returns_the_same_invoice
         .await,
         1
     );
+}
+
+#[tokio::test]
+async fn a_quote_makes_one_invoice_until_its_draft_is_deleted() {
+    let env = Env::start().await;
+    let company = env.company().await;
+    let token = env.admin_token(company).await;
+    let customer = party(&env, company, "customer", "Garage Martin SAS").await;
+    let quote = create(
+        &env,
+        &token,
+        draft(customer, vec![line("Audit", "1", "900", "20")]),
+    )
+    .await
+    .unwrap();
+    send(&env, &token, &quote.document_id).await.unwrap();
+    let invoices = "SELECT count(*) FROM billing.document \
+                    WHERE company_id = $1 AND document_type = 'invoice'";
+
+    let first = convert(&env, &token, &quote.document_id, "").await.unwrap();
+    let again = convert(&env, &token, &quote.document_id, "")
+        .await
+        .unwrap_err();
+    assert_eq!(again.code(), Code::FailedPrecondition);
+    assert_eq!(reason(&again), "QUOTE_ALREADY_CONVERTED");
+    assert!(
+        again.message().contains(&first.document_id),
+        "{}",
+        again.message()
+    );
+    assert_eq!(count(&env, invoices, company).await, 1);
+
+    // Once its draft is gone, the (accepted) quote converts again.
+    env.invoices()
+        .await
+        .delete_invoice(bearer(
+            DeleteInvoiceRequest {
+                invoice_id: first.document_id.clone(),
+            },
+            &token,
+        ))
+        .await
+        .unwrap();
+    let second = convert(&env, &token, &quote.document_id, "").await.unwrap();
+    assert_ne!(second.document_id, first.document_id);
+    assert_eq!(second.quote_id, quote.document_id);
+    assert_eq!(count(&env, invoices, company).await, 1);
+    assert_eq!(count(&env, QUOTES_ACCEPTED, company).await, 1);
 }
 
 #[tokio::test]
