@@ -30,7 +30,7 @@ use crate::domain::vat::Regime;
 use crate::domain::{DocumentType, PartyKind, PartyRole, Status as Stored};
 use crate::error::Error;
 use crate::store::books;
-use crate::store::documents::{self, Header, Loaded, PartyCopy};
+use crate::store::documents::{self, Header, Loaded, PartyCopy, Standing};
 
 pub(crate) fn server(
     deps: Deps,
@@ -431,9 +431,11 @@ impl pb::invoice_service_server::InvoiceService for Invoices {
             .then(|| violations.uuid("party_id", &request.party_id))
             .flatten();
         let (page, after) = keyset_page(&mut violations, request.page_size, &request.page_token)?;
+        let (status, standing) = status_filter(wanted);
         let filter = documents::ListFilter {
             types,
-            status: stored_status(wanted),
+            status,
+            standing,
             party_id,
             category: None,
             after,
@@ -446,14 +448,7 @@ impl pb::invoice_service_server::InvoiceService for Invoices {
             time_id_cursor(l.row.created_at, l.row.document_id)
         });
         Ok(Response::new(pb::ListInvoicesResponse {
-            invoices: rows
-                .iter()
-                .filter(|l| {
-                    wanted == pb::DocumentStatus::Unspecified
-                        || super::documents::status_of(l) == wanted
-                })
-                .map(document_to_pb)
-                .collect(),
+            invoices: rows.iter().map(document_to_pb).collect(),
             next_page_token,
         }))
     }
@@ -517,17 +512,18 @@ impl pb::invoice_service_server::InvoiceService for Invoices {
     }
 }
 
-/// The stored status a wire status filter reads; derived statuses (paid…) are filtered
-/// after reading.
-pub(crate) fn stored_status(status: pb::DocumentStatus) -> Option<Stored> {
+/// What a wire status filter reads: the stored status, and the standing that tells
+/// apart the statuses sharing it (sent or expired, issued or paid…), both in SQL.
+pub(crate) fn status_filter(status: pb::DocumentStatus) -> (Option<Stored>, Option<Standing>) {
     match status {
-        pb::DocumentStatus::Unspecified => None,
-        pb::DocumentStatus::Draft => Some(Stored::Draft),
-        pb::DocumentStatus::Sent | pb::DocumentStatus::Expired => Some(Stored::Sent),
-        pb::DocumentStatus::Accepted => Some(Stored::Accepted),
-        pb::DocumentStatus::Refused => Some(Stored::Refused),
-        pb::DocumentStatus::Issued
-        | pb::DocumentStatus::PartiallyPaid
-        | pb::DocumentStatus::Paid => Some(Stored::Issued),
+        pb::DocumentStatus::Unspecified => (None, None),
+        pb::DocumentStatus::Draft => (Some(Stored::Draft), None),
+        pb::DocumentStatus::Sent => (Some(Stored::Sent), Some(Standing::ValidOn(today()))),
+        pb::DocumentStatus::Expired => (Some(Stored::Sent), Some(Standing::ExpiredOn(today()))),
+        pb::DocumentStatus::Accepted => (Some(Stored::Accepted), None),
+        pb::DocumentStatus::Refused => (Some(Stored::Refused), None),
+        pb::DocumentStatus::Issued => (Some(Stored::Issued), Some(Standing::Unpaid)),
+        pb::DocumentStatus::PartiallyPaid => (Some(Stored::Issued), Some(Standing::PartiallyPaid)),
+        pb::DocumentStatus::Paid => (Some(Stored::Issued), Some(Standing::Paid)),
     }
 }

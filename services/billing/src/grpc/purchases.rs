@@ -146,6 +146,7 @@ impl pb::purchase_service_server::PurchaseService for Purchases {
         let filter = documents::ListFilter {
             types: PURCHASES.to_vec(),
             status: None,
+            standing: None,
             party_id,
             category: (!category.is_empty()).then_some(category.as_str()),
             after,

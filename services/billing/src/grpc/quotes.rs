@@ -20,7 +20,7 @@ use super::documents::{
     DueDefault, NewDocument, billing_document, create, document_to_pb, next_number, read_draft,
     refuse_locked, status_of,
 };
-use super::invoices::stored_status;
+use super::invoices::status_filter;
 use super::{Ctx, ensure_valid, keyset_page, once, today};
 use crate::domain::document::{Totals, check_rates};
 use crate::domain::vat::Regime;
@@ -488,9 +488,11 @@ impl pb::quote_service_server::QuoteService for Quotes {
             .then(|| violations.uuid("party_id", &request.party_id))
             .flatten();
         let (page, after) = keyset_page(&mut violations, request.page_size, &request.page_token)?;
+        let (status, standing) = status_filter(wanted);
         let filter = documents::ListFilter {
             types: vec![DocumentType::Quote],
-            status: stored_status(wanted),
+            status,
+            standing,
             party_id,
             category: None,
             after,
@@ -503,12 +505,7 @@ impl pb::quote_service_server::QuoteService for Quotes {
             time_id_cursor(l.row.created_at, l.row.document_id)
         });
         Ok(Response::new(pb::ListQuotesResponse {
-            // Sent and expired share a stored status; the page may come back shorter.
-            quotes: rows
-                .iter()
-                .filter(|l| wanted == pb::DocumentStatus::Unspecified || status_of(l) == wanted)
-                .map(document_to_pb)
-                .collect(),
+            quotes: rows.iter().map(document_to_pb).collect(),
             next_page_token,
         }))
     }

@@ -508,19 +508,30 @@ pub(crate) struct Loaded {
     pub(crate) vat: Vec<VatRow>,
 }
 
-const DOCUMENT_COLUMNS: &str = "d.document_id, d.company_id, d.document_type, d.status, \
+/// What is left to pay on document `d`: its total less the payments allocated to it and
+/// the credit notes issued against it. The one definition lists and reads share.
+macro_rules! balance_due {
+    () => {
+        "(d.gross_total \
+          - coalesce((SELECT sum(a.amount) FROM payment_allocation a \
+                      WHERE a.document_id = d.document_id), 0) \
+          - coalesce((SELECT sum(c.gross_total) FROM document c \
+                      WHERE c.credited_document_id = d.document_id \
+                        AND c.status = 'issued'), 0))"
+    };
+}
+
+const DOCUMENT_COLUMNS: &str = concat!(
+    "d.document_id, d.company_id, d.document_type, d.status, \
         d.number, d.sequence, d.party_id, d.party_kind, d.party_name, d.party_siren, \
         d.party_vat_number, d.party_address_line1, d.party_address_line2, d.party_postal_code, \
         d.party_city, d.party_country_code, \
         coalesce((SELECT p.accounting_code FROM party p WHERE p.party_id = d.party_id), '') \
             AS party_accounting_code, \
         d.document_date, d.due_date, d.currency_code, d.net_total, d.vat_total, d.gross_total, \
-        d.gross_total \
-          - coalesce((SELECT sum(a.amount) FROM payment_allocation a \
-                      WHERE a.document_id = d.document_id), 0) \
-          - coalesce((SELECT sum(c.gross_total) FROM document c \
-                      WHERE c.credited_document_id = d.document_id AND c.status = 'issued'), 0) \
-            AS balance_due, \
+        ",
+    balance_due!(),
+    " AS balance_due, \
         d.vat_exemption, d.late_penalty_rate, d.recovery_fee, d.notes, d.oss, d.category, \
         d.credited_document_id, d.credited_number, d.credited_date, d.quote_id, d.created_by, \
         d.updated_by, d.created_at, d.updated_at, \
@@ -537,7 +548,8 @@ const DOCUMENT_COLUMNS: &str = "d.document_id, d.company_id, d.document_type, d.
                      'taxable_amount', v.taxable_amount::text, \
                      'vat_amount', v.vat_amount::text) \
                    ORDER BY v.vat_rate DESC) \
-                  FROM document_vat v WHERE v.document_id = d.document_id), '[]') AS vat";
+                  FROM document_vat v WHERE v.document_id = d.document_id), '[]') AS vat"
+);
 
 impl From<DocumentRow> for Loaded {
     fn from(mut row: DocumentRow) -> Self {
@@ -660,10 +672,48 @@ pub(crate) async fn lock(
 pub(crate) struct ListFilter<'a> {
     pub(crate) types: Vec<DocumentType>,
     pub(crate) status: Option<Status>,
+    /// What the stored status alone does not say.
+    pub(crate) standing: Option<Standing>,
     pub(crate) party_id: Option<Uuid>,
     pub(crate) category: Option<&'a str>,
     /// The (created_at, id) the page starts after.
     pub(crate) after: Option<(DateTime<Utc>, Uuid)>,
+}
+
+/// A standing derived from a document's stored status and its dates or balance, as
+/// `grpc::documents::status_of` derives it, for lists to filter on in SQL (so a page
+/// holds as many documents as asked for).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Standing {
+    /// A sent quote still valid on that day.
+    ValidOn(NaiveDate),
+    /// A sent quote past its validity on that day.
+    ExpiredOn(NaiveDate),
+    /// An issued invoice nothing has been paid or credited on (or a credit note).
+    Unpaid,
+    /// An issued invoice with part of its total still due.
+    PartiallyPaid,
+    /// An issued invoice with nothing left due.
+    Paid,
+}
+
+impl Standing {
+    fn as_str(self) -> &'static str {
+        match self {
+            Standing::ValidOn(_) => "valid",
+            Standing::ExpiredOn(_) => "expired",
+            Standing::Unpaid => "unpaid",
+            Standing::PartiallyPaid => "partially_paid",
+            Standing::Paid => "paid",
+        }
+    }
+
+    fn day(self) -> Option<NaiveDate> {
+        match self {
+            Standing::ValidOn(day) | Standing::ExpiredOn(day) => Some(day),
+            Standing::Unpaid | Standing::PartiallyPaid | Standing::Paid => None,
+        }
+    }
 }
 
 /// A page of documents, newest first.
@@ -674,15 +724,34 @@ pub(crate) async fn list(
     limit: i64,
 ) -> Result<Vec<Loaded>, sqlx::Error> {
     let types: Vec<&str> = filter.types.iter().map(|t| t.as_str()).collect();
-    let ids: Vec<Uuid> = sqlx::query_scalar(
-        "SELECT document_id FROM document \
-         WHERE company_id = $1 AND document_type = ANY($2) \
-           AND ($3::text IS NULL OR status = $3) \
-           AND ($4::uuid IS NULL OR party_id = $4) \
-           AND ($5::text IS NULL OR category = $5) \
-           AND ($6::timestamptz IS NULL OR (created_at, document_id) < ($6, $7)) \
-         ORDER BY created_at DESC, document_id DESC LIMIT $8",
-    )
+    let ids: Vec<Uuid> = sqlx::query_scalar(concat!(
+        "SELECT d.document_id FROM document d \
+         WHERE d.company_id = $1 AND d.document_type = ANY($2) \
+           AND ($3::text IS NULL OR d.status = $3) \
+           AND ($4::uuid IS NULL OR d.party_id = $4) \
+           AND ($5::text IS NULL OR d.category = $5) \
+           AND ($6::timestamptz IS NULL OR (d.created_at, d.document_id) < ($6, $7)) \
+           AND CASE $9::text \
+                 WHEN 'valid' THEN NOT coalesce(d.due_date < $10, false) \
+                 WHEN 'expired' THEN coalesce(d.due_date < $10, false) \
+                 WHEN 'unpaid' THEN d.document_type = 'credit_note' \
+                   OR (",
+        balance_due!(),
+        " > 0 AND ",
+        balance_due!(),
+        " >= d.gross_total) \
+                 WHEN 'partially_paid' THEN d.document_type <> 'credit_note' \
+                   AND ",
+        balance_due!(),
+        " > 0 AND ",
+        balance_due!(),
+        " < d.gross_total \
+                 WHEN 'paid' THEN d.document_type <> 'credit_note' AND ",
+        balance_due!(),
+        " <= 0 \
+                 ELSE true END \
+         ORDER BY d.created_at DESC, d.document_id DESC LIMIT $8",
+    ))
     .bind(company_id)
     .bind(&types)
     .bind(filter.status.map(Status::as_str))
@@ -691,6 +760,8 @@ pub(crate) async fn list(
     .bind(filter.after.map(|(at, _)| at))
     .bind(filter.after.map(|(_, id)| id))
     .bind(limit)
+    .bind(filter.standing.map(Standing::as_str))
+    .bind(filter.standing.and_then(Standing::day))
     .fetch_all(&mut *conn)
     .await?;
     load_many(conn, company_id, &ids).await

@@ -4,8 +4,8 @@
 
 use comptoir_proto::billing::v1::{
     Allocation, CreateInvoiceRequest, Document, DocumentStatus, GetInvoiceRequest,
-    IssueInvoiceRequest, ListPaymentsRequest, Payment, PaymentDirection, PaymentMethod,
-    RecordPaymentRequest, SetLockDateRequest,
+    IssueInvoiceRequest, ListInvoicesRequest, ListPaymentsRequest, Payment, PaymentDirection,
+    PaymentMethod, RecordPaymentRequest, SetLockDateRequest,
 };
 use comptoir_proto::events::v1::PaymentRecorded;
 use comptoir_runtime::permissions::ACCOUNTANT;
@@ -117,6 +117,89 @@ async fn recorded_events(env: &Env, company: Uuid) -> Vec<PaymentRecorded> {
         .iter()
         .map(|p| PaymentRecorded::decode(p.as_slice()).expect("a PaymentRecorded"))
         .collect()
+}
+
+/// Every invoice listed under `status`, a page of one at a time: each page must hold
+/// one invoice, and every one must read as `status`.
+async fn listed_as(env: &Env, token: &str, status: DocumentStatus) -> Vec<String> {
+    let mut ids = Vec::new();
+    let mut page_token = String::new();
+    loop {
+        let page = env
+            .invoices()
+            .await
+            .list_invoices(bearer(
+                ListInvoicesRequest {
+                    status: status as i32,
+                    page_size: 1,
+                    page_token: page_token.clone(),
+                    ..Default::default()
+                },
+                token,
+            ))
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(
+            page.invoices.len(),
+            1,
+            "{status:?}: a page of one holds one"
+        );
+        assert_eq!(page.invoices[0].status(), status);
+        ids.push(page.invoices[0].document_id.clone());
+        if page.next_page_token.is_empty() {
+            return ids;
+        }
+        page_token = page.next_page_token;
+    }
+}
+
+#[tokio::test]
+async fn listing_by_payment_status_fills_every_page() {
+    let env = Env::start().await;
+    let company = env.company().await;
+    let token = env.admin_token(company).await;
+    let customer = party(&env, company, "customer", "Garage Martin SAS").await;
+    // Oldest first: paid, partially paid, then three with nothing paid (the newest), so
+    // a filter applied after paging would return empty first pages for the others.
+    let paid = issued_invoice(&env, &token, customer, "100").await;
+    let partly = issued_invoice(&env, &token, customer, "100").await;
+    let mut unpaid = Vec::new();
+    for _ in 0..3 {
+        unpaid.push(
+            issued_invoice(&env, &token, customer, "100")
+                .await
+                .document_id,
+        );
+    }
+    pay(
+        &env,
+        &token,
+        received("120.00", vec![allocation(&paid, "120.00")]),
+    )
+    .await
+    .unwrap();
+    pay(
+        &env,
+        &token,
+        received("20.00", vec![allocation(&partly, "20.00")]),
+    )
+    .await
+    .unwrap();
+
+    assert_eq!(
+        listed_as(&env, &token, DocumentStatus::Paid).await,
+        vec![paid.document_id.clone()]
+    );
+    assert_eq!(
+        listed_as(&env, &token, DocumentStatus::PartiallyPaid).await,
+        vec![partly.document_id.clone()]
+    );
+    unpaid.reverse();
+    assert_eq!(
+        listed_as(&env, &token, DocumentStatus::Issued).await,
+        unpaid
+    );
 }
 
 #[tokio::test]
