@@ -99,7 +99,7 @@ pub(crate) async fn seed() -> Result<Demo> {
         password: DEMO_PASSWORD.to_owned(),
         name: DEMO_NAME.to_owned(),
     };
-    match retry(|| {
+    match retry(&[Code::Unavailable], || {
         let mut identity = identity.clone();
         let request = sign_up.clone();
         async move { identity.sign_up(request).await }
@@ -113,7 +113,7 @@ pub(crate) async fn seed() -> Result<Demo> {
         Err(status) => return Err(status_error("SignUp", &status)),
     }
 
-    let login = retry(|| {
+    let login = retry(&[Code::Unavailable], || {
         let mut identity = identity.clone();
         let request = LoginRequest {
             email: DEMO_EMAIL.to_owned(),
@@ -131,7 +131,7 @@ pub(crate) async fn seed() -> Result<Demo> {
     let mut existing = Vec::new();
     let mut page_token = String::new();
     loop {
-        let page = retry(|| {
+        let page = retry(&[Code::Unavailable], || {
             let mut tenancy = tenancy.clone();
             let request = authorised(
                 ListMyCompaniesRequest {
@@ -182,7 +182,7 @@ pub(crate) async fn seed() -> Result<Demo> {
             idempotency_key: format!("demo-seed-{siret}"),
             ..Default::default()
         };
-        let created = retry(|| {
+        let created = retry(&[Code::Unavailable], || {
             let mut tenancy = tenancy.clone();
             let request = authorised(create.clone(), &bearer);
             async move { tenancy.create_company(request).await }
@@ -198,7 +198,7 @@ pub(crate) async fn seed() -> Result<Demo> {
 
     for (demo, (name, company_id)) in COMPANIES.iter().zip(&companies) {
         if demo.kind == CompanyKind::Company {
-            let switched = retry(|| {
+            let switched = retry(&[Code::Unavailable], || {
                 let mut identity = identity.clone();
                 let request = authorised(
                     SwitchCompanyRequest {
@@ -231,8 +231,8 @@ pub(crate) async fn seed() -> Result<Demo> {
 async fn seed_books(name: &str, siret: &str, scoped: &MetadataValue<Ascii>) -> Result<()> {
     let channel = connect(&BILLING.url()).await?;
     let mut invoices = InvoiceServiceClient::new(channel.clone());
-    let mut attempt = 0;
-    let existing = loop {
+    let existing = retry(&[Code::Unavailable], || {
+        let mut invoices = invoices.clone();
         let request = authorised(
             ListInvoicesRequest {
                 page_size: 1,
@@ -240,13 +240,12 @@ async fn seed_books(name: &str, siret: &str, scoped: &MetadataValue<Ascii>) -> R
             },
             scoped,
         );
-        match invoices.list_invoices(request).await {
-            Ok(page) => break page.into_inner().invoices,
-            Err(status) if status.code() == Code::Unavailable && attempt < 20 => attempt += 1,
-            Err(status) => return Err(status_error("ListInvoices", &status)),
-        }
-        tokio::time::sleep(Duration::from_millis(250)).await;
-    };
+        async move { invoices.list_invoices(request).await }
+    })
+    .await
+    .map_err(|status| status_error("ListInvoices", &status))?
+    .into_inner()
+    .invoices;
     if !existing.is_empty() {
         return Ok(());
     }
@@ -267,8 +266,8 @@ async fn seed_books(name: &str, siret: &str, scoped: &MetadataValue<Ascii>) -> R
         ..Default::default()
     };
     // Billing answers NOT_FOUND until tenancy's company.created has opened the books.
-    let mut attempt = 0;
-    let customer = loop {
+    let customer = retry(&[Code::NotFound, Code::Unavailable], || {
+        let mut parties = PartyServiceClient::new(channel.clone());
         let request = authorised(
             CreatePartyRequest {
                 party: Some(party.clone()),
@@ -276,20 +275,13 @@ async fn seed_books(name: &str, siret: &str, scoped: &MetadataValue<Ascii>) -> R
             },
             scoped,
         );
-        match PartyServiceClient::new(channel.clone())
-            .create_party(request)
-            .await
-        {
-            Ok(answer) => break answer.into_inner().party.context("a party")?,
-            Err(status)
-                if matches!(status.code(), Code::NotFound | Code::Unavailable) && attempt < 40 =>
-            {
-                attempt += 1;
-                tokio::time::sleep(Duration::from_millis(250)).await;
-            }
-            Err(status) => return Err(status_error("CreateParty", &status)),
-        }
-    };
+        async move { parties.create_party(request).await }
+    })
+    .await
+    .map_err(|status| status_error("CreateParty", &status))?
+    .into_inner()
+    .party
+    .context("a party")?;
     let item = ItemServiceClient::new(channel.clone())
         .create_item(authorised(
             CreateItemRequest {
@@ -380,9 +372,10 @@ async fn connect(url: &str) -> Result<Channel> {
         .with_context(|| format!("could not connect to {url}"))
 }
 
-/// Retries a call a few times while the service answers UNAVAILABLE (a dependency such as
-/// identity's signing keys may still be warming up right after SERVING).
-async fn retry<T, F, Fut>(mut call: F) -> Result<T, tonic::Status>
+/// Retries a call for up to ten seconds while the service answers one of `waiting_on`:
+/// UNAVAILABLE while a dependency such as identity's signing keys warms up right after
+/// SERVING, NOT_FOUND while billing waits for tenancy's event to open a company's books.
+async fn retry<T, F, Fut>(waiting_on: &[Code], mut call: F) -> Result<T, tonic::Status>
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<T, tonic::Status>>,
@@ -390,9 +383,9 @@ where
     let mut attempt = 0;
     loop {
         match call().await {
-            Err(status) if status.code() == Code::Unavailable && attempt < 10 => {
+            Err(status) if waiting_on.contains(&status.code()) && attempt < 40 => {
                 attempt += 1;
-                tokio::time::sleep(Duration::from_millis(500)).await;
+                tokio::time::sleep(Duration::from_millis(250)).await;
             }
             result => return result,
         }
