@@ -153,8 +153,12 @@ impl App {
         let metrics_listener = TcpListener::bind(metrics_addr).await.map_err(|err| {
             anyhow::anyhow!("binding COMPTOIR_METRICS_ADDR {metrics_addr}: {err}")
         })?;
-        let pool = db::lazy_pool(&config.database_url, &db::schema_of(spec.name))
-            .map_err(|err| anyhow::anyhow!("COMPTOIR_DATABASE_URL: {err}"))?;
+        let pool = db::lazy_pool(
+            &config.database_url,
+            &db::schema_of(spec.name),
+            config.database_max_connections,
+        )
+        .map_err(|err| anyhow::anyhow!("COMPTOIR_DATABASE_URL: {err}"))?;
         let client = events::connect(&config.nats_url, spec.name)
             .await
             .map_err(|err| anyhow::anyhow!("COMPTOIR_NATS_URL `{}`: {err}", config.nats_url))?;

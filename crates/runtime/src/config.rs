@@ -33,6 +33,17 @@ pub struct CommonConfig {
     )]
     pub database_url: Secret,
 
+    /// Most connections the service holds to PostgreSQL at once (its pool's size), 1 to
+    /// 1000. Each replica holds its own: size `max_connections` on the server for all.
+    #[arg(
+        long,
+        env = "COMPTOIR_DATABASE_MAX_CONNECTIONS",
+        value_name = "COMPTOIR_DATABASE_MAX_CONNECTIONS",
+        default_value = "16",
+        value_parser = clap::value_parser!(u32).range(1..=1000)
+    )]
+    pub database_max_connections: u32,
+
     /// NATS server URL(s), comma-separated.
     #[arg(long, env = "COMPTOIR_NATS_URL", value_name = "COMPTOIR_NATS_URL")]
     pub nats_url: String,
@@ -249,6 +260,25 @@ mod tests {
         let text = err.to_string();
         assert!(text.contains("COMPTOIR_REQUEST_TIMEOUT"), "{text}");
         assert!(text.contains("not a whole number"), "{text}");
+    }
+
+    #[test]
+    fn a_pool_size_out_of_range_names_the_variable() {
+        let parse = |size: &str| {
+            Probe::try_parse_from([
+                "probe",
+                "--database-url",
+                "postgres://x",
+                "--nats-url",
+                "nats://x",
+                "--database-max-connections",
+                size,
+            ])
+        };
+        let err = parse("0").unwrap_err().to_string();
+        assert!(err.contains("COMPTOIR_DATABASE_MAX_CONNECTIONS"), "{err}");
+        assert!(err.contains("1..=1000"), "{err}");
+        assert_eq!(parse("40").unwrap().common.database_max_connections, 40);
     }
 
     #[test]

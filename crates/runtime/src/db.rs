@@ -46,11 +46,11 @@ pub fn connect_options(url: &Secret, schema: &str) -> Result<PgConnectOptions, s
         .application_name(&format!("comptoir-{schema}")))
 }
 
-/// A pool that connects on first use, so a service can start (and report NOT_SERVING)
-/// while Postgres is still down.
-pub fn lazy_pool(url: &Secret, schema: &str) -> Result<PgPool, sqlx::Error> {
+/// A pool of at most `max_connections` that connects on first use, so a service can
+/// start (and report NOT_SERVING) while Postgres is still down.
+pub fn lazy_pool(url: &Secret, schema: &str, max_connections: u32) -> Result<PgPool, sqlx::Error> {
     Ok(PgPoolOptions::new()
-        .max_connections(16)
+        .max_connections(max_connections)
         .acquire_timeout(Duration::from_secs(5))
         .connect_lazy_with(connect_options(url, schema)?))
 }

@@ -190,7 +190,7 @@ async fn build_template(
                 .to_string(),
         );
         let pool =
-            comptoir_runtime::db::lazy_pool(&url, &comptoir_runtime::db::schema_of(spec.name))
+            comptoir_runtime::db::lazy_pool(&url, &comptoir_runtime::db::schema_of(spec.name), 1)
                 .expect("template pool");
         comptoir_runtime::app::migrator(spec)
             .run(&pool)

@@ -18,6 +18,7 @@ pub fn common_config(db: &TestDb, spec: &ServiceSpec, nats: &TestNats) -> Common
         grpc_addr: Some(SocketAddr::from(([127, 0, 0, 1], 0))),
         metrics_addr: Some(SocketAddr::from(([127, 0, 0, 1], 0))),
         database_url: db.service_url(spec),
+        database_max_connections: 16,
         nats_url: nats.url.clone(),
         nats_prefix: nats.prefix.clone(),
         jwt_issuer: "comptoir".to_owned(),
