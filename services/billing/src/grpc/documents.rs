@@ -19,7 +19,7 @@ use crate::domain::vat::Regime;
 use crate::domain::{DocumentType, PartyKind, PartyRole, Status};
 use crate::error::Error;
 use crate::store::books;
-use crate::store::documents::{self, Loaded, PartyCopy};
+use crate::store::documents::{self, Loaded, PartyCopy, Standing};
 
 /// How a draft's due date defaults.
 #[derive(Debug, Clone, Copy)]
@@ -379,6 +379,23 @@ pub(crate) fn status_of(loaded: &Loaded) -> pb::DocumentStatus {
         Status::Issued if row.balance_due <= Decimal::ZERO => pb::DocumentStatus::Paid,
         Status::Issued if row.balance_due < row.gross_total => pb::DocumentStatus::PartiallyPaid,
         Status::Issued => pb::DocumentStatus::Issued,
+    }
+}
+
+/// What a wire status filter reads: the stored status, and the standing that tells
+/// apart the statuses sharing it (sent or expired, issued or paid…), both in SQL; the
+/// SQL of each standing mirrors [`status_of`] above.
+pub(crate) fn status_filter(status: pb::DocumentStatus) -> (Option<Status>, Option<Standing>) {
+    match status {
+        pb::DocumentStatus::Unspecified => (None, None),
+        pb::DocumentStatus::Draft => (Some(Status::Draft), None),
+        pb::DocumentStatus::Sent => (Some(Status::Sent), Some(Standing::ValidOn(today()))),
+        pb::DocumentStatus::Expired => (Some(Status::Sent), Some(Standing::ExpiredOn(today()))),
+        pb::DocumentStatus::Accepted => (Some(Status::Accepted), None),
+        pb::DocumentStatus::Refused => (Some(Status::Refused), None),
+        pb::DocumentStatus::Issued => (Some(Status::Issued), Some(Standing::Unpaid)),
+        pb::DocumentStatus::PartiallyPaid => (Some(Status::Issued), Some(Standing::PartiallyPaid)),
+        pb::DocumentStatus::Paid => (Some(Status::Issued), Some(Standing::Paid)),
     }
 }
 

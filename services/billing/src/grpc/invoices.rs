@@ -22,7 +22,7 @@ use uuid::Uuid;
 use super::books::document_type_from_pb;
 use super::documents::{
     DueDefault, NewDocument, billing_document, create, document_to_pb, next_number, read_draft,
-    read_lines, refuse_locked,
+    read_lines, refuse_locked, status_filter,
 };
 use super::{Ctx, ensure_valid, keyset_page, once, optional_date, text, today};
 use crate::domain::document::{Customer, Issuable, Totals, missing_mentions};
@@ -30,7 +30,7 @@ use crate::domain::vat::Regime;
 use crate::domain::{DocumentType, PartyKind, PartyRole, Status as Stored};
 use crate::error::Error;
 use crate::store::books;
-use crate::store::documents::{self, Header, Loaded, PartyCopy, Standing};
+use crate::store::documents::{self, Header, Loaded, PartyCopy};
 
 pub(crate) fn server(
     deps: Deps,
@@ -509,21 +509,5 @@ impl pb::invoice_service_server::InvoiceService for Invoices {
         self.deps.outbox.wake();
         self.issued.inc();
         Ok(Response::new(response))
-    }
-}
-
-/// What a wire status filter reads: the stored status, and the standing that tells
-/// apart the statuses sharing it (sent or expired, issued or paid…), both in SQL.
-pub(crate) fn status_filter(status: pb::DocumentStatus) -> (Option<Stored>, Option<Standing>) {
-    match status {
-        pb::DocumentStatus::Unspecified => (None, None),
-        pb::DocumentStatus::Draft => (Some(Stored::Draft), None),
-        pb::DocumentStatus::Sent => (Some(Stored::Sent), Some(Standing::ValidOn(today()))),
-        pb::DocumentStatus::Expired => (Some(Stored::Sent), Some(Standing::ExpiredOn(today()))),
-        pb::DocumentStatus::Accepted => (Some(Stored::Accepted), None),
-        pb::DocumentStatus::Refused => (Some(Stored::Refused), None),
-        pb::DocumentStatus::Issued => (Some(Stored::Issued), Some(Standing::Unpaid)),
-        pb::DocumentStatus::PartiallyPaid => (Some(Stored::Issued), Some(Standing::PartiallyPaid)),
-        pb::DocumentStatus::Paid => (Some(Stored::Issued), Some(Standing::Paid)),
     }
 }

@@ -18,9 +18,8 @@ use uuid::Uuid;
 
 use super::documents::{
     DueDefault, NewDocument, billing_document, create, document_to_pb, next_number, read_draft,
-    refuse_locked, status_of,
+    refuse_locked, status_filter, status_of,
 };
-use super::invoices::status_filter;
 use super::{Ctx, ensure_valid, keyset_page, once, today};
 use crate::domain::document::{Totals, check_rates};
 use crate::domain::vat::Regime;
