@@ -325,3 +325,38 @@ async fn twenty_failures_from_one_address_block_it_whatever_the_email() {
         .await
         .expect("another address logs in");
 }
+
+#[tokio::test]
+async fn a_client_rotating_x_forwarded_for_is_still_throttled_by_its_own_address() {
+    // No trusted proxy is configured (the default): the header is the client's word.
+    let (_db, identity) = start().await;
+    sign_up(&identity, "eloise@example.fr").await;
+    let mut client = client(&identity).await;
+    let spoofed = |n: usize, email: &str, password: &str| {
+        let mut request = tonic::Request::new(LoginRequest {
+            email: email.to_owned(),
+            password: password.to_owned(),
+        });
+        request.metadata_mut().insert(
+            "x-forwarded-for",
+            format!("198.51.100.{n}").parse().unwrap(),
+        );
+        request
+    };
+    for n in 0..20 {
+        let status = client
+            .login(spoofed(
+                n,
+                &format!("guess{n}@example.fr"),
+                "not the password at all",
+            ))
+            .await
+            .unwrap_err();
+        assert_eq!(status.code(), Code::Unauthenticated);
+    }
+    let blocked = client
+        .login(spoofed(99, "eloise@example.fr", PASSWORD))
+        .await
+        .unwrap_err();
+    retry_delay(&blocked);
+}
