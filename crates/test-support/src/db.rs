@@ -106,6 +106,128 @@ impl TestDb {
             .database(&self.name);
         admin_connect(&options).await
     }
+
+    /// A connection as `spec`'s role inside an open transaction with these transaction
+    /// settings (e.g. `comptoir.company_id`), on its schema's search path: what a bug in
+    /// the service could do in one of its transactions. Dropping it rolls back.
+    pub async fn runtime_tx(&self, spec: &ServiceSpec, settings: &[(&str, &str)]) -> PgConnection {
+        let mut conn = self.as_role(spec).await;
+        let schema = comptoir_runtime::db::schema_of(spec.name);
+        sqlx::query("BEGIN")
+            .execute(&mut conn)
+            .await
+            .expect("BEGIN");
+        sqlx::query("SELECT set_config('search_path', $1, true)")
+            .bind(&schema)
+            .execute(&mut conn)
+            .await
+            .expect("setting the search path");
+        for (name, value) in settings {
+            sqlx::query("SELECT set_config($1, $2, true)")
+                .bind(name)
+                .bind(value)
+                .execute(&mut conn)
+                .await
+                .unwrap_or_else(|err| panic!("setting {name}: {err}"));
+        }
+        conn
+    }
+}
+
+/// A statement the database refused: its SQLSTATE and message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    /// The SQLSTATE, e.g. `42501` (insufficient privilege).
+    pub code: String,
+    /// The server's message.
+    pub message: String,
+}
+
+/// Runs `sql` (one or more statements, without parameters) under a savepoint of `conn`'s
+/// open transaction and rolls back to it, so attempts never affect one another. Returns
+/// how the database refused it, or None when it accepted it.
+pub async fn attempt(conn: &mut PgConnection, sql: &str) -> Option<Refusal> {
+    conn.execute("SAVEPOINT attempt").await.expect("SAVEPOINT");
+    let refusal = sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_owned()))
+        .execute(&mut *conn)
+        .await
+        .err()
+        .map(|err| match err.as_database_error() {
+            Some(db) => Refusal {
+                code: db.code().map(|c| c.into_owned()).unwrap_or_default(),
+                message: db.message().to_owned(),
+            },
+            None => panic!("`{sql}` failed outside the database: {err}"),
+        });
+    conn.execute("ROLLBACK TO SAVEPOINT attempt")
+        .await
+        .expect("ROLLBACK TO SAVEPOINT");
+    refusal
+}
+
+/// Panics unless the database refuses `sql` (see [`attempt`]) for lack of privilege
+/// (SQLSTATE 42501) or by one of Comptoir's own triggers (class CB); returns the refusal.
+pub async fn assert_refused(conn: &mut PgConnection, sql: &str) -> Refusal {
+    match attempt(conn, sql).await {
+        None => panic!("the database accepted `{sql}`"),
+        Some(refusal) if refusal.code == "42501" || refusal.code.starts_with("CB") => refusal,
+        Some(refusal) => panic!("`{sql}` failed, but not as a refusal: {refusal:?}"),
+    }
+}
+
+/// Asserts that `spec`'s runtime role, in a transaction of its own, can neither become
+/// its schema's owner nor change the schema: no table, function or temporary table
+/// created, and no table of the schema (`_sqlx_migrations` included) dropped, truncated,
+/// altered, stripped of its triggers or of row-level security. Every statement the
+/// database accepted is listed in the failure.
+pub async fn assert_schema_guarded(db: &TestDb, spec: &ServiceSpec) {
+    let mut conn = db.runtime_tx(spec, &[]).await;
+    let schema = comptoir_runtime::db::schema_of(spec.name);
+    let tables: Vec<String> = sqlx::query_scalar(
+        "SELECT tablename::text FROM pg_tables WHERE schemaname = $1 ORDER BY tablename",
+    )
+    .bind(&schema)
+    .fetch_all(&mut conn)
+    .await
+    .expect("listing the schema's tables");
+    assert!(
+        tables.iter().any(|t| t == "_sqlx_migrations"),
+        "{schema} is migrated: {tables:?}"
+    );
+    let mut statements = vec![
+        format!(
+            "SET ROLE {}",
+            comptoir_runtime::db::owner_role_of(spec.name)
+        ),
+        format!("CREATE TABLE {schema}.intruder (x int)"),
+        format!("CREATE FUNCTION {schema}.intruder() RETURNS int LANGUAGE sql AS 'SELECT 1'"),
+        "CREATE TEMPORARY TABLE intruder (x int)".to_owned(),
+        format!("ALTER SCHEMA {schema} RENAME TO intruder"),
+    ];
+    for table in &tables {
+        statements.extend([
+            format!("DROP TABLE {schema}.{table}"),
+            format!("TRUNCATE {schema}.{table}"),
+            format!("ALTER TABLE {schema}.{table} DISABLE TRIGGER ALL"),
+            format!("ALTER TABLE {schema}.{table} NO FORCE ROW LEVEL SECURITY"),
+            format!("ALTER TABLE {schema}.{table} DISABLE ROW LEVEL SECURITY"),
+            format!("ALTER TABLE {schema}.{table} ADD COLUMN intruder int"),
+        ]);
+    }
+    let mut accepted = Vec::new();
+    for sql in &statements {
+        match attempt(&mut conn, sql).await {
+            None => accepted.push(sql.clone()),
+            Some(refusal) if refusal.code == "42501" => {}
+            Some(refusal) => accepted.push(format!("{sql} (failed otherwise: {refusal:?})")),
+        }
+    }
+    assert!(
+        accepted.is_empty(),
+        "{}'s runtime role ran what the database must refuse it:\n{}",
+        spec.name,
+        accepted.join("\n")
+    );
 }
 
 /// The name of the template for `services` at their current migrations.

@@ -16,7 +16,7 @@ mod status;
 mod tokens;
 
 pub use books::{clone_drafts, company_with_open_books, insert_customer};
-pub use db::TestDb;
+pub use db::{Refusal, TestDb, assert_refused, assert_schema_guarded, attempt};
 pub use events::{company_created, publish, publish_company_created};
 pub use gate::Gate;
 pub use mailbox::{Mailbox, newest_mail};

@@ -2,6 +2,8 @@
 //! tokens) on port 0 against real Postgres and NATS; tenancy's events are published
 //! straight onto NATS.
 
+mod database;
+
 use comptoir_proto::accountant_portal::v1::{
     ListDirectoryCompaniesRequest, accountant_portal_service_client::AccountantPortalServiceClient,
 };

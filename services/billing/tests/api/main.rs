@@ -3,6 +3,7 @@
 //! are published straight onto NATS, as tenancy would.
 
 mod books;
+mod database;
 mod invoices;
 mod items;
 mod numbering;

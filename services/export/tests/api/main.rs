@@ -1,6 +1,8 @@
 //! Export's integration tests: the real service (and a real identity for tokens) on port
 //! 0 against real Postgres and NATS; tenancy's events are published straight onto NATS.
 
+mod database;
+
 use comptoir_proto::export::v1::{
     GetSellerProfileRequest, export_service_client::ExportServiceClient,
 };

@@ -2,6 +2,7 @@
 //! NATS, one database and NATS prefix per test.
 
 mod accounts;
+mod database;
 mod keys;
 mod passwords;
 mod runtime;

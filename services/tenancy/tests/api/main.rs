@@ -3,6 +3,7 @@
 
 mod auth;
 mod companies;
+mod database;
 mod firms;
 mod legal_identity;
 mod members;
