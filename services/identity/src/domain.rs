@@ -130,18 +130,66 @@ pub fn hash_token(secret: &str) -> Vec<u8> {
     Sha256::digest(secret.trim().as_bytes()).to_vec()
 }
 
-/// The client address a login is counted against: the first `x-forwarded-for` entry
-/// when a proxy set one, else the TCP peer's IP. The ingress must overwrite (not append
-/// to) that header, or a client could pick its own address; the per-account limit holds
-/// either way.
-pub fn client_addr(forwarded_for: Option<&str>, peer: Option<std::net::SocketAddr>) -> String {
-    forwarded_for
-        .and_then(|value| value.split(',').next())
+/// The proxies whose `x-forwarded-for` is believed (`COMPTOIR_TRUSTED_PROXIES`): IPs and
+/// CIDR blocks. Empty, the header is ignored, since any client can send one.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TrustedProxies(Vec<ipnet::IpNet>);
+
+impl TrustedProxies {
+    /// Parses a comma-separated list of IPs and CIDR blocks; blanks are ignored.
+    pub fn parse(input: &str) -> Result<Self, String> {
+        input
+            .split(',')
+            .map(str::trim)
+            .filter(|entry| !entry.is_empty())
+            .map(|entry| {
+                entry
+                    .parse::<ipnet::IpNet>()
+                    .or_else(|_| entry.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                    .map_err(|_| format!("`{entry}` is neither an IP address nor a CIDR block"))
+            })
+            .collect::<Result<_, _>>()
+            .map(Self)
+    }
+
+    fn contains(&self, ip: &std::net::IpAddr) -> bool {
+        self.0.iter().any(|net| net.contains(ip))
+    }
+}
+
+/// The client address a login is counted against: the TCP peer's IP, unless the peer is
+/// a trusted proxy; then the nearest `x-forwarded-for` entry, read from the right, that
+/// is not itself a trusted proxy (each proxy appends the address it saw, so entries left
+/// of the last untrusted one are the client's own word). The per-account limit holds
+/// whatever the address.
+pub fn client_addr(
+    forwarded_for: Option<&str>,
+    peer: Option<std::net::SocketAddr>,
+    trusted: &TrustedProxies,
+) -> String {
+    let Some(peer) = peer.map(|addr| addr.ip()) else {
+        return "unknown".to_owned();
+    };
+    if !trusted.contains(&peer) {
+        return peer.to_string();
+    }
+    let entries: Vec<&str> = forwarded_for
+        .unwrap_or_default()
+        .split(',')
         .map(str::trim)
-        .filter(|first| !first.is_empty())
-        .map(|first| first.chars().take(64).collect())
-        .or_else(|| peer.map(|addr| addr.ip().to_string()))
-        .unwrap_or_else(|| "unknown".to_owned())
+        .filter(|entry| !entry.is_empty())
+        .collect();
+    entries
+        .iter()
+        .rev()
+        .find(|entry| {
+            entry
+                .parse::<std::net::IpAddr>()
+                .map_or(true, |ip| !trusted.contains(&ip))
+        })
+        .or(entries.first())
+        .map(|entry| entry.chars().take(64).collect())
+        .unwrap_or_else(|| peer.to_string())
 }
 
 /// The message of a throttled login: the delay, rounded up to whole seconds.
@@ -202,15 +250,36 @@ mod tests {
     }
 
     #[test]
-    fn the_client_address_is_the_first_forwarded_entry_or_the_peer() {
+    fn the_client_address_is_the_peer_unless_a_trusted_proxy_forwarded_it() {
         let peer = Some("10.0.0.7:51234".parse().unwrap());
+        let none = TrustedProxies::default();
+        assert_eq!(client_addr(Some("203.0.113.9"), peer, &none), "10.0.0.7");
+        assert_eq!(client_addr(None, None, &none), "unknown");
+
+        let trusted = TrustedProxies::parse("10.0.0.0/24, 192.0.2.1").unwrap();
         assert_eq!(
-            client_addr(Some(" 203.0.113.9 , 10.0.0.1"), peer),
+            client_addr(Some(" 203.0.113.9 , 10.0.0.1"), peer, &trusted),
             "203.0.113.9"
         );
-        assert_eq!(client_addr(Some(""), peer), "10.0.0.7");
-        assert_eq!(client_addr(None, peer), "10.0.0.7");
-        assert_eq!(client_addr(None, None), "unknown");
+        assert_eq!(
+            client_addr(Some("198.51.100.1, 203.0.113.9, 192.0.2.1"), peer, &trusted),
+            "203.0.113.9",
+            "what the client wrote left of the last untrusted hop is ignored"
+        );
+        assert_eq!(client_addr(Some("10.0.0.2"), peer, &trusted), "10.0.0.2");
+        assert_eq!(client_addr(Some(""), peer, &trusted), "10.0.0.7");
+        assert_eq!(client_addr(None, peer, &trusted), "10.0.0.7");
+    }
+
+    #[test]
+    fn trusted_proxies_are_ips_or_cidr_blocks() {
+        assert_eq!(
+            TrustedProxies::parse("").unwrap(),
+            TrustedProxies::default()
+        );
+        assert!(TrustedProxies::parse("10.0.0.0/8, ::1, 192.0.2.4").is_ok());
+        let err = TrustedProxies::parse("10.0.0.0/8, proxy").unwrap_err();
+        assert!(err.contains("`proxy`"), "{err}");
     }
 
     #[test]

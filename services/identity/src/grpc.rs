@@ -12,7 +12,7 @@ use comptoir_runtime::{Caller, Deps, FieldViolations};
 use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
-use crate::domain::{self, Email, LOGIN_THROTTLE, OpaqueToken};
+use crate::domain::{self, Email, LOGIN_THROTTLE, OpaqueToken, TrustedProxies};
 use crate::error::Error;
 use crate::tenancy::{Rights, Tenancy};
 use crate::{keys, store};
@@ -21,12 +21,14 @@ pub(crate) fn server(
     deps: Deps,
     mailer: Mailer,
     tenancy: Tenancy,
+    trusted_proxies: TrustedProxies,
 ) -> pb::identity_service_server::IdentityServiceServer<Identity> {
     pb::identity_service_server::IdentityServiceServer::new(Identity {
         signer: keys::Signer::new(deps.pool.clone()),
         deps,
         mailer,
         tenancy,
+        trusted_proxies,
     })
 }
 
@@ -35,6 +37,8 @@ pub(crate) struct Identity {
     mailer: Mailer,
     tenancy: Tenancy,
     signer: keys::Signer,
+    /// Whose `x-forwarded-for` names the client, for throttling.
+    trusted_proxies: TrustedProxies,
 }
 
 impl Identity {
@@ -80,12 +84,12 @@ fn user_session(caller: &Caller) -> Result<(Uuid, Uuid), Error> {
 }
 
 /// Where a request comes from, for throttling.
-fn client_addr<T>(request: &Request<T>) -> String {
+fn client_addr<T>(request: &Request<T>, trusted: &TrustedProxies) -> String {
     let forwarded = request
         .metadata()
         .get("x-forwarded-for")
         .and_then(|value| value.to_str().ok());
-    domain::client_addr(forwarded, request.remote_addr())
+    domain::client_addr(forwarded, request.remote_addr(), trusted)
 }
 
 /// The reset mail. The link carries the token: this text is never logged.
@@ -165,7 +169,7 @@ impl pb::identity_service_server::IdentityService for Identity {
         &self,
         request: Request<pb::LoginRequest>,
     ) -> Result<Response<pb::LoginResponse>, Status> {
-        let addr = client_addr(&request);
+        let addr = client_addr(&request, &self.trusted_proxies);
         let request = request.into_inner();
         let Ok(email) = Email::parse(&request.email) else {
             return Err(Error::BadCredentials.into());
@@ -271,7 +275,7 @@ impl pb::identity_service_server::IdentityService for Identity {
         request: Request<pb::ChangePasswordRequest>,
     ) -> Result<Response<pb::ChangePasswordResponse>, Status> {
         let (user_id, session_id) = user_session(Caller::of(&request)?)?;
-        let addr = client_addr(&request);
+        let addr = client_addr(&request, &self.trusted_proxies);
         let request = request.into_inner();
         let mut violations = FieldViolations::new();
         if request.current_password.is_empty() {

@@ -75,6 +75,18 @@ pub struct Settings {
         value_name = "COMPTOIR_TENANCY_URL"
     )]
     pub tenancy_url: Option<String>,
+
+    /// Proxies (IPs or CIDR blocks, comma-separated) whose `x-forwarded-for` names the
+    /// client that login throttling counts. Empty (the default), the TCP peer is the
+    /// client, and the header, which anyone can send, is ignored.
+    #[arg(
+        long,
+        env = "COMPTOIR_TRUSTED_PROXIES",
+        value_name = "COMPTOIR_TRUSTED_PROXIES",
+        default_value = "",
+        value_parser = domain::TrustedProxies::parse
+    )]
+    pub trusted_proxies: domain::TrustedProxies,
 }
 
 impl Default for Settings {
@@ -83,6 +95,7 @@ impl Default for Settings {
             key_rotation_days: DEFAULT_KEY_ROTATION_DAYS,
             mail: MailConfig::default(),
             tenancy_url: None,
+            trusted_proxies: domain::TrustedProxies::default(),
         }
     }
 }
@@ -117,7 +130,12 @@ pub async fn build_full(config: FullConfig) -> anyhow::Result<App> {
         let pool = deps.pool.clone();
         let fetch_pool = pool.clone();
         Ok(Service::new()
-            .grpc(grpc::server(deps.clone(), mailer, tenancy))
+            .grpc(grpc::server(
+                deps.clone(),
+                mailer,
+                tenancy,
+                settings.trusted_proxies,
+            ))
             .consumer(events::memberships())
             .local_keys(Arc::new(move || {
                 let pool = fetch_pool.clone();

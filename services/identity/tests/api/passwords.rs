@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use comptoir_identity::Settings;
+use comptoir_identity::domain::TrustedProxies;
 use comptoir_proto::identity::v1::{
     ChangePasswordRequest, LoginRequest, RefreshRequest, RequestPasswordResetRequest,
     ResetPasswordRequest,
@@ -291,7 +292,16 @@ async fn a_successful_login_resets_the_accounts_failure_count() {
 
 #[tokio::test]
 async fn twenty_failures_from_one_address_block_it_whatever_the_email() {
-    let (_db, identity) = start().await;
+    // The test's own calls come from a trusted proxy, which forwards what 10.0.0.1 saw.
+    let db = TestDb::new(&[comptoir_identity::SPEC]).await;
+    let identity = start_on(
+        &db,
+        Settings {
+            trusted_proxies: TrustedProxies::parse("127.0.0.1, 10.0.0.0/8").unwrap(),
+            ..Settings::default()
+        },
+    )
+    .await;
     sign_up(&identity, "dina@example.fr").await;
     let mut client = client(&identity).await;
     let from = |address: &str, email: &str, password: &str| {
