@@ -527,3 +527,155 @@ async fn the_audit_trail_records_who_changed_what_newest_first() {
         .unwrap_err();
     assert_eq!(foreign.code(), Code::NotFound);
 }
+
+impl Env {
+    /// Creates the custom role `key` holding `permissions`, as `admin`.
+    async fn custom_role(&self, admin: &str, key: &str, permissions: &[&str]) {
+        self.members()
+            .await
+            .create_role(bearer(
+                CreateRoleRequest {
+                    key: key.to_owned(),
+                    name: key.to_owned(),
+                    permissions: permissions.iter().map(|p| (*p).to_owned()).collect(),
+                    idempotency_key: String::new(),
+                },
+                admin,
+            ))
+            .await
+            .unwrap();
+    }
+
+    async fn change_role(&self, token: &str, user: Uuid, role: &str) -> Result<(), tonic::Status> {
+        self.members()
+            .await
+            .change_member_role(bearer(
+                ChangeMemberRoleRequest {
+                    user_id: user.to_string(),
+                    role: role.to_owned(),
+                },
+                token,
+            ))
+            .await
+            .map(|_| ())
+    }
+}
+
+fn refusal(status: &tonic::Status) -> (Code, String) {
+    (status.code(), reason(status))
+}
+
+#[tokio::test]
+async fn a_role_holding_only_members_manage_cannot_make_anyone_administrator_nor_grant_what_it_lacks()
+ {
+    let env = Env::start().await;
+    let (owner, company) = env
+        .owner_of("owner@example.fr", "ACME", "732829320", false)
+        .await;
+    let admin = env.scoped(owner, &company).await;
+    env.custom_role(&admin, "manager", &["members.manage"])
+        .await;
+    let token = env
+        .invite(&admin, "max@example.fr", "manager")
+        .await
+        .unwrap();
+    let max = env.join("max@example.fr", &token).await.unwrap();
+    let token = env.invite(&admin, "ugo@example.fr", "user").await.unwrap();
+    let ugo = env.join("ugo@example.fr", &token).await.unwrap();
+    let manager = env.scoped(max, &company).await;
+    let denied = |reason: &str| (Code::PermissionDenied, reason.to_owned());
+
+    let own = env
+        .change_role(&manager, max, "administrator")
+        .await
+        .unwrap_err();
+    assert_eq!(refusal(&own), denied("OWN_ROLE_UNCHANGEABLE"));
+    let other = env
+        .change_role(&manager, ugo, "administrator")
+        .await
+        .unwrap_err();
+    assert_eq!(refusal(&other), denied("ADMINISTRATOR_GRANT_RESERVED"));
+    let sales = env.change_role(&manager, ugo, "sales").await.unwrap_err();
+    assert_eq!(refusal(&sales), denied("PERMISSION_NOT_HELD"));
+    assert!(
+        sales.message().contains("quotes.write"),
+        "{}",
+        sales.message()
+    );
+
+    let invited_admin = env
+        .invite(&manager, "eve@example.fr", "administrator")
+        .await
+        .unwrap_err();
+    assert_eq!(
+        refusal(&invited_admin),
+        denied("ADMINISTRATOR_GRANT_RESERVED")
+    );
+    let invited_sales = env
+        .invite(&manager, "eve@example.fr", "sales")
+        .await
+        .unwrap_err();
+    assert_eq!(refusal(&invited_sales), denied("PERMISSION_NOT_HELD"));
+    assert_eq!(env.mailbox.count_to("eve@example.fr"), 0);
+
+    // Nothing changed; what the manager holds, it may give.
+    assert_eq!(env.check_access(max, &company).await.unwrap().0, "manager");
+    assert_eq!(env.check_access(ugo, &company).await.unwrap().0, "user");
+    env.change_role(&manager, ugo, "manager").await.unwrap();
+    env.invite(&manager, "eve@example.fr", "manager")
+        .await
+        .unwrap();
+    assert_eq!(
+        env.count("SELECT count(*) FROM tenancy.outbox WHERE subject = 'comptoir.tenancy.membership.changed'").await,
+        1
+    );
+}
+
+#[tokio::test]
+async fn only_the_owner_or_an_administrator_makes_an_administrator_and_nobody_changes_their_own_role()
+ {
+    let env = Env::start().await;
+    let (owner, company) = env
+        .owner_of("owner@example.fr", "ACME", "732829320", false)
+        .await;
+    let admin = env.scoped(owner, &company).await;
+    // A custom role holding every permission is still not an Administrator.
+    env.custom_role(&admin, "everything", &comptoir_runtime::permissions::ALL)
+        .await;
+    let token = env
+        .invite(&admin, "all@example.fr", "everything")
+        .await
+        .unwrap();
+    let all = env.join("all@example.fr", &token).await.unwrap();
+    let token = env.invite(&admin, "ann@example.fr", "user").await.unwrap();
+    let ann = env.join("ann@example.fr", &token).await.unwrap();
+    let everything = env.scoped(all, &company).await;
+
+    let refused = env
+        .change_role(&everything, ann, "administrator")
+        .await
+        .unwrap_err();
+    assert_eq!(
+        refusal(&refused),
+        (
+            Code::PermissionDenied,
+            "ADMINISTRATOR_GRANT_RESERVED".to_owned()
+        )
+    );
+    // The owner makes Ann Administrator; Ann, an Administrator, may make another.
+    env.change_role(&admin, ann, "administrator").await.unwrap();
+    let ann_admin = env.scoped(ann, &company).await;
+    env.change_role(&ann_admin, all, "administrator")
+        .await
+        .unwrap();
+    // Ann may not step down herself, nor may she demote the owner.
+    let own = env.change_role(&ann_admin, ann, "user").await.unwrap_err();
+    assert_eq!(
+        refusal(&own),
+        (Code::PermissionDenied, "OWN_ROLE_UNCHANGEABLE".to_owned())
+    );
+    let invited = env
+        .invite(&ann_admin, "new@example.fr", "administrator")
+        .await;
+    assert!(invited.is_ok(), "an Administrator invites an Administrator");
+}
