@@ -97,6 +97,17 @@ pub struct CommonConfig {
     )]
     pub shutdown_grace: Duration,
 
+    /// Seconds an idempotency key and its stored answer are kept; a background task
+    /// purges older ones, after which a retry with that key runs as a new request.
+    #[arg(
+        long,
+        env = "COMPTOIR_IDEMPOTENCY_RETENTION",
+        value_name = "COMPTOIR_IDEMPOTENCY_RETENTION",
+        default_value = "86400",
+        value_parser = parse_seconds
+    )]
+    pub idempotency_retention: Duration,
+
     /// OTLP/HTTP endpoint for traces, e.g. `http://otel-collector:4318`; unset disables
     /// trace export (logs still carry trace ids).
     #[arg(

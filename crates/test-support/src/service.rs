@@ -25,6 +25,7 @@ pub fn common_config(db: &TestDb, spec: &ServiceSpec, nats: &TestNats) -> Common
         jwt_audience: "comptoir".to_owned(),
         request_timeout: Duration::from_secs(15),
         shutdown_grace: Duration::from_secs(5),
+        idempotency_retention: Duration::from_secs(24 * 3600),
         otlp_endpoint: None,
         trace_sample_ratio: 1.0,
         log_filter: std::env::var("TEST_LOG").unwrap_or_else(|_| "warn".to_owned()),

@@ -147,3 +147,46 @@ fn a_missing_or_malformed_setting_stops_the_binary_with_exit_code_64_naming_it()
     let stderr = String::from_utf8_lossy(&malformed.stderr);
     assert!(stderr.contains("COMPTOIR_GRPC_ADDR"), "{stderr}");
 }
+
+#[tokio::test]
+async fn idempotency_keys_older_than_the_retention_are_purged_and_recent_ones_kept() {
+    let db = comptoir_test_support::TestDb::new(&[comptoir_identity::SPEC]).await;
+    let nats = comptoir_test_support::TestNats::shared().await;
+    let mut common = comptoir_test_support::common_config(&db, &comptoir_identity::SPEC, &nats);
+    common.idempotency_retention = std::time::Duration::from_secs(30);
+    let _identity = comptoir_test_support::spawn(
+        comptoir_identity::build_full(comptoir_identity::FullConfig {
+            common,
+            settings: comptoir_identity::Settings::default(),
+        })
+        .await
+        .expect("identity builds"),
+    )
+    .await;
+
+    let mut conn = db.admin().await;
+    sqlx::query(
+        "INSERT INTO identity.idempotency_key (scope, key, request_hash, response, created_at) \
+         VALUES ('test', 'old', '\\x00', '\\x00', now() - interval '1 minute'), \
+                ('test', 'recent', '\\x00', '\\x00', now())",
+    )
+    .execute(&mut conn)
+    .await
+    .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    loop {
+        let left: Vec<String> =
+            sqlx::query_scalar("SELECT key FROM identity.idempotency_key ORDER BY key")
+                .fetch_all(&mut conn)
+                .await
+                .unwrap();
+        if left == ["recent"] {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the old key is still there after 15 s: {left:?}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+}
