@@ -17,7 +17,10 @@ mod tokens;
 
 pub use books::{clone_drafts, company_with_open_books, insert_customer};
 pub use db::{Refusal, TestDb, assert_refused, assert_schema_guarded, attempt};
-pub use events::{company_created, publish, publish_company_created};
+pub use events::{
+    company_created, company_updated, publish, publish_company_created,
+    publish_update_before_creation,
+};
 pub use gate::Gate;
 pub use mailbox::{Mailbox, newest_mail};
 pub use nats::{PrivateNats, TestNats};

@@ -2,7 +2,8 @@
 
 use comptoir_proto::billing::v1::{DocumentType, ListNumberingSeriesRequest};
 use comptoir_test_support::{
-    bad_fields, bearer, company_created, eventually, publish, publish_company_created,
+    bad_fields, bearer, company_created, company_updated, eventually, publish,
+    publish_company_created, publish_update_before_creation,
 };
 use tonic::Code;
 use uuid::Uuid;
@@ -123,6 +124,54 @@ async fn an_event_delivered_twice_is_applied_once() {
             .count("SELECT count(*) FROM billing.inbox")
             .await,
         2
+    );
+    // A second application would rewrite the book (an event not older than the book's
+    // version applies), and the audit trail would record it: only the inbox stops it.
+    assert_eq!(
+        env.harness
+            .count("SELECT count(*) FROM billing.audit_event WHERE subject_type = 'book'")
+            .await,
+        0
+    );
+}
+
+#[tokio::test]
+async fn an_update_before_a_late_creation_keeps_the_newer_identity() {
+    let env = Env::start().await;
+    let company_id = Uuid::now_v7();
+    publish_update_before_creation(
+        &env.harness.nats,
+        company_updated(company_id, "Nouveau Nom SAS", "552100554", false, 2),
+        company_created(company_id, "Ancien Nom SAS", "552100554", false),
+    )
+    .await;
+    // A later event proves both were processed before we look.
+    let marker =
+        publish_company_created(&env.harness.nats, "Marqueur SAS", "542051180", false).await;
+    wait_for_books(&env, marker).await;
+    wait_for_books(&env, company_id).await;
+
+    let mut db = env.harness.db.admin().await;
+    let legal_name: String =
+        sqlx::query_scalar("SELECT legal_name FROM billing.book WHERE company_id = $1")
+            .bind(company_id)
+            .fetch_one(&mut db)
+            .await
+            .expect("the books are open");
+    assert_eq!(legal_name, "Nouveau Nom SAS");
+    let version: i64 =
+        sqlx::query_scalar("SELECT identity_version FROM billing.book WHERE company_id = $1")
+            .bind(company_id)
+            .fetch_one(&mut db)
+            .await
+            .expect("the book's version");
+    assert_eq!(version, 2);
+    assert_eq!(
+        env.harness
+            .count("SELECT count(*) FROM billing.numbering_series")
+            .await,
+        6,
+        "the update opened the series too"
     );
 }
 
