@@ -211,6 +211,7 @@ impl pb::billing_service_server::BillingService for Books {
                     meta: Some(meta),
                     lock_date: date_string(lock_date),
                     previous_lock_date: date_string(previous),
+                    reason: String::new(),
                 },
             )
             .enqueue(&mut tx)

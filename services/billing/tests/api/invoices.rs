@@ -90,6 +90,7 @@ async fn set_lock_date(env: &Env, token: &str, date: &str) {
         .set_lock_date(bearer(
             SetLockDateRequest {
                 lock_date: date.to_owned(),
+                ..Default::default()
             },
             token,
         ))
@@ -568,6 +569,7 @@ async fn nothing_dated_in_a_locked_period_changes_even_through_direct_sql() {
         .set_lock_date(bearer(
             SetLockDateRequest {
                 lock_date: "2025-12-31".to_owned(),
+                ..Default::default()
             },
             &settings_only,
         ))

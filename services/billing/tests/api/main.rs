@@ -6,6 +6,7 @@ mod books;
 mod database;
 mod invoices;
 mod items;
+mod lock_date;
 mod numbering;
 mod parties;
 mod payments;
@@ -84,10 +85,23 @@ impl Env {
         comptoir_test_support::scoped_token(&self.harness.db, company, permissions).await
     }
 
-    /// A token of an Administrator of `company`: every permission.
+    /// A token of an Administrator of `company`: the role and every permission.
     pub(crate) async fn admin_token(&self, company: Uuid) -> String {
-        self.token_with(company, &comptoir_runtime::permissions::ALL)
+        let administrator = comptoir_runtime::permissions::ADMINISTRATOR;
+        self.token_as(company, administrator.key, administrator.permissions)
             .await
+    }
+
+    /// A token scoped to `company` of a user holding the role `role` (its key, as
+    /// identity writes it into tokens) with exactly `permissions`.
+    pub(crate) async fn token_as(&self, company: Uuid, role: &str, permissions: &[&str]) -> String {
+        let mut claims =
+            comptoir_runtime::auth::Claims::new(Uuid::now_v7().to_string(), "comptoir", "comptoir");
+        claims.sid = Some(Uuid::now_v7());
+        claims.cid = Some(company);
+        claims.role = Some(role.to_owned());
+        claims.perms = permissions.iter().map(|p| (*p).to_owned()).collect();
+        comptoir_test_support::identity_token(&self.harness.db, &claims).await
     }
 
     /// A customer of `company` written straight into the table (as superuser): for tests

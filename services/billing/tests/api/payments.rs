@@ -360,6 +360,7 @@ async fn a_payment_dated_on_or_before_the_lock_date_is_period_locked() {
         .set_lock_date(bearer(
             SetLockDateRequest {
                 lock_date: "2025-12-31".to_owned(),
+                ..Default::default()
             },
             &token,
         ))
