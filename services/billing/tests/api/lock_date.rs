@@ -1,6 +1,7 @@
 //! The lock date: who may lower it (an Administrator, with a reason, audited and
 //! announced with both dates), and issuing racing a change of it.
 
+use chrono::{NaiveDate, TimeDelta};
 use comptoir_proto::billing::v1::{
     ListAuditEventsRequest, SetLockDateRequest, SetLockDateResponse,
 };
@@ -12,6 +13,7 @@ use tonic::Code;
 use uuid::Uuid;
 
 use crate::Env;
+use crate::invoices::{create, draft, issue, line};
 
 async fn set(
     env: &Env,
@@ -110,4 +112,54 @@ async fn lowering_the_lock_date_needs_an_administrator_and_a_reason_and_is_audit
     assert_eq!(before["lock_date"], "2026-01-31");
     assert_eq!(after["lock_date"], "2025-12-31");
     assert_eq!(after["lock_date_reason"], "Avoir oublié sur janvier");
+}
+
+#[tokio::test]
+async fn issuing_racing_set_lock_date_never_dates_an_invoice_in_a_period_locked_before_it() {
+    const ROUNDS: i64 = 120;
+    let env = Env::start().await;
+    let company = env.company().await;
+    let admin = env.admin_token(company).await;
+    let customer = env.customer(company, true, "FR").await;
+    let first = NaiveDate::from_ymd_opt(2026, 1, 1).unwrap();
+    let mut drafts = Vec::new();
+    for round in 0..ROUNDS {
+        let mut input = draft(customer, vec![line("1", "10", "20")]);
+        input.document_date = (first + TimeDelta::days(round)).to_string();
+        drafts.push(create(&env, &admin, input).await.unwrap().document_id);
+    }
+
+    // Each round issues an invoice dated day d while the lock date moves to day d: the
+    // invoice is either issued before the lock commits or refused.
+    let mut issued = 0;
+    for (round, id) in (0..ROUNDS).zip(&drafts) {
+        let day = (first + TimeDelta::days(round)).to_string();
+        let (invoice, lock) =
+            tokio::join!(issue(&env, &admin, id, ""), set(&env, &admin, &day, ""));
+        lock.unwrap();
+        match invoice {
+            Ok(_) => issued += 1,
+            Err(refused) => assert_eq!(reason(&refused), "PERIOD_LOCKED", "{refused:?}"),
+        }
+    }
+
+    // The audit trail is written in the order the changes were made: no invoice was
+    // issued after the lock date covering its date had been set.
+    let mut conn = env.harness.db.admin().await;
+    let late: Vec<(String, String)> = sqlx::query_as(
+        "SELECT i.after ->> 'number', l.after ->> 'lock_date' \
+         FROM billing.audit_event i JOIN billing.audit_event l \
+           ON l.company_id = i.company_id AND l.subject_type = 'book' \
+          AND l.action = 'lock_date.changed' \
+         WHERE i.company_id = $1 AND i.subject_type = 'document' \
+           AND i.action = 'invoice.issued' \
+           AND (i.after ->> 'document_date')::date <= (l.after ->> 'lock_date')::date \
+           AND i.audit_event_id > l.audit_event_id",
+    )
+    .bind(company)
+    .fetch_all(&mut conn)
+    .await
+    .unwrap();
+    assert!(late.is_empty(), "issued inside a locked period: {late:?}");
+    eprintln!("{issued} of {ROUNDS} invoices issued before the lock date caught them");
 }
