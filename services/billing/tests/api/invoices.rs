@@ -748,3 +748,87 @@ async fn another_companys_invoices_are_not_found_and_rls_hides_them_from_a_carel
     };
     assert_eq!(total, 2);
 }
+
+/// Today in Paris, the zone of a company that sets none, as the database tells it.
+async fn paris_today(env: &Env) -> chrono::NaiveDate {
+    let mut conn = env.harness.db.admin().await;
+    sqlx::query_scalar("SELECT (now() AT TIME ZONE 'Europe/Paris')::date")
+        .fetch_one(&mut conn)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_draft_dated_2099_is_refused_at_issuance_and_numbering_goes_on_today() {
+    let env = Env::start().await;
+    let company = env.company().await;
+    let token = env.admin_token(company).await;
+    let customer = env.customer(company, true, "FR").await;
+    let mut far = draft(customer, vec![line("1", "10", "20")]);
+    far.document_date = "2099-12-31".to_owned();
+    // A draft may carry any date; issuing decides.
+    let far = create(&env, &token, far).await.unwrap();
+    let refused = issue(&env, &token, &far.document_id, "").await.unwrap_err();
+    assert_eq!(refused.code(), Code::InvalidArgument, "{refused:?}");
+    assert_eq!(bad_fields(&refused), ["issue_date"]);
+
+    let current = create(&env, &token, draft(customer, vec![line("1", "20", "20")]))
+        .await
+        .unwrap();
+    let requested = issue(&env, &token, &current.document_id, "2099-12-31")
+        .await
+        .unwrap_err();
+    assert_eq!(requested.code(), Code::InvalidArgument);
+    assert_eq!(bad_fields(&requested), ["issue_date"]);
+
+    // Numbering is undisturbed: today's invoice takes the first number, dated today in
+    // the company's zone, and the 2099 draft stays a draft.
+    let today = paris_today(&env).await;
+    let issued = issue(&env, &token, &current.document_id, "").await.unwrap();
+    assert!(issued.number.ends_with("000001"), "{}", issued.number);
+    assert_eq!(issued.document_date, today.to_string());
+    let kept = env
+        .invoices()
+        .await
+        .get_invoice(bearer(
+            GetInvoiceRequest {
+                invoice_id: far.document_id.clone(),
+            },
+            &token,
+        ))
+        .await
+        .unwrap()
+        .into_inner()
+        .invoice
+        .unwrap();
+    assert_eq!(kept.status(), DocumentStatus::Draft);
+    assert_eq!(kept.number, "");
+
+    // Same rule for credit notes.
+    let credit = env
+        .invoices()
+        .await
+        .create_credit_note(bearer(
+            CreateCreditNoteRequest {
+                invoice_id: issued.document_id.clone(),
+                issue_date: "2099-12-31".to_owned(),
+                ..Default::default()
+            },
+            &token,
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(credit.code(), Code::InvalidArgument);
+    assert_eq!(bad_fields(&credit), ["issue_date"]);
+
+    // A few days ahead is accepted (three by default).
+    let ahead = create(&env, &token, draft(customer, vec![line("1", "30", "20")]))
+        .await
+        .unwrap();
+    let in_three_days = (today + chrono::TimeDelta::days(3)).to_string();
+    let issued = issue(&env, &token, &ahead.document_id, &in_three_days)
+        .await
+        .unwrap();
+    assert!(issued.number.ends_with("000002"), "{}", issued.number);
+    assert_eq!(issued.document_date, in_three_days);
+}
