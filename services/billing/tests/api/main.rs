@@ -134,4 +134,16 @@ impl Env {
     pub(crate) async fn payments(&self) -> PaymentServiceClient<Channel> {
         PaymentServiceClient::new(self.billing.channel().await)
     }
+
+    /// A connection as billing's runtime role, inside a transaction acting for `company`:
+    /// what a bug in the service could do. Dropping it rolls back.
+    pub(crate) async fn runtime_tx(&self, company: Uuid) -> sqlx::PgConnection {
+        self.harness
+            .db
+            .runtime_tx(
+                &comptoir_billing::SPEC,
+                &[("comptoir.company_id", &company.to_string())],
+            )
+            .await
+    }
 }

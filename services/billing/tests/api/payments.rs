@@ -3,13 +3,13 @@
 //! nothing written, idempotent retries, and who may record or read them.
 
 use comptoir_proto::billing::v1::{
-    Allocation, CreateInvoiceRequest, Document, DocumentStatus, GetInvoiceRequest,
+    Allocation, CreateInvoiceRequest, Document, DocumentStatus, DraftInput, GetInvoiceRequest,
     IssueInvoiceRequest, ListInvoicesRequest, ListPaymentsRequest, Payment, PaymentDirection,
     PaymentMethod, RecordPaymentRequest, SetLockDateRequest,
 };
 use comptoir_proto::events::v1::PaymentRecorded;
 use comptoir_runtime::permissions::ACCOUNTANT;
-use comptoir_test_support::{bad_fields, bearer, reason};
+use comptoir_test_support::{attempt, bad_fields, bearer, reason};
 use prost::Message;
 use tonic::Code;
 use uuid::Uuid;
@@ -20,11 +20,25 @@ use crate::quotes::{count, draft, line, party};
 
 /// An issued invoice of `customer` for `unit_price` excluding VAT at 20 %.
 async fn issued_invoice(env: &Env, token: &str, customer: Uuid, unit_price: &str) -> Document {
+    issued_invoice_dated(env, token, customer, unit_price, "").await
+}
+
+/// Like [`issued_invoice`], its draft dated `date` (today when empty).
+async fn issued_invoice_dated(
+    env: &Env,
+    token: &str,
+    customer: Uuid,
+    unit_price: &str,
+    date: &str,
+) -> Document {
     let mut invoices = env.invoices().await;
     let created = invoices
         .create_invoice(bearer(
             CreateInvoiceRequest {
-                invoice: Some(draft(customer, vec![line("Audit", "1", unit_price, "20")])),
+                invoice: Some(DraftInput {
+                    document_date: date.to_owned(),
+                    ..draft(customer, vec![line("Audit", "1", unit_price, "20")])
+                }),
                 idempotency_key: String::new(),
             },
             token,
@@ -869,4 +883,74 @@ async fn two_concurrent_payments_never_spend_one_balance_twice() {
         invoice(&env, &token, &issued.document_id).await.balance_due,
         "50.00"
     );
+}
+
+#[tokio::test]
+async fn an_allocation_of_a_payment_dated_in_a_locked_period_is_refused_even_through_direct_sql() {
+    let env = Env::start().await;
+    let company = env.company().await;
+    let token = env.admin_token(company).await;
+    let customer = party(&env, company, "customer", "Garage Martin SAS").await;
+    let january = issued_invoice_dated(&env, &token, customer, "100", "2026-01-05").await;
+    let payment = pay(
+        &env,
+        &token,
+        RecordPaymentRequest {
+            payment_date: "2026-01-10".to_owned(),
+            ..received("10", vec![allocation(&january, "10")])
+        },
+    )
+    .await
+    .unwrap();
+    let recent = issued_invoice(&env, &token, customer, "100").await;
+    env.client()
+        .await
+        .set_lock_date(bearer(
+            SetLockDateRequest {
+                lock_date: "2026-01-31".to_owned(),
+                ..Default::default()
+            },
+            &token,
+        ))
+        .await
+        .unwrap();
+
+    // Through the API: a payment dated in the locked period settles nothing, one dated
+    // after it may settle an invoice of the locked period.
+    let refused = pay(
+        &env,
+        &token,
+        RecordPaymentRequest {
+            payment_date: "2026-01-20".to_owned(),
+            ..received("10", vec![allocation(&recent, "10")])
+        },
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(reason(&refused), "PERIOD_LOCKED");
+    pay(
+        &env,
+        &token,
+        received("20", vec![allocation(&january, "20")]),
+    )
+    .await
+    .expect("a payment of today settles an invoice of a locked period");
+    assert_eq!(count(&env, ALLOCATIONS, company).await, 2);
+
+    // The service's own role cannot move a locked payment onto another document: the
+    // balance it would change is the locked period's.
+    let mut conn = env.runtime_tx(company).await;
+    let moved = attempt(
+        &mut conn,
+        &format!(
+            "INSERT INTO billing.payment_allocation (payment_id, document_id, company_id, amount) \
+             VALUES ('{}', '{}', '{company}', 5)",
+            payment.payment_id, recent.document_id
+        ),
+    )
+    .await
+    .map(|refusal| refusal.code);
+    assert_eq!(moved.as_deref(), Some("CB001"));
+    sqlx::query("ROLLBACK").execute(&mut conn).await.unwrap();
+    assert_eq!(count(&env, ALLOCATIONS, company).await, 2);
 }
