@@ -11,7 +11,7 @@ use comptoir_proto::billing::v1::{
     UpdateQuoteRequest,
 };
 use comptoir_runtime::permissions::SALES;
-use comptoir_test_support::{bearer, reason};
+use comptoir_test_support::{attempt, bearer, reason};
 use tonic::Code;
 use uuid::Uuid;
 
@@ -686,4 +686,36 @@ async fn a_quote_whose_customer_was_archived_is_not_converted() {
         "nothing written"
     );
     assert_eq!(count(&env, QUOTES_ACCEPTED, company).await, 0);
+}
+
+#[tokio::test]
+async fn a_sent_quote_gains_no_line_after_a_status_change_in_the_same_transaction() {
+    let env = Env::start().await;
+    let (company, _token, quote) = sent_quote(&env).await;
+    let id = Uuid::parse_str(&quote.document_id).unwrap();
+
+    // The service's own role, in one transaction: a status-only change writes the row
+    // again, which must not make the quote look created in this transaction. (Not under
+    // a savepoint: the row would then carry the subtransaction's id.)
+    let mut conn = env.runtime_tx(company).await;
+    sqlx::query("UPDATE billing.document SET status = 'accepted' WHERE document_id = $1")
+        .bind(id)
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    for sql in [
+        format!(
+            "INSERT INTO billing.document_line (document_id, line_number, company_id, \
+                 description, quantity, unit_price, vat_rate, net_amount) \
+             VALUES ('{id}', 2, '{company}', 'Ajout', 1, 5000, 20, 5000)"
+        ),
+        format!(
+            "INSERT INTO billing.document_vat (document_id, vat_rate, company_id, \
+                 taxable_amount, vat_amount) VALUES ('{id}', 10, '{company}', 5000, 500)"
+        ),
+    ] {
+        let refusal = attempt(&mut conn, &sql).await;
+        assert_eq!(refusal.map(|r| r.code).as_deref(), Some("CB002"), "{sql}");
+    }
+    sqlx::query("ROLLBACK").execute(&mut conn).await.unwrap();
 }
