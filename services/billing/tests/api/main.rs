@@ -3,6 +3,7 @@
 //! are published straight onto NATS, as tenancy would.
 
 mod books;
+mod credit_notes;
 mod database;
 mod invoices;
 mod items;
