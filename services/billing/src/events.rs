@@ -1,6 +1,8 @@
 //! What billing consumes: tenancy's `company.created` opens a company's books with the
 //! seller's legal identity, and `company.updated` keeps that identity current for the
-//! mandatory mentions of the invoices issued afterwards.
+//! mandatory mentions of the invoices issued afterwards. Both carry the whole identity and
+//! the company's version, so they apply in any order: an update arriving first opens the
+//! books, and an event older than the book's identity is set aside.
 
 use std::sync::Arc;
 
@@ -35,13 +37,19 @@ macro_rules! identity_of {
 pub(crate) fn companies() -> Consumer {
     let handler: Handler = Arc::new(|conn, delivery| {
         Box::pin(async move {
-            let (meta, identity, created) = if delivery.event_type == names::COMPANY_UPDATED {
-                let event: CompanyUpdated = delivery.decode()?;
-                (event.meta.clone(), identity_of!(event), false)
-            } else {
-                let event: CompanyCreated = delivery.decode()?;
-                (event.meta.clone(), identity_of!(event), true)
-            };
+            let (meta, identity, version, created) =
+                if delivery.event_type == names::COMPANY_UPDATED {
+                    let event: CompanyUpdated = delivery.decode()?;
+                    (
+                        event.meta.clone(),
+                        identity_of!(event),
+                        event.version,
+                        false,
+                    )
+                } else {
+                    let event: CompanyCreated = delivery.decode()?;
+                    (event.meta.clone(), identity_of!(event), event.version, true)
+                };
             let meta: EventMeta = meta.unwrap_or_default();
             let company_id = event_uuid("meta.company_id", &meta.company_id)?;
             let actor = if meta.actor.is_empty() {
@@ -59,15 +67,10 @@ pub(crate) fn companies() -> Consumer {
                 },
             };
             store::set_acting(conn, &acting).await?;
-            if created {
-                books::open_books(conn, company_id, &identity).await?;
-                tracing::info!(%company_id, "books opened");
-            } else if books::update_identity(conn, company_id, &identity).await? {
-                tracing::info!(%company_id, "seller identity updated");
+            if books::keep_identity(conn, company_id, &identity, version).await? {
+                tracing::info!(%company_id, version, "seller identity kept");
             } else {
-                // The creation has not arrived yet; it carries the identity as of then,
-                // and tenancy sends an update for any later change.
-                tracing::warn!(%company_id, "company.updated for books not open; ignored");
+                tracing::info!(%company_id, version, "older company event set aside");
             }
             Ok::<(), HandlerError>(())
         })

@@ -25,8 +25,8 @@ pub(crate) struct LegalIdentity {
     pub(crate) address_country_code: String,
 }
 
-/// Binds the seller's identity, in the order both `open_books` and `update_identity`
-/// list its columns ($2 to $14).
+/// Binds the seller's identity, in the order `keep_identity` lists its columns ($2 to
+/// $14).
 fn bind_identity<'q>(
     query: sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments>,
     identity: &'q LegalIdentity,
@@ -47,22 +47,41 @@ fn bind_identity<'q>(
         .bind(&identity.address_country_code)
 }
 
-/// Opens a company's books with one series per numbered document type, or refreshes the
-/// seller's identity when they are open. Applying it twice changes nothing.
-pub(crate) async fn open_books(
+/// Keeps the seller's identity at `version` (from `company.created` or `company.updated`,
+/// which both carry the whole identity), opening the books and their series when the
+/// company is new to billing. An identity older than the one held changes nothing, so
+/// events applied in any order leave the newest; the same version again rewrites the same
+/// identity (harmless, though audited: the consumer's inbox keeps a redelivery out).
+/// False when an older event was set aside.
+pub(crate) async fn keep_identity(
     conn: &mut PgConnection,
     company_id: Uuid,
     identity: &LegalIdentity,
-) -> Result<(), sqlx::Error> {
+    version: i64,
+) -> Result<bool, sqlx::Error> {
     let query = sqlx::query(
-        "INSERT INTO book (company_id, legal_name, siren, legal_form, nic, ape_code, vat_number, \
-                           rcs_city, share_capital_amount, address_line1, address_line2, \
-                           address_postal_code, address_city, address_country_code) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) \
-         ON CONFLICT (company_id) DO NOTHING",
+        "INSERT INTO book AS b (company_id, legal_name, siren, legal_form, nic, ape_code, \
+                                vat_number, rcs_city, share_capital_amount, address_line1, \
+                                address_line2, address_postal_code, address_city, \
+                                address_country_code, identity_version) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) \
+         ON CONFLICT (company_id) DO UPDATE SET legal_name = EXCLUDED.legal_name, \
+                siren = EXCLUDED.siren, legal_form = EXCLUDED.legal_form, nic = EXCLUDED.nic, \
+                ape_code = EXCLUDED.ape_code, vat_number = EXCLUDED.vat_number, \
+                rcs_city = EXCLUDED.rcs_city, \
+                share_capital_amount = EXCLUDED.share_capital_amount, \
+                address_line1 = EXCLUDED.address_line1, address_line2 = EXCLUDED.address_line2, \
+                address_postal_code = EXCLUDED.address_postal_code, \
+                address_city = EXCLUDED.address_city, \
+                address_country_code = EXCLUDED.address_country_code, \
+                identity_version = EXCLUDED.identity_version, updated_at = now() \
+         WHERE b.identity_version <= EXCLUDED.identity_version",
     )
     .bind(company_id);
-    bind_identity(query, identity).execute(&mut *conn).await?;
+    let kept = bind_identity(query, identity)
+        .bind(version)
+        .execute(&mut *conn)
+        .await?;
     for document_type in DocumentType::NUMBERED {
         sqlx::query(
             "INSERT INTO numbering_series (company_id, document_type, prefix) VALUES ($1, $2, $3) \
@@ -74,26 +93,7 @@ pub(crate) async fn open_books(
         .execute(&mut *conn)
         .await?;
     }
-    Ok(())
-}
-
-/// Replaces the seller's identity (from `company.updated`). False when the books are not
-/// open (the update arrived before the creation: the creation will carry it).
-pub(crate) async fn update_identity(
-    conn: &mut PgConnection,
-    company_id: Uuid,
-    identity: &LegalIdentity,
-) -> Result<bool, sqlx::Error> {
-    let query = sqlx::query(
-        "UPDATE book SET legal_name = $2, siren = $3, legal_form = $4, nic = $5, ape_code = $6, \
-                vat_number = $7, rcs_city = $8, share_capital_amount = $9, address_line1 = $10, \
-                address_line2 = $11, address_postal_code = $12, address_city = $13, \
-                address_country_code = $14, updated_at = now() \
-         WHERE company_id = $1",
-    )
-    .bind(company_id);
-    let updated = bind_identity(query, identity).execute(conn).await?;
-    Ok(updated.rows_affected() == 1)
+    Ok(kept.rows_affected() == 1)
 }
 
 /// The book row as a document reads it.
