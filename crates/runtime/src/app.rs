@@ -26,7 +26,7 @@ use crate::config::{CommonConfig, IdentityClientConfig};
 use crate::events::{self, Consumer, Names, Outbox};
 use crate::grpc::EdgeLayer;
 use crate::metrics::{self, Metrics};
-use crate::{db, telemetry};
+use crate::{db, idempotency, telemetry};
 
 /// Event-plumbing migrations every service schema carries, numbered below 0100.
 static RUNTIME_MIGRATOR: Migrator = sqlx::migrate!("../../migrations/runtime");
@@ -399,6 +399,11 @@ async fn bring_up(
             stop.clone(),
         ));
     }
+    tasks.spawn(idempotency::purge(
+        deps.pool.clone(),
+        deps.config.idempotency_retention,
+        stop.clone(),
+    ));
     let _ = ready.send(true);
     if !stop.is_cancelled() {
         set_health(&health, &names, ServingStatus::Serving).await;

@@ -2,10 +2,14 @@
 //! reserves the key (the request goes ahead and [`complete`] stores its answer) or returns
 //! the stored answer of the first request. A concurrent retry waits on the row lock until
 //! the first transaction ends, so it never runs the mutation twice. The same key with a
-//! different request is a client error.
+//! different request is a client error. Keys older than `COMPTOIR_IDEMPOTENCY_RETENTION`
+//! are deleted by [`purge`], a background task every service runs.
+
+use std::time::Duration;
 
 use sha2::{Digest, Sha256};
-use sqlx::PgConnection;
+use sqlx::{PgConnection, PgPool};
+use tokio_util::sync::CancellationToken;
 
 /// Longest accepted key.
 pub const MAX_KEY_LEN: usize = 128;
@@ -123,5 +127,60 @@ where
                 .map_err(IdempotencyError::Db)?;
             Ok(answer)
         }
+    }
+}
+
+/// How often [`purge`] runs: a tenth of the retention, from once a second to once an hour,
+/// so a key outlives its retention by at most a tenth of it (or an hour).
+pub fn purge_interval(retention: Duration) -> Duration {
+    (retention / 10).clamp(Duration::from_secs(1), Duration::from_secs(3600))
+}
+
+/// Deletes the keys older than `retention`; returns how many.
+pub async fn purge_older_than(pool: &PgPool, retention: Duration) -> Result<u64, sqlx::Error> {
+    Ok(sqlx::query(
+        "DELETE FROM idempotency_key WHERE created_at < now() - make_interval(secs => $1)",
+    )
+    .bind(retention.as_secs_f64())
+    .execute(pool)
+    .await?
+    .rows_affected())
+}
+
+/// Purges keys older than `retention` every [`purge_interval`] until `stop`. Every
+/// replica runs it; concurrent deletes of the same rows are harmless. A failure (the
+/// database is down) is logged and retried at the next tick.
+pub async fn purge(pool: PgPool, retention: Duration, stop: CancellationToken) {
+    let interval = purge_interval(retention);
+    loop {
+        match purge_older_than(&pool, retention).await {
+            Ok(0) => {}
+            Ok(purged) => tracing::debug!(purged, "idempotency keys past their retention purged"),
+            Err(err) => tracing::warn!(error = %err, "purging idempotency keys failed; retrying"),
+        }
+        if crate::app::sleep_or_cancel(&stop, interval).await {
+            return;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_purge_runs_a_tenth_of_the_retention_apart_within_a_second_and_an_hour() {
+        assert_eq!(
+            purge_interval(Duration::from_secs(30)),
+            Duration::from_secs(3)
+        );
+        assert_eq!(
+            purge_interval(Duration::from_secs(5)),
+            Duration::from_secs(1)
+        );
+        assert_eq!(
+            purge_interval(Duration::from_secs(24 * 3600)),
+            Duration::from_secs(3600)
+        );
     }
 }
