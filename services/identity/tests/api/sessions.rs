@@ -1,7 +1,12 @@
 //! Sessions: refresh-token rotation, reuse detection, logout.
 
+use comptoir_identity::{FullConfig, Settings};
 use comptoir_proto::identity::v1::{LogoutRequest, RefreshRequest, RefreshResponse};
-use comptoir_test_support::{PASSWORD, Running, bearer, reason};
+use comptoir_runtime::config::{CommonConfig, ServiceConfig};
+use comptoir_test_support::{
+    Gate, PASSWORD, Running, TestDb, TestNats, bearer, common_config, identity_config, reason,
+    spawn,
+};
 use tonic::Code;
 
 use crate::{client, login, session_of, sign_up, start};
@@ -105,4 +110,70 @@ async fn logging_out_ends_the_session_so_its_refresh_token_fails() {
         .unwrap_err();
     assert_eq!(after.code(), Code::Unauthenticated);
     assert_eq!(reason(&after), "REFRESH_TOKEN_INVALID");
+}
+
+#[tokio::test]
+async fn a_refresh_refused_while_tenancy_is_down_can_be_retried_and_the_session_lives() {
+    // Tenancy behind a gate: closed, it is down; identity reaches it only through it.
+    let db = TestDb::new(&[comptoir_identity::SPEC, comptoir_tenancy::SPEC]).await;
+    let nats = TestNats::shared().await;
+    let tenancy_addr = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .expect("a free port for tenancy");
+    let gate = Gate::closed(tenancy_addr).await;
+    let identity = spawn(
+        comptoir_identity::build_full(FullConfig {
+            common: common_config(&db, &comptoir_identity::SPEC, &nats),
+            settings: Settings {
+                tenancy_url: Some(format!("http://{}", gate.addr)),
+                ..Settings::default()
+            },
+        })
+        .await
+        .expect("identity builds"),
+    )
+    .await;
+    let _tenancy = spawn(
+        comptoir_tenancy::build(comptoir_tenancy::Config::new(ServiceConfig {
+            common: CommonConfig {
+                grpc_addr: Some(tenancy_addr),
+                ..common_config(&db, &comptoir_tenancy::SPEC, &nats)
+            },
+            identity: identity_config(&identity),
+        }))
+        .await
+        .expect("tenancy builds"),
+    )
+    .await;
+
+    sign_up(&identity, "hugo@example.fr").await;
+    let session = login(&identity, "hugo@example.fr", PASSWORD).await.unwrap();
+    // The session acts on a company, so a refresh asks tenancy about it.
+    let mut conn = db.admin().await;
+    sqlx::query("UPDATE identity.session SET active_company_id = $1 WHERE session_id = $2")
+        .bind(uuid::Uuid::now_v7())
+        .bind(uuid::Uuid::parse_str(&session.session_id).unwrap())
+        .execute(&mut conn)
+        .await
+        .unwrap();
+
+    for attempt in 0..2 {
+        let down = refresh(&identity, &session.refresh_token)
+            .await
+            .unwrap_err();
+        assert_eq!(
+            down.code(),
+            Code::Unavailable,
+            "attempt {attempt}: {down:?}"
+        );
+        assert_eq!(reason(&down), "TENANCY_UNAVAILABLE");
+    }
+
+    gate.open();
+    let refreshed = refresh(&identity, &session.refresh_token)
+        .await
+        .expect("the retry once tenancy is back succeeds");
+    refresh(&identity, &refreshed.refresh_token)
+        .await
+        .expect("and the session lives on");
 }
