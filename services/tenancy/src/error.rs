@@ -79,6 +79,15 @@ pub(crate) enum Error {
     /// Ownership goes to an Administrator only.
     #[error("the new owner must be an Administrator of the company")]
     NewOwnerMustBeAdministrator,
+    /// Only the owner or an Administrator gives (or takes away) the Administrator role.
+    #[error("only the owner or an Administrator may grant or change the Administrator role")]
+    AdministratorGrantReserved,
+    /// The granted role carries a permission the granter does not hold.
+    #[error("the role carries the `{0}` permission, which you do not hold")]
+    PermissionNotHeld(String),
+    /// A member changing their own role.
+    #[error("nobody changes their own role: another manager of the company must")]
+    OwnRoleUnchangeable,
     /// No such accounting firm.
     #[error("firm {0} not found")]
     FirmNotFound(String),
@@ -217,6 +226,24 @@ impl From<Error> for Status {
             Error::NewOwnerMustBeAdministrator => error::status(
                 Code::FailedPrecondition,
                 "NEW_OWNER_NOT_ADMINISTRATOR",
+                DOMAIN,
+                err.to_string(),
+            ),
+            Error::AdministratorGrantReserved => error::status(
+                Code::PermissionDenied,
+                "ADMINISTRATOR_GRANT_RESERVED",
+                DOMAIN,
+                err.to_string(),
+            ),
+            Error::PermissionNotHeld(_) => error::status(
+                Code::PermissionDenied,
+                "PERMISSION_NOT_HELD",
+                DOMAIN,
+                err.to_string(),
+            ),
+            Error::OwnRoleUnchangeable => error::status(
+                Code::PermissionDenied,
+                "OWN_ROLE_UNCHANGEABLE",
                 DOMAIN,
                 err.to_string(),
             ),

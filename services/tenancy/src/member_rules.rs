@@ -1,4 +1,9 @@
-//! Rules of membership, free of I/O: role keys, invited addresses and the plan's limit.
+//! Rules of membership, free of I/O: role keys, invited addresses, the plan's limit, and
+//! who may grant which role (nobody raises rights they do not hold).
+
+use comptoir_runtime::permissions;
+
+use crate::error::Error;
 
 /// Members the PRO plan allows: the Administrator plus 4 collaborators. Pending
 /// invitations count, so the limit cannot be overrun by inviting first.
@@ -38,9 +43,106 @@ pub(crate) fn normalise_email(input: &str) -> Result<String, &'static str> {
     }
 }
 
+/// The one granting a role: their role and its permissions on the company, and whether
+/// they own it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Granter<'a> {
+    /// Role key.
+    pub(crate) role: &'a str,
+    /// Permissions of that role.
+    pub(crate) permissions: &'a [String],
+    /// True for the company's owner.
+    pub(crate) owner: bool,
+}
+
+impl Granter<'_> {
+    fn administrator(&self) -> bool {
+        self.owner || self.role == permissions::ADMINISTRATOR.key
+    }
+}
+
+/// Whether `granter` may give the role `role`, carrying `granted`, to someone (an
+/// invitation or a role change). Only the owner or an Administrator gives Administrator,
+/// since it carries members.manage over everyone (a custom role holding every permission
+/// is not one); nobody gives a permission they do not hold. Changing one's own role is
+/// refused apart ([`own_role`]), because even a lesser role given to oneself is a choice
+/// the company's other managers should make.
+pub(crate) fn may_grant(granter: Granter<'_>, role: &str, granted: &[String]) -> Result<(), Error> {
+    if role == permissions::ADMINISTRATOR.key && !granter.administrator() {
+        return Err(Error::AdministratorGrantReserved);
+    }
+    match granted
+        .iter()
+        .find(|permission| !granter.permissions.contains(permission))
+    {
+        Some(missing) => Err(Error::PermissionNotHeld(missing.clone())),
+        None => Ok(()),
+    }
+}
+
+/// Whether `granter`, whose account is `caller`, may change the role of `target`, who
+/// holds `current`: never their own, and an Administrator's only if they are one.
+pub(crate) fn may_change(
+    granter: Granter<'_>,
+    caller: uuid::Uuid,
+    target: uuid::Uuid,
+    current: &str,
+) -> Result<(), Error> {
+    if caller == target {
+        return Err(Error::OwnRoleUnchangeable);
+    }
+    if current == permissions::ADMINISTRATOR.key && !granter.administrator() {
+        return Err(Error::AdministratorGrantReserved);
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn strings(items: &[&str]) -> Vec<String> {
+        items.iter().map(|p| (*p).to_owned()).collect()
+    }
+
+    #[test]
+    fn a_granter_gives_only_what_it_holds_and_administrator_only_if_it_is_one() {
+        let held = strings(&[permissions::MEMBERS_MANAGE, permissions::QUOTES_WRITE]);
+        let manager = Granter {
+            role: "manager",
+            permissions: &held,
+            owner: false,
+        };
+        assert!(may_grant(manager, "sales", &strings(&[permissions::QUOTES_WRITE])).is_ok());
+        assert!(matches!(
+            may_grant(manager, "user", &strings(&[permissions::INVOICES_READ])),
+            Err(Error::PermissionNotHeld(p)) if p == permissions::INVOICES_READ
+        ));
+        let all = strings(&permissions::ALL);
+        let everything = Granter {
+            role: "everything",
+            permissions: &all,
+            owner: false,
+        };
+        assert!(matches!(
+            may_grant(everything, "administrator", &all),
+            Err(Error::AdministratorGrantReserved)
+        ));
+        let administrator = Granter {
+            role: "administrator",
+            ..everything
+        };
+        assert!(may_grant(administrator, "administrator", &all).is_ok());
+        let me = uuid::Uuid::now_v7();
+        assert!(matches!(
+            may_change(administrator, me, me, "user"),
+            Err(Error::OwnRoleUnchangeable)
+        ));
+        assert!(matches!(
+            may_change(everything, me, uuid::Uuid::now_v7(), "administrator"),
+            Err(Error::AdministratorGrantReserved)
+        ));
+    }
 
     #[test]
     fn role_keys_are_plain_identifiers() {

@@ -16,13 +16,13 @@ use comptoir_runtime::permissions::{self, MEMBERS_MANAGE};
 use comptoir_runtime::{Caller, Deps, FieldViolations, idempotency};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
-use sqlx::PgConnection;
+use sqlx::{PgConnection, PgExecutor};
 use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
-use crate::access::{self, authorize};
+use crate::access::{self, Access, authorize};
 use crate::error::Error;
-use crate::member_rules::{self as rules, PLAN_MEMBER_LIMIT};
+use crate::member_rules::{self as rules, Granter, PLAN_MEMBER_LIMIT};
 use crate::member_store::{self as store, InvitationRow, MemberRow, RoleRow};
 
 pub(crate) fn server(
@@ -88,10 +88,16 @@ impl From<&InvitationRow> for pb::Invitation {
     }
 }
 
-/// Fails unless `role` is a built-in role or one of the company's custom roles.
-async fn known_role(deps: &Deps, company: Uuid, field: &str, role: &str) -> Result<(), Error> {
-    match access::role_permissions(&deps.pool, company, role).await? {
-        Some(_) => Ok(()),
+/// The permissions of `role`, a built-in role or one of the company's custom roles;
+/// INVALID_ARGUMENT on `field` otherwise.
+async fn known_role(
+    conn: impl PgExecutor<'_>,
+    company: Uuid,
+    field: &str,
+    role: &str,
+) -> Result<Vec<String>, Error> {
+    match access::role_permissions(conn, company, role).await? {
+        Some(permissions) => Ok(permissions),
         None => {
             let mut violations = FieldViolations::new();
             violations.add(field, format!("`{role}` is not a role of this company"));
@@ -140,6 +146,35 @@ fn role_proto(key: &str, name: &str, permissions: Vec<String>, built_in: bool) -
         name: name.to_owned(),
         permissions,
         built_in,
+    }
+}
+
+/// Checks that the caller, with `access` (its permissions resolved again in `conn`, under
+/// the company's lock), may give `role`; returns nothing but the refusal.
+async fn may_grant(
+    conn: &mut PgConnection,
+    company: Uuid,
+    locked: &store::Locked,
+    user: Uuid,
+    access: &Access,
+    role: &str,
+) -> Result<(), Error> {
+    let granted = known_role(&mut *conn, company, "role", role).await?;
+    let caller = access::access_of(
+        &mut *conn,
+        company,
+        access.role.clone(),
+        access.through_firm,
+    )
+    .await?;
+    rules::may_grant(granter(&caller, locked, user), role, &granted)
+}
+
+fn granter<'a>(access: &'a Access, locked: &store::Locked, user: Uuid) -> Granter<'a> {
+    Granter {
+        role: &access.role,
+        permissions: &access.permissions,
+        owner: locked.owner_id == user,
     }
 }
 
@@ -309,17 +344,18 @@ impl pb::member_service_server::MemberService for Members {
         &self,
         request: Request<pb::InviteMemberRequest>,
     ) -> Result<Response<pb::InviteMemberResponse>, Status> {
-        let (company, user, _) = authorize(&self.deps.pool, &request, Some(MEMBERS_MANAGE)).await?;
+        let (company, user, access) =
+            authorize(&self.deps.pool, &request, Some(MEMBERS_MANAGE)).await?;
         let request = request.into_inner();
         let mut violations = FieldViolations::new();
         let email = violations.check("email", rules::normalise_email(&request.email));
         violations.into_result()?;
         let email = email.unwrap_or_default();
-        known_role(&self.deps, company, "role", &request.role).await?;
         let scope = format!("{user}/{company}/InviteMember");
         let ttl = self.invitation_ttl;
         let answer = self
-            .in_company(company, async |tx, _| {
+            .in_company(company, async |tx, locked| {
+                may_grant(tx, company, &locked, user, &access, &request.role).await?;
                 idempotency::once(tx, &scope, &request.idempotency_key, &request, async |tx| {
                     let taken = store::seats_taken(tx, company).await?;
                     if taken >= PLAN_MEMBER_LIMIT {
@@ -490,10 +526,10 @@ impl pb::member_service_server::MemberService for Members {
         &self,
         request: Request<pb::ChangeMemberRoleRequest>,
     ) -> Result<Response<pb::ChangeMemberRoleResponse>, Status> {
-        let (company, user, _) = authorize(&self.deps.pool, &request, Some(MEMBERS_MANAGE)).await?;
+        let (company, user, access) =
+            authorize(&self.deps.pool, &request, Some(MEMBERS_MANAGE)).await?;
         let request = request.into_inner();
         let target = error::required_uuid("user_id", &request.user_id)?;
-        known_role(&self.deps, company, "role", &request.role).await?;
         let member = self
             .in_company(company, async |tx, locked| {
                 let member = store::member(tx, company, target)
@@ -507,6 +543,8 @@ impl pb::member_service_server::MemberService for Members {
                 if demoted && store::administrators(tx, company).await? <= 1 {
                     return Err(Error::LastAdministrator);
                 }
+                rules::may_change(granter(&access, &locked, user), user, target, &member.role)?;
+                may_grant(tx, company, &locked, user, &access, &request.role).await?;
                 store::set_member_role(tx, company, target, &request.role).await?;
                 Event::about(
                     names::MEMBERSHIP_CHANGED,
