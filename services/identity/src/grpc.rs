@@ -216,15 +216,11 @@ impl pb::identity_service_server::IdentityService for Identity {
         if request.refresh_token.trim().is_empty() {
             return Err(Error::RefreshTokenInvalid.into());
         }
-        let next = OpaqueToken::generate();
-        let session = store::rotate_refresh_token(
-            &self.deps.pool,
-            &domain::hash_token(&request.refresh_token),
-            &next,
-        )
-        .await?;
-        // The session keeps its company while the user may still act on it.
-        let rights = match session.active_company_id {
+        let presented = domain::hash_token(&request.refresh_token);
+        // Tenancy is asked before the token is spent: when it cannot answer, the client's
+        // retry presents a token still unused, instead of one that looks stolen and ends
+        // the session.
+        let checked = match store::refreshable_company(&self.deps.pool, &presented).await? {
             Some(company) => {
                 let config = &self.deps.config;
                 let rights = self
@@ -233,10 +229,21 @@ impl pb::identity_service_server::IdentityService for Identity {
                         &self.signer,
                         &config.jwt_issuer,
                         &config.jwt_audience,
-                        session.account_id,
-                        company,
+                        company.account_id,
+                        company.company_id,
                     )
                     .await?;
+                Some((company.company_id, rights))
+            }
+            None => None,
+        };
+        let next = OpaqueToken::generate();
+        let session = store::rotate_refresh_token(&self.deps.pool, &presented, &next).await?;
+        // The session keeps its company while the user may still act on it. A switch
+        // committed between the check and the rotation leaves this one token unscoped;
+        // the next refresh asks about the new company.
+        let rights = match checked {
+            Some((company, rights)) if session.active_company_id == Some(company) => {
                 if rights.is_none() {
                     store::set_active_company(
                         &self.deps.pool,
@@ -248,7 +255,7 @@ impl pb::identity_service_server::IdentityService for Identity {
                 }
                 rights
             }
-            None => None,
+            _ => None,
         };
         let access_token = self
             .access_token(session.account_id, session.session_id, rights.as_ref())

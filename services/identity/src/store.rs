@@ -165,6 +165,35 @@ pub(crate) struct RefreshedSession {
     pub(crate) active_company_id: Option<Uuid>,
 }
 
+/// The company a refresh token's session acts on, asked about before the token is spent.
+pub(crate) struct SessionCompany {
+    pub(crate) account_id: Uuid,
+    pub(crate) company_id: Uuid,
+}
+
+/// The company the session of the refresh token hashed as `presented` acts on, if the
+/// token is still unspent, unexpired and its session live; None otherwise (then
+/// [`rotate_refresh_token`] tells what is wrong). Reads without a lock: the rotation
+/// checks the token again.
+pub(crate) async fn refreshable_company(
+    pool: &PgPool,
+    presented: &[u8],
+) -> Result<Option<SessionCompany>, Error> {
+    let row: Option<(Uuid, Uuid)> = sqlx::query_as(
+        "SELECT s.account_id, s.active_company_id \
+           FROM refresh_token r JOIN session s USING (session_id) \
+          WHERE r.token_hash = $1 AND r.used_at IS NULL AND r.expires_at > now() \
+            AND s.revoked_at IS NULL AND s.active_company_id IS NOT NULL",
+    )
+    .bind(presented)
+    .fetch_optional(pool)
+    .await?;
+    Ok(row.map(|(account_id, company_id)| SessionCompany {
+        account_id,
+        company_id,
+    }))
+}
+
 /// Trades the refresh token hashed as `presented` for `next`, in one transaction that
 /// locks the presented token's row, so two concurrent trades of one token count as a
 /// reuse. A reuse revokes the session and commits that before answering.
