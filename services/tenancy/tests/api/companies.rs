@@ -269,3 +269,63 @@ async fn listing_my_companies_pages_through_them_in_order() {
     assert_eq!(bad.code(), Code::InvalidArgument);
     assert_eq!(bad_fields(&bad), ["page_size"]);
 }
+
+#[tokio::test]
+async fn each_company_event_carries_the_companys_next_version() {
+    use comptoir_proto::events::v1::CompanyUpdated;
+    use comptoir_proto::tenancy::v1::UpdateCompanyRequest;
+    let env = Env::start().await;
+    let token = env.token("owner@example.fr").await;
+    let mut client = env.client().await;
+    let created = client
+        .create_company(bearer(company("Martin Conseil", "732829320"), &token))
+        .await
+        .unwrap()
+        .into_inner()
+        .company
+        .unwrap();
+    for legal_name in ["Martin Conseil SAS", "Martin & Fils"] {
+        client
+            .update_company(bearer(
+                UpdateCompanyRequest {
+                    company_id: created.company_id.clone(),
+                    legal_name: legal_name.to_owned(),
+                    update_mask: Some(prost_types::FieldMask {
+                        paths: vec!["legal_name".to_owned()],
+                    }),
+                    ..Default::default()
+                },
+                &token,
+            ))
+            .await
+            .unwrap();
+    }
+    let mut db = env.harness.db.admin().await;
+    let events: Vec<(String, Vec<u8>)> = sqlx::query_as(
+        "SELECT subject, payload FROM tenancy.outbox \
+         WHERE subject LIKE 'comptoir.tenancy.company.%' ORDER BY outbox_id",
+    )
+    .fetch_all(&mut db)
+    .await
+    .unwrap();
+    let versions: Vec<(&str, i64, String)> = events
+        .iter()
+        .map(|(subject, payload)| {
+            if subject.ends_with("created") {
+                let event = CompanyCreated::decode(payload.as_slice()).unwrap();
+                ("created", event.version, event.legal_name)
+            } else {
+                let event = CompanyUpdated::decode(payload.as_slice()).unwrap();
+                ("updated", event.version, event.legal_name)
+            }
+        })
+        .collect();
+    assert_eq!(
+        versions,
+        [
+            ("created", 1, "Martin Conseil".to_owned()),
+            ("updated", 2, "Martin Conseil SAS".to_owned()),
+            ("updated", 3, "Martin & Fils".to_owned()),
+        ]
+    );
+}
