@@ -521,6 +521,7 @@ fn identity_event(company: &CompanyRow) -> events::CompanyCreated {
         director_name: text(&company.director_name),
         director_email: text(&company.director_email),
         director_phone: text(&company.director_phone),
+        version: company.version,
     }
 }
 
@@ -580,6 +581,7 @@ fn company_updated(company: &CompanyRow, actor: Uuid, changed_fields: Vec<String
         director_email: identity.director_email,
         director_phone: identity.director_phone,
         changed_fields,
+        version: identity.version,
     };
     Event {
         event_id,

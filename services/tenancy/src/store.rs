@@ -13,7 +13,8 @@ use crate::error::Error;
 const COMPANY_COLUMNS: &str = "c.company_id, c.legal_name, c.legal_form, c.siren, c.nic, \
      c.ape_code, c.vat_number, c.rcs_city, c.share_capital, c.share_capital_currency, \
      c.address_line1, c.address_line2, c.postal_code, c.city, c.country_code, \
-     c.director_name, c.director_email, c.director_phone, c.kind, c.created_at, c.updated_at";
+     c.director_name, c.director_email, c.director_phone, c.kind, c.version, c.created_at, \
+     c.updated_at";
 
 /// A stored company: its legal identity as written by the service (valid by construction).
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -37,6 +38,8 @@ pub(crate) struct CompanyRow {
     pub(crate) director_email: Option<String>,
     pub(crate) director_phone: Option<String>,
     pub(crate) kind: String,
+    /// 1 at creation, one more at each identity change (see the company events).
+    pub(crate) version: i64,
     pub(crate) created_at: DateTime<Utc>,
     pub(crate) updated_at: DateTime<Utc>,
 }
@@ -203,7 +206,7 @@ pub(crate) async fn update_company(
              vat_number = $6, rcs_city = $7, share_capital = $8, share_capital_currency = $9, \
              address_line1 = $10, address_line2 = $11, postal_code = $12, city = $13, \
              country_code = $14, director_name = $15, director_email = $16, \
-             director_phone = $17, updated_at = now() \
+             director_phone = $17, version = c.version + 1, updated_at = now() \
          WHERE c.company_id = $1 \
          RETURNING {COMPANY_COLUMNS}"
     );
