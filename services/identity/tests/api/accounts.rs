@@ -1,14 +1,15 @@
 //! Sign-up, login and the published keys.
 
+use comptoir_identity::Settings;
 use comptoir_proto::identity::v1::{
     GetJwksRequest, LoginRequest, SignUpRequest, identity_service_client::IdentityServiceClient,
 };
 use comptoir_runtime::Caller;
 use comptoir_runtime::auth::{KeySet, PublicKey};
-use comptoir_test_support::{PASSWORD, bad_fields, user_token};
+use comptoir_test_support::{Mailbox, PASSWORD, TestDb, bad_fields, user_token};
 use tonic::Code;
 
-use crate::start;
+use crate::{start, start_on};
 
 #[tokio::test]
 async fn a_login_token_verifies_with_the_keys_identity_publishes() {
@@ -84,20 +85,42 @@ async fn an_unknown_email_and_a_wrong_password_get_the_same_answer() {
 }
 
 #[tokio::test]
-async fn one_account_per_email_whatever_its_case_and_spaces() {
-    let (db, identity) = start().await;
-    user_token(&identity, "marie@example.fr").await;
+async fn signing_up_with_a_known_email_answers_as_for_a_new_one_and_mails_its_owner() {
+    let db = TestDb::new(&[comptoir_identity::SPEC]).await;
+    let mailbox = Mailbox::new();
+    let identity = start_on(
+        &db,
+        Settings {
+            mail: mailbox.config(),
+            ..Settings::default()
+        },
+    )
+    .await;
     let mut client = IdentityServiceClient::new(identity.channel().await);
-    let again = client
-        .sign_up(SignUpRequest {
-            email: "  Marie@Example.FR ".to_owned(),
-            password: PASSWORD.to_owned(),
-            name: "Marie".to_owned(),
-        })
+    let sign_up = |email: &str| SignUpRequest {
+        email: email.to_owned(),
+        password: PASSWORD.to_owned(),
+        name: "Marie".to_owned(),
+    };
+    let new = client
+        .sign_up(sign_up("marie@example.fr"))
         .await
-        .unwrap_err();
-    assert_eq!(again.code(), Code::AlreadyExists);
-    // And the same person logs in with either spelling.
+        .expect("a new e-mail signs up")
+        .into_inner();
+    let known = client
+        .sign_up(sign_up("  Marie@Example.FR "))
+        .await
+        .expect("a known e-mail gets the same answer")
+        .into_inner();
+    assert_eq!(new, known, "nothing tells the two apart");
+
+    // The owner of the address learns of the attempt; nobody else does.
+    let mail = mailbox.newest_to("marie@example.fr").await;
+    assert!(mail.subject.contains("account"), "{}", mail.subject);
+    assert!(mail.body.contains("already"), "{}", mail.body);
+    assert_eq!(mailbox.count_to("marie@example.fr"), 1);
+
+    // One account, which logs in with either spelling and the first password.
     client
         .login(LoginRequest {
             email: "MARIE@example.fr".to_owned(),
