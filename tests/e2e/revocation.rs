@@ -1,0 +1,372 @@
+//! Access ends at once, in every service: a token billing has already accepted (and
+//! remembers as verified) is refused within a second of its session or its membership
+//! being revoked, and within two seconds when the revocation comes right after a
+//! nats-server restart.
+
+use std::time::Duration;
+
+use comptoir_proto::billing::v1::{
+    DocumentType, ListNumberingSeriesRequest, ListQuotesRequest, UpdateNumberingSeriesRequest,
+    billing_service_client::BillingServiceClient, quote_service_client::QuoteServiceClient,
+};
+use comptoir_proto::identity::v1::{
+    LogoutRequest, RequestPasswordResetRequest, ResetPasswordRequest,
+    identity_service_client::IdentityServiceClient,
+};
+use comptoir_proto::tenancy::v1::{
+    AcceptInvitationRequest, ChangeMemberRoleRequest, InviteMemberRequest, RemoveMemberRequest,
+    member_service_client::MemberServiceClient,
+};
+use comptoir_test_support::{PrivateNats, TestNats, bearer, eventually};
+use tokio::time::Instant;
+use tonic::Code;
+
+use crate::platform::Platform;
+
+/// A company of Jeanne's with its books open, and Paul, invited as `role`, switched to it.
+struct Team {
+    company: String,
+    /// Jeanne's token, scoped to the company (owner, Administrator).
+    owner: String,
+    /// Paul's account.
+    paul_id: String,
+    /// Paul's token, scoped to the company.
+    paul: String,
+}
+
+async fn team(platform: &Platform, role: &str) -> Team {
+    let login = platform.user_token("jeanne@example.fr").await;
+    let company = platform
+        .create_company(&login, "Boulangerie Dupont", "732829320")
+        .await;
+    let owner = platform.switch(&login, &company).await.expect("switching");
+    let mut members = MemberServiceClient::new(platform.tenancy.channel().await);
+    members
+        .invite_member(bearer(
+            InviteMemberRequest {
+                email: "paul@example.fr".to_owned(),
+                role: role.to_owned(),
+                idempotency_key: String::new(),
+            },
+            &owner,
+        ))
+        .await
+        .expect("inviting Paul");
+    let mail = platform.mailbox.newest_to("paul@example.fr").await;
+    let invitation = link_token(&mail.body);
+    let paul_login = platform.user_token("paul@example.fr").await;
+    members
+        .accept_invitation(bearer(
+            AcceptInvitationRequest { token: invitation },
+            &paul_login,
+        ))
+        .await
+        .expect("accepting the invitation");
+    let paul = platform
+        .switch(&paul_login, &company)
+        .await
+        .expect("Paul switches");
+    eventually("the books to open", || async {
+        series(platform, &owner, &company)
+            .await
+            .is_ok()
+            .then_some(())
+    })
+    .await;
+    Team {
+        company,
+        owner,
+        paul_id: subject(&paul),
+        paul,
+    }
+}
+
+/// The token a mailed link carries.
+fn link_token(body: &str) -> String {
+    body.split("token=")
+        .nth(1)
+        .and_then(|t| t.split_whitespace().next())
+        .expect("a link with a token")
+        .to_owned()
+}
+
+/// The `sub` claim of a token.
+fn subject(token: &str) -> String {
+    use base64::Engine as _;
+    let payload = token.split('.').nth(1).expect("a JWT");
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload)
+        .expect("base64url");
+    let claims: serde_json::Value = serde_json::from_slice(&bytes).expect("JSON claims");
+    claims["sub"].as_str().expect("a subject").to_owned()
+}
+
+/// A billing read needing `invoices.read`: the numbering series of `company`.
+async fn series(platform: &Platform, token: &str, company: &str) -> Result<(), tonic::Status> {
+    BillingServiceClient::new(platform.billing.channel().await)
+        .list_numbering_series(bearer(
+            ListNumberingSeriesRequest {
+                company_id: company.to_owned(),
+                ..Default::default()
+            },
+            token,
+        ))
+        .await
+        .map(|_| ())
+}
+
+/// A billing write needing `settings.write`.
+async fn rename_series(platform: &Platform, token: &str) -> Result<(), tonic::Status> {
+    BillingServiceClient::new(platform.billing.channel().await)
+        .update_numbering_series(bearer(
+            UpdateNumberingSeriesRequest {
+                document_type: DocumentType::Invoice as i32,
+                prefix: "FAC".to_owned(),
+                include_year: true,
+            },
+            token,
+        ))
+        .await
+        .map(|_| ())
+}
+
+/// A billing read a Sales member may make (`quotes.write`).
+async fn quotes(platform: &Platform, token: &str) -> Result<(), tonic::Status> {
+    QuoteServiceClient::new(platform.billing.channel().await)
+        .list_quotes(bearer(ListQuotesRequest::default(), token))
+        .await
+        .map(|_| ())
+}
+
+/// Polls `call` until it fails with `code`; panics if it has not within `within` of
+/// `since`. Returns how long it took.
+async fn refused_within<F, Fut>(
+    what: &str,
+    since: Instant,
+    within: Duration,
+    code: Code,
+    mut call: F,
+) -> Duration
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<(), tonic::Status>>,
+{
+    loop {
+        let answer = call().await;
+        let elapsed = since.elapsed();
+        match answer {
+            Err(status) if status.code() == code => {
+                println!("{what}: refused with {code:?} after {elapsed:?}");
+                return elapsed;
+            }
+            Err(status) if status.code() != Code::Ok => {
+                panic!("{what}: expected {code:?}, got {status:?}")
+            }
+            _ => {}
+        }
+        assert!(
+            elapsed < within,
+            "{what}: still accepted {elapsed:?} after the revocation (deadline {within:?})"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+const ONE_SECOND: Duration = Duration::from_secs(1);
+
+#[tokio::test]
+async fn a_removed_members_token_is_refused_by_billing_within_a_second() {
+    let platform = Platform::start().await;
+    let team = team(&platform, "user").await;
+    series(&platform, &team.paul, &team.company)
+        .await
+        .expect("Paul reads the books");
+
+    let removed = Instant::now();
+    MemberServiceClient::new(platform.tenancy.channel().await)
+        .remove_member(bearer(
+            RemoveMemberRequest {
+                user_id: team.paul_id.clone(),
+            },
+            &team.owner,
+        ))
+        .await
+        .expect("removing Paul");
+    refused_within(
+        "the removed member's read",
+        removed,
+        ONE_SECOND,
+        Code::PermissionDenied,
+        || series(&platform, &team.paul, &team.company),
+    )
+    .await;
+    series(&platform, &team.owner, &team.company)
+        .await
+        .expect("the owner still reads");
+    platform.stop().await;
+}
+
+#[tokio::test]
+async fn a_logged_out_sessions_token_is_refused_by_billing_within_a_second() {
+    let platform = Platform::start().await;
+    let team = team(&platform, "user").await;
+    series(&platform, &team.paul, &team.company)
+        .await
+        .expect("Paul reads the books");
+
+    let logged_out = Instant::now();
+    IdentityServiceClient::new(platform.identity.channel().await)
+        .logout(bearer(LogoutRequest {}, &team.paul))
+        .await
+        .expect("logging out");
+    refused_within(
+        "the logged-out session's read",
+        logged_out,
+        ONE_SECOND,
+        Code::Unauthenticated,
+        || series(&platform, &team.paul, &team.company),
+    )
+    .await;
+    series(&platform, &team.owner, &team.company)
+        .await
+        .expect("another session still reads");
+    platform.stop().await;
+}
+
+#[tokio::test]
+async fn a_password_reset_ends_every_token_of_the_account_in_billing_within_a_second() {
+    let platform = Platform::start().await;
+    let team = team(&platform, "user").await;
+    series(&platform, &team.paul, &team.company)
+        .await
+        .expect("Paul reads the books");
+
+    let mut identity = IdentityServiceClient::new(platform.identity.channel().await);
+    identity
+        .request_password_reset(RequestPasswordResetRequest {
+            email: "paul@example.fr".to_owned(),
+        })
+        .await
+        .expect("asking for a reset");
+    // The invitation was mailed to Paul before: wait for the reset mail itself.
+    let mail = eventually("the reset mail", || async {
+        Some(platform.mailbox.newest_to("paul@example.fr").await)
+            .filter(|mail| mail.body.contains("reset-password?token="))
+    })
+    .await;
+    let reset = Instant::now();
+    identity
+        .reset_password(ResetPasswordRequest {
+            token: link_token(&mail.body),
+            new_password: "a brand new passphrase".to_owned(),
+        })
+        .await
+        .expect("resetting the password");
+    refused_within(
+        "the reset account's read",
+        reset,
+        ONE_SECOND,
+        Code::Unauthenticated,
+        || series(&platform, &team.paul, &team.company),
+    )
+    .await;
+
+    // A login right after the reset starts a new session, which is not refused.
+    let login = identity
+        .login(comptoir_proto::identity::v1::LoginRequest {
+            email: "paul@example.fr".to_owned(),
+            password: "a brand new passphrase".to_owned(),
+        })
+        .await
+        .expect("logging in with the new password")
+        .into_inner();
+    let fresh = platform
+        .switch(&login.access_token, &team.company)
+        .await
+        .expect("switching again");
+    series(&platform, &fresh, &team.company)
+        .await
+        .expect("the new session reads");
+    platform.stop().await;
+}
+
+#[tokio::test]
+async fn an_administrator_demoted_to_sales_loses_billing_writes_within_a_second_but_keeps_quote_reads()
+ {
+    let platform = Platform::start().await;
+    let team = team(&platform, "administrator").await;
+    rename_series(&platform, &team.paul)
+        .await
+        .expect("an Administrator changes the numbering");
+    quotes(&platform, &team.paul)
+        .await
+        .expect("an Administrator lists quotes");
+
+    let demoted = Instant::now();
+    MemberServiceClient::new(platform.tenancy.channel().await)
+        .change_member_role(bearer(
+            ChangeMemberRoleRequest {
+                user_id: team.paul_id.clone(),
+                role: "sales".to_owned(),
+            },
+            &team.owner,
+        ))
+        .await
+        .expect("demoting Paul");
+    refused_within(
+        "the demoted member's write",
+        demoted,
+        ONE_SECOND,
+        Code::PermissionDenied,
+        || rename_series(&platform, &team.paul),
+    )
+    .await;
+    quotes(&platform, &team.paul)
+        .await
+        .expect("Sales still lists quotes with the same token");
+    assert_eq!(
+        series(&platform, &team.paul, &team.company)
+            .await
+            .unwrap_err()
+            .code(),
+        Code::PermissionDenied,
+        "Sales does not read the books"
+    );
+    platform.stop().await;
+}
+
+#[tokio::test]
+async fn a_membership_revoked_right_after_a_nats_restart_is_refused_by_billing_within_two_seconds()
+{
+    let mut nats = PrivateNats::start().await;
+    let platform = Platform::start_on(TestNats {
+        url: nats.url.clone(),
+        prefix: "revocation".to_owned(),
+    })
+    .await;
+    let team = team(&platform, "user").await;
+    series(&platform, &team.paul, &team.company)
+        .await
+        .expect("Paul reads the books");
+
+    nats.restart().await;
+    let removed = Instant::now();
+    MemberServiceClient::new(platform.tenancy.channel().await)
+        .remove_member(bearer(
+            RemoveMemberRequest {
+                user_id: team.paul_id.clone(),
+            },
+            &team.owner,
+        ))
+        .await
+        .expect("removing Paul");
+    refused_within(
+        "the removed member's read after a NATS restart",
+        removed,
+        2 * ONE_SECOND,
+        Code::PermissionDenied,
+        || series(&platform, &team.paul, &team.company),
+    )
+    .await;
+    platform.stop().await;
+}
