@@ -17,9 +17,6 @@ pub(crate) enum Error {
     /// The request has bad fields.
     #[error("invalid request")]
     InvalidArgument(FieldViolations),
-    /// An account already uses this e-mail.
-    #[error("an account with this e-mail already exists")]
-    EmailTaken,
     /// Unknown e-mail or wrong password: one answer for both, so logins reveal nothing.
     #[error("e-mail or password is incorrect")]
     BadCredentials,
@@ -65,9 +62,6 @@ impl From<Error> for Status {
     fn from(err: Error) -> Self {
         match err {
             Error::InvalidArgument(violations) => violations.into_status(),
-            Error::EmailTaken => {
-                error::status(Code::AlreadyExists, "EMAIL_TAKEN", DOMAIN, err.to_string())
-            }
             Error::BadCredentials => error::status(
                 Code::Unauthenticated,
                 "BAD_CREDENTIALS",

@@ -106,6 +106,32 @@ fn reset_mail(to: &str, link: &str) -> Mail {
     }
 }
 
+/// The mail to the owner of an address someone tried to sign up with again.
+fn registered_mail(to: &str, login_link: &str) -> Mail {
+    Mail {
+        to: to.to_owned(),
+        subject: "Your Comptoir account already exists".to_owned(),
+        body: format!(
+            "Hello,\n\nSomeone, hopefully you, tried to create a Comptoir account for {to}, \
+             which already has one. No new account was created and yours is unchanged.\n\n\
+             To sign in, open {login_link}; if you forgot your password, ask for a reset \
+             link there.\n\nIf it was not you, you can ignore this mail.\n"
+        ),
+    }
+}
+
+/// Sends `mail` in the background: waiting for SMTP would make the answer slower when an
+/// account exists than when none does, which would tell who has one. A failure is logged
+/// as `what`, without the mail's text (it may carry a token).
+fn send_later(mailer: &Mailer, mail: Mail, what: &'static str) {
+    let mailer = mailer.clone();
+    tokio::spawn(async move {
+        if let Err(err) = mailer.send(&mail).await {
+            tracing::error!(error = %err, "sending {what} failed");
+        }
+    });
+}
+
 /// argon2id with OWASP's first recommended setting: 19 MiB, 2 passes, 1 lane.
 fn argon2() -> Argon2<'static> {
     let params = Params::new(19 * 1024, 2, 1, None).expect("constant argon2 parameters are valid");
@@ -157,12 +183,19 @@ impl pb::identity_service_server::IdentityService for Identity {
         let (Some(email), Some(name)) = (email, name) else {
             unreachable!("validated above")
         };
+        // Hashed whether or not the e-mail is taken, so both answers take the same time.
         let hash = hash_password(request.password).await?;
-        let user_id = store::insert_account(&self.deps.pool, &email, &name, &hash).await?;
-        tracing::info!(%user_id, "account created");
-        Ok(Response::new(pb::SignUpResponse {
-            user_id: user_id.to_string(),
-        }))
+        match store::insert_account(&self.deps.pool, &email, &name, &hash).await? {
+            Some(user_id) => tracing::info!(%user_id, "account created"),
+            None => {
+                // The same answer as for a new account: only the address's owner learns
+                // that someone tried.
+                let mail = registered_mail(email.as_str(), &self.mailer.link("/login"));
+                send_later(&self.mailer, mail, "an already registered mail");
+                tracing::info!("sign-up with a registered e-mail; its owner was told");
+            }
+        }
+        Ok(Response::new(pb::SignUpResponse::default()))
     }
 
     async fn login(
@@ -334,15 +367,11 @@ impl pb::identity_service_server::IdentityService for Identity {
                 let link = self
                     .mailer
                     .link(&format!("/reset-password?token={}", token.secret));
-                let mail = reset_mail(email.as_str(), &link);
-                let mailer = self.mailer.clone();
-                // Sent in the background: waiting for SMTP would make the answer slower
-                // for known e-mails than for unknown ones.
-                tokio::spawn(async move {
-                    if let Err(err) = mailer.send(&mail).await {
-                        tracing::error!(%user_id, error = %err, "sending a password reset mail failed");
-                    }
-                });
+                send_later(
+                    &self.mailer,
+                    reset_mail(email.as_str(), &link),
+                    "a password reset mail",
+                );
                 tracing::info!(%user_id, "password reset requested");
             } else {
                 tracing::warn!(%user_id, "password reset requested too often; no mail sent");

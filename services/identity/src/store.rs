@@ -12,15 +12,16 @@ use crate::domain::{
 };
 use crate::error::{Error, ResetTokenProblem};
 
-/// Creates an account; the e-mail's unique constraint answers a duplicate.
+/// Creates an account and returns its id; None when the e-mail already has one (its
+/// unique constraint says so, which also settles two concurrent sign-ups).
 pub(crate) async fn insert_account(
     pool: &PgPool,
     email: &Email,
     name: &str,
     password_hash: &str,
-) -> Result<Uuid, Error> {
+) -> Result<Option<Uuid>, Error> {
     let account_id = Uuid::now_v7();
-    sqlx::query(
+    let inserted = sqlx::query(
         "INSERT INTO account (account_id, email, name, password_hash) VALUES ($1, $2, $3, $4)",
     )
     .bind(account_id)
@@ -28,14 +29,12 @@ pub(crate) async fn insert_account(
     .bind(name)
     .bind(password_hash)
     .execute(pool)
-    .await
-    .map_err(|err| match &err {
-        sqlx::Error::Database(db) if db.constraint() == Some("account_email_key") => {
-            Error::EmailTaken
-        }
-        _ => Error::Db(err),
-    })?;
-    Ok(account_id)
+    .await;
+    match inserted {
+        Ok(_) => Ok(Some(account_id)),
+        Err(sqlx::Error::Database(db)) if db.constraint() == Some("account_email_key") => Ok(None),
+        Err(err) => Err(err.into()),
+    }
 }
 
 /// The account id and password hash for an e-mail.
