@@ -38,10 +38,11 @@ impl pb::accountant_portal_service_server::AccountantPortalService for Portal {
         request: Request<pb::ListDirectoryCompaniesRequest>,
     ) -> Result<Response<pb::ListDirectoryCompaniesResponse>, Status> {
         let caller = Caller::of(&request)?;
-        caller.require(caller.active_company()?, permissions::INVOICES_READ)?;
+        let firm = caller.active_company()?;
+        caller.require(firm, permissions::INVOICES_READ)?;
         let request = request.into_inner();
         let (page, after) = page::parse_keyset(request.page_size, &request.page_token)?;
-        let mut rows = store::directory(&self.deps.pool, after, page.fetch_limit())
+        let mut rows = store::clients(&self.deps.pool, firm, after, page.fetch_limit())
             .await
             .map_err(Error::from)?;
         let next_page_token = page.finish(&mut rows, |row| {

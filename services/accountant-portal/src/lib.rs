@@ -1,6 +1,6 @@
 //! Accountant portal: an accounting firm's workspace. So far it keeps a directory of
-//! companies and firms, projected from tenancy's events, from which firms will pick
-//! their clients.
+//! companies and of the firm grants on them, projected from tenancy's events, and shows
+//! each firm its clients.
 
 mod error;
 mod events;
@@ -29,7 +29,8 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
     App::build(SPEC, config.common, Some(config.identity), |deps| {
         Ok(Service::new()
             .grpc(grpc::server(deps.clone()))
-            .consumer(events::companies()))
+            .consumer(events::companies())
+            .consumer(events::firm_grants()))
     })
     .await
 }
