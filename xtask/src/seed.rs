@@ -106,10 +106,8 @@ pub(crate) async fn seed() -> Result<Demo> {
     })
     .await
     {
-        Ok(_) => println!("xtask: signed up {DEMO_EMAIL}"),
-        Err(status) if status.code() == Code::AlreadyExists => {
-            println!("xtask: {DEMO_EMAIL} already exists")
-        }
+        // SignUp answers alike whether the account is new or already there.
+        Ok(_) => println!("xtask: {DEMO_EMAIL} is signed up"),
         Err(status) => return Err(status_error("SignUp", &status)),
     }
 
