@@ -80,3 +80,62 @@ async fn a_seller_profile_comes_from_company_created_and_unknown_ones_are_not_fo
     assert_eq!(malformed.code(), Code::InvalidArgument);
     assert_eq!(bad_fields(&malformed), ["company_id"]);
 }
+
+#[tokio::test]
+async fn an_update_before_a_late_creation_keeps_the_newer_seller_profile() {
+    use comptoir_test_support::{company_created, company_updated, publish_update_before_creation};
+    let harness = Harness::start(
+        &[comptoir_identity::SPEC, comptoir_export::SPEC],
+        |common| comptoir_identity::build(comptoir_identity::Config { common }),
+    )
+    .await;
+    let (common, identity) = harness.config(&comptoir_export::SPEC);
+    let export = spawn(
+        comptoir_export::build(comptoir_export::Config { common, identity })
+            .await
+            .expect("export builds"),
+    )
+    .await;
+    let company_id = Uuid::now_v7();
+    publish_update_before_creation(
+        &harness.nats,
+        company_updated(company_id, "Nouveau Nom SAS", "732829320", false, 2),
+        company_created(company_id, "Ancien Nom SAS", "732829320", false),
+    )
+    .await;
+    // A later company proves both events were processed before we look.
+    let marker = publish_company_created(&harness.nats, "Marqueur SAS", "542051180", false).await;
+    let client = ExportServiceClient::new(export.channel().await);
+    for company in [marker, company_id] {
+        let token = scoped_token(&harness.db, company, &["exports.read"]).await;
+        eventually("export to record the seller profile", || {
+            let mut client = client.clone();
+            let token = token.clone();
+            async move {
+                client
+                    .get_seller_profile(bearer(
+                        GetSellerProfileRequest {
+                            company_id: company.to_string(),
+                        },
+                        &token,
+                    ))
+                    .await
+                    .ok()
+            }
+        })
+        .await;
+    }
+    let token = scoped_token(&harness.db, company_id, &["exports.read"]).await;
+    let profile = client
+        .clone()
+        .get_seller_profile(bearer(
+            GetSellerProfileRequest {
+                company_id: company_id.to_string(),
+            },
+            &token,
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(profile.legal_name, "Nouveau Nom SAS");
+}
