@@ -1,27 +1,39 @@
-//! What export consumes: `tenancy.company.created` gives a company's seller profile.
+//! What export consumes: tenancy's `company.created` and `company.updated` keep each
+//! company's seller profile. Both carry the whole identity and the company's version, so
+//! they apply in any order: an update arriving first adds the profile, and an event older
+//! than the profile held is set aside.
 
 use std::sync::Arc;
 
-use comptoir_proto::events::v1::CompanyCreated;
+use comptoir_proto::events::v1::{CompanyCreated, CompanyUpdated};
 use comptoir_runtime::events::consumer::{Handler, event_uuid};
 use comptoir_runtime::events::{Consumer, HandlerError, names};
 
 use crate::store;
 
-/// The consumer that records seller profiles.
+/// The consumer that keeps seller profiles.
 pub(crate) fn companies() -> Consumer {
     let handler: Handler = Arc::new(|conn, delivery| {
         Box::pin(async move {
-            let event: CompanyCreated = delivery.decode()?;
-            let meta = event.meta.unwrap_or_default();
+            let (meta, legal_name, siren, version) =
+                if delivery.event_type == names::COMPANY_UPDATED {
+                    let event: CompanyUpdated = delivery.decode()?;
+                    (event.meta, event.legal_name, event.siren, event.version)
+                } else {
+                    let event: CompanyCreated = delivery.decode()?;
+                    (event.meta, event.legal_name, event.siren, event.version)
+                };
+            let meta = meta.unwrap_or_default();
             let company_id = event_uuid("meta.company_id", &meta.company_id)?;
-            store::record_profile(conn, company_id, &event.legal_name, &event.siren).await?;
+            if !store::keep_profile(conn, company_id, &legal_name, &siren, version).await? {
+                tracing::info!(%company_id, version, "older company event set aside");
+            }
             Ok::<(), HandlerError>(())
         })
     });
     Consumer {
         name: "companies",
-        events: vec![names::COMPANY_CREATED],
+        events: vec![names::COMPANY_CREATED, names::COMPANY_UPDATED],
         handler,
     }
 }

@@ -11,23 +11,31 @@ pub(crate) struct ProfileRow {
     pub(crate) siren: String,
 }
 
-/// Records a company's seller profile; applying it twice changes nothing.
-pub(crate) async fn record_profile(
+/// Keeps a company's seller profile at `version` (from `company.created` or
+/// `company.updated`, which both carry the whole identity), adding it when unknown. A
+/// profile older than the one held changes nothing; the same version again rewrites the
+/// same values (the inbox keeps redeliveries out). False when it was set aside.
+pub(crate) async fn keep_profile(
     conn: &mut PgConnection,
     company_id: Uuid,
     legal_name: &str,
     siren: &str,
-) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "INSERT INTO seller_profile (company_id, legal_name, siren) VALUES ($1, $2, $3) \
-         ON CONFLICT (company_id) DO NOTHING",
+    version: i64,
+) -> Result<bool, sqlx::Error> {
+    let kept = sqlx::query(
+        "INSERT INTO seller_profile AS p (company_id, legal_name, siren, version) \
+         VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (company_id) DO UPDATE SET legal_name = EXCLUDED.legal_name, \
+             siren = EXCLUDED.siren, version = EXCLUDED.version, updated_at = now() \
+         WHERE p.version <= EXCLUDED.version",
     )
     .bind(company_id)
     .bind(legal_name)
     .bind(siren)
+    .bind(version)
     .execute(conn)
     .await?;
-    Ok(())
+    Ok(kept.rows_affected() == 1)
 }
 
 /// The profile of a company, if known.
