@@ -36,6 +36,9 @@ pub(crate) enum Error {
     /// A change to a document past its draft.
     #[error("{0}")]
     Frozen(String),
+    /// A lock date moved backwards (or cleared) by someone other than an Administrator.
+    #[error("only an Administrator of the company may move the lock date backwards or clear it")]
+    LockDateLoweringDenied,
     /// An invoice that lacks mandatory mentions.
     #[error("the invoice lacks mandatory mentions")]
     MissingMentions(FieldViolations),
@@ -147,6 +150,12 @@ impl From<Error> for Status {
                 "MANDATORY_MENTIONS_MISSING",
                 DOMAIN,
                 "the invoice cannot be issued; it lacks mandatory mentions",
+            ),
+            Error::LockDateLoweringDenied => error::status(
+                Code::PermissionDenied,
+                "LOCK_DATE_LOWERING_DENIED",
+                DOMAIN,
+                err.to_string(),
             ),
             Error::Precondition { reason, message } => {
                 error::status(Code::FailedPrecondition, reason, DOMAIN, message)

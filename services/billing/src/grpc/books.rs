@@ -1,5 +1,10 @@
 //! `comptoir.billing.v1.BillingService`: numbering series, the lock date and the audit
 //! trail of a company's books.
+//!
+//! The lock date moves forward for whoever may lock periods or change settings; it moves
+//! backwards (or is cleared) only for an Administrator of the company, with a reason,
+//! which the book keeps so the audit trail's row for the change carries it, and which
+//! `lock_date.changed` carries beside both dates.
 
 use chrono::{NaiveDate, TimeDelta};
 use comptoir_proto::billing::v1 as pb;
@@ -7,9 +12,10 @@ use comptoir_proto::events::v1 as events;
 use comptoir_runtime::events::{Event, names};
 use comptoir_runtime::page::PageRequest;
 use comptoir_runtime::{Caller, Deps, FieldViolations, permissions};
+use permissions::ADMINISTRATOR;
 use tonic::{Request, Response, Status};
 
-use super::{Ctx, date_string, optional_date, time_string};
+use super::{Ctx, date_string, optional_date, text, time_string};
 use crate::domain::DocumentType;
 use crate::domain::document::format_number;
 use crate::error::Error;
@@ -179,8 +185,10 @@ impl pb::billing_service_server::BillingService for Books {
             &request,
             &[permissions::PERIODS_LOCK, permissions::SETTINGS_WRITE],
         )?;
+        let request = request.into_inner();
         let mut violations = FieldViolations::new();
-        let lock_date = optional_date(&mut violations, "lock_date", &request.get_ref().lock_date);
+        let lock_date = optional_date(&mut violations, "lock_date", &request.lock_date);
+        let reason = text(&mut violations, "reason", &request.reason, 500);
         violations.into_result()?;
         let mut tx = ctx.begin(&self.deps.pool, "lock_date.changed").await?;
         let previous = books::lock_date_for_update(&mut tx, ctx.company_id)
@@ -191,16 +199,18 @@ impl pb::billing_service_server::BillingService for Books {
             (Some(_), None) => true,
             (None, _) => false,
         };
-        if backwards && !ctx.may(permissions::PERIODS_LOCK) {
-            return Err(comptoir_runtime::error::status(
-                tonic::Code::PermissionDenied,
-                "PERMISSION_DENIED",
-                "auth",
-                "moving the lock date backwards needs the `periods.lock` permission",
-            ));
+        if backwards && !ctx.holds_role(&ADMINISTRATOR) {
+            return Err(Error::LockDateLoweringDenied.into());
+        }
+        if backwards && reason.is_empty() {
+            return Err(Error::invalid(
+                "reason",
+                "is required to move the lock date backwards or clear it",
+            )
+            .into());
         }
         if previous != lock_date {
-            books::set_lock_date(&mut tx, ctx.company_id, lock_date)
+            books::set_lock_date(&mut tx, ctx.company_id, lock_date, &reason)
                 .await
                 .map_err(Error::from)?;
             Event::about(
@@ -211,7 +221,7 @@ impl pb::billing_service_server::BillingService for Books {
                     meta: Some(meta),
                     lock_date: date_string(lock_date),
                     previous_lock_date: date_string(previous),
-                    reason: String::new(),
+                    reason: reason.clone(),
                 },
             )
             .enqueue(&mut tx)

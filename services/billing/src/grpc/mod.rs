@@ -15,6 +15,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use comptoir_proto::billing::v1 as pb;
 use comptoir_runtime::amount::{self, AmountError};
 use comptoir_runtime::page::{PageRequest, TimeIdCursor, parse_time_id_cursor};
+use comptoir_runtime::permissions::BuiltInRole;
 use comptoir_runtime::{Caller, FieldViolations, error};
 use rust_decimal::Decimal;
 use tonic::{Code, Request, Status};
@@ -70,6 +71,12 @@ impl Ctx {
     /// Whether the caller also holds `permission`.
     pub(crate) fn may(&self, permission: &str) -> bool {
         self.caller.require(self.company_id, permission).is_ok()
+    }
+
+    /// Whether the caller holds the built-in `role` in its active company, as its token
+    /// says (whatever permissions a custom role may add, only the role itself counts).
+    pub(crate) fn holds_role(&self, role: &BuiltInRole) -> bool {
+        matches!(&self.caller, Caller::User { role: Some(held), .. } if held == role.key)
     }
 
     /// The settings of a transaction doing `action` for this caller.

@@ -160,17 +160,23 @@ pub(crate) async fn lock_date(
         .await
 }
 
-/// Sets the lock date.
+/// Sets the lock date and why it moved (kept on the book, so the audit trail's row for
+/// the change carries it).
 pub(crate) async fn set_lock_date(
     conn: &mut PgConnection,
     company_id: Uuid,
     lock_date: Option<NaiveDate>,
+    reason: &str,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE book SET lock_date = $2, updated_at = now() WHERE company_id = $1")
-        .bind(company_id)
-        .bind(lock_date)
-        .execute(conn)
-        .await?;
+    sqlx::query(
+        "UPDATE book SET lock_date = $2, lock_date_reason = $3, updated_at = now() \
+         WHERE company_id = $1",
+    )
+    .bind(company_id)
+    .bind(lock_date)
+    .bind(reason)
+    .execute(conn)
+    .await?;
     Ok(())
 }
 

@@ -1,12 +1,19 @@
 //! Sign-up, login and the published keys.
 
+use std::time::Duration;
+
+use async_nats::jetstream::consumer::pull::OrderedConfig;
 use comptoir_identity::Settings;
+use comptoir_proto::events::v1::UserRegistered;
 use comptoir_proto::identity::v1::{
     GetJwksRequest, LoginRequest, SignUpRequest, identity_service_client::IdentityServiceClient,
 };
 use comptoir_runtime::Caller;
 use comptoir_runtime::auth::{KeySet, PublicKey};
-use comptoir_test_support::{Mailbox, PASSWORD, TestDb, bad_fields, user_token};
+use comptoir_runtime::events::Names;
+use comptoir_test_support::{Mailbox, PASSWORD, TestDb, TestNats, bad_fields, user_token};
+use prost::Message;
+use tokio_stream::StreamExt;
 use tonic::Code;
 
 use crate::{start, start_on};
@@ -161,4 +168,73 @@ async fn a_bad_sign_up_names_every_bad_field_and_writes_nothing() {
         .await
         .unwrap();
     assert_eq!(accounts, 0);
+}
+
+#[tokio::test]
+async fn a_sign_up_publishes_user_registered_once_and_a_repeated_one_nothing() {
+    let db = TestDb::new(&[comptoir_identity::SPEC]).await;
+    let nats = TestNats::shared().await;
+    let identity = start_on(&db, Settings::default()).await;
+    let mut client = IdentityServiceClient::new(identity.channel().await);
+    for _ in 0..2 {
+        client
+            .sign_up(SignUpRequest {
+                email: "Lea@Example.fr".to_owned(),
+                password: PASSWORD.to_owned(),
+                name: "Léa".to_owned(),
+            })
+            .await
+            .expect("sign-up");
+    }
+    let user_id = client
+        .login(LoginRequest {
+            email: "lea@example.fr".to_owned(),
+            password: PASSWORD.to_owned(),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .user_id;
+
+    let names = Names::new(&nats.prefix);
+    let subject = names.subject("comptoir.identity.user.registered");
+    let stream = nats
+        .client()
+        .await
+        .get_stream(names.stream("identity"))
+        .await
+        .expect("identity's stream");
+    let consumer = stream
+        .create_consumer(OrderedConfig {
+            filter_subject: subject.clone(),
+            ..OrderedConfig::default()
+        })
+        .await
+        .unwrap();
+    let mut messages = consumer.messages().await.unwrap();
+    let message = tokio::time::timeout(Duration::from_secs(10), messages.next())
+        .await
+        .expect("user.registered is published")
+        .unwrap()
+        .unwrap();
+    assert_eq!(message.subject.as_str(), subject);
+    let event = UserRegistered::decode(message.payload.as_ref()).unwrap();
+    let meta = event.meta.expect("meta");
+    assert_eq!(
+        (event.user_id.as_str(), event.email.as_str()),
+        (user_id.as_str(), "lea@example.fr")
+    );
+    assert!(event.register_time.is_some());
+    assert_eq!(meta.company_id, "");
+    assert_eq!(
+        message
+            .headers
+            .as_ref()
+            .and_then(|headers| headers.get("Nats-Msg-Id"))
+            .map(|id| id.as_str()),
+        Some(meta.event_id.as_str())
+    );
+    // The repeated sign-up created nothing, so it announced nothing.
+    let more = tokio::time::timeout(Duration::from_secs(2), messages.next()).await;
+    assert!(more.is_err(), "a second user.registered: {more:?}");
 }
