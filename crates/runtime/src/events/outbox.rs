@@ -4,6 +4,11 @@
 //! them. If NATS is down the events wait in the table; if the relay dies between the ack
 //! and the mark, the next publish is dropped by JetStream's duplicate window, and any
 //! later redelivery by the consumers' inbox.
+//!
+//! An ack that does not come within [`ACK_TIMEOUT`] fails the batch and the relay
+//! publishes again shortly (the duplicate window drops a copy that did land), so events
+//! written just after a broker restart go out within a second instead of after the
+//! client's 5 s request timeout.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -24,6 +29,10 @@ use crate::telemetry;
 const BATCH: i64 = 256;
 /// How often the relay looks for events when nothing woke it.
 const POLL: Duration = Duration::from_millis(500);
+/// How long a publish waits for JetStream's acknowledgement before it is tried again.
+const ACK_TIMEOUT: Duration = Duration::from_secs(1);
+/// Longest pause after a failed batch (a reconnection ends it early).
+const MAX_BACKOFF: Duration = Duration::from_secs(1);
 
 /// One domain event about to be written to the outbox.
 #[derive(Debug, Clone)]
@@ -103,6 +112,7 @@ impl Outbox {
         metrics: Arc<Metrics>,
         stop: CancellationToken,
     ) {
+        let client = js.client();
         let mut backoff = Duration::from_millis(100);
         loop {
             let published = publish_batch(&pool, &js, &names).await;
@@ -124,10 +134,12 @@ impl Outbox {
                 }
                 Err(err) => {
                     tracing::warn!(error = %err, retry_in_ms = backoff.as_millis() as u64, "outbox relay failed; events stay queued");
-                    if crate::app::sleep_or_cancel(&stop, backoff).await {
-                        break;
+                    tokio::select! {
+                        _ = stop.cancelled() => break,
+                        _ = tokio::time::sleep(backoff) => {}
+                        _ = super::reconnected(&client) => {}
                     }
-                    backoff = (backoff * 2).min(Duration::from_secs(5));
+                    backoff = (backoff * 2).min(MAX_BACKOFF);
                 }
             }
         }
@@ -253,7 +265,9 @@ async fn publish(
         let ack = js
             .publish_with_headers(subject, headers, row.payload.clone().into())
             .await?;
-        ack.await?;
+        tokio::time::timeout(ACK_TIMEOUT, ack)
+            .await
+            .map_err(|_| format!("no acknowledgement within {ACK_TIMEOUT:?}"))??;
         Ok(())
     }
     .instrument(span)
