@@ -26,6 +26,7 @@ use crate::config::{CommonConfig, IdentityClientConfig};
 use crate::events::{self, Consumer, Names, Outbox};
 use crate::grpc::EdgeLayer;
 use crate::metrics::{self, Metrics};
+use crate::revocation::Revocations;
 use crate::{db, idempotency, telemetry};
 
 /// Event-plumbing migrations every service schema carries, numbered below 0100.
@@ -264,6 +265,7 @@ impl App {
         let background = tokio::spawn(bring_up(
             spec,
             deps.clone(),
+            keys.revocations(),
             consumers,
             on_ready,
             health.clone(),
@@ -345,6 +347,7 @@ async fn set_health(health: &HealthReporter, names: &[&'static str], status: Ser
 async fn bring_up(
     spec: ServiceSpec,
     deps: Deps,
+    revocations: Revocations,
     consumers: Vec<Consumer>,
     on_ready: Vec<BoxFuture<'static, anyhow::Result<()>>>,
     health: HealthReporter,
@@ -352,6 +355,9 @@ async fn bring_up(
     ready: watch::Sender<bool>,
     stop: CancellationToken,
 ) {
+    // Revocations are learnt from the start, while the database may still be down; the
+    // listener stops with the service.
+    tokio::spawn(revocations.listen(deps.jetstream.clone(), deps.names.clone(), stop.clone()));
     let migrator = migrator(&spec);
     if let Err(err) = db::migrate_with_retry(&deps.pool, &migrator, &stop).await {
         if !stop.is_cancelled() {

@@ -3,7 +3,9 @@
 //! token names an unknown `kid` (key rotation). The verified claims become a [`Caller`]
 //! in the request's extensions. A token already verified is remembered (by its SHA-256)
 //! until it expires or the keys change, so a client's repeated calls with one token pay
-//! for the signature check once.
+//! for the signature check once. Every token, remembered or not, is then checked against
+//! the process's [`Revocations`]: a token of an ended session or of a revoked membership
+//! is refused, and one whose holder's role changed keeps only the new role's permissions.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -18,9 +20,13 @@ use tonic::Code;
 use uuid::Uuid;
 
 use crate::error;
+use crate::revocation::{Revocations, Verdict};
 
 /// How long an access token lives.
 pub const ACCESS_TOKEN_TTL: Duration = Duration::from_secs(10 * 60);
+
+/// How far past its expiry a token is still accepted (clock skew between hosts).
+pub const LEEWAY: Duration = Duration::from_secs(30);
 
 /// The shortest interval between two key fetches triggered by unknown `kid`s, so a flood
 /// of forged tokens cannot turn into a flood of calls to identity.
@@ -159,6 +165,29 @@ impl Caller {
         }
     }
 
+    /// The caller with only the `permissions` of a new `role` that it also held before.
+    fn narrowed(self, new_role: &str, allowed: &[String]) -> Self {
+        match self {
+            Caller::User {
+                user_id,
+                session_id,
+                company_id,
+                permissions,
+                ..
+            } => Caller::User {
+                user_id,
+                session_id,
+                company_id,
+                role: Some(new_role.to_owned()),
+                permissions: permissions
+                    .into_iter()
+                    .filter(|p| allowed.contains(p))
+                    .collect(),
+            },
+            service @ Caller::Service { .. } => service,
+        }
+    }
+
     fn from_claims(claims: Claims) -> Result<Self, AuthError> {
         if let Some(name) = claims.sub.strip_prefix("service:") {
             return Ok(Caller::Service {
@@ -176,7 +205,9 @@ impl Caller {
     }
 }
 
-/// Why a request was not authenticated. Every variant answers UNAUTHENTICATED.
+/// Why a request was not authenticated. Every variant answers UNAUTHENTICATED but a
+/// revoked company access (PERMISSION_DENIED: the person is still who they say) and
+/// missing keys (UNAVAILABLE).
 #[derive(Debug, thiserror::Error)]
 pub enum AuthError {
     /// No `authorization: Bearer …` metadata.
@@ -194,6 +225,13 @@ pub enum AuthError {
     /// The keys could not be fetched from identity.
     #[error("token keys unavailable: {0}")]
     KeysUnavailable(String),
+    /// The token's session ended (logout, password reset or change, refresh-token reuse).
+    #[error("the session of this access token has ended; log in again")]
+    SessionRevoked,
+    /// The token's access to its company ended since it was issued (removed member,
+    /// revoked firm grant).
+    #[error("access to this company was revoked; switch company again")]
+    AccessRevoked,
 }
 
 impl From<AuthError> for tonic::Status {
@@ -209,6 +247,8 @@ impl From<AuthError> for tonic::Status {
                 _ => (Code::Unauthenticated, "TOKEN_INVALID"),
             },
             AuthError::KeysUnavailable(_) => (Code::Unavailable, "TOKEN_KEYS_UNAVAILABLE"),
+            AuthError::SessionRevoked => (Code::Unauthenticated, "SESSION_REVOKED"),
+            AuthError::AccessRevoked => (Code::PermissionDenied, "ACCESS_REVOKED"),
         };
         error::status(code, reason, "auth", err.to_string())
     }
@@ -238,8 +278,10 @@ struct KeySetInner {
     keys: RwLock<HashMap<String, DecodingKey>>,
     last_refresh: Mutex<Option<Instant>>,
     validation: Validation,
-    /// Tokens verified with the current keys, by SHA-256, with their caller and expiry.
-    verified: moka::sync::Cache<[u8; 32], (Caller, i64)>,
+    /// Tokens verified with the current keys, by SHA-256: caller, issue time, expiry.
+    verified: moka::sync::Cache<[u8; 32], (Caller, i64, i64)>,
+    /// What was revoked before tokens expire.
+    revocations: Revocations,
 }
 
 impl KeySet {
@@ -248,7 +290,7 @@ impl KeySet {
         let mut validation = Validation::new(Algorithm::EdDSA);
         validation.set_issuer(&[issuer]);
         validation.set_audience(&[audience]);
-        validation.leeway = 30;
+        validation.leeway = LEEWAY.as_secs();
         Self {
             inner: Arc::new(KeySetInner {
                 fetch,
@@ -259,6 +301,7 @@ impl KeySet {
                     .max_capacity(VERIFIED_CAPACITY)
                     .time_to_live(ACCESS_TOKEN_TTL)
                     .build(),
+                revocations: Revocations::new(),
             }),
         }
     }
@@ -289,22 +332,42 @@ impl KeySet {
         Ok(Self::new(fetch, issuer, audience))
     }
 
-    /// Verifies a bearer token and returns its caller. A token verified before is taken
-    /// from memory while it has not expired; any other is checked in full.
-    pub async fn verify(&self, token: &str) -> Result<Caller, AuthError> {
-        let digest: [u8; 32] = Sha256::digest(token.as_bytes()).into();
-        if let Some((caller, exp)) = self.inner.verified.get(&digest)
-            && chrono::Utc::now().timestamp() < exp
-        {
-            return Ok(caller);
-        }
-        let (caller, exp) = self.verify_signed(token).await?;
-        self.inner.verified.insert(digest, (caller.clone(), exp));
-        Ok(caller)
+    /// The revocation list this set checks tokens against (fed by its listener).
+    pub fn revocations(&self) -> Revocations {
+        self.inner.revocations.clone()
     }
 
-    /// Checks a token's signature and claims; returns its caller and expiry.
-    async fn verify_signed(&self, token: &str) -> Result<(Caller, i64), AuthError> {
+    /// Verifies a bearer token and returns its caller. A token verified before is taken
+    /// from memory while it has not expired; any other is checked in full. Either way the
+    /// revocation list has the last word; a revoked token is forgotten.
+    pub async fn verify(&self, token: &str) -> Result<Caller, AuthError> {
+        let digest: [u8; 32] = Sha256::digest(token.as_bytes()).into();
+        let (caller, iat) = match self.inner.verified.get(&digest) {
+            Some((caller, iat, exp)) if chrono::Utc::now().timestamp() < exp => (caller, iat),
+            _ => {
+                let (caller, iat, exp) = self.verify_signed(token).await?;
+                self.inner
+                    .verified
+                    .insert(digest, (caller.clone(), iat, exp));
+                (caller, iat)
+            }
+        };
+        match self.inner.revocations.check(&caller, iat) {
+            Verdict::Allowed => Ok(caller),
+            Verdict::Narrowed { role, permissions } => Ok(caller.narrowed(&role, &permissions)),
+            Verdict::SessionRevoked => {
+                self.inner.verified.invalidate(&digest);
+                Err(AuthError::SessionRevoked)
+            }
+            Verdict::AccessRevoked => {
+                self.inner.verified.invalidate(&digest);
+                Err(AuthError::AccessRevoked)
+            }
+        }
+    }
+
+    /// Checks a token's signature and claims; returns its caller, issue time and expiry.
+    async fn verify_signed(&self, token: &str) -> Result<(Caller, i64, i64), AuthError> {
         let header = jsonwebtoken::decode_header(token).map_err(|_| AuthError::Malformed)?;
         if header.alg != Algorithm::EdDSA {
             return Err(AuthError::Malformed);
@@ -324,8 +387,8 @@ impl KeySet {
                     _ => AuthError::Invalid(err),
                 }
             })?;
-        let exp = data.claims.exp;
-        Ok((Caller::from_claims(data.claims)?, exp))
+        let (iat, exp) = (data.claims.iat, data.claims.exp);
+        Ok((Caller::from_claims(data.claims)?, iat, exp))
     }
 
     async fn key(&self, kid: &str) -> Option<DecodingKey> {

@@ -18,6 +18,7 @@ pub mod mail;
 pub mod metrics;
 pub mod page;
 pub mod permissions;
+pub mod revocation;
 pub mod telemetry;
 
 pub use app::{App, Deps, Service, ServiceSpec};

@@ -57,6 +57,18 @@ pub const FIRM_GRANT_CREATED: EventType = tenancy("firm_grant", "created");
 /// `comptoir.tenancy.firm_grant.revoked`: a firm lost access to a client.
 pub const FIRM_GRANT_REVOKED: EventType = tenancy("firm_grant", "revoked");
 
+const fn identity(aggregate: &'static str, event: &'static str) -> EventType {
+    EventType {
+        service: "identity",
+        aggregate,
+        event,
+    }
+}
+
+/// `comptoir.identity.session.revoked`: a session (or every session of an account) ended
+/// before its time; every service refuses its unexpired access tokens.
+pub const SESSION_REVOKED: EventType = identity("session", "revoked");
+
 const fn billing(aggregate: &'static str, event: &'static str) -> EventType {
     EventType {
         service: "billing",

@@ -56,17 +56,28 @@ impl Event {
         actor: &str,
         build: impl FnOnce(comptoir_proto::events::v1::EventMeta) -> M,
     ) -> Self {
+        Self::new(event_type, Some(company_id), actor, build)
+    }
+
+    /// A new event by `actor`, now, about `company_id` if it concerns one (identity's
+    /// events concern accounts, not companies: their `meta.company_id` stays empty).
+    pub fn new<M: prost::Message>(
+        event_type: EventType,
+        company_id: Option<Uuid>,
+        actor: &str,
+        build: impl FnOnce(comptoir_proto::events::v1::EventMeta) -> M,
+    ) -> Self {
         let event_id = Uuid::now_v7();
         let meta = comptoir_proto::events::v1::EventMeta {
             event_id: event_id.to_string(),
             occur_time: Some(crate::grpc::timestamp(chrono::Utc::now())),
-            company_id: company_id.to_string(),
+            company_id: company_id.map(|id| id.to_string()).unwrap_or_default(),
             actor: actor.to_owned(),
         };
         Event {
             event_id,
             event_type,
-            company_id: Some(company_id),
+            company_id,
             payload: build(meta).encode_to_vec(),
         }
     }
