@@ -96,12 +96,12 @@ impl pb::firm_service_server::FirmService for Firms {
         }
         let mut tx = self.deps.pool.begin().await.map_err(Error::from)?;
         store::lock_company(&mut tx, company).await?;
-        if !store::delete_grant(&mut tx, firm, company)
+        let Some(lost) = store::delete_grant(&mut tx, firm, company)
             .await
             .map_err(Error::from)?
-        {
+        else {
             return Err(Error::GrantNotFound.into());
-        }
+        };
         Event::about(
             names::FIRM_GRANT_REVOKED,
             company,
@@ -109,6 +109,7 @@ impl pb::firm_service_server::FirmService for Firms {
             |meta| events::FirmGrantRevoked {
                 meta: Some(meta),
                 firm_id: firm.to_string(),
+                user_ids: lost.iter().map(Uuid::to_string).collect(),
             },
         )
         .enqueue(&mut tx)

@@ -388,18 +388,44 @@ pub(crate) async fn upsert_grant(
     Ok(())
 }
 
-/// Deletes a grant (and its portfolio managers); false if there was none.
+/// Deletes a grant (and its portfolio managers); None if there was none, else the firm's
+/// people who could act on the client through it and now cannot act on it at all (a
+/// direct member of the client, or someone another firm's grant reaches, keeps access).
 pub(crate) async fn delete_grant(
     conn: &mut PgConnection,
     firm: Uuid,
     company: Uuid,
-) -> Result<bool, sqlx::Error> {
+) -> Result<Option<Vec<Uuid>>, sqlx::Error> {
+    let reached: Vec<Uuid> = sqlx::query_scalar(
+        "SELECT fm.user_id FROM membership fm \
+          WHERE fm.company_id = $1 \
+            AND (fm.role = 'administrator' \
+                 OR EXISTS (SELECT 1 FROM portfolio_manager p \
+                             WHERE p.firm_id = $1 AND p.company_id = $2 \
+                               AND p.user_id = fm.user_id))",
+    )
+    .bind(firm)
+    .bind(company)
+    .fetch_all(&mut *conn)
+    .await?;
     let deleted = sqlx::query("DELETE FROM firm_grant WHERE firm_id = $1 AND company_id = $2")
         .bind(firm)
         .bind(company)
-        .execute(conn)
+        .execute(&mut *conn)
         .await?;
-    Ok(deleted.rows_affected() == 1)
+    if deleted.rows_affected() != 1 {
+        return Ok(None);
+    }
+    let lost = sqlx::query_scalar(
+        "SELECT u FROM unnest($1::uuid[]) AS u \
+          WHERE NOT EXISTS (SELECT 1 FROM company_access a \
+                             WHERE a.company_id = $2 AND a.user_id = u)",
+    )
+    .bind(&reached)
+    .bind(company)
+    .fetch_all(conn)
+    .await?;
+    Ok(Some(lost))
 }
 
 pub(crate) async fn grant_exists(

@@ -546,6 +546,10 @@ impl pb::member_service_server::MemberService for Members {
                 rules::may_change(granter(&access, &locked, user), user, target, &member.role)?;
                 may_grant(tx, company, &locked, user, &access, &request.role).await?;
                 store::set_member_role(tx, company, target, &request.role).await?;
+                // Services cut the member's unexpired tokens down to these.
+                let permissions = access::role_permissions(&mut *tx, company, &request.role)
+                    .await?
+                    .unwrap_or_default();
                 Event::about(
                     names::MEMBERSHIP_CHANGED,
                     company,
@@ -554,6 +558,7 @@ impl pb::member_service_server::MemberService for Members {
                         meta: Some(meta),
                         user_id: target.to_string(),
                         role: request.role.clone(),
+                        permissions,
                     },
                 )
                 .enqueue(tx)
