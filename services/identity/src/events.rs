@@ -1,13 +1,57 @@
-//! What identity consumes: `tenancy.membership.revoked` takes the company away from the
-//! removed member's sessions at once, so their next refresh gives a token without it.
+//! What identity publishes and consumes. It publishes `session.revoked` whenever sessions
+//! end before their time, in the transaction that ends them, so every service stops
+//! honouring their access tokens at once. It consumes `tenancy.membership.revoked`, which
+//! takes the company away from the removed member's sessions at once, so their next
+//! refresh gives a token without it.
 
 use std::sync::Arc;
 
-use comptoir_proto::events::v1::MembershipRevoked;
+use comptoir_proto::events::v1::{MembershipRevoked, SessionRevoked, SessionRevokedReason};
 use comptoir_runtime::events::consumer::{Handler, event_uuid};
-use comptoir_runtime::events::{Consumer, HandlerError, names};
+use comptoir_runtime::events::{Consumer, Event, HandlerError, names};
+use uuid::Uuid;
 
 use crate::store;
+
+/// Which sessions of an account ended.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Ended {
+    /// This one.
+    Session(Uuid),
+    /// Every one started until now.
+    All,
+}
+
+/// Enqueues `session.revoked` in the transaction that ended the sessions: `sessions` of
+/// `user_id`, for `reason`, now.
+pub(crate) async fn session_revoked(
+    conn: &mut sqlx::PgConnection,
+    user_id: Uuid,
+    sessions: Ended,
+    reason: SessionRevokedReason,
+) -> Result<(), sqlx::Error> {
+    let (session_id, all_sessions) = match sessions {
+        Ended::Session(id) => (id.to_string(), false),
+        Ended::All => (String::new(), true),
+    };
+    let now = comptoir_runtime::grpc::timestamp(chrono::Utc::now());
+    let actor = match reason {
+        SessionRevokedReason::RefreshTokenReused => "service:identity".to_owned(),
+        _ => user_id.to_string(),
+    };
+    Event::new(names::SESSION_REVOKED, None, &actor, |meta| {
+        SessionRevoked {
+            meta: Some(meta),
+            user_id: user_id.to_string(),
+            session_id,
+            all_sessions,
+            reason: reason as i32,
+            revoke_time: Some(now),
+        }
+    })
+    .enqueue(conn)
+    .await
+}
 
 /// The consumer of membership revocations.
 pub(crate) fn memberships() -> Consumer {

@@ -271,7 +271,10 @@ impl pb::identity_service_server::IdentityService for Identity {
             None => None,
         };
         let next = OpaqueToken::generate();
-        let session = store::rotate_refresh_token(&self.deps.pool, &presented, &next).await?;
+        let session = store::rotate_refresh_token(&self.deps.pool, &presented, &next)
+            .await
+            // A reuse ended the session: its revocation goes out at once.
+            .inspect_err(|_| self.deps.outbox.wake())?;
         // The session keeps its company while the user may still act on it. A switch
         // committed between the check and the rotation leaves this one token unscoped;
         // the next refresh asks about the new company.
@@ -306,6 +309,7 @@ impl pb::identity_service_server::IdentityService for Identity {
     ) -> Result<Response<pb::LogoutResponse>, Status> {
         let (user_id, session_id) = user_session(Caller::of(&request)?)?;
         store::end_session(&self.deps.pool, user_id, session_id).await?;
+        self.deps.outbox.wake();
         tracing::info!(%user_id, %session_id, "session ended: logout");
         Ok(Response::new(pb::LogoutResponse {}))
     }
@@ -344,6 +348,7 @@ impl pb::identity_service_server::IdentityService for Identity {
         }
         let new_hash = hash_password(request.new_password).await?;
         store::change_password(pool, user_id, &new_hash, session_id).await?;
+        self.deps.outbox.wake();
         store::clear_login_failures(pool, &email).await?;
         tracing::info!(%user_id, %session_id, "password changed; other sessions ended");
         Ok(Response::new(pb::ChangePasswordResponse {}))
@@ -401,6 +406,7 @@ impl pb::identity_service_server::IdentityService for Identity {
             &new_hash,
         )
         .await?;
+        self.deps.outbox.wake();
         tracing::info!(%user_id, "password reset; every session ended");
         Ok(Response::new(pb::ResetPasswordResponse {}))
     }

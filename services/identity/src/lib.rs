@@ -32,7 +32,7 @@ pub const SPEC: ServiceSpec = ServiceSpec {
         "/comptoir.identity.v1.IdentityService/RequestPasswordReset",
         "/comptoir.identity.v1.IdentityService/ResetPassword",
     ],
-    publishes: false,
+    publishes: true,
 };
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/identity");

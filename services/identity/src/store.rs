@@ -11,6 +11,8 @@ use crate::domain::{
     Throttle,
 };
 use crate::error::{Error, ResetTokenProblem};
+use crate::events::{self, Ended};
+use comptoir_proto::events::v1::SessionRevokedReason;
 
 /// Creates an account and returns its id; None when the e-mail already has one (its
 /// unique constraint says so, which also settles two concurrent sign-ups).
@@ -247,31 +249,53 @@ async fn revoke(
     session_id: Uuid,
     reason: &str,
 ) -> Result<(), Error> {
-    sqlx::query(
+    let ended: Option<Uuid> = sqlx::query_scalar(
         "UPDATE session SET revoked_at = now(), revoked_reason = $2, updated_at = now() \
-         WHERE session_id = $1 AND revoked_at IS NULL",
+         WHERE session_id = $1 AND revoked_at IS NULL RETURNING account_id",
     )
     .bind(session_id)
     .bind(reason)
-    .execute(conn)
+    .fetch_optional(&mut *conn)
     .await?;
+    if let Some(account_id) = ended {
+        events::session_revoked(
+            conn,
+            account_id,
+            Ended::Session(session_id),
+            SessionRevokedReason::RefreshTokenReused,
+        )
+        .await?;
+    }
     Ok(())
 }
 
-/// Ends one session of `account_id` (a no-op if it already ended).
+/// Ends one session of `account_id` (a no-op if it already ended), and says so to every
+/// service.
 pub(crate) async fn end_session(
     pool: &PgPool,
     account_id: Uuid,
     session_id: Uuid,
 ) -> Result<(), Error> {
-    sqlx::query(
+    let mut tx = pool.begin().await?;
+    let ended = sqlx::query(
         "UPDATE session SET revoked_at = now(), revoked_reason = 'logout', updated_at = now() \
          WHERE session_id = $1 AND account_id = $2 AND revoked_at IS NULL",
     )
     .bind(session_id)
     .bind(account_id)
-    .execute(pool)
-    .await?;
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    if ended > 0 {
+        events::session_revoked(
+            &mut tx,
+            account_id,
+            Ended::Session(session_id),
+            SessionRevokedReason::Logout,
+        )
+        .await?;
+    }
+    tx.commit().await?;
     Ok(())
 }
 
@@ -383,15 +407,25 @@ pub(crate) async fn change_password(
 ) -> Result<(), Error> {
     let mut tx = pool.begin().await?;
     set_password(&mut tx, account_id, password_hash).await?;
-    sqlx::query(
+    let ended: Vec<Uuid> = sqlx::query_scalar(
         "UPDATE session SET revoked_at = now(), revoked_reason = 'password_changed', \
                 updated_at = now() \
-         WHERE account_id = $1 AND session_id <> $2 AND revoked_at IS NULL",
+         WHERE account_id = $1 AND session_id <> $2 AND revoked_at IS NULL \
+         RETURNING session_id",
     )
     .bind(account_id)
     .bind(keep)
-    .execute(&mut *tx)
+    .fetch_all(&mut *tx)
     .await?;
+    for session_id in ended {
+        events::session_revoked(
+            &mut tx,
+            account_id,
+            Ended::Session(session_id),
+            SessionRevokedReason::PasswordChanged,
+        )
+        .await?;
+    }
     tx.commit().await?;
     Ok(())
 }
@@ -482,6 +516,13 @@ pub(crate) async fn reset_password(
     )
     .bind(account_id)
     .execute(&mut *tx)
+    .await?;
+    events::session_revoked(
+        &mut tx,
+        account_id,
+        Ended::All,
+        SessionRevokedReason::PasswordReset,
+    )
     .await?;
     sqlx::query(
         "UPDATE login_failure SET email = NULL \
