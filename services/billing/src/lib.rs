@@ -11,6 +11,7 @@ mod grpc;
 mod store;
 
 use comptoir_runtime::config::ServiceConfig;
+use comptoir_runtime::config::{CommonConfig, IdentityClientConfig};
 use comptoir_runtime::{App, Service, ServiceSpec};
 
 /// The billing service's facts.
@@ -24,17 +25,58 @@ pub const SPEC: ServiceSpec = ServiceSpec {
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/billing");
 
-/// Its configuration: the shared settings and identity's address.
+/// The shared settings and identity's address: what [`build`] takes, with billing's own
+/// settings at their defaults.
 pub type Config = ServiceConfig;
 
-/// Binds the port and wires the service; `run_until_stopped` serves it.
+/// Billing's whole configuration, from `COMPTOIR_*` variables: the shared settings and
+/// billing's own.
+#[derive(Debug, Clone, clap::Parser)]
+pub struct BillingConfig {
+    /// Settings every service shares.
+    #[command(flatten)]
+    pub common: CommonConfig,
+    /// Where identity's token keys come from.
+    #[command(flatten)]
+    pub identity: IdentityClientConfig,
+    /// Days after today (in the company's time zone) an invoice or credit note may be
+    /// dated when it is issued; later dates are refused.
+    #[arg(
+        long,
+        env = "COMPTOIR_MAX_ISSUE_DAYS_AHEAD",
+        value_name = "COMPTOIR_MAX_ISSUE_DAYS_AHEAD",
+        default_value_t = domain::issuing::DEFAULT_MAX_DAYS_AHEAD,
+        value_parser = clap::value_parser!(u16).range(0..=31)
+    )]
+    pub max_issue_days_ahead: u16,
+}
+
+impl From<Config> for BillingConfig {
+    /// The shared settings with billing's own at their defaults.
+    fn from(config: Config) -> Self {
+        Self {
+            common: config.common,
+            identity: config.identity,
+            max_issue_days_ahead: domain::issuing::DEFAULT_MAX_DAYS_AHEAD,
+        }
+    }
+}
+
+/// Binds the port and wires the service with billing's own settings at their defaults;
+/// `run_until_stopped` serves it.
 pub async fn build(config: Config) -> anyhow::Result<App> {
+    build_with(config.into()).await
+}
+
+/// Binds the port and wires the service; `run_until_stopped` serves it.
+pub async fn build_with(config: BillingConfig) -> anyhow::Result<App> {
+    let max_days_ahead = config.max_issue_days_ahead;
     App::build(SPEC, config.common, Some(config.identity), |deps| {
         Ok(Service::new()
             .grpc(grpc::books::server(deps.clone()))
             .grpc(grpc::parties::server(deps.clone()))
             .grpc(grpc::items::server(deps.clone()))
-            .grpc(grpc::invoices::server(deps.clone())?)
+            .grpc(grpc::invoices::server(deps.clone(), max_days_ahead)?)
             .grpc(grpc::quotes::server(deps.clone()))
             .grpc(grpc::purchases::server(deps.clone()))
             .grpc(grpc::payments::server(deps.clone()))

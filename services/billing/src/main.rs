@@ -2,8 +2,9 @@
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let config: comptoir_billing::Config = comptoir_runtime::config::parse_or_exit("billing");
-    comptoir_billing::build(config)
+    let config: comptoir_billing::BillingConfig =
+        comptoir_runtime::config::parse_or_exit("billing");
+    comptoir_billing::build_with(config)
         .await?
         .run_until_stopped()
         .await

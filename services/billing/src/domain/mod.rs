@@ -1,8 +1,10 @@
 //! Billing's rules, free of I/O: the kinds of things billing stores (in their stored
 //! forms), the series every company starts with, a document's amounts and mentions
-//! ([`document`]) and which VAT rates a sale may use ([`vat`]).
+//! ([`document`]), which VAT rates a sale may use ([`vat`]) and the date a document is
+//! issued with ([`issuing`]).
 
 pub mod document;
+pub mod issuing;
 pub mod vat;
 
 /// An enum stored as text: `as_str` gives the stored form, `from_stored` reads it back.

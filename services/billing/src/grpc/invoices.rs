@@ -6,6 +6,10 @@
 //! and a rollback — a crash included — gives the number back), freeze the document and
 //! write `invoice.issued` to the outbox. The number is taken last, so the series is held
 //! only for the few statements that must see it.
+//!
+//! The date issued is the date asked for (or the draft's), at most a few days ahead of
+//! today in the company's time zone (`domain::issuing`), read with the lock date under a
+//! lock of the book row that a concurrent SetLockDate waits for.
 
 use chrono::NaiveDate;
 use comptoir_proto::billing::v1 as pb;
@@ -24,8 +28,9 @@ use super::documents::{
     DueDefault, NewDocument, billing_document, create, document_to_pb, next_number, read_draft,
     read_lines, refuse_locked, status_filter,
 };
-use super::{Ctx, ensure_valid, keyset_page, once, optional_date, text, today};
+use super::{Ctx, ensure_valid, keyset_page, once, optional_date, text};
 use crate::domain::document::{Customer, Issuable, Totals, missing_mentions};
+use crate::domain::issuing;
 use crate::domain::vat::Regime;
 use crate::domain::{DocumentType, PartyKind, PartyRole, Status as Stored};
 use crate::error::Error;
@@ -34,6 +39,7 @@ use crate::store::documents::{self, Header, Loaded, PartyCopy};
 
 pub(crate) fn server(
     deps: Deps,
+    max_days_ahead: u16,
 ) -> anyhow::Result<pb::invoice_service_server::InvoiceServiceServer<Invoices>> {
     let issued = IntCounter::new(
         "comptoir_invoices_issued_total",
@@ -41,13 +47,19 @@ pub(crate) fn server(
     )?;
     deps.metrics.register(Box::new(issued.clone()))?;
     Ok(pb::invoice_service_server::InvoiceServiceServer::new(
-        Invoices { deps, issued },
+        Invoices {
+            deps,
+            issued,
+            max_days_ahead,
+        },
     ))
 }
 
 pub(crate) struct Invoices {
     deps: Deps,
     issued: IntCounter,
+    /// How many days ahead of today a document may be issued.
+    max_days_ahead: u16,
 }
 
 const SALES: [DocumentType; 2] = [DocumentType::Invoice, DocumentType::CreditNote];
@@ -81,6 +93,31 @@ fn refuse_frozen(loaded: &Loaded) -> Result<(), Error> {
     )))
 }
 
+/// The date a document asked to be dated `requested` is issued with, `today` being the
+/// company's; INVALID_ARGUMENT naming `issue_date` when it is too far ahead (`from_draft`
+/// says the date came from the draft, not the request).
+fn issue_date(
+    requested: NaiveDate,
+    today: NaiveDate,
+    max_days_ahead: u16,
+    from_draft: bool,
+) -> Result<NaiveDate, Error> {
+    issuing::issue_date(requested, today, max_days_ahead).map_err(|latest| {
+        let whose = if from_draft {
+            "the draft's date"
+        } else {
+            "the date"
+        };
+        Error::invalid(
+            "issue_date",
+            format!(
+                "{whose} {requested} is more than {max_days_ahead} days after today ({today}): \
+                 a document is dated the day it is issued, at the latest {latest}"
+            ),
+        )
+    })
+}
+
 /// The customer an issued document prints.
 fn customer_of(loaded: &Loaded) -> Customer {
     let row = &loaded.row;
@@ -104,13 +141,18 @@ impl Invoices {
         id: Uuid,
         issue_date: Option<NaiveDate>,
     ) -> Result<pb::IssueInvoiceResponse, Error> {
-        let (mut loaded, seller, lock_date) =
+        let (mut loaded, seller, calendar) =
             documents::load_for_issue(conn, ctx.company_id, id, DocumentType::Invoice)
                 .await?
                 .ok_or_else(|| Error::not_found("invoice", id))?;
         refuse_frozen(&loaded)?;
-        let date = issue_date.unwrap_or(loaded.row.document_date);
-        refuse_locked(lock_date, date, "issue_date")?;
+        let date = self::issue_date(
+            issue_date.unwrap_or(loaded.row.document_date),
+            calendar.today,
+            self.max_days_ahead,
+            issue_date.is_none(),
+        )?;
+        refuse_locked(calendar.lock_date, date, "issue_date")?;
         let lines: Vec<_> = loaded.lines.iter().map(|l| l.to_line()).collect();
         let customer = customer_of(&loaded);
         let row = &loaded.row;
@@ -173,7 +215,7 @@ impl Invoices {
         conn: &mut PgConnection,
         request: &pb::CreateCreditNoteRequest,
         invoice_id: Uuid,
-        issue_date: NaiveDate,
+        issue_date: Option<NaiveDate>,
         notes: &str,
     ) -> Result<pb::CreateCreditNoteResponse, Error> {
         let invoice =
@@ -186,10 +228,16 @@ impl Invoices {
                 "only an issued invoice can be credited; delete or edit the draft instead",
             ));
         }
-        let lock_date = books::lock_date(conn, ctx.company_id)
+        let calendar = books::calendar_for_issue(conn, ctx.company_id)
             .await
             .map_err(|err| super::books_or(err, ctx.company_id))?;
-        refuse_locked(lock_date, issue_date, "issue_date")?;
+        let issue_date = self::issue_date(
+            issue_date.unwrap_or(calendar.today),
+            calendar.today,
+            self.max_days_ahead,
+            false,
+        )?;
+        refuse_locked(calendar.lock_date, issue_date, "issue_date")?;
         if issue_date < invoice.row.document_date {
             return Err(Error::invalid(
                 "issue_date",
@@ -486,8 +534,7 @@ impl pb::invoice_service_server::InvoiceService for Invoices {
         let request = request.into_inner();
         let mut violations = FieldViolations::new();
         let id = invoice_id(&mut violations, &request.invoice_id);
-        let issue_date =
-            optional_date(&mut violations, "issue_date", &request.issue_date).unwrap_or_else(today);
+        let issue_date = optional_date(&mut violations, "issue_date", &request.issue_date);
         let notes = text(&mut violations, "notes", &request.notes, 2000);
         if request.lines.len() > crate::domain::document::MAX_LINES {
             violations.add("lines", "has too many lines");

@@ -108,18 +108,29 @@ pub(crate) struct SellerRow {
     address_line1: String,
     address_postal_code: String,
     address_city: String,
-    lock_date: Option<NaiveDate>,
+    #[sqlx(flatten)]
+    calendar: Calendar,
 }
 
 /// The columns of [`SellerRow`], from `book` aliased `b` (read with the document being
 /// issued, see `documents::load_for_issue`).
 pub(crate) const SELLER_COLUMNS: &str = "b.legal_name, b.legal_form, b.siren, b.vat_number, \
      b.rcs_city, b.share_capital_amount, b.address_line1, b.address_postal_code, \
-     b.address_city, b.lock_date";
+     b.address_city, b.lock_date, (now() AT TIME ZONE b.time_zone)::date AS today";
+
+/// What issuing dates a document from: the lock date and today in the company's time
+/// zone, read from the book row under a lock that a concurrent SetLockDate waits for.
+#[derive(Debug, Clone, Copy, sqlx::FromRow)]
+pub(crate) struct Calendar {
+    /// The lock date.
+    pub(crate) lock_date: Option<NaiveDate>,
+    /// Today where the company is (the database's clock, in the book's time zone).
+    pub(crate) today: NaiveDate,
+}
 
 impl SellerRow {
-    /// The seller and the lock date.
-    pub(crate) fn into_parts(self) -> (Seller, Option<NaiveDate>) {
+    /// The seller and the calendar.
+    pub(crate) fn into_parts(self) -> (Seller, Calendar) {
         (
             Seller {
                 legal_name: self.legal_name,
@@ -132,9 +143,26 @@ impl SellerRow {
                 address_postal_code: self.address_postal_code,
                 address_city: self.address_city,
             },
-            self.lock_date,
+            self.calendar,
         )
     }
+}
+
+/// The calendar of a document issued without a draft (credit notes): the book row is
+/// key-share locked until the transaction ends, so a SetLockDate (which locks it for
+/// update) waits for the issue to commit or roll back, and an issue that comes after a
+/// SetLockDate reads its lock date. `Err(RowNotFound)` when the books are not open.
+pub(crate) async fn calendar_for_issue(
+    conn: &mut PgConnection,
+    company_id: Uuid,
+) -> Result<Calendar, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT lock_date, (now() AT TIME ZONE time_zone)::date AS today \
+         FROM book WHERE company_id = $1 FOR KEY SHARE",
+    )
+    .bind(company_id)
+    .fetch_one(conn)
+    .await
 }
 
 /// The lock date, locking the book row until the transaction ends (so a concurrent

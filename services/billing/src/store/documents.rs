@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use crate::domain::document::{Line, Seller, Totals};
 use crate::domain::{DocumentType, PartyKind, PartyRole, Status};
-use crate::store::books::{SELLER_COLUMNS, SellerRow};
+use crate::store::books::{Calendar, SELLER_COLUMNS, SellerRow};
 
 /// What a document copies from its party.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -624,19 +624,21 @@ struct IssueRow {
     book: SellerRow,
 }
 
-/// Like [`load_for_update`], with the seller and the lock date read in the same round
-/// trip: the three things issuing decides from.
+/// Like [`load_for_update`], with the seller and the calendar (lock date, today) read in
+/// the same round trip: the three things issuing decides from. The book row is
+/// key-share locked until the transaction ends (see `books::calendar_for_issue`), so a
+/// concurrent SetLockDate cannot move the lock date over the date being issued.
 pub(crate) async fn load_for_issue(
     conn: &mut PgConnection,
     company_id: Uuid,
     document_id: Uuid,
     document_type: DocumentType,
-) -> Result<Option<(Loaded, Seller, Option<NaiveDate>)>, sqlx::Error> {
+) -> Result<Option<(Loaded, Seller, Calendar)>, sqlx::Error> {
     let row: Option<IssueRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT {DOCUMENT_COLUMNS}, {SELLER_COLUMNS} \
          FROM document d JOIN book b ON b.company_id = d.company_id \
          WHERE d.company_id = $1 AND d.document_id = $2 AND d.document_type = $3 \
-         FOR UPDATE OF d"
+         FOR UPDATE OF d FOR KEY SHARE OF b"
     )))
     .bind(company_id)
     .bind(document_id)
@@ -644,8 +646,8 @@ pub(crate) async fn load_for_issue(
     .fetch_optional(conn)
     .await?;
     Ok(row.map(|row| {
-        let (seller, lock_date) = row.book.into_parts();
-        (row.document.into(), seller, lock_date)
+        let (seller, calendar) = row.book.into_parts();
+        (row.document.into(), seller, calendar)
     }))
 }
 
