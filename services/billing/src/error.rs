@@ -39,6 +39,10 @@ pub(crate) enum Error {
     /// A lock date moved backwards (or cleared) by someone other than an Administrator.
     #[error("only an Administrator of the company may move the lock date backwards or clear it")]
     LockDateLoweringDenied,
+    /// A credit note taking back, at some VAT rate, more than its invoice charged there
+    /// less earlier credit notes; each violation names the line and the rate.
+    #[error("the credit note takes back more than the invoice charged at some VAT rate")]
+    CreditExceedsRates(FieldViolations),
     /// An invoice that lacks mandatory mentions.
     #[error("the invoice lacks mandatory mentions")]
     MissingMentions(FieldViolations),
@@ -156,6 +160,11 @@ impl From<Error> for Status {
                 "LOCK_DATE_LOWERING_DENIED",
                 DOMAIN,
                 err.to_string(),
+            ),
+            Error::CreditExceedsRates(violations) => violations.into_precondition(
+                "CREDIT_EXCEEDS_INVOICED_RATE",
+                DOMAIN,
+                "the credit note takes back more than the invoice charged at some VAT rate",
             ),
             Error::Precondition { reason, message } => {
                 error::status(Code::FailedPrecondition, reason, DOMAIN, message)

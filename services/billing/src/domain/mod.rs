@@ -1,8 +1,9 @@
 //! Billing's rules, free of I/O: the kinds of things billing stores (in their stored
 //! forms), the series every company starts with, a document's amounts and mentions
-//! ([`document`]), which VAT rates a sale may use ([`vat`]) and the date a document is
-//! issued with ([`issuing`]).
+//! ([`document`]), which VAT rates a sale may use ([`vat`]), the date a document is
+//! issued with ([`issuing`]) and what a credit note may take back ([`credit`]).
 
+pub mod credit;
 pub mod document;
 pub mod issuing;
 pub mod vat;

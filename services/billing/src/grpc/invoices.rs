@@ -9,7 +9,8 @@
 //!
 //! The date issued is the date asked for (or the draft's), at most a few days ahead of
 //! today in the company's time zone (`domain::issuing`), read with the lock date under a
-//! lock of the book row that a concurrent SetLockDate waits for.
+//! lock of the book row that a concurrent SetLockDate waits for. A credit note takes back
+//! only what its invoice charged, rate by rate (`domain::credit`).
 
 use chrono::NaiveDate;
 use comptoir_proto::billing::v1 as pb;
@@ -29,6 +30,7 @@ use super::documents::{
     read_lines, refuse_locked, status_filter,
 };
 use super::{Ctx, ensure_valid, keyset_page, once, optional_date, text};
+use crate::domain::credit::check_credit;
 use crate::domain::document::{Customer, Issuable, Totals, missing_mentions};
 use crate::domain::issuing;
 use crate::domain::vat::Regime;
@@ -166,11 +168,7 @@ impl Invoices {
             vat_exemption: &row.vat_exemption,
         });
         if !missing.is_empty() {
-            let mut violations = FieldViolations::new();
-            for (field, reason) in missing {
-                violations.add(field, reason);
-            }
-            return Err(Error::MissingMentions(violations));
+            return Err(Error::MissingMentions(violations_of(missing)));
         }
         if row.due_date.is_some_and(|due| due < date) {
             return Err(Error::precondition(
@@ -277,6 +275,17 @@ impl Invoices {
                 ),
             ));
         }
+        let invoiced: Vec<_> = invoice.vat.iter().map(|v| v.to_amount()).collect();
+        let credited = documents::credited_per_rate(conn, ctx.company_id, invoice_id).await?;
+        let refusals = check_credit(&invoiced, &credited, &lines);
+        if !refusals.rates_not_invoiced.is_empty() {
+            return Err(Error::InvalidArgument(violations_of(
+                refusals.rates_not_invoiced,
+            )));
+        }
+        if !refusals.exceeding.is_empty() {
+            return Err(Error::CreditExceedsRates(violations_of(refusals.exceeding)));
+        }
         let party = PartyCopy::printed_on(&invoice.row, PartyRole::Customer);
         let content = documents::Content {
             party: &party,
@@ -328,6 +337,15 @@ impl Invoices {
             credit_note: Some(document_to_pb(&credit_note)),
         })
     }
+}
+
+/// Field violations from (field, reason) pairs.
+fn violations_of(found: Vec<(String, String)>) -> FieldViolations {
+    let mut violations = FieldViolations::new();
+    for (field, reason) in found {
+        violations.add(field, reason);
+    }
+    violations
 }
 
 /// Credit note lines are named `lines[i]…` at the top of the request.

@@ -9,7 +9,7 @@ use sqlx::PgConnection;
 use sqlx::types::Json;
 use uuid::Uuid;
 
-use crate::domain::document::{Line, Seller, Totals};
+use crate::domain::document::{Line, Seller, Totals, VatAmount};
 use crate::domain::{DocumentType, PartyKind, PartyRole, Status};
 use crate::store::books::{Calendar, SELLER_COLUMNS, SellerRow};
 
@@ -500,6 +500,17 @@ pub(crate) struct VatRow {
     pub(crate) vat_amount: Decimal,
 }
 
+impl VatRow {
+    /// The amount as the domain sees it.
+    pub(crate) fn to_amount(&self) -> VatAmount {
+        VatAmount {
+            rate: self.vat_rate,
+            taxable_amount: self.taxable_amount,
+            vat_amount: self.vat_amount,
+        }
+    }
+}
+
 /// A document with its lines and VAT amounts.
 #[derive(Debug, Clone)]
 pub(crate) struct Loaded {
@@ -783,4 +794,30 @@ pub(crate) async fn credited_total(
     .bind(invoice_id)
     .fetch_one(conn)
     .await
+}
+
+/// What the issued credit notes of an invoice took back, per VAT rate.
+pub(crate) async fn credited_per_rate(
+    conn: &mut PgConnection,
+    company_id: Uuid,
+    invoice_id: Uuid,
+) -> Result<Vec<VatAmount>, sqlx::Error> {
+    let rows: Vec<(Decimal, Decimal, Decimal)> = sqlx::query_as(
+        "SELECT v.vat_rate, sum(v.taxable_amount), sum(v.vat_amount) \
+         FROM document_vat v JOIN document c ON c.document_id = v.document_id \
+         WHERE c.company_id = $1 AND c.credited_document_id = $2 AND c.status = 'issued' \
+         GROUP BY v.vat_rate",
+    )
+    .bind(company_id)
+    .bind(invoice_id)
+    .fetch_all(conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(rate, taxable_amount, vat_amount)| VatAmount {
+            rate,
+            taxable_amount,
+            vat_amount,
+        })
+        .collect())
 }
