@@ -787,20 +787,7 @@ async fn a_draft_dated_2099_is_refused_at_issuance_and_numbering_goes_on_today()
     let issued = issue(&env, &token, &current.document_id, "").await.unwrap();
     assert!(issued.number.ends_with("000001"), "{}", issued.number);
     assert_eq!(issued.document_date, today.to_string());
-    let kept = env
-        .invoices()
-        .await
-        .get_invoice(bearer(
-            GetInvoiceRequest {
-                invoice_id: far.document_id.clone(),
-            },
-            &token,
-        ))
-        .await
-        .unwrap()
-        .into_inner()
-        .invoice
-        .unwrap();
+    let kept = crate::payments::invoice(&env, &token, &far.document_id).await;
     assert_eq!(kept.status(), DocumentStatus::Draft);
     assert_eq!(kept.number, "");
 

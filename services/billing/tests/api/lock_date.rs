@@ -8,7 +8,6 @@ use comptoir_proto::billing::v1::{
 use comptoir_proto::events::v1::LockDateChanged;
 use comptoir_runtime::permissions::{ACCOUNTANT, ALL};
 use comptoir_test_support::{bad_fields, bearer, reason};
-use prost::Message;
 use tonic::Code;
 use uuid::Uuid;
 
@@ -36,20 +35,8 @@ async fn set(
 
 /// The `lock_date.changed` events of `company` in the outbox, oldest first.
 async fn announced(env: &Env, company: Uuid) -> Vec<LockDateChanged> {
-    let mut conn = env.harness.db.admin().await;
-    let payloads: Vec<Vec<u8>> = sqlx::query_scalar(
-        "SELECT payload FROM billing.outbox \
-         WHERE company_id = $1 AND subject = 'comptoir.billing.lock_date.changed' \
-         ORDER BY outbox_id",
-    )
-    .bind(company)
-    .fetch_all(&mut conn)
-    .await
-    .unwrap();
-    payloads
-        .iter()
-        .map(|p| LockDateChanged::decode(p.as_slice()).unwrap())
-        .collect()
+    env.outbox(company, "comptoir.billing.lock_date.changed")
+        .await
 }
 
 #[tokio::test]

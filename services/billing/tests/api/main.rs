@@ -136,6 +136,29 @@ impl Env {
         PaymentServiceClient::new(self.billing.channel().await)
     }
 
+    /// The events of `company` on `subject` (e.g.
+    /// `comptoir.billing.payment.recorded`) in the outbox, oldest first.
+    pub(crate) async fn outbox<M: prost::Message + Default>(
+        &self,
+        company: Uuid,
+        subject: &str,
+    ) -> Vec<M> {
+        let mut conn = self.harness.db.admin().await;
+        let payloads: Vec<Vec<u8>> = sqlx::query_scalar(
+            "SELECT payload FROM billing.outbox \
+             WHERE company_id = $1 AND subject = $2 ORDER BY outbox_id",
+        )
+        .bind(company)
+        .bind(subject)
+        .fetch_all(&mut conn)
+        .await
+        .expect("reading the outbox");
+        payloads
+            .iter()
+            .map(|p| M::decode(p.as_slice()).expect("an event of the subject's type"))
+            .collect()
+    }
+
     /// A connection as billing's runtime role, inside a transaction acting for `company`:
     /// what a bug in the service could do. Dropping it rolls back.
     pub(crate) async fn runtime_tx(&self, company: Uuid) -> sqlx::PgConnection {

@@ -10,7 +10,6 @@ use comptoir_proto::billing::v1::{
 use comptoir_proto::events::v1::PaymentRecorded;
 use comptoir_runtime::permissions::ACCOUNTANT;
 use comptoir_test_support::{attempt, bad_fields, bearer, reason};
-use prost::Message;
 use tonic::Code;
 use uuid::Uuid;
 
@@ -63,7 +62,7 @@ async fn issued_invoice_dated(
         .unwrap()
 }
 
-async fn invoice(env: &Env, token: &str, id: &str) -> Document {
+pub(crate) async fn invoice(env: &Env, token: &str, id: &str) -> Document {
     env.invoices()
         .await
         .get_invoice(bearer(
@@ -117,20 +116,8 @@ const RECORDED: &str = "SELECT count(*) FROM billing.outbox \
 
 /// The `payment.recorded` events in the outbox, oldest first.
 async fn recorded_events(env: &Env, company: Uuid) -> Vec<PaymentRecorded> {
-    let mut conn = env.harness.db.admin().await;
-    let payloads: Vec<Vec<u8>> = sqlx::query_scalar(
-        "SELECT payload FROM billing.outbox \
-         WHERE company_id = $1 AND subject = 'comptoir.billing.payment.recorded' \
-         ORDER BY outbox_id",
-    )
-    .bind(company)
-    .fetch_all(&mut conn)
-    .await
-    .expect("reading the outbox");
-    payloads
-        .iter()
-        .map(|p| PaymentRecorded::decode(p.as_slice()).expect("a PaymentRecorded"))
-        .collect()
+    env.outbox(company, "comptoir.billing.payment.recorded")
+        .await
 }
 
 /// Every invoice listed under `status`, a page of one at a time: each page must hold
