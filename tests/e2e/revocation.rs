@@ -47,6 +47,7 @@ async fn team(platform: &Platform, role: &str) -> Team {
                 email: "paul@example.fr".to_owned(),
                 role: role.to_owned(),
                 idempotency_key: String::new(),
+                open_link: false,
             },
             &owner,
         ))

@@ -144,6 +144,7 @@ async fn an_invited_sales_member_gets_quotes_only_and_loses_the_company_when_rem
                 email: "paul@example.fr".to_owned(),
                 role: "sales".to_owned(),
                 idempotency_key: String::new(),
+                open_link: false,
             },
             &owner,
         ))

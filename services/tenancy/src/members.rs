@@ -84,6 +84,7 @@ impl From<&InvitationRow> for pb::Invitation {
             role: row.role.clone(),
             state: invitation_state(row, Utc::now()) as i32,
             expire_time: Some(timestamp(row.expires_at)),
+            open_link: false,
         }
     }
 }

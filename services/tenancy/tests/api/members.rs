@@ -51,7 +51,7 @@ impl Env {
                 InviteMemberRequest {
                     email: email.to_owned(),
                     role: role.to_owned(),
-                    idempotency_key: String::new(),
+                    ..Default::default()
                 },
                 admin,
             ))
@@ -68,17 +68,70 @@ impl Env {
 
     /// Signs `email` up and accepts `token`; returns the new member's id.
     pub(crate) async fn join(&self, email: &str, token: &str) -> Result<Uuid, tonic::Status> {
+        let login = self.signed_in(email).await;
+        self.accept(&login, token).await?;
+        Ok(subject(&login))
+    }
+
+    /// A session of `email`'s account (signed up if new), once tenancy knows the account.
+    pub(crate) async fn signed_in(&self, email: &str) -> String {
         let login = self.token(email).await;
+        self.announce_account(subject(&login), email).await;
+        login
+    }
+
+    /// Publishes the account's `user.registered` onto identity's stream, as identity does
+    /// at sign-up, and waits until tenancy has recorded it (a copy of identity's own event,
+    /// if it sends one, changes nothing).
+    pub(crate) async fn announce_account(&self, user: Uuid, email: &str) {
+        use comptoir_proto::events::v1::{EventMeta, UserRegistered};
+        use prost::Message;
+        let event_id = Uuid::now_v7();
+        let event = UserRegistered {
+            meta: Some(EventMeta {
+                event_id: event_id.to_string(),
+                occur_time: None,
+                company_id: String::new(),
+                actor: user.to_string(),
+            }),
+            user_id: user.to_string(),
+            email: email.trim().to_lowercase(),
+            register_time: None,
+        };
+        comptoir_test_support::publish(
+            &self.harness.nats,
+            "identity",
+            "comptoir.identity.user.registered",
+            &event_id.to_string(),
+            event.encode_to_vec(),
+        )
+        .await;
+        comptoir_test_support::eventually("tenancy to learn the account", || async {
+            let mut db = self.harness.db.admin().await;
+            let known: bool = sqlx::query_scalar(
+                "SELECT EXISTS (SELECT 1 FROM tenancy.account WHERE user_id = $1)",
+            )
+            .bind(user)
+            .fetch_one(&mut db)
+            .await
+            .unwrap_or(false);
+            known.then_some(())
+        })
+        .await;
+    }
+
+    /// Accepts the invitation `token` with the session `login`.
+    pub(crate) async fn accept(&self, login: &str, token: &str) -> Result<(), tonic::Status> {
         self.members()
             .await
             .accept_invitation(bearer(
                 AcceptInvitationRequest {
                     token: token.to_owned(),
                 },
-                &login,
+                login,
             ))
-            .await?;
-        Ok(subject(&login))
+            .await
+            .map(|_| ())
     }
 }
 
@@ -166,17 +219,8 @@ async fn used_revoked_and_expired_invitations_fail_with_their_reason() {
     let admin = env.scoped(owner, &company).await;
 
     let used = env.invite(&admin, "a@example.fr", "user").await.unwrap();
-    let a_login = env.token("a@example.fr").await;
-    env.members()
-        .await
-        .accept_invitation(bearer(
-            AcceptInvitationRequest {
-                token: used.clone(),
-            },
-            &a_login,
-        ))
-        .await
-        .unwrap();
+    let a_login = env.signed_in("a@example.fr").await;
+    env.accept(&a_login, &used).await.unwrap();
     let again = env.join("a2@example.fr", &used).await.unwrap_err();
     assert_eq!(
         (again.code(), reason(&again).as_str()),
@@ -715,4 +759,74 @@ async fn only_the_owner_or_an_administrator_makes_an_administrator_and_nobody_ch
         .invite(&ann_admin, "new@example.fr", "administrator")
         .await;
     assert!(invited.is_ok(), "an Administrator invites an Administrator");
+}
+
+#[tokio::test]
+async fn an_invitation_is_accepted_only_by_the_account_of_the_invited_address() {
+    let env = Env::start().await;
+    let (owner, company) = env
+        .owner_of("owner@example.fr", "ACME", "732829320", false)
+        .await;
+    let admin = env.scoped(owner, &company).await;
+    let token = env.invite(&admin, "Bob@Example.fr", "user").await.unwrap();
+
+    let mallory = env.signed_in("mallory@example.fr").await;
+    let refused = env.accept(&mallory, &token).await.unwrap_err();
+    assert_eq!(
+        (refused.code(), reason(&refused).as_str()),
+        (Code::FailedPrecondition, "INVITATION_EMAIL_MISMATCH")
+    );
+    assert_eq!(bad_fields(&refused), ["token"]);
+    assert!(
+        refused.message().contains("bob@example.fr"),
+        "{}",
+        refused.message()
+    );
+    assert_eq!(
+        env.check_access(subject(&mallory), &company)
+            .await
+            .unwrap_err()
+            .code(),
+        Code::PermissionDenied
+    );
+
+    // The invitation is still pending, for Bob.
+    let bob = env.join("bob@example.fr", &token).await.unwrap();
+    assert_eq!(env.check_access(bob, &company).await.unwrap().0, "user");
+}
+
+#[tokio::test]
+async fn an_open_link_invitation_is_accepted_by_whoever_holds_it() {
+    let env = Env::start().await;
+    let (owner, company) = env
+        .owner_of("owner@example.fr", "ACME", "732829320", false)
+        .await;
+    let admin = env.scoped(owner, &company).await;
+    let invitation = env
+        .members()
+        .await
+        .invite_member(bearer(
+            InviteMemberRequest {
+                email: "team@example.fr".to_owned(),
+                role: "sales".to_owned(),
+                open_link: true,
+                ..Default::default()
+            },
+            &admin,
+        ))
+        .await
+        .unwrap()
+        .into_inner()
+        .invitation
+        .unwrap();
+    assert!(invitation.open_link);
+    let mail = env.mailbox.newest_to("team@example.fr").await;
+    let token = mail
+        .body
+        .split("token=")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .expect("the mail carries the accept link");
+    let carol = env.join("carol@example.fr", token).await.unwrap();
+    assert_eq!(env.check_access(carol, &company).await.unwrap().0, "sales");
 }
