@@ -88,6 +88,14 @@ pub(crate) enum Error {
     /// A member changing their own role.
     #[error("nobody changes their own role: another manager of the company must")]
     OwnRoleUnchangeable,
+    /// The invitation names another address than the caller's account, and is no open
+    /// link.
+    #[error("this invitation is for {0}: sign in with that address's account to accept it")]
+    InvitationEmailMismatch(String),
+    /// The caller's account is not known to tenancy yet (identity's user.registered is on
+    /// its way).
+    #[error("your account is not known here yet: retry in a moment")]
+    AccountUnknown,
     /// No such accounting firm.
     #[error("firm {0} not found")]
     FirmNotFound(String),
@@ -244,6 +252,17 @@ impl From<Error> for Status {
             Error::OwnRoleUnchangeable => error::status(
                 Code::PermissionDenied,
                 "OWN_ROLE_UNCHANGEABLE",
+                DOMAIN,
+                err.to_string(),
+            ),
+            Error::InvitationEmailMismatch(_) => {
+                let mut violations = FieldViolations::new();
+                violations.add("token", err.to_string());
+                violations.into_precondition("INVITATION_EMAIL_MISMATCH", DOMAIN, &err.to_string())
+            }
+            Error::AccountUnknown => error::status(
+                Code::Unavailable,
+                "ACCOUNT_UNKNOWN",
                 DOMAIN,
                 err.to_string(),
             ),

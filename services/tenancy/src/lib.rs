@@ -2,6 +2,7 @@
 //! and roles, and publishes `comptoir.tenancy.*` events through its outbox.
 
 mod access;
+mod accounts;
 mod audit;
 pub mod domain;
 mod error;
@@ -73,7 +74,8 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
             .grpc(members::server(deps.clone(), mailer, invitation_ttl))
             .grpc(firms::server(deps.clone()))
             .grpc(access::server(deps.clone()))
-            .grpc(audit::server(deps.clone())))
+            .grpc(audit::server(deps.clone()))
+            .consumer(accounts::consumer()))
     })
     .await
 }

@@ -268,10 +268,12 @@ pub(crate) struct InvitationRow {
     pub(crate) expires_at: DateTime<Utc>,
     pub(crate) accepted_at: Option<DateTime<Utc>>,
     pub(crate) revoked_at: Option<DateTime<Utc>>,
+    /// True when any account may accept it, not only the invited address's.
+    pub(crate) open_link: bool,
 }
 
-const INVITATION_COLUMNS: &str =
-    "invitation_id, company_id, email, role, created_at, expires_at, accepted_at, revoked_at";
+const INVITATION_COLUMNS: &str = "invitation_id, company_id, email, role, created_at, \
+     expires_at, accepted_at, revoked_at, open_link";
 
 pub(crate) async fn insert_invitation(
     conn: &mut PgConnection,
@@ -280,8 +282,8 @@ pub(crate) async fn insert_invitation(
     invited_by: Uuid,
 ) -> Result<(), Error> {
     sqlx::query(
-        "INSERT INTO invitation (invitation_id, company_id, email, role, token_hash, invited_by, created_at, expires_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        "INSERT INTO invitation (invitation_id, company_id, email, role, token_hash, invited_by, created_at, expires_at, open_link) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
     )
     .bind(invitation.invitation_id)
     .bind(invitation.company_id)
@@ -291,6 +293,7 @@ pub(crate) async fn insert_invitation(
     .bind(invited_by)
     .bind(invitation.created_at)
     .bind(invitation.expires_at)
+    .bind(invitation.open_link)
     .execute(conn)
     .await
     .map_err(|err| match &err {
@@ -366,6 +369,39 @@ pub(crate) async fn mark_invitation(
         .bind(accepted_by)
         .execute(conn)
         .await?;
+    Ok(())
+}
+
+/// The e-mail of an account, as identity announced it; `None` until tenancy hears of it.
+pub(crate) async fn account_email(
+    conn: &mut PgConnection,
+    user: Uuid,
+) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query_scalar("SELECT email FROM account WHERE user_id = $1")
+        .bind(user)
+        .fetch_optional(conn)
+        .await
+}
+
+/// Records an account's e-mail as of the event `event_id` (a UUIDv7); an older event
+/// than the one held changes nothing.
+pub(crate) async fn keep_account(
+    conn: &mut PgConnection,
+    user: Uuid,
+    email: &str,
+    event_id: Uuid,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO account AS a (user_id, email, event_id) VALUES ($1, $2, $3) \
+         ON CONFLICT (user_id) DO UPDATE SET email = EXCLUDED.email, \
+             event_id = EXCLUDED.event_id, updated_at = now() \
+         WHERE a.event_id < EXCLUDED.event_id",
+    )
+    .bind(user)
+    .bind(email)
+    .bind(event_id)
+    .execute(conn)
+    .await?;
     Ok(())
 }
 

@@ -84,7 +84,7 @@ impl From<&InvitationRow> for pb::Invitation {
             role: row.role.clone(),
             state: invitation_state(row, Utc::now()) as i32,
             expire_time: Some(timestamp(row.expires_at)),
-            open_link: false,
+            open_link: row.open_link,
         }
     }
 }
@@ -372,6 +372,7 @@ impl pb::member_service_server::MemberService for Members {
                         expires_at: now + ttl,
                         accepted_at: None,
                         revoked_at: None,
+                        open_link: request.open_link,
                     };
                     let token = new_token();
                     store::insert_invitation(tx, &invitation, &hash_token(&token), user).await?;
@@ -482,6 +483,15 @@ impl pb::member_service_server::MemberService for Members {
         match invitation_state(&invitation, Utc::now()) {
             pb::InvitationState::Pending => {}
             state => return Err(Error::InvitationClosed(state).into()),
+        }
+        if !invitation.open_link {
+            let email = store::account_email(&mut tx, user)
+                .await
+                .map_err(Error::from)?
+                .ok_or(Error::AccountUnknown)?;
+            if email != invitation.email {
+                return Err(Error::InvitationEmailMismatch(invitation.email).into());
+            }
         }
         store::add_member(&mut tx, company, user, &invitation.role).await?;
         store::mark_invitation(&mut tx, invitation.invitation_id, Some(user))
