@@ -1,6 +1,6 @@
-//! Starting while Postgres or NATS is down: the service binds, reports NOT_SERVING and
-//! answers UNAVAILABLE, retries in the background, and serves once its dependencies are
-//! back.
+//! Starting while Postgres or NATS is down, or before provisioning has migrated its
+//! schema: the service binds, reports NOT_SERVING and answers UNAVAILABLE, retries in the
+//! background, and serves once its dependencies are back.
 
 use std::net::SocketAddr;
 
@@ -105,11 +105,11 @@ async fn a_service_started_while_nats_is_down_serves_once_it_is_back() {
 }
 
 #[tokio::test]
-async fn replicas_starting_together_apply_each_migration_once() {
+async fn replicas_wait_for_provisioning_which_applies_each_migration_once() {
     // A database where tenancy's schema exists but is not migrated yet.
     let db = TestDb::new(&[comptoir_identity::SPEC]).await;
     let mut admin = db.admin().await;
-    comptoir_runtime::db::provision_schema(&mut admin, &db.name, comptoir_tenancy::SPEC.name)
+    comptoir_runtime::db::provision_schema(&mut admin, comptoir_tenancy::SPEC.name)
         .await
         .expect("provisioning tenancy's schema");
     let nats = TestNats::shared().await;
@@ -126,7 +126,22 @@ async fn replicas_starting_together_apply_each_migration_once() {
         .expect("tenancy builds")
     };
     let (first, second, third) = tokio::join!(replica(), replica(), replica());
-    let (first, second, third) = tokio::join!(spawn(first), spawn(second), spawn(third));
+    let replicas = [first, second, third].map(Running::spawn_unready);
+    // Services never migrate: they wait, unready, for provisioning.
+    tokio::time::sleep(std::time::Duration::from_millis(800)).await;
+    for replica in &replicas {
+        assert_eq!(replica.health().await, ServingStatus::NotServing);
+    }
+    let in_db = db.admin_options();
+    let (one, other) = tokio::join!(
+        comptoir_runtime::db::migrate(&in_db, comptoir_tenancy::SPEC.name),
+        comptoir_runtime::db::migrate(&in_db, comptoir_tenancy::SPEC.name),
+    );
+    one.expect("a provisioner migrates");
+    other.expect("a provisioner running alongside migrates too");
+    for replica in &replicas {
+        replica.wait_serving().await;
+    }
 
     let applied: Vec<(i64, bool)> =
         sqlx::query_as("SELECT version, success FROM tenancy._sqlx_migrations ORDER BY version")
@@ -138,7 +153,7 @@ async fn replicas_starting_together_apply_each_migration_once() {
         .map(|m| (m.version, true))
         .collect();
     assert_eq!(applied, expected);
-    for replica in [first, second, third] {
+    for replica in replicas {
         replica.stop().await;
     }
     identity.stop().await;

@@ -1,7 +1,8 @@
 //! The lifecycle every service shares. [`App::build`] binds the gRPC port (0 picks a free
 //! one, which is how tests boot real services), and [`App::run_until_stopped`] serves
-//! while a background task brings the service up: migrations (retried while Postgres is
-//! down), its NATS stream (retried while NATS is down), then health SERVING, the outbox
+//! while a background task brings the service up: it waits for its schema to hold every
+//! migration it was built with (provisioning applies them; see [`db::provision`]), its
+//! NATS stream (retried while NATS is down), then health SERVING, the outbox
 //! relay and the consumers. On SIGTERM, health turns NOT_SERVING, in-flight calls drain,
 //! the outbox flushes and the trace exporter flushes.
 
@@ -29,9 +30,6 @@ use crate::metrics::{self, Metrics};
 use crate::revocation::Revocations;
 use crate::{db, idempotency, telemetry};
 
-/// Event-plumbing migrations every service schema carries, numbered below 0100.
-static RUNTIME_MIGRATOR: Migrator = sqlx::migrate!("../../migrations/runtime");
-
 /// A service's fixed facts.
 #[derive(Debug, Clone, Copy)]
 pub struct ServiceSpec {
@@ -39,8 +37,6 @@ pub struct ServiceSpec {
     pub name: &'static str,
     /// Its default gRPC port.
     pub default_port: u16,
-    /// Its own migrations (`migrations/<schema>`, numbered from 0100).
-    pub migrator: &'static Migrator,
     /// Methods callable without a token, as `/package.Service/Method`.
     pub public_methods: &'static [&'static str],
     /// True if it publishes events (and so owns a stream).
@@ -324,15 +320,9 @@ impl App {
     }
 }
 
-/// Every migration a service's schema gets: the runtime's event plumbing, then its own.
+/// Every migration a service's schema gets (see [`db::migrator`]).
 pub fn migrator(spec: &ServiceSpec) -> Migrator {
-    Migrator::with_migrations(
-        RUNTIME_MIGRATOR
-            .iter()
-            .chain(spec.migrator.iter())
-            .cloned()
-            .collect(),
-    )
+    db::migrator(spec.name)
 }
 
 async fn set_health(health: &HealthReporter, names: &[&'static str], status: ServingStatus) {
@@ -342,7 +332,8 @@ async fn set_health(health: &HealthReporter, names: &[&'static str], status: Ser
     }
 }
 
-/// Migrations, stream, readiness hooks; then SERVING, relay and consumers until stopped.
+/// Migrations present, stream, readiness hooks; then SERVING, relay and consumers until
+/// stopped.
 #[allow(clippy::too_many_arguments)]
 async fn bring_up(
     spec: ServiceSpec,
@@ -359,13 +350,13 @@ async fn bring_up(
     // listener stops with the service.
     tokio::spawn(revocations.listen(deps.jetstream.clone(), deps.names.clone(), stop.clone()));
     let migrator = migrator(&spec);
-    if let Err(err) = db::migrate_with_retry(&deps.pool, &migrator, &stop).await {
+    if let Err(err) = db::wait_for_migrations(&deps.pool, &migrator, &stop).await {
         if !stop.is_cancelled() {
-            tracing::error!(error = %err, "migrations failed; the service stays NOT_SERVING");
+            tracing::error!(error = %err, "the schema is not usable; the service stays NOT_SERVING");
         }
         return;
     }
-    tracing::info!("migrations applied");
+    tracing::info!("migrations present");
 
     if spec.publishes {
         let config = deps.names.stream_config(spec.name);

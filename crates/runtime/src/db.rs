@@ -1,10 +1,15 @@
-//! PostgreSQL access. Each service owns one schema and connects as its own role; its pool
-//! puts that schema first on the `search_path` and uses UTC, so unqualified names resolve
-//! to the service's own tables (and `_sqlx_migrations` lands there). Provisioning (roles,
-//! schemas, grants) is a separate, privileged step: see [`provision`].
+//! PostgreSQL access. Each service has one schema and two roles: the owner
+//! (`comptoir_<schema>_owner`, which cannot log in) owns the schema and every table and
+//! runs the migrations; the runtime role (`comptoir_<schema>`) the service connects as
+//! holds only the DML its migrations grant it, so it can neither change the schema nor
+//! switch off a trigger or row-level security. Its pool puts the schema first on the
+//! `search_path` and uses UTC, so unqualified names resolve to the service's own tables.
+//! Provisioning (roles, schemas, migrations) is a separate, privileged step: see
+//! [`provision`]; a service only waits for its migrations ([`wait_for_migrations`]).
 
 use std::time::Duration;
 
+use sqlx::migrate::Migrator;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{Executor, PgPool};
 
@@ -26,16 +31,45 @@ pub fn schema_of(service: &str) -> String {
     service.replace('-', "_")
 }
 
-/// The role a service connects as.
+/// The role a service connects as (its runtime role).
 pub fn role_of(service: &str) -> String {
     format!("comptoir_{}", schema_of(service))
 }
 
-/// The role that may own a service's tables when the service itself must not (billing:
-/// an owner could disable row-level security). It cannot log in; the service role may
-/// switch to it (`SET ROLE`), which only migrations do, and does not inherit its rights.
+/// The role that owns a service's schema and tables and runs its migrations. It cannot
+/// log in: provisioning connects as a superuser and takes this role for the session.
 pub fn owner_role_of(service: &str) -> String {
     format!("{}_owner", role_of(service))
+}
+
+/// Event-plumbing migrations every service schema carries, numbered below 0100.
+static RUNTIME_MIGRATIONS: Migrator = sqlx::migrate!("../../migrations/runtime");
+static IDENTITY_MIGRATIONS: Migrator = sqlx::migrate!("../../migrations/identity");
+static TENANCY_MIGRATIONS: Migrator = sqlx::migrate!("../../migrations/tenancy");
+static BILLING_MIGRATIONS: Migrator = sqlx::migrate!("../../migrations/billing");
+static ACCOUNTANT_PORTAL_MIGRATIONS: Migrator =
+    sqlx::migrate!("../../migrations/accountant_portal");
+static EXPORT_MIGRATIONS: Migrator = sqlx::migrate!("../../migrations/export");
+
+/// Every migration `service`'s schema gets: the runtime's event plumbing, then its own
+/// (`migrations/<schema>`, numbered from 0100). The one table of migrations that both
+/// provisioning and the services read.
+pub fn migrator(service: &str) -> Migrator {
+    let own = match service {
+        "identity" => &IDENTITY_MIGRATIONS,
+        "tenancy" => &TENANCY_MIGRATIONS,
+        "billing" => &BILLING_MIGRATIONS,
+        "accountant-portal" => &ACCOUNTANT_PORTAL_MIGRATIONS,
+        "export" => &EXPORT_MIGRATIONS,
+        other => panic!("`{other}` is not one of {SERVICES:?}"),
+    };
+    Migrator::with_migrations(
+        RUNTIME_MIGRATIONS
+            .iter()
+            .chain(own.iter())
+            .cloned()
+            .collect(),
+    )
 }
 
 /// Connection options for `url` with `schema` first on the search path.
@@ -55,11 +89,13 @@ pub fn lazy_pool(url: &Secret, schema: &str, max_connections: u32) -> Result<PgP
         .connect_lazy_with(connect_options(url, schema)?))
 }
 
-/// Creates `database` if missing and, in it, one role and one schema per service, owned
-/// by that role, with nothing granted to anyone else. Idempotent; meant to run with a
-/// superuser URL before services start (locally by `comptoir-provision`, in a cluster by
-/// the release job). `passwords` maps a service to the password its role logs in with;
-/// a service without one keeps its current password (none, locally, with trust auth).
+/// Creates `database` if missing and, in it, for every service: its two roles, its
+/// schema owned by the owner role, and its migrations applied as that owner (see
+/// [`provision_schema`] and [`migrate`]). Idempotent; meant to run with a superuser URL
+/// before services start (locally by `comptoir-provision` and `cargo xtask up`, in a
+/// cluster by the release job). `passwords` maps a service to the password its runtime
+/// role logs in with; a service without one keeps its current password (none, locally,
+/// with trust auth).
 pub async fn provision(
     admin_url: &Secret,
     database: &str,
@@ -88,7 +124,7 @@ pub async fn provision(
         }
     }
     for service in SERVICES {
-        create_role(&mut conn, &role_of(service)).await?;
+        create_roles(&mut conn, service).await?;
     }
     for (service, password) in passwords {
         // ALTER ROLE takes no parameters; quote the literal the way Postgres does.
@@ -99,54 +135,107 @@ pub async fn provision(
         )))
         .await?;
     }
-    let mut conn = sqlx::ConnectOptions::connect(&admin.database(database)).await?;
-    conn.execute(sqlx::AssertSqlSafe(format!(
-        "REVOKE ALL ON DATABASE \"{database}\" FROM PUBLIC; \
-         REVOKE ALL ON SCHEMA public FROM PUBLIC"
-    )))
-    .await?;
+    restrict_database(&mut conn, database).await?;
+    let in_database = admin.database(database);
+    let mut conn = sqlx::ConnectOptions::connect(&in_database).await?;
+    conn.execute("REVOKE ALL ON SCHEMA public FROM PUBLIC")
+        .await?;
     for service in SERVICES {
-        provision_schema(&mut conn, database, service).await?;
+        provision_schema(&mut conn, service).await?;
+    }
+    for service in SERVICES {
+        migrate(&in_database, service).await?;
     }
     Ok(())
 }
 
-/// Creates `service`'s schema, owned by its role, in the database `conn` is connected to,
-/// and the service's owner role ([`owner_role_of`]) with the right to create in it.
-pub async fn provision_schema(
+/// Lets only the services' runtime roles connect to `database`, and none create
+/// temporary tables (which could shadow a table a function reads). A database made from
+/// a template starts with the default (anyone connects and creates temporary tables), so
+/// this runs for every new database. The roles must exist ([`create_roles`]).
+pub async fn restrict_database(
     conn: &mut sqlx::PgConnection,
     database: &str,
-    service: &str,
 ) -> anyhow::Result<()> {
-    let (schema, role, owner) = (schema_of(service), role_of(service), owner_role_of(service));
-    ensure_identifier(&schema)?;
-    ensure_identifier(&owner)?;
+    ensure_identifier(database)?;
+    let roles = SERVICES.map(role_of).join(", ");
     conn.execute(sqlx::AssertSqlSafe(format!(
-        "DO $$ BEGIN \
-           IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{owner}') THEN \
-             CREATE ROLE {owner} NOLOGIN; \
-           END IF; \
-         EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$; \
-         GRANT {owner} TO {role}; \
-         ALTER ROLE {role} NOINHERIT; \
-         GRANT CONNECT, TEMPORARY ON DATABASE \"{database}\" TO {role}; \
-         CREATE SCHEMA IF NOT EXISTS {schema} AUTHORIZATION {role}; \
-         REVOKE ALL ON SCHEMA {schema} FROM PUBLIC; \
-         GRANT USAGE, CREATE ON SCHEMA {schema} TO {owner}"
+        "REVOKE ALL ON DATABASE \"{database}\" FROM PUBLIC, {roles}; \
+         GRANT CONNECT ON DATABASE \"{database}\" TO {roles}"
     )))
     .await?;
     Ok(())
 }
 
-/// Creates a login role unless it exists (roles are cluster-wide).
-pub async fn create_role(conn: &mut sqlx::PgConnection, role: &str) -> anyhow::Result<()> {
+/// Creates `service`'s runtime role (it logs in) and owner role (it cannot) unless they
+/// exist; roles are cluster-wide.
+pub async fn create_roles(conn: &mut sqlx::PgConnection, service: &str) -> anyhow::Result<()> {
+    create_role(conn, &role_of(service), "LOGIN").await?;
+    create_role(conn, &owner_role_of(service), "NOLOGIN").await
+}
+
+/// Gives `service`'s schema, in the database `conn` is connected to, to its owner role
+/// and leaves its runtime role only USAGE on it: the schema is created if missing, and
+/// what an earlier layout let the runtime role own (the schema, tables, functions,
+/// `_sqlx_migrations`) is handed to the owner, whose membership the runtime role loses.
+/// Idempotent. The roles must exist ([`create_roles`]).
+pub async fn provision_schema(conn: &mut sqlx::PgConnection, service: &str) -> anyhow::Result<()> {
+    let (schema, role, owner) = (schema_of(service), role_of(service), owner_role_of(service));
+    ensure_identifier(&schema)?;
+    conn.execute(sqlx::AssertSqlSafe(format!(
+        "REVOKE {owner} FROM {role}; \
+         REASSIGN OWNED BY {role} TO {owner}; \
+         CREATE SCHEMA IF NOT EXISTS {schema} AUTHORIZATION {owner}; \
+         ALTER SCHEMA {schema} OWNER TO {owner}; \
+         REVOKE ALL ON SCHEMA {schema} FROM PUBLIC; \
+         REVOKE ALL ON SCHEMA {schema} FROM {role}; \
+         GRANT USAGE ON SCHEMA {schema} TO {role}"
+    )))
+    .await?;
+    Ok(())
+}
+
+/// Applies `service`'s migrations ([`migrator`]) in the database `admin` names (a
+/// superuser), as the service's owner role: the role is set when the session starts, so
+/// a migration's `RESET ROLE` returns to it, and `_sqlx_migrations` lands in the schema.
+/// Then lets the runtime role read `_sqlx_migrations`, which is how a service knows its
+/// schema is ready. sqlx holds an advisory lock meanwhile, so provisioners running
+/// together apply each migration once.
+pub async fn migrate(admin: &PgConnectOptions, service: &str) -> anyhow::Result<()> {
+    let (schema, role, owner) = (schema_of(service), role_of(service), owner_role_of(service));
+    let options = admin
+        .clone()
+        .options([
+            ("search_path", schema.as_str()),
+            ("timezone", "UTC"),
+            ("role", owner.as_str()),
+        ])
+        .application_name("comptoir-provision");
+    let mut conn = sqlx::ConnectOptions::connect(&options).await?;
+    migrator(service)
+        .run(&mut conn)
+        .await
+        .map_err(|err| anyhow::anyhow!("migrating {schema}: {err}"))?;
+    conn.execute(sqlx::AssertSqlSafe(format!(
+        "GRANT SELECT ON {schema}._sqlx_migrations TO {role}"
+    )))
+    .await?;
+    Ok(())
+}
+
+/// Creates a role with `attributes` (`LOGIN` or `NOLOGIN`) unless it exists.
+async fn create_role(
+    conn: &mut sqlx::PgConnection,
+    role: &str,
+    attributes: &str,
+) -> anyhow::Result<()> {
     ensure_identifier(role)?;
     // Concurrent provisioners may race on CREATE ROLE; the loser sees unique_violation.
     let result = conn
         .execute(sqlx::AssertSqlSafe(format!(
             "DO $$ BEGIN \
                IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{role}') THEN \
-                 CREATE ROLE {role} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE; \
+                 CREATE ROLE {role} {attributes} NOSUPERUSER NOCREATEDB NOCREATEROLE; \
                END IF; \
              EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$"
         )))
@@ -163,29 +252,87 @@ fn ensure_identifier(name: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Applies the service's migrations, retrying with backoff while Postgres is unreachable.
-/// sqlx takes an advisory lock, so replicas starting together apply each migration once.
-pub async fn migrate_with_retry(
+/// Waits until `pool`'s schema holds every migration of `migrator`, as provisioning
+/// applies them: retries with backoff while Postgres is unreachable or the migrations are
+/// missing (logging which), and fails if an applied migration differs from this build's.
+/// Returns early (with [`WaitError::Stopped`]) once `stop` is cancelled.
+pub async fn wait_for_migrations(
     pool: &PgPool,
-    migrator: &sqlx::migrate::Migrator,
+    migrator: &Migrator,
     stop: &CancellationToken,
-) -> Result<(), sqlx::migrate::MigrateError> {
+) -> Result<(), WaitError> {
     let mut delay = Duration::from_millis(200);
     loop {
-        match migrator.run(pool).await {
-            Ok(()) => return Ok(()),
-            Err(sqlx::migrate::MigrateError::Execute(err)) if is_connection_error(&err) => {
+        match missing_migrations(pool, migrator).await {
+            Ok(missing) if missing.is_empty() => return Ok(()),
+            Ok(missing) => {
+                let versions = missing
+                    .iter()
+                    .map(i64::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                tracing::info!(
+                    retry_in_ms = delay.as_millis() as u64,
+                    "waiting for comptoir-provision to apply migrations {versions}"
+                );
+            }
+            Err(WaitError::Database(err)) if is_connection_error(&err) => {
                 tracing::warn!(error = %err, retry_in_ms = delay.as_millis() as u64, "postgres unavailable, retrying");
             }
             Err(err) => return Err(err),
         }
         if crate::app::sleep_or_cancel(stop, delay).await {
-            return Err(sqlx::migrate::MigrateError::Execute(
-                sqlx::Error::PoolClosed,
-            ));
+            return Err(WaitError::Stopped);
         }
         delay = (delay * 2).min(Duration::from_secs(5));
     }
+}
+
+/// Why a service's schema is not ready for it.
+#[derive(Debug, thiserror::Error)]
+pub enum WaitError {
+    /// An applied migration is not the one this build carries under its version.
+    #[error("migration {0} applied to the schema differs from the one this build carries")]
+    Changed(i64),
+    /// Postgres refused the check for another reason than being unavailable.
+    #[error("reading the schema's migrations: {0}")]
+    Database(#[from] sqlx::Error),
+    /// The service is stopping.
+    #[error("stopped while waiting for migrations")]
+    Stopped,
+}
+
+/// The versions of `migrator` not yet successfully applied to `pool`'s schema; all of
+/// them while `_sqlx_migrations` does not exist or may not be read yet.
+async fn missing_migrations(pool: &PgPool, migrator: &Migrator) -> Result<Vec<i64>, WaitError> {
+    let applied: Vec<(i64, Vec<u8>)> =
+        match sqlx::query_as("SELECT version, checksum FROM _sqlx_migrations WHERE success")
+            .fetch_all(pool)
+            .await
+        {
+            Ok(applied) => applied,
+            // undefined_table, insufficient_privilege: provisioning has not run yet.
+            Err(sqlx::Error::Database(db))
+                if db.code().is_some_and(|c| c == "42P01" || c == "42501") =>
+            {
+                Vec::new()
+            }
+            Err(err) => return Err(err.into()),
+        };
+    let mut missing = Vec::new();
+    for migration in migrator.iter() {
+        match applied
+            .iter()
+            .find(|(version, _)| *version == migration.version)
+        {
+            Some((_, checksum)) if *checksum != *migration.checksum => {
+                return Err(WaitError::Changed(migration.version));
+            }
+            Some(_) => {}
+            None => missing.push(migration.version),
+        }
+    }
+    Ok(missing)
 }
 
 /// True for errors that mean "Postgres is not usable yet": unreachable, starting or

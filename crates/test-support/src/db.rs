@@ -1,8 +1,9 @@
 //! A database per test. The first test of a run (across processes: nextest runs each test
 //! in its own) provisions and migrates a template for its set of services, under an
-//! advisory lock; every test then clones it with `CREATE DATABASE … TEMPLATE`, which is
-//! fast. Template names carry a hash of the migrations, so a changed migration gets a
-//! fresh template. Test databases older than a few hours are swept.
+//! advisory lock, as `comptoir-provision` does (each schema migrated by its owner role);
+//! every test then clones it with `CREATE DATABASE … TEMPLATE`, which is fast. Template
+//! names carry a hash of the migrations, so a changed migration gets a fresh template.
+//! Test databases older than a few hours are swept.
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -78,6 +79,9 @@ impl TestDb {
                 Err(err) => panic!("cloning {template} into {name}: {err}"),
             }
         }
+        comptoir_runtime::db::restrict_database(&mut conn, &name)
+            .await
+            .unwrap_or_else(|err| panic!("restricting {name}: {err}"));
         Self { name, admin }
     }
 
@@ -89,6 +93,11 @@ impl TestDb {
             .username(&comptoir_runtime::db::role_of(spec.name))
             .database(&self.name);
         Secret::from(options.to_url_lossy().to_string())
+    }
+
+    /// Superuser connection options for this database (provisioning's).
+    pub fn admin_options(&self) -> PgConnectOptions {
+        self.admin.clone().database(&self.name)
     }
 
     /// A superuser connection to this database, for assertions on what was written.
@@ -240,6 +249,8 @@ fn template_name(services: &[ServiceSpec]) -> String {
             hasher.update(&migration.checksum);
         }
     }
+    // Also the layout provisioning gives a schema, which no migration names.
+    hasher.update(b"owner-migrates");
     let digest = hasher.finalize();
     let hex: String = digest.iter().take(8).map(|b| format!("{b:02x}")).collect();
     format!("ctpl_{hex}")
@@ -288,37 +299,25 @@ async fn build_template(
     .await
     .expect("creating the template");
     for service in comptoir_runtime::db::SERVICES {
-        comptoir_runtime::db::create_role(conn, &comptoir_runtime::db::role_of(service))
+        comptoir_runtime::db::create_roles(conn, service)
             .await
             .expect("creating service roles");
     }
+    // Provision and migrate exactly as comptoir-provision does: as each owner role.
+    let in_building = admin.clone().database(&building);
     {
-        let mut db = admin_connect(&admin.clone().database(&building)).await;
+        let mut db = admin_connect(&in_building).await;
         for spec in services {
-            comptoir_runtime::db::provision_schema(&mut db, &building, spec.name)
+            comptoir_runtime::db::provision_schema(&mut db, spec.name)
                 .await
                 .expect("provisioning a schema");
         }
         let _ = db.close().await;
     }
-    // Migrate exactly as the service does: as its role, through its pool settings.
     for spec in services {
-        let url = Secret::from(
-            admin
-                .clone()
-                .username(&comptoir_runtime::db::role_of(spec.name))
-                .database(&building)
-                .to_url_lossy()
-                .to_string(),
-        );
-        let pool =
-            comptoir_runtime::db::lazy_pool(&url, &comptoir_runtime::db::schema_of(spec.name), 1)
-                .expect("template pool");
-        comptoir_runtime::app::migrator(spec)
-            .run(&pool)
+        comptoir_runtime::db::migrate(&in_building, spec.name)
             .await
-            .unwrap_or_else(|err| panic!("migrating {} in the template: {err}", spec.name));
-        pool.close().await;
+            .unwrap_or_else(|err| panic!("migrating {} in the template: {err:#}", spec.name));
     }
     conn.execute(sqlx::AssertSqlSafe(format!(
         "ALTER DATABASE \"{building}\" RENAME TO \"{template}\""

@@ -18,12 +18,9 @@ use comptoir_runtime::{App, Service, ServiceSpec};
 pub const SPEC: ServiceSpec = ServiceSpec {
     name: "billing",
     default_port: 50053,
-    migrator: &MIGRATOR,
     public_methods: &[],
     publishes: true,
 };
-
-static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/billing");
 
 /// The shared settings and identity's address: what [`build`] takes, with billing's own
 /// settings at their defaults.

@@ -14,12 +14,9 @@ use comptoir_runtime::{App, Service, ServiceSpec};
 pub const SPEC: ServiceSpec = ServiceSpec {
     name: "export",
     default_port: 50055,
-    migrator: &MIGRATOR,
     public_methods: &[],
     publishes: true,
 };
-
-static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/export");
 
 /// Its configuration: the shared settings and identity's address.
 pub type Config = ServiceConfig;

@@ -23,7 +23,6 @@ use comptoir_runtime::{App, Service, ServiceSpec};
 pub const SPEC: ServiceSpec = ServiceSpec {
     name: "identity",
     default_port: 50051,
-    migrator: &MIGRATOR,
     public_methods: &[
         "/comptoir.identity.v1.IdentityService/SignUp",
         "/comptoir.identity.v1.IdentityService/Login",
@@ -34,8 +33,6 @@ pub const SPEC: ServiceSpec = ServiceSpec {
     ],
     publishes: true,
 };
-
-static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/identity");
 
 /// Identity's shared settings alone, as other services' test harnesses start it; its own
 /// settings take their defaults. The binary reads [`FullConfig`].

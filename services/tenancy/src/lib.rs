@@ -21,12 +21,9 @@ use comptoir_runtime::{App, Service, ServiceSpec};
 pub const SPEC: ServiceSpec = ServiceSpec {
     name: "tenancy",
     default_port: 50052,
-    migrator: &MIGRATOR,
     public_methods: &[],
     publishes: true,
 };
-
-static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/tenancy");
 
 /// Tenancy's configuration, from `COMPTOIR_*` variables.
 #[derive(Debug, Clone, clap::Parser)]

@@ -1,10 +1,14 @@
-//! Creates the platform database, one role and one schema per service, with nothing
-//! granted across services. Run once with a superuser URL before the services start.
+//! Creates the platform database and, per service, two roles (the runtime role it
+//! connects as, the owner that cannot log in) and one schema owned by the owner, with
+//! nothing granted across services; then applies every service's migrations as its
+//! owner. Run with a superuser URL before the services start, and again on every
+//! upgrade: services do not migrate, they wait until their schema holds their migrations.
 
 use clap::Parser;
 use comptoir_runtime::config::{Secret, parse_or_exit};
 
-/// Provision Comptoir's database: roles and schemas for the five services (idempotent).
+/// Provision Comptoir's database: roles, schemas and migrations of the five services
+/// (idempotent).
 #[derive(Debug, Parser)]
 struct Args {
     /// Superuser PostgreSQL URL, e.g. `postgres://postgres@127.0.0.1:5432/postgres`.
@@ -24,7 +28,7 @@ struct Args {
     database_name: String,
 }
 
-/// The password for a service's role from `COMPTOIR_<SERVICE>_DB_PASSWORD`
+/// The password for a service's runtime role from `COMPTOIR_<SERVICE>_DB_PASSWORD`
 /// (e.g. `COMPTOIR_ACCOUNTANT_PORTAL_DB_PASSWORD`), if set.
 fn role_password(service: &str) -> Option<Secret> {
     let var = format!(
@@ -50,7 +54,7 @@ async fn main() -> anyhow::Result<()> {
     comptoir_runtime::db::provision(&args.admin_database_url, &args.database_name, &passwords)
         .await?;
     println!(
-        "provisioned database {} with roles and schemas for {:?}",
+        "provisioned and migrated database {} with roles and schemas for {:?}",
         args.database_name,
         comptoir_runtime::db::SERVICES
     );

@@ -74,6 +74,11 @@ async fn plain_sql_cannot_move_the_lock_date_back() {
     for sql in [
         format!("UPDATE book SET lock_date = NULL WHERE company_id = '{company}'"),
         format!("UPDATE book SET lock_date = '2026-01-31' WHERE company_id = '{company}'"),
+        // A reason alone is not SetLockDate.
+        format!(
+            "UPDATE book SET lock_date = NULL, lock_date_reason = 'oops' \
+             WHERE company_id = '{company}'"
+        ),
     ] {
         let refusal = assert_refused(&mut conn, &sql).await;
         assert_eq!(refusal.code, "CB003", "{sql}: {refusal:?}");

@@ -534,7 +534,8 @@ async fn nothing_dated_in_a_locked_period_changes_even_through_direct_sql() {
     for sql in [
         "UPDATE billing.document SET notes = 'rewritten' WHERE document_id = $1",
         "DELETE FROM billing.document WHERE document_id = $1",
-        "UPDATE billing.document_line SET unit_price = 0 WHERE document_id = $1",
+        // Lines are never updated (the role may not), only replaced while a draft.
+        "DELETE FROM billing.document_line WHERE document_id = $1",
     ] {
         sqlx::query("SAVEPOINT attempt")
             .execute(&mut conn)
