@@ -82,6 +82,50 @@ async fn team(platform: &Platform, role: &str) -> Team {
     }
 }
 
+impl Team {
+    /// Paul reads the books, as he could before anything was revoked.
+    async fn paul_reads(&self, platform: &Platform) {
+        series(platform, &self.paul, &self.company)
+            .await
+            .expect("Paul reads the books");
+    }
+
+    /// Jeanne, whose access nothing touched, still reads the books.
+    async fn owner_reads(&self, platform: &Platform) {
+        series(platform, &self.owner, &self.company)
+            .await
+            .expect("the owner still reads");
+    }
+
+    /// Jeanne removes Paul from the company.
+    async fn remove_paul(&self, platform: &Platform) {
+        MemberServiceClient::new(platform.tenancy.channel().await)
+            .remove_member(bearer(
+                RemoveMemberRequest {
+                    user_id: self.paul_id.clone(),
+                },
+                &self.owner,
+            ))
+            .await
+            .expect("removing Paul");
+    }
+
+    /// Paul's read of the books is refused with `code` within `within` of `since`.
+    async fn pauls_read_refused(
+        &self,
+        platform: &Platform,
+        what: &str,
+        since: Instant,
+        within: Duration,
+        code: Code,
+    ) {
+        refused_within(what, since, within, code, || {
+            series(platform, &self.paul, &self.company)
+        })
+        .await;
+    }
+}
+
 /// The token a mailed link carries.
 fn link_token(body: &str) -> String {
     body.split("token=")
@@ -179,31 +223,19 @@ const ONE_SECOND: Duration = Duration::from_secs(1);
 async fn a_removed_members_token_is_refused_by_billing_within_a_second() {
     let platform = Platform::start().await;
     let team = team(&platform, "user").await;
-    series(&platform, &team.paul, &team.company)
-        .await
-        .expect("Paul reads the books");
+    team.paul_reads(&platform).await;
 
     let removed = Instant::now();
-    MemberServiceClient::new(platform.tenancy.channel().await)
-        .remove_member(bearer(
-            RemoveMemberRequest {
-                user_id: team.paul_id.clone(),
-            },
-            &team.owner,
-        ))
-        .await
-        .expect("removing Paul");
-    refused_within(
+    team.remove_paul(&platform).await;
+    team.pauls_read_refused(
+        &platform,
         "the removed member's read",
         removed,
         ONE_SECOND,
         Code::PermissionDenied,
-        || series(&platform, &team.paul, &team.company),
     )
     .await;
-    series(&platform, &team.owner, &team.company)
-        .await
-        .expect("the owner still reads");
+    team.owner_reads(&platform).await;
     platform.stop().await;
 }
 
@@ -211,26 +243,22 @@ async fn a_removed_members_token_is_refused_by_billing_within_a_second() {
 async fn a_logged_out_sessions_token_is_refused_by_billing_within_a_second() {
     let platform = Platform::start().await;
     let team = team(&platform, "user").await;
-    series(&platform, &team.paul, &team.company)
-        .await
-        .expect("Paul reads the books");
+    team.paul_reads(&platform).await;
 
     let logged_out = Instant::now();
     IdentityServiceClient::new(platform.identity.channel().await)
         .logout(bearer(LogoutRequest {}, &team.paul))
         .await
         .expect("logging out");
-    refused_within(
+    team.pauls_read_refused(
+        &platform,
         "the logged-out session's read",
         logged_out,
         ONE_SECOND,
         Code::Unauthenticated,
-        || series(&platform, &team.paul, &team.company),
     )
     .await;
-    series(&platform, &team.owner, &team.company)
-        .await
-        .expect("another session still reads");
+    team.owner_reads(&platform).await;
     platform.stop().await;
 }
 
@@ -238,9 +266,7 @@ async fn a_logged_out_sessions_token_is_refused_by_billing_within_a_second() {
 async fn a_password_reset_ends_every_token_of_the_account_in_billing_within_a_second() {
     let platform = Platform::start().await;
     let team = team(&platform, "user").await;
-    series(&platform, &team.paul, &team.company)
-        .await
-        .expect("Paul reads the books");
+    team.paul_reads(&platform).await;
 
     let mut identity = IdentityServiceClient::new(platform.identity.channel().await);
     identity
@@ -263,12 +289,12 @@ async fn a_password_reset_ends_every_token_of_the_account_in_billing_within_a_se
         })
         .await
         .expect("resetting the password");
-    refused_within(
+    team.pauls_read_refused(
+        &platform,
         "the reset account's read",
         reset,
         ONE_SECOND,
         Code::Unauthenticated,
-        || series(&platform, &team.paul, &team.company),
     )
     .await;
 
@@ -346,27 +372,17 @@ async fn a_membership_revoked_right_after_a_nats_restart_is_refused_by_billing_w
     })
     .await;
     let team = team(&platform, "user").await;
-    series(&platform, &team.paul, &team.company)
-        .await
-        .expect("Paul reads the books");
+    team.paul_reads(&platform).await;
 
     nats.restart().await;
     let removed = Instant::now();
-    MemberServiceClient::new(platform.tenancy.channel().await)
-        .remove_member(bearer(
-            RemoveMemberRequest {
-                user_id: team.paul_id.clone(),
-            },
-            &team.owner,
-        ))
-        .await
-        .expect("removing Paul");
-    refused_within(
+    team.remove_paul(&platform).await;
+    team.pauls_read_refused(
+        &platform,
         "the removed member's read after a NATS restart",
         removed,
         2 * ONE_SECOND,
         Code::PermissionDenied,
-        || series(&platform, &team.paul, &team.company),
     )
     .await;
     platform.stop().await;

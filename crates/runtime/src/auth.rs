@@ -534,6 +534,66 @@ mod tests {
         ));
     }
 
+    #[tokio::test]
+    async fn a_remembered_token_is_narrowed_then_refused_as_revocations_arrive() {
+        let (public, der) = signing_key("k");
+        let fetch: KeyFetcher = Arc::new(move || {
+            let keys = vec![public.clone()];
+            Box::pin(async move { Ok(keys) })
+        });
+        let keys = KeySet::new(fetch, "comptoir", "comptoir-api");
+        let (user, session, company) = (Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7());
+        let mut claims = Claims::new(user.to_string(), "comptoir", "comptoir-api");
+        claims.sid = Some(session);
+        claims.cid = Some(company);
+        claims.role = Some("administrator".to_owned());
+        claims.perms = vec!["invoices.read".to_owned(), "settings.write".to_owned()];
+        let token = sign(&claims, "k", &der).expect("signed");
+        let permissions = |caller: Caller| match caller {
+            Caller::User {
+                role, permissions, ..
+            } => (role.unwrap_or_default(), permissions),
+            Caller::Service { .. } => unreachable!("a user token"),
+        };
+        assert_eq!(
+            permissions(keys.verify(&token).await.expect("verified"))
+                .1
+                .len(),
+            2
+        );
+
+        // Demoted to a role that reads quotes only: what the token held and the role
+        // allows (nothing here but what both name).
+        let now = chrono::Utc::now().timestamp_millis();
+        keys.revocations().change_role(
+            user,
+            company,
+            "custom",
+            vec!["invoices.read".to_owned(), "quotes.write".to_owned()],
+            now,
+        );
+        assert_eq!(
+            permissions(keys.verify(&token).await.expect("still verified")),
+            ("custom".to_owned(), vec!["invoices.read".to_owned()])
+        );
+
+        keys.revocations().revoke_session(session, now);
+        for _ in 0..2 {
+            assert!(matches!(
+                keys.verify(&token).await,
+                Err(AuthError::SessionRevoked)
+            ));
+        }
+        assert_eq!(
+            tonic::Status::from(AuthError::SessionRevoked).code(),
+            Code::Unauthenticated
+        );
+        assert_eq!(
+            tonic::Status::from(AuthError::AccessRevoked).code(),
+            Code::PermissionDenied
+        );
+    }
+
     fn user(company_id: Option<Uuid>, permissions: &[&str]) -> Caller {
         Caller::User {
             user_id: Uuid::now_v7(),
