@@ -93,7 +93,7 @@ async fn up(shutdown: &Shutdown) -> Result<()> {
         .await?;
     step.done();
 
-    let step = Step::start("provision the database");
+    let step = Step::start("provision and migrate the database");
     services::provision(&paths.bin, &postgres.admin_url)?;
     step.done();
 

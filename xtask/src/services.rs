@@ -71,8 +71,9 @@ pub(crate) const SERVICES: [Service; 5] = [
     },
 ];
 
-/// Creates the database, roles and schemas (idempotent) with `comptoir-provision`, the
-/// same binary a cluster's release job runs.
+/// Creates the database, roles and schemas and applies every service's migrations
+/// (idempotent) with `comptoir-provision`, the same binary a cluster's release job runs.
+/// The services wait for those migrations; they never apply them.
 pub(crate) fn provision(bin_dir: &Path, admin_url: &str) -> Result<()> {
     let binary = bin_dir.join("comptoir-provision");
     sys::run_quiet(
