@@ -11,7 +11,9 @@ use comptoir_proto::identity::v1::{
 use comptoir_runtime::Caller;
 use comptoir_runtime::auth::{KeySet, PublicKey};
 use comptoir_runtime::events::Names;
-use comptoir_test_support::{Mailbox, PASSWORD, TestDb, TestNats, bad_fields, user_token};
+use comptoir_test_support::{
+    Mailbox, PASSWORD, TestDb, TestNats, bad_fields, common_config, spawn, user_token,
+};
 use prost::Message;
 use tokio_stream::StreamExt;
 use tonic::Code;
@@ -174,7 +176,14 @@ async fn a_bad_sign_up_names_every_bad_field_and_writes_nothing() {
 async fn a_sign_up_publishes_user_registered_once_and_a_repeated_one_nothing() {
     let db = TestDb::new(&[comptoir_identity::SPEC]).await;
     let nats = TestNats::shared().await;
-    let identity = start_on(&db, Settings::default()).await;
+    let identity = spawn(
+        comptoir_identity::build(comptoir_identity::Config {
+            common: common_config(&db, &comptoir_identity::SPEC, &nats),
+        })
+        .await
+        .expect("identity builds"),
+    )
+    .await;
     let mut client = IdentityServiceClient::new(identity.channel().await);
     for _ in 0..2 {
         client
