@@ -1,16 +1,20 @@
-//! What identity publishes and consumes. It publishes `session.revoked` whenever sessions
-//! end before their time, in the transaction that ends them, so every service stops
+//! What identity publishes and consumes. It publishes `user.registered` in the
+//! transaction that creates an account, and `session.revoked` whenever sessions end
+//! before their time, in the transaction that ends them, so every service stops
 //! honouring their access tokens at once. It consumes `tenancy.membership.revoked`, which
 //! takes the company away from the removed member's sessions at once, so their next
 //! refresh gives a token without it.
 
 use std::sync::Arc;
 
-use comptoir_proto::events::v1::{MembershipRevoked, SessionRevoked, SessionRevokedReason};
+use comptoir_proto::events::v1::{
+    MembershipRevoked, SessionRevoked, SessionRevokedReason, UserRegistered,
+};
 use comptoir_runtime::events::consumer::{Handler, event_uuid};
 use comptoir_runtime::events::{Consumer, Event, HandlerError, names};
 use uuid::Uuid;
 
+use crate::domain::Email;
 use crate::store;
 
 /// Which sessions of an account ended.
@@ -47,6 +51,26 @@ pub(crate) async fn session_revoked(
             all_sessions,
             reason: reason as i32,
             revoke_time: Some(now),
+        }
+    })
+    .enqueue(conn)
+    .await
+}
+
+/// Enqueues `user.registered` in the transaction that created the account `user_id` of
+/// `email`; the new account is its actor.
+pub(crate) async fn user_registered(
+    conn: &mut sqlx::PgConnection,
+    user_id: Uuid,
+    email: &Email,
+) -> Result<(), sqlx::Error> {
+    let now = comptoir_runtime::grpc::timestamp(chrono::Utc::now());
+    Event::new(names::USER_REGISTERED, None, &user_id.to_string(), |meta| {
+        UserRegistered {
+            meta: Some(meta),
+            user_id: user_id.to_string(),
+            email: email.as_str().to_owned(),
+            register_time: Some(now),
         }
     })
     .enqueue(conn)

@@ -186,7 +186,10 @@ impl pb::identity_service_server::IdentityService for Identity {
         // Hashed whether or not the e-mail is taken, so both answers take the same time.
         let hash = hash_password(request.password).await?;
         match store::insert_account(&self.deps.pool, &email, &name, &hash).await? {
-            Some(user_id) => tracing::info!(%user_id, "account created"),
+            Some(user_id) => {
+                self.deps.outbox.wake();
+                tracing::info!(%user_id, "account created");
+            }
             None => {
                 // The same answer as for a new account: only the address's owner learns
                 // that someone tried.

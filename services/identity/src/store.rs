@@ -14,8 +14,9 @@ use crate::error::{Error, ResetTokenProblem};
 use crate::events::{self, Ended};
 use comptoir_proto::events::v1::SessionRevokedReason;
 
-/// Creates an account and returns its id; None when the e-mail already has one (its
-/// unique constraint says so, which also settles two concurrent sign-ups).
+/// Creates an account and announces it (`user.registered`, in the same transaction);
+/// returns its id, or None when the e-mail already has one (its unique constraint says
+/// so, which also settles two concurrent sign-ups) and nothing was written.
 pub(crate) async fn insert_account(
     pool: &PgPool,
     email: &Email,
@@ -23,6 +24,7 @@ pub(crate) async fn insert_account(
     password_hash: &str,
 ) -> Result<Option<Uuid>, Error> {
     let account_id = Uuid::now_v7();
+    let mut tx = pool.begin().await?;
     let inserted = sqlx::query(
         "INSERT INTO account (account_id, email, name, password_hash) VALUES ($1, $2, $3, $4)",
     )
@@ -30,13 +32,18 @@ pub(crate) async fn insert_account(
     .bind(email.as_str())
     .bind(name)
     .bind(password_hash)
-    .execute(pool)
+    .execute(&mut *tx)
     .await;
     match inserted {
-        Ok(_) => Ok(Some(account_id)),
-        Err(sqlx::Error::Database(db)) if db.constraint() == Some("account_email_key") => Ok(None),
-        Err(err) => Err(err.into()),
+        Ok(_) => {}
+        Err(sqlx::Error::Database(db)) if db.constraint() == Some("account_email_key") => {
+            return Ok(None);
+        }
+        Err(err) => return Err(err.into()),
     }
+    events::user_registered(&mut tx, account_id, email).await?;
+    tx.commit().await?;
+    Ok(Some(account_id))
 }
 
 /// The account id and password hash for an e-mail.

@@ -68,6 +68,8 @@ const fn identity(aggregate: &'static str, event: &'static str) -> EventType {
 /// `comptoir.identity.session.revoked`: a session (or every session of an account) ended
 /// before its time; every service refuses its unexpired access tokens.
 pub const SESSION_REVOKED: EventType = identity("session", "revoked");
+/// `comptoir.identity.user.registered`: SignUp created an account.
+pub const USER_REGISTERED: EventType = identity("user", "registered");
 
 const fn billing(aggregate: &'static str, event: &'static str) -> EventType {
     EventType {
