@@ -130,6 +130,37 @@ pub fn hash_token(secret: &str) -> Vec<u8> {
     Sha256::digest(secret.trim().as_bytes()).to_vec()
 }
 
+/// The key that seals signing keys at rest (`COMPTOIR_KEY_ENCRYPTION_KEY`): 32 random
+/// bytes, given base64-encoded (`openssl rand -base64 32`). `Debug` never prints it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct KeyEncryptionKey([u8; 32]);
+
+impl KeyEncryptionKey {
+    /// Parses the base64 (standard alphabet, padded or not) of exactly 32 bytes.
+    pub fn parse(input: &str) -> Result<Self, String> {
+        use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD};
+        let input = input.trim();
+        let bytes = STANDARD
+            .decode(input)
+            .or_else(|_| STANDARD_NO_PAD.decode(input))
+            .map_err(|_| "is not base64 (make one with `openssl rand -base64 32`)".to_owned())?;
+        <[u8; 32]>::try_from(bytes.as_slice())
+            .map(Self)
+            .map_err(|_| format!("must be 32 bytes, not {}", bytes.len()))
+    }
+
+    /// The key's bytes, for the cipher.
+    pub fn bytes(&self) -> &[u8; 32] {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for KeyEncryptionKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("KeyEncryptionKey(***)")
+    }
+}
+
 /// The proxies whose `x-forwarded-for` is believed (`COMPTOIR_TRUSTED_PROXIES`): IPs and
 /// CIDR blocks. Empty, the header is ignored, since any client can send one.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -269,6 +300,23 @@ mod tests {
         assert_eq!(client_addr(Some("10.0.0.2"), peer, &trusted), "10.0.0.2");
         assert_eq!(client_addr(Some(""), peer, &trusted), "10.0.0.7");
         assert_eq!(client_addr(None, peer, &trusted), "10.0.0.7");
+    }
+
+    #[test]
+    fn a_key_encryption_key_is_32_bytes_of_base64_and_never_prints() {
+        let key = KeyEncryptionKey::parse("AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=").unwrap();
+        assert_eq!(key.bytes()[31], 31);
+        assert!(!format!("{key:?}").contains("AAEC"));
+        assert!(
+            KeyEncryptionKey::parse("AAECAwQF")
+                .unwrap_err()
+                .contains("32 bytes")
+        );
+        assert!(
+            KeyEncryptionKey::parse("not base64!")
+                .unwrap_err()
+                .contains("base64")
+        );
     }
 
     #[test]

@@ -84,6 +84,39 @@ pub struct Settings {
         value_parser = domain::TrustedProxies::parse
     )]
     pub trusted_proxies: domain::TrustedProxies,
+
+    /// What the deployment is: `production` (the default) refuses to start without
+    /// `COMPTOIR_KEY_ENCRYPTION_KEY`; `development` keeps signing keys unencrypted when it
+    /// is unset.
+    #[arg(
+        long,
+        env = "COMPTOIR_ENVIRONMENT",
+        value_name = "COMPTOIR_ENVIRONMENT",
+        value_enum,
+        default_value_t = Environment::Production
+    )]
+    pub environment: Environment,
+
+    /// Base64 of 32 random bytes (`openssl rand -base64 32`) that encrypts the token
+    /// signing keys in the database (XChaCha20-Poly1305). Keys stored unencrypted are
+    /// encrypted at start; a key that does not open the stored ones stops the service.
+    #[arg(
+        long,
+        env = "COMPTOIR_KEY_ENCRYPTION_KEY",
+        value_name = "COMPTOIR_KEY_ENCRYPTION_KEY",
+        hide_env_values = true,
+        value_parser = domain::KeyEncryptionKey::parse
+    )]
+    pub key_encryption_key: Option<domain::KeyEncryptionKey>,
+}
+
+/// What kind of deployment identity serves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Environment {
+    /// A developer's machine or a test: signing keys may stay unencrypted.
+    Development,
+    /// Anything else: signing keys are encrypted at rest, or identity does not start.
+    Production,
 }
 
 impl Default for Settings {
@@ -93,6 +126,10 @@ impl Default for Settings {
             mail: MailConfig::default(),
             tenancy_url: None,
             trusted_proxies: domain::TrustedProxies::default(),
+            // Started in-process, identity serves tests and harnesses: a development
+            // deployment, whose keys other test code may read as they are.
+            environment: Environment::Development,
+            key_encryption_key: None,
         }
     }
 }
