@@ -138,6 +138,9 @@ pub(crate) fn start(
         if service.binary == IDENTITY.binary {
             // SwitchCompany asks tenancy who may act on which company.
             command.env("COMPTOIR_TENANCY_URL", TENANCY.url());
+            // A developer's machine: signing keys may stay unencrypted, unless the shell
+            // sets COMPTOIR_KEY_ENCRYPTION_KEY (inherited), which seals them.
+            command.env("COMPTOIR_ENVIRONMENT", "development");
         } else {
             command.env("COMPTOIR_IDENTITY_URL", IDENTITY.url());
         }

@@ -215,6 +215,14 @@ fn parse_prefix(value: &str) -> Result<String, String> {
     }
 }
 
+/// Ends the process as a configuration error does: `message` on standard error (it should
+/// name the variable at fault), exit code 64 (EX_USAGE). For settings that parse but cannot
+/// work, found after parsing.
+pub fn exit_usage(message: &str) -> ! {
+    eprintln!("error: {message}");
+    std::process::exit(64)
+}
+
 /// Parses the configuration of the binary `name` from the environment (and arguments),
 /// or exits with code 64 and clap's message, which names the variable at fault.
 pub fn parse_or_exit<C: Parser>(name: &'static str) -> C {

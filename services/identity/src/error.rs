@@ -138,6 +138,15 @@ impl From<Error> for Status {
     }
 }
 
+impl From<crate::keys::KeyError> for Error {
+    fn from(err: crate::keys::KeyError) -> Self {
+        match err {
+            crate::keys::KeyError::Db(db) => Error::Db(db),
+            other => Error::Crypto(other.to_string()),
+        }
+    }
+}
+
 impl From<FieldViolations> for Error {
     fn from(violations: FieldViolations) -> Self {
         Error::InvalidArgument(violations)

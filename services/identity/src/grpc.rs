@@ -22,9 +22,10 @@ pub(crate) fn server(
     mailer: Mailer,
     tenancy: Tenancy,
     trusted_proxies: TrustedProxies,
+    sealing: keys::Sealing,
 ) -> pb::identity_service_server::IdentityServiceServer<Identity> {
     pb::identity_service_server::IdentityServiceServer::new(Identity {
-        signer: keys::Signer::new(deps.pool.clone()),
+        signer: keys::Signer::new(deps.pool.clone(), sealing),
         deps,
         mailer,
         tenancy,

@@ -145,7 +145,8 @@ pub struct FullConfig {
     pub settings: Settings,
 }
 
-/// Binds the port and wires the service with identity's default settings.
+/// Binds the port and wires the service with identity's default settings: a development
+/// deployment, signing keys in clear (what tests and other services' harnesses start).
 pub async fn build(config: Config) -> anyhow::Result<App> {
     build_full(FullConfig {
         common: config.common,
@@ -154,13 +155,65 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
     .await
 }
 
-/// Binds the port and wires the service; `run_until_stopped` serves it.
+/// Binds the port and wires the service; `run_until_stopped` serves it. A settings error
+/// found once the database answers (a key-encryption key that does not open the stored
+/// keys) leaves the service NOT_SERVING; the binary stops instead (see [`serve`]).
 pub async fn build_full(config: FullConfig) -> anyhow::Result<App> {
+    Ok(build_with(config, None).await?)
+}
+
+/// A setting identity cannot work with; the binary exits with code 64 on it, like a
+/// malformed variable.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct SettingsError(String);
+
+/// Why [`serve`] ended other than by a stop.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    /// A setting cannot work (exit code 64).
+    #[error(transparent)]
+    Settings(#[from] SettingsError),
+    /// Anything else.
+    #[error(transparent)]
+    Other(#[from] anyhow::Error),
+}
+
+/// Builds and serves until SIGTERM, as the binary does, but ends at once with
+/// [`ServeError::Settings`] when the start finds a setting that cannot work.
+pub async fn serve(config: FullConfig) -> Result<(), ServeError> {
+    let (fatal, found) = tokio::sync::oneshot::channel();
+    let app = build_with(config, Some(fatal)).await?;
+    let stop = app.stop_token();
+    let mut serving = tokio::spawn(app.run_until_stopped());
+    tokio::select! {
+        served = &mut serving => Ok(served.map_err(anyhow::Error::from)??),
+        Ok(err) = found => {
+            stop.cancel();
+            let _ = serving.await;
+            Err(err.into())
+        }
+    }
+}
+
+async fn build_with(
+    config: FullConfig,
+    fatal: Option<tokio::sync::oneshot::Sender<SettingsError>>,
+) -> Result<App, ServeError> {
     let FullConfig { common, settings } = config;
+    if settings.environment == Environment::Production && settings.key_encryption_key.is_none() {
+        return Err(SettingsError(
+            "COMPTOIR_KEY_ENCRYPTION_KEY is required unless COMPTOIR_ENVIRONMENT=development: \
+             signing keys are not stored unencrypted in production"
+                .to_owned(),
+        )
+        .into());
+    }
+    let sealing = keys::Sealing::new(settings.key_encryption_key);
     let mailer = Mailer::new(&settings.mail).map_err(|err| anyhow::anyhow!("mail: {err}"))?;
     let tenancy = tenancy::Tenancy::new(settings.tenancy_url.as_deref())?;
     let rotate_after = Duration::from_secs(u64::from(settings.key_rotation_days) * 24 * 3600);
-    App::build(SPEC, common, None, |deps| {
+    Ok(App::build(SPEC, common, None, |deps| {
         let pool = deps.pool.clone();
         let fetch_pool = pool.clone();
         Ok(Service::new()
@@ -169,6 +222,7 @@ pub async fn build_full(config: FullConfig) -> anyhow::Result<App> {
                 mailer,
                 tenancy,
                 settings.trusted_proxies,
+                sealing.clone(),
             ))
             .consumer(events::memberships())
             .local_keys(Arc::new(move || {
@@ -176,10 +230,18 @@ pub async fn build_full(config: FullConfig) -> anyhow::Result<App> {
                 Box::pin(async move { Ok(keys::public_keys(&pool).await?) })
             }))
             .on_ready(Box::pin(async move {
-                keys::ensure_signing_key(&pool, rotate_after).await?;
-                tokio::spawn(keys::rotate_hourly(pool, rotate_after));
+                if let Err(err) = keys::seal_stored_keys(&pool, &sealing).await {
+                    if err.is_settings()
+                        && let Some(fatal) = fatal
+                    {
+                        let _ = fatal.send(SettingsError(err.to_string()));
+                    }
+                    return Err(err.into());
+                }
+                keys::ensure_signing_key(&pool, rotate_after, &sealing).await?;
+                tokio::spawn(keys::rotate_hourly(pool, rotate_after, sealing));
                 Ok(())
             })))
     })
-    .await
+    .await?)
 }

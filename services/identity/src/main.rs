@@ -3,8 +3,11 @@
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let config: comptoir_identity::FullConfig = comptoir_runtime::config::parse_or_exit("identity");
-    comptoir_identity::build_full(config)
-        .await?
-        .run_until_stopped()
-        .await
+    match comptoir_identity::serve(config).await {
+        Ok(()) => Ok(()),
+        Err(comptoir_identity::ServeError::Settings(err)) => {
+            comptoir_runtime::config::exit_usage(&err.to_string())
+        }
+        Err(comptoir_identity::ServeError::Other(err)) => Err(err),
+    }
 }
