@@ -39,7 +39,8 @@ MAILERS = ("identity", "tenancy")
 def read_help(bin_dir, binary):
     path = os.path.join(bin_dir, binary)
     text = subprocess.run([path, "--help"], check=True, capture_output=True, text=True).stdout
-    known = set(re.findall(r"\[env: ([A-Z0-9_]+)=", text))
+    # `[env: NAME=value]`, or `[env: NAME]` for a secret whose value clap hides.
+    known = set(re.findall(r"\[env: ([A-Z0-9_]+)[=\]]", text))
     usage = next(line for line in text.splitlines() if line.startswith("Usage:"))
     # Required options are the ones outside square brackets on the usage line.
     required = set(re.findall(r"<([A-Z0-9_]+)>", re.sub(r"\[[^\]]*\]", "", usage))) & known
