@@ -1,11 +1,13 @@
 //! Accounting firms reaching their clients: through a grant, for the firm's
 //! Administrators and the client's portfolio managers only.
 
+use comptoir_proto::events::v1::FirmGrantRevoked;
 use comptoir_proto::tenancy::v1::{
     GrantFirmAccessRequest, RevokeFirmAccessRequest, SetPortfolioManagersRequest,
     firm_service_client::FirmServiceClient,
 };
 use comptoir_test_support::{bad_fields, bearer, reason};
+use prost::Message as _;
 use tonic::Code;
 
 use crate::Env;
@@ -191,4 +193,21 @@ async fn a_firm_reaches_a_client_through_its_administrators_and_portfolio_manage
         .await,
         2
     );
+    // Tokens name the client, not the firm: the revocation names the firm's people who
+    // lost the client (the Administrator and the portfolio manager), so every service
+    // refuses their tokens for it; the client's own owner is not among them.
+    let mut db = env.harness.db.admin().await;
+    let payload: Vec<u8> = sqlx::query_scalar(
+        "SELECT payload FROM tenancy.outbox WHERE subject = 'comptoir.tenancy.firm_grant.revoked'",
+    )
+    .fetch_one(&mut db)
+    .await
+    .unwrap();
+    let revoked = FirmGrantRevoked::decode(payload.as_slice()).unwrap();
+    let mut lost = revoked.user_ids.clone();
+    lost.sort();
+    let mut expected = vec![firm_admin.to_string(), junior.to_string()];
+    expected.sort();
+    assert_eq!(lost, expected);
+    assert_eq!(revoked.meta.unwrap().company_id, client);
 }
