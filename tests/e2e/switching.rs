@@ -161,13 +161,23 @@ async fn an_invited_sales_member_gets_quotes_only_and_loses_the_company_when_rem
 
     // Paul signs up from the invitation, accepts it, and switches to A.
     let paul_login = platform.user_token("paul@example.fr").await;
-    members
-        .accept_invitation(bearer(
-            AcceptInvitationRequest { token: invitation },
-            &paul_login,
-        ))
-        .await
-        .unwrap();
+    // Tenancy learns of Paul's account from identity's user.registered: until then it
+    // answers UNAVAILABLE, to be retried.
+    eventually("Paul to accept the invitation", || {
+        let (mut members, token) = (members.clone(), invitation.clone());
+        let paul_login = paul_login.clone();
+        async move {
+            match members
+                .accept_invitation(bearer(AcceptInvitationRequest { token }, &paul_login))
+                .await
+            {
+                Ok(_) => Some(()),
+                Err(status) if status.code() == Code::Unavailable => None,
+                Err(status) => panic!("accepting the invitation: {status:?}"),
+            }
+        }
+    })
+    .await;
     let mut identity = IdentityServiceClient::new(platform.identity.channel().await);
     let paul = identity
         .switch_company(bearer(
