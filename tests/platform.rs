@@ -131,6 +131,30 @@ impl Platform {
             .access_token)
     }
 
+    /// Accepts the invitation `token` with the session of `login`. Tenancy learns of an
+    /// account from identity's `user.registered` and answers UNAVAILABLE until then, so a
+    /// fresh account's acceptance is retried.
+    pub async fn accept_invitation(&self, token: &str, login: &str) {
+        use comptoir_proto::tenancy::v1::{
+            AcceptInvitationRequest, member_service_client::MemberServiceClient,
+        };
+        let members = MemberServiceClient::new(self.tenancy.channel().await);
+        comptoir_test_support::eventually("the invitation to be accepted", || {
+            let mut members = members.clone();
+            let request = AcceptInvitationRequest {
+                token: token.to_owned(),
+            };
+            async move {
+                match members.accept_invitation(bearer(request, login)).await {
+                    Ok(_) => Some(()),
+                    Err(status) if status.code() == tonic::Code::Unavailable => None,
+                    Err(status) => panic!("accepting the invitation: {status:?}"),
+                }
+            }
+        })
+        .await;
+    }
+
     /// Creates a company through tenancy (see [`company_request`]); returns its id.
     pub async fn create_company(&self, token: &str, legal_name: &str, siren: &str) -> String {
         self.create_company_with(token, company_request(legal_name, siren))

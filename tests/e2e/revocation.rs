@@ -14,7 +14,7 @@ use comptoir_proto::identity::v1::{
     identity_service_client::IdentityServiceClient,
 };
 use comptoir_proto::tenancy::v1::{
-    AcceptInvitationRequest, ChangeMemberRoleRequest, InviteMemberRequest, RemoveMemberRequest,
+    ChangeMemberRoleRequest, InviteMemberRequest, RemoveMemberRequest,
     member_service_client::MemberServiceClient,
 };
 use comptoir_test_support::{PrivateNats, TestNats, bearer, eventually};
@@ -56,23 +56,7 @@ async fn team(platform: &Platform, role: &str) -> Team {
     let mail = platform.mailbox.newest_to("paul@example.fr").await;
     let invitation = link_token(&mail.body);
     let paul_login = platform.user_token("paul@example.fr").await;
-    // Tenancy learns of Paul's account from identity's events: until then it answers
-    // UNAVAILABLE, to be retried.
-    eventually("Paul to accept the invitation", || {
-        let (mut members, token) = (members.clone(), invitation.clone());
-        let paul_login = paul_login.clone();
-        async move {
-            match members
-                .accept_invitation(bearer(AcceptInvitationRequest { token }, &paul_login))
-                .await
-            {
-                Ok(_) => Some(()),
-                Err(status) if status.code() == Code::Unavailable => None,
-                Err(status) => panic!("accepting the invitation: {status:?}"),
-            }
-        }
-    })
-    .await;
+    platform.accept_invitation(&invitation, &paul_login).await;
     let paul = platform
         .switch(&paul_login, &company)
         .await

@@ -13,9 +13,8 @@ use comptoir_proto::identity::v1::{
     identity_service_client::IdentityServiceClient,
 };
 use comptoir_proto::tenancy::v1::{
-    AcceptInvitationRequest, GetCompanyRequest, InviteMemberRequest, ListMyCompaniesRequest,
-    RemoveMemberRequest, member_service_client::MemberServiceClient,
-    tenancy_service_client::TenancyServiceClient,
+    GetCompanyRequest, InviteMemberRequest, ListMyCompaniesRequest, RemoveMemberRequest,
+    member_service_client::MemberServiceClient, tenancy_service_client::TenancyServiceClient,
 };
 use comptoir_test_support::{PASSWORD, bearer, eventually};
 use tonic::Code;
@@ -161,23 +160,7 @@ async fn an_invited_sales_member_gets_quotes_only_and_loses_the_company_when_rem
 
     // Paul signs up from the invitation, accepts it, and switches to A.
     let paul_login = platform.user_token("paul@example.fr").await;
-    // Tenancy learns of Paul's account from identity's user.registered: until then it
-    // answers UNAVAILABLE, to be retried.
-    eventually("Paul to accept the invitation", || {
-        let (mut members, token) = (members.clone(), invitation.clone());
-        let paul_login = paul_login.clone();
-        async move {
-            match members
-                .accept_invitation(bearer(AcceptInvitationRequest { token }, &paul_login))
-                .await
-            {
-                Ok(_) => Some(()),
-                Err(status) if status.code() == Code::Unavailable => None,
-                Err(status) => panic!("accepting the invitation: {status:?}"),
-            }
-        }
-    })
-    .await;
+    platform.accept_invitation(&invitation, &paul_login).await;
     let mut identity = IdentityServiceClient::new(platform.identity.channel().await);
     let paul = identity
         .switch_company(bearer(
