@@ -8,6 +8,16 @@ use uuid::Uuid;
 
 use crate::TestNats;
 
+/// The facts of an event about `company_id`, by the test.
+fn meta(event_id: Uuid, company_id: Uuid) -> Option<EventMeta> {
+    Some(EventMeta {
+        event_id: event_id.to_string(),
+        occur_time: None,
+        company_id: company_id.to_string(),
+        actor: "test".to_owned(),
+    })
+}
+
 /// A `company.created` event; returns its id and encoded payload.
 pub fn company_created(
     company_id: Uuid,
@@ -17,12 +27,7 @@ pub fn company_created(
 ) -> (Uuid, Vec<u8>) {
     let event_id = Uuid::now_v7();
     let event = CompanyCreated {
-        meta: Some(EventMeta {
-            event_id: event_id.to_string(),
-            occur_time: None,
-            company_id: company_id.to_string(),
-            actor: "test".to_owned(),
-        }),
+        meta: meta(event_id, company_id),
         legal_name: legal_name.to_owned(),
         siren: siren.to_owned(),
         is_firm,
@@ -44,12 +49,7 @@ pub fn company_updated(
 ) -> (Uuid, Vec<u8>) {
     let event_id = Uuid::now_v7();
     let event = CompanyUpdated {
-        meta: Some(EventMeta {
-            event_id: event_id.to_string(),
-            occur_time: None,
-            company_id: company_id.to_string(),
-            actor: "test".to_owned(),
-        }),
+        meta: meta(event_id, company_id),
         legal_name: legal_name.to_owned(),
         siren: siren.to_owned(),
         is_firm,

@@ -7,13 +7,13 @@ use comptoir_proto::export::v1::{
     GetSellerProfileRequest, export_service_client::ExportServiceClient,
 };
 use comptoir_test_support::{
-    Harness, bad_fields, bearer, eventually, publish_company_created, scoped_token, spawn,
+    Harness, Running, bad_fields, bearer, eventually, publish_company_created, scoped_token, spawn,
 };
 use tonic::Code;
 use uuid::Uuid;
 
-#[tokio::test]
-async fn a_seller_profile_comes_from_company_created_and_unknown_ones_are_not_found() {
+/// Identity (for tokens) and export, on their own database and NATS prefix.
+async fn start() -> (Harness, Running) {
     let harness = Harness::start(
         &[comptoir_identity::SPEC, comptoir_export::SPEC],
         |common| comptoir_identity::build(comptoir_identity::Config { common }),
@@ -26,6 +26,12 @@ async fn a_seller_profile_comes_from_company_created_and_unknown_ones_are_not_fo
             .expect("export builds"),
     )
     .await;
+    (harness, export)
+}
+
+#[tokio::test]
+async fn a_seller_profile_comes_from_company_created_and_unknown_ones_are_not_found() {
+    let (harness, export) = start().await;
     let company_id =
         publish_company_created(&harness.nats, "Boulangerie Dupont", "732829320", false).await;
     let token = scoped_token(&harness.db, company_id, &["exports.read"]).await;
@@ -84,18 +90,7 @@ async fn a_seller_profile_comes_from_company_created_and_unknown_ones_are_not_fo
 #[tokio::test]
 async fn an_update_before_a_late_creation_keeps_the_newer_seller_profile() {
     use comptoir_test_support::{company_created, company_updated, publish_update_before_creation};
-    let harness = Harness::start(
-        &[comptoir_identity::SPEC, comptoir_export::SPEC],
-        |common| comptoir_identity::build(comptoir_identity::Config { common }),
-    )
-    .await;
-    let (common, identity) = harness.config(&comptoir_export::SPEC);
-    let export = spawn(
-        comptoir_export::build(comptoir_export::Config { common, identity })
-            .await
-            .expect("export builds"),
-    )
-    .await;
+    let (harness, export) = start().await;
     let company_id = Uuid::now_v7();
     publish_update_before_creation(
         &harness.nats,

@@ -3,7 +3,7 @@
 
 use comptoir_proto::tenancy::v1::{
     AcceptInvitationRequest, ChangeMemberRoleRequest, CheckAccessRequest, CreateRoleRequest,
-    DeleteRoleRequest, InviteMemberRequest, ListInvitationsRequest, ListMembersRequest,
+    DeleteRoleRequest, Invitation, InviteMemberRequest, ListInvitationsRequest, ListMembersRequest,
     ListRolesRequest, RemoveMemberRequest, RevokeInvitationRequest, TransferOwnershipRequest,
     access_service_client::AccessServiceClient, member_service_client::MemberServiceClient,
 };
@@ -45,25 +45,36 @@ impl Env {
         email: &str,
         role: &str,
     ) -> Result<String, tonic::Status> {
-        self.members()
+        let request = InviteMemberRequest {
+            email: email.to_owned(),
+            role: role.to_owned(),
+            ..Default::default()
+        };
+        Ok(self.send_invitation(admin, request).await?.1)
+    }
+
+    /// Sends `request` as `admin`; returns the invitation and the token from its e-mail.
+    pub(crate) async fn send_invitation(
+        &self,
+        admin: &str,
+        request: InviteMemberRequest,
+    ) -> Result<(Invitation, String), tonic::Status> {
+        let invitation = self
+            .members()
             .await
-            .invite_member(bearer(
-                InviteMemberRequest {
-                    email: email.to_owned(),
-                    role: role.to_owned(),
-                    ..Default::default()
-                },
-                admin,
-            ))
-            .await?;
-        let mail = self.mailbox.newest_to(&email.trim().to_lowercase()).await;
+            .invite_member(bearer(request, admin))
+            .await?
+            .into_inner()
+            .invitation
+            .expect("the invitation");
+        let mail = self.mailbox.newest_to(&invitation.email).await;
         let token = mail
             .body
             .split("token=")
             .nth(1)
             .and_then(|rest| rest.split_whitespace().next())
             .expect("the mail carries the accept link");
-        Ok(token.to_owned())
+        Ok((invitation, token.to_owned()))
     }
 
     /// Signs `email` up and accepts `token`; returns the new member's id.
@@ -808,31 +819,19 @@ async fn an_open_link_invitation_is_accepted_by_whoever_holds_it() {
         .owner_of("owner@example.fr", "ACME", "732829320", false)
         .await;
     let admin = env.scoped(owner, &company).await;
-    let invitation = env
-        .members()
-        .await
-        .invite_member(bearer(
+    let (invitation, token) = env
+        .send_invitation(
+            &admin,
             InviteMemberRequest {
                 email: "team@example.fr".to_owned(),
                 role: "sales".to_owned(),
                 open_link: true,
                 ..Default::default()
             },
-            &admin,
-        ))
+        )
         .await
-        .unwrap()
-        .into_inner()
-        .invitation
         .unwrap();
     assert!(invitation.open_link);
-    let mail = env.mailbox.newest_to("team@example.fr").await;
-    let token = mail
-        .body
-        .split("token=")
-        .nth(1)
-        .and_then(|rest| rest.split_whitespace().next())
-        .expect("the mail carries the accept link");
-    let carol = env.join("carol@example.fr", token).await.unwrap();
+    let carol = env.join("carol@example.fr", &token).await.unwrap();
     assert_eq!(env.check_access(carol, &company).await.unwrap().0, "sales");
 }
