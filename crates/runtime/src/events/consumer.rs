@@ -3,10 +3,6 @@
 //! transaction that first records `(consumer, event id)` in the inbox: a redelivered event
 //! finds its id there and is acknowledged without running the handler again, and a failed
 //! handler rolls back both and is redelivered later.
-//!
-//! After a broker restart a consumer resumes at once: it starts over as soon as the client
-//! reconnects, and its pull requests carry a short expiry and heartbeat, so one left
-//! without an answer is noticed within seconds, not after the client's 30 s default.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -29,12 +25,6 @@ use crate::telemetry;
 const HANDLER_TIMEOUT: Duration = Duration::from_secs(30);
 /// Delay before a failed event is redelivered.
 const RETRY_DELAY: Duration = Duration::from_secs(1);
-/// How long one pull request waits for messages before the next is sent.
-const PULL_EXPIRY: Duration = Duration::from_secs(5);
-/// The server's idle heartbeat on a pull request; two missed end the stream.
-const PULL_HEARTBEAT: Duration = Duration::from_secs(1);
-/// Longest pause before connecting again after a failure (a reconnection ends it early).
-const MAX_BACKOFF: Duration = Duration::from_secs(1);
 
 /// One received event.
 #[derive(Debug, Clone)]
@@ -103,8 +93,7 @@ impl Consumer {
         metrics: Arc<Metrics>,
         stop: CancellationToken,
     ) {
-        let client = js.client();
-        let mut backoff = Duration::from_millis(100);
+        let mut backoff = Duration::from_millis(200);
         while !stop.is_cancelled() {
             match self
                 .consume(service, &pool, &js, &names, &metrics, &stop)
@@ -115,12 +104,10 @@ impl Consumer {
                     tracing::warn!(consumer = self.name, error = %err, retry_in_ms = backoff.as_millis() as u64, "consumer interrupted, reconnecting");
                 }
             }
-            tokio::select! {
-                _ = stop.cancelled() => return,
-                _ = tokio::time::sleep(backoff) => {}
-                _ = super::reconnected(&client) => {}
+            if crate::app::sleep_or_cancel(&stop, backoff).await {
+                return;
             }
-            backoff = (backoff * 2).min(MAX_BACKOFF);
+            backoff = (backoff * 2).min(Duration::from_secs(5));
         }
     }
 
@@ -162,21 +149,11 @@ impl Consumer {
                 },
             )
             .await?;
-        let mut messages = consumer
-            .stream()
-            .expires(PULL_EXPIRY)
-            .heartbeat(PULL_HEARTBEAT)
-            .messages()
-            .await?;
+        let mut messages = consumer.messages().await?;
         tracing::info!(consumer = %durable, "consuming");
-        let client = js.client();
-        let reconnected = super::reconnected(&client);
-        tokio::pin!(reconnected);
         loop {
             let message = tokio::select! {
                 _ = stop.cancelled() => return Ok(()),
-                // The server may have restarted: a fresh pull request goes out at once.
-                () = &mut reconnected => anyhow::bail!("reconnected to NATS"),
                 next = messages.next() => match next {
                     Some(message) => message?,
                     None => anyhow::bail!("message stream ended"),
