@@ -6,9 +6,7 @@
 
 use std::sync::Arc;
 
-use comptoir_proto::events::v1::{
-    CompanyCreated, CompanyUpdated, EventMeta, FirmGrantCreated, FirmGrantRevoked,
-};
+use comptoir_proto::events::v1::{CompanyCreated, EventMeta, FirmGrantCreated, FirmGrantRevoked};
 use comptoir_runtime::events::consumer::{Handler, event_uuid};
 use comptoir_runtime::events::{Consumer, HandlerError, names};
 
@@ -18,30 +16,16 @@ use crate::store::{self, Announced};
 pub(crate) fn companies() -> Consumer {
     let handler: Handler = Arc::new(|conn, delivery| {
         Box::pin(async move {
-            let (meta, legal_name, siren, is_firm, version) =
-                if delivery.event_type == names::COMPANY_UPDATED {
-                    let event: CompanyUpdated = delivery.decode()?;
-                    let CompanyUpdated {
-                        meta,
-                        legal_name,
-                        siren,
-                        is_firm,
-                        version,
-                        ..
-                    } = event;
-                    (meta, legal_name, siren, is_firm, version)
-                } else {
-                    let event: CompanyCreated = delivery.decode()?;
-                    let CompanyCreated {
-                        meta,
-                        legal_name,
-                        siren,
-                        is_firm,
-                        version,
-                        ..
-                    } = event;
-                    (meta, legal_name, siren, is_firm, version)
-                };
+            // CompanyUpdated shares CompanyCreated's field numbers (it lacks only the
+            // owner), so one decoding reads the identity of either.
+            let CompanyCreated {
+                meta,
+                legal_name,
+                siren,
+                is_firm,
+                version,
+                ..
+            } = delivery.decode()?;
             let meta: EventMeta = meta.unwrap_or_default();
             let company_id = event_uuid("meta.company_id", &meta.company_id)?;
             let announced = Announced {

@@ -6,50 +6,36 @@
 
 use std::sync::Arc;
 
-use comptoir_proto::events::v1::{CompanyCreated, CompanyUpdated, EventMeta};
+use comptoir_proto::events::v1::{CompanyCreated, EventMeta};
 use comptoir_runtime::events::consumer::{Handler, event_uuid};
 use comptoir_runtime::events::{Consumer, HandlerError, names};
 
 use crate::store::{self, Acting, books};
 
-/// The seller's identity from a `CompanyCreated` or `CompanyUpdated`, which share it.
-macro_rules! identity_of {
-    ($event:expr) => {
-        books::LegalIdentity {
-            legal_name: $event.legal_name,
-            siren: $event.siren,
-            legal_form: $event.legal_form,
-            nic: $event.nic,
-            ape_code: $event.ape_code,
-            vat_number: $event.vat_number,
-            rcs_city: $event.rcs_city,
-            share_capital_amount: $event.share_capital_amount,
-            address_line1: $event.address_line1,
-            address_line2: $event.address_line2,
-            address_postal_code: $event.address_postal_code,
-            address_city: $event.address_city,
-            address_country_code: $event.address_country_code,
-        }
-    };
-}
-
 /// The consumer that opens books for new companies and follows their changes.
 pub(crate) fn companies() -> Consumer {
     let handler: Handler = Arc::new(|conn, delivery| {
         Box::pin(async move {
-            let (meta, identity, version, created) =
-                if delivery.event_type == names::COMPANY_UPDATED {
-                    let event: CompanyUpdated = delivery.decode()?;
-                    (
-                        event.meta.clone(),
-                        identity_of!(event),
-                        event.version,
-                        false,
-                    )
-                } else {
-                    let event: CompanyCreated = delivery.decode()?;
-                    (event.meta.clone(), identity_of!(event), event.version, true)
-                };
+            // CompanyUpdated shares CompanyCreated's field numbers (it lacks only the
+            // owner), so one decoding reads the identity of either.
+            let event: CompanyCreated = delivery.decode()?;
+            let created = delivery.event_type == names::COMPANY_CREATED;
+            let (meta, version) = (event.meta, event.version);
+            let identity = books::LegalIdentity {
+                legal_name: event.legal_name,
+                siren: event.siren,
+                legal_form: event.legal_form,
+                nic: event.nic,
+                ape_code: event.ape_code,
+                vat_number: event.vat_number,
+                rcs_city: event.rcs_city,
+                share_capital_amount: event.share_capital_amount,
+                address_line1: event.address_line1,
+                address_line2: event.address_line2,
+                address_postal_code: event.address_postal_code,
+                address_city: event.address_city,
+                address_country_code: event.address_country_code,
+            };
             let meta: EventMeta = meta.unwrap_or_default();
             let company_id = event_uuid("meta.company_id", &meta.company_id)?;
             let actor = if meta.actor.is_empty() {

@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use comptoir_proto::events::v1::{CompanyCreated, CompanyUpdated};
+use comptoir_proto::events::v1::CompanyCreated;
 use comptoir_runtime::events::consumer::{Handler, event_uuid};
 use comptoir_runtime::events::{Consumer, HandlerError, names};
 
@@ -15,14 +15,15 @@ use crate::store;
 pub(crate) fn companies() -> Consumer {
     let handler: Handler = Arc::new(|conn, delivery| {
         Box::pin(async move {
-            let (meta, legal_name, siren, version) =
-                if delivery.event_type == names::COMPANY_UPDATED {
-                    let event: CompanyUpdated = delivery.decode()?;
-                    (event.meta, event.legal_name, event.siren, event.version)
-                } else {
-                    let event: CompanyCreated = delivery.decode()?;
-                    (event.meta, event.legal_name, event.siren, event.version)
-                };
+            // CompanyUpdated shares CompanyCreated's field numbers (it lacks only the
+            // owner), so one decoding reads the identity of either.
+            let CompanyCreated {
+                meta,
+                legal_name,
+                siren,
+                version,
+                ..
+            } = delivery.decode()?;
             let meta = meta.unwrap_or_default();
             let company_id = event_uuid("meta.company_id", &meta.company_id)?;
             if !store::keep_profile(conn, company_id, &legal_name, &siren, version).await? {
