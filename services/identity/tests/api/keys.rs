@@ -14,22 +14,33 @@ fn kid(token: &str) -> String {
         .expect("a kid")
 }
 
-#[tokio::test]
-async fn an_aged_signing_key_is_replaced_at_start_and_still_verifies_its_tokens() {
+/// A fresh database whose first signing key a development identity made (in clear), and
+/// a token that key signed for jeanne@example.fr; that identity has stopped.
+async fn first_key_and_its_token() -> (TestDb, String) {
     let db = TestDb::new(&[comptoir_identity::SPEC]).await;
     let identity = start_on(&db, Settings::default()).await;
     sign_up(&identity, "jeanne@example.fr").await;
-    let before = login(&identity, "jeanne@example.fr", PASSWORD)
+    let token = login(&identity, "jeanne@example.fr", PASSWORD)
         .await
         .unwrap()
         .access_token;
     identity.stop().await;
+    (db, token)
+}
 
+/// Makes every stored signing key older than the 30-day rotation.
+async fn age_signing_keys(db: &TestDb) {
     let mut conn = db.admin().await;
     sqlx::query("UPDATE identity.signing_key SET created_at = now() - interval '31 days'")
         .execute(&mut conn)
         .await
         .unwrap();
+}
+
+#[tokio::test]
+async fn an_aged_signing_key_is_replaced_at_start_and_still_verifies_its_tokens() {
+    let (db, before) = first_key_and_its_token().await;
+    age_signing_keys(&db).await;
     let identity = start_on(&db, Settings::default()).await;
 
     let jwks = client(&identity)
@@ -93,14 +104,7 @@ async fn stored_keys(db: &TestDb) -> Vec<(String, bool, Option<Vec<u8>>)> {
 #[tokio::test]
 async fn signing_keys_are_stored_encrypted_and_plaintext_ones_are_encrypted_at_start() {
     // A development identity without a key stores its first signing key in clear.
-    let db = TestDb::new(&[comptoir_identity::SPEC]).await;
-    let identity = start_on(&db, Settings::default()).await;
-    sign_up(&identity, "jeanne@example.fr").await;
-    let before = login(&identity, "jeanne@example.fr", PASSWORD)
-        .await
-        .unwrap()
-        .access_token;
-    identity.stop().await;
+    let (db, before) = first_key_and_its_token().await;
     let plain = stored_keys(&db).await;
     assert_eq!(plain.len(), 1);
     assert!(!plain[0].1, "stored in clear without a key");
@@ -126,11 +130,7 @@ async fn signing_keys_are_stored_encrypted_and_plaintext_ones_are_encrypted_at_s
 
     // A key made while sealing is on is sealed from the start.
     identity.stop().await;
-    let mut conn = db.admin().await;
-    sqlx::query("UPDATE identity.signing_key SET created_at = now() - interval '31 days'")
-        .execute(&mut conn)
-        .await
-        .unwrap();
+    age_signing_keys(&db).await;
     let identity = start_on(&db, sealed_with(KEY_A)).await;
     let rotated = stored_keys(&db).await;
     assert_eq!(rotated.len(), 2, "a new key replaced the aged one");
