@@ -9,16 +9,10 @@ use std::sync::Arc;
 
 use comptoir_proto::events::v1::UserRegistered;
 use comptoir_runtime::events::consumer::{Handler, event_uuid};
-use comptoir_runtime::events::{Consumer, EventType, HandlerError};
+use comptoir_runtime::events::names::USER_REGISTERED;
+use comptoir_runtime::events::{Consumer, HandlerError};
 
 use crate::member_store;
-
-/// `comptoir.identity.user.registered`: an account was created.
-const USER_REGISTERED: EventType = EventType {
-    service: "identity",
-    aggregate: "user",
-    event: "registered",
-};
 
 /// The consumer that records accounts' e-mails.
 pub(crate) fn consumer() -> Consumer {
