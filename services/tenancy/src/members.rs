@@ -151,7 +151,7 @@ fn role_proto(key: &str, name: &str, permissions: Vec<String>, built_in: bool) -
 }
 
 /// Checks that the caller, with `access` (its permissions resolved again in `conn`, under
-/// the company's lock), may give `role`; returns nothing but the refusal.
+/// the company's lock), may give `role`; returns the permissions `role` carries.
 async fn may_grant(
     conn: &mut PgConnection,
     company: Uuid,
@@ -159,7 +159,7 @@ async fn may_grant(
     user: Uuid,
     access: &Access,
     role: &str,
-) -> Result<(), Error> {
+) -> Result<Vec<String>, Error> {
     let granted = known_role(&mut *conn, company, "role", role).await?;
     let caller = access::access_of(
         &mut *conn,
@@ -168,7 +168,8 @@ async fn may_grant(
         access.through_firm,
     )
     .await?;
-    rules::may_grant(granter(&caller, locked, user), role, &granted)
+    rules::may_grant(granter(&caller, locked, user), role, &granted)?;
+    Ok(granted)
 }
 
 fn granter<'a>(access: &'a Access, locked: &store::Locked, user: Uuid) -> Granter<'a> {
@@ -555,12 +556,10 @@ impl pb::member_service_server::MemberService for Members {
                     return Err(Error::LastAdministrator);
                 }
                 rules::may_change(granter(&access, &locked, user), user, target, &member.role)?;
-                may_grant(tx, company, &locked, user, &access, &request.role).await?;
-                store::set_member_role(tx, company, target, &request.role).await?;
                 // Services cut the member's unexpired tokens down to these.
-                let permissions = access::role_permissions(&mut *tx, company, &request.role)
-                    .await?
-                    .unwrap_or_default();
+                let permissions =
+                    may_grant(tx, company, &locked, user, &access, &request.role).await?;
+                store::set_member_role(tx, company, target, &request.role).await?;
                 Event::about(
                     names::MEMBERSHIP_CHANGED,
                     company,
