@@ -3,7 +3,6 @@
 use std::time::Duration;
 
 use async_nats::jetstream::consumer::pull::OrderedConfig;
-use comptoir_identity::Settings;
 use comptoir_proto::events::v1::UserRegistered;
 use comptoir_proto::identity::v1::{
     GetJwksRequest, LoginRequest, SignUpRequest, identity_service_client::IdentityServiceClient,
@@ -12,13 +11,13 @@ use comptoir_runtime::Caller;
 use comptoir_runtime::auth::{KeySet, PublicKey};
 use comptoir_runtime::events::Names;
 use comptoir_test_support::{
-    Mailbox, PASSWORD, TestDb, TestNats, bad_fields, common_config, spawn, user_token,
+    PASSWORD, TestDb, TestNats, bad_fields, common_config, spawn, user_token,
 };
 use prost::Message;
 use tokio_stream::StreamExt;
 use tonic::Code;
 
-use crate::{start, start_on};
+use crate::{start, start_with_mailbox};
 
 #[tokio::test]
 async fn a_login_token_verifies_with_the_keys_identity_publishes() {
@@ -95,16 +94,7 @@ async fn an_unknown_email_and_a_wrong_password_get_the_same_answer() {
 
 #[tokio::test]
 async fn signing_up_with_a_known_email_answers_as_for_a_new_one_and_mails_its_owner() {
-    let db = TestDb::new(&[comptoir_identity::SPEC]).await;
-    let mailbox = Mailbox::new();
-    let identity = start_on(
-        &db,
-        Settings {
-            mail: mailbox.config(),
-            ..Settings::default()
-        },
-    )
-    .await;
+    let (db, identity, mailbox) = start_with_mailbox().await;
     let mut client = IdentityServiceClient::new(identity.channel().await);
     let sign_up = |email: &str| SignUpRequest {
         email: email.to_owned(),

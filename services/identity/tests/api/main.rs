@@ -17,7 +17,7 @@ use comptoir_proto::identity::v1::{
 };
 use comptoir_runtime::Caller;
 use comptoir_runtime::auth::{KeySet, PublicKey};
-use comptoir_test_support::{PASSWORD, Running, TestDb, TestNats, common_config, spawn};
+use comptoir_test_support::{Mailbox, PASSWORD, Running, TestDb, TestNats, common_config, spawn};
 use tonic::transport::Channel;
 
 /// A running identity service with its own database.
@@ -37,6 +37,21 @@ pub(crate) async fn start_on(db: &TestDb, settings: Settings) -> Running {
     .await
     .expect("identity builds");
     spawn(app).await
+}
+
+/// A running identity whose mail lands in the returned mailbox.
+pub(crate) async fn start_with_mailbox() -> (TestDb, Running, Mailbox) {
+    let db = TestDb::new(&[comptoir_identity::SPEC]).await;
+    let mailbox = Mailbox::new();
+    let identity = start_on(
+        &db,
+        Settings {
+            mail: mailbox.config(),
+            ..Settings::default()
+        },
+    )
+    .await;
+    (db, identity, mailbox)
 }
 
 /// A client of `identity`.

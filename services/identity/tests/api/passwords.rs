@@ -12,7 +12,7 @@ use comptoir_test_support::{Mailbox, PASSWORD, Running, TestDb, bearer, reason};
 use tonic::Code;
 use tonic_types::StatusExt;
 
-use crate::{client, login, sign_up, start, start_on};
+use crate::{client, login, sign_up, start, start_on, start_with_mailbox};
 
 const NEW_PASSWORD: &str = "a brand new passphrase";
 
@@ -36,20 +36,6 @@ async fn reset_token(mailbox: &Mailbox, email: &str) -> String {
         .find(|word| word.starts_with("http://localhost:8080/reset-password?token="))
         .unwrap_or_else(|| panic!("a reset link in {:?}", mail.body));
     link.rsplit_once("token=").unwrap().1.to_owned()
-}
-
-async fn start_with_mailbox() -> (TestDb, Running, Mailbox) {
-    let db = TestDb::new(&[comptoir_identity::SPEC]).await;
-    let mailbox = Mailbox::new();
-    let identity = start_on(
-        &db,
-        Settings {
-            mail: mailbox.config(),
-            ..Settings::default()
-        },
-    )
-    .await;
-    (db, identity, mailbox)
 }
 
 #[tokio::test]
