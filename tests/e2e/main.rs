@@ -9,3 +9,22 @@ mod schema_isolation;
 mod startup;
 mod switching;
 mod traces;
+
+/// The claims of a token, for assertions (the signature is checked by the services).
+fn claims(token: &str) -> serde_json::Value {
+    use base64::Engine as _;
+    let payload = token.split('.').nth(1).expect("a JWT");
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload)
+        .expect("base64url");
+    serde_json::from_slice(&bytes).expect("JSON claims")
+}
+
+/// The token a mailed link carries.
+fn link_token(body: &str) -> String {
+    body.split("token=")
+        .nth(1)
+        .and_then(|t| t.split_whitespace().next())
+        .expect("a link with a token")
+        .to_owned()
+}

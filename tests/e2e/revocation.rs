@@ -22,6 +22,7 @@ use tokio::time::Instant;
 use tonic::Code;
 
 use crate::platform::Platform;
+use crate::{claims, link_token};
 
 /// A company of Jeanne's with its books open, and Paul, invited as `role`, switched to it.
 struct Team {
@@ -71,7 +72,7 @@ async fn team(platform: &Platform, role: &str) -> Team {
     Team {
         company,
         owner,
-        paul_id: subject(&paul),
+        paul_id: claims(&paul)["sub"].as_str().expect("a subject").to_owned(),
         paul,
     }
 }
@@ -118,26 +119,6 @@ impl Team {
         })
         .await;
     }
-}
-
-/// The token a mailed link carries.
-fn link_token(body: &str) -> String {
-    body.split("token=")
-        .nth(1)
-        .and_then(|t| t.split_whitespace().next())
-        .expect("a link with a token")
-        .to_owned()
-}
-
-/// The `sub` claim of a token.
-fn subject(token: &str) -> String {
-    use base64::Engine as _;
-    let payload = token.split('.').nth(1).expect("a JWT");
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(payload)
-        .expect("base64url");
-    let claims: serde_json::Value = serde_json::from_slice(&bytes).expect("JSON claims");
-    claims["sub"].as_str().expect("a subject").to_owned()
 }
 
 /// A billing read needing `invoices.read`: the numbering series of `company`.

@@ -1,7 +1,6 @@
 //! The core story: one login, several companies, switching without a password, roles
 //! from invitations, and tokens that reach their own company only.
 
-use base64::Engine;
 use comptoir_proto::billing::v1::{
     ListNumberingSeriesRequest, billing_service_client::BillingServiceClient,
 };
@@ -20,15 +19,7 @@ use comptoir_test_support::{PASSWORD, bearer, eventually};
 use tonic::Code;
 
 use crate::platform::Platform;
-
-/// The claims of a token, for assertions (the signature is checked by the services).
-fn claims(token: &str) -> serde_json::Value {
-    let payload = token.split('.').nth(1).expect("a JWT");
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(payload)
-        .expect("base64url");
-    serde_json::from_slice(&bytes).expect("JSON claims")
-}
+use crate::{claims, link_token};
 
 async fn books(platform: &Platform, token: &str, company_id: &str) -> Result<(), tonic::Status> {
     BillingServiceClient::new(platform.billing.channel().await)
@@ -150,13 +141,7 @@ async fn an_invited_sales_member_gets_quotes_only_and_loses_the_company_when_rem
         .await
         .unwrap();
     let mail = platform.mailbox.newest_to("paul@example.fr").await;
-    let invitation = mail
-        .body
-        .split("token=")
-        .nth(1)
-        .and_then(|t| t.split_whitespace().next())
-        .unwrap()
-        .to_owned();
+    let invitation = link_token(&mail.body);
 
     // Paul signs up from the invitation, accepts it, and switches to A.
     let paul_login = platform.user_token("paul@example.fr").await;
