@@ -80,7 +80,18 @@ enum AccessChange {
     },
 }
 
-impl AccessChange {
+/// The time (Unix milliseconds) of the revocation an entry records.
+trait RevokedAt {
+    fn at_ms(&self) -> i64;
+}
+
+impl RevokedAt for i64 {
+    fn at_ms(&self) -> i64 {
+        *self
+    }
+}
+
+impl RevokedAt for AccessChange {
     fn at_ms(&self) -> i64 {
         match self {
             AccessChange::Revoked { at_ms } | AccessChange::Narrowed { at_ms, .. } => *at_ms,
@@ -111,48 +122,33 @@ pub enum Verdict {
 struct UntilForgotten;
 
 impl UntilForgotten {
-    fn left(at_ms: i64) -> Option<Duration> {
+    /// How long an entry of a revocation at `at_ms` has left; zero once forgotten.
+    fn left(at_ms: i64) -> Duration {
         let forget_at = at_ms.saturating_add(REMEMBERED_FOR.as_millis() as i64);
         let left = forget_at.saturating_sub(now_ms()).max(0);
-        Some(Duration::from_millis(left as u64))
+        Duration::from_millis(left as u64)
     }
 }
 
-impl<K> moka::Expiry<K, i64> for UntilForgotten {
-    fn expire_after_create(&self, _: &K, at_ms: &i64, _: Instant) -> Option<Duration> {
-        Self::left(*at_ms)
+impl<K, V: RevokedAt> moka::Expiry<K, V> for UntilForgotten {
+    fn expire_after_create(&self, _: &K, value: &V, _: Instant) -> Option<Duration> {
+        Some(Self::left(value.at_ms()))
     }
     fn expire_after_update(
         &self,
         _: &K,
-        at_ms: &i64,
+        value: &V,
         _: Instant,
         _: Option<Duration>,
     ) -> Option<Duration> {
-        Self::left(*at_ms)
-    }
-}
-
-impl<K> moka::Expiry<K, AccessChange> for UntilForgotten {
-    fn expire_after_create(&self, _: &K, change: &AccessChange, _: Instant) -> Option<Duration> {
-        Self::left(change.at_ms())
-    }
-    fn expire_after_update(
-        &self,
-        _: &K,
-        change: &AccessChange,
-        _: Instant,
-        _: Option<Duration>,
-    ) -> Option<Duration> {
-        Self::left(change.at_ms())
+        Some(Self::left(value.at_ms()))
     }
 }
 
 fn cache<K, V>() -> moka::sync::Cache<K, V>
 where
     K: std::hash::Hash + Eq + Send + Sync + 'static,
-    V: Clone + Send + Sync + 'static,
-    UntilForgotten: moka::Expiry<K, V>,
+    V: RevokedAt + Clone + Send + Sync + 'static,
 {
     moka::sync::Cache::builder()
         .max_capacity(CAPACITY)
@@ -219,17 +215,18 @@ impl Revocations {
 
     /// Records that `session_id` ended at `at_ms`.
     pub fn revoke_session(&self, session_id: Uuid, at_ms: i64) {
-        self.newest(&self.inner.sessions, session_id, at_ms);
+        self.record(&self.inner.sessions, session_id, at_ms);
     }
 
     /// Records that every session of `user_id` started at or before `at_ms` ended.
     pub fn revoke_sessions_of(&self, user_id: Uuid, at_ms: i64) {
-        self.newest(&self.inner.accounts, user_id, at_ms);
+        self.record(&self.inner.accounts, user_id, at_ms);
     }
 
     /// Records that `user_id` lost access to `company_id` at `at_ms`.
     pub fn revoke_access(&self, user_id: Uuid, company_id: Uuid, at_ms: i64) {
-        self.change_access(user_id, company_id, AccessChange::Revoked { at_ms });
+        let change = AccessChange::Revoked { at_ms };
+        self.record(&self.inner.access, (user_id, company_id), change);
     }
 
     /// Records that `user_id`'s role in `company_id` became `role`, allowing `permissions`,
@@ -247,37 +244,24 @@ impl Revocations {
             role: role.into(),
             permissions: permissions.into(),
         };
-        self.change_access(user_id, company_id, change);
+        self.record(&self.inner.access, (user_id, company_id), change);
     }
 
-    /// Keeps the later of two revocation times of one key (a replay or a late event must
-    /// not move it back).
-    fn newest<K>(&self, cache: &moka::sync::Cache<K, i64>, key: K, at_ms: i64)
+    /// Records `entry` under `key` unless already forgotten. The later revocation of a key
+    /// wins: a replay or a late event must not move it back, while a role change after a
+    /// removal (the member came back) replaces it, and the reverse too.
+    fn record<K, V>(&self, cache: &moka::sync::Cache<K, V>, key: K, entry: V)
     where
         K: std::hash::Hash + Eq + Send + Sync + 'static,
+        V: RevokedAt + Clone + Send + Sync + 'static,
     {
-        if UntilForgotten::left(at_ms) == Some(Duration::ZERO) {
+        if UntilForgotten::left(entry.at_ms()) == Duration::ZERO {
             return;
         }
-        cache
-            .entry(key)
-            .and_upsert_with(|old| old.map_or(at_ms, |old| (*old.value()).max(at_ms)));
-        self.inner.any.store(true, Ordering::Release);
-    }
-
-    /// The latest change of a (user, company) wins: a role change after a removal (the
-    /// member came back) replaces it, and the reverse too.
-    fn change_access(&self, user_id: Uuid, company_id: Uuid, change: AccessChange) {
-        if UntilForgotten::left(change.at_ms()) == Some(Duration::ZERO) {
-            return;
-        }
-        self.inner
-            .access
-            .entry((user_id, company_id))
-            .and_upsert_with(|old| match old {
-                Some(old) if old.value().at_ms() > change.at_ms() => old.into_value(),
-                _ => change,
-            });
+        cache.entry(key).and_upsert_with(|old| match old {
+            Some(old) if old.value().at_ms() > entry.at_ms() => old.into_value(),
+            _ => entry,
+        });
         self.inner.any.store(true, Ordering::Release);
     }
 
@@ -623,9 +607,9 @@ mod tests {
         let long_ago = now_ms() - REMEMBERED_FOR.as_millis() as i64 - 1;
         list.revoke_session(session, long_ago);
         assert_eq!(list.check(&caller, long_ago / 1000), Verdict::Allowed);
-        assert_eq!(UntilForgotten::left(long_ago), Some(Duration::ZERO));
+        assert_eq!(UntilForgotten::left(long_ago), Duration::ZERO);
         let recent = now_ms() - 1_000;
-        let left = UntilForgotten::left(recent).expect("an expiry");
+        let left = UntilForgotten::left(recent);
         assert!(left <= REMEMBERED_FOR && left > REMEMBERED_FOR - Duration::from_secs(2));
     }
 }
