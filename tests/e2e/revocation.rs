@@ -159,7 +159,7 @@ async fn quotes(platform: &Platform, token: &str) -> Result<(), tonic::Status> {
 }
 
 /// Polls `call` until it fails with `code`; panics if it has not within `within` of
-/// `since` (when the call that revoked returned, so its commit is done). Returns how long
+/// `since` (when the call that revoked returned, so its commit is done). Prints how long
 /// it took.
 async fn refused_within<F, Fut>(
     what: &str,
@@ -167,8 +167,7 @@ async fn refused_within<F, Fut>(
     within: Duration,
     code: Code,
     mut call: F,
-) -> Duration
-where
+) where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<(), tonic::Status>>,
 {
@@ -177,8 +176,8 @@ where
         let elapsed = since.elapsed();
         match answer {
             Err(status) if status.code() == code => {
-                println!("{what}: refused with {code:?} after {elapsed:?}");
-                return elapsed;
+                println!("{what}: refused with {code:?} {elapsed:?} after the revocation");
+                return;
             }
             Err(status) if status.code() != Code::Ok => {
                 panic!("{what}: expected {code:?}, got {status:?}")
