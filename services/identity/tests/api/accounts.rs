@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use async_nats::jetstream::consumer::pull::OrderedConfig;
+use comptoir_identity::Settings;
 use comptoir_proto::events::v1::UserRegistered;
 use comptoir_proto::identity::v1::{
     GetJwksRequest, LoginRequest, SignUpRequest, identity_service_client::IdentityServiceClient,
@@ -10,14 +11,12 @@ use comptoir_proto::identity::v1::{
 use comptoir_runtime::Caller;
 use comptoir_runtime::auth::{KeySet, PublicKey};
 use comptoir_runtime::events::Names;
-use comptoir_test_support::{
-    PASSWORD, TestDb, TestNats, bad_fields, common_config, spawn, user_token,
-};
+use comptoir_test_support::{PASSWORD, TestDb, TestNats, bad_fields, user_token};
 use prost::Message;
 use tokio_stream::StreamExt;
 use tonic::Code;
 
-use crate::{start, start_with_mailbox};
+use crate::{start, start_on_nats, start_with_mailbox};
 
 #[tokio::test]
 async fn a_login_token_verifies_with_the_keys_identity_publishes() {
@@ -166,14 +165,7 @@ async fn a_bad_sign_up_names_every_bad_field_and_writes_nothing() {
 async fn a_sign_up_publishes_user_registered_once_and_a_repeated_one_nothing() {
     let db = TestDb::new(&[comptoir_identity::SPEC]).await;
     let nats = TestNats::shared().await;
-    let identity = spawn(
-        comptoir_identity::build(comptoir_identity::Config {
-            common: common_config(&db, &comptoir_identity::SPEC, &nats),
-        })
-        .await
-        .expect("identity builds"),
-    )
-    .await;
+    let identity = start_on_nats(&db, &nats, Settings::default()).await;
     let mut client = IdentityServiceClient::new(identity.channel().await);
     for _ in 0..2 {
         client

@@ -29,9 +29,14 @@ pub(crate) async fn start() -> (TestDb, Running) {
 
 /// Identity started on an existing test database with `settings`.
 pub(crate) async fn start_on(db: &TestDb, settings: Settings) -> Running {
-    let nats = TestNats::shared().await;
+    start_on_nats(db, &TestNats::shared().await, settings).await
+}
+
+/// Identity started on an existing test database and the test's `nats` (under its
+/// prefix, where the test reads identity's events) with `settings`.
+pub(crate) async fn start_on_nats(db: &TestDb, nats: &TestNats, settings: Settings) -> Running {
     let app = comptoir_identity::build_full(FullConfig {
-        common: common_config(db, &comptoir_identity::SPEC, &nats),
+        common: common_config(db, &comptoir_identity::SPEC, nats),
         settings,
     })
     .await

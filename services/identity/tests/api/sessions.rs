@@ -1,6 +1,6 @@
 //! Sessions: refresh-token rotation, reuse detection, logout.
 
-use comptoir_identity::{FullConfig, Settings};
+use comptoir_identity::Settings;
 use comptoir_proto::identity::v1::{LogoutRequest, RefreshRequest, RefreshResponse};
 use comptoir_runtime::config::{CommonConfig, ServiceConfig};
 use comptoir_test_support::{
@@ -9,7 +9,7 @@ use comptoir_test_support::{
 };
 use tonic::Code;
 
-use crate::{client, login, session_of, sign_up, start};
+use crate::{client, login, session_of, sign_up, start, start_on_nats};
 
 async fn refresh(identity: &Running, token: &str) -> Result<RefreshResponse, tonic::Status> {
     client(identity)
@@ -129,16 +129,13 @@ async fn a_refresh_refused_while_tenancy_is_down_can_be_retried_and_the_session_
         .and_then(|listener| listener.local_addr())
         .expect("a free port for tenancy");
     let gate = Gate::closed(tenancy_addr).await;
-    let identity = spawn(
-        comptoir_identity::build_full(FullConfig {
-            common: common_config(&db, &comptoir_identity::SPEC, &nats),
-            settings: Settings {
-                tenancy_url: Some(format!("http://{}", gate.addr)),
-                ..Settings::default()
-            },
-        })
-        .await
-        .expect("identity builds"),
+    let identity = start_on_nats(
+        &db,
+        &nats,
+        Settings {
+            tenancy_url: Some(format!("http://{}", gate.addr)),
+            ..Settings::default()
+        },
     )
     .await;
     let _tenancy = spawn(
