@@ -132,12 +132,12 @@ where
 
 /// How often [`purge`] runs: a tenth of the retention, from once a second to once an hour,
 /// so a key outlives its retention by at most a tenth of it (or an hour).
-pub fn purge_interval(retention: Duration) -> Duration {
+fn purge_interval(retention: Duration) -> Duration {
     (retention / 10).clamp(Duration::from_secs(1), Duration::from_secs(3600))
 }
 
 /// Deletes the keys older than `retention`; returns how many.
-pub async fn purge_older_than(pool: &PgPool, retention: Duration) -> Result<u64, sqlx::Error> {
+async fn purge_older_than(pool: &PgPool, retention: Duration) -> Result<u64, sqlx::Error> {
     Ok(sqlx::query(
         "DELETE FROM idempotency_key WHERE created_at < now() - make_interval(secs => $1)",
     )
