@@ -24,7 +24,7 @@ impl CreditRefusals {
     }
 }
 
-/// The amounts at `rate` among `amounts` (zero when absent).
+/// The amounts at `rate` among `amounts`, if any.
 fn at_rate(amounts: &[VatAmount], rate: Decimal) -> Option<&VatAmount> {
     amounts.iter().find(|amount| amount.rate == rate)
 }
@@ -37,25 +37,19 @@ pub fn check_credit(
     lines: &[Line],
 ) -> CreditRefusals {
     let mut refusals = CreditRefusals::default();
-    let totals = Totals::of(lines);
-    for asked in &totals.vat_amounts {
-        let first = lines
-            .iter()
-            .position(|line| line.vat_rate == asked.rate)
-            .unwrap_or_default();
-        let field = format!("lines[{first}].vat_rate");
+    for (index, line) in lines.iter().enumerate() {
+        if at_rate(invoiced, line.vat_rate).is_none() {
+            refusals.rates_not_invoiced.push((
+                format!("lines[{index}].vat_rate"),
+                format!(
+                    "the invoice charged no VAT at {} %: a credit note takes back only rates it charged",
+                    line.vat_rate.normalize()
+                ),
+            ));
+        }
+    }
+    for asked in &Totals::of(lines).vat_amounts {
         let Some(charged) = at_rate(invoiced, asked.rate) else {
-            for (index, line) in lines.iter().enumerate() {
-                if line.vat_rate == asked.rate {
-                    refusals.rates_not_invoiced.push((
-                        format!("lines[{index}].vat_rate"),
-                        format!(
-                            "the invoice charged no VAT at {} %: a credit note takes back only rates it charged",
-                            asked.rate.normalize()
-                        ),
-                    ));
-                }
-            }
             continue;
         };
         let (taken_base, taken_vat) = at_rate(credited, asked.rate)
@@ -64,8 +58,12 @@ pub fn check_credit(
         let base_left = charged.taxable_amount - taken_base;
         let vat_left = charged.vat_amount - taken_vat;
         if asked.taxable_amount > base_left || asked.vat_amount > vat_left {
+            let first = lines
+                .iter()
+                .position(|line| line.vat_rate == asked.rate)
+                .unwrap_or_default();
             refusals.exceeding.push((
-                field,
+                format!("lines[{first}].vat_rate"),
                 format!(
                     "at {} % the credit note takes back {} of base and {} of VAT, but only {} of base and {} of VAT invoiced at that rate remain to be credited",
                     asked.rate.normalize(),
@@ -77,7 +75,6 @@ pub fn check_credit(
             ));
         }
     }
-    refusals.rates_not_invoiced.sort();
     refusals
 }
 
@@ -124,6 +121,19 @@ mod tests {
             ["lines[0].vat_rate", "lines[2].vat_rate"]
         );
         assert!(refused.exceeding.is_empty());
+    }
+
+    #[test]
+    fn refused_lines_are_named_in_their_order_past_the_tenth() {
+        let invoiced = charged(&[line("100", "20")]);
+        let mut lines = vec![line("1", "20"); 10];
+        lines[2] = line("1", "10");
+        lines.push(line("1", "5.5"));
+        let refused = check_credit(&invoiced, &[], &lines);
+        assert_eq!(
+            fields(&refused.rates_not_invoiced),
+            ["lines[2].vat_rate", "lines[10].vat_rate"]
+        );
     }
 
     #[test]
