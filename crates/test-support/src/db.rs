@@ -87,12 +87,7 @@ impl TestDb {
 
     /// The URL a service connects with: its own role, this database.
     pub fn service_url(&self, spec: &ServiceSpec) -> Secret {
-        let options = self
-            .admin
-            .clone()
-            .username(&comptoir_runtime::db::role_of(spec.name))
-            .database(&self.name);
-        Secret::from(options.to_url_lossy().to_string())
+        Secret::from(self.role_options(spec).to_url_lossy().to_string())
     }
 
     /// Superuser connection options for this database (provisioning's).
@@ -102,18 +97,19 @@ impl TestDb {
 
     /// A superuser connection to this database, for assertions on what was written.
     pub async fn admin(&self) -> PgConnection {
-        admin_connect(&self.admin.clone().database(&self.name)).await
+        admin_connect(&self.admin_options()).await
     }
 
     /// A connection as `spec`'s role, with nothing else set: what a bug in the service
     /// could do.
     pub async fn as_role(&self, spec: &ServiceSpec) -> PgConnection {
-        let options = self
-            .admin
-            .clone()
+        admin_connect(&self.role_options(spec)).await
+    }
+
+    /// Connection options for this database as `spec`'s runtime role.
+    fn role_options(&self, spec: &ServiceSpec) -> PgConnectOptions {
+        self.admin_options()
             .username(&comptoir_runtime::db::role_of(spec.name))
-            .database(&self.name);
-        admin_connect(&options).await
     }
 
     /// A connection as `spec`'s role inside an open transaction with these transaction
