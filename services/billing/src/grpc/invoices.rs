@@ -262,8 +262,12 @@ impl Invoices {
             .map_err(strip_leading_dot)?
         };
         let totals = Totals::of(&lines);
-        let credited: Decimal = documents::credited_total(conn, ctx.company_id, invoice_id).await?;
-        let room = invoice.row.gross_total - credited;
+        let credited = documents::credited_per_rate(conn, ctx.company_id, invoice_id).await?;
+        let room = invoice.row.gross_total
+            - credited
+                .iter()
+                .map(|c| c.taxable_amount + c.vat_amount)
+                .sum::<Decimal>();
         if totals.gross_total > room {
             return Err(Error::precondition(
                 "CREDIT_EXCEEDS_INVOICE",
@@ -276,7 +280,6 @@ impl Invoices {
             ));
         }
         let invoiced: Vec<_> = invoice.vat.iter().map(|v| v.to_amount()).collect();
-        let credited = documents::credited_per_rate(conn, ctx.company_id, invoice_id).await?;
         let refusals = check_credit(&invoiced, &credited, &lines);
         if !refusals.rates_not_invoiced.is_empty() {
             return Err(Error::InvalidArgument(violations_of(

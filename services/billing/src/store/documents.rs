@@ -780,22 +780,6 @@ pub(crate) async fn list(
     load_many(conn, company_id, &ids).await
 }
 
-/// What the issued credit notes of an invoice total.
-pub(crate) async fn credited_total(
-    conn: &mut PgConnection,
-    company_id: Uuid,
-    invoice_id: Uuid,
-) -> Result<Decimal, sqlx::Error> {
-    sqlx::query_scalar(
-        "SELECT coalesce(sum(gross_total), 0) FROM document \
-         WHERE company_id = $1 AND credited_document_id = $2 AND status = 'issued'",
-    )
-    .bind(company_id)
-    .bind(invoice_id)
-    .fetch_one(conn)
-    .await
-}
-
 /// What the issued credit notes of an invoice took back, per VAT rate.
 pub(crate) async fn credited_per_rate(
     conn: &mut PgConnection,
