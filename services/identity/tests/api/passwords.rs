@@ -276,6 +276,18 @@ async fn a_successful_login_resets_the_accounts_failure_count() {
     }
 }
 
+/// A login whose `x-forwarded-for` says `address`.
+fn login_from(address: &str, email: &str, password: &str) -> tonic::Request<LoginRequest> {
+    let mut request = tonic::Request::new(LoginRequest {
+        email: email.to_owned(),
+        password: password.to_owned(),
+    });
+    request
+        .metadata_mut()
+        .insert("x-forwarded-for", address.parse().unwrap());
+    request
+}
+
 #[tokio::test]
 async fn twenty_failures_from_one_address_block_it_whatever_the_email() {
     // The test's own calls come from a trusted proxy, which forwards what 10.0.0.1 saw.
@@ -290,19 +302,9 @@ async fn twenty_failures_from_one_address_block_it_whatever_the_email() {
     .await;
     sign_up(&identity, "dina@example.fr").await;
     let mut client = client(&identity).await;
-    let from = |address: &str, email: &str, password: &str| {
-        let mut request = tonic::Request::new(LoginRequest {
-            email: email.to_owned(),
-            password: password.to_owned(),
-        });
-        request
-            .metadata_mut()
-            .insert("x-forwarded-for", address.parse().unwrap());
-        request
-    };
     for n in 0..20 {
         let status = client
-            .login(from(
+            .login(login_from(
                 "203.0.113.7, 10.0.0.1",
                 &format!("guess{n}@example.fr"),
                 "not the password at all",
@@ -312,12 +314,12 @@ async fn twenty_failures_from_one_address_block_it_whatever_the_email() {
         assert_eq!(status.code(), Code::Unauthenticated);
     }
     let blocked = client
-        .login(from("203.0.113.7", "dina@example.fr", PASSWORD))
+        .login(login_from("203.0.113.7", "dina@example.fr", PASSWORD))
         .await
         .unwrap_err();
     retry_delay(&blocked);
     client
-        .login(from("198.51.100.4", "dina@example.fr", PASSWORD))
+        .login(login_from("198.51.100.4", "dina@example.fr", PASSWORD))
         .await
         .expect("another address logs in");
 }
@@ -329,15 +331,7 @@ async fn a_client_rotating_x_forwarded_for_is_still_throttled_by_its_own_address
     sign_up(&identity, "eloise@example.fr").await;
     let mut client = client(&identity).await;
     let spoofed = |n: usize, email: &str, password: &str| {
-        let mut request = tonic::Request::new(LoginRequest {
-            email: email.to_owned(),
-            password: password.to_owned(),
-        });
-        request.metadata_mut().insert(
-            "x-forwarded-for",
-            format!("198.51.100.{n}").parse().unwrap(),
-        );
-        request
+        login_from(&format!("198.51.100.{n}"), email, password)
     };
     for n in 0..20 {
         let status = client
