@@ -187,16 +187,6 @@ impl Default for Revocations {
     }
 }
 
-impl std::fmt::Debug for Revocations {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Revocations")
-            .field("sessions", &self.inner.sessions.entry_count())
-            .field("accounts", &self.inner.accounts.entry_count())
-            .field("access", &self.inner.access.entry_count())
-            .finish()
-    }
-}
-
 fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
 }
