@@ -4,12 +4,13 @@
 mod database;
 
 use comptoir_proto::export::v1::{
-    GetSellerProfileRequest, export_service_client::ExportServiceClient,
+    GetSellerProfileRequest, GetSellerProfileResponse, export_service_client::ExportServiceClient,
 };
 use comptoir_test_support::{
     Harness, Running, bad_fields, bearer, eventually, publish_company_created, scoped_token, spawn,
 };
-use tonic::Code;
+use tonic::transport::Channel;
+use tonic::{Code, Status};
 use uuid::Uuid;
 
 /// Identity (for tokens) and export, on their own database and NATS prefix.
@@ -29,6 +30,24 @@ async fn start() -> (Harness, Running) {
     (harness, export)
 }
 
+/// GetSellerProfile for `company_id`, with `token`.
+async fn seller_profile(
+    client: &ExportServiceClient<Channel>,
+    company_id: &str,
+    token: &str,
+) -> Result<GetSellerProfileResponse, Status> {
+    client
+        .clone()
+        .get_seller_profile(bearer(
+            GetSellerProfileRequest {
+                company_id: company_id.to_owned(),
+            },
+            token,
+        ))
+        .await
+        .map(tonic::Response::into_inner)
+}
+
 #[tokio::test]
 async fn a_seller_profile_comes_from_company_created_and_unknown_ones_are_not_found() {
     let (harness, export) = start().await;
@@ -37,21 +56,10 @@ async fn a_seller_profile_comes_from_company_created_and_unknown_ones_are_not_fo
     let token = scoped_token(&harness.db, company_id, &["exports.read"]).await;
 
     let client = ExportServiceClient::new(export.channel().await);
-    let profile = eventually("export to record the seller profile", || {
-        let mut client = client.clone();
-        let token = token.clone();
-        async move {
-            client
-                .get_seller_profile(bearer(
-                    GetSellerProfileRequest {
-                        company_id: company_id.to_string(),
-                    },
-                    &token,
-                ))
-                .await
-                .ok()
-                .map(|r| r.into_inner())
-        }
+    let profile = eventually("export to record the seller profile", || async {
+        seller_profile(&client, &company_id.to_string(), &token)
+            .await
+            .ok()
     })
     .await;
     assert_eq!(
@@ -63,26 +71,11 @@ async fn a_seller_profile_comes_from_company_created_and_unknown_ones_are_not_fo
         (company_id.to_string(), "Boulangerie Dupont", "732829320")
     );
 
-    let mut client = client.clone();
-    let unknown = client
-        .get_seller_profile(bearer(
-            GetSellerProfileRequest {
-                company_id: Uuid::now_v7().to_string(),
-            },
-            &token,
-        ))
+    let unknown = seller_profile(&client, &Uuid::now_v7().to_string(), &token)
         .await
         .unwrap_err();
     assert_eq!(unknown.code(), Code::NotFound);
-    let malformed = client
-        .get_seller_profile(bearer(
-            GetSellerProfileRequest {
-                company_id: String::new(),
-            },
-            &token,
-        ))
-        .await
-        .unwrap_err();
+    let malformed = seller_profile(&client, "", &token).await.unwrap_err();
     assert_eq!(malformed.code(), Code::InvalidArgument);
     assert_eq!(bad_fields(&malformed), ["company_id"]);
 }
@@ -101,36 +94,16 @@ async fn an_update_before_a_late_creation_keeps_the_newer_seller_profile() {
     // A later company proves both events were processed before we look.
     let marker = publish_company_created(&harness.nats, "Marqueur SAS", "542051180", false).await;
     let client = ExportServiceClient::new(export.channel().await);
-    for company in [marker, company_id] {
+    let recorded = async |company: Uuid| {
         let token = scoped_token(&harness.db, company, &["exports.read"]).await;
-        eventually("export to record the seller profile", || {
-            let mut client = client.clone();
-            let token = token.clone();
-            async move {
-                client
-                    .get_seller_profile(bearer(
-                        GetSellerProfileRequest {
-                            company_id: company.to_string(),
-                        },
-                        &token,
-                    ))
-                    .await
-                    .ok()
-            }
+        eventually("export to record the seller profile", || async {
+            seller_profile(&client, &company.to_string(), &token)
+                .await
+                .ok()
         })
-        .await;
-    }
-    let token = scoped_token(&harness.db, company_id, &["exports.read"]).await;
-    let profile = client
-        .clone()
-        .get_seller_profile(bearer(
-            GetSellerProfileRequest {
-                company_id: company_id.to_string(),
-            },
-            &token,
-        ))
         .await
-        .unwrap()
-        .into_inner();
+    };
+    recorded(marker).await;
+    let profile = recorded(company_id).await;
     assert_eq!(profile.legal_name, "Nouveau Nom SAS");
 }
