@@ -10,7 +10,7 @@ use comptoir_proto::billing::v1::{
 use comptoir_runtime::permissions::{
     ACCOUNTANT, INVOICES_ISSUE, INVOICES_READ, INVOICES_WRITE, SALES,
 };
-use comptoir_test_support::{bad_fields, bearer, reason};
+use comptoir_test_support::{attempt, bad_fields, bearer, reason};
 use tonic::Code;
 use uuid::Uuid;
 
@@ -524,34 +524,16 @@ async fn nothing_dated_in_a_locked_period_changes_even_through_direct_sql() {
     assert_eq!(reason(&credited), "PERIOD_LOCKED");
 
     // A bug in the service cannot bypass it: the service's own role, straight SQL.
-    let mut conn = env.harness.db.as_role(&comptoir_billing::SPEC).await;
-    sqlx::query("BEGIN").execute(&mut conn).await.unwrap();
-    sqlx::query("SELECT set_config('comptoir.company_id', $1, true)")
-        .bind(company.to_string())
-        .execute(&mut conn)
-        .await
-        .unwrap();
+    let mut conn = env.runtime_tx(company).await;
+    let id = &old_draft.document_id;
     for sql in [
-        "UPDATE billing.document SET notes = 'rewritten' WHERE document_id = $1",
-        "DELETE FROM billing.document WHERE document_id = $1",
+        format!("UPDATE billing.document SET notes = 'rewritten' WHERE document_id = '{id}'"),
+        format!("DELETE FROM billing.document WHERE document_id = '{id}'"),
         // Lines are never updated (the role may not), only replaced while a draft.
-        "DELETE FROM billing.document_line WHERE document_id = $1",
+        format!("DELETE FROM billing.document_line WHERE document_id = '{id}'"),
     ] {
-        sqlx::query("SAVEPOINT attempt")
-            .execute(&mut conn)
-            .await
-            .unwrap();
-        let refused = sqlx::query(sql)
-            .bind(Uuid::parse_str(&old_draft.document_id).unwrap())
-            .execute(&mut conn)
-            .await
-            .unwrap_err();
-        let code = refused.as_database_error().and_then(|e| e.code()).unwrap();
-        assert_eq!(code, "CB001", "{sql}");
-        sqlx::query("ROLLBACK TO SAVEPOINT attempt")
-            .execute(&mut conn)
-            .await
-            .unwrap();
+        let refusal = attempt(&mut conn, &sql).await;
+        assert_eq!(refusal.map(|r| r.code).as_deref(), Some("CB001"), "{sql}");
     }
     // Nor can it disable the guard: it owns no table.
     let disable = sqlx::query("ALTER TABLE billing.document DISABLE TRIGGER document_lock_date")
