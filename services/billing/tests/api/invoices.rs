@@ -543,8 +543,8 @@ async fn nothing_dated_in_a_locked_period_changes_even_through_direct_sql() {
     assert!(disable.to_string().contains("must be owner"), "{disable}");
     sqlx::query("ROLLBACK").execute(&mut conn).await.unwrap();
 
-    // Moving the lock date backwards needs periods.lock; settings.write alone may only
-    // move it forward.
+    // Moving the lock date backwards needs an Administrator; settings.write alone may
+    // only move it forward.
     let settings_only = env.token_with(company, &["settings.write"]).await;
     let backwards = env
         .client()
