@@ -229,7 +229,7 @@ pub(crate) async fn rotate_refresh_token(
         return Err(Error::RefreshTokenInvalid);
     }
     if used {
-        revoke(&mut tx, session_id, "refresh_token_reused").await?;
+        revoke_reused(&mut tx, session_id).await?;
         tx.commit().await?;
         tracing::warn!(%session_id, "refresh token reused: session revoked");
         return Err(Error::RefreshTokenReused);
@@ -251,17 +251,15 @@ pub(crate) async fn rotate_refresh_token(
     })
 }
 
-async fn revoke(
-    conn: &mut sqlx::PgConnection,
-    session_id: Uuid,
-    reason: &str,
-) -> Result<(), Error> {
+/// Ends `session_id` because one of its refresh tokens was presented twice, and says so
+/// to every service (a no-op if it already ended).
+async fn revoke_reused(conn: &mut sqlx::PgConnection, session_id: Uuid) -> Result<(), Error> {
     let ended: Option<Uuid> = sqlx::query_scalar(
-        "UPDATE session SET revoked_at = now(), revoked_reason = $2, updated_at = now() \
+        "UPDATE session SET revoked_at = now(), revoked_reason = 'refresh_token_reused', \
+                updated_at = now() \
          WHERE session_id = $1 AND revoked_at IS NULL RETURNING account_id",
     )
     .bind(session_id)
-    .bind(reason)
     .fetch_optional(&mut *conn)
     .await?;
     if let Some(account_id) = ended {
