@@ -339,7 +339,8 @@ impl KeySet {
 
     /// Verifies a bearer token and returns its caller. A token verified before is taken
     /// from memory while it has not expired; any other is checked in full. Either way the
-    /// revocation list has the last word; a revoked token is forgotten.
+    /// revocation list has the last word. A revoked token stays remembered: the list
+    /// keeps refusing it until it expires, without checking its signature again.
     pub async fn verify(&self, token: &str) -> Result<Caller, AuthError> {
         let digest: [u8; 32] = Sha256::digest(token.as_bytes()).into();
         let (caller, iat) = match self.inner.verified.get(&digest) {
@@ -355,14 +356,8 @@ impl KeySet {
         match self.inner.revocations.check(&caller, iat) {
             Verdict::Allowed => Ok(caller),
             Verdict::Narrowed { role, permissions } => Ok(caller.narrowed(&role, &permissions)),
-            Verdict::SessionRevoked => {
-                self.inner.verified.invalidate(&digest);
-                Err(AuthError::SessionRevoked)
-            }
-            Verdict::AccessRevoked => {
-                self.inner.verified.invalidate(&digest);
-                Err(AuthError::AccessRevoked)
-            }
+            Verdict::SessionRevoked => Err(AuthError::SessionRevoked),
+            Verdict::AccessRevoked => Err(AuthError::AccessRevoked),
         }
     }
 
