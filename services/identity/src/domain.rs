@@ -306,7 +306,8 @@ mod tests {
     fn a_key_encryption_key_is_32_bytes_of_base64_and_never_prints() {
         let key = KeyEncryptionKey::parse("AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=").unwrap();
         assert_eq!(key.bytes()[31], 31);
-        assert!(!format!("{key:?}").contains("AAEC"));
+        // A derived Debug would print the bytes as numbers, never their base64.
+        assert_eq!(format!("{key:?}"), "KeyEncryptionKey(***)");
         assert!(
             KeyEncryptionKey::parse("AAECAwQF")
                 .unwrap_err()
