@@ -27,7 +27,7 @@ pub(crate) enum Ended {
 }
 
 /// Enqueues `session.revoked` in the transaction that ended the sessions: `sessions` of
-/// `user_id`, for `reason`, now.
+/// `user_id`, for `reason`, now (its `revoke_time` is the event's `occur_time`).
 pub(crate) async fn session_revoked(
     conn: &mut sqlx::PgConnection,
     user_id: Uuid,
@@ -38,19 +38,18 @@ pub(crate) async fn session_revoked(
         Ended::Session(id) => (id.to_string(), false),
         Ended::All => (String::new(), true),
     };
-    let now = comptoir_runtime::grpc::timestamp(chrono::Utc::now());
     let actor = match reason {
         SessionRevokedReason::RefreshTokenReused => "service:identity".to_owned(),
         _ => user_id.to_string(),
     };
     Event::new(names::SESSION_REVOKED, None, &actor, |meta| {
         SessionRevoked {
+            revoke_time: meta.occur_time,
             meta: Some(meta),
             user_id: user_id.to_string(),
             session_id,
             all_sessions,
             reason: reason as i32,
-            revoke_time: Some(now),
         }
     })
     .enqueue(conn)
@@ -58,19 +57,19 @@ pub(crate) async fn session_revoked(
 }
 
 /// Enqueues `user.registered` in the transaction that created the account `user_id` of
-/// `email`; the new account is its actor.
+/// `email`; the new account is its actor, and its `register_time` the event's
+/// `occur_time`.
 pub(crate) async fn user_registered(
     conn: &mut sqlx::PgConnection,
     user_id: Uuid,
     email: &Email,
 ) -> Result<(), sqlx::Error> {
-    let now = comptoir_runtime::grpc::timestamp(chrono::Utc::now());
     Event::new(names::USER_REGISTERED, None, &user_id.to_string(), |meta| {
         UserRegistered {
+            register_time: meta.occur_time,
             meta: Some(meta),
             user_id: user_id.to_string(),
             email: email.as_str().to_owned(),
-            register_time: Some(now),
         }
     })
     .enqueue(conn)
