@@ -2,7 +2,7 @@
 //! bug in the service runs, the schema, its tables, triggers and row-level security stay
 //! as the migrations made them, and the audit trail only grows.
 
-use comptoir_test_support::{TestDb, assert_refused, assert_schema_guarded};
+use comptoir_test_support::{TestDb, assert_refused, assert_schema_guarded, attempt};
 
 #[tokio::test]
 async fn the_runtime_role_can_neither_become_the_owner_nor_change_the_schema() {
@@ -35,5 +35,24 @@ async fn the_audit_trail_is_append_only_even_for_the_runtime_role() {
         "UPDATE audit_event SET actor = 'user:2'".to_owned(),
     ] {
         assert_refused(&mut conn, &sql).await;
+    }
+
+    // The runtime role lacks the grants, so the trigger is what stops everyone else:
+    // even a superuser's change is refused by it.
+    let mut admin = db.admin().await;
+    sqlx::query("BEGIN")
+        .execute(&mut admin)
+        .await
+        .expect("BEGIN");
+    for sql in [
+        format!("DELETE FROM tenancy.audit_event WHERE company_id = '{company}'"),
+        format!("UPDATE tenancy.audit_event SET actor = 'user:2' WHERE company_id = '{company}'"),
+    ] {
+        let refusal = attempt(&mut admin, &sql).await;
+        assert_eq!(
+            refusal.map(|r| r.code).as_deref(),
+            Some("CT002"),
+            "{sql} as superuser"
+        );
     }
 }
