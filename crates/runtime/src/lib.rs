@@ -4,7 +4,6 @@
 //! consumers. A service describes itself with a [`ServiceSpec`] and [`App::build`] does
 //! the rest.
 
-pub mod amount;
 pub mod app;
 pub mod auth;
 pub mod config;
@@ -13,14 +12,15 @@ pub mod error;
 pub mod events;
 pub mod grpc;
 pub mod idempotency;
-pub mod legal;
 pub mod mail;
 pub mod metrics;
 pub mod page;
-pub mod permissions;
 pub mod revocation;
 pub mod telemetry;
 
+/// The shared vocabulary, re-exported while services move their imports to
+/// `comptoir_domain_types`.
+pub use comptoir_domain_types::{amount, legal, permissions};
 pub use app::{App, Deps, Service, ServiceSpec};
 pub use auth::Caller;
 pub use config::CommonConfig;

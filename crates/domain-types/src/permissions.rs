@@ -1,8 +1,7 @@
 //! The one list of permissions every service checks, and the built-in roles made of
 //! them. Tenancy stores roles (built-in and custom) as sets of these names and puts the
-//! caller's set into the access token; services check them with [`Caller::require`].
-//!
-//! [`Caller::require`]: crate::auth::Caller::require
+//! caller's set into the access token; services check them with the runtime's
+//! `Caller::require`.
 
 /// Read invoices, credit notes, quotes, customers and items.
 pub const INVOICES_READ: &str = "invoices.read";
