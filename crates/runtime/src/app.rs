@@ -27,6 +27,7 @@ use crate::config::{CommonConfig, IdentityClientConfig};
 use crate::events::{self, Consumer, Names, Outbox};
 use crate::grpc::EdgeLayer;
 use crate::metrics::{self, Metrics};
+use crate::retry::{Backoff, retry};
 use crate::revocation::Revocations;
 use crate::{db, idempotency, telemetry};
 
@@ -360,13 +361,17 @@ async fn bring_up(
 
     if spec.publishes {
         let config = deps.names.stream_config(spec.name);
-        let mut delay = Duration::from_millis(200);
-        while let Err(err) = deps.jetstream.get_or_create_stream(config.clone()).await {
-            tracing::warn!(error = %err, retry_in_ms = delay.as_millis() as u64, "nats stream not ready, retrying");
-            if sleep_or_cancel(&stop, delay).await {
-                return;
-            }
-            delay = (delay * 2).min(Duration::from_secs(5));
+        let created = retry(
+            &stop,
+            Backoff::new(Duration::from_millis(200), Duration::from_secs(5)),
+            || deps.jetstream.get_or_create_stream(config.clone()),
+            |err, delay| {
+                tracing::warn!(error = %err, retry_in_ms = delay.as_millis() as u64, "nats stream not ready, retrying");
+            },
+        )
+        .await;
+        if created.is_none() {
+            return;
         }
     }
     for work in on_ready {
@@ -426,12 +431,4 @@ async fn wait_for_signal(stop: CancellationToken) {
         () = terminate => {}
     }
     stop.cancel();
-}
-
-/// Sleeps for `delay` unless `stop` is cancelled first; returns true if it was.
-pub(crate) async fn sleep_or_cancel(stop: &CancellationToken, delay: Duration) -> bool {
-    tokio::select! {
-        _ = stop.cancelled() => true,
-        _ = tokio::time::sleep(delay) => false,
-    }
 }

@@ -16,6 +16,7 @@ use sqlx::{Executor, PgPool};
 use tokio_util::sync::CancellationToken;
 
 use crate::config::Secret;
+use crate::retry::Backoff;
 
 /// The services, in the order of their default ports (50051…).
 pub const SERVICES: [&str; 5] = [
@@ -261,7 +262,7 @@ pub async fn wait_for_migrations(
     migrator: &Migrator,
     stop: &CancellationToken,
 ) -> Result<(), WaitError> {
-    let mut delay = Duration::from_millis(200);
+    let mut backoff = Backoff::new(Duration::from_millis(200), Duration::from_secs(5));
     loop {
         match missing_migrations(pool, migrator).await {
             Ok(missing) if missing.is_empty() => return Ok(()),
@@ -272,19 +273,18 @@ pub async fn wait_for_migrations(
                     .collect::<Vec<_>>()
                     .join(", ");
                 tracing::info!(
-                    retry_in_ms = delay.as_millis() as u64,
+                    retry_in_ms = backoff.delay().as_millis() as u64,
                     "waiting for comptoir-provision to apply migrations {versions}"
                 );
             }
             Err(WaitError::Database(err)) if is_connection_error(&err) => {
-                tracing::warn!(error = %err, retry_in_ms = delay.as_millis() as u64, "postgres unavailable, retrying");
+                tracing::warn!(error = %err, retry_in_ms = backoff.delay().as_millis() as u64, "postgres unavailable, retrying");
             }
             Err(err) => return Err(err),
         }
-        if crate::app::sleep_or_cancel(stop, delay).await {
+        if backoff.pause(stop).await {
             return Err(WaitError::Stopped);
         }
-        delay = (delay * 2).min(Duration::from_secs(5));
     }
 }
 

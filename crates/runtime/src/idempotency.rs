@@ -158,7 +158,7 @@ pub async fn purge(pool: PgPool, retention: Duration, stop: CancellationToken) {
             Ok(purged) => tracing::debug!(purged, "idempotency keys past their retention purged"),
             Err(err) => tracing::warn!(error = %err, "purging idempotency keys failed; retrying"),
         }
-        if crate::app::sleep_or_cancel(&stop, interval).await {
+        if crate::retry::sleep_or_cancel(&stop, interval).await {
             return;
         }
     }

@@ -15,13 +15,14 @@ pub mod idempotency;
 pub mod mail;
 pub mod metrics;
 pub mod page;
+pub mod retry;
 pub mod revocation;
 pub mod telemetry;
 
+pub use app::{App, Deps, Service, ServiceSpec};
+pub use auth::Caller;
 /// The shared vocabulary, re-exported while services move their imports to
 /// `comptoir_domain_types`.
 pub use comptoir_domain_types::{amount, legal, permissions};
-pub use app::{App, Deps, Service, ServiceSpec};
-pub use auth::Caller;
 pub use config::CommonConfig;
 pub use error::FieldViolations;

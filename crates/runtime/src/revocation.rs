@@ -46,6 +46,7 @@ use crate::events::names::{
     EventType, FIRM_GRANT_REVOKED, MEMBERSHIP_CHANGED, MEMBERSHIP_REVOKED, Names, SESSION_REVOKED,
 };
 use crate::permissions;
+use crate::retry::Backoff;
 
 /// How long an entry matters: the longest a token lives, with the verifier's leeway and
 /// some clock skew on top.
@@ -326,21 +327,20 @@ impl Revocations {
     ) {
         let client = js.client();
         let mut next = None;
-        let mut backoff = Duration::from_millis(50);
+        let mut backoff = Backoff::new(Duration::from_millis(50), MAX_BACKOFF);
         loop {
             let outcome = self.follow_once(event, &js, &names, &mut next, &stop).await;
             match outcome {
                 Ok(()) => return,
                 Err(err) => {
-                    tracing::warn!(event = %event.subject(), error = %format!("{err:#}"), retry_in_ms = backoff.as_millis() as u64, "revocation listener interrupted, following again");
+                    tracing::warn!(event = %event.subject(), error = %format!("{err:#}"), retry_in_ms = backoff.delay().as_millis() as u64, "revocation listener interrupted, following again");
                 }
             }
             tokio::select! {
                 _ = stop.cancelled() => return,
-                _ = tokio::time::sleep(backoff) => {}
+                _ = tokio::time::sleep(backoff.next_delay()) => {}
                 _ = crate::events::reconnected(&client) => {}
             }
-            backoff = (backoff * 2).min(MAX_BACKOFF);
         }
     }
 
@@ -477,6 +477,7 @@ mod tests {
             company_id,
             role: Some("administrator".to_owned()),
             permissions: permissions.iter().map(|p| (*p).to_owned()).collect(),
+            through_firm: false,
         }
     }
 
@@ -526,6 +527,7 @@ mod tests {
             company_id: None,
             role: None,
             permissions: Vec::new(),
+            through_firm: false,
         };
         // Both tokens carry the same second: only the session tells them apart.
         let iat = reset_at / 1000;
@@ -559,6 +561,7 @@ mod tests {
             company_id: Some(Uuid::now_v7()),
             role: None,
             permissions: Vec::new(),
+            through_firm: false,
         };
         assert_eq!(list.check(&elsewhere, at_s), Verdict::Allowed);
     }

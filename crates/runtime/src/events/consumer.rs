@@ -19,6 +19,7 @@ use uuid::Uuid;
 
 use super::names::{EventType, Names};
 use crate::metrics::Metrics;
+use crate::retry::{Backoff, retry};
 use crate::telemetry;
 
 /// How long a handler may run before the delivery is abandoned and retried.
@@ -93,22 +94,16 @@ impl Consumer {
         metrics: Arc<Metrics>,
         stop: CancellationToken,
     ) {
-        let mut backoff = Duration::from_millis(200);
-        while !stop.is_cancelled() {
-            match self
-                .consume(service, &pool, &js, &names, &metrics, &stop)
-                .await
-            {
-                Ok(()) => return,
-                Err(err) => {
-                    tracing::warn!(consumer = self.name, error = %err, retry_in_ms = backoff.as_millis() as u64, "consumer interrupted, reconnecting");
-                }
-            }
-            if crate::app::sleep_or_cancel(&stop, backoff).await {
-                return;
-            }
-            backoff = (backoff * 2).min(Duration::from_secs(5));
-        }
+        let (pool, js, names, metrics) = (&pool, &js, &names, &metrics);
+        retry(
+            &stop,
+            Backoff::new(Duration::from_millis(200), Duration::from_secs(5)),
+            || self.consume(service, pool, js, names, metrics, &stop),
+            |err, delay| {
+                tracing::warn!(consumer = self.name, error = %err, retry_in_ms = delay.as_millis() as u64, "consumer interrupted, reconnecting");
+            },
+        )
+        .await;
     }
 
     async fn consume(

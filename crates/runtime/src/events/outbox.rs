@@ -23,6 +23,7 @@ use uuid::Uuid;
 
 use super::names::{EventType, Names};
 use crate::metrics::Metrics;
+use crate::retry::Backoff;
 use crate::telemetry;
 
 /// Most events published per relay transaction.
@@ -124,7 +125,7 @@ impl Outbox {
         stop: CancellationToken,
     ) {
         let client = js.client();
-        let mut backoff = Duration::from_millis(100);
+        let mut backoff = Backoff::new(Duration::from_millis(100), MAX_BACKOFF);
         loop {
             let published = publish_batch(&pool, &js, &names).await;
             if let Ok(n) = &published {
@@ -136,7 +137,7 @@ impl Outbox {
             match published {
                 Ok(n) if n as i64 == BATCH => continue,
                 Ok(_) => {
-                    backoff = Duration::from_millis(100);
+                    backoff.reset();
                     tokio::select! {
                         _ = stop.cancelled() => break,
                         _ = self.wake.notified() => {}
@@ -144,13 +145,13 @@ impl Outbox {
                     }
                 }
                 Err(err) => {
-                    tracing::warn!(error = %err, retry_in_ms = backoff.as_millis() as u64, "outbox relay failed; events stay queued");
+                    let delay = backoff.next_delay();
+                    tracing::warn!(error = %err, retry_in_ms = delay.as_millis() as u64, "outbox relay failed; events stay queued");
                     tokio::select! {
                         _ = stop.cancelled() => break,
-                        _ = tokio::time::sleep(backoff) => {}
+                        _ = tokio::time::sleep(delay) => {}
                         _ = super::reconnected(&client) => {}
                     }
-                    backoff = (backoff * 2).min(MAX_BACKOFF);
                 }
             }
         }
