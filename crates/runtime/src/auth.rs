@@ -52,6 +52,11 @@ pub struct Claims {
     /// The caller's permissions in the active company.
     #[serde(default)]
     pub perms: Vec<String>,
+    /// True when the caller reaches the active company only through an accounting firm's
+    /// grant, not a membership of their own. Absent means direct access, so a token
+    /// minted before the claim existed keeps the rights it was issued with.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub firm: bool,
     /// Issuer.
     pub iss: String,
     /// Audience.
@@ -77,6 +82,9 @@ pub enum Caller {
         role: Option<String>,
         /// Permissions in the active company.
         permissions: Vec<String>,
+        /// True when the access to the active company comes only through an accounting
+        /// firm's grant (the token's `firm` claim); some acts are the client's own.
+        through_firm: bool,
     },
     /// Another Comptoir service acting on its own behalf.
     Service {
@@ -173,6 +181,7 @@ impl Caller {
                 session_id,
                 company_id,
                 permissions,
+                through_firm,
                 ..
             } => Caller::User {
                 user_id,
@@ -183,6 +192,7 @@ impl Caller {
                     .into_iter()
                     .filter(|p| allowed.contains(p))
                     .collect(),
+                through_firm,
             },
             service @ Caller::Service { .. } => service,
         }
@@ -201,6 +211,7 @@ impl Caller {
             company_id: claims.cid,
             role: claims.role,
             permissions: claims.perms,
+            through_firm: claims.firm,
         })
     }
 }
@@ -443,6 +454,7 @@ impl Claims {
             cid: None,
             role: None,
             perms: Vec::new(),
+            firm: false,
             iss: issuer.to_owned(),
             aud: audience.to_owned(),
             iat: now,
@@ -529,14 +541,32 @@ mod tests {
         ));
     }
 
-    #[tokio::test]
-    async fn a_remembered_token_is_narrowed_then_refused_as_revocations_arrive() {
-        let (public, der) = signing_key("k");
+    /// A key set that always serves `public` alone.
+    fn serving(public: PublicKey) -> KeySet {
         let fetch: KeyFetcher = Arc::new(move || {
             let keys = vec![public.clone()];
             Box::pin(async move { Ok(keys) })
         });
-        let keys = KeySet::new(fetch, "comptoir", "comptoir-api");
+        KeySet::new(fetch, "comptoir", "comptoir-api")
+    }
+
+    /// What a user's token holds: role, permissions, and whether through a firm's grant.
+    fn held(caller: Caller) -> (String, Vec<String>, bool) {
+        match caller {
+            Caller::User {
+                role,
+                permissions,
+                through_firm,
+                ..
+            } => (role.unwrap_or_default(), permissions, through_firm),
+            Caller::Service { .. } => unreachable!("a user token"),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_remembered_token_is_narrowed_then_refused_as_revocations_arrive() {
+        let (public, der) = signing_key("k");
+        let keys = serving(public);
         let (user, session, company) = (Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7());
         let mut claims = Claims::new(user.to_string(), "comptoir", "comptoir-api");
         claims.sid = Some(session);
@@ -544,16 +574,8 @@ mod tests {
         claims.role = Some("administrator".to_owned());
         claims.perms = vec!["invoices.read".to_owned(), "settings.write".to_owned()];
         let token = sign(&claims, "k", &der).expect("signed");
-        let permissions = |caller: Caller| match caller {
-            Caller::User {
-                role, permissions, ..
-            } => (role.unwrap_or_default(), permissions),
-            Caller::Service { .. } => unreachable!("a user token"),
-        };
         assert_eq!(
-            permissions(keys.verify(&token).await.expect("verified"))
-                .1
-                .len(),
+            held(keys.verify(&token).await.expect("verified")).1.len(),
             2
         );
 
@@ -568,8 +590,8 @@ mod tests {
             now,
         );
         assert_eq!(
-            permissions(keys.verify(&token).await.expect("still verified")),
-            ("custom".to_owned(), vec!["invoices.read".to_owned()])
+            held(keys.verify(&token).await.expect("still verified")),
+            ("custom".to_owned(), vec!["invoices.read".to_owned()], false)
         );
 
         keys.revocations().revoke_session(session, now);
@@ -593,6 +615,41 @@ mod tests {
         );
     }
 
+    #[tokio::test]
+    async fn the_firm_claim_reaches_the_caller_and_outlives_a_narrowing() {
+        let (public, der) = signing_key("k");
+        let keys = serving(public);
+        let (user, company) = (Uuid::now_v7(), Uuid::now_v7());
+        let mut claims = Claims::new(user.to_string(), "comptoir", "comptoir-api");
+        claims.cid = Some(company);
+        claims.role = Some("administrator".to_owned());
+        // A direct member's token has no `firm` claim at all, like every token minted
+        // before the claim existed: both are direct access.
+        let direct = serde_json::to_value(&claims).expect("claims serialise");
+        assert!(direct.get("firm").is_none(), "{direct}");
+        let direct = sign(&claims, "k", &der).expect("signed");
+        assert_eq!(
+            held(keys.verify(&direct).await.expect("verified")),
+            ("administrator".to_owned(), Vec::new(), false)
+        );
+
+        claims.firm = true;
+        let firm = sign(&claims, "k", &der).expect("signed");
+        assert_eq!(
+            held(keys.verify(&firm).await.expect("verified")),
+            ("administrator".to_owned(), Vec::new(), true)
+        );
+        // The grant's role changes: the token keeps fewer permissions, and is still the
+        // firm's access, not the client's own.
+        let now = chrono::Utc::now().timestamp_millis();
+        keys.revocations()
+            .change_role(user, company, "accountant", Vec::new(), now);
+        assert_eq!(
+            held(keys.verify(&firm).await.expect("narrowed")),
+            ("accountant".to_owned(), Vec::new(), true)
+        );
+    }
+
     fn user(company_id: Option<Uuid>, permissions: &[&str]) -> Caller {
         Caller::User {
             user_id: Uuid::now_v7(),
@@ -600,6 +657,7 @@ mod tests {
             company_id,
             role: None,
             permissions: permissions.iter().map(|p| (*p).to_owned()).collect(),
+            through_firm: false,
         }
     }
 

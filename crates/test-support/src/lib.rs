@@ -26,7 +26,7 @@ pub use mailbox::{Mailbox, newest_mail};
 pub use nats::{PrivateNats, TestNats};
 pub use service::{Harness, Running, bearer, common_config, eventually, identity_config, spawn};
 pub use status::{bad_fields, reason};
-pub use tokens::{PASSWORD, foreign_token, identity_token, scoped_token, user_token};
+pub use tokens::{PASSWORD, ScopedToken, foreign_token, identity_token, scoped_token, user_token};
 
 /// What to run when a test finds no PostgreSQL or NATS.
 pub const HOW_TO_START: &str = "run the suite with `cargo xtask test`, which uses DATABASE_URL/NATS_URL or starts private servers";

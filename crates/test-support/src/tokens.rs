@@ -57,9 +57,49 @@ pub fn foreign_token(claims: &Claims) -> String {
 /// A token for a fresh user scoped to `company` with `permissions`, signed with identity's
 /// key: what SwitchCompany would hand out, for tests of a service without tenancy.
 pub async fn scoped_token(db: &TestDb, company: uuid::Uuid, permissions: &[&str]) -> String {
-    let mut claims = Claims::new(uuid::Uuid::now_v7().to_string(), "comptoir", "comptoir");
-    claims.sid = Some(uuid::Uuid::now_v7());
-    claims.cid = Some(company);
-    claims.perms = permissions.iter().map(|p| (*p).to_owned()).collect();
-    identity_token(db, &claims).await
+    ScopedToken::new(company)
+        .permissions(permissions)
+        .sign(db)
+        .await
+}
+
+/// The claims of a token scoped to one company, for a fresh user in a fresh session, to
+/// be signed with identity's key: what SwitchCompany would hand out. It holds no role, no
+/// permission and direct access until told otherwise.
+#[derive(Debug, Clone)]
+pub struct ScopedToken {
+    claims: Claims,
+}
+
+impl ScopedToken {
+    /// A fresh user's token scoped to `company`.
+    pub fn new(company: uuid::Uuid) -> Self {
+        let mut claims = Claims::new(uuid::Uuid::now_v7().to_string(), "comptoir", "comptoir");
+        claims.sid = Some(uuid::Uuid::now_v7());
+        claims.cid = Some(company);
+        Self { claims }
+    }
+
+    /// Holding the role `role` (its key, as identity writes it into tokens).
+    pub fn role(mut self, role: &str) -> Self {
+        self.claims.role = Some(role.to_owned());
+        self
+    }
+
+    /// With exactly `permissions`.
+    pub fn permissions(mut self, permissions: &[&str]) -> Self {
+        self.claims.perms = permissions.iter().map(|p| (*p).to_owned()).collect();
+        self
+    }
+
+    /// Reaching the company through an accounting firm's grant, not a membership.
+    pub fn through_firm(mut self) -> Self {
+        self.claims.firm = true;
+        self
+    }
+
+    /// Signed with identity's current key, read from its schema in `db`.
+    pub async fn sign(&self, db: &TestDb) -> String {
+        identity_token(db, &self.claims).await
+    }
 }
