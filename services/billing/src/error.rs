@@ -39,6 +39,14 @@ pub(crate) enum Error {
     /// A lock date moved backwards (or cleared) by someone other than an Administrator.
     #[error("only an Administrator of the company may move the lock date backwards or clear it")]
     LockDateLoweringDenied,
+    /// A lock date moved backwards (or cleared) by a caller who reaches the company only
+    /// through an accounting firm's grant: a firm locks its client's periods, and only the
+    /// company itself unlocks them.
+    #[error(
+        "an accounting firm may move the lock date forwards but not backwards nor clear it; \
+         an Administrator of the company itself may"
+    )]
+    FirmMayNotUnlock,
     /// A credit note taking back, at some VAT rate, more than its invoice charged there
     /// less earlier credit notes; each violation names the line and the rate.
     #[error("the credit note takes back more than the invoice charged at some VAT rate")]
@@ -158,6 +166,12 @@ impl From<Error> for Status {
             Error::LockDateLoweringDenied => error::status(
                 Code::PermissionDenied,
                 "LOCK_DATE_LOWERING_DENIED",
+                DOMAIN,
+                err.to_string(),
+            ),
+            Error::FirmMayNotUnlock => error::status(
+                Code::PermissionDenied,
+                "FIRM_MAY_NOT_UNLOCK",
                 DOMAIN,
                 err.to_string(),
             ),

@@ -202,6 +202,11 @@ impl pb::billing_service_server::BillingService for Books {
         if backwards && !ctx.holds_role(&ADMINISTRATOR) {
             return Err(Error::LockDateLoweringDenied.into());
         }
+        // A firm's grant may make its member an Administrator of the client; the owner
+        // and the company's own Administrators hold a membership, which wins over a grant.
+        if backwards && ctx.through_firm() {
+            return Err(Error::FirmMayNotUnlock.into());
+        }
         if backwards && reason.is_empty() {
             return Err(Error::invalid(
                 "reason",

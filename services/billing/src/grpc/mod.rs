@@ -79,6 +79,18 @@ impl Ctx {
         matches!(&self.caller, Caller::User { role: Some(held), .. } if held == role.key)
     }
 
+    /// Whether the caller reaches its active company only through an accounting firm's
+    /// grant, as its token says.
+    pub(crate) fn through_firm(&self) -> bool {
+        matches!(
+            &self.caller,
+            Caller::User {
+                through_firm: true,
+                ..
+            }
+        )
+    }
+
     /// The settings of a transaction doing `action` for this caller.
     pub(crate) fn acting<'a>(&'a self, action: &'a str) -> Acting<'a> {
         Acting {

@@ -1,9 +1,10 @@
-//! The lock date: who may lower it (an Administrator, with a reason, audited and
-//! announced with both dates), and issuing racing a change of it.
+//! The lock date: who may lower it (an Administrator of the company, not one reaching it
+//! through an accounting firm, with a reason, audited and announced with both dates), and
+//! issuing racing a change of it.
 
 use chrono::{NaiveDate, TimeDelta};
 use comptoir_proto::billing::v1::{
-    ListAuditEventsRequest, SetLockDateRequest, SetLockDateResponse,
+    GetLockDateRequest, ListAuditEventsRequest, SetLockDateRequest, SetLockDateResponse,
 };
 use comptoir_proto::events::v1::LockDateChanged;
 use comptoir_runtime::permissions::{ACCOUNTANT, ALL};
@@ -99,6 +100,44 @@ async fn lowering_the_lock_date_needs_an_administrator_and_a_reason_and_is_audit
     assert_eq!(before["lock_date"], "2026-01-31");
     assert_eq!(after["lock_date"], "2025-12-31");
     assert_eq!(after["lock_date_reason"], "Avoir oublié sur janvier");
+}
+
+#[tokio::test]
+async fn a_firm_raises_a_clients_lock_date_but_only_the_clients_own_administrator_lowers_it() {
+    let env = Env::start().await;
+    let company = env.company().await;
+    let firm = env.firm_admin_token(company).await;
+    let admin = env.admin_token(company).await;
+
+    // A firm's Administrator locks the client's periods, then locks further...
+    set(&env, &firm, "2026-01-31", "").await.unwrap();
+    let raised = set(&env, &firm, "2026-02-28", "").await.unwrap();
+    assert_eq!(raised.previous_lock_date, "2026-01-31");
+
+    // ...but never unlocks them, even with a reason, nor clears the lock date.
+    for lock_date in ["2026-01-31", ""] {
+        let refused = set(&env, &firm, lock_date, "Avoir oublié sur février")
+            .await
+            .unwrap_err();
+        assert_eq!(refused.code(), Code::PermissionDenied, "{refused:?}");
+        assert_eq!(reason(&refused), "FIRM_MAY_NOT_UNLOCK");
+    }
+    let held = env
+        .client()
+        .await
+        .get_lock_date(bearer(GetLockDateRequest {}, &admin))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(held.lock_date, "2026-02-28");
+    assert_eq!(announced(&env, company).await.len(), 2);
+
+    // The company's own Administrator lowers it.
+    let lowered = set(&env, &admin, "2026-01-31", "Avoir oublié sur février")
+        .await
+        .unwrap();
+    assert_eq!(lowered.lock_date, "2026-01-31");
+    assert_eq!(lowered.previous_lock_date, "2026-02-28");
 }
 
 #[tokio::test]

@@ -21,9 +21,19 @@ use comptoir_proto::billing::v1::party_service_client::PartyServiceClient;
 use comptoir_proto::billing::v1::payment_service_client::PaymentServiceClient;
 use comptoir_proto::billing::v1::purchase_service_client::PurchaseServiceClient;
 use comptoir_proto::billing::v1::quote_service_client::QuoteServiceClient;
-use comptoir_test_support::{Harness, Running, TestDb, TestNats, common_config, spawn};
+use comptoir_test_support::{
+    Harness, Running, ScopedToken, TestDb, TestNats, common_config, spawn,
+};
 use tonic::transport::Channel;
 use uuid::Uuid;
+
+/// The claims of an Administrator of `company`: the role and every permission.
+fn administrator(company: Uuid) -> ScopedToken {
+    let administrator = comptoir_runtime::permissions::ADMINISTRATOR;
+    ScopedToken::new(company)
+        .role(administrator.key)
+        .permissions(administrator.permissions)
+}
 
 pub(crate) struct Env {
     pub(crate) harness: Harness,
@@ -88,21 +98,26 @@ impl Env {
 
     /// A token of an Administrator of `company`: the role and every permission.
     pub(crate) async fn admin_token(&self, company: Uuid) -> String {
-        let administrator = comptoir_runtime::permissions::ADMINISTRATOR;
-        self.token_as(company, administrator.key, administrator.permissions)
+        administrator(company).sign(&self.harness.db).await
+    }
+
+    /// A token of an Administrator of `company` by an accounting firm's grant: a firm
+    /// member's, who reaches the client without a membership of their own.
+    pub(crate) async fn firm_admin_token(&self, company: Uuid) -> String {
+        administrator(company)
+            .through_firm()
+            .sign(&self.harness.db)
             .await
     }
 
     /// A token scoped to `company` of a user holding the role `role` (its key, as
     /// identity writes it into tokens) with exactly `permissions`.
     pub(crate) async fn token_as(&self, company: Uuid, role: &str, permissions: &[&str]) -> String {
-        let mut claims =
-            comptoir_runtime::auth::Claims::new(Uuid::now_v7().to_string(), "comptoir", "comptoir");
-        claims.sid = Some(Uuid::now_v7());
-        claims.cid = Some(company);
-        claims.role = Some(role.to_owned());
-        claims.perms = permissions.iter().map(|p| (*p).to_owned()).collect();
-        comptoir_test_support::identity_token(&self.harness.db, &claims).await
+        ScopedToken::new(company)
+            .role(role)
+            .permissions(permissions)
+            .sign(&self.harness.db)
+            .await
     }
 
     /// A customer of `company` written straight into the table (as superuser): for tests
