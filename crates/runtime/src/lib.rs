@@ -19,6 +19,9 @@ pub mod retry;
 pub mod revocation;
 pub mod telemetry;
 
+#[cfg(test)]
+mod module_graph;
+
 pub use app::{App, Deps, Service, ServiceSpec};
 pub use auth::Caller;
 /// The shared vocabulary, re-exported while services move their imports to

@@ -71,7 +71,7 @@ impl Event {
         let event_id = Uuid::now_v7();
         let meta = comptoir_proto::events::v1::EventMeta {
             event_id: event_id.to_string(),
-            occur_time: Some(crate::grpc::timestamp(chrono::Utc::now())),
+            occur_time: Some(prost_types::Timestamp::from(std::time::SystemTime::now())),
             company_id: company_id.map(|id| id.to_string()).unwrap_or_default(),
             actor: actor.to_owned(),
         };
