@@ -7,11 +7,12 @@
 use comptoir_proto::tenancy::v1 as pb;
 use comptoir_runtime::permissions;
 use comptoir_runtime::{Caller, Deps, FieldViolations};
-use sqlx::{PgExecutor, PgPool};
+use sqlx::{PgConnection, PgExecutor, PgPool};
 use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
 use crate::error::Error;
+use crate::store;
 
 /// What a user may do on a company.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -35,24 +36,39 @@ impl Access {
     }
 }
 
-/// The user's access to the company, if any. A direct membership wins over a firm grant.
+/// The user's access to the company, if any, read in a transaction acting for both. A
+/// direct membership wins over a firm grant.
 pub(crate) async fn check(
     pool: &PgPool,
     user: Uuid,
     company: Uuid,
 ) -> Result<Option<Access>, sqlx::Error> {
-    let found: Option<(String, bool)> = sqlx::query_as(
+    store::read(pool, Some(company), Some(user), async |tx| {
+        match way_in(tx, user, company).await? {
+            Some((role, through_firm)) => {
+                access_of(tx, company, role, through_firm).await.map(Some)
+            }
+            None => Ok(None),
+        }
+    })
+    .await
+}
+
+/// The user's role on the company and whether it comes through a firm, in a transaction
+/// acting for `company` and `user` (row-level security shows the rows that answer).
+pub(crate) async fn way_in(
+    conn: &mut PgConnection,
+    user: Uuid,
+    company: Uuid,
+) -> Result<Option<(String, bool)>, sqlx::Error> {
+    sqlx::query_as(
         "SELECT role, through_firm FROM company_access \
          WHERE user_id = $1 AND company_id = $2 ORDER BY through_firm, role LIMIT 1",
     )
     .bind(user)
     .bind(company)
-    .fetch_optional(pool)
-    .await?;
-    let Some((role, through_firm)) = found else {
-        return Ok(None);
-    };
-    access_of(pool, company, role, through_firm).await.map(Some)
+    .fetch_optional(conn)
+    .await
 }
 
 /// The access `role` gives on the company, with the role's permissions resolved as

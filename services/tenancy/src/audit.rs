@@ -12,6 +12,7 @@ use tonic::{Request, Response, Status};
 use crate::access::authorize;
 use crate::error::Error;
 use crate::member_store as store;
+use crate::store::read;
 
 pub(crate) fn server(deps: Deps) -> pb::audit_service_server::AuditServiceServer<Audit> {
     pb::audit_service_server::AuditServiceServer::new(Audit { deps })
@@ -37,7 +38,7 @@ impl pb::audit_service_server::AuditService for Audit {
         &self,
         request: Request<pb::ListAuditEventsRequest>,
     ) -> Result<Response<pb::ListAuditEventsResponse>, Status> {
-        let (company, _, _) = authorize(&self.deps.pool, &request, Some(AUDIT_READ)).await?;
+        let (company, user, _) = authorize(&self.deps.pool, &request, Some(AUDIT_READ)).await?;
         let request = request.into_inner();
         let mut violations = FieldViolations::new();
         let page = PageRequest::parse(request.page_size, &request.page_token, &mut violations);
@@ -52,9 +53,11 @@ impl pb::audit_service_server::AuditService for Audit {
         });
         violations.into_result()?;
         let page = page.unwrap_or_else(|| unreachable!("validated above"));
-        let mut rows = store::audit_events(&self.deps.pool, company, before, page.fetch_limit())
-            .await
-            .map_err(Error::from)?;
+        let mut rows = read(&self.deps.pool, Some(company), Some(user), async |tx| {
+            store::audit_events(tx, company, before, page.fetch_limit()).await
+        })
+        .await
+        .map_err(Error::from)?;
         let next_page_token = page.finish(&mut rows, |row| row.audit_event_id.to_string());
         Ok(Response::new(pb::ListAuditEventsResponse {
             events: rows

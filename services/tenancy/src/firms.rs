@@ -1,5 +1,7 @@
 //! The `comptoir.tenancy.v1.FirmService` implementation: accounting firms' grants on
-//! client companies, and the firm members assigned to each client.
+//! client companies, and the firm members assigned to each client. A grant is the
+//! client's row: its transactions act as the client, and as the firm only to read or
+//! assign the firm's members.
 
 use comptoir_proto::events::v1 as events;
 use comptoir_proto::tenancy::v1 as pb;
@@ -9,9 +11,10 @@ use comptoir_runtime::{Deps, FieldViolations};
 use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
-use crate::access::authorize;
+use crate::access::{self, authorize};
 use crate::error::Error;
 use crate::member_store as store;
+use crate::store::{act_as, begin};
 
 pub(crate) fn server(deps: Deps) -> pb::firm_service_server::FirmServiceServer<Firms> {
     pb::firm_service_server::FirmServiceServer::new(Firms { deps })
@@ -39,7 +42,9 @@ impl pb::firm_service_server::FirmService for Firms {
         }
         violations.into_result()?;
         let firm = firm.unwrap_or_default();
-        let mut tx = self.deps.pool.begin().await.map_err(Error::from)?;
+        let mut tx = begin(&self.deps.pool, Some(company), Some(user))
+            .await
+            .map_err(Error::from)?;
         store::lock_company(&mut tx, company).await?;
         let firm_row = store::lock_company(&mut tx, firm)
             .await
@@ -94,14 +99,34 @@ impl pb::firm_service_server::FirmService for Firms {
         if active != firm && active != company {
             return Err(Error::GrantNotFound.into());
         }
-        let mut tx = self.deps.pool.begin().await.map_err(Error::from)?;
+        let mut tx = begin(&self.deps.pool, Some(company), Some(user))
+            .await
+            .map_err(Error::from)?;
         store::lock_company(&mut tx, company).await?;
-        let Some(lost) = store::delete_grant(&mut tx, firm, company)
+        let Some(reached) = store::delete_grant(&mut tx, firm, company, user)
             .await
             .map_err(Error::from)?
         else {
             return Err(Error::GrantNotFound.into());
         };
+        // Who lost the client altogether: each one asked as CheckAccess asks, acting for
+        // them (a direct member, or someone another firm's grant reaches, keeps access).
+        let mut lost = Vec::new();
+        for reached in reached {
+            act_as(&mut tx, Some(company), Some(reached))
+                .await
+                .map_err(Error::from)?;
+            if access::way_in(&mut tx, reached, company)
+                .await
+                .map_err(Error::from)?
+                .is_none()
+            {
+                lost.push(reached);
+            }
+        }
+        act_as(&mut tx, Some(company), Some(user))
+            .await
+            .map_err(Error::from)?;
         Event::about(
             names::FIRM_GRANT_REVOKED,
             company,
@@ -145,7 +170,9 @@ impl pb::firm_service_server::FirmService for Firms {
             .collect();
         violations.into_result()?;
         let company = company.unwrap_or_default();
-        let mut tx = self.deps.pool.begin().await.map_err(Error::from)?;
+        let mut tx = begin(&self.deps.pool, Some(firm), Some(user))
+            .await
+            .map_err(Error::from)?;
         store::lock_company(&mut tx, firm).await?;
         if !store::grant_exists(&mut tx, firm, company)
             .await

@@ -358,15 +358,18 @@ impl pb::tenancy_service_server::TenancyService for Tenancy {
         let request = request.into_inner();
         let new = NewCompany::try_from(&request).map_err(Error::from)?;
         let scope = format!("{owner}/CreateCompany");
+        let company_id = Uuid::now_v7();
 
-        let mut tx = self.deps.pool.begin().await.map_err(Error::from)?;
+        let mut tx = store::begin(&self.deps.pool, Some(company_id), Some(owner))
+            .await
+            .map_err(Error::from)?;
         let response = idempotency::once(
             &mut tx,
             &scope,
             &request.idempotency_key,
             &request,
             async |tx| {
-                let company = store::insert_company(tx, owner, &new).await?;
+                let company = store::insert_company(tx, company_id, owner, &new).await?;
                 member_store::audit(
                     tx,
                     company.company_id,
@@ -396,9 +399,11 @@ impl pb::tenancy_service_server::TenancyService for Tenancy {
     ) -> Result<Response<pb::GetCompanyResponse>, Status> {
         let user = user_of(&request)?;
         let company_id = error::required_uuid("company_id", &request.get_ref().company_id)?;
-        let company = store::company_visible_to(&self.deps.pool, user, company_id)
-            .await?
-            .ok_or_else(|| Error::CompanyNotFound(company_id.to_string()))?;
+        let company = store::read(&self.deps.pool, Some(company_id), Some(user), async |tx| {
+            store::company_visible_to(tx, user, company_id).await
+        })
+        .await?
+        .ok_or_else(|| Error::CompanyNotFound(company_id.to_string()))?;
         Ok(Response::new(pb::GetCompanyResponse {
             company: Some((&company).into()),
         }))
@@ -417,7 +422,9 @@ impl pb::tenancy_service_server::TenancyService for Tenancy {
         let company_id = company_id.unwrap_or_default();
         let scope = format!("{user}/UpdateCompany");
 
-        let mut tx = self.deps.pool.begin().await.map_err(Error::from)?;
+        let mut tx = store::begin(&self.deps.pool, Some(company_id), Some(user))
+            .await
+            .map_err(Error::from)?;
         let response = idempotency::once(
             &mut tx,
             &scope,
@@ -476,7 +483,12 @@ impl pb::tenancy_service_server::TenancyService for Tenancy {
         let user = user_of(&request)?;
         let request = request.into_inner();
         let (page, after) = page::parse_keyset(request.page_size, &request.page_token)?;
-        let mut rows = store::memberships(&self.deps.pool, user, after, page.fetch_limit()).await?;
+        // Across companies: no acting company, only the user's own rows and the firm
+        // grants that reach them.
+        let mut rows = store::read(&self.deps.pool, None, Some(user), async |tx| {
+            store::memberships(tx, user, after, page.fetch_limit()).await
+        })
+        .await?;
         let next_page_token = page.finish(&mut rows, |row| {
             page::time_id_cursor(row.joined_at, row.company.company_id)
         });

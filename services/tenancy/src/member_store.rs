@@ -4,7 +4,7 @@
 //! Administrator cannot be removed twice at once).
 
 use chrono::{DateTime, Utc};
-use sqlx::{PgConnection, PgPool};
+use sqlx::PgConnection;
 use uuid::Uuid;
 
 use crate::error::Error;
@@ -35,12 +35,12 @@ pub(crate) struct RoleRow {
 }
 
 pub(crate) async fn custom_roles(
-    pool: &PgPool,
+    conn: &mut PgConnection,
     company: Uuid,
 ) -> Result<Vec<RoleRow>, sqlx::Error> {
     sqlx::query_as("SELECT role_key, name, permissions FROM custom_role WHERE company_id = $1 ORDER BY role_key")
         .bind(company)
-        .fetch_all(pool)
+        .fetch_all(conn)
         .await
 }
 
@@ -127,7 +127,7 @@ pub(crate) struct MemberRow {
 }
 
 pub(crate) async fn members(
-    pool: &PgPool,
+    conn: &mut PgConnection,
     company: Uuid,
     after: Option<(DateTime<Utc>, Uuid)>,
     limit: i64,
@@ -143,7 +143,7 @@ pub(crate) async fn members(
     .bind(after_at)
     .bind(after_id)
     .bind(limit)
-    .fetch_all(pool)
+    .fetch_all(conn)
     .await
 }
 
@@ -306,7 +306,7 @@ pub(crate) async fn insert_invitation(
 }
 
 pub(crate) async fn pending_invitations(
-    pool: &PgPool,
+    conn: &mut PgConnection,
     company: Uuid,
     after: Option<(DateTime<Utc>, Uuid)>,
     limit: i64,
@@ -322,7 +322,7 @@ pub(crate) async fn pending_invitations(
     .bind(after_at)
     .bind(after_id)
     .bind(limit)
-    .fetch_all(pool)
+    .fetch_all(conn)
     .await
 }
 
@@ -341,17 +341,28 @@ pub(crate) async fn invitation_of(
     .await
 }
 
-/// The invitation a token opens, locked.
+/// The invitation a token opens, unlocked: the acceptor is no member of its company yet,
+/// so the transaction names the token's hash for this one read (row-level security shows
+/// it that invitation only) and forgets it at once. The caller then acts as the
+/// invitation's company and locks it with [`invitation_of`].
 pub(crate) async fn invitation_by_token(
     conn: &mut PgConnection,
     token_hash: &[u8],
 ) -> Result<Option<InvitationRow>, sqlx::Error> {
-    sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT {INVITATION_COLUMNS} FROM invitation WHERE token_hash = $1 FOR UPDATE"
+    sqlx::query("SELECT set_config('comptoir.invitation_token', encode($1, 'hex'), true)")
+        .bind(token_hash)
+        .execute(&mut *conn)
+        .await?;
+    let invitation = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {INVITATION_COLUMNS} FROM invitation WHERE token_hash = $1"
     )))
     .bind(token_hash)
-    .fetch_optional(conn)
-    .await
+    .fetch_optional(&mut *conn)
+    .await?;
+    sqlx::query("SELECT set_config('comptoir.invitation_token', '', true)")
+        .execute(conn)
+        .await?;
+    Ok(invitation)
 }
 
 pub(crate) async fn mark_invitation(
@@ -424,14 +435,17 @@ pub(crate) async fn upsert_grant(
     Ok(())
 }
 
-/// Deletes a grant (and its portfolio managers); None if there was none, else the firm's
-/// people who could act on the client through it and now cannot act on it at all (a
-/// direct member of the client, or someone another firm's grant reaches, keeps access).
+/// Deletes a grant (and its portfolio managers) in a transaction acting for the client
+/// `company` and `user`; None if there was none, else the firm's people who could act on
+/// the client through it. The firm's members are read acting as the firm, the only
+/// company whose members they are.
 pub(crate) async fn delete_grant(
     conn: &mut PgConnection,
     firm: Uuid,
     company: Uuid,
+    user: Uuid,
 ) -> Result<Option<Vec<Uuid>>, sqlx::Error> {
+    crate::store::act_as(conn, Some(firm), Some(user)).await?;
     let reached: Vec<Uuid> = sqlx::query_scalar(
         "SELECT fm.user_id FROM membership fm \
           WHERE fm.company_id = $1 \
@@ -444,24 +458,13 @@ pub(crate) async fn delete_grant(
     .bind(company)
     .fetch_all(&mut *conn)
     .await?;
+    crate::store::act_as(conn, Some(company), Some(user)).await?;
     let deleted = sqlx::query("DELETE FROM firm_grant WHERE firm_id = $1 AND company_id = $2")
         .bind(firm)
         .bind(company)
         .execute(&mut *conn)
         .await?;
-    if deleted.rows_affected() != 1 {
-        return Ok(None);
-    }
-    let lost = sqlx::query_scalar(
-        "SELECT u FROM unnest($1::uuid[]) AS u \
-          WHERE NOT EXISTS (SELECT 1 FROM company_access a \
-                             WHERE a.company_id = $2 AND a.user_id = u)",
-    )
-    .bind(&reached)
-    .bind(company)
-    .fetch_all(conn)
-    .await?;
-    Ok(Some(lost))
+    Ok((deleted.rows_affected() == 1).then_some(reached))
 }
 
 pub(crate) async fn grant_exists(
@@ -537,7 +540,7 @@ pub(crate) async fn audit(
 
 /// The company's audit events, newest first, older than `before` when given.
 pub(crate) async fn audit_events(
-    pool: &PgPool,
+    conn: &mut PgConnection,
     company: Uuid,
     before: Option<i64>,
     limit: i64,
@@ -550,6 +553,6 @@ pub(crate) async fn audit_events(
     .bind(company)
     .bind(before)
     .bind(limit)
-    .fetch_all(pool)
+    .fetch_all(conn)
     .await
 }

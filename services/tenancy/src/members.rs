@@ -24,6 +24,7 @@ use crate::access::{self, Access, authorize};
 use crate::error::Error;
 use crate::member_rules::{self as rules, Granter, PLAN_MEMBER_LIMIT};
 use crate::member_store::{self as store, InvitationRow, MemberRow, RoleRow};
+use crate::store::{act_as, begin, read};
 
 pub(crate) fn server(
     deps: Deps,
@@ -181,13 +182,17 @@ fn granter<'a>(access: &'a Access, locked: &store::Locked, user: Uuid) -> Grante
 }
 
 impl Members {
-    /// Runs `change` in a transaction with the company locked, then wakes the relay.
+    /// Runs `change` in a transaction acting for the company and `user`, with the company
+    /// locked, then wakes the relay.
     async fn in_company<R>(
         &self,
         company: Uuid,
+        user: Uuid,
         change: impl AsyncFnOnce(&mut PgConnection, store::Locked) -> Result<R, Error>,
     ) -> Result<R, Status> {
-        let mut tx = self.deps.pool.begin().await.map_err(Error::from)?;
+        let mut tx = begin(&self.deps.pool, Some(company), Some(user))
+            .await
+            .map_err(Error::from)?;
         let locked = store::lock_company(&mut tx, company).await?;
         let answer = change(&mut tx, locked).await?;
         tx.commit().await.map_err(Error::from)?;
@@ -202,7 +207,7 @@ impl pb::member_service_server::MemberService for Members {
         &self,
         request: Request<pb::ListRolesRequest>,
     ) -> Result<Response<pb::ListRolesResponse>, Status> {
-        let (company, _, _) = authorize(&self.deps.pool, &request, None).await?;
+        let (company, user, _) = authorize(&self.deps.pool, &request, None).await?;
         let mut roles: Vec<pb::Role> = permissions::BUILT_IN_ROLES
             .iter()
             .map(|r| {
@@ -214,10 +219,12 @@ impl pb::member_service_server::MemberService for Members {
                 )
             })
             .collect();
-        for row in store::custom_roles(&self.deps.pool, company)
-            .await
-            .map_err(Error::from)?
-        {
+        let custom = read(&self.deps.pool, Some(company), Some(user), async |tx| {
+            store::custom_roles(tx, company).await
+        })
+        .await
+        .map_err(Error::from)?;
+        for row in custom {
             roles.push(role_proto(&row.role_key, &row.name, row.permissions, false));
         }
         Ok(Response::new(pb::ListRolesResponse { roles }))
@@ -232,7 +239,7 @@ impl pb::member_service_server::MemberService for Members {
         let role = custom_role(&request.key, &request.name, &request.permissions)?;
         let scope = format!("{user}/{company}/CreateRole");
         let answer = self
-            .in_company(company, async |tx, _| {
+            .in_company(company, user, async |tx, _| {
                 idempotency::once(tx, &scope, &request.idempotency_key, &request, async |tx| {
                     store::insert_role(tx, company, &role).await?;
                     store::audit(
@@ -268,7 +275,7 @@ impl pb::member_service_server::MemberService for Members {
             return Err(Error::BuiltInRole(request.key).into());
         }
         let role = custom_role(&request.key, &request.name, &request.permissions)?;
-        self.in_company(company, async |tx, _| {
+        self.in_company(company, user, async |tx, _| {
             if !store::update_role(tx, company, &role).await? {
                 return Err(Error::RoleNotFound(role.role_key.clone()));
             }
@@ -302,7 +309,7 @@ impl pb::member_service_server::MemberService for Members {
         if permissions::built_in(&key).is_some() {
             return Err(Error::BuiltInRole(key).into());
         }
-        self.in_company(company, async |tx, _| {
+        self.in_company(company, user, async |tx, _| {
             if store::role_in_use(tx, company, &key).await? {
                 return Err(Error::RoleInUse(key.clone()));
             }
@@ -327,12 +334,14 @@ impl pb::member_service_server::MemberService for Members {
         &self,
         request: Request<pb::ListMembersRequest>,
     ) -> Result<Response<pb::ListMembersResponse>, Status> {
-        let (company, _, _) = authorize(&self.deps.pool, &request, None).await?;
+        let (company, user, _) = authorize(&self.deps.pool, &request, None).await?;
         let request = request.into_inner();
         let (page, after) = page::parse_keyset(request.page_size, &request.page_token)?;
-        let mut rows = store::members(&self.deps.pool, company, after, page.fetch_limit())
-            .await
-            .map_err(Error::from)?;
+        let mut rows = read(&self.deps.pool, Some(company), Some(user), async |tx| {
+            store::members(tx, company, after, page.fetch_limit()).await
+        })
+        .await
+        .map_err(Error::from)?;
         let next_page_token = page.finish(&mut rows, |row| {
             page::time_id_cursor(row.created_at, row.user_id)
         });
@@ -356,7 +365,7 @@ impl pb::member_service_server::MemberService for Members {
         let scope = format!("{user}/{company}/InviteMember");
         let ttl = self.invitation_ttl;
         let answer = self
-            .in_company(company, async |tx, locked| {
+            .in_company(company, user, async |tx, locked| {
                 may_grant(tx, company, &locked, user, &access, &request.role).await?;
                 idempotency::once(tx, &scope, &request.idempotency_key, &request, async |tx| {
                     let taken = store::seats_taken(tx, company).await?;
@@ -414,13 +423,14 @@ impl pb::member_service_server::MemberService for Members {
         &self,
         request: Request<pb::ListInvitationsRequest>,
     ) -> Result<Response<pb::ListInvitationsResponse>, Status> {
-        let (company, _, _) = authorize(&self.deps.pool, &request, Some(MEMBERS_MANAGE)).await?;
+        let (company, user, _) = authorize(&self.deps.pool, &request, Some(MEMBERS_MANAGE)).await?;
         let request = request.into_inner();
         let (page, after) = page::parse_keyset(request.page_size, &request.page_token)?;
-        let mut rows =
-            store::pending_invitations(&self.deps.pool, company, after, page.fetch_limit())
-                .await
-                .map_err(Error::from)?;
+        let mut rows = read(&self.deps.pool, Some(company), Some(user), async |tx| {
+            store::pending_invitations(tx, company, after, page.fetch_limit()).await
+        })
+        .await
+        .map_err(Error::from)?;
         let next_page_token = page.finish(&mut rows, |row| {
             page::time_id_cursor(row.created_at, row.invitation_id)
         });
@@ -437,7 +447,7 @@ impl pb::member_service_server::MemberService for Members {
         let (company, user, _) = authorize(&self.deps.pool, &request, Some(MEMBERS_MANAGE)).await?;
         let invitation_id =
             error::required_uuid("invitation_id", &request.get_ref().invitation_id)?;
-        self.in_company(company, async |tx, _| {
+        self.in_company(company, user, async |tx, _| {
             let invitation = store::invitation_of(tx, company, invitation_id)
                 .await?
                 .ok_or_else(|| Error::InvitationNotFound)?;
@@ -474,13 +484,23 @@ impl pb::member_service_server::MemberService for Members {
             violations.add("token", "is required");
             return Err(Error::InvalidArgument(violations).into());
         }
-        let mut tx = self.deps.pool.begin().await.map_err(Error::from)?;
-        let invitation = store::invitation_by_token(&mut tx, &hash_token(token.trim()))
+        let mut tx = begin(&self.deps.pool, None, Some(user))
+            .await
+            .map_err(Error::from)?;
+        let opened = store::invitation_by_token(&mut tx, &hash_token(token.trim()))
             .await
             .map_err(Error::from)?
             .ok_or(Error::InvitationNotFound)?;
-        let company = invitation.company_id;
+        // The token proves the invitation: from here on, act for its company.
+        let company = opened.company_id;
+        act_as(&mut tx, Some(company), Some(user))
+            .await
+            .map_err(Error::from)?;
         store::lock_company(&mut tx, company).await?;
+        let invitation = store::invitation_of(&mut tx, company, opened.invitation_id)
+            .await
+            .map_err(Error::from)?
+            .ok_or(Error::InvitationNotFound)?;
         match invitation_state(&invitation, Utc::now()) {
             pb::InvitationState::Pending => {}
             state => return Err(Error::InvitationClosed(state).into()),
@@ -543,7 +563,7 @@ impl pb::member_service_server::MemberService for Members {
         let request = request.into_inner();
         let target = error::required_uuid("user_id", &request.user_id)?;
         let member = self
-            .in_company(company, async |tx, locked| {
+            .in_company(company, user, async |tx, locked| {
                 let member = store::member(tx, company, target)
                     .await?
                     .ok_or(Error::MemberNotFound)?;
@@ -598,7 +618,7 @@ impl pb::member_service_server::MemberService for Members {
     ) -> Result<Response<pb::RemoveMemberResponse>, Status> {
         let (company, user, _) = authorize(&self.deps.pool, &request, Some(MEMBERS_MANAGE)).await?;
         let target = error::required_uuid("user_id", &request.get_ref().user_id)?;
-        self.in_company(company, async |tx, locked| {
+        self.in_company(company, user, async |tx, locked| {
             let member = store::member(tx, company, target)
                 .await?
                 .ok_or(Error::MemberNotFound)?;
@@ -642,7 +662,7 @@ impl pb::member_service_server::MemberService for Members {
     ) -> Result<Response<pb::TransferOwnershipResponse>, Status> {
         let (company, user, _) = authorize(&self.deps.pool, &request, None).await?;
         let target = error::required_uuid("user_id", &request.get_ref().user_id)?;
-        self.in_company(company, async |tx, locked| {
+        self.in_company(company, user, async |tx, locked| {
             if locked.owner_id != user {
                 return Err(Error::OwnerOnly);
             }

@@ -1,8 +1,11 @@
-//! Tenancy's queries. The only module that sees SQL.
+//! Tenancy's queries. The only module that sees SQL. Every statement runs in a
+//! transaction opened by [`begin`], which names the acting company and user for the
+//! row-level security of the tenant tables (migration 0210): a query that forgets a filter
+//! still reads only that company's rows and that user's own.
 
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
-use sqlx::{AssertSqlSafe, PgConnection, PgPool};
+use sqlx::{AssertSqlSafe, PgConnection, PgPool, Postgres, Transaction};
 use uuid::Uuid;
 
 use crate::domain::{CompanyKind, LegalIdentity, NewCompany, OWNER_ROLE};
@@ -59,6 +62,62 @@ pub(crate) struct MembershipRow {
     pub(crate) joined_at: DateTime<Utc>,
 }
 
+/// A transaction acting for a company, a user, or both.
+pub(crate) type Tx = Transaction<'static, Postgres>;
+
+/// Opens a transaction acting for `company` (whose rows it reads and writes) and `user`
+/// (whose own memberships and firm reach it reads), in one round trip: `BEGIN` and the
+/// settings go together as one simple query. `None` declares nothing, which matches no
+/// row.
+pub(crate) async fn begin(
+    pool: &PgPool,
+    company: Option<Uuid>,
+    user: Option<Uuid>,
+) -> Result<Tx, sqlx::Error> {
+    pool.begin_with(AssertSqlSafe(format!("BEGIN; {}", acting(company, user))))
+        .await
+}
+
+/// Runs `query` in a transaction acting for `company` and `user` (see [`begin`]), and
+/// commits it.
+pub(crate) async fn read<R, E: From<sqlx::Error>>(
+    pool: &PgPool,
+    company: Option<Uuid>,
+    user: Option<Uuid>,
+    query: impl AsyncFnOnce(&mut PgConnection) -> Result<R, E>,
+) -> Result<R, E> {
+    let mut tx = begin(pool, company, user).await?;
+    let answer = query(&mut tx).await?;
+    tx.commit().await?;
+    Ok(answer)
+}
+
+/// Names another acting company and user for the rest of the transaction, for the few
+/// operations that span two companies (a firm grant's two ends, an invitation's company
+/// once its token is proven).
+pub(crate) async fn act_as(
+    conn: &mut PgConnection,
+    company: Option<Uuid>,
+    user: Option<Uuid>,
+) -> Result<(), sqlx::Error> {
+    sqlx::raw_sql(AssertSqlSafe(acting(company, user)))
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// The statement naming the acting company and user. It runs as a simple query, so the
+/// values are literals: UUIDs, or empty for none.
+fn acting(company: Option<Uuid>, user: Option<Uuid>) -> String {
+    let text = |id: Option<Uuid>| id.map(|id| id.to_string()).unwrap_or_default();
+    format!(
+        "SELECT set_config('comptoir.company_id', '{}', true), \
+                set_config('comptoir.user_id', '{}', true)",
+        text(company),
+        text(user)
+    )
+}
+
 /// The SIRET is the platform-wide key of a company; its unique constraint is the one
 /// source of truth, so two concurrent creations cannot both win.
 fn siret_taken(identity: &LegalIdentity) -> impl FnOnce(sqlx::Error) -> Error + '_ {
@@ -70,14 +129,15 @@ fn siret_taken(identity: &LegalIdentity) -> impl FnOnce(sqlx::Error) -> Error + 
     }
 }
 
-/// Inserts the company and its owner's membership.
+/// Inserts the company and its owner's membership, in a transaction acting for
+/// `company_id`.
 pub(crate) async fn insert_company(
     conn: &mut PgConnection,
+    company_id: Uuid,
     owner: Uuid,
     new: &NewCompany,
 ) -> Result<CompanyRow, Error> {
     let identity = &new.identity;
-    let company_id = Uuid::now_v7();
     let query = format!(
         "INSERT INTO company AS c (company_id, kind, owner_id, created_by, siren, legal_name, \
              legal_form, nic, ape_code, vat_number, rcs_city, share_capital, \
@@ -148,7 +208,7 @@ fn bind_identity<'q>(
 
 /// The company, if `user` may act on it: a member, or through an accounting firm's grant.
 pub(crate) async fn company_visible_to(
-    pool: &PgPool,
+    conn: &mut PgConnection,
     user: Uuid,
     company_id: Uuid,
 ) -> Result<Option<CompanyRow>, Error> {
@@ -159,7 +219,7 @@ pub(crate) async fn company_visible_to(
     )))
     .bind(company_id)
     .bind(user)
-    .fetch_optional(pool)
+    .fetch_optional(conn)
     .await?)
 }
 
@@ -222,7 +282,7 @@ pub(crate) async fn update_company(
 /// Every company `user` may act on (directly, or through a firm grant when direct access
 /// is missing), in joining order, after the `(joined_at, company_id)` cursor.
 pub(crate) async fn memberships(
-    pool: &PgPool,
+    conn: &mut PgConnection,
     user: Uuid,
     after: Option<(DateTime<Utc>, Uuid)>,
     limit: i64,
@@ -240,6 +300,6 @@ pub(crate) async fn memberships(
     .bind(after_at)
     .bind(after_id)
     .bind(limit)
-    .fetch_all(pool)
+    .fetch_all(conn)
     .await?)
 }
