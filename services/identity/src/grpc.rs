@@ -63,6 +63,7 @@ impl Identity {
             claims.cid = Some(rights.company_id);
             claims.role = Some(rights.role.clone());
             claims.perms = rights.permissions.clone();
+            claims.firm = rights.through_firm;
         }
         auth::sign(&claims, &key.kid, &key.private_der)
             .map_err(|err| Error::Crypto(err.to_string()))

@@ -1,6 +1,7 @@
 //! Identity's one outgoing call: tenancy's `AccessService.CheckAccess`, made with a
 //! service token identity signs for itself, to learn a user's role and permissions on a
-//! company before scoping a token to it.
+//! company, and whether they come through an accounting firm's grant, before scoping a
+//! token to it.
 //!
 //! The answer is never cached: every switch asks tenancy, so a removed member loses the
 //! company at once. What is reused is plumbing: one HTTP/2 connection (the channel), and
@@ -25,6 +26,10 @@ pub(crate) struct Rights {
     pub(crate) company_id: Uuid,
     pub(crate) role: String,
     pub(crate) permissions: Vec<String>,
+    /// True when the user reaches the company only through an accounting firm's grant
+    /// (a membership of their own wins): the token says so, for the acts a firm may not do
+    /// for its client.
+    pub(crate) through_firm: bool,
 }
 
 /// How long before its expiry a cached service token is replaced: well over tenancy's
@@ -140,6 +145,7 @@ impl Tenancy {
                     company_id: company,
                     role: answer.role,
                     permissions: answer.permissions,
+                    through_firm: answer.through_firm,
                 }))
             }
             Err(status) if status.code() == tonic::Code::PermissionDenied => Ok(None),

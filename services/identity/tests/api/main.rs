@@ -7,7 +7,9 @@ mod keys;
 mod passwords;
 mod runtime;
 mod sessions;
+mod switching;
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 use comptoir_identity::{FullConfig, Settings};
@@ -17,7 +19,10 @@ use comptoir_proto::identity::v1::{
 };
 use comptoir_runtime::Caller;
 use comptoir_runtime::auth::{KeySet, PublicKey};
-use comptoir_test_support::{Mailbox, PASSWORD, Running, TestDb, TestNats, common_config, spawn};
+use comptoir_runtime::config::{CommonConfig, ServiceConfig};
+use comptoir_test_support::{
+    Mailbox, PASSWORD, Running, TestDb, TestNats, common_config, identity_config, spawn,
+};
 use tonic::transport::Channel;
 
 /// A running identity service with its own database.
@@ -42,6 +47,36 @@ pub(crate) async fn start_on_nats(db: &TestDb, nats: &TestNats, settings: Settin
     .await
     .expect("identity builds");
     spawn(app).await
+}
+
+/// The address of a local port free a moment ago: where tenancy will listen, for an
+/// identity that must know it before tenancy can start (tenancy needs identity's keys).
+pub(crate) fn free_addr() -> SocketAddr {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .expect("a free port for tenancy")
+}
+
+/// Tenancy listening on `addr`, on the test's database and `nats`, verifying tokens with
+/// `identity`'s keys.
+pub(crate) async fn start_tenancy(
+    db: &TestDb,
+    nats: &TestNats,
+    identity: &Running,
+    addr: SocketAddr,
+) -> Running {
+    spawn(
+        comptoir_tenancy::build(comptoir_tenancy::Config::new(ServiceConfig {
+            common: CommonConfig {
+                grpc_addr: Some(addr),
+                ..common_config(db, &comptoir_tenancy::SPEC, nats)
+            },
+            identity: identity_config(identity),
+        }))
+        .await
+        .expect("tenancy builds"),
+    )
+    .await
 }
 
 /// A running identity whose mail lands in the returned mailbox.

@@ -2,14 +2,10 @@
 
 use comptoir_identity::Settings;
 use comptoir_proto::identity::v1::{LogoutRequest, RefreshRequest, RefreshResponse};
-use comptoir_runtime::config::{CommonConfig, ServiceConfig};
-use comptoir_test_support::{
-    Gate, PASSWORD, Running, TestDb, TestNats, bearer, common_config, identity_config, reason,
-    spawn,
-};
+use comptoir_test_support::{Gate, PASSWORD, Running, TestDb, TestNats, bearer, reason};
 use tonic::Code;
 
-use crate::{client, login, session_of, sign_up, start, start_on_nats};
+use crate::{client, free_addr, login, session_of, sign_up, start, start_on_nats, start_tenancy};
 
 async fn refresh(identity: &Running, token: &str) -> Result<RefreshResponse, tonic::Status> {
     client(identity)
@@ -125,9 +121,7 @@ async fn a_refresh_refused_while_tenancy_is_down_can_be_retried_and_the_session_
     // Tenancy behind a gate: closed, it is down; identity reaches it only through it.
     let db = TestDb::new(&[comptoir_identity::SPEC, comptoir_tenancy::SPEC]).await;
     let nats = TestNats::shared().await;
-    let tenancy_addr = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|listener| listener.local_addr())
-        .expect("a free port for tenancy");
+    let tenancy_addr = free_addr();
     let gate = Gate::closed(tenancy_addr).await;
     let identity = start_on_nats(
         &db,
@@ -138,18 +132,7 @@ async fn a_refresh_refused_while_tenancy_is_down_can_be_retried_and_the_session_
         },
     )
     .await;
-    let _tenancy = spawn(
-        comptoir_tenancy::build(comptoir_tenancy::Config::new(ServiceConfig {
-            common: CommonConfig {
-                grpc_addr: Some(tenancy_addr),
-                ..common_config(&db, &comptoir_tenancy::SPEC, &nats)
-            },
-            identity: identity_config(&identity),
-        }))
-        .await
-        .expect("tenancy builds"),
-    )
-    .await;
+    let _tenancy = start_tenancy(&db, &nats, &identity, tenancy_addr).await;
 
     sign_up(&identity, "hugo@example.fr").await;
     let session = login(&identity, "hugo@example.fr", PASSWORD).await.unwrap();
