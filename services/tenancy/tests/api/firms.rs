@@ -12,10 +12,10 @@ use tonic::Code;
 
 use crate::Env;
 
-#[tokio::test]
-async fn a_firm_reaches_a_client_through_its_administrators_and_portfolio_managers() {
-    let env = Env::start().await;
-    let (firm_admin, firm) = env
+/// A firm and a client company, each created by its owner: (firm's owner, firm, client's
+/// owner, client).
+async fn firm_and_client(env: &Env) -> (uuid::Uuid, String, uuid::Uuid, String) {
+    let (firm_owner, firm) = env
         .owner_of("cabinet@example.fr", "Cabinet Lefèvre", "552100554", true)
         .await;
     let (client_owner, client) = env
@@ -26,6 +26,25 @@ async fn a_firm_reaches_a_client_through_its_administrators_and_portfolio_manage
             false,
         )
         .await;
+    (firm_owner, firm, client_owner, client)
+}
+
+/// The one `firm_grant.revoked` event in the outbox.
+async fn revoked(env: &Env) -> FirmGrantRevoked {
+    let mut db = env.harness.db.admin().await;
+    let payload: Vec<u8> = sqlx::query_scalar(
+        "SELECT payload FROM tenancy.outbox WHERE subject = 'comptoir.tenancy.firm_grant.revoked'",
+    )
+    .fetch_one(&mut db)
+    .await
+    .unwrap();
+    FirmGrantRevoked::decode(payload.as_slice()).unwrap()
+}
+
+#[tokio::test]
+async fn a_firm_reaches_a_client_through_its_administrators_and_portfolio_managers() {
+    let env = Env::start().await;
+    let (firm_admin, firm, client_owner, client) = firm_and_client(&env).await;
     let firm_token = env.scoped(firm_admin, &firm).await;
     let invite = env
         .invite(&firm_token, "junior@example.fr", "user")
@@ -196,18 +215,104 @@ async fn a_firm_reaches_a_client_through_its_administrators_and_portfolio_manage
     // Tokens name the client, not the firm: the revocation names the firm's people who
     // lost the client (the Administrator and the portfolio manager), so every service
     // refuses their tokens for it; the client's own owner is not among them.
-    let mut db = env.harness.db.admin().await;
-    let payload: Vec<u8> = sqlx::query_scalar(
-        "SELECT payload FROM tenancy.outbox WHERE subject = 'comptoir.tenancy.firm_grant.revoked'",
-    )
-    .fetch_one(&mut db)
-    .await
-    .unwrap();
-    let revoked = FirmGrantRevoked::decode(payload.as_slice()).unwrap();
+    let revoked = revoked(&env).await;
     let mut lost = revoked.user_ids.clone();
     lost.sort();
     let mut expected = vec![firm_admin.to_string(), junior.to_string()];
     expected.sort();
     assert_eq!(lost, expected);
     assert_eq!(revoked.meta.unwrap().company_id, client);
+}
+
+#[tokio::test]
+async fn a_firm_revoking_its_grant_names_only_the_people_no_other_firm_still_brings_to_the_client()
+{
+    let env = Env::start().await;
+    let (admin, firm, client_owner, client) = firm_and_client(&env).await;
+    let (other_owner, other_firm) = env
+        .owner_of("autre@example.fr", "Cabinet Martin", "542051180", true)
+        .await;
+    // The firm's Administrator is an Administrator of the other firm too.
+    let other_token = env.scoped(other_owner, &other_firm).await;
+    let invite = env
+        .invite(&other_token, "cabinet@example.fr", "administrator")
+        .await
+        .unwrap();
+    assert_eq!(
+        env.join("cabinet@example.fr", &invite).await.unwrap(),
+        admin
+    );
+    let client_token = env.scoped(client_owner, &client).await;
+    let mut firms = FirmServiceClient::new(env.tenancy.channel().await);
+    for firm_id in [&firm, &other_firm] {
+        firms
+            .grant_firm_access(bearer(
+                GrantFirmAccessRequest {
+                    firm_id: firm_id.clone(),
+                    role: "accountant".to_owned(),
+                },
+                &client_token,
+            ))
+            .await
+            .unwrap();
+    }
+
+    // The firm's other Administrator revokes its grant, from the firm's side; a grant it
+    // does not hold is not found.
+    let invite = env
+        .invite(
+            &env.scoped(admin, &firm).await,
+            "associe@example.fr",
+            "administrator",
+        )
+        .await
+        .unwrap();
+    let partner = env.join("associe@example.fr", &invite).await.unwrap();
+    let firm_token = env.scoped(partner, &firm).await;
+    let (_, stranger) = env
+        .owner_of("tiers@example.fr", "Tiers SARL", "404833048", false)
+        .await;
+    let missing = firms
+        .revoke_firm_access(bearer(
+            RevokeFirmAccessRequest {
+                firm_id: firm.clone(),
+                company_id: stranger,
+            },
+            &firm_token,
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(reason(&missing), "FIRM_GRANT_NOT_FOUND");
+    firms
+        .revoke_firm_access(bearer(
+            RevokeFirmAccessRequest {
+                firm_id: firm.clone(),
+                company_id: client.clone(),
+            },
+            &firm_token,
+        ))
+        .await
+        .unwrap();
+
+    // The first Administrator still reaches the client through the other firm; only the
+    // partner lost it. The client's trail records the revocation.
+    let (role, _, through_firm) = env.check_access(admin, &client).await.unwrap();
+    assert_eq!((role.as_str(), through_firm), ("accountant", true));
+    let revoked = revoked(&env).await;
+    assert_eq!(revoked.user_ids, [partner.to_string()]);
+    assert_eq!(
+        env.check_access(partner, &client).await.unwrap_err().code(),
+        Code::PermissionDenied
+    );
+    assert_eq!(revoked.meta.unwrap().company_id, client);
+    let mut db = env.harness.db.admin().await;
+    let audited: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM tenancy.audit_event \
+          WHERE company_id = $1::uuid AND action = 'firm_grant.revoked'",
+    )
+    .bind(&client)
+    .fetch_one(&mut db)
+    .await
+    .unwrap();
+    assert_eq!(audited, 1);
 }
