@@ -1,13 +1,16 @@
 //! `cargo xtask`: the developer entry points. `up` runs the whole platform locally with a
-//! demo; `test` runs the whole test suite against real PostgreSQL and NATS. Both use the
-//! servers named by `DATABASE_URL` and `NATS_URL` when they answer and start private ones
-//! otherwise. This file owns the command line, the order of the steps and their timing;
-//! `postgres`, `nats`, `services` and `seed` own one concern each, `sys` the host plumbing.
+//! demo; `test` runs the whole test suite against real PostgreSQL and NATS;
+//! `sqlx-prepare` regenerates (or checks) the offline data of the compile-checked queries.
+//! They use the servers named by `DATABASE_URL` and `NATS_URL` when they answer and start
+//! private ones otherwise. This file owns the command line, the order of the steps and
+//! their timing; `postgres`, `nats`, `services`, `seed` and `sqlx` own one concern each,
+//! `sys` the host plumbing.
 
 mod nats;
 mod postgres;
 mod seed;
 mod services;
+mod sqlx;
 mod sys;
 
 use std::path::{Path, PathBuf};
@@ -42,9 +45,21 @@ enum Task {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         args: Vec<String>,
     },
+    /// Describe every compile-checked query (crates with a `sqlx.toml`) against a scratch
+    /// database migrated like production, and rewrite their offline data (`.sqlx/`).
+    SqlxPrepare {
+        /// Change nothing; fail, listing the files, when the committed data is stale,
+        /// missing or extra.
+        #[arg(long)]
+        check: bool,
+    },
 }
 
 fn main() -> ExitCode {
+    // `sqlx-prepare` runs cargo with this binary as its rustc wrapper.
+    if let Some(code) = crate::sqlx::rustc_wrapper() {
+        return code;
+    }
     let cli = Cli::parse();
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime,
@@ -59,6 +74,7 @@ fn main() -> ExitCode {
         match cli.command {
             Task::Up => up(&shutdown).await.map(|()| 0),
             Task::Test { args } => test(&shutdown, &args).await,
+            Task::SqlxPrepare { check } => crate::sqlx::prepare(&shutdown, check).await.map(|()| 0),
         }
     });
     println!("xtask: total {}", seconds(started.elapsed()));
@@ -268,9 +284,11 @@ fn print_summary(paths: &Paths, postgres: &Postgres, nats: &Nats, demo: &seed::D
     println!("Press Ctrl-C to stop everything.");
 }
 
-/// Where things are: the workspace, its debug binaries, and `target/comptoir-dev/`.
+/// Where things are: the workspace, its target directory, its debug binaries, and
+/// `target/comptoir-dev/`.
 struct Paths {
     root: PathBuf,
+    target: PathBuf,
     bin: PathBuf,
     dev: PathBuf,
     logs: PathBuf,
@@ -290,6 +308,7 @@ impl Paths {
             bin: target.join("debug"),
             logs: dev.join("logs"),
             dev,
+            target,
             root,
         }
     }

@@ -224,6 +224,43 @@ pub(crate) fn redact(url: &str) -> String {
     }
 }
 
+/// `url` (a superuser URL) pointed at `database`: its user replaced by `user` when given
+/// (without a password: local clusters trust), its query kept and `parameters` appended,
+/// e.g. `postgres://postgres@h:5432/postgres?sslmode=x` with user `comptoir_billing` and
+/// database `comptoir` → `postgres://comptoir_billing@h:5432/comptoir?sslmode=x`.
+pub(crate) fn database_url(
+    url: &str,
+    user: Option<&str>,
+    database: &str,
+    parameters: &[&str],
+) -> Result<String> {
+    let (scheme, rest) = url
+        .split_once("://")
+        .with_context(|| format!("DATABASE_URL is not a URL: {}", redact(url)))?;
+    let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(authority_end);
+    let host = authority
+        .rsplit_once('@')
+        .map_or(authority, |(_, host)| host);
+    let authority = match user {
+        Some(user) => format!("{user}@{host}"),
+        None => authority.to_owned(),
+    };
+    let query: Vec<&str> = tail
+        .split_once('?')
+        .map(|(_, query)| query)
+        .into_iter()
+        .filter(|query| !query.is_empty())
+        .chain(parameters.iter().copied())
+        .collect();
+    let query = if query.is_empty() {
+        String::new()
+    } else {
+        format!("?{}", query.join("&"))
+    };
+    Ok(format!("{scheme}://{authority}/{database}{query}"))
+}
+
 /// The directory holding `initdb` and `pg_ctl`: next to an `initdb` on `PATH` (often a
 /// symlink into the versioned directory), else the newest `/usr/lib/postgresql/*/bin`.
 fn find_bin_dir() -> Option<PathBuf> {
@@ -313,7 +350,53 @@ fn stable_hash(path: &Path) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::redact;
+    use super::{database_url, redact};
+
+    #[test]
+    fn database_url_swaps_user_and_database_and_keeps_the_rest() {
+        assert_eq!(
+            database_url(
+                "postgres://postgres@127.0.0.1:5432/postgres",
+                Some("comptoir_billing"),
+                "comptoir",
+                &[]
+            )
+            .unwrap(),
+            "postgres://comptoir_billing@127.0.0.1:5432/comptoir"
+        );
+        assert_eq!(
+            database_url(
+                "postgresql://admin:pw@db:6543/postgres?sslmode=disable",
+                Some("comptoir_export"),
+                "comptoir",
+                &[]
+            )
+            .unwrap(),
+            "postgresql://comptoir_export@db:6543/comptoir?sslmode=disable"
+        );
+        assert_eq!(
+            database_url("postgres://db", Some("r"), "comptoir", &[]).unwrap(),
+            "postgres://r@db/comptoir"
+        );
+    }
+
+    #[test]
+    fn database_url_keeps_the_user_unless_told_and_appends_parameters() {
+        assert_eq!(
+            database_url(
+                "postgres://u:p@h/db?sslmode=disable",
+                None,
+                "scratch",
+                &["options=-c%20search_path%3Dbilling"]
+            )
+            .unwrap(),
+            "postgres://u:p@h/scratch?sslmode=disable&options=-c%20search_path%3Dbilling"
+        );
+        assert_eq!(
+            database_url("postgres://h:5432", None, "scratch", &["a=b"]).unwrap(),
+            "postgres://h:5432/scratch?a=b"
+        );
+    }
 
     #[test]
     fn redact_hides_the_password_only() {

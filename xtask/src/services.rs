@@ -14,6 +14,7 @@ use tonic_health::pb::health_client::HealthClient;
 
 use comptoir_runtime::db::role_of;
 
+use crate::postgres;
 use crate::sys::{self, Shutdown};
 
 /// The platform database that `comptoir-provision` creates and the services share.
@@ -129,7 +130,12 @@ pub(crate) fn start(
             .env("COMPTOIR_GRPC_ADDR", service.address())
             .env(
                 "COMPTOIR_DATABASE_URL",
-                role_url(admin_url, &role_of(service.binary), DATABASE_NAME)?,
+                postgres::database_url(
+                    admin_url,
+                    Some(&role_of(service.binary)),
+                    DATABASE_NAME,
+                    &[],
+                )?,
             )
             .env("COMPTOIR_NATS_URL", nats_url)
             .stdin(Stdio::null())
@@ -282,28 +288,9 @@ async fn serving(service: &Service) -> bool {
     )
 }
 
-/// The admin URL with its user replaced by `role` (no password: local clusters trust)
-/// and its database by `database`, e.g. `postgres://postgres@h:5432/postgres?sslmode=x`
-/// → `postgres://comptoir_billing@h:5432/comptoir?sslmode=x`.
-pub(crate) fn role_url(admin_url: &str, role: &str, database: &str) -> Result<String> {
-    let (scheme, rest) = admin_url.split_once("://").with_context(|| {
-        format!(
-            "DATABASE_URL is not a URL: {}",
-            crate::postgres::redact(admin_url)
-        )
-    })?;
-    let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
-    let (authority, tail) = rest.split_at(authority_end);
-    let host = authority
-        .rsplit_once('@')
-        .map_or(authority, |(_, host)| host);
-    let query = tail.find('?').map_or("", |at| &tail[at..]);
-    Ok(format!("{scheme}://{role}@{host}/{database}{query}"))
-}
-
 #[cfg(test)]
 mod tests {
-    use super::{SERVICES, role_url};
+    use super::SERVICES;
 
     #[test]
     fn the_service_table_follows_the_runtime_order() {
@@ -311,31 +298,5 @@ mod tests {
         assert_eq!(binaries, comptoir_runtime::db::SERVICES);
         let ports = SERVICES.map(|service| service.port);
         assert_eq!(ports, [50051, 50052, 50053, 50054, 50055]);
-    }
-
-    #[test]
-    fn role_url_swaps_user_and_database_and_keeps_the_rest() {
-        assert_eq!(
-            role_url(
-                "postgres://postgres@127.0.0.1:5432/postgres",
-                "comptoir_billing",
-                "comptoir"
-            )
-            .unwrap(),
-            "postgres://comptoir_billing@127.0.0.1:5432/comptoir"
-        );
-        assert_eq!(
-            role_url(
-                "postgresql://admin:pw@db:6543/postgres?sslmode=disable",
-                "comptoir_export",
-                "comptoir"
-            )
-            .unwrap(),
-            "postgresql://comptoir_export@db:6543/comptoir?sslmode=disable"
-        );
-        assert_eq!(
-            role_url("postgres://db", "r", "comptoir").unwrap(),
-            "postgres://r@db/comptoir"
-        );
     }
 }

@@ -1,11 +1,12 @@
-//! The portal's queries. The only module that sees SQL.
+//! The portal's queries. The only module that sees SQL. They are compile-checked against
+//! the portal's schema (`sqlx.toml`, offline data in `.sqlx/`, `cargo xtask sqlx-prepare`).
 
 use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
 /// A directory entry.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone)]
 pub(crate) struct DirectoryRow {
     pub(crate) company_id: Uuid,
     pub(crate) legal_name: String,
@@ -34,19 +35,19 @@ pub(crate) async fn keep_company(
     conn: &mut PgConnection,
     company: &Announced<'_>,
 ) -> Result<bool, sqlx::Error> {
-    let kept = sqlx::query(
+    let kept = sqlx::query!(
         "INSERT INTO directory_company AS d (company_id, legal_name, siren, is_firm, version) \
          VALUES ($1, $2, $3, $4, $5) \
          ON CONFLICT (company_id) DO UPDATE SET legal_name = EXCLUDED.legal_name, \
              siren = EXCLUDED.siren, is_firm = EXCLUDED.is_firm, version = EXCLUDED.version, \
              updated_at = now() \
          WHERE d.version <= EXCLUDED.version",
+        company.company_id,
+        company.legal_name,
+        company.siren,
+        company.is_firm,
+        company.version,
     )
-    .bind(company.company_id)
-    .bind(company.legal_name)
-    .bind(company.siren)
-    .bind(company.is_firm)
-    .bind(company.version)
     .execute(conn)
     .await?;
     Ok(kept.rows_affected() == 1)
@@ -63,17 +64,17 @@ pub(crate) async fn keep_grant(
     granted: bool,
     event_id: Uuid,
 ) -> Result<bool, sqlx::Error> {
-    let kept = sqlx::query(
+    let kept = sqlx::query!(
         "INSERT INTO firm_client AS f (firm_id, company_id, granted, event_id) \
          VALUES ($1, $2, $3, $4) \
          ON CONFLICT (firm_id, company_id) DO UPDATE SET granted = EXCLUDED.granted, \
              event_id = EXCLUDED.event_id, updated_at = now() \
          WHERE f.event_id < EXCLUDED.event_id",
+        firm,
+        company,
+        granted,
+        event_id,
     )
-    .bind(firm)
-    .bind(company)
-    .bind(granted)
-    .bind(event_id)
     .execute(conn)
     .await?;
     Ok(kept.rows_affected() == 1)
@@ -89,17 +90,19 @@ pub(crate) async fn clients(
     limit: i64,
 ) -> Result<Vec<DirectoryRow>, sqlx::Error> {
     let (after_at, after_id) = after.unzip();
-    sqlx::query_as(
+    // The cursor is optional but the statement is one: a NULL `$2` keeps every row.
+    sqlx::query_as!(
+        DirectoryRow,
         "SELECT d.company_id, d.legal_name, d.siren, d.is_firm, d.created_at \
          FROM directory_company d \
          JOIN firm_client f ON f.company_id = d.company_id AND f.firm_id = $1 AND f.granted \
          WHERE ($2::timestamptz IS NULL OR (d.created_at, d.company_id) > ($2, $3)) \
          ORDER BY d.created_at, d.company_id LIMIT $4",
+        firm,
+        after_at,
+        after_id,
+        limit,
     )
-    .bind(firm)
-    .bind(after_at)
-    .bind(after_id)
-    .bind(limit)
     .fetch_all(pool)
     .await
 }

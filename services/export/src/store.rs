@@ -1,10 +1,11 @@
-//! Export's queries. The only module that sees SQL.
+//! Export's queries. The only module that sees SQL. They are compile-checked against
+//! export's schema (`sqlx.toml`, offline data in `.sqlx/`, `cargo xtask sqlx-prepare`).
 
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
 /// A seller profile as stored.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone)]
 pub(crate) struct ProfileRow {
     pub(crate) company_id: Uuid,
     pub(crate) legal_name: String,
@@ -22,17 +23,17 @@ pub(crate) async fn keep_profile(
     siren: &str,
     version: i64,
 ) -> Result<bool, sqlx::Error> {
-    let kept = sqlx::query(
+    let kept = sqlx::query!(
         "INSERT INTO seller_profile AS p (company_id, legal_name, siren, version) \
          VALUES ($1, $2, $3, $4) \
          ON CONFLICT (company_id) DO UPDATE SET legal_name = EXCLUDED.legal_name, \
              siren = EXCLUDED.siren, version = EXCLUDED.version, updated_at = now() \
          WHERE p.version <= EXCLUDED.version",
+        company_id,
+        legal_name,
+        siren,
+        version,
     )
-    .bind(company_id)
-    .bind(legal_name)
-    .bind(siren)
-    .bind(version)
     .execute(conn)
     .await?;
     Ok(kept.rows_affected() == 1)
@@ -43,8 +44,11 @@ pub(crate) async fn profile(
     pool: &PgPool,
     company_id: Uuid,
 ) -> Result<Option<ProfileRow>, sqlx::Error> {
-    sqlx::query_as("SELECT company_id, legal_name, siren FROM seller_profile WHERE company_id = $1")
-        .bind(company_id)
-        .fetch_optional(pool)
-        .await
+    sqlx::query_as!(
+        ProfileRow,
+        "SELECT company_id, legal_name, siren FROM seller_profile WHERE company_id = $1",
+        company_id,
+    )
+    .fetch_optional(pool)
+    .await
 }
