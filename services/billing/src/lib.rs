@@ -4,6 +4,7 @@
 //! enforces the lock date, records every change in an audit trail and publishes what
 //! happened through its outbox.
 
+mod app;
 pub mod domain;
 mod error;
 mod events;

@@ -15,7 +15,7 @@ use comptoir_runtime::{Caller, Deps, FieldViolations, permissions};
 use permissions::ADMINISTRATOR;
 use tonic::{Request, Response, Status};
 
-use super::{Ctx, date_string, optional_date, text, time_string};
+use super::{authorize, date_string, optional_date, text, time_string};
 use crate::domain::DocumentType;
 use crate::domain::document::format_number;
 use crate::error::Error;
@@ -127,7 +127,7 @@ impl pb::billing_service_server::BillingService for Books {
         &self,
         request: Request<pb::UpdateNumberingSeriesRequest>,
     ) -> Result<Response<pb::UpdateNumberingSeriesResponse>, Status> {
-        let ctx = Ctx::authorize(&request, &[permissions::SETTINGS_WRITE])?;
+        let ctx = authorize(&request, &[permissions::SETTINGS_WRITE])?;
         let request = request.into_inner();
         let mut violations = FieldViolations::new();
         let document_type = document_type_from_pb(request.document_type)
@@ -167,7 +167,7 @@ impl pb::billing_service_server::BillingService for Books {
         &self,
         request: Request<pb::GetLockDateRequest>,
     ) -> Result<Response<pb::GetLockDateResponse>, Status> {
-        let ctx = Ctx::authorize(&request, &[permissions::INVOICES_READ])?;
+        let ctx = authorize(&request, &[permissions::INVOICES_READ])?;
         let mut tx = ctx.begin(&self.deps.pool, "read").await?;
         let lock_date = books::lock_date(&mut tx, ctx.company_id)
             .await
@@ -181,7 +181,7 @@ impl pb::billing_service_server::BillingService for Books {
         &self,
         request: Request<pb::SetLockDateRequest>,
     ) -> Result<Response<pb::SetLockDateResponse>, Status> {
-        let ctx = Ctx::authorize(
+        let ctx = authorize(
             &request,
             &[permissions::PERIODS_LOCK, permissions::SETTINGS_WRITE],
         )?;
@@ -245,7 +245,7 @@ impl pb::billing_service_server::BillingService for Books {
         &self,
         request: Request<pb::ListAuditEventsRequest>,
     ) -> Result<Response<pb::ListAuditEventsResponse>, Status> {
-        let ctx = Ctx::authorize(&request, &[permissions::AUDIT_READ])?;
+        let ctx = authorize(&request, &[permissions::AUDIT_READ])?;
         let request = request.into_inner();
         let mut violations = FieldViolations::new();
         let subject_id = (!request.subject_id.is_empty())

@@ -29,7 +29,8 @@ use super::documents::{
     DueDefault, NewDocument, billing_document, create, document_to_pb, next_number, read_draft,
     read_lines, refuse_locked, status_filter,
 };
-use super::{Ctx, ensure_valid, keyset_page, once, optional_date, text};
+use super::{authorize, ensure_valid, keyset_page, optional_date, text};
+use crate::app::{Ctx, once};
 use crate::domain::credit::check_credit;
 use crate::domain::document::{Customer, Issuable, Totals, missing_mentions};
 use crate::domain::issuing;
@@ -371,7 +372,7 @@ impl pb::invoice_service_server::InvoiceService for Invoices {
         &self,
         request: Request<pb::CreateInvoiceRequest>,
     ) -> Result<Response<pb::CreateInvoiceResponse>, Status> {
-        let ctx = Ctx::authorize(&request, &[permissions::INVOICES_WRITE])?;
+        let ctx = authorize(&request, &[permissions::INVOICES_WRITE])?;
         let request = request.into_inner();
         let mut tx = ctx.begin(&self.deps.pool, "invoice.created").await?;
         let response = once(
@@ -405,7 +406,7 @@ impl pb::invoice_service_server::InvoiceService for Invoices {
         &self,
         request: Request<pb::GetInvoiceRequest>,
     ) -> Result<Response<pb::GetInvoiceResponse>, Status> {
-        let ctx = Ctx::authorize(&request, &[permissions::INVOICES_READ])?;
+        let ctx = authorize(&request, &[permissions::INVOICES_READ])?;
         let mut violations = FieldViolations::new();
         let id = invoice_id(&mut violations, &request.get_ref().invoice_id);
         ensure_valid(&mut violations)?;
@@ -423,7 +424,7 @@ impl pb::invoice_service_server::InvoiceService for Invoices {
         &self,
         request: Request<pb::UpdateInvoiceRequest>,
     ) -> Result<Response<pb::UpdateInvoiceResponse>, Status> {
-        let ctx = Ctx::authorize(&request, &[permissions::INVOICES_WRITE])?;
+        let ctx = authorize(&request, &[permissions::INVOICES_WRITE])?;
         let request = request.into_inner();
         let mut violations = FieldViolations::new();
         let id = invoice_id(&mut violations, &request.invoice_id);
@@ -463,7 +464,7 @@ impl pb::invoice_service_server::InvoiceService for Invoices {
         &self,
         request: Request<pb::DeleteInvoiceRequest>,
     ) -> Result<Response<pb::DeleteInvoiceResponse>, Status> {
-        let ctx = Ctx::authorize(&request, &[permissions::INVOICES_WRITE])?;
+        let ctx = authorize(&request, &[permissions::INVOICES_WRITE])?;
         let mut violations = FieldViolations::new();
         let id = invoice_id(&mut violations, &request.get_ref().invoice_id);
         ensure_valid(&mut violations)?;
@@ -480,7 +481,7 @@ impl pb::invoice_service_server::InvoiceService for Invoices {
         &self,
         request: Request<pb::ListInvoicesRequest>,
     ) -> Result<Response<pb::ListInvoicesResponse>, Status> {
-        let ctx = Ctx::authorize(&request, &[permissions::INVOICES_READ])?;
+        let ctx = authorize(&request, &[permissions::INVOICES_READ])?;
         let request = request.into_inner();
         let mut violations = FieldViolations::new();
         let types = match document_type_from_pb(request.document_type) {
@@ -526,7 +527,7 @@ impl pb::invoice_service_server::InvoiceService for Invoices {
         &self,
         request: Request<pb::IssueInvoiceRequest>,
     ) -> Result<Response<pb::IssueInvoiceResponse>, Status> {
-        let ctx = Ctx::authorize(&request, &[permissions::INVOICES_ISSUE])?;
+        let ctx = authorize(&request, &[permissions::INVOICES_ISSUE])?;
         let request = request.into_inner();
         let mut violations = FieldViolations::new();
         let id = invoice_id(&mut violations, &request.invoice_id);
@@ -551,7 +552,7 @@ impl pb::invoice_service_server::InvoiceService for Invoices {
         &self,
         request: Request<pb::CreateCreditNoteRequest>,
     ) -> Result<Response<pb::CreateCreditNoteResponse>, Status> {
-        let ctx = Ctx::authorize(&request, &[permissions::INVOICES_ISSUE])?;
+        let ctx = authorize(&request, &[permissions::INVOICES_ISSUE])?;
         let request = request.into_inner();
         let mut violations = FieldViolations::new();
         let id = invoice_id(&mut violations, &request.invoice_id);

@@ -10,7 +10,8 @@ use rust_decimal::Decimal;
 use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
-use super::{Ctx, authorship, books_or, decimal, required_text, text};
+use super::{authorize, authorship, books_or, decimal, required_text, text};
+use crate::app::once;
 use crate::domain::ItemKind;
 use crate::domain::vat::Regime;
 use crate::error::Error;
@@ -190,7 +191,7 @@ impl pb::item_service_server::ItemService for Items {
         &self,
         request: Request<pb::CreateItemRequest>,
     ) -> Result<Response<pb::CreateItemResponse>, Status> {
-        let ctx = Ctx::authorize(&request, &WRITERS)?;
+        let ctx = authorize(&request, &WRITERS)?;
         let request = request.into_inner();
         let mut violations = FieldViolations::new();
         let fields = parse_item(&request.item.clone().unwrap_or_default(), &mut violations);
@@ -200,7 +201,7 @@ impl pb::item_service_server::ItemService for Items {
         };
         let company_id = ctx.company_id;
         let mut tx = ctx.begin(&self.deps.pool, "item.created").await?;
-        let response = super::once(
+        let response = once(
             &mut tx,
             &ctx.scope("CreateItem"),
             &request.idempotency_key,
@@ -223,7 +224,7 @@ impl pb::item_service_server::ItemService for Items {
         &self,
         request: Request<pb::GetItemRequest>,
     ) -> Result<Response<pb::GetItemResponse>, Status> {
-        let ctx = Ctx::authorize(&request, &READERS)?;
+        let ctx = authorize(&request, &READERS)?;
         let item_id = item_id(&request.get_ref().item_id)?;
         let mut tx = ctx.begin(&self.deps.pool, "read").await?;
         let row = items::get(&mut tx, ctx.company_id, item_id)
@@ -239,7 +240,7 @@ impl pb::item_service_server::ItemService for Items {
         &self,
         request: Request<pb::UpdateItemRequest>,
     ) -> Result<Response<pb::UpdateItemResponse>, Status> {
-        let ctx = Ctx::authorize(&request, &WRITERS)?;
+        let ctx = authorize(&request, &WRITERS)?;
         let request = request.into_inner();
         let item_id = item_id(&request.item_id)?;
         let mut tx = ctx.begin(&self.deps.pool, "item.updated").await?;
@@ -284,7 +285,7 @@ impl pb::item_service_server::ItemService for Items {
         &self,
         request: Request<pb::ArchiveItemRequest>,
     ) -> Result<Response<pb::ArchiveItemResponse>, Status> {
-        let ctx = Ctx::authorize(&request, &WRITERS)?;
+        let ctx = authorize(&request, &WRITERS)?;
         let item_id = item_id(&request.get_ref().item_id)?;
         let mut tx = ctx.begin(&self.deps.pool, "item.archived").await?;
         let row = items::get_for_update(&mut tx, ctx.company_id, item_id)
@@ -310,7 +311,7 @@ impl pb::item_service_server::ItemService for Items {
         &self,
         request: Request<pb::ListItemsRequest>,
     ) -> Result<Response<pb::ListItemsResponse>, Status> {
-        let ctx = Ctx::authorize(&request, &READERS)?;
+        let ctx = authorize(&request, &READERS)?;
         let request = request.into_inner();
         let mut violations = FieldViolations::new();
         let page = PageRequest::parse(request.page_size, &request.page_token, &mut violations);

@@ -1,6 +1,7 @@
-//! Billing's gRPC services: decode, authorise, call the domain and the store, map errors.
-//! One module per service of `comptoir.billing.v1`; this one holds what they share: who
-//! is calling for which company ([`Ctx`]), dates, amounts and idempotent mutations.
+//! Billing's gRPC services: decode, authorise, call the application layer ([`crate::app`]),
+//! encode. One module per service of `comptoir.billing.v1`; this one holds what they
+//! share: authorising the caller for its company ([`authorize`]), and reading and writing
+//! dates, amounts and texts.
 
 pub(crate) mod books;
 pub(crate) mod documents;
@@ -15,116 +16,45 @@ use chrono::{DateTime, NaiveDate, Utc};
 use comptoir_proto::billing::v1 as pb;
 use comptoir_runtime::amount::{self, AmountError};
 use comptoir_runtime::page::{PageRequest, TimeIdCursor, parse_time_id_cursor};
-use comptoir_runtime::permissions::BuiltInRole;
 use comptoir_runtime::{Caller, FieldViolations, error};
 use rust_decimal::Decimal;
 use tonic::{Code, Request, Status};
 use uuid::Uuid;
 
 use crate::error::Error;
-use crate::store::{self, Acting, Tx};
 
-/// The caller of a request, authorised for its active company.
-#[derive(Debug, Clone)]
-pub(crate) struct Ctx {
-    /// The company the caller's token is scoped to.
-    pub(crate) company_id: Uuid,
-    /// The caller as recorded in the audit trail and events.
-    pub(crate) actor: String,
-    /// The caller, for finer permission checks.
-    pub(crate) caller: Caller,
-}
+use crate::app::Ctx;
 
-impl Ctx {
-    /// Authorises the caller of `request` for its active company if it holds at least
-    /// one of `permissions`: NOT_FOUND-style refusals come from [`Caller::require`].
-    pub(crate) fn authorize<T>(request: &Request<T>, permissions: &[&str]) -> Result<Self, Status> {
-        let caller = Caller::of(request)?.clone();
-        let company_id = caller.active_company()?;
-        let mut refusal = None;
-        for permission in permissions {
-            match caller.require(company_id, permission) {
-                Ok(()) => {
-                    return Ok(Ctx {
-                        company_id,
-                        actor: caller.actor(),
-                        caller,
-                    });
-                }
-                Err(status) => refusal = Some(status),
+/// Authorises the caller of `request` for its active company if it holds at least one
+/// of `permissions`: NOT_FOUND-style refusals come from [`Caller::require`].
+pub(crate) fn authorize<T>(request: &Request<T>, permissions: &[&str]) -> Result<Ctx, Status> {
+    let caller = Caller::of(request)?.clone();
+    let company_id = caller.active_company()?;
+    let mut refusal = None;
+    for permission in permissions {
+        match caller.require(company_id, permission) {
+            Ok(()) => {
+                return Ok(Ctx {
+                    company_id,
+                    actor: caller.actor(),
+                    caller,
+                });
             }
+            Err(status) => refusal = Some(status),
         }
-        Err(match (permissions, refusal) {
-            ([_], Some(status)) => status,
-            _ => error::status(
-                Code::PermissionDenied,
-                "PERMISSION_DENIED",
-                "auth",
-                format!(
-                    "this call needs one of the permissions {}",
-                    permissions.join(", ")
-                ),
+    }
+    Err(match (permissions, refusal) {
+        ([_], Some(status)) => status,
+        _ => error::status(
+            Code::PermissionDenied,
+            "PERMISSION_DENIED",
+            "auth",
+            format!(
+                "this call needs one of the permissions {}",
+                permissions.join(", ")
             ),
-        })
-    }
-
-    /// Whether the caller also holds `permission`.
-    pub(crate) fn may(&self, permission: &str) -> bool {
-        self.caller.require(self.company_id, permission).is_ok()
-    }
-
-    /// Whether the caller holds the built-in `role` in its active company, as its token
-    /// says (whatever permissions a custom role may add, only the role itself counts).
-    pub(crate) fn holds_role(&self, role: &BuiltInRole) -> bool {
-        matches!(&self.caller, Caller::User { role: Some(held), .. } if held == role.key)
-    }
-
-    /// Whether the caller reaches its active company only through an accounting firm's
-    /// grant, as its token says.
-    pub(crate) fn through_firm(&self) -> bool {
-        matches!(
-            &self.caller,
-            Caller::User {
-                through_firm: true,
-                ..
-            }
-        )
-    }
-
-    /// The settings of a transaction doing `action` for this caller.
-    pub(crate) fn acting<'a>(&'a self, action: &'a str) -> Acting<'a> {
-        Acting {
-            company_id: self.company_id,
-            actor: &self.actor,
-            action,
-        }
-    }
-
-    /// Opens a transaction doing `action` for this caller.
-    pub(crate) async fn begin(&self, pool: &sqlx::PgPool, action: &str) -> Result<Tx, Error> {
-        Ok(store::begin(pool, &self.acting(action)).await?)
-    }
-
-    /// The idempotency scope of `method` for this caller: keys never collide across
-    /// callers or methods.
-    pub(crate) fn scope(&self, method: &str) -> String {
-        format!("{}:{}:{method}", self.company_id, self.actor)
-    }
-}
-
-/// Runs `mutation` once per idempotency key in the caller's scope (see
-/// [`comptoir_runtime::idempotency::once`]), inside `tx`.
-pub(crate) async fn once<R>(
-    tx: &mut Tx,
-    scope: &str,
-    key: &str,
-    request: &impl prost::Message,
-    mutation: impl AsyncFnOnce(&mut sqlx::PgConnection) -> Result<R, Error>,
-) -> Result<R, Error>
-where
-    R: prost::Message + Default,
-{
-    comptoir_runtime::idempotency::once(tx, scope, key, request, mutation).await
+        ),
+    })
 }
 
 /// INVALID_ARGUMENT with every violation recorded so far, if any (they are taken).

@@ -14,7 +14,8 @@ use sqlx::PgConnection;
 use tonic::{Code, Request, Response, Status};
 use uuid::Uuid;
 
-use super::{Ctx, authorship, books_or, required_text, text};
+use super::{authorize, authorship, books_or, required_text, text};
+use crate::app::{Ctx, once};
 use crate::domain::{PartyKind, PartyRole};
 use crate::error::Error;
 use crate::store::parties::{self, PartyFields, PartyFilter, PartyRow};
@@ -381,7 +382,7 @@ impl pb::party_service_server::PartyService for Parties {
         &self,
         request: Request<pb::CreatePartyRequest>,
     ) -> Result<Response<pb::CreatePartyResponse>, Status> {
-        let ctx = Ctx::authorize(&request, &ANY_WRITER)?;
+        let ctx = authorize(&request, &ANY_WRITER)?;
         let request = request.into_inner();
         let input = request.party.clone().unwrap_or_default();
         let mut violations = FieldViolations::new();
@@ -400,7 +401,7 @@ impl pb::party_service_server::PartyService for Parties {
         };
         let company_id = ctx.company_id;
         let mut tx = ctx.begin(&self.deps.pool, "party.created").await?;
-        let response = super::once(
+        let response = once(
             &mut tx,
             &ctx.scope("CreateParty"),
             &request.idempotency_key,
@@ -425,7 +426,7 @@ impl pb::party_service_server::PartyService for Parties {
         &self,
         request: Request<pb::GetPartyRequest>,
     ) -> Result<Response<pb::GetPartyResponse>, Status> {
-        let ctx = Ctx::authorize(&request, &ANY_READER)?;
+        let ctx = authorize(&request, &ANY_READER)?;
         let party_id = party_id(&request.get_ref().party_id)?;
         let mut tx = ctx.begin(&self.deps.pool, "read").await?;
         let row = parties::get(&mut tx, ctx.company_id, party_id)
@@ -443,7 +444,7 @@ impl pb::party_service_server::PartyService for Parties {
         &self,
         request: Request<pb::UpdatePartyRequest>,
     ) -> Result<Response<pb::UpdatePartyResponse>, Status> {
-        let ctx = Ctx::authorize(&request, &ANY_WRITER)?;
+        let ctx = authorize(&request, &ANY_WRITER)?;
         let request = request.into_inner();
         let party_id = party_id(&request.party_id)?;
         let mut tx = ctx.begin(&self.deps.pool, "party.updated").await?;
@@ -493,7 +494,7 @@ impl pb::party_service_server::PartyService for Parties {
         &self,
         request: Request<pb::ArchivePartyRequest>,
     ) -> Result<Response<pb::ArchivePartyResponse>, Status> {
-        let ctx = Ctx::authorize(&request, &ANY_WRITER)?;
+        let ctx = authorize(&request, &ANY_WRITER)?;
         let party_id = party_id(&request.get_ref().party_id)?;
         let mut tx = ctx.begin(&self.deps.pool, "party.archived").await?;
         let row = parties::get_for_update(&mut tx, ctx.company_id, party_id)
@@ -523,7 +524,7 @@ impl pb::party_service_server::PartyService for Parties {
         &self,
         request: Request<pb::ListPartiesRequest>,
     ) -> Result<Response<pb::ListPartiesResponse>, Status> {
-        let ctx = Ctx::authorize(&request, &ANY_READER)?;
+        let ctx = authorize(&request, &ANY_READER)?;
         let request = request.into_inner();
         let mut violations = FieldViolations::new();
         let role = role_from_pb(request.role);

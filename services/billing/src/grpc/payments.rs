@@ -19,7 +19,8 @@ use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
 use super::documents::{billing_party_of, refuse_locked};
-use super::{Ctx, date_string, decimal, ensure_valid, keyset_page, once, optional_date, text};
+use super::{authorize, date_string, decimal, ensure_valid, keyset_page, optional_date, text};
+use crate::app::{Ctx, once};
 use crate::domain::{Direction, DocumentType, Method, Status as Stored};
 use crate::error::Error;
 use crate::store::books;
@@ -320,7 +321,7 @@ impl pb::payment_service_server::PaymentService for Payments {
         &self,
         request: Request<pb::RecordPaymentRequest>,
     ) -> Result<Response<pb::RecordPaymentResponse>, Status> {
-        let ctx = Ctx::authorize(&request, &[permissions::PAYMENTS_WRITE])?;
+        let ctx = authorize(&request, &[permissions::PAYMENTS_WRITE])?;
         let request = request.into_inner();
         let recording = read_request(&request)?;
         let mut tx = ctx.begin(&self.deps.pool, "payment.recorded").await?;
@@ -341,7 +342,7 @@ impl pb::payment_service_server::PaymentService for Payments {
         &self,
         request: Request<pb::ListPaymentsRequest>,
     ) -> Result<Response<pb::ListPaymentsResponse>, Status> {
-        let ctx = Ctx::authorize(&request, &[permissions::INVOICES_READ])?;
+        let ctx = authorize(&request, &[permissions::INVOICES_READ])?;
         let request = request.into_inner();
         let mut violations = FieldViolations::new();
         let direction = direction_from_pb(request.direction);

@@ -12,7 +12,8 @@ use comptoir_runtime::{Deps, FieldViolations, permissions};
 use tonic::{Request, Response, Status};
 
 use super::documents::{DueDefault, NewDocument, billing_document, create, document_to_pb};
-use super::{Ctx, ensure_valid, keyset_page, once, required_text, text};
+use super::{authorize, ensure_valid, keyset_page, required_text, text};
+use crate::app::once;
 use crate::domain::{DocumentType, PartyRole, Status as Stored};
 use crate::error::Error;
 use crate::store::documents;
@@ -40,7 +41,7 @@ impl pb::purchase_service_server::PurchaseService for Purchases {
         &self,
         request: Request<pb::RecordPurchaseInvoiceRequest>,
     ) -> Result<Response<pb::RecordPurchaseInvoiceResponse>, Status> {
-        let ctx = Ctx::authorize(&request, &[permissions::PURCHASES_WRITE])?;
+        let ctx = authorize(&request, &[permissions::PURCHASES_WRITE])?;
         let request = request.into_inner();
         let mut violations = FieldViolations::new();
         let supplier_number = required_text(
@@ -112,7 +113,7 @@ impl pb::purchase_service_server::PurchaseService for Purchases {
         &self,
         request: Request<pb::GetPurchaseInvoiceRequest>,
     ) -> Result<Response<pb::GetPurchaseInvoiceResponse>, Status> {
-        let ctx = Ctx::authorize(&request, &READERS)?;
+        let ctx = authorize(&request, &READERS)?;
         let mut violations = FieldViolations::new();
         let id = violations
             .uuid(
@@ -135,7 +136,7 @@ impl pb::purchase_service_server::PurchaseService for Purchases {
         &self,
         request: Request<pb::ListPurchaseInvoicesRequest>,
     ) -> Result<Response<pb::ListPurchaseInvoicesResponse>, Status> {
-        let ctx = Ctx::authorize(&request, &READERS)?;
+        let ctx = authorize(&request, &READERS)?;
         let request = request.into_inner();
         let mut violations = FieldViolations::new();
         let party_id = (!request.party_id.is_empty())

@@ -20,7 +20,8 @@ use super::documents::{
     DueDefault, NewDocument, billing_document, create, document_to_pb, next_number, read_draft,
     refuse_locked, status_filter, status_of,
 };
-use super::{Ctx, ensure_valid, keyset_page, once, today};
+use super::{authorize, ensure_valid, keyset_page, today};
+use crate::app::{Ctx, once};
 use crate::domain::document::{Totals, check_rates};
 use crate::domain::vat::Regime;
 use crate::domain::{DocumentType, PartyRole, Status as Stored};
@@ -275,7 +276,7 @@ impl pb::quote_service_server::QuoteService for Quotes {
         &self,
         request: Request<pb::CreateQuoteRequest>,
     ) -> Result<Response<pb::CreateQuoteResponse>, Status> {
-        let ctx = Ctx::authorize(&request, &[permissions::QUOTES_WRITE])?;
+        let ctx = authorize(&request, &[permissions::QUOTES_WRITE])?;
         let request = request.into_inner();
         let mut tx = ctx.begin(&self.deps.pool, "quote.created").await?;
         let response = once(
@@ -309,7 +310,7 @@ impl pb::quote_service_server::QuoteService for Quotes {
         &self,
         request: Request<pb::GetQuoteRequest>,
     ) -> Result<Response<pb::GetQuoteResponse>, Status> {
-        let ctx = Ctx::authorize(&request, &READERS)?;
+        let ctx = authorize(&request, &READERS)?;
         let mut violations = FieldViolations::new();
         let id = quote_id(&mut violations, &request.get_ref().quote_id);
         ensure_valid(&mut violations)?;
@@ -327,7 +328,7 @@ impl pb::quote_service_server::QuoteService for Quotes {
         &self,
         request: Request<pb::UpdateQuoteRequest>,
     ) -> Result<Response<pb::UpdateQuoteResponse>, Status> {
-        let ctx = Ctx::authorize(&request, &[permissions::QUOTES_WRITE])?;
+        let ctx = authorize(&request, &[permissions::QUOTES_WRITE])?;
         let request = request.into_inner();
         let mut violations = FieldViolations::new();
         let id = quote_id(&mut violations, &request.quote_id);
@@ -370,7 +371,7 @@ impl pb::quote_service_server::QuoteService for Quotes {
         &self,
         request: Request<pb::SendQuoteRequest>,
     ) -> Result<Response<pb::SendQuoteResponse>, Status> {
-        let ctx = Ctx::authorize(&request, &[permissions::QUOTES_WRITE])?;
+        let ctx = authorize(&request, &[permissions::QUOTES_WRITE])?;
         let mut violations = FieldViolations::new();
         let id = quote_id(&mut violations, &request.get_ref().quote_id);
         ensure_valid(&mut violations)?;
@@ -386,7 +387,7 @@ impl pb::quote_service_server::QuoteService for Quotes {
         &self,
         request: Request<pb::AcceptQuoteRequest>,
     ) -> Result<Response<pb::AcceptQuoteResponse>, Status> {
-        let ctx = Ctx::authorize(&request, &[permissions::QUOTES_WRITE])?;
+        let ctx = authorize(&request, &[permissions::QUOTES_WRITE])?;
         let mut violations = FieldViolations::new();
         let id = quote_id(&mut violations, &request.get_ref().quote_id);
         ensure_valid(&mut violations)?;
@@ -405,7 +406,7 @@ impl pb::quote_service_server::QuoteService for Quotes {
         &self,
         request: Request<pb::RefuseQuoteRequest>,
     ) -> Result<Response<pb::RefuseQuoteResponse>, Status> {
-        let ctx = Ctx::authorize(&request, &[permissions::QUOTES_WRITE])?;
+        let ctx = authorize(&request, &[permissions::QUOTES_WRITE])?;
         let mut violations = FieldViolations::new();
         let id = quote_id(&mut violations, &request.get_ref().quote_id);
         ensure_valid(&mut violations)?;
@@ -447,7 +448,7 @@ impl pb::quote_service_server::QuoteService for Quotes {
         &self,
         request: Request<pb::ConvertQuoteToInvoiceRequest>,
     ) -> Result<Response<pb::ConvertQuoteToInvoiceResponse>, Status> {
-        let ctx = Ctx::authorize(&request, &[permissions::INVOICES_WRITE])?;
+        let ctx = authorize(&request, &[permissions::INVOICES_WRITE])?;
         let request = request.into_inner();
         let mut violations = FieldViolations::new();
         let id = quote_id(&mut violations, &request.quote_id);
@@ -470,7 +471,7 @@ impl pb::quote_service_server::QuoteService for Quotes {
         &self,
         request: Request<pb::ListQuotesRequest>,
     ) -> Result<Response<pb::ListQuotesResponse>, Status> {
-        let ctx = Ctx::authorize(&request, &READERS)?;
+        let ctx = authorize(&request, &READERS)?;
         let request = request.into_inner();
         let mut violations = FieldViolations::new();
         let wanted =
