@@ -9,12 +9,20 @@
 //! publishes again shortly (the duplicate window drops a copy that did land), so events
 //! written just after a broker restart go out within a second instead of after the
 //! client's 5 s request timeout.
+//!
+//! The relay wakes when there is something to publish, not on a clock: [`Outbox::wake`]
+//! after a commit in this process, and a PostgreSQL notification on the schema's
+//! [`channel`] for events committed by any connection (another replica of the service, a
+//! migration, an operator): a trigger on `outbox` (runtime migration 0002) notifies at
+//! commit. Polling every [`POLL`] remains only as a safety net; an idle service runs
+//! a couple of transactions per poll instead of several a second.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
 use async_nats::jetstream;
+use sqlx::postgres::PgListener;
 use sqlx::{PgConnection, PgPool};
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
@@ -23,17 +31,26 @@ use uuid::Uuid;
 
 use super::names::{EventType, Names};
 use crate::metrics::Metrics;
-use crate::retry::Backoff;
+use crate::retry::{Backoff, retry};
 use crate::telemetry;
 
 /// Most events published per relay transaction.
 const BATCH: i64 = 256;
-/// How often the relay looks for events when nothing woke it.
-const POLL: Duration = Duration::from_millis(500);
+/// How often the relay looks for events when nothing woke it: only a safety net, since
+/// commits wake it (see the module documentation).
+const POLL: Duration = Duration::from_secs(30);
 /// How long a publish waits for JetStream's acknowledgement before it is tried again.
 const ACK_TIMEOUT: Duration = Duration::from_secs(1);
 /// Longest pause after a failed batch (a reconnection ends it early).
 const MAX_BACKOFF: Duration = Duration::from_secs(1);
+/// Longest pause before listening for notifications again after a failure.
+const MAX_LISTEN_BACKOFF: Duration = Duration::from_secs(5);
+
+/// The notification channel of the outbox of `schema`, as its trigger names it: one per
+/// schema, so a service's replicas wake each other and other services sleep on.
+pub fn channel(schema: &str) -> String {
+    format!("comptoir_outbox_{schema}")
+}
 
 /// One domain event about to be written to the outbox.
 #[derive(Debug, Clone)]
@@ -125,6 +142,7 @@ impl Outbox {
         stop: CancellationToken,
     ) {
         let client = js.client();
+        let listening = tokio::spawn(listen(self.wake.clone(), pool.clone(), stop.clone()));
         let mut backoff = Backoff::new(Duration::from_millis(100), MAX_BACKOFF);
         loop {
             let published = publish_batch(&pool, &js, &names).await;
@@ -155,6 +173,9 @@ impl Outbox {
                 }
             }
         }
+        // The listener's connection must be back in the pool before the pool closes.
+        listening.abort();
+        let _ = listening.await;
         // Final flush, bounded so a dead NATS cannot hold the shutdown.
         let flush = async {
             while let Ok(n) = publish_batch(&pool, &js, &names).await {
@@ -172,6 +193,53 @@ impl Outbox {
             );
         }
     }
+}
+
+/// Wakes the relay on every notification of the schema's [`channel`] until `stop` is
+/// cancelled, and once each time it starts listening (what was committed while nobody
+/// listened was announced to no one). A connection lost is re-established with backoff.
+async fn listen(wake: Arc<Notify>, pool: PgPool, stop: CancellationToken) {
+    loop {
+        let listener = retry(
+            &stop,
+            Backoff::new(Duration::from_millis(100), MAX_LISTEN_BACKOFF),
+            || subscribe(&pool),
+            |err, delay| {
+                tracing::warn!(error = %err, retry_in_ms = delay.as_millis() as u64, "cannot listen for outbox notifications; polling meanwhile");
+            },
+        )
+        .await;
+        let Some(mut listener) = listener else {
+            return;
+        };
+        wake.notify_one();
+        loop {
+            let received = tokio::select! {
+                _ = stop.cancelled() => return,
+                received = listener.try_recv() => received,
+            };
+            match received {
+                Ok(Some(_)) => wake.notify_one(),
+                // The connection was lost and sqlx listens again on a new one: what was
+                // notified in between is lost, so look once.
+                Ok(None) => wake.notify_one(),
+                Err(err) => {
+                    tracing::warn!(error = %err, "outbox notifications interrupted");
+                    break;
+                }
+            }
+        }
+    }
+}
+
+/// A listener on the channel of the pool's schema.
+async fn subscribe(pool: &PgPool) -> Result<PgListener, sqlx::Error> {
+    let schema: String = sqlx::query_scalar("SELECT current_schema()")
+        .fetch_one(pool)
+        .await?;
+    let mut listener = PgListener::connect_with(pool).await?;
+    listener.listen(&channel(&schema)).await?;
+    Ok(listener)
 }
 
 /// How many events wait to be published.

@@ -9,6 +9,7 @@ mod invoices;
 mod items;
 mod lock_date;
 mod numbering;
+mod outbox;
 mod parties;
 mod payments;
 mod purchases;
