@@ -55,7 +55,7 @@ impl Platform {
             .and_then(|l| l.local_addr())
             .expect("a free port for tenancy");
         let identity = spawn(
-            comptoir_identity::build_full(comptoir_identity::FullConfig {
+            comptoir_identity::build(comptoir_identity::Config {
                 common: common_config(&db, &comptoir_identity::SPEC, &nats),
                 settings: comptoir_identity::Settings {
                     tenancy_url: Some(format!("http://{tenancy_addr}")),

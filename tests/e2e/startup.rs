@@ -31,9 +31,11 @@ fn postgres_addr() -> SocketAddr {
 
 async fn identity(db: &TestDb, nats: &TestNats) -> Running {
     spawn(
-        comptoir_identity::build(comptoir_identity::Config {
-            common: common_config(db, &comptoir_identity::SPEC, nats),
-        })
+        comptoir_identity::build(comptoir_identity::Config::new(common_config(
+            db,
+            &comptoir_identity::SPEC,
+            nats,
+        )))
         .await
         .expect("identity builds"),
     )

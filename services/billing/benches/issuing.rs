@@ -301,9 +301,11 @@ async fn main() {
     let db = TestDb::new(&[comptoir_identity::SPEC, comptoir_billing::SPEC]).await;
     let nats = TestNats::shared().await;
     let identity = spawn(
-        comptoir_identity::build(comptoir_identity::Config {
-            common: common_config(&db, &comptoir_identity::SPEC, &nats),
-        })
+        comptoir_identity::build(comptoir_identity::Config::new(common_config(
+            &db,
+            &comptoir_identity::SPEC,
+            &nats,
+        )))
         .await
         .expect("identity builds"),
     )

@@ -34,15 +34,6 @@ pub const SPEC: ServiceSpec = ServiceSpec {
     publishes: true,
 };
 
-/// Identity's shared settings alone, as other services' test harnesses start it; its own
-/// settings take their defaults. The binary reads [`FullConfig`].
-#[derive(Debug, Clone, Parser)]
-pub struct Config {
-    /// Settings every service shares.
-    #[command(flatten)]
-    pub common: CommonConfig,
-}
-
 /// Default of `COMPTOIR_KEY_ROTATION_DAYS`.
 pub const DEFAULT_KEY_ROTATION_DAYS: u32 = 30;
 
@@ -134,9 +125,10 @@ impl Default for Settings {
     }
 }
 
-/// Everything the identity binary reads from `COMPTOIR_*` variables.
+/// Identity's configuration, from `COMPTOIR_*` variables: the settings every service
+/// shares and identity's own.
 #[derive(Debug, Clone, Parser)]
-pub struct FullConfig {
+pub struct Config {
     /// Settings every service shares.
     #[command(flatten)]
     pub common: CommonConfig,
@@ -145,20 +137,21 @@ pub struct FullConfig {
     pub settings: Settings,
 }
 
-/// Binds the port and wires the service with identity's default settings: a development
-/// deployment, signing keys in clear (what tests and other services' harnesses start).
-pub async fn build(config: Config) -> anyhow::Result<App> {
-    build_full(FullConfig {
-        common: config.common,
-        settings: Settings::default(),
-    })
-    .await
+impl Config {
+    /// The shared settings with identity's own at their defaults: a development
+    /// deployment, signing keys in clear (what tests and other services' harnesses start).
+    pub fn new(common: CommonConfig) -> Self {
+        Self {
+            common,
+            settings: Settings::default(),
+        }
+    }
 }
 
 /// Binds the port and wires the service; `run_until_stopped` serves it. A settings error
 /// found once the database answers (a key-encryption key that does not open the stored
 /// keys) leaves the service NOT_SERVING; the binary stops instead (see [`serve`]).
-pub async fn build_full(config: FullConfig) -> anyhow::Result<App> {
+pub async fn build(config: Config) -> anyhow::Result<App> {
     Ok(build_with(config, None).await?)
 }
 
@@ -181,7 +174,7 @@ pub enum ServeError {
 
 /// Builds and serves until SIGTERM, as the binary does, but ends at once with
 /// [`ServeError::Settings`] when the start finds a setting that cannot work.
-pub async fn serve(config: FullConfig) -> Result<(), ServeError> {
+pub async fn serve(config: Config) -> Result<(), ServeError> {
     let (fatal, found) = tokio::sync::oneshot::channel();
     let app = build_with(config, Some(fatal)).await?;
     let stop = app.stop_token();
@@ -197,10 +190,10 @@ pub async fn serve(config: FullConfig) -> Result<(), ServeError> {
 }
 
 async fn build_with(
-    config: FullConfig,
+    config: Config,
     fatal: Option<tokio::sync::oneshot::Sender<SettingsError>>,
 ) -> Result<App, ServeError> {
-    let FullConfig { common, settings } = config;
+    let Config { common, settings } = config;
     if settings.environment == Environment::Production && settings.key_encryption_key.is_none() {
         return Err(SettingsError(
             "COMPTOIR_KEY_ENCRYPTION_KEY is required unless COMPTOIR_ENVIRONMENT=development: \

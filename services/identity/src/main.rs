@@ -2,7 +2,7 @@
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let config: comptoir_identity::FullConfig = comptoir_runtime::config::parse_or_exit("identity");
+    let config: comptoir_identity::Config = comptoir_runtime::config::parse_or_exit("identity");
     match comptoir_identity::serve(config).await {
         Ok(()) => Ok(()),
         Err(comptoir_identity::ServeError::Settings(err)) => {

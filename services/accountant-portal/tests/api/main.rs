@@ -28,7 +28,7 @@ impl Env {
     async fn start() -> Self {
         let harness = Harness::start(
             &[comptoir_identity::SPEC, comptoir_accountant_portal::SPEC],
-            |common| comptoir_identity::build(comptoir_identity::Config { common }),
+            |common| comptoir_identity::build(comptoir_identity::Config::new(common)),
         )
         .await;
         let (common, identity) = harness.config(&comptoir_accountant_portal::SPEC);

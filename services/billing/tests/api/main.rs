@@ -52,9 +52,11 @@ impl Env {
         let specs = [comptoir_identity::SPEC, comptoir_billing::SPEC];
         let db = TestDb::new(&specs).await;
         let identity = spawn(
-            comptoir_identity::build(comptoir_identity::Config {
-                common: common_config(&db, &comptoir_identity::SPEC, &nats),
-            })
+            comptoir_identity::build(comptoir_identity::Config::new(common_config(
+                &db,
+                &comptoir_identity::SPEC,
+                &nats,
+            )))
             .await
             .expect("identity builds"),
         )

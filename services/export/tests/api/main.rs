@@ -17,7 +17,7 @@ use uuid::Uuid;
 async fn start() -> (Harness, Running) {
     let harness = Harness::start(
         &[comptoir_identity::SPEC, comptoir_export::SPEC],
-        |common| comptoir_identity::build(comptoir_identity::Config { common }),
+        |common| comptoir_identity::build(comptoir_identity::Config::new(common)),
     )
     .await;
     let (common, identity) = harness.config(&comptoir_export::SPEC);

@@ -12,7 +12,7 @@ mod switching;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use comptoir_identity::{FullConfig, Settings};
+use comptoir_identity::{Config, Settings};
 use comptoir_proto::identity::v1::{
     GetJwksRequest, LoginRequest, LoginResponse, SignUpRequest,
     identity_service_client::IdentityServiceClient,
@@ -40,7 +40,7 @@ pub(crate) async fn start_on(db: &TestDb, settings: Settings) -> Running {
 /// Identity started on an existing test database and the test's `nats` (under its
 /// prefix, where the test reads identity's events) with `settings`.
 pub(crate) async fn start_on_nats(db: &TestDb, nats: &TestNats, settings: Settings) -> Running {
-    let app = comptoir_identity::build_full(FullConfig {
+    let app = comptoir_identity::build(Config {
         common: common_config(db, &comptoir_identity::SPEC, nats),
         settings,
     })

@@ -155,7 +155,7 @@ async fn idempotency_keys_older_than_the_retention_are_purged_and_recent_ones_ke
     let mut common = comptoir_test_support::common_config(&db, &comptoir_identity::SPEC, &nats);
     common.idempotency_retention = std::time::Duration::from_secs(30);
     let _identity = comptoir_test_support::spawn(
-        comptoir_identity::build_full(comptoir_identity::FullConfig {
+        comptoir_identity::build(comptoir_identity::Config {
             common,
             settings: comptoir_identity::Settings::default(),
         })

@@ -24,7 +24,7 @@ impl Env {
     pub(crate) async fn start() -> Self {
         let harness = Harness::start(
             &[comptoir_identity::SPEC, comptoir_tenancy::SPEC],
-            |common| comptoir_identity::build(comptoir_identity::Config { common }),
+            |common| comptoir_identity::build(comptoir_identity::Config::new(common)),
         )
         .await;
         let (common, identity) = harness.config(&comptoir_tenancy::SPEC);
