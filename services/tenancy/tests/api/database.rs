@@ -58,11 +58,14 @@ async fn the_audit_trail_is_append_only_even_for_the_runtime_role() {
 }
 
 /// Two companies, A and B, written as superuser: each with a member, a custom role, an
-/// invitation and an audit entry; firm F holds a grant on B with a portfolio manager.
+/// invitation (token hash 0x00 for A, 0x01 for B) and an audit entry; firm F (alike, hash
+/// 0x02) holds a grant on B, where F's Administrator is portfolio manager.
 struct TwoTenants {
     a: String,
     user_a: String,
     b: String,
+    firm: String,
+    user_f: String,
 }
 
 async fn two_tenants(db: &TestDb) -> TwoTenants {
@@ -106,7 +109,13 @@ async fn two_tenants(db: &TestDb) -> TwoTenants {
         .execute(&mut admin)
         .await
         .expect("two tenants and a firm written as superuser");
-    TwoTenants { a, user_a, b }
+    TwoTenants {
+        a,
+        user_a,
+        b,
+        firm,
+        user_f,
+    }
 }
 
 /// The tenant tables, each with the condition that picks a row of `company`.
@@ -293,4 +302,95 @@ async fn row_level_security_is_enabled_and_forced_on_every_tenant_table() {
             assert_refused(&mut conn, &sql).await;
         }
     }
+}
+
+#[tokio::test]
+async fn the_acting_user_reads_their_own_rows_elsewhere_but_writes_none_of_them() {
+    let db = TestDb::new(&[comptoir_tenancy::SPEC]).await;
+    let tenants = two_tenants(&db).await;
+    let (b, firm, user_f) = (&tenants.b, &tenants.firm, &tenants.user_f);
+    // The firm's Administrator, with no acting company (their list of companies).
+    let mut conn = db
+        .runtime_tx(&comptoir_tenancy::SPEC, &[("comptoir.user_id", user_f)])
+        .await;
+    for (sql, expected) in [
+        (
+            format!("SELECT count(*) FROM membership WHERE user_id = '{user_f}'"),
+            1,
+        ),
+        (
+            format!("SELECT count(*) FROM firm_grant WHERE firm_id = '{firm}'"),
+            1,
+        ),
+        (
+            format!("SELECT count(*) FROM portfolio_manager WHERE user_id = '{user_f}'"),
+            1,
+        ),
+        (
+            format!("SELECT count(*) FROM company_access WHERE user_id = '{user_f}'"),
+            2,
+        ),
+        ("SELECT count(*) FROM membership".to_owned(), 1),
+        ("SELECT count(*) FROM custom_role".to_owned(), 0),
+        ("SELECT count(*) FROM invitation".to_owned(), 0),
+        ("SELECT count(*) FROM audit_event".to_owned(), 0),
+    ] {
+        assert_eq!(
+            count(&mut conn, &sql).await,
+            expected,
+            "{sql} as the firm's user"
+        );
+    }
+    // Reading is not writing: they cannot join B, nor assign themselves to it, nor change
+    // their own membership of the firm.
+    for sql in [
+        format!(
+            "INSERT INTO membership (company_id, user_id, role) VALUES ('{b}', '{user_f}', 'administrator')"
+        ),
+        format!(
+            "INSERT INTO portfolio_manager (firm_id, company_id, user_id) VALUES ('{firm}', '{b}', gen_random_uuid())"
+        ),
+        format!(
+            "INSERT INTO audit_event (company_id, actor, action) VALUES ('{firm}', 'user:1', 'forged')"
+        ),
+    ] {
+        assert_refused(&mut conn, &sql).await;
+    }
+    for sql in [
+        format!("UPDATE membership SET role = 'user' WHERE user_id = '{user_f}' RETURNING 1"),
+        format!("DELETE FROM firm_grant WHERE firm_id = '{firm}' RETURNING 1"),
+        format!("DELETE FROM portfolio_manager WHERE user_id = '{user_f}' RETURNING 1"),
+    ] {
+        assert_eq!(
+            changed(&mut conn, &sql).await,
+            0,
+            "{sql} as the firm's user"
+        );
+    }
+}
+
+#[tokio::test]
+async fn an_invitation_token_opens_that_invitation_for_reading_only() {
+    let db = TestDb::new(&[comptoir_tenancy::SPEC]).await;
+    let tenants = two_tenants(&db).await;
+    let b = &tenants.b;
+    let mut conn = db
+        .runtime_tx(
+            &comptoir_tenancy::SPEC,
+            &[
+                ("comptoir.user_id", tenants.user_a.as_str()),
+                ("comptoir.invitation_token", "01"),
+            ],
+        )
+        .await;
+    let sql = format!("SELECT count(*) FROM invitation WHERE company_id = '{b}'");
+    assert_eq!(count(&mut conn, &sql).await, 1, "{sql} naming B's token");
+    let sql = "SELECT count(*) FROM invitation";
+    assert_eq!(count(&mut conn, sql).await, 1, "{sql} naming B's token");
+    for table in ["membership", "custom_role", "audit_event"] {
+        let sql = format!("SELECT count(*) FROM {table} WHERE company_id = '{b}'");
+        assert_eq!(count(&mut conn, &sql).await, 0, "{sql} naming B's token");
+    }
+    let sql = "UPDATE invitation SET accepted_at = now() RETURNING 1";
+    assert_eq!(changed(&mut conn, sql).await, 0, "{sql} naming B's token");
 }
