@@ -23,8 +23,8 @@
 -- published in company events, not tenant data); and `account`, one e-mail per user fed
 -- by identity's user.registered, which belongs to no company.
 --
--- A SECURITY DEFINER function would not help the invitation lookup: with FORCE the owner
--- is bound by the same policies, and a policy exempting the owner would open the view.
+-- The invitation lookup is a setting rather than a SECURITY DEFINER function: FORCE binds
+-- the owner to the same policies, and a policy exempting the owner would undo FORCE.
 
 -- The acting company; NULL (so no row matches) when unset or empty.
 CREATE FUNCTION current_company() RETURNS uuid
