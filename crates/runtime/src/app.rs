@@ -98,8 +98,8 @@ impl Service {
     }
 
     /// Runs a durable consumer once the service is ready.
-    pub fn consumer(mut self, consumer: Consumer) -> Self {
-        self.consumers.push(consumer);
+    pub fn consumer(mut self, consumer: impl Into<Consumer>) -> Self {
+        self.consumers.push(consumer.into());
         self
     }
 

@@ -4,73 +4,94 @@
 //! event applies only when not older than the company's version held, a grant event only
 //! when later than the last one applied to the pair (see `store`).
 
-use std::sync::Arc;
-
 use comptoir_proto::events::v1::{CompanyCreated, EventMeta, FirmGrantCreated, FirmGrantRevoked};
-use comptoir_runtime::events::consumer::{Handler, event_uuid};
-use comptoir_runtime::events::{Consumer, HandlerError, names};
+use comptoir_runtime::events::consumer::event_uuid;
+use comptoir_runtime::events::{Consume, Delivery, EventPayload, EventType, HandlerError, names};
+use prost::Message as _;
+use sqlx::PgConnection;
 
 use crate::store::{self, Announced};
 
 /// The consumer that keeps the directory's companies.
-pub(crate) fn companies() -> Consumer {
-    let handler: Handler = Arc::new(|conn, delivery| {
-        Box::pin(async move {
-            // CompanyUpdated shares CompanyCreated's field numbers (it lacks only the
-            // owner), so one decoding reads the identity of either.
-            let CompanyCreated {
-                meta,
-                legal_name,
-                siren,
-                is_firm,
-                version,
-                ..
-            } = delivery.decode()?;
-            let meta: EventMeta = meta.unwrap_or_default();
-            let company_id = event_uuid("meta.company_id", &meta.company_id)?;
-            let announced = Announced {
-                company_id,
-                legal_name: &legal_name,
-                siren: &siren,
-                is_firm,
-                version,
-            };
-            if !store::keep_company(conn, &announced).await? {
-                tracing::info!(%company_id, version, "older company event set aside");
-            }
-            Ok::<(), HandlerError>(())
+pub(crate) struct Companies;
+
+impl Consume for Companies {
+    // CompanyUpdated shares CompanyCreated's field numbers (it lacks only the owner), so
+    // one decoding reads the identity of either.
+    type Event = CompanyCreated;
+    const NAME: &'static str = "companies";
+    const EVENTS: &'static [EventType] = &[names::COMPANY_CREATED, names::COMPANY_UPDATED];
+
+    async fn apply(
+        &self,
+        conn: &mut PgConnection,
+        event: CompanyCreated,
+        _: &Delivery,
+    ) -> Result<(), HandlerError> {
+        let CompanyCreated {
+            meta,
+            legal_name,
+            siren,
+            is_firm,
+            version,
+            ..
+        } = event;
+        let meta: EventMeta = meta.unwrap_or_default();
+        let company_id = event_uuid("meta.company_id", &meta.company_id)?;
+        let announced = Announced {
+            company_id,
+            legal_name: &legal_name,
+            siren: &siren,
+            is_firm,
+            version,
+        };
+        if !store::keep_company(conn, &announced).await? {
+            tracing::info!(%company_id, version, "older company event set aside");
+        }
+        Ok(())
+    }
+}
+
+/// A firm grant given or taken back.
+pub(crate) enum GrantEvent {
+    Created(FirmGrantCreated),
+    Revoked(FirmGrantRevoked),
+}
+
+impl EventPayload for GrantEvent {
+    fn from_payload(event_type: EventType, payload: &[u8]) -> Result<Self, prost::DecodeError> {
+        Ok(if event_type == names::FIRM_GRANT_REVOKED {
+            GrantEvent::Revoked(FirmGrantRevoked::decode(payload)?)
+        } else {
+            GrantEvent::Created(FirmGrantCreated::decode(payload)?)
         })
-    });
-    Consumer {
-        name: "companies",
-        events: vec![names::COMPANY_CREATED, names::COMPANY_UPDATED],
-        handler,
     }
 }
 
 /// The consumer that follows which firm holds a grant on which company.
-pub(crate) fn firm_grants() -> Consumer {
-    let handler: Handler = Arc::new(|conn, delivery| {
-        Box::pin(async move {
-            let (meta, firm_id, granted) = if delivery.event_type == names::FIRM_GRANT_REVOKED {
-                let event: FirmGrantRevoked = delivery.decode()?;
-                (event.meta, event.firm_id, false)
-            } else {
-                let event: FirmGrantCreated = delivery.decode()?;
-                (event.meta, event.firm_id, true)
-            };
-            let meta: EventMeta = meta.unwrap_or_default();
-            let company_id = event_uuid("meta.company_id", &meta.company_id)?;
-            let firm_id = event_uuid("firm_id", &firm_id)?;
-            if !store::keep_grant(conn, firm_id, company_id, granted, delivery.event_id).await? {
-                tracing::info!(%firm_id, %company_id, "older firm grant event set aside");
-            }
-            Ok::<(), HandlerError>(())
-        })
-    });
-    Consumer {
-        name: "firm_grants",
-        events: vec![names::FIRM_GRANT_CREATED, names::FIRM_GRANT_REVOKED],
-        handler,
+pub(crate) struct FirmGrants;
+
+impl Consume for FirmGrants {
+    type Event = GrantEvent;
+    const NAME: &'static str = "firm_grants";
+    const EVENTS: &'static [EventType] = &[names::FIRM_GRANT_CREATED, names::FIRM_GRANT_REVOKED];
+
+    async fn apply(
+        &self,
+        conn: &mut PgConnection,
+        event: GrantEvent,
+        delivery: &Delivery,
+    ) -> Result<(), HandlerError> {
+        let (meta, firm_id, granted) = match event {
+            GrantEvent::Revoked(event) => (event.meta, event.firm_id, false),
+            GrantEvent::Created(event) => (event.meta, event.firm_id, true),
+        };
+        let meta: EventMeta = meta.unwrap_or_default();
+        let company_id = event_uuid("meta.company_id", &meta.company_id)?;
+        let firm_id = event_uuid("firm_id", &firm_id)?;
+        if !store::keep_grant(conn, firm_id, company_id, granted, delivery.event_id).await? {
+            tracing::info!(%firm_id, %company_id, "older firm grant event set aside");
+        }
+        Ok(())
     }
 }

@@ -26,8 +26,8 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
     App::build(SPEC, config.common, Some(config.identity), |deps| {
         Ok(Service::new()
             .grpc(grpc::server(deps.clone()))
-            .consumer(events::companies())
-            .consumer(events::firm_grants()))
+            .consumer(events::Companies)
+            .consumer(events::FirmGrants))
     })
     .await
 }

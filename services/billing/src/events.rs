@@ -4,66 +4,68 @@
 //! the company's version, so they apply in any order: an update arriving first opens the
 //! books, and an event older than the book's identity is set aside.
 
-use std::sync::Arc;
-
 use comptoir_proto::events::v1::{CompanyCreated, EventMeta};
-use comptoir_runtime::events::consumer::{Handler, event_uuid};
-use comptoir_runtime::events::{Consumer, HandlerError, names};
+use comptoir_runtime::events::consumer::event_uuid;
+use comptoir_runtime::events::{Consume, Delivery, EventType, HandlerError, names};
+use sqlx::PgConnection;
 
 use crate::store::{self, Acting, books};
 
 /// The consumer that opens books for new companies and follows their changes.
-pub(crate) fn companies() -> Consumer {
-    let handler: Handler = Arc::new(|conn, delivery| {
-        Box::pin(async move {
-            // CompanyUpdated shares CompanyCreated's field numbers (it lacks only the
-            // owner), so one decoding reads the identity of either.
-            let event: CompanyCreated = delivery.decode()?;
-            let created = delivery.event_type == names::COMPANY_CREATED;
-            let (meta, version) = (event.meta, event.version);
-            let identity = books::LegalIdentity {
-                legal_name: event.legal_name,
-                siren: event.siren,
-                legal_form: event.legal_form,
-                nic: event.nic,
-                ape_code: event.ape_code,
-                vat_number: event.vat_number,
-                rcs_city: event.rcs_city,
-                share_capital_amount: event.share_capital_amount,
-                address_line1: event.address_line1,
-                address_line2: event.address_line2,
-                address_postal_code: event.address_postal_code,
-                address_city: event.address_city,
-                address_country_code: event.address_country_code,
-            };
-            let meta: EventMeta = meta.unwrap_or_default();
-            let company_id = event_uuid("meta.company_id", &meta.company_id)?;
-            let actor = if meta.actor.is_empty() {
-                "service:tenancy".to_owned()
+pub(crate) struct Companies;
+
+impl Consume for Companies {
+    // CompanyUpdated shares CompanyCreated's field numbers (it lacks only the owner), so
+    // one decoding reads the identity of either.
+    type Event = CompanyCreated;
+    const NAME: &'static str = "companies";
+    const EVENTS: &'static [EventType] = &[names::COMPANY_CREATED, names::COMPANY_UPDATED];
+
+    async fn apply(
+        &self,
+        conn: &mut PgConnection,
+        event: CompanyCreated,
+        delivery: &Delivery,
+    ) -> Result<(), HandlerError> {
+        let created = delivery.event_type == names::COMPANY_CREATED;
+        let (meta, version) = (event.meta, event.version);
+        let identity = books::LegalIdentity {
+            legal_name: event.legal_name,
+            siren: event.siren,
+            legal_form: event.legal_form,
+            nic: event.nic,
+            ape_code: event.ape_code,
+            vat_number: event.vat_number,
+            rcs_city: event.rcs_city,
+            share_capital_amount: event.share_capital_amount,
+            address_line1: event.address_line1,
+            address_line2: event.address_line2,
+            address_postal_code: event.address_postal_code,
+            address_city: event.address_city,
+            address_country_code: event.address_country_code,
+        };
+        let meta: EventMeta = meta.unwrap_or_default();
+        let company_id = event_uuid("meta.company_id", &meta.company_id)?;
+        let actor = if meta.actor.is_empty() {
+            "service:tenancy".to_owned()
+        } else {
+            meta.actor.clone()
+        };
+        let acting = Acting {
+            company_id,
+            actor: &actor,
+            action: if created {
+                "books.opened"
             } else {
-                meta.actor.clone()
-            };
-            let acting = Acting {
-                company_id,
-                actor: &actor,
-                action: if created {
-                    "books.opened"
-                } else {
-                    "seller.updated"
-                },
-            };
-            store::set_acting(conn, &acting).await?;
-            if books::keep_identity(conn, company_id, &identity, version).await? {
-                tracing::info!(%company_id, version, "seller identity kept");
-            } else {
-                tracing::info!(%company_id, version, "older company event set aside");
-            }
-            Ok::<(), HandlerError>(())
-        })
-    });
-    Consumer {
-        name: "companies",
-        events: vec![names::COMPANY_CREATED, names::COMPANY_UPDATED],
-        handler,
+                "seller.updated"
+            },
+        };
+        store::set_acting(conn, &acting).await?;
+        if books::keep_identity(conn, company_id, &identity, version).await? {
+            tracing::info!(%company_id, version, "seller identity kept");
+        } else {
+            tracing::info!(%company_id, version, "older company event set aside");
+        }
+        Ok(())
     }
 }

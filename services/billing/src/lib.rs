@@ -78,7 +78,7 @@ pub async fn build_with(config: BillingConfig) -> anyhow::Result<App> {
             .grpc(grpc::quotes::server(deps.clone()))
             .grpc(grpc::purchases::server(deps.clone()))
             .grpc(grpc::payments::server(deps.clone()))
-            .consumer(events::companies()))
+            .consumer(events::Companies))
     })
     .await
 }

@@ -3,38 +3,41 @@
 //! they apply in any order: an update arriving first adds the profile, and an event older
 //! than the profile held is set aside.
 
-use std::sync::Arc;
-
 use comptoir_proto::events::v1::CompanyCreated;
-use comptoir_runtime::events::consumer::{Handler, event_uuid};
-use comptoir_runtime::events::{Consumer, HandlerError, names};
+use comptoir_runtime::events::consumer::event_uuid;
+use comptoir_runtime::events::{Consume, Delivery, EventType, HandlerError, names};
+use sqlx::PgConnection;
 
 use crate::store;
 
 /// The consumer that keeps seller profiles.
-pub(crate) fn companies() -> Consumer {
-    let handler: Handler = Arc::new(|conn, delivery| {
-        Box::pin(async move {
-            // CompanyUpdated shares CompanyCreated's field numbers (it lacks only the
-            // owner), so one decoding reads the identity of either.
-            let CompanyCreated {
-                meta,
-                legal_name,
-                siren,
-                version,
-                ..
-            } = delivery.decode()?;
-            let meta = meta.unwrap_or_default();
-            let company_id = event_uuid("meta.company_id", &meta.company_id)?;
-            if !store::keep_profile(conn, company_id, &legal_name, &siren, version).await? {
-                tracing::info!(%company_id, version, "older company event set aside");
-            }
-            Ok::<(), HandlerError>(())
-        })
-    });
-    Consumer {
-        name: "companies",
-        events: vec![names::COMPANY_CREATED, names::COMPANY_UPDATED],
-        handler,
+pub(crate) struct Companies;
+
+impl Consume for Companies {
+    // CompanyUpdated shares CompanyCreated's field numbers (it lacks only the owner), so
+    // one decoding reads the identity of either.
+    type Event = CompanyCreated;
+    const NAME: &'static str = "companies";
+    const EVENTS: &'static [EventType] = &[names::COMPANY_CREATED, names::COMPANY_UPDATED];
+
+    async fn apply(
+        &self,
+        conn: &mut PgConnection,
+        event: CompanyCreated,
+        _: &Delivery,
+    ) -> Result<(), HandlerError> {
+        let CompanyCreated {
+            meta,
+            legal_name,
+            siren,
+            version,
+            ..
+        } = event;
+        let meta = meta.unwrap_or_default();
+        let company_id = event_uuid("meta.company_id", &meta.company_id)?;
+        if !store::keep_profile(conn, company_id, &legal_name, &siren, version).await? {
+            tracing::info!(%company_id, version, "older company event set aside");
+        }
+        Ok(())
     }
 }

@@ -5,13 +5,12 @@
 //! takes the company away from the removed member's sessions at once, so their next
 //! refresh gives a token without it.
 
-use std::sync::Arc;
-
 use comptoir_proto::events::v1::{
     MembershipRevoked, SessionRevoked, SessionRevokedReason, UserRegistered,
 };
-use comptoir_runtime::events::consumer::{Handler, event_uuid};
-use comptoir_runtime::events::{Consumer, Event, HandlerError, names};
+use comptoir_runtime::events::consumer::event_uuid;
+use comptoir_runtime::events::{Consume, Delivery, Event, EventType, HandlerError, names};
+use sqlx::PgConnection;
 use uuid::Uuid;
 
 use crate::domain::Email;
@@ -77,21 +76,24 @@ pub(crate) async fn user_registered(
 }
 
 /// The consumer of membership revocations.
-pub(crate) fn memberships() -> Consumer {
-    let handler: Handler = Arc::new(|conn, delivery| {
-        Box::pin(async move {
-            let event: MembershipRevoked = delivery.decode()?;
-            let meta = event.meta.unwrap_or_default();
-            let company = event_uuid("meta.company_id", &meta.company_id)?;
-            let user = event_uuid("user_id", &event.user_id)?;
-            let sessions = store::drop_company_from_sessions(conn, user, company).await?;
-            tracing::info!(user_id = %user, company_id = %company, sessions, "membership revoked: company dropped from sessions");
-            Ok::<(), HandlerError>(())
-        })
-    });
-    Consumer {
-        name: "memberships",
-        events: vec![names::MEMBERSHIP_REVOKED],
-        handler,
+pub(crate) struct Memberships;
+
+impl Consume for Memberships {
+    type Event = MembershipRevoked;
+    const NAME: &'static str = "memberships";
+    const EVENTS: &'static [EventType] = &[names::MEMBERSHIP_REVOKED];
+
+    async fn apply(
+        &self,
+        conn: &mut PgConnection,
+        event: MembershipRevoked,
+        _: &Delivery,
+    ) -> Result<(), HandlerError> {
+        let meta = event.meta.unwrap_or_default();
+        let company = event_uuid("meta.company_id", &meta.company_id)?;
+        let user = event_uuid("user_id", &event.user_id)?;
+        let sessions = store::drop_company_from_sessions(conn, user, company).await?;
+        tracing::info!(user_id = %user, company_id = %company, sessions, "membership revoked: company dropped from sessions");
+        Ok(())
     }
 }

@@ -217,7 +217,7 @@ async fn build_with(
                 settings.trusted_proxies,
                 sealing.clone(),
             ))
-            .consumer(events::memberships())
+            .consumer(events::Memberships)
             .local_keys(Arc::new(move || {
                 let pool = fetch_pool.clone();
                 Box::pin(async move { Ok(keys::public_keys(&pool).await?) })

@@ -3,6 +3,10 @@
 //! transaction that first records `(consumer, event id)` in the inbox: a redelivered event
 //! finds its id there and is acknowledged without running the handler again, and a failed
 //! handler rolls back both and is redelivered later.
+//!
+//! A service writes a consumer as a type implementing [`Consume`]: its name, its event
+//! types and what applying one decoded event does. [`Consumer`] is the runner every
+//! consumer shares (inbox, acks, retries, metrics, tracing), built from it.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -40,11 +44,45 @@ pub struct Delivery {
 
 impl Delivery {
     /// Decodes the payload as `M`; an undecodable payload is rejected, not retried.
-    pub fn decode<M: prost::Message + Default>(&self) -> Result<M, HandlerError> {
-        M::decode(self.payload.as_ref()).map_err(|err| {
+    pub fn decode<M: EventPayload>(&self) -> Result<M, HandlerError> {
+        M::from_payload(self.event_type, self.payload.as_ref()).map_err(|err| {
             HandlerError::Rejected(format!("undecodable {}: {err}", self.event_type.subject()))
         })
     }
+}
+
+/// What a consumer decodes an event's payload into: any protobuf message (events that
+/// share field numbers may share one), or a consumer's own type for event types that
+/// differ.
+pub trait EventPayload: Sized + Send + 'static {
+    /// Decodes the payload of an event of `event_type`.
+    fn from_payload(event_type: EventType, payload: &[u8]) -> Result<Self, prost::DecodeError>;
+}
+
+impl<M: prost::Message + Default + 'static> EventPayload for M {
+    fn from_payload(_: EventType, payload: &[u8]) -> Result<Self, prost::DecodeError> {
+        M::decode(payload)
+    }
+}
+
+/// A durable consumer of some event types of one producing service. The runner decodes
+/// each event (an undecodable one is rejected) and calls [`Consume::apply`] in the
+/// transaction that records it in the inbox, so an event is applied once.
+pub trait Consume: Send + Sync + 'static {
+    /// What each event's payload is decoded into.
+    type Event: EventPayload;
+    /// Durable name, unique within the consuming service.
+    const NAME: &'static str;
+    /// The event types it applies; all from one producing service.
+    const EVENTS: &'static [EventType];
+
+    /// Applies one event in the consumer's transaction. `delivery` tells its id and type.
+    fn apply(
+        &self,
+        conn: &mut PgConnection,
+        event: Self::Event,
+        delivery: &Delivery,
+    ) -> impl Future<Output = Result<(), HandlerError>> + Send;
 }
 
 /// Parses an id carried in an event; a malformed one rejects the event.
@@ -65,14 +103,16 @@ pub enum HandlerError {
     Db(#[from] sqlx::Error),
 }
 
-/// The handler: applies one event inside the consumer's transaction.
+/// The handler: applies one event inside the consumer's transaction (a [`Consume`]
+/// implementation's, once built into a [`Consumer`]).
 pub type Handler = Arc<
     dyn for<'c> Fn(&'c mut PgConnection, Delivery) -> BoxFuture<'c, Result<(), HandlerError>>
         + Send
         + Sync,
 >;
 
-/// A named durable consumer of some event types of one producing service.
+/// A named durable consumer of some event types of one producing service, as the runner
+/// takes it; built from a [`Consume`] implementation.
 #[derive(Clone)]
 pub struct Consumer {
     /// Durable name, unique within the consuming service.
@@ -81,6 +121,24 @@ pub struct Consumer {
     pub events: Vec<EventType>,
     /// What it does with each.
     pub handler: Handler,
+}
+
+impl<C: Consume> From<C> for Consumer {
+    fn from(consumer: C) -> Self {
+        let consumer = Arc::new(consumer);
+        let handler: Handler = Arc::new(move |conn, delivery| {
+            let consumer = consumer.clone();
+            Box::pin(async move {
+                let event = delivery.decode::<C::Event>()?;
+                consumer.apply(conn, event, &delivery).await
+            })
+        });
+        Consumer {
+            name: C::NAME,
+            events: C::EVENTS.to_vec(),
+            handler,
+        }
+    }
 }
 
 impl Consumer {

@@ -6,7 +6,7 @@ pub mod consumer;
 pub mod names;
 pub mod outbox;
 
-pub use consumer::{Consumer, Delivery, HandlerError};
+pub use consumer::{Consume, Consumer, Delivery, EventPayload, HandlerError};
 pub use names::{EventType, Names};
 pub use outbox::{Event, Outbox};
 
