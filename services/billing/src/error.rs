@@ -2,9 +2,16 @@
 //! billing's own triggers (a locked period, a frozen document) become client errors here,
 //! so the database's guarantee and the service's answer are the same thing.
 
+use chrono::NaiveDate;
 use comptoir_runtime::error::{self, FieldViolations};
 use comptoir_runtime::idempotency::IdempotencyError;
+use rust_decimal::Decimal;
 use tonic::{Code, Status};
+
+use crate::domain::PartyRole;
+use uuid::Uuid;
+
+use crate::domain::DocumentType;
 
 const DOMAIN: &str = "billing";
 
@@ -54,6 +61,110 @@ pub(crate) enum Error {
     /// An invoice that lacks mandatory mentions.
     #[error("the invoice lacks mandatory mentions")]
     MissingMentions(FieldViolations),
+    // Documents
+    /// A number taken with a date before the last one its series numbered.
+    #[error(
+        "the date {date} is earlier than the last numbered {} ({last}): numbering must stay \
+         chronological",
+        document_type.as_str().replace('_', " ")
+    )]
+    NotChronological {
+        /// The series.
+        document_type: DocumentType,
+        /// The date asked for.
+        date: NaiveDate,
+        /// The series' last date.
+        last: NaiveDate,
+    },
+    /// An invoice issued with a due date before the date it is issued with.
+    #[error("the due date is before the issue date {issue_date}; update the draft")]
+    DueDateBeforeIssueDate {
+        /// The date the invoice would be issued with.
+        issue_date: NaiveDate,
+    },
+    /// A credit note for an invoice that is not issued.
+    #[error("only an issued invoice can be credited; delete or edit the draft instead")]
+    InvoiceNotIssued,
+    /// A credit note totalling more than what is left to credit on its invoice.
+    #[error(
+        "the credit note totals {credit_total} but only {room} of invoice {invoice_number} \
+         remains to be credited"
+    )]
+    CreditExceedsInvoice {
+        /// The credit note's gross total.
+        credit_total: Decimal,
+        /// What earlier credit notes left of the invoice's gross total.
+        room: Decimal,
+        /// The invoice's number.
+        invoice_number: String,
+    },
+    /// A change to a quote that is no longer a draft.
+    #[error("quote {number} is {status}; only a draft quote changes")]
+    QuoteNotDraft {
+        /// The quote's number (its id while a draft).
+        number: String,
+        /// Its stored status.
+        status: String,
+    },
+    /// An answer to (or a conversion of) a quote that is not sent.
+    #[error("quote {number} is {status}; only a sent quote can be {action}")]
+    QuoteNotSent {
+        /// The quote's number.
+        number: String,
+        /// Its stored status.
+        status: String,
+        /// What was asked: "accepted", "refused", "converted to an invoice".
+        action: &'static str,
+    },
+    /// A quote that stopped being sent while it was being accepted.
+    #[error("quote {number} is no longer sent")]
+    QuoteNoLongerSent {
+        /// The quote's number.
+        number: String,
+    },
+    /// A sent quote past its validity.
+    #[error("quote {number} expired on {expired_on}; it cannot be {action}")]
+    QuoteExpired {
+        /// The quote's number.
+        number: String,
+        /// The end of its validity.
+        expired_on: NaiveDate,
+        /// What was asked: "accepted", "converted to an invoice".
+        action: &'static str,
+    },
+    /// A quote converted again while its invoice is issued.
+    #[error("quote {number} is already invoiced by invoice {invoice_number}")]
+    QuoteAlreadyInvoiced {
+        /// The quote's number.
+        number: String,
+        /// The invoice's number.
+        invoice_number: String,
+    },
+    /// A quote converted again while its draft invoice exists.
+    #[error(
+        "quote {number} already has draft invoice {invoice_id}; delete that draft to convert \
+         again"
+    )]
+    QuoteHasDraftInvoice {
+        /// The quote's number.
+        number: String,
+        /// The draft invoice.
+        invoice_id: Uuid,
+    },
+    /// A quote converted for a customer archived since.
+    #[error("customer {name} is archived; restore it or create the invoice by hand")]
+    QuoteCustomerArchived {
+        /// The customer's name.
+        name: String,
+    },
+    /// A quote converted at a rate its customer's sale no longer allows.
+    #[error("the quote's {line} no longer fits the customer: {reason}")]
+    QuoteRatesOutdated {
+        /// The line, e.g. "lines[0].vat_rate".
+        line: String,
+        /// Why the rate does not fit.
+        reason: String,
+    },
     /// The request conflicts with the state of the books.
     #[error("{message}")]
     Precondition {
@@ -61,6 +172,19 @@ pub(crate) enum Error {
         reason: &'static str,
         /// What is wrong, for a person.
         message: String,
+    },
+    // Books, parties, items, payments
+    /// A call on a party of a role the caller may not act on.
+    #[error(
+        "this call on a {} needs one of the permissions {}",
+        role.as_str(),
+        needed.join(", ")
+    )]
+    PartyPermissionDenied {
+        /// The party's role.
+        role: PartyRole,
+        /// The permissions, one of which the call needs.
+        needed: &'static [&'static str],
     },
     /// Something unique exists already.
     #[error("{message}")]
@@ -124,6 +248,18 @@ fn database_message(err: &sqlx::Error) -> String {
     }
 }
 
+/// Answers NOT_FOUND (books not open) when `err` says the company's books are missing:
+/// a read of them found no row, or a write's foreign key to `book` (parties, items) broke.
+pub(crate) fn books_or(err: sqlx::Error, company_id: uuid::Uuid) -> Error {
+    match &err {
+        sqlx::Error::RowNotFound => Error::BooksNotFound(company_id.to_string()),
+        sqlx::Error::Database(db) if db.is_foreign_key_violation() => {
+            Error::BooksNotFound(company_id.to_string())
+        }
+        _ => Error::from(err),
+    }
+}
+
 impl From<IdempotencyError> for Error {
     fn from(err: IdempotencyError) -> Self {
         match err {
@@ -180,9 +316,33 @@ impl From<Error> for Status {
                 DOMAIN,
                 "the credit note takes back more than the invoice charged at some VAT rate",
             ),
+            Error::NotChronological { .. } => failed_precondition("NOT_CHRONOLOGICAL", &err),
+            Error::DueDateBeforeIssueDate { .. } => {
+                failed_precondition("DUE_DATE_BEFORE_ISSUE_DATE", &err)
+            }
+            Error::InvoiceNotIssued => failed_precondition("INVOICE_NOT_ISSUED", &err),
+            Error::CreditExceedsInvoice { .. } => {
+                failed_precondition("CREDIT_EXCEEDS_INVOICE", &err)
+            }
+            Error::QuoteNotDraft { .. } => failed_precondition("QUOTE_NOT_DRAFT", &err),
+            Error::QuoteNotSent { .. } | Error::QuoteNoLongerSent { .. } => {
+                failed_precondition("QUOTE_NOT_SENT", &err)
+            }
+            Error::QuoteExpired { .. } => failed_precondition("QUOTE_EXPIRED", &err),
+            Error::QuoteAlreadyInvoiced { .. } | Error::QuoteHasDraftInvoice { .. } => {
+                failed_precondition("QUOTE_ALREADY_CONVERTED", &err)
+            }
+            Error::QuoteCustomerArchived { .. } => failed_precondition("PARTY_ARCHIVED", &err),
+            Error::QuoteRatesOutdated { .. } => failed_precondition("QUOTE_RATES_OUTDATED", &err),
             Error::Precondition { reason, message } => {
                 error::status(Code::FailedPrecondition, reason, DOMAIN, message)
             }
+            Error::PartyPermissionDenied { .. } => error::status(
+                Code::PermissionDenied,
+                "PERMISSION_DENIED",
+                "auth",
+                err.to_string(),
+            ),
             Error::AlreadyExists { reason, message } => {
                 error::status(Code::AlreadyExists, reason, DOMAIN, message)
             }
@@ -193,5 +353,57 @@ impl From<Error> for Status {
             }
             Error::Db(db) => error::database(DOMAIN, &db),
         }
+    }
+}
+
+/// FAILED_PRECONDITION with `reason`, saying what `err` says.
+fn failed_precondition(reason: &str, err: &Error) -> Status {
+    error::status(Code::FailedPrecondition, reason, DOMAIN, err.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn answer(err: Error) -> (Code, String) {
+        let status = Status::from(err);
+        (status.code(), status.message().to_owned())
+    }
+
+    #[test]
+    fn document_refusals_read_as_one_sentence_each() {
+        let day = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+        assert_eq!(
+            answer(Error::NotChronological {
+                document_type: DocumentType::CreditNote,
+                date: day("2026-03-01"),
+                last: day("2026-03-02"),
+            }),
+            (
+                Code::FailedPrecondition,
+                "the date 2026-03-01 is earlier than the last numbered credit note (2026-03-02): \
+                 numbering must stay chronological"
+                    .to_owned()
+            )
+        );
+        assert_eq!(
+            answer(Error::CreditExceedsInvoice {
+                credit_total: Decimal::new(12000, 2),
+                room: Decimal::new(10000, 2),
+                invoice_number: "F-2026-000001".into(),
+            })
+            .1,
+            "the credit note totals 120.00 but only 100.00 of invoice F-2026-000001 remains to \
+             be credited"
+        );
+        assert_eq!(
+            answer(Error::QuoteHasDraftInvoice {
+                number: "D-2026-000001".into(),
+                invoice_id: Uuid::nil(),
+            })
+            .1,
+            "quote D-2026-000001 already has draft invoice 00000000-0000-0000-0000-000000000000; \
+             delete that draft to convert again"
+        );
     }
 }

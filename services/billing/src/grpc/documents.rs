@@ -277,13 +277,11 @@ pub(crate) async fn next_number(
         Ok((number, prefix, include_year)) => {
             Ok((format_number(&prefix, include_year, date, number), number))
         }
-        Err(last) => Err(Error::precondition(
-            "NOT_CHRONOLOGICAL",
-            format!(
-                "the date {date} is earlier than the last numbered {} ({last}): numbering must stay chronological",
-                document_type.as_str().replace('_', " ")
-            ),
-        )),
+        Err(last) => Err(Error::NotChronological {
+            document_type,
+            date,
+            last,
+        }),
     }
 }
 

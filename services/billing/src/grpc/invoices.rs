@@ -172,10 +172,7 @@ impl Invoices {
             return Err(Error::MissingMentions(violations_of(missing)));
         }
         if row.due_date.is_some_and(|due| due < date) {
-            return Err(Error::precondition(
-                "DUE_DATE_BEFORE_ISSUE_DATE",
-                format!("the due date is before the issue date {date}; update the draft"),
-            ));
+            return Err(Error::DueDateBeforeIssueDate { issue_date: date });
         }
         let (number, sequence) =
             next_number(conn, ctx.company_id, DocumentType::Invoice, date).await?;
@@ -222,10 +219,7 @@ impl Invoices {
                 .await?
                 .ok_or_else(|| Error::not_found("invoice", invoice_id))?;
         if invoice.row.status() != Stored::Issued {
-            return Err(Error::precondition(
-                "INVOICE_NOT_ISSUED",
-                "only an issued invoice can be credited; delete or edit the draft instead",
-            ));
+            return Err(Error::InvoiceNotIssued);
         }
         let calendar = books::calendar_for_issue(conn, ctx.company_id)
             .await
@@ -270,15 +264,11 @@ impl Invoices {
                 .map(|c| c.taxable_amount + c.vat_amount)
                 .sum::<Decimal>();
         if totals.gross_total > room {
-            return Err(Error::precondition(
-                "CREDIT_EXCEEDS_INVOICE",
-                format!(
-                    "the credit note totals {} but only {} of invoice {} remains to be credited",
-                    totals.gross_total,
-                    room,
-                    invoice.row.number.as_deref().unwrap_or_default()
-                ),
-            ));
+            return Err(Error::CreditExceedsInvoice {
+                credit_total: totals.gross_total,
+                room,
+                invoice_number: invoice.row.number.clone().unwrap_or_default(),
+            });
         }
         let invoiced: Vec<_> = invoice.vat.iter().map(|v| v.to_amount()).collect();
         let refusals = check_credit(&invoiced, &credited, &lines);

@@ -60,25 +60,19 @@ async fn locked_quote(
 }
 
 /// FAILED_PRECONDITION unless `quote` is a sent quote still valid today.
-fn ensure_sent_and_valid(quote: &Loaded, what: &str) -> Result<(), Error> {
+fn ensure_sent_and_valid(quote: &Loaded, action: &'static str) -> Result<(), Error> {
     match status_of(quote) {
         pb::DocumentStatus::Sent => Ok(()),
-        pb::DocumentStatus::Expired => Err(Error::precondition(
-            "QUOTE_EXPIRED",
-            format!(
-                "quote {} expired on {}; it cannot be {what}",
-                number_of(quote),
-                quote.row.due_date.unwrap_or_default()
-            ),
-        )),
-        _ => Err(Error::precondition(
-            "QUOTE_NOT_SENT",
-            format!(
-                "quote {} is {}; only a sent quote can be {what}",
-                number_of(quote),
-                quote.row.status
-            ),
-        )),
+        pb::DocumentStatus::Expired => Err(Error::QuoteExpired {
+            number: number_of(quote),
+            expired_on: quote.row.due_date.unwrap_or_default(),
+            action,
+        }),
+        _ => Err(Error::QuoteNotSent {
+            number: number_of(quote),
+            status: quote.row.status.clone(),
+            action,
+        }),
     }
 }
 
@@ -103,10 +97,9 @@ async fn accept(conn: &mut PgConnection, ctx: &Ctx, quote: &mut Loaded) -> Resul
     )
     .await?
     {
-        return Err(Error::precondition(
-            "QUOTE_NOT_SENT",
-            format!("quote {} is no longer sent", number_of(quote)),
-        ));
+        return Err(Error::QuoteNoLongerSent {
+            number: number_of(quote),
+        });
     }
     quote.row.status = Stored::Accepted.as_str().to_owned();
     quote.row.updated_by = ctx.actor.clone();
@@ -165,20 +158,16 @@ impl Quotes {
         if let Some((invoice, number)) =
             documents::invoice_of_quote(conn, ctx.company_id, id).await?
         {
-            return Err(Error::precondition(
-                "QUOTE_ALREADY_CONVERTED",
-                match number {
-                    Some(number) => format!(
-                        "quote {} is already invoiced by invoice {number}",
-                        number_of(&quote)
-                    ),
-                    None => format!(
-                        "quote {} already has draft invoice {invoice}; delete that draft to \
-                         convert again",
-                        number_of(&quote)
-                    ),
+            return Err(match number {
+                Some(invoice_number) => Error::QuoteAlreadyInvoiced {
+                    number: number_of(&quote),
+                    invoice_number,
                 },
-            ));
+                None => Error::QuoteHasDraftInvoice {
+                    number: number_of(&quote),
+                    invoice_id: invoice,
+                },
+            });
         }
         let was_sent = match status_of(&quote) {
             pb::DocumentStatus::Accepted => false,
@@ -192,22 +181,13 @@ impl Quotes {
             .await?
             .ok_or_else(|| Error::not_found("party", quote.row.party_id))?;
         if party.archived {
-            return Err(Error::precondition(
-                "PARTY_ARCHIVED",
-                format!(
-                    "customer {} is archived; restore it or create the invoice by hand",
-                    party.name
-                ),
-            ));
+            return Err(Error::QuoteCustomerArchived { name: party.name });
         }
         let lines: Vec<_> = quote.lines.iter().map(|l| l.to_line()).collect();
         // The customer may have moved since the quote; its rates must still fit the sale.
         let regime = Regime::of_sale(party.is_private(), &party.address_country_code);
         if let Some((line, reason)) = check_rates(&lines, &regime).into_iter().next() {
-            return Err(Error::precondition(
-                "QUOTE_RATES_OUTDATED",
-                format!("the quote's {line} no longer fits the customer: {reason}"),
-            ));
+            return Err(Error::QuoteRatesOutdated { line, reason });
         }
         let lock_date = books::lock_date(conn, ctx.company_id)
             .await
@@ -260,14 +240,10 @@ impl Quotes {
 }
 
 fn not_draft(quote: &Loaded) -> Error {
-    Error::precondition(
-        "QUOTE_NOT_DRAFT",
-        format!(
-            "quote {} is {}; only a draft quote changes",
-            number_of(quote),
-            quote.row.status
-        ),
-    )
+    Error::QuoteNotDraft {
+        number: number_of(quote),
+        status: quote.row.status.clone(),
+    }
 }
 
 #[tonic::async_trait]
@@ -425,14 +401,11 @@ impl pb::quote_service_server::QuoteService for Quotes {
             .await
             .map_err(Error::from)?;
         if !refused {
-            return Err(Error::precondition(
-                "QUOTE_NOT_SENT",
-                format!(
-                    "quote {} is {}; only a sent quote can be refused",
-                    number_of(&quote),
-                    quote.row.status
-                ),
-            )
+            return Err(Error::QuoteNotSent {
+                number: number_of(&quote),
+                status: quote.row.status.clone(),
+                action: "refused",
+            }
             .into());
         }
         quote.row.status = Stored::Refused.as_str().to_owned();
