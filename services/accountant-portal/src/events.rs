@@ -16,11 +16,9 @@ use crate::store::{self, Announced};
 pub(crate) struct Companies;
 
 impl Consume for Companies {
-    // CompanyUpdated shares CompanyCreated's field numbers (it lacks only the owner), so
-    // one decoding reads the identity of either.
     type Event = CompanyCreated;
     const NAME: &'static str = "companies";
-    const EVENTS: &'static [EventType] = &[names::COMPANY_CREATED, names::COMPANY_UPDATED];
+    const EVENTS: &'static [EventType] = names::COMPANY_CHANGES;
 
     async fn apply(
         &self,

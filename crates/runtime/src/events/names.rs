@@ -40,6 +40,10 @@ const fn tenancy(aggregate: &'static str, event: &'static str) -> EventType {
 
 /// `comptoir.tenancy.company.updated`: a company's legal identity changed.
 pub const COMPANY_UPDATED: EventType = tenancy("company", "updated");
+/// `company.created` and `company.updated`, which the consumers keeping a copy of a
+/// company's identity apply alike: CompanyUpdated shares CompanyCreated's field numbers
+/// (it lacks only the owner), so decoding either as CompanyCreated reads the identity.
+pub const COMPANY_CHANGES: &[EventType] = &[COMPANY_CREATED, COMPANY_UPDATED];
 /// `comptoir.tenancy.membership.granted`: someone joined a company.
 pub const MEMBERSHIP_GRANTED: EventType = tenancy("membership", "granted");
 /// `comptoir.tenancy.membership.changed`: a member's role changed.
