@@ -19,11 +19,6 @@ const KNOWN_CYCLES: &[(&str, &[&str])] = &[
     // records its changes through the audit module; tenancy's restructuring into
     // app/domain/store removes it.
     ("services/tenancy", &["audit", "member_store"]),
-    // `store` returns the service's `Error`, which converts `keys::KeyError`, while the key
-    // rotation task in `keys` sweeps expired rows through `store`; and `store` enqueues
-    // `session.revoked` through `events`, whose consumer writes through `store`.
-    // Identity's restructuring into app/domain/store (events enqueued by `app`) removes it.
-    ("services/identity", &["error", "events", "keys", "store"]),
     // `auth` checks tokens against the revocation list and `revocation` reads the
     // auth layer's `Caller` and token lifetimes. Breaking it moves `Caller`,
     // `ACCESS_TOKEN_TTL` and `LEEWAY` into a module both use, a change to auth.rs that

@@ -7,7 +7,8 @@ use comptoir_runtime::error::{self, FieldViolations};
 use tonic::{Code, Status};
 use tonic_types::{ErrorDetails, StatusExt};
 
-use crate::domain;
+use crate::domain::{self, ResetTokenProblem};
+use crate::keys::KeyError;
 
 const DOMAIN: &str = "identity";
 
@@ -138,10 +139,10 @@ impl From<Error> for Status {
     }
 }
 
-impl From<crate::keys::KeyError> for Error {
-    fn from(err: crate::keys::KeyError) -> Self {
+impl From<KeyError> for Error {
+    fn from(err: KeyError) -> Self {
         match err {
-            crate::keys::KeyError::Db(db) => Error::Db(db),
+            KeyError::Db(db) => Error::Db(db),
             other => Error::Crypto(other.to_string()),
         }
     }
@@ -153,31 +154,17 @@ impl From<FieldViolations> for Error {
     }
 }
 
-/// Why a password reset token was refused.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum ResetTokenProblem {
-    /// No such token (never issued, or mistyped).
-    Unknown,
-    /// Already used once.
-    Used,
-    /// Older than an hour.
-    Expired,
-}
-
-impl ResetTokenProblem {
-    fn reason(self) -> &'static str {
-        match self {
-            ResetTokenProblem::Unknown => "RESET_TOKEN_UNKNOWN",
-            ResetTokenProblem::Used => "RESET_TOKEN_USED",
-            ResetTokenProblem::Expired => "RESET_TOKEN_EXPIRED",
+impl From<domain::RefreshRefusal> for Error {
+    fn from(refusal: domain::RefreshRefusal) -> Self {
+        match refusal {
+            domain::RefreshRefusal::Invalid => Error::RefreshTokenInvalid,
+            domain::RefreshRefusal::Reused => Error::RefreshTokenReused,
         }
     }
+}
 
-    fn message(self) -> &'static str {
-        match self {
-            ResetTokenProblem::Unknown => "this password reset link is not valid",
-            ResetTokenProblem::Used => "this password reset link was already used",
-            ResetTokenProblem::Expired => "this password reset link has expired; ask for a new one",
-        }
+impl From<ResetTokenProblem> for Error {
+    fn from(problem: ResetTokenProblem) -> Self {
+        Error::ResetToken(problem)
     }
 }

@@ -6,6 +6,9 @@
 //! the kid as associated data), so a copy of the database alone cannot sign tokens. Only
 //! a development deployment without that key keeps them in clear; starting with the key
 //! seals them.
+//!
+//! This module decides how keys are made, sealed, opened and rotated; their rows are
+//! read and written through `store::keys`.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -16,12 +19,12 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chacha20poly1305::aead::{Aead, AeadCore, KeyInit, OsRng, Payload};
 use chacha20poly1305::{XChaCha20Poly1305, XNonce};
-use comptoir_runtime::auth::{ACCESS_TOKEN_TTL, PublicKey};
 use ed25519_dalek::SigningKey;
 use ed25519_dalek::pkcs8::EncodePrivateKey;
 use sqlx::PgPool;
 
 use crate::domain::KeyEncryptionKey;
+use crate::store;
 
 /// Length of an XChaCha20-Poly1305 nonce, stored before the ciphertext.
 const NONCE_LEN: usize = 24;
@@ -172,34 +175,19 @@ impl Signer {
 
 /// Makes sure a signing key younger than `rotate_after` signs new tokens: creates the
 /// first key, or a successor to one that has aged, retiring its predecessors. A retired
-/// key keeps verifying for two token lifetimes (see [`public_keys`]), so tokens it
-/// signed stay valid until they expire. Replicas serialise on an advisory lock, so they
-/// create one key, not one each.
+/// key keeps verifying for two token lifetimes (see [`store::keys::public_keys`]), so
+/// tokens it signed stay valid until they expire. Replicas serialise on an advisory lock,
+/// so they create one key, not one each.
 pub(crate) async fn ensure_signing_key(
     pool: &PgPool,
     rotate_after: Duration,
     sealing: &Sealing,
 ) -> Result<(), KeyError> {
     let mut tx = pool.begin().await?;
-    sqlx::query("SELECT pg_advisory_xact_lock(hashtext('comptoir.identity.signing_key'))")
-        .execute(&mut *tx)
-        .await?;
-    let fresh: bool = sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM signing_key WHERE retired_at IS NULL \
-         AND created_at > now() - make_interval(secs => $1))",
-    )
-    .bind(rotate_after.as_secs_f64())
-    .fetch_one(&mut *tx)
-    .await?;
-    if !fresh {
+    store::keys::lock_key_creation(&mut tx).await?;
+    if !store::keys::has_fresh_key(&mut tx, rotate_after).await? {
         let kid = insert_new_key(&mut tx, sealing).await?;
-        let retired = sqlx::query(
-            "UPDATE signing_key SET retired_at = now() WHERE retired_at IS NULL AND kid <> $1",
-        )
-        .bind(&kid)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
+        let retired = store::keys::retire_all_but(&mut tx, &kid).await?;
         tracing::info!(%kid, retired, "generated a token signing key");
     }
     Ok(tx.commit().await?)
@@ -211,29 +199,12 @@ pub(crate) async fn ensure_signing_key(
 /// write finds it in clear.
 pub(crate) async fn seal_stored_keys(pool: &PgPool, sealing: &Sealing) -> Result<(), KeyError> {
     if let Some(key) = sealing.0.as_deref() {
-        let clear: Vec<(String, Vec<u8>)> = sqlx::query_as(
-            "SELECT kid, private_der FROM signing_key WHERE private_der IS NOT NULL",
-        )
-        .fetch_all(pool)
-        .await?;
-        for (kid, der) in clear {
-            sqlx::query(
-                "UPDATE signing_key SET sealed_private = $2, private_der = NULL \
-                 WHERE kid = $1 AND private_der IS NOT NULL",
-            )
-            .bind(&kid)
-            .bind(Sealing::seal(key, &kid, &der))
-            .execute(pool)
-            .await?;
+        for (kid, der) in store::keys::clear_keys(pool).await? {
+            store::keys::seal_key(pool, &kid, Sealing::seal(key, &kid, &der)).await?;
             tracing::info!(%kid, "sealed a signing key stored in clear");
         }
     }
-    let sealed: Vec<(String, Vec<u8>)> = sqlx::query_as(
-        "SELECT kid, sealed_private FROM signing_key WHERE sealed_private IS NOT NULL",
-    )
-    .fetch_all(pool)
-    .await?;
-    for (kid, sealed) in sealed {
+    for (kid, sealed) in store::keys::sealed_keys(pool).await? {
         sealing.open(&kid, None, Some(sealed))?;
     }
     Ok(())
@@ -250,7 +221,7 @@ pub(crate) async fn rotate_hourly(pool: PgPool, rotate_after: Duration, sealing:
         if let Err(err) = ensure_signing_key(&pool, rotate_after, &sealing).await {
             tracing::warn!(error = %err, "checking the signing key's age failed; retrying in an hour");
         }
-        if let Err(err) = crate::store::sweep(&pool).await {
+        if let Err(err) = store::sweep(&pool).await {
             tracing::warn!(error = %err, "sweeping expired sessions and failures failed");
         }
     }
@@ -266,43 +237,14 @@ async fn insert_new_key(
         .map_err(|err| KeyError::Encoding(err.to_string()))?;
     let kid = uuid::Uuid::now_v7().simple().to_string();
     let (clear, sealed) = sealing.store(&kid, der.as_bytes());
-    sqlx::query(
-        "INSERT INTO signing_key (kid, private_der, sealed_private, public_x) \
-         VALUES ($1, $2, $3, $4)",
-    )
-    .bind(&kid)
-    .bind(clear)
-    .bind(sealed)
-    .bind(URL_SAFE_NO_PAD.encode(key.verifying_key().to_bytes()))
-    .execute(conn)
-    .await?;
+    let public_x = URL_SAFE_NO_PAD.encode(key.verifying_key().to_bytes());
+    store::keys::insert_key(conn, &kid, clear, sealed, public_x).await?;
     Ok(kid)
 }
 
 /// The key that signs new tokens.
-pub(crate) async fn current(pool: &PgPool, sealing: &Sealing) -> Result<CurrentKey, KeyError> {
-    let (kid, der, sealed): (String, Option<Vec<u8>>, Option<Vec<u8>>) = sqlx::query_as(
-        "SELECT kid, private_der, sealed_private FROM signing_key WHERE retired_at IS NULL \
-         ORDER BY created_at DESC LIMIT 1",
-    )
-    .fetch_one(pool)
-    .await?;
+async fn current(pool: &PgPool, sealing: &Sealing) -> Result<CurrentKey, KeyError> {
+    let (kid, der, sealed) = store::keys::current_key(pool).await?;
     let private_der = sealing.open(&kid, der, sealed)?;
     Ok(CurrentKey { kid, private_der })
-}
-
-/// Every key that may have signed a live token, newest first.
-pub(crate) async fn public_keys(pool: &PgPool) -> Result<Vec<PublicKey>, sqlx::Error> {
-    let rows: Vec<(String, String)> = sqlx::query_as(
-        "SELECT kid, public_x FROM signing_key \
-         WHERE retired_at IS NULL OR retired_at > now() - make_interval(secs => $1) \
-         ORDER BY created_at DESC",
-    )
-    .bind(ACCESS_TOKEN_TTL.as_secs() as f64 * 2.0)
-    .fetch_all(pool)
-    .await?;
-    Ok(rows
-        .into_iter()
-        .map(|(kid, x)| PublicKey { kid, x })
-        .collect())
 }

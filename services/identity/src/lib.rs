@@ -3,6 +3,7 @@
 //! tokens, which every other service fetches through `GetJwks` to verify tokens on its
 //! own.
 
+mod app;
 pub mod domain;
 mod error;
 mod events;
@@ -211,16 +212,13 @@ async fn build_with(
         let fetch_pool = pool.clone();
         Ok(Service::new()
             .grpc(grpc::server(
-                deps.clone(),
-                mailer,
-                tenancy,
+                app::Ctx::new(deps.clone(), mailer, tenancy, sealing.clone()),
                 settings.trusted_proxies,
-                sealing.clone(),
             ))
             .consumer(events::Memberships)
             .local_keys(Arc::new(move || {
                 let pool = fetch_pool.clone();
-                Box::pin(async move { Ok(keys::public_keys(&pool).await?) })
+                Box::pin(async move { Ok(store::keys::public_keys(&pool).await?) })
             }))
             .on_ready(Box::pin(async move {
                 if let Err(err) = keys::seal_stored_keys(&pool, &sealing).await {

@@ -12,25 +12,14 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use comptoir_proto::tenancy::v1::{CheckAccessRequest, access_service_client::AccessServiceClient};
-use comptoir_runtime::auth::{self, ACCESS_TOKEN_TTL, Claims};
+use comptoir_runtime::auth::{self, ACCESS_TOKEN_TTL};
 use tonic::metadata::AsciiMetadataValue;
 use tonic::transport::Channel;
 use uuid::Uuid;
 
+use crate::domain::{Rights, service_claims};
 use crate::error::Error;
 use crate::keys;
-
-/// A user's rights on a company, as tenancy answered.
-#[derive(Debug, Clone)]
-pub(crate) struct Rights {
-    pub(crate) company_id: Uuid,
-    pub(crate) role: String,
-    pub(crate) permissions: Vec<String>,
-    /// True when the user reaches the company only through an accounting firm's grant
-    /// (a membership of their own wins): the token says so, for the acts a firm may not do
-    /// for its client.
-    pub(crate) through_firm: bool,
-}
 
 /// How long before its expiry a cached service token is replaced: well over tenancy's
 /// 30 s leeway and any call's 5 s timeout, so a token is never sent about to expire.
@@ -85,7 +74,7 @@ impl Tenancy {
         let signed_at = Instant::now();
         let key = signer.key().await?;
         let token = auth::sign(
-            &Claims::new("service:identity", issuer, audience),
+            &service_claims(issuer, audience),
             &key.kid,
             &key.private_der,
         )
