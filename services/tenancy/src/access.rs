@@ -7,7 +7,7 @@
 use comptoir_proto::tenancy::v1 as pb;
 use comptoir_runtime::permissions;
 use comptoir_runtime::{Caller, Deps, FieldViolations};
-use sqlx::{PgConnection, PgExecutor, PgPool};
+use sqlx::{PgExecutor, PgPool};
 use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
@@ -43,31 +43,17 @@ pub(crate) async fn check(
     user: Uuid,
     company: Uuid,
 ) -> Result<Option<Access>, sqlx::Error> {
-    store::read(pool, Some(company), Some(user), async |tx| {
-        match way_in(tx, user, company).await? {
+    store::read(
+        pool,
+        Some(company),
+        Some(user),
+        async |tx| match store::access::way_in(tx, user, company).await? {
             Some((role, through_firm)) => {
                 access_of(tx, company, role, through_firm).await.map(Some)
             }
             None => Ok(None),
-        }
-    })
-    .await
-}
-
-/// The user's role on the company and whether it comes through a firm, in a transaction
-/// acting for `company` and `user` (row-level security shows the rows that answer).
-pub(crate) async fn way_in(
-    conn: &mut PgConnection,
-    user: Uuid,
-    company: Uuid,
-) -> Result<Option<(String, bool)>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT role, through_firm FROM company_access \
-         WHERE user_id = $1 AND company_id = $2 ORDER BY through_firm, role LIMIT 1",
+        },
     )
-    .bind(user)
-    .bind(company)
-    .fetch_optional(conn)
     .await
 }
 
@@ -104,13 +90,7 @@ pub(crate) async fn role_permissions(
                 .collect(),
         ));
     }
-    sqlx::query_scalar(
-        "SELECT permissions FROM custom_role WHERE company_id = $1 AND role_key = $2",
-    )
-    .bind(company)
-    .bind(role)
-    .fetch_optional(conn)
-    .await
+    store::roles::custom_role_permissions(conn, company, role).await
 }
 
 /// The caller's active company and their live access to it, with `permission` checked.

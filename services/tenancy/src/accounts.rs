@@ -12,7 +12,7 @@ use comptoir_runtime::events::consumer::{Handler, event_uuid};
 use comptoir_runtime::events::names::USER_REGISTERED;
 use comptoir_runtime::events::{Consumer, HandlerError};
 
-use crate::member_store;
+use crate::store::accounts;
 
 /// The consumer that records accounts' e-mails.
 pub(crate) fn consumer() -> Consumer {
@@ -21,7 +21,7 @@ pub(crate) fn consumer() -> Consumer {
             let event: UserRegistered = delivery.decode()?;
             let user = event_uuid("user_id", &event.user_id)?;
             let email = event.email.trim().to_lowercase();
-            member_store::keep_account(conn, user, &email, delivery.event_id).await?;
+            accounts::keep_account(conn, user, &email, delivery.event_id).await?;
             Ok::<(), HandlerError>(())
         })
     });

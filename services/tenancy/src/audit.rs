@@ -1,7 +1,6 @@
 //! The `comptoir.tenancy.v1.AuditService` implementation: the company's audit trail,
 //! newest first, for callers with `audit.read`.
 
-use chrono::{DateTime, Utc};
 use comptoir_proto::tenancy::v1 as pb;
 use comptoir_runtime::grpc::timestamp;
 use comptoir_runtime::page::PageRequest;
@@ -11,8 +10,7 @@ use tonic::{Request, Response, Status};
 
 use crate::access::authorize;
 use crate::error::Error;
-use crate::member_store as store;
-use crate::store::read;
+use crate::store::{audit, read};
 
 pub(crate) fn server(deps: Deps) -> pb::audit_service_server::AuditServiceServer<Audit> {
     pb::audit_service_server::AuditServiceServer::new(Audit { deps })
@@ -20,16 +18,6 @@ pub(crate) fn server(deps: Deps) -> pb::audit_service_server::AuditServiceServer
 
 pub(crate) struct Audit {
     deps: Deps,
-}
-
-/// A stored audit event.
-#[derive(Debug, sqlx::FromRow)]
-pub(crate) struct AuditRow {
-    pub(crate) audit_event_id: i64,
-    pub(crate) actor: String,
-    pub(crate) action: String,
-    pub(crate) details: serde_json::Value,
-    pub(crate) created_at: DateTime<Utc>,
 }
 
 #[tonic::async_trait]
@@ -54,7 +42,7 @@ impl pb::audit_service_server::AuditService for Audit {
         violations.into_result()?;
         let page = page.unwrap_or_else(|| unreachable!("validated above"));
         let mut rows = read(&self.deps.pool, Some(company), Some(user), async |tx| {
-            store::audit_events(tx, company, before, page.fetch_limit()).await
+            audit::audit_events(tx, company, before, page.fetch_limit()).await
         })
         .await
         .map_err(Error::from)?;

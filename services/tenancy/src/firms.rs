@@ -11,10 +11,9 @@ use comptoir_runtime::{Deps, FieldViolations};
 use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
-use crate::access::{self, authorize};
+use crate::access::authorize;
 use crate::error::Error;
-use crate::member_store as store;
-use crate::store::{act_as, begin};
+use crate::store::{self, act_as, audit, begin, companies, firms};
 
 pub(crate) fn server(deps: Deps) -> pb::firm_service_server::FirmServiceServer<Firms> {
     pb::firm_service_server::FirmServiceServer::new(Firms { deps })
@@ -45,14 +44,14 @@ impl pb::firm_service_server::FirmService for Firms {
         let mut tx = begin(&self.deps.pool, Some(company), Some(user))
             .await
             .map_err(Error::from)?;
-        store::lock_company(&mut tx, company).await?;
-        let firm_row = store::lock_company(&mut tx, firm)
+        companies::lock_company(&mut tx, company).await?;
+        let firm_row = companies::lock_company(&mut tx, firm)
             .await
             .map_err(|_| Error::FirmNotFound(firm.to_string()))?;
         if firm_row.kind != "firm" {
             return Err(Error::NotAFirm(firm.to_string()).into());
         }
-        store::upsert_grant(&mut tx, firm, company, &request.role)
+        firms::upsert_grant(&mut tx, firm, company, &request.role)
             .await
             .map_err(Error::from)?;
         Event::about(
@@ -68,7 +67,7 @@ impl pb::firm_service_server::FirmService for Firms {
         .enqueue(&mut tx)
         .await
         .map_err(Error::from)?;
-        store::audit(
+        audit::audit(
             &mut tx,
             company,
             &user.to_string(),
@@ -102,8 +101,8 @@ impl pb::firm_service_server::FirmService for Firms {
         let mut tx = begin(&self.deps.pool, Some(company), Some(user))
             .await
             .map_err(Error::from)?;
-        store::lock_company(&mut tx, company).await?;
-        let Some(reached) = store::delete_grant(&mut tx, firm, company, user)
+        companies::lock_company(&mut tx, company).await?;
+        let Some(reached) = firms::delete_grant(&mut tx, firm, company, user)
             .await
             .map_err(Error::from)?
         else {
@@ -116,7 +115,7 @@ impl pb::firm_service_server::FirmService for Firms {
             act_as(&mut tx, Some(company), Some(reached))
                 .await
                 .map_err(Error::from)?;
-            if access::way_in(&mut tx, reached, company)
+            if store::access::way_in(&mut tx, reached, company)
                 .await
                 .map_err(Error::from)?
                 .is_none()
@@ -140,7 +139,7 @@ impl pb::firm_service_server::FirmService for Firms {
         .enqueue(&mut tx)
         .await
         .map_err(Error::from)?;
-        store::audit(
+        audit::audit(
             &mut tx,
             company,
             &user.to_string(),
@@ -173,14 +172,14 @@ impl pb::firm_service_server::FirmService for Firms {
         let mut tx = begin(&self.deps.pool, Some(firm), Some(user))
             .await
             .map_err(Error::from)?;
-        store::lock_company(&mut tx, firm).await?;
-        if !store::grant_exists(&mut tx, firm, company)
+        companies::lock_company(&mut tx, firm).await?;
+        if !firms::grant_exists(&mut tx, firm, company)
             .await
             .map_err(Error::from)?
         {
             return Err(Error::GrantNotFound.into());
         }
-        let strangers = store::non_members(&mut tx, firm, &users)
+        let strangers = firms::non_members(&mut tx, firm, &users)
             .await
             .map_err(Error::from)?;
         if !strangers.is_empty() {
@@ -197,10 +196,10 @@ impl pb::firm_service_server::FirmService for Firms {
             }
             return Err(Error::InvalidArgument(violations).into());
         }
-        store::set_portfolio_managers(&mut tx, firm, company, &users)
+        firms::set_portfolio_managers(&mut tx, firm, company, &users)
             .await
             .map_err(Error::from)?;
-        store::audit(
+        audit::audit(
             &mut tx,
             firm,
             &user.to_string(),

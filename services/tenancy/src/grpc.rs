@@ -19,8 +19,10 @@ use crate::domain::{
     LegalName, NewCompany, Nic, Phone, PostalCode, ShareCapital, Siren, Siret, Text, VatNumber,
 };
 use crate::error::Error;
-use crate::member_store;
-use crate::store::{self, CompanyRow};
+use crate::store::{
+    self, audit,
+    companies::{self, CompanyRow},
+};
 
 pub(crate) fn server(deps: Deps) -> pb::tenancy_service_server::TenancyServiceServer<Tenancy> {
     pb::tenancy_service_server::TenancyServiceServer::new(Tenancy { deps })
@@ -369,8 +371,8 @@ impl pb::tenancy_service_server::TenancyService for Tenancy {
             &request.idempotency_key,
             &request,
             async |tx| {
-                let company = store::insert_company(tx, company_id, owner, &new).await?;
-                member_store::audit(
+                let company = companies::insert_company(tx, company_id, owner, &new).await?;
+                audit::audit(
                     tx,
                     company.company_id,
                     &owner.to_string(),
@@ -400,7 +402,7 @@ impl pb::tenancy_service_server::TenancyService for Tenancy {
         let user = user_of(&request)?;
         let company_id = error::required_uuid("company_id", &request.get_ref().company_id)?;
         let company = store::read(&self.deps.pool, Some(company_id), Some(user), async |tx| {
-            store::company_visible_to(tx, user, company_id).await
+            companies::company_visible_to(tx, user, company_id).await
         })
         .await?
         .ok_or_else(|| Error::CompanyNotFound(company_id.to_string()))?;
@@ -431,7 +433,7 @@ impl pb::tenancy_service_server::TenancyService for Tenancy {
             &request.idempotency_key,
             &request,
             async |tx| {
-                let locked = store::company_for_update(tx, user, company_id)
+                let locked = companies::company_for_update(tx, user, company_id)
                     .await?
                     .ok_or_else(|| Error::CompanyNotFound(company_id.to_string()))?;
                 access::access_of(&mut *tx, company_id, locked.role, locked.through_firm)
@@ -450,13 +452,13 @@ impl pb::tenancy_service_server::TenancyService for Tenancy {
                 let identity = parse_identity(&raw, |_| siren, &mut violations)
                     .filter(|_| violations.is_empty())
                     .ok_or(Error::InvalidArgument(violations))?;
-                let company = store::update_company(tx, company_id, &identity).await?;
+                let company = companies::update_company(tx, company_id, &identity).await?;
                 let changed = request
                     .update_mask
                     .as_ref()
                     .map(|m| m.paths.clone())
                     .unwrap_or_default();
-                member_store::audit(
+                audit::audit(
                     tx,
                     company_id,
                     &user.to_string(),
@@ -486,7 +488,7 @@ impl pb::tenancy_service_server::TenancyService for Tenancy {
         // Across companies: no acting company, only the user's own rows and the firm
         // grants that reach them.
         let mut rows = store::read(&self.deps.pool, None, Some(user), async |tx| {
-            store::memberships(tx, user, after, page.fetch_limit()).await
+            companies::memberships(tx, user, after, page.fetch_limit()).await
         })
         .await?;
         let next_page_token = page.finish(&mut rows, |row| {

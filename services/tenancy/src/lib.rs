@@ -9,7 +9,6 @@ mod error;
 mod firms;
 mod grpc;
 mod member_rules;
-mod member_store;
 mod members;
 mod store;
 

@@ -23,8 +23,11 @@ use uuid::Uuid;
 use crate::access::{self, Access, authorize};
 use crate::error::Error;
 use crate::member_rules::{self as rules, Granter, PLAN_MEMBER_LIMIT};
-use crate::member_store::{self as store, InvitationRow, MemberRow, RoleRow};
-use crate::store::{act_as, begin, read};
+use crate::store::companies::{self, Locked};
+use crate::store::invitations::{self, InvitationRow};
+use crate::store::members::{self, MemberRow};
+use crate::store::roles::{self, RoleRow};
+use crate::store::{accounts, act_as, audit, begin, read};
 
 pub(crate) fn server(
     deps: Deps,
@@ -156,7 +159,7 @@ fn role_proto(key: &str, name: &str, permissions: Vec<String>, built_in: bool) -
 async fn may_grant(
     conn: &mut PgConnection,
     company: Uuid,
-    locked: &store::Locked,
+    locked: &Locked,
     user: Uuid,
     access: &Access,
     role: &str,
@@ -173,7 +176,7 @@ async fn may_grant(
     Ok(granted)
 }
 
-fn granter<'a>(access: &'a Access, locked: &store::Locked, user: Uuid) -> Granter<'a> {
+fn granter<'a>(access: &'a Access, locked: &Locked, user: Uuid) -> Granter<'a> {
     Granter {
         role: &access.role,
         permissions: &access.permissions,
@@ -188,12 +191,12 @@ impl Members {
         &self,
         company: Uuid,
         user: Uuid,
-        change: impl AsyncFnOnce(&mut PgConnection, store::Locked) -> Result<R, Error>,
+        change: impl AsyncFnOnce(&mut PgConnection, Locked) -> Result<R, Error>,
     ) -> Result<R, Status> {
         let mut tx = begin(&self.deps.pool, Some(company), Some(user))
             .await
             .map_err(Error::from)?;
-        let locked = store::lock_company(&mut tx, company).await?;
+        let locked = companies::lock_company(&mut tx, company).await?;
         let answer = change(&mut tx, locked).await?;
         tx.commit().await.map_err(Error::from)?;
         self.deps.outbox.wake();
@@ -220,7 +223,7 @@ impl pb::member_service_server::MemberService for Members {
             })
             .collect();
         let custom = read(&self.deps.pool, Some(company), Some(user), async |tx| {
-            store::custom_roles(tx, company).await
+            roles::custom_roles(tx, company).await
         })
         .await
         .map_err(Error::from)?;
@@ -241,8 +244,8 @@ impl pb::member_service_server::MemberService for Members {
         let answer = self
             .in_company(company, user, async |tx, _| {
                 idempotency::once(tx, &scope, &request.idempotency_key, &request, async |tx| {
-                    store::insert_role(tx, company, &role).await?;
-                    store::audit(
+                    roles::insert_role(tx, company, &role).await?;
+                    audit::audit(
                         tx,
                         company,
                         &user.to_string(),
@@ -276,10 +279,10 @@ impl pb::member_service_server::MemberService for Members {
         }
         let role = custom_role(&request.key, &request.name, &request.permissions)?;
         self.in_company(company, user, async |tx, _| {
-            if !store::update_role(tx, company, &role).await? {
+            if !roles::update_role(tx, company, &role).await? {
                 return Err(Error::RoleNotFound(role.role_key.clone()));
             }
-            store::audit(
+            audit::audit(
                 tx,
                 company,
                 &user.to_string(),
@@ -310,13 +313,13 @@ impl pb::member_service_server::MemberService for Members {
             return Err(Error::BuiltInRole(key).into());
         }
         self.in_company(company, user, async |tx, _| {
-            if store::role_in_use(tx, company, &key).await? {
+            if roles::role_in_use(tx, company, &key).await? {
                 return Err(Error::RoleInUse(key.clone()));
             }
-            if !store::delete_role(tx, company, &key).await? {
+            if !roles::delete_role(tx, company, &key).await? {
                 return Err(Error::RoleNotFound(key.clone()));
             }
-            store::audit(
+            audit::audit(
                 tx,
                 company,
                 &user.to_string(),
@@ -338,7 +341,7 @@ impl pb::member_service_server::MemberService for Members {
         let request = request.into_inner();
         let (page, after) = page::parse_keyset(request.page_size, &request.page_token)?;
         let mut rows = read(&self.deps.pool, Some(company), Some(user), async |tx| {
-            store::members(tx, company, after, page.fetch_limit()).await
+            members::members(tx, company, after, page.fetch_limit()).await
         })
         .await
         .map_err(Error::from)?;
@@ -368,7 +371,7 @@ impl pb::member_service_server::MemberService for Members {
             .in_company(company, user, async |tx, locked| {
                 may_grant(tx, company, &locked, user, &access, &request.role).await?;
                 idempotency::once(tx, &scope, &request.idempotency_key, &request, async |tx| {
-                    let taken = store::seats_taken(tx, company).await?;
+                    let taken = members::seats_taken(tx, company).await?;
                     if taken >= PLAN_MEMBER_LIMIT {
                         return Err(Error::PlanLimit(PLAN_MEMBER_LIMIT));
                     }
@@ -385,7 +388,7 @@ impl pb::member_service_server::MemberService for Members {
                         open_link: request.open_link,
                     };
                     let token = new_token();
-                    store::insert_invitation(tx, &invitation, &hash_token(&token), user).await?;
+                    invitations::insert_invitation(tx, &invitation, &hash_token(&token), user).await?;
                     Event::about(names::INVITATION_CREATED, company, &user.to_string(), |meta| events::InvitationCreated {
                         meta: Some(meta),
                         invitation_id: invitation.invitation_id.to_string(),
@@ -394,7 +397,7 @@ impl pb::member_service_server::MemberService for Members {
                     })
                     .enqueue(tx)
                     .await?;
-                    store::audit(tx, company, &user.to_string(), "invitation.created", serde_json::json!({"email": email, "role": invitation.role})).await?;
+                    audit::audit(tx, company, &user.to_string(), "invitation.created", serde_json::json!({"email": email, "role": invitation.role})).await?;
                     // Sent inside the transaction: if the mail cannot go, nothing is kept.
                     let link = self.mailer.link(&format!("/invitations/accept?token={token}"));
                     self.mailer
@@ -427,7 +430,7 @@ impl pb::member_service_server::MemberService for Members {
         let request = request.into_inner();
         let (page, after) = page::parse_keyset(request.page_size, &request.page_token)?;
         let mut rows = read(&self.deps.pool, Some(company), Some(user), async |tx| {
-            store::pending_invitations(tx, company, after, page.fetch_limit()).await
+            invitations::pending_invitations(tx, company, after, page.fetch_limit()).await
         })
         .await
         .map_err(Error::from)?;
@@ -448,15 +451,15 @@ impl pb::member_service_server::MemberService for Members {
         let invitation_id =
             error::required_uuid("invitation_id", &request.get_ref().invitation_id)?;
         self.in_company(company, user, async |tx, _| {
-            let invitation = store::invitation_of(tx, company, invitation_id)
+            let invitation = invitations::invitation_of(tx, company, invitation_id)
                 .await?
                 .ok_or_else(|| Error::InvitationNotFound)?;
             match invitation_state(&invitation, Utc::now()) {
                 pb::InvitationState::Pending => {}
                 state => return Err(Error::InvitationClosed(state)),
             }
-            store::mark_invitation(tx, invitation_id, None).await?;
-            store::audit(
+            invitations::mark_invitation(tx, invitation_id, None).await?;
+            audit::audit(
                 tx,
                 company,
                 &user.to_string(),
@@ -487,7 +490,7 @@ impl pb::member_service_server::MemberService for Members {
         let mut tx = begin(&self.deps.pool, None, Some(user))
             .await
             .map_err(Error::from)?;
-        let opened = store::invitation_by_token(&mut tx, &hash_token(token.trim()))
+        let opened = invitations::invitation_by_token(&mut tx, &hash_token(token.trim()))
             .await
             .map_err(Error::from)?
             .ok_or(Error::InvitationNotFound)?;
@@ -496,8 +499,8 @@ impl pb::member_service_server::MemberService for Members {
         act_as(&mut tx, Some(company), Some(user))
             .await
             .map_err(Error::from)?;
-        store::lock_company(&mut tx, company).await?;
-        let invitation = store::invitation_of(&mut tx, company, opened.invitation_id)
+        companies::lock_company(&mut tx, company).await?;
+        let invitation = invitations::invitation_of(&mut tx, company, opened.invitation_id)
             .await
             .map_err(Error::from)?
             .ok_or(Error::InvitationNotFound)?;
@@ -506,7 +509,7 @@ impl pb::member_service_server::MemberService for Members {
             state => return Err(Error::InvitationClosed(state).into()),
         }
         if !invitation.open_link {
-            let email = store::account_email(&mut tx, user)
+            let email = accounts::account_email(&mut tx, user)
                 .await
                 .map_err(Error::from)?
                 .ok_or(Error::AccountUnknown)?;
@@ -514,8 +517,8 @@ impl pb::member_service_server::MemberService for Members {
                 return Err(Error::InvitationEmailMismatch(invitation.email).into());
             }
         }
-        store::add_member(&mut tx, company, user, &invitation.role).await?;
-        store::mark_invitation(&mut tx, invitation.invitation_id, Some(user))
+        members::add_member(&mut tx, company, user, &invitation.role).await?;
+        invitations::mark_invitation(&mut tx, invitation.invitation_id, Some(user))
             .await
             .map_err(Error::from)?;
         let actor = user.to_string();
@@ -537,7 +540,7 @@ impl pb::member_service_server::MemberService for Members {
         ] {
             event.enqueue(&mut tx).await.map_err(Error::from)?;
         }
-        store::audit(
+        audit::audit(
             &mut tx,
             company,
             &actor,
@@ -564,7 +567,7 @@ impl pb::member_service_server::MemberService for Members {
         let target = error::required_uuid("user_id", &request.user_id)?;
         let member = self
             .in_company(company, user, async |tx, locked| {
-                let member = store::member(tx, company, target)
+                let member = members::member(tx, company, target)
                     .await?
                     .ok_or(Error::MemberNotFound)?;
                 let demoted = member.role == permissions::ADMINISTRATOR.key
@@ -572,14 +575,14 @@ impl pb::member_service_server::MemberService for Members {
                 if demoted && locked.owner_id == target {
                     return Err(Error::OwnerMustStayAdministrator);
                 }
-                if demoted && store::administrators(tx, company).await? <= 1 {
+                if demoted && members::administrators(tx, company).await? <= 1 {
                     return Err(Error::LastAdministrator);
                 }
                 rules::may_change(granter(&access, &locked, user), user, target, &member.role)?;
                 // Services cut the member's unexpired tokens down to these.
                 let permissions =
                     may_grant(tx, company, &locked, user, &access, &request.role).await?;
-                store::set_member_role(tx, company, target, &request.role).await?;
+                members::set_member_role(tx, company, target, &request.role).await?;
                 Event::about(
                     names::MEMBERSHIP_CHANGED,
                     company,
@@ -593,7 +596,7 @@ impl pb::member_service_server::MemberService for Members {
                 )
                 .enqueue(tx)
                 .await?;
-                store::audit(
+                audit::audit(
                     tx,
                     company,
                     &user.to_string(),
@@ -619,18 +622,18 @@ impl pb::member_service_server::MemberService for Members {
         let (company, user, _) = authorize(&self.deps.pool, &request, Some(MEMBERS_MANAGE)).await?;
         let target = error::required_uuid("user_id", &request.get_ref().user_id)?;
         self.in_company(company, user, async |tx, locked| {
-            let member = store::member(tx, company, target)
+            let member = members::member(tx, company, target)
                 .await?
                 .ok_or(Error::MemberNotFound)?;
             if locked.owner_id == target {
                 return Err(Error::OwnerCannotBeRemoved);
             }
             if member.role == permissions::ADMINISTRATOR.key
-                && store::administrators(tx, company).await? <= 1
+                && members::administrators(tx, company).await? <= 1
             {
                 return Err(Error::LastAdministrator);
             }
-            store::remove_member(tx, company, target).await?;
+            members::remove_member(tx, company, target).await?;
             Event::about(
                 names::MEMBERSHIP_REVOKED,
                 company,
@@ -642,7 +645,7 @@ impl pb::member_service_server::MemberService for Members {
             )
             .enqueue(tx)
             .await?;
-            store::audit(
+            audit::audit(
                 tx,
                 company,
                 &user.to_string(),
@@ -666,13 +669,13 @@ impl pb::member_service_server::MemberService for Members {
             if locked.owner_id != user {
                 return Err(Error::OwnerOnly);
             }
-            let member = store::member(tx, company, target)
+            let member = members::member(tx, company, target)
                 .await?
                 .ok_or(Error::MemberNotFound)?;
             if member.role != permissions::ADMINISTRATOR.key {
                 return Err(Error::NewOwnerMustBeAdministrator);
             }
-            store::set_owner(tx, company, target).await?;
+            members::set_owner(tx, company, target).await?;
             Event::about(
                 names::OWNERSHIP_TRANSFERRED,
                 company,
@@ -685,7 +688,7 @@ impl pb::member_service_server::MemberService for Members {
             )
             .enqueue(tx)
             .await?;
-            store::audit(
+            audit::audit(
                 tx,
                 company,
                 &user.to_string(),

@@ -1,11 +1,9 @@
-//! Tenancy's queries. The only module that sees SQL. Every statement runs in a
-//! transaction opened by [`begin`], which names the acting company and user for the
-//! row-level security of the tenant tables (migration 0210): a query that forgets a filter
-//! still reads only that company's rows and that user's own.
+//! Companies: their legal identity, the row lock that serialises changes to one company,
+//! and the companies a user may act on.
 
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
-use sqlx::{AssertSqlSafe, PgConnection, PgPool, Postgres, Transaction};
+use sqlx::{AssertSqlSafe, PgConnection};
 use uuid::Uuid;
 
 use crate::domain::{CompanyKind, LegalIdentity, NewCompany, OWNER_ROLE};
@@ -60,62 +58,6 @@ pub(crate) struct MembershipRow {
     pub(crate) company: CompanyRow,
     pub(crate) role: String,
     pub(crate) joined_at: DateTime<Utc>,
-}
-
-/// A transaction acting for a company, a user, or both.
-pub(crate) type Tx = Transaction<'static, Postgres>;
-
-/// Opens a transaction acting for `company` (whose rows it reads and writes) and `user`
-/// (whose own memberships and firm reach it reads), in one round trip: `BEGIN` and the
-/// settings go together as one simple query. `None` declares nothing, which matches no
-/// row.
-pub(crate) async fn begin(
-    pool: &PgPool,
-    company: Option<Uuid>,
-    user: Option<Uuid>,
-) -> Result<Tx, sqlx::Error> {
-    pool.begin_with(AssertSqlSafe(format!("BEGIN; {}", acting(company, user))))
-        .await
-}
-
-/// Runs `query` in a transaction acting for `company` and `user` (see [`begin`]), and
-/// commits it.
-pub(crate) async fn read<R, E: From<sqlx::Error>>(
-    pool: &PgPool,
-    company: Option<Uuid>,
-    user: Option<Uuid>,
-    query: impl AsyncFnOnce(&mut PgConnection) -> Result<R, E>,
-) -> Result<R, E> {
-    let mut tx = begin(pool, company, user).await?;
-    let answer = query(&mut tx).await?;
-    tx.commit().await?;
-    Ok(answer)
-}
-
-/// Names another acting company and user for the rest of the transaction, for the few
-/// operations that span two companies (a firm grant's two ends, an invitation's company
-/// once its token is proven).
-pub(crate) async fn act_as(
-    conn: &mut PgConnection,
-    company: Option<Uuid>,
-    user: Option<Uuid>,
-) -> Result<(), sqlx::Error> {
-    sqlx::raw_sql(AssertSqlSafe(acting(company, user)))
-        .execute(conn)
-        .await?;
-    Ok(())
-}
-
-/// The statement naming the acting company and user. It runs as a simple query, so the
-/// values are literals: UUIDs, or empty for none.
-fn acting(company: Option<Uuid>, user: Option<Uuid>) -> String {
-    let text = |id: Option<Uuid>| id.map(|id| id.to_string()).unwrap_or_default();
-    format!(
-        "SELECT set_config('comptoir.company_id', '{}', true), \
-                set_config('comptoir.user_id', '{}', true)",
-        text(company),
-        text(user)
-    )
 }
 
 /// The SIRET is the platform-wide key of a company; its unique constraint is the one
@@ -302,4 +244,21 @@ pub(crate) async fn memberships(
     .bind(limit)
     .fetch_all(conn)
     .await?)
+}
+
+/// The owner and plan of a company, read under a row lock.
+pub(crate) struct Locked {
+    pub(crate) owner_id: Uuid,
+    pub(crate) kind: String,
+}
+
+/// Locks the company row for the rest of the transaction.
+pub(crate) async fn lock_company(conn: &mut PgConnection, company: Uuid) -> Result<Locked, Error> {
+    let row: Option<(Uuid, String)> =
+        sqlx::query_as("SELECT owner_id, kind FROM company WHERE company_id = $1 FOR UPDATE")
+            .bind(company)
+            .fetch_optional(&mut *conn)
+            .await?;
+    let (owner_id, kind) = row.ok_or_else(|| Error::CompanyNotFound(company.to_string()))?;
+    Ok(Locked { owner_id, kind })
 }

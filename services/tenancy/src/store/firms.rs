@@ -1,0 +1,107 @@
+//! Firm grants and portfolio managers. A grant is the client's row; the firm's members
+//! are read acting as the firm.
+
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+/// Creates or re-roles a firm grant.
+pub(crate) async fn upsert_grant(
+    conn: &mut PgConnection,
+    firm: Uuid,
+    company: Uuid,
+    role: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO firm_grant (firm_id, company_id, role) VALUES ($1, $2, $3) \
+         ON CONFLICT (firm_id, company_id) DO UPDATE SET role = EXCLUDED.role, updated_at = now()",
+    )
+    .bind(firm)
+    .bind(company)
+    .bind(role)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Deletes a grant (and its portfolio managers) in a transaction acting for the client
+/// `company` and `user`; None if there was none, else the firm's people who could act on
+/// the client through it. The firm's members are read acting as the firm, the only
+/// company whose members they are.
+pub(crate) async fn delete_grant(
+    conn: &mut PgConnection,
+    firm: Uuid,
+    company: Uuid,
+    user: Uuid,
+) -> Result<Option<Vec<Uuid>>, sqlx::Error> {
+    super::act_as(conn, Some(firm), Some(user)).await?;
+    let reached: Vec<Uuid> = sqlx::query_scalar(
+        "SELECT fm.user_id FROM membership fm \
+          WHERE fm.company_id = $1 \
+            AND (fm.role = 'administrator' \
+                 OR EXISTS (SELECT 1 FROM portfolio_manager p \
+                             WHERE p.firm_id = $1 AND p.company_id = $2 \
+                               AND p.user_id = fm.user_id))",
+    )
+    .bind(firm)
+    .bind(company)
+    .fetch_all(&mut *conn)
+    .await?;
+    super::act_as(conn, Some(company), Some(user)).await?;
+    let deleted = sqlx::query("DELETE FROM firm_grant WHERE firm_id = $1 AND company_id = $2")
+        .bind(firm)
+        .bind(company)
+        .execute(&mut *conn)
+        .await?;
+    Ok((deleted.rows_affected() == 1).then_some(reached))
+}
+
+pub(crate) async fn grant_exists(
+    conn: &mut PgConnection,
+    firm: Uuid,
+    company: Uuid,
+) -> Result<bool, sqlx::Error> {
+    sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM firm_grant WHERE firm_id = $1 AND company_id = $2 FOR UPDATE)")
+        .bind(firm)
+        .bind(company)
+        .fetch_one(conn)
+        .await
+}
+
+/// Which of `users` are not members of the firm.
+pub(crate) async fn non_members(
+    conn: &mut PgConnection,
+    firm: Uuid,
+    users: &[Uuid],
+) -> Result<Vec<Uuid>, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT u FROM unnest($2::uuid[]) AS u \
+         WHERE NOT EXISTS (SELECT 1 FROM membership WHERE company_id = $1 AND user_id = u)",
+    )
+    .bind(firm)
+    .bind(users)
+    .fetch_all(conn)
+    .await
+}
+
+pub(crate) async fn set_portfolio_managers(
+    conn: &mut PgConnection,
+    firm: Uuid,
+    company: Uuid,
+    users: &[Uuid],
+) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM portfolio_manager WHERE firm_id = $1 AND company_id = $2")
+        .bind(firm)
+        .bind(company)
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query(
+        "INSERT INTO portfolio_manager (firm_id, company_id, user_id) \
+         SELECT $1, $2, u FROM unnest($3::uuid[]) AS u ON CONFLICT DO NOTHING",
+    )
+    .bind(firm)
+    .bind(company)
+    .bind(users)
+    .execute(conn)
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,133 @@
+//! Invitations: stored with their token's hash only, and found again by it.
+
+use chrono::{DateTime, Utc};
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+use crate::error::Error;
+
+/// An invitation as stored.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub(crate) struct InvitationRow {
+    pub(crate) invitation_id: Uuid,
+    pub(crate) company_id: Uuid,
+    pub(crate) email: String,
+    pub(crate) role: String,
+    pub(crate) created_at: DateTime<Utc>,
+    pub(crate) expires_at: DateTime<Utc>,
+    pub(crate) accepted_at: Option<DateTime<Utc>>,
+    pub(crate) revoked_at: Option<DateTime<Utc>>,
+    /// True when any account may accept it, not only the invited address's.
+    pub(crate) open_link: bool,
+}
+
+const INVITATION_COLUMNS: &str = "invitation_id, company_id, email, role, created_at, \
+     expires_at, accepted_at, revoked_at, open_link";
+
+pub(crate) async fn insert_invitation(
+    conn: &mut PgConnection,
+    invitation: &InvitationRow,
+    token_hash: &[u8],
+    invited_by: Uuid,
+) -> Result<(), Error> {
+    sqlx::query(
+        "INSERT INTO invitation (invitation_id, company_id, email, role, token_hash, invited_by, created_at, expires_at, open_link) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .bind(invitation.invitation_id)
+    .bind(invitation.company_id)
+    .bind(&invitation.email)
+    .bind(&invitation.role)
+    .bind(token_hash)
+    .bind(invited_by)
+    .bind(invitation.created_at)
+    .bind(invitation.expires_at)
+    .bind(invitation.open_link)
+    .execute(conn)
+    .await
+    .map_err(|err| match &err {
+        sqlx::Error::Database(db) if db.constraint() == Some("invitation_pending_email") => {
+            Error::InvitationPending(invitation.email.clone())
+        }
+        _ => Error::Db(err),
+    })?;
+    Ok(())
+}
+
+pub(crate) async fn pending_invitations(
+    conn: &mut PgConnection,
+    company: Uuid,
+    after: Option<(DateTime<Utc>, Uuid)>,
+    limit: i64,
+) -> Result<Vec<InvitationRow>, sqlx::Error> {
+    let (after_at, after_id) = after.unzip();
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {INVITATION_COLUMNS} FROM invitation \
+         WHERE company_id = $1 AND accepted_at IS NULL AND revoked_at IS NULL AND expires_at > now() \
+           AND ($2::timestamptz IS NULL OR (created_at, invitation_id) > ($2, $3)) \
+         ORDER BY created_at, invitation_id LIMIT $4"
+    )))
+    .bind(company)
+    .bind(after_at)
+    .bind(after_id)
+    .bind(limit)
+    .fetch_all(conn)
+    .await
+}
+
+/// An invitation of the company, locked.
+pub(crate) async fn invitation_of(
+    conn: &mut PgConnection,
+    company: Uuid,
+    invitation: Uuid,
+) -> Result<Option<InvitationRow>, sqlx::Error> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {INVITATION_COLUMNS} FROM invitation WHERE company_id = $1 AND invitation_id = $2 FOR UPDATE"
+    )))
+    .bind(company)
+    .bind(invitation)
+    .fetch_optional(conn)
+    .await
+}
+
+/// The invitation a token opens, unlocked: the acceptor is no member of its company yet,
+/// so the transaction names the token's hash for this one read (row-level security shows
+/// it that invitation only) and forgets it at once. The caller then acts as the
+/// invitation's company and locks it with [`invitation_of`].
+pub(crate) async fn invitation_by_token(
+    conn: &mut PgConnection,
+    token_hash: &[u8],
+) -> Result<Option<InvitationRow>, sqlx::Error> {
+    sqlx::query("SELECT set_config('comptoir.invitation_token', encode($1, 'hex'), true)")
+        .bind(token_hash)
+        .execute(&mut *conn)
+        .await?;
+    let invitation = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {INVITATION_COLUMNS} FROM invitation WHERE token_hash = $1"
+    )))
+    .bind(token_hash)
+    .fetch_optional(&mut *conn)
+    .await?;
+    sqlx::query("SELECT set_config('comptoir.invitation_token', '', true)")
+        .execute(conn)
+        .await?;
+    Ok(invitation)
+}
+
+pub(crate) async fn mark_invitation(
+    conn: &mut PgConnection,
+    invitation: Uuid,
+    accepted_by: Option<Uuid>,
+) -> Result<(), sqlx::Error> {
+    let sql = if accepted_by.is_some() {
+        "UPDATE invitation SET accepted_at = now(), accepted_by = $2 WHERE invitation_id = $1"
+    } else {
+        "UPDATE invitation SET revoked_at = now() WHERE invitation_id = $1 AND $2::uuid IS NULL"
+    };
+    sqlx::query(sql)
+        .bind(invitation)
+        .bind(accepted_by)
+        .execute(conn)
+        .await?;
+    Ok(())
+}

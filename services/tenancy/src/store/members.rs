@@ -1,0 +1,148 @@
+//! Memberships and ownership: who belongs to a company, with which role, and what the
+//! plan limit counts.
+
+use chrono::{DateTime, Utc};
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+use crate::error::Error;
+
+/// A member.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub(crate) struct MemberRow {
+    pub(crate) user_id: Uuid,
+    pub(crate) role: String,
+    pub(crate) owner: bool,
+    pub(crate) created_at: DateTime<Utc>,
+}
+
+pub(crate) async fn members(
+    conn: &mut PgConnection,
+    company: Uuid,
+    after: Option<(DateTime<Utc>, Uuid)>,
+    limit: i64,
+) -> Result<Vec<MemberRow>, sqlx::Error> {
+    let (after_at, after_id) = after.unzip();
+    sqlx::query_as(
+        "SELECT m.user_id, m.role, m.user_id = c.owner_id AS owner, m.created_at \
+         FROM membership m JOIN company c USING (company_id) \
+         WHERE m.company_id = $1 AND ($2::timestamptz IS NULL OR (m.created_at, m.user_id) > ($2, $3)) \
+         ORDER BY m.created_at, m.user_id LIMIT $4",
+    )
+    .bind(company)
+    .bind(after_at)
+    .bind(after_id)
+    .bind(limit)
+    .fetch_all(conn)
+    .await
+}
+
+pub(crate) async fn member(
+    conn: &mut PgConnection,
+    company: Uuid,
+    user: Uuid,
+) -> Result<Option<MemberRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT m.user_id, m.role, m.user_id = c.owner_id AS owner, m.created_at \
+         FROM membership m JOIN company c USING (company_id) WHERE m.company_id = $1 AND m.user_id = $2",
+    )
+    .bind(company)
+    .bind(user)
+    .fetch_optional(conn)
+    .await
+}
+
+pub(crate) async fn administrators(
+    conn: &mut PgConnection,
+    company: Uuid,
+) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT count(*) FROM membership WHERE company_id = $1 AND role = 'administrator'",
+    )
+    .bind(company)
+    .fetch_one(conn)
+    .await
+}
+
+/// Members plus pending, unexpired invitations: what the plan limit counts.
+pub(crate) async fn seats_taken(
+    conn: &mut PgConnection,
+    company: Uuid,
+) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT (SELECT count(*) FROM membership WHERE company_id = $1) \
+              + (SELECT count(*) FROM invitation WHERE company_id = $1 \
+                  AND accepted_at IS NULL AND revoked_at IS NULL AND expires_at > now())",
+    )
+    .bind(company)
+    .fetch_one(conn)
+    .await
+}
+
+pub(crate) async fn add_member(
+    conn: &mut PgConnection,
+    company: Uuid,
+    user: Uuid,
+    role: &str,
+) -> Result<(), Error> {
+    sqlx::query("INSERT INTO membership (company_id, user_id, role) VALUES ($1, $2, $3)")
+        .bind(company)
+        .bind(user)
+        .bind(role)
+        .execute(conn)
+        .await
+        .map_err(|err| match &err {
+            sqlx::Error::Database(db) if db.constraint() == Some("membership_pkey") => {
+                Error::AlreadyMember
+            }
+            _ => Error::Db(err),
+        })?;
+    Ok(())
+}
+
+pub(crate) async fn set_member_role(
+    conn: &mut PgConnection,
+    company: Uuid,
+    user: Uuid,
+    role: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE membership SET role = $3, updated_at = now() WHERE company_id = $1 AND user_id = $2")
+        .bind(company)
+        .bind(user)
+        .bind(role)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Removes a member, and their portfolio assignments when the company is a firm.
+pub(crate) async fn remove_member(
+    conn: &mut PgConnection,
+    company: Uuid,
+    user: Uuid,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM portfolio_manager WHERE firm_id = $1 AND user_id = $2")
+        .bind(company)
+        .bind(user)
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query("DELETE FROM membership WHERE company_id = $1 AND user_id = $2")
+        .bind(company)
+        .bind(user)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+pub(crate) async fn set_owner(
+    conn: &mut PgConnection,
+    company: Uuid,
+    user: Uuid,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE company SET owner_id = $2, updated_at = now() WHERE company_id = $1")
+        .bind(company)
+        .bind(user)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
