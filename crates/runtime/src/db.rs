@@ -90,6 +90,16 @@ pub fn lazy_pool(url: &Secret, schema: &str, max_connections: u32) -> Result<PgP
         .connect_lazy_with(connect_options(url, schema)?))
 }
 
+/// The advisory lock key provisioners take turns on ("compprov" in ASCII), held for
+/// the whole of [`provision`] in the database the admin URL names.
+const PROVISIONING_LOCK: i64 = 0x636f_6d70_7072_6f76;
+
+/// The advisory lock key ("compschm") taken, inside the service's database, around each
+/// batch of grants and revokes on a schema: two sessions changing the privileges of one
+/// object at once fail with "tuple concurrently updated". Another key than
+/// [`PROVISIONING_LOCK`], which may be held in the same database by the caller itself.
+const SCHEMA_LOCK: i64 = 0x636f_6d70_7363_686d;
+
 /// Creates `database` if missing and, in it, for every service: its two roles, its
 /// schema owned by the owner role, and its migrations applied as that owner (see
 /// [`provision_schema`] and [`migrate`]). Idempotent; meant to run with a superuser URL
@@ -104,6 +114,15 @@ pub async fn provision(
 ) -> anyhow::Result<()> {
     let admin: PgConnectOptions = admin_url.expose().parse()?;
     let mut conn = sqlx::ConnectOptions::connect(&admin).await?;
+    // Provisioners started together (one per replica, or a Job beside `xtask up`) take
+    // turns: granting, revoking or altering the same role or object in two sessions at
+    // once fails with "tuple concurrently updated". The lock lives in the database the
+    // admin URL names, which every provisioner connects to first, and is released when
+    // this connection closes.
+    sqlx::query("SELECT pg_advisory_lock($1)")
+        .bind(PROVISIONING_LOCK)
+        .execute(&mut conn)
+        .await?;
     let exists: bool =
         sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
             .bind(database)
@@ -138,15 +157,20 @@ pub async fn provision(
     }
     restrict_database(&mut conn, database).await?;
     let in_database = admin.database(database);
-    let mut conn = sqlx::ConnectOptions::connect(&in_database).await?;
-    conn.execute("REVOKE ALL ON SCHEMA public FROM PUBLIC")
+    let mut target = sqlx::ConnectOptions::connect(&in_database).await?;
+    target
+        .execute("REVOKE ALL ON SCHEMA public FROM PUBLIC")
         .await?;
     for service in SERVICES {
-        provision_schema(&mut conn, service).await?;
+        provision_schema(&mut target, service).await?;
     }
     for service in SERVICES {
         migrate(&in_database, service).await?;
     }
+    sqlx::query("SELECT pg_advisory_unlock($1)")
+        .bind(PROVISIONING_LOCK)
+        .execute(&mut conn)
+        .await?;
     Ok(())
 }
 
@@ -184,13 +208,16 @@ pub async fn provision_schema(conn: &mut sqlx::PgConnection, service: &str) -> a
     let (schema, role, owner) = (schema_of(service), role_of(service), owner_role_of(service));
     ensure_identifier(&schema)?;
     conn.execute(sqlx::AssertSqlSafe(format!(
-        "REVOKE {owner} FROM {role}; \
+        "BEGIN; \
+         SELECT pg_advisory_xact_lock({SCHEMA_LOCK}); \
+         REVOKE {owner} FROM {role}; \
          REASSIGN OWNED BY {role} TO {owner}; \
          CREATE SCHEMA IF NOT EXISTS {schema} AUTHORIZATION {owner}; \
          ALTER SCHEMA {schema} OWNER TO {owner}; \
          REVOKE ALL ON SCHEMA {schema} FROM PUBLIC; \
          REVOKE ALL ON SCHEMA {schema} FROM {role}; \
-         GRANT USAGE ON SCHEMA {schema} TO {role}"
+         GRANT USAGE ON SCHEMA {schema} TO {role}; \
+         COMMIT"
     )))
     .await?;
     Ok(())
@@ -218,7 +245,10 @@ pub async fn migrate(admin: &PgConnectOptions, service: &str) -> anyhow::Result<
         .await
         .map_err(|err| anyhow::anyhow!("migrating {schema}: {err}"))?;
     conn.execute(sqlx::AssertSqlSafe(format!(
-        "GRANT SELECT ON {schema}._sqlx_migrations TO {role}"
+        "BEGIN; \
+         SELECT pg_advisory_xact_lock({SCHEMA_LOCK}); \
+         GRANT SELECT ON {schema}._sqlx_migrations TO {role}; \
+         COMMIT"
     )))
     .await?;
     Ok(())
