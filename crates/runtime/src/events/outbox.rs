@@ -31,7 +31,7 @@ use uuid::Uuid;
 
 use super::names::{EventType, Names};
 use crate::metrics::Metrics;
-use crate::retry::{Backoff, retry};
+use crate::retry::{Backoff, retry, sleep_or_cancel};
 use crate::telemetry;
 
 /// Most events published per relay transaction.
@@ -43,6 +43,8 @@ const POLL: Duration = Duration::from_secs(30);
 const ACK_TIMEOUT: Duration = Duration::from_secs(1);
 /// Longest pause after a failed batch (a reconnection ends it early).
 const MAX_BACKOFF: Duration = Duration::from_secs(1);
+/// First pause before listening for notifications again after a failure.
+const LISTEN_RETRY_START: Duration = Duration::from_millis(100);
 /// Longest pause before listening for notifications again after a failure.
 const MAX_LISTEN_BACKOFF: Duration = Duration::from_secs(5);
 
@@ -202,7 +204,7 @@ async fn listen(wake: Arc<Notify>, pool: PgPool, stop: CancellationToken) {
     loop {
         let listener = retry(
             &stop,
-            Backoff::new(Duration::from_millis(100), MAX_LISTEN_BACKOFF),
+            Backoff::new(LISTEN_RETRY_START, MAX_LISTEN_BACKOFF),
             || subscribe(&pool),
             |err, delay| {
                 tracing::warn!(error = %err, retry_in_ms = delay.as_millis() as u64, "cannot listen for outbox notifications; polling meanwhile");
@@ -228,6 +230,10 @@ async fn listen(wake: Arc<Notify>, pool: PgPool, stop: CancellationToken) {
                     break;
                 }
             }
+        }
+        // A server that accepts connections only to drop them must not be hammered.
+        if sleep_or_cancel(&stop, LISTEN_RETRY_START).await {
+            return;
         }
     }
 }
