@@ -99,7 +99,12 @@ pub(crate) async fn prepare(shutdown: &Shutdown, check: bool) -> Result<()> {
         .await?;
     step.done();
 
+    // Per run, so two runs at once neither share a database nor mix their output.
     let database = format!("comptoir_sqlx_{}", std::process::id());
+    let out = paths
+        .target
+        .join("sqlx-prepare")
+        .join(format!("queries-{}", std::process::id()));
     let step = Step::start(&format!("migrate the scratch database {database}"));
     let migrated = shutdown
         .guard(comptoir_runtime::db::provision(
@@ -112,7 +117,15 @@ pub(crate) async fn prepare(shutdown: &Shutdown, check: bool) -> Result<()> {
         Ok(()) => {
             step.done();
             let step = Step::start("describe the queries (cargo check, online)");
-            let outcome = describe(shutdown, &paths, &crates, &postgres.admin_url, &database).await;
+            let outcome = describe(
+                shutdown,
+                &paths,
+                &crates,
+                &postgres.admin_url,
+                &database,
+                &out,
+            )
+            .await;
             if outcome.is_ok() {
                 step.done();
             }
@@ -122,16 +135,19 @@ pub(crate) async fn prepare(shutdown: &Shutdown, check: bool) -> Result<()> {
     };
     drop_database(&postgres.admin_url, &database).await;
     postgres.stop();
-    let out = described?;
+    let outcome = described.and_then(|()| settle(&paths.root, &crates, &out, check));
+    let _ = fs::remove_dir_all(&out);
+    outcome
+}
 
+/// Writes each crate's fresh data (`<out>/<package>`) to its `.sqlx/`, or with `check`
+/// fails listing every file that differs.
+fn settle(root: &Path, crates: &[Prepared], out: &Path, check: bool) -> Result<()> {
     let mut stale = Vec::new();
-    for prepared in &crates {
+    for prepared in crates {
         let fresh = out.join(&prepared.package);
         let committed = prepared.dir.join(".sqlx");
-        let relative = prepared
-            .dir
-            .strip_prefix(&paths.root)
-            .unwrap_or(&prepared.dir);
+        let relative = prepared.dir.strip_prefix(root).unwrap_or(&prepared.dir);
         if check {
             let differences = compare(&fresh, &committed)?;
             if differences.is_empty() {
@@ -231,21 +247,18 @@ fn schema_url(admin_url: &str, database: &str, schema: &str) -> Result<String> {
 }
 
 /// Runs `cargo check --all-targets` on the prepared crates, online against `database`,
-/// in `target/sqlx-prepare/` after cleaning them there (so every macro runs again).
-/// Returns the directory holding one subdirectory of data per crate.
+/// in `target/sqlx-prepare/` after cleaning them there (so every macro runs again); each
+/// crate's data lands in `<out>/<package>`.
 async fn describe(
     shutdown: &Shutdown,
     paths: &Paths,
     crates: &[Prepared],
     admin_url: &str,
     database: &str,
-) -> Result<PathBuf> {
+    out: &Path,
+) -> Result<()> {
     let target = paths.target.join("sqlx-prepare");
-    let out = target.join("queries");
-    if out.exists() {
-        fs::remove_dir_all(&out).with_context(|| format!("could not empty {}", out.display()))?;
-    }
-    fs::create_dir_all(&out).with_context(|| format!("could not create {}", out.display()))?;
+    fs::create_dir_all(out).with_context(|| format!("could not create {}", out.display()))?;
     let packages: Vec<&str> = crates
         .iter()
         .flat_map(|c| ["-p", c.package.as_str()])
@@ -260,7 +273,7 @@ async fn describe(
     let wrapper = std::env::current_exe().context("could not find the xtask binary")?;
     let mut env: Vec<(String, OsString)> = vec![
         ("RUSTC_WORKSPACE_WRAPPER".to_owned(), wrapper.into()),
-        (WRAPPER_OUT.to_owned(), out.clone().into()),
+        (WRAPPER_OUT.to_owned(), out.into()),
     ];
     for service in SERVICES {
         let schema = schema_of(service);
@@ -273,8 +286,7 @@ async fn describe(
     check.extend(&packages);
     run_cargo(shutdown, paths, &check, &env)
         .await
-        .context("the queries do not compile against the migrations")?;
-    Ok(out)
+        .context("the queries do not compile against the migrations")
 }
 
 async fn run_cargo(
@@ -396,7 +408,75 @@ fn replace(fresh: &Path, committed: &Path) -> Result<usize> {
 
 #[cfg(test)]
 mod tests {
-    use super::{database_url_var, schema_url};
+    use std::fs;
+    use std::path::PathBuf;
+
+    use super::{compare, data_files, database_url_var, replace, schema_url};
+
+    /// An empty directory of its own under the system's temporary directory.
+    fn scratch(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("xtask-sqlx-{}-{name}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    fn write(dir: &PathBuf, name: &str, query: &str) {
+        fs::create_dir_all(dir).unwrap();
+        fs::write(dir.join(name), format!("{{\"query\": \"{query}\"}}\n")).unwrap();
+    }
+
+    #[test]
+    fn compare_names_the_stale_missing_and_extra_files_only() {
+        let root = scratch("compare");
+        let (fresh, committed) = (root.join("fresh"), root.join("committed"));
+        write(&fresh, "query-a.json", "SELECT 1");
+        write(&committed, "query-a.json", "SELECT 1");
+        write(&fresh, "query-b.json", "SELECT 2");
+        write(&committed, "query-b.json", "SELECT 20");
+        write(&fresh, "query-c.json", "SELECT 3");
+        write(&committed, "query-d.json", "SELECT 4");
+        fs::write(committed.join("notes.txt"), "not data").unwrap();
+
+        let lines = compare(&fresh, &committed).unwrap();
+
+        assert_eq!(
+            lines,
+            [
+                "  stale   query-b.json (SELECT 2)",
+                "  missing query-c.json (SELECT 3)",
+                "  extra   query-d.json (SELECT 4)",
+            ]
+        );
+        assert!(compare(&fresh, &fresh).unwrap().is_empty());
+        fs::remove_dir_all(root).unwrap();
+    }
+
+    #[test]
+    fn replace_leaves_exactly_the_fresh_data_and_no_directory_without_any() {
+        let root = scratch("replace");
+        let (fresh, committed) = (root.join("fresh"), root.join("committed"));
+        write(&fresh, "query-a.json", "SELECT 1");
+        write(&committed, "query-a.json", "SELECT 10");
+        write(&committed, "query-d.json", "SELECT 4");
+
+        assert_eq!(replace(&fresh, &committed).unwrap(), 1);
+        assert_eq!(
+            data_files(&committed)
+                .unwrap()
+                .into_iter()
+                .collect::<Vec<_>>(),
+            ["query-a.json"]
+        );
+        assert_eq!(
+            fs::read(committed.join("query-a.json")).unwrap(),
+            fs::read(fresh.join("query-a.json")).unwrap()
+        );
+
+        assert_eq!(replace(&root.join("none"), &committed).unwrap(), 0);
+        assert!(!committed.exists());
+        fs::remove_dir_all(root).unwrap();
+    }
 
     #[test]
     fn schema_url_names_the_database_and_sets_the_search_path() {
