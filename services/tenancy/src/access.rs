@@ -5,36 +5,14 @@
 //! in tenancy at once.
 
 use comptoir_proto::tenancy::v1 as pb;
-use comptoir_runtime::permissions;
 use comptoir_runtime::{Caller, Deps, FieldViolations};
 use sqlx::{PgExecutor, PgPool};
 use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
+use crate::domain::access::{self, Access};
 use crate::error::Error;
 use crate::store;
-
-/// What a user may do on a company.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Access {
-    /// Role key.
-    pub(crate) role: String,
-    /// Permissions of that role.
-    pub(crate) permissions: Vec<String>,
-    /// True when it comes through a firm grant.
-    pub(crate) through_firm: bool,
-}
-
-impl Access {
-    /// Checks one permission.
-    pub(crate) fn require(&self, permission: &str) -> Result<(), Error> {
-        if self.permissions.iter().any(|p| p == permission) {
-            Ok(())
-        } else {
-            Err(Error::PermissionDenied(permission.to_owned()))
-        }
-    }
-}
 
 /// The user's access to the company, if any, read in a transaction acting for both. A
 /// direct membership wins over a firm grant.
@@ -81,14 +59,8 @@ pub(crate) async fn role_permissions(
     company: Uuid,
     role: &str,
 ) -> Result<Option<Vec<String>>, sqlx::Error> {
-    if let Some(built_in) = permissions::built_in(role) {
-        return Ok(Some(
-            built_in
-                .permissions
-                .iter()
-                .map(|p| (*p).to_owned())
-                .collect(),
-        ));
+    if let Some(built_in) = access::built_in_permissions(role) {
+        return Ok(Some(built_in));
     }
     store::roles::custom_role_permissions(conn, company, role).await
 }

@@ -1,10 +1,10 @@
 //! The `comptoir.tenancy.v1.AuditService` implementation: the company's audit trail,
 //! newest first, for callers with `audit.read`.
 
+use comptoir_domain_types::permissions::AUDIT_READ;
 use comptoir_proto::tenancy::v1 as pb;
 use comptoir_runtime::grpc::timestamp;
 use comptoir_runtime::page::PageRequest;
-use comptoir_runtime::permissions::AUDIT_READ;
 use comptoir_runtime::{Deps, FieldViolations};
 use tonic::{Request, Response, Status};
 

@@ -4,6 +4,8 @@ use comptoir_runtime::error::{self, FieldViolations};
 use comptoir_runtime::idempotency::IdempotencyError;
 use tonic::{Code, Status};
 
+use crate::domain::members::InvitationState;
+
 const DOMAIN: &str = "tenancy";
 
 /// Everything a tenancy call can fail with.
@@ -57,7 +59,7 @@ pub(crate) enum Error {
     InvitationNotFound,
     /// The invitation was accepted, revoked or expired.
     #[error("the invitation is {}", invitation_state_word(*.0))]
-    InvitationClosed(comptoir_proto::tenancy::v1::InvitationState),
+    InvitationClosed(InvitationState),
     /// The plan's member limit is reached.
     #[error("the PRO plan allows {} members (the Administrator and {} collaborators), pending invitations included", .0, .0 - 1)]
     PlanLimit(i64),
@@ -185,13 +187,10 @@ impl From<Error> for Status {
             ),
             Error::InvitationClosed(state) => {
                 let reason = match state {
-                    comptoir_proto::tenancy::v1::InvitationState::Accepted => "INVITATION_USED",
-                    comptoir_proto::tenancy::v1::InvitationState::Revoked => "INVITATION_REVOKED",
-                    comptoir_proto::tenancy::v1::InvitationState::Expired => "INVITATION_EXPIRED",
-                    comptoir_proto::tenancy::v1::InvitationState::Pending
-                    | comptoir_proto::tenancy::v1::InvitationState::Unspecified => {
-                        "INVITATION_CLOSED"
-                    }
+                    InvitationState::Accepted => "INVITATION_USED",
+                    InvitationState::Revoked => "INVITATION_REVOKED",
+                    InvitationState::Expired => "INVITATION_EXPIRED",
+                    InvitationState::Pending => "INVITATION_CLOSED",
                 };
                 error::status(Code::FailedPrecondition, reason, DOMAIN, err.to_string())
             }
@@ -300,12 +299,11 @@ impl From<FieldViolations> for Error {
     }
 }
 
-fn invitation_state_word(state: comptoir_proto::tenancy::v1::InvitationState) -> &'static str {
-    use comptoir_proto::tenancy::v1::InvitationState;
+fn invitation_state_word(state: InvitationState) -> &'static str {
     match state {
         InvitationState::Accepted => "already used",
         InvitationState::Revoked => "revoked",
         InvitationState::Expired => "expired",
-        InvitationState::Pending | InvitationState::Unspecified => "closed",
+        InvitationState::Pending => "closed",
     }
 }

@@ -3,15 +3,17 @@
 //! client's row: its transactions act as the client, and as the firm only to read or
 //! assign the firm's members.
 
+use comptoir_domain_types::permissions::MEMBERS_MANAGE;
 use comptoir_proto::events::v1 as events;
 use comptoir_proto::tenancy::v1 as pb;
 use comptoir_runtime::events::{Event, names};
-use comptoir_runtime::permissions::{ACCOUNTANT, ADMINISTRATOR, MEMBERS_MANAGE};
 use comptoir_runtime::{Deps, FieldViolations};
 use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
 use crate::access::authorize;
+use crate::domain::CompanyKind;
+use crate::domain::access::firm_grant_role;
 use crate::error::Error;
 use crate::store::{self, act_as, audit, begin, companies, firms};
 
@@ -33,9 +35,7 @@ impl pb::firm_service_server::FirmService for Firms {
         let request = request.into_inner();
         let mut violations = FieldViolations::new();
         let firm = violations.uuid("firm_id", &request.firm_id);
-        if request.role != ACCOUNTANT.key && request.role != ADMINISTRATOR.key {
-            violations.add("role", "must be `accountant` or `administrator`");
-        }
+        violations.check("role", firm_grant_role(&request.role));
         if firm == Some(company) {
             violations.add("firm_id", "is the company itself");
         }
@@ -48,7 +48,7 @@ impl pb::firm_service_server::FirmService for Firms {
         let firm_row = companies::lock_company(&mut tx, firm)
             .await
             .map_err(|_| Error::FirmNotFound(firm.to_string()))?;
-        if firm_row.kind != "firm" {
+        if CompanyKind::from_stored(&firm_row.kind) != Some(CompanyKind::Firm) {
             return Err(Error::NotAFirm(firm.to_string()).into());
         }
         firms::upsert_grant(&mut tx, firm, company, &request.role)

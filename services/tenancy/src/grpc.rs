@@ -1,13 +1,13 @@
 //! The `comptoir.tenancy.v1.TenancyService` implementation: decode and validate, check
 //! the caller, call the store, map errors. Proto types stop here.
 
+use comptoir_domain_types::permissions;
 use comptoir_proto::events::v1 as events;
 use comptoir_proto::tenancy::v1 as pb;
 use comptoir_runtime::error;
 use comptoir_runtime::events::{Event, names};
 use comptoir_runtime::grpc::timestamp;
 use comptoir_runtime::page;
-use comptoir_runtime::permissions;
 use comptoir_runtime::{Caller, Deps, FieldViolations, idempotency};
 use prost::Message;
 use tonic::{Request, Response, Status};

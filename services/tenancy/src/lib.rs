@@ -8,7 +8,6 @@ pub mod domain;
 mod error;
 mod firms;
 mod grpc;
-mod member_rules;
 mod members;
 mod store;
 

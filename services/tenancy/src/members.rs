@@ -5,6 +5,7 @@
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
+use comptoir_domain_types::permissions::{self, MEMBERS_MANAGE};
 use comptoir_proto::events::v1 as events;
 use comptoir_proto::tenancy::v1 as pb;
 use comptoir_runtime::error;
@@ -12,7 +13,6 @@ use comptoir_runtime::events::{Event, names};
 use comptoir_runtime::grpc::timestamp;
 use comptoir_runtime::mail::{Mail, Mailer};
 use comptoir_runtime::page;
-use comptoir_runtime::permissions::{self, MEMBERS_MANAGE};
 use comptoir_runtime::{Caller, Deps, FieldViolations, idempotency};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
@@ -20,13 +20,16 @@ use sqlx::{PgConnection, PgExecutor};
 use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
-use crate::access::{self, Access, authorize};
+use crate::access::{self, authorize};
+use crate::domain::access::{Access, is_administrator};
+use crate::domain::members::{
+    self as rules, CustomRole, Granter, InvitationState, PLAN_MEMBER_LIMIT, Violations,
+};
 use crate::error::Error;
-use crate::member_rules::{self as rules, Granter, PLAN_MEMBER_LIMIT};
 use crate::store::companies::{self, Locked};
 use crate::store::invitations::{self, InvitationRow};
 use crate::store::members::{self, MemberRow};
-use crate::store::roles::{self, RoleRow};
+use crate::store::roles;
 use crate::store::{accounts, act_as, audit, begin, read};
 
 pub(crate) fn server(
@@ -68,15 +71,17 @@ impl From<&MemberRow> for pb::Member {
     }
 }
 
-fn invitation_state(row: &InvitationRow, now: DateTime<Utc>) -> pb::InvitationState {
-    if row.accepted_at.is_some() {
-        pb::InvitationState::Accepted
-    } else if row.revoked_at.is_some() {
-        pb::InvitationState::Revoked
-    } else if row.expires_at <= now {
-        pb::InvitationState::Expired
-    } else {
-        pb::InvitationState::Pending
+/// The state of a stored invitation now.
+fn invitation_state(row: &InvitationRow, now: DateTime<Utc>) -> InvitationState {
+    InvitationState::at(row.accepted_at, row.revoked_at, row.expires_at, now)
+}
+
+fn invitation_state_proto(state: InvitationState) -> pb::InvitationState {
+    match state {
+        InvitationState::Pending => pb::InvitationState::Pending,
+        InvitationState::Accepted => pb::InvitationState::Accepted,
+        InvitationState::Revoked => pb::InvitationState::Revoked,
+        InvitationState::Expired => pb::InvitationState::Expired,
     }
 }
 
@@ -86,7 +91,7 @@ impl From<&InvitationRow> for pb::Invitation {
             invitation_id: row.invitation_id.to_string(),
             email: row.email.clone(),
             role: row.role.clone(),
-            state: invitation_state(row, Utc::now()) as i32,
+            state: invitation_state_proto(invitation_state(row, Utc::now())) as i32,
             expire_time: Some(timestamp(row.expires_at)),
             open_link: row.open_link,
         }
@@ -111,37 +116,14 @@ async fn known_role(
     }
 }
 
-fn custom_role(key: &str, name: &str, permissions: &[String]) -> Result<RoleRow, Error> {
-    let mut violations = FieldViolations::new();
-    violations.check("key", rules::role_key(key));
-    if permissions::built_in(key).is_some() {
-        violations.add("key", "is a built-in role");
-    }
-    let name = name.trim();
-    if name.is_empty() || name.chars().count() > 80 {
-        violations.add("name", "must be 1 to 80 characters");
-    }
-    if permissions.is_empty() {
-        violations.add("permissions", "must name at least one permission");
-    }
-    for (i, permission) in permissions.iter().enumerate() {
-        if !permissions::is_known(permission) {
-            violations.add(
-                format!("permissions[{i}]"),
-                format!("`{permission}` is not a permission"),
-            );
+fn custom_role(key: &str, name: &str, permissions: &[String]) -> Result<CustomRole, Error> {
+    let mut violations = Violations::new();
+    CustomRole::parse(key, name, permissions, &mut violations).ok_or_else(|| {
+        let mut fields = FieldViolations::new();
+        for (field, reason) in violations {
+            fields.add(field, reason);
         }
-    }
-    if !violations.is_empty() {
-        return Err(Error::InvalidArgument(violations));
-    }
-    let mut permissions = permissions.to_vec();
-    permissions.sort();
-    permissions.dedup();
-    Ok(RoleRow {
-        role_key: key.to_owned(),
-        name: name.to_owned(),
-        permissions,
+        Error::InvalidArgument(fields)
     })
 }
 
@@ -250,12 +232,12 @@ impl pb::member_service_server::MemberService for Members {
                         company,
                         &user.to_string(),
                         "role.created",
-                        serde_json::json!({"role": role.role_key}),
+                        serde_json::json!({"role": role.key}),
                     )
                     .await?;
                     Ok::<_, Error>(pb::CreateRoleResponse {
                         role: Some(role_proto(
-                            &role.role_key,
+                            &role.key,
                             &role.name,
                             role.permissions.clone(),
                             false,
@@ -280,26 +262,21 @@ impl pb::member_service_server::MemberService for Members {
         let role = custom_role(&request.key, &request.name, &request.permissions)?;
         self.in_company(company, user, async |tx, _| {
             if !roles::update_role(tx, company, &role).await? {
-                return Err(Error::RoleNotFound(role.role_key.clone()));
+                return Err(Error::RoleNotFound(role.key.clone()));
             }
             audit::audit(
                 tx,
                 company,
                 &user.to_string(),
                 "role.updated",
-                serde_json::json!({"role": role.role_key}),
+                serde_json::json!({"role": role.key}),
             )
             .await?;
             Ok(())
         })
         .await?;
         Ok(Response::new(pb::UpdateRoleResponse {
-            role: Some(role_proto(
-                &role.role_key,
-                &role.name,
-                role.permissions,
-                false,
-            )),
+            role: Some(role_proto(&role.key, &role.name, role.permissions, false)),
         }))
     }
 
@@ -454,10 +431,7 @@ impl pb::member_service_server::MemberService for Members {
             let invitation = invitations::invitation_of(tx, company, invitation_id)
                 .await?
                 .ok_or_else(|| Error::InvitationNotFound)?;
-            match invitation_state(&invitation, Utc::now()) {
-                pb::InvitationState::Pending => {}
-                state => return Err(Error::InvitationClosed(state)),
-            }
+            invitation_state(&invitation, Utc::now()).require_pending()?;
             invitations::mark_invitation(tx, invitation_id, None).await?;
             audit::audit(
                 tx,
@@ -504,10 +478,7 @@ impl pb::member_service_server::MemberService for Members {
             .await
             .map_err(Error::from)?
             .ok_or(Error::InvitationNotFound)?;
-        match invitation_state(&invitation, Utc::now()) {
-            pb::InvitationState::Pending => {}
-            state => return Err(Error::InvitationClosed(state).into()),
-        }
+        invitation_state(&invitation, Utc::now()).require_pending()?;
         if !invitation.open_link {
             let email = accounts::account_email(&mut tx, user)
                 .await
@@ -570,8 +541,7 @@ impl pb::member_service_server::MemberService for Members {
                 let member = members::member(tx, company, target)
                     .await?
                     .ok_or(Error::MemberNotFound)?;
-                let demoted = member.role == permissions::ADMINISTRATOR.key
-                    && request.role != permissions::ADMINISTRATOR.key;
+                let demoted = is_administrator(&member.role) && !is_administrator(&request.role);
                 if demoted && locked.owner_id == target {
                     return Err(Error::OwnerMustStayAdministrator);
                 }
@@ -672,7 +642,7 @@ impl pb::member_service_server::MemberService for Members {
             let member = members::member(tx, company, target)
                 .await?
                 .ok_or(Error::MemberNotFound)?;
-            if member.role != permissions::ADMINISTRATOR.key {
+            if !is_administrator(&member.role) {
                 return Err(Error::NewOwnerMustBeAdministrator);
             }
             members::set_owner(tx, company, target).await?;

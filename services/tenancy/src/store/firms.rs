@@ -1,6 +1,7 @@
 //! Firm grants and portfolio managers. A grant is the client's row; the firm's members
 //! are read acting as the firm.
 
+use comptoir_domain_types::permissions::ADMINISTRATOR;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
@@ -37,13 +38,14 @@ pub(crate) async fn delete_grant(
     let reached: Vec<Uuid> = sqlx::query_scalar(
         "SELECT fm.user_id FROM membership fm \
           WHERE fm.company_id = $1 \
-            AND (fm.role = 'administrator' \
+            AND (fm.role = $3 \
                  OR EXISTS (SELECT 1 FROM portfolio_manager p \
                              WHERE p.firm_id = $1 AND p.company_id = $2 \
                                AND p.user_id = fm.user_id))",
     )
     .bind(firm)
     .bind(company)
+    .bind(ADMINISTRATOR.key)
     .fetch_all(&mut *conn)
     .await?;
     super::act_as(conn, Some(company), Some(user)).await?;

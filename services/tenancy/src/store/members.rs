@@ -2,6 +2,7 @@
 //! plan limit counts.
 
 use chrono::{DateTime, Utc};
+use comptoir_domain_types::permissions::ADMINISTRATOR;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
@@ -56,12 +57,11 @@ pub(crate) async fn administrators(
     conn: &mut PgConnection,
     company: Uuid,
 ) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar(
-        "SELECT count(*) FROM membership WHERE company_id = $1 AND role = 'administrator'",
-    )
-    .bind(company)
-    .fetch_one(conn)
-    .await
+    sqlx::query_scalar("SELECT count(*) FROM membership WHERE company_id = $1 AND role = $2")
+        .bind(company)
+        .bind(ADMINISTRATOR.key)
+        .fetch_one(conn)
+        .await
 }
 
 /// Members plus pending, unexpired invitations: what the plan limit counts.

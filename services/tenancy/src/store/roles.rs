@@ -3,6 +3,7 @@
 use sqlx::{PgConnection, PgExecutor};
 use uuid::Uuid;
 
+use crate::domain::members::CustomRole;
 use crate::error::Error;
 
 /// A custom role.
@@ -26,20 +27,20 @@ pub(crate) async fn custom_roles(
 pub(crate) async fn insert_role(
     conn: &mut PgConnection,
     company: Uuid,
-    role: &RoleRow,
+    role: &CustomRole,
 ) -> Result<(), Error> {
     sqlx::query(
         "INSERT INTO custom_role (company_id, role_key, name, permissions) VALUES ($1, $2, $3, $4)",
     )
     .bind(company)
-    .bind(&role.role_key)
+    .bind(&role.key)
     .bind(&role.name)
     .bind(&role.permissions)
     .execute(conn)
     .await
     .map_err(|err| match &err {
         sqlx::Error::Database(db) if db.constraint() == Some("custom_role_pkey") => {
-            Error::RoleExists(role.role_key.clone())
+            Error::RoleExists(role.key.clone())
         }
         _ => Error::Db(err),
     })?;
@@ -50,14 +51,14 @@ pub(crate) async fn insert_role(
 pub(crate) async fn update_role(
     conn: &mut PgConnection,
     company: Uuid,
-    role: &RoleRow,
+    role: &CustomRole,
 ) -> Result<bool, sqlx::Error> {
     let updated = sqlx::query(
         "UPDATE custom_role SET name = $3, permissions = $4, updated_at = now() \
          WHERE company_id = $1 AND role_key = $2",
     )
     .bind(company)
-    .bind(&role.role_key)
+    .bind(&role.key)
     .bind(&role.name)
     .bind(&role.permissions)
     .execute(conn)

@@ -1,12 +1,12 @@
-//! Tenancy's rules, free of I/O: the legal identity of a company as newtypes that parse
+//! A company's legal identity as newtypes that parse
 //! instead of validate (APE code, share capital, address, director contact, and the SIREN,
 //! NIC, SIRET, VAT number, country and postal code that billing checks too, from
-//! [`comptoir_runtime::legal`]). A value of these types is valid by construction, so the
+//! [`comptoir_domain_types::legal`]). A value of these types is valid by construction, so the
 //! gRPC layer only maps each parse error to its field path.
 
 use rust_decimal::Decimal;
 
-pub use comptoir_runtime::legal::{
+pub use comptoir_domain_types::legal::{
     CountryCode, CountryCodeError, Email, EmailError, LA_POSTE_SIREN, Nic, NicError, PostalCode,
     PostalCodeError, Siren, SirenError, Siret, SiretError, VatNumber, VatNumberError,
 };
@@ -136,12 +136,12 @@ pub enum CurrencyError {
 impl ShareCapital {
     /// Parses an amount: digits with an optional point and at most 2 decimals. No sign,
     /// exponent or separator is accepted, so what is stored is what was meant. The parsing
-    /// is the one every amount on the wire gets ([`comptoir_runtime::amount`]).
+    /// is the one every amount on the wire gets ([`comptoir_domain_types::amount`]).
     pub fn parse_amount(input: &str) -> Result<Decimal, AmountError> {
-        comptoir_runtime::amount::parse_decimal(input, 2).map_err(|err| match err {
-            comptoir_runtime::amount::AmountError::Format => AmountError::Format,
-            comptoir_runtime::amount::AmountError::TooPrecise(_) => AmountError::TooPrecise,
-            comptoir_runtime::amount::AmountError::TooLarge => AmountError::TooLarge,
+        comptoir_domain_types::amount::parse_decimal(input, 2).map_err(|err| match err {
+            comptoir_domain_types::amount::AmountError::Format => AmountError::Format,
+            comptoir_domain_types::amount::AmountError::TooPrecise(_) => AmountError::TooPrecise,
+            comptoir_domain_types::amount::AmountError::TooLarge => AmountError::TooLarge,
         })
     }
 
@@ -304,7 +304,7 @@ impl CompanyKind {
 }
 
 /// The role the creator of a company gets.
-pub const OWNER_ROLE: &str = "administrator";
+pub const OWNER_ROLE: &str = comptoir_domain_types::permissions::ADMINISTRATOR.key;
 
 /// A company to create, fully validated.
 #[derive(Debug, Clone, PartialEq, Eq)]
