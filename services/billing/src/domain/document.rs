@@ -1,16 +1,18 @@
 //! A document's content and the rules on it: the lines and their net amounts, the VAT per
 //! rate and the totals (EN 16931: each line net rounded half-up to 2 decimals, VAT
 //! computed once per rate on the sum of the nets at that rate), the mandatory mentions
-//! an invoice must carry before it is issued, and how a number prints.
+//! an invoice must carry before it is issued, how a number prints, and a stored
+//! [`Document`] with the status it reads as ([`Document::status_on`]).
 
 use std::collections::BTreeMap;
 
-use chrono::{Datelike, NaiveDate};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use comptoir_runtime::amount::round_half_up;
 use rust_decimal::Decimal;
 use uuid::Uuid;
 
 use super::vat::Regime;
+use super::{DocumentType, Status};
 
 /// Most lines on one document.
 pub const MAX_LINES: usize = 500;
@@ -50,7 +52,7 @@ impl Line {
 }
 
 /// The VAT of one rate.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
 pub struct VatAmount {
     /// Rate in percent.
     pub rate: Decimal,
@@ -246,6 +248,219 @@ pub fn missing_mentions(doc: &Issuable<'_>) -> Vec<(String, String)> {
         "a line at 0 % needs the exemption mention, e.g. \"TVA non applicable, art. 293 B du CGI\" or \"Autoliquidation\"",
     );
     missing
+}
+
+/// A stored document: quote, invoice, credit note or purchase invoice, with the party
+/// printed on it, its lines, its VAT per rate and what is left to pay.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Document {
+    /// Its id.
+    pub document_id: Uuid,
+    /// The company whose books hold it.
+    pub company_id: Uuid,
+    /// Its type, in its stored form ([`Document::document_type`] reads it).
+    pub document_type: String,
+    /// Its stored status ([`Document::status`] reads it).
+    pub status: String,
+    /// Its number, once numbered (the supplier's for a purchase invoice).
+    pub number: Option<String>,
+    /// Its position in its series, once numbered.
+    pub sequence: Option<i64>,
+    /// The party it names.
+    pub party_id: Uuid,
+    /// The party's kind when the document was written, in its stored form.
+    pub party_kind: String,
+    /// The party's name as printed.
+    pub party_name: String,
+    /// The party's SIREN as printed.
+    pub party_siren: String,
+    /// The party's VAT number as printed.
+    pub party_vat_number: String,
+    /// The party's address as printed: first line.
+    pub party_address_line1: String,
+    /// Second line.
+    pub party_address_line2: String,
+    /// Postal code.
+    pub party_postal_code: String,
+    /// City.
+    pub party_city: String,
+    /// ISO country code.
+    pub party_country_code: String,
+    /// The party's accounting code now (not a printed copy).
+    pub party_accounting_code: String,
+    /// Its date (the issue date once issued).
+    pub document_date: NaiveDate,
+    /// Its due date, or a quote's end of validity.
+    pub due_date: Option<NaiveDate>,
+    /// ISO currency code.
+    pub currency_code: String,
+    /// Sum of the line nets.
+    pub net_total: Decimal,
+    /// Sum of the VAT amounts.
+    pub vat_total: Decimal,
+    /// net + VAT.
+    pub gross_total: Decimal,
+    /// Its total less the payments allocated to it and the credit notes issued against
+    /// it; negative when overpaid.
+    pub balance_due: Decimal,
+    /// VAT exemption or reverse-charge mention.
+    pub vat_exemption: String,
+    /// Late-payment penalty rate.
+    pub late_penalty_rate: Option<Decimal>,
+    /// Whether the 40 € recovery fee mention is printed.
+    pub recovery_fee: bool,
+    /// Free notes.
+    pub notes: String,
+    /// Whether taxed at the customer's country's rates (EU one-stop shop).
+    pub oss: bool,
+    /// A purchase invoice's expense category.
+    pub category: String,
+    /// The invoice a credit note corrects.
+    pub credited_document_id: Option<Uuid>,
+    /// That invoice's number.
+    pub credited_number: String,
+    /// That invoice's date.
+    pub credited_date: Option<NaiveDate>,
+    /// The quote an invoice was made from.
+    pub quote_id: Option<Uuid>,
+    /// Who created it.
+    pub created_by: String,
+    /// Who changed it last.
+    pub updated_by: String,
+    /// When it was created.
+    pub created_at: DateTime<Utc>,
+    /// When it was changed last.
+    pub updated_at: DateTime<Utc>,
+    /// Its lines, in order.
+    pub lines: Vec<DocumentLine>,
+    /// Its VAT per rate, highest rate first.
+    pub vat: Vec<VatAmount>,
+}
+
+impl Document {
+    /// The stored type.
+    pub fn document_type(&self) -> DocumentType {
+        DocumentType::from_stored(&self.document_type).unwrap_or(DocumentType::Invoice)
+    }
+
+    /// The stored status.
+    pub fn status(&self) -> Status {
+        Status::from_stored(&self.status).unwrap_or(Status::Draft)
+    }
+
+    /// The status the document reads as on `today`: payments and a quote's validity are
+    /// derived, never stored. `DocumentStatus::filter` is its twin for lists.
+    pub fn status_on(&self, today: NaiveDate) -> DocumentStatus {
+        match self.status() {
+            Status::Draft => DocumentStatus::Draft,
+            Status::Sent if self.due_date.is_some_and(|due| due < today) => DocumentStatus::Expired,
+            Status::Sent => DocumentStatus::Sent,
+            Status::Accepted => DocumentStatus::Accepted,
+            Status::Refused => DocumentStatus::Refused,
+            Status::Issued if self.document_type() == DocumentType::CreditNote => {
+                DocumentStatus::Issued
+            }
+            Status::Issued if self.balance_due <= Decimal::ZERO => DocumentStatus::Paid,
+            Status::Issued if self.balance_due < self.gross_total => DocumentStatus::PartiallyPaid,
+            Status::Issued => DocumentStatus::Issued,
+        }
+    }
+}
+
+/// One stored line: a [`Line`] with its place and its net amount as written.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+pub struct DocumentLine {
+    /// Its place on the document, from 1.
+    pub line_number: i32,
+    /// The item it started from.
+    pub item_id: Option<Uuid>,
+    /// Description.
+    pub description: String,
+    /// Quantity.
+    pub quantity: Decimal,
+    /// Unit.
+    pub unit: String,
+    /// Unit price excluding VAT.
+    pub unit_price: Decimal,
+    /// Discount in currency.
+    pub discount: Decimal,
+    /// VAT rate in percent.
+    pub vat_rate: Decimal,
+    /// Net amount.
+    pub net_amount: Decimal,
+}
+
+impl DocumentLine {
+    /// The line as the rules see it.
+    pub fn to_line(&self) -> Line {
+        Line {
+            item_id: self.item_id,
+            description: self.description.clone(),
+            quantity: self.quantity,
+            unit: self.unit.clone(),
+            unit_price: self.unit_price,
+            discount: self.discount,
+            vat_rate: self.vat_rate,
+        }
+    }
+}
+
+/// The status a document reads as: its stored status, told apart by its dates and
+/// balance (a sent quote past its validity is expired; an issued invoice is paid when
+/// nothing is left due).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DocumentStatus {
+    /// Editable, no number.
+    Draft,
+    /// A quote sent and still valid.
+    Sent,
+    /// A quote sent and past its validity.
+    Expired,
+    /// A quote accepted.
+    Accepted,
+    /// A quote refused.
+    Refused,
+    /// Issued with nothing paid or credited yet (and every credit note).
+    Issued,
+    /// Issued with part of its total still due.
+    PartiallyPaid,
+    /// Issued with nothing left due.
+    Paid,
+}
+
+impl DocumentStatus {
+    /// What a list asking for this status filters on, `today`: the stored status, and
+    /// the standing that tells apart the statuses sharing it, mirroring
+    /// [`Document::status_on`].
+    pub fn filter(self, today: NaiveDate) -> (Status, Option<Standing>) {
+        match self {
+            DocumentStatus::Draft => (Status::Draft, None),
+            DocumentStatus::Sent => (Status::Sent, Some(Standing::ValidOn(today))),
+            DocumentStatus::Expired => (Status::Sent, Some(Standing::ExpiredOn(today))),
+            DocumentStatus::Accepted => (Status::Accepted, None),
+            DocumentStatus::Refused => (Status::Refused, None),
+            DocumentStatus::Issued => (Status::Issued, Some(Standing::Unpaid)),
+            DocumentStatus::PartiallyPaid => (Status::Issued, Some(Standing::PartiallyPaid)),
+            DocumentStatus::Paid => (Status::Issued, Some(Standing::Paid)),
+        }
+    }
+}
+
+/// A standing derived from a document's stored status and its dates or balance, as
+/// [`Document::status_on`] derives it, for lists to filter on in SQL (so a page holds as
+/// many documents as asked for).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Standing {
+    /// A sent quote still valid on that day.
+    ValidOn(NaiveDate),
+    /// A sent quote past its validity on that day.
+    ExpiredOn(NaiveDate),
+    /// An issued invoice nothing has been paid or credited on (or a credit note).
+    Unpaid,
+    /// An issued invoice with part of its total still due.
+    PartiallyPaid,
+    /// An issued invoice with nothing left due.
+    Paid,
 }
 
 /// Checks the lines' rates against the sale's regime, naming each bad line.
@@ -490,6 +705,131 @@ mod tests {
             vat_exemption: "",
         };
         assert!(missing_mentions(&doc).is_empty());
+    }
+
+    fn stored(document_type: DocumentType, status: Status) -> Document {
+        let at = DateTime::<Utc>::default();
+        Document {
+            document_id: Uuid::nil(),
+            company_id: Uuid::nil(),
+            document_type: document_type.as_str().to_owned(),
+            status: status.as_str().to_owned(),
+            number: None,
+            sequence: None,
+            party_id: Uuid::nil(),
+            party_kind: String::new(),
+            party_name: String::new(),
+            party_siren: String::new(),
+            party_vat_number: String::new(),
+            party_address_line1: String::new(),
+            party_address_line2: String::new(),
+            party_postal_code: String::new(),
+            party_city: String::new(),
+            party_country_code: String::new(),
+            party_accounting_code: String::new(),
+            document_date: day("2026-03-01"),
+            due_date: None,
+            currency_code: "EUR".into(),
+            net_total: d("100"),
+            vat_total: d("20"),
+            gross_total: d("120"),
+            balance_due: d("120"),
+            vat_exemption: String::new(),
+            late_penalty_rate: None,
+            recovery_fee: false,
+            notes: String::new(),
+            oss: false,
+            category: String::new(),
+            credited_document_id: None,
+            credited_number: String::new(),
+            credited_date: None,
+            quote_id: None,
+            created_by: String::new(),
+            updated_by: String::new(),
+            created_at: at,
+            updated_at: at,
+            lines: Vec::new(),
+            vat: Vec::new(),
+        }
+    }
+
+    fn day(s: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+    }
+
+    #[test]
+    fn a_sent_quote_reads_as_expired_only_after_its_last_valid_day() {
+        let mut quote = stored(DocumentType::Quote, Status::Sent);
+        quote.due_date = Some(day("2026-03-31"));
+        for (today, expected) in [
+            ("2026-03-30", DocumentStatus::Sent),
+            ("2026-03-31", DocumentStatus::Sent),
+            ("2026-04-01", DocumentStatus::Expired),
+        ] {
+            assert_eq!(quote.status_on(day(today)), expected, "on {today}");
+        }
+        quote.due_date = None;
+        assert_eq!(quote.status_on(day("2099-01-01")), DocumentStatus::Sent);
+        for (status, expected) in [
+            (Status::Draft, DocumentStatus::Draft),
+            (Status::Accepted, DocumentStatus::Accepted),
+            (Status::Refused, DocumentStatus::Refused),
+        ] {
+            let quote = stored(DocumentType::Quote, status);
+            assert_eq!(quote.status_on(day("2026-03-01")), expected);
+        }
+    }
+
+    #[test]
+    fn an_issued_invoice_reads_as_paid_from_its_balance_and_a_credit_note_never_does() {
+        let today = day("2026-03-01");
+        let mut invoice = stored(DocumentType::Invoice, Status::Issued);
+        for (balance, expected) in [
+            ("120", DocumentStatus::Issued),
+            ("119.99", DocumentStatus::PartiallyPaid),
+            ("0.01", DocumentStatus::PartiallyPaid),
+            ("0", DocumentStatus::Paid),
+            ("-5", DocumentStatus::Paid),
+        ] {
+            invoice.balance_due = d(balance);
+            assert_eq!(invoice.status_on(today), expected, "balance {balance}");
+        }
+        let mut credit_note = stored(DocumentType::CreditNote, Status::Issued);
+        credit_note.balance_due = Decimal::ZERO;
+        assert_eq!(credit_note.status_on(today), DocumentStatus::Issued);
+    }
+
+    #[test]
+    fn each_status_filters_on_the_stored_status_it_derives_from() {
+        let today = day("2026-03-01");
+        let statuses = [
+            DocumentStatus::Draft,
+            DocumentStatus::Sent,
+            DocumentStatus::Expired,
+            DocumentStatus::Accepted,
+            DocumentStatus::Refused,
+            DocumentStatus::Issued,
+            DocumentStatus::PartiallyPaid,
+            DocumentStatus::Paid,
+        ];
+        let mut standings = std::collections::HashSet::new();
+        for status in statuses {
+            let (stored_status, standing) = status.filter(today);
+            let shared = statuses
+                .iter()
+                .filter(|other| other.filter(today).0 == stored_status)
+                .count();
+            // A standing is needed exactly when the stored status is shared.
+            assert_eq!(standing.is_some(), shared > 1, "{status:?}");
+            assert!(
+                standing.is_none() || standings.insert(standing),
+                "{status:?}"
+            );
+        }
+        assert_eq!(
+            DocumentStatus::Expired.filter(today),
+            (Status::Sent, Some(Standing::ExpiredOn(today)))
+        );
     }
 
     #[test]

@@ -14,12 +14,14 @@ use uuid::Uuid;
 
 use super::books::document_type_to_pb;
 use super::{date_string, decimal, optional_date, optional_decimal, text, today};
-use crate::domain::document::{Line, MAX_LINES, Totals, check_rates, format_number};
+use crate::domain::document::{
+    Document, DocumentStatus, Line, MAX_LINES, Totals, check_rates, format_number,
+};
 use crate::domain::vat::Regime;
 use crate::domain::{DocumentType, PartyKind, PartyRole, Status};
 use crate::error::Error;
 use crate::store::books;
-use crate::store::documents::{self, Loaded, PartyCopy, Standing};
+use crate::store::documents::{self, PartyCopy};
 
 /// How a draft's due date defaults.
 #[derive(Debug, Clone, Copy)]
@@ -313,7 +315,7 @@ pub(crate) async fn create(
     company_id: Uuid,
     actor: &str,
     new: &NewDocument<'_>,
-) -> Result<Loaded, Error> {
+) -> Result<Document, Error> {
     let draft = read_draft(
         conn,
         company_id,
@@ -360,40 +362,33 @@ pub(crate) fn refuse_locked(
     }
 }
 
-/// The wire status of a stored document: payments and validity are derived.
-pub(crate) fn status_of(loaded: &Loaded) -> pb::DocumentStatus {
-    let row = &loaded.row;
-    match row.status() {
-        Status::Draft => pb::DocumentStatus::Draft,
-        Status::Sent if row.due_date.is_some_and(|due| due < today()) => {
-            pb::DocumentStatus::Expired
-        }
-        Status::Sent => pb::DocumentStatus::Sent,
-        Status::Accepted => pb::DocumentStatus::Accepted,
-        Status::Refused => pb::DocumentStatus::Refused,
-        Status::Issued if row.document_type() == DocumentType::CreditNote => {
-            pb::DocumentStatus::Issued
-        }
-        Status::Issued if row.balance_due <= Decimal::ZERO => pb::DocumentStatus::Paid,
-        Status::Issued if row.balance_due < row.gross_total => pb::DocumentStatus::PartiallyPaid,
-        Status::Issued => pb::DocumentStatus::Issued,
+/// The wire form of a derived status.
+pub(crate) fn status_to_pb(status: DocumentStatus) -> pb::DocumentStatus {
+    match status {
+        DocumentStatus::Draft => pb::DocumentStatus::Draft,
+        DocumentStatus::Sent => pb::DocumentStatus::Sent,
+        DocumentStatus::Expired => pb::DocumentStatus::Expired,
+        DocumentStatus::Accepted => pb::DocumentStatus::Accepted,
+        DocumentStatus::Refused => pb::DocumentStatus::Refused,
+        DocumentStatus::Issued => pb::DocumentStatus::Issued,
+        DocumentStatus::PartiallyPaid => pb::DocumentStatus::PartiallyPaid,
+        DocumentStatus::Paid => pb::DocumentStatus::Paid,
     }
 }
 
-/// What a wire status filter reads: the stored status, and the standing that tells
-/// apart the statuses sharing it (sent or expired, issued or paid…), both in SQL; the
-/// SQL of each standing mirrors [`status_of`] above.
-pub(crate) fn status_filter(status: pb::DocumentStatus) -> (Option<Status>, Option<Standing>) {
-    match status {
-        pb::DocumentStatus::Unspecified => (None, None),
-        pb::DocumentStatus::Draft => (Some(Status::Draft), None),
-        pb::DocumentStatus::Sent => (Some(Status::Sent), Some(Standing::ValidOn(today()))),
-        pb::DocumentStatus::Expired => (Some(Status::Sent), Some(Standing::ExpiredOn(today()))),
-        pb::DocumentStatus::Accepted => (Some(Status::Accepted), None),
-        pb::DocumentStatus::Refused => (Some(Status::Refused), None),
-        pb::DocumentStatus::Issued => (Some(Status::Issued), Some(Standing::Unpaid)),
-        pb::DocumentStatus::PartiallyPaid => (Some(Status::Issued), Some(Standing::PartiallyPaid)),
-        pb::DocumentStatus::Paid => (Some(Status::Issued), Some(Standing::Paid)),
+/// The derived status a wire status filter asks for; None for no filter (unspecified or
+/// unknown).
+pub(crate) fn status_from_pb(status: i32) -> Option<DocumentStatus> {
+    match pb::DocumentStatus::try_from(status).unwrap_or(pb::DocumentStatus::Unspecified) {
+        pb::DocumentStatus::Unspecified => None,
+        pb::DocumentStatus::Draft => Some(DocumentStatus::Draft),
+        pb::DocumentStatus::Sent => Some(DocumentStatus::Sent),
+        pb::DocumentStatus::Expired => Some(DocumentStatus::Expired),
+        pb::DocumentStatus::Accepted => Some(DocumentStatus::Accepted),
+        pb::DocumentStatus::Refused => Some(DocumentStatus::Refused),
+        pb::DocumentStatus::Issued => Some(DocumentStatus::Issued),
+        pb::DocumentStatus::PartiallyPaid => Some(DocumentStatus::PartiallyPaid),
+        pb::DocumentStatus::Paid => Some(DocumentStatus::Paid),
     }
 }
 
@@ -406,13 +401,12 @@ fn party_kind_to_pb(kind: &str) -> pb::PartyKind {
 }
 
 /// The API's form of a stored document.
-pub(crate) fn document_to_pb(loaded: &Loaded) -> pb::Document {
-    let row = &loaded.row;
+pub(crate) fn document_to_pb(row: &Document) -> pb::Document {
     pb::Document {
         document_id: row.document_id.to_string(),
         company_id: row.company_id.to_string(),
         document_type: document_type_to_pb(row.document_type()) as i32,
-        status: status_of(loaded) as i32,
+        status: status_to_pb(row.status_on(today())) as i32,
         number: row.number.clone().unwrap_or_default(),
         party: Some(pb::PartySnapshot {
             party_id: row.party_id.to_string(),
@@ -431,7 +425,7 @@ pub(crate) fn document_to_pb(loaded: &Loaded) -> pb::Document {
         document_date: date_string(Some(row.document_date)),
         due_date: date_string(row.due_date),
         currency_code: row.currency_code.clone(),
-        lines: loaded
+        lines: row
             .lines
             .iter()
             .map(|line| pb::Line {
@@ -446,11 +440,11 @@ pub(crate) fn document_to_pb(loaded: &Loaded) -> pb::Document {
                 net_amount: format(line.net_amount, 2),
             })
             .collect(),
-        vat_amounts: loaded
+        vat_amounts: row
             .vat
             .iter()
             .map(|vat| pb::VatAmount {
-                rate: format_plain(vat.vat_rate),
+                rate: format_plain(vat.rate),
                 taxable_amount: format(vat.taxable_amount, 2),
                 vat_amount: format(vat.vat_amount, 2),
             })
@@ -482,8 +476,7 @@ pub(crate) fn document_to_pb(loaded: &Loaded) -> pb::Document {
 }
 
 /// The events' self-contained form of a stored document.
-pub(crate) fn billing_document(loaded: &Loaded) -> events::BillingDocument {
-    let row = &loaded.row;
+pub(crate) fn billing_document(row: &Document) -> events::BillingDocument {
     events::BillingDocument {
         document_id: row.document_id.to_string(),
         document_type: row.document_type.clone(),
@@ -492,7 +485,7 @@ pub(crate) fn billing_document(loaded: &Loaded) -> events::BillingDocument {
         due_date: date_string(row.due_date),
         currency_code: row.currency_code.clone(),
         party: Some(billing_party_of(row)),
-        lines: loaded
+        lines: row
             .lines
             .iter()
             .map(|line| events::BillingLine {
@@ -505,11 +498,11 @@ pub(crate) fn billing_document(loaded: &Loaded) -> events::BillingDocument {
                 net_amount: format(line.net_amount, 2),
             })
             .collect(),
-        vat_amounts: loaded
+        vat_amounts: row
             .vat
             .iter()
             .map(|vat| events::BillingVatAmount {
-                rate: format_plain(vat.vat_rate),
+                rate: format_plain(vat.rate),
                 taxable_amount: format(vat.taxable_amount, 2),
                 vat_amount: format(vat.vat_amount, 2),
             })
@@ -530,7 +523,7 @@ pub(crate) fn billing_document(loaded: &Loaded) -> events::BillingDocument {
 }
 
 /// The party printed on a stored document, as events carry it.
-pub(crate) fn billing_party_of(row: &documents::DocumentRow) -> events::BillingParty {
+pub(crate) fn billing_party_of(row: &Document) -> events::BillingParty {
     events::BillingParty {
         party_id: row.party_id.to_string(),
         kind: row.party_kind.clone(),

@@ -27,18 +27,18 @@ use uuid::Uuid;
 use super::books::document_type_from_pb;
 use super::documents::{
     DueDefault, NewDocument, billing_document, create, document_to_pb, next_number, read_draft,
-    read_lines, refuse_locked, status_filter,
+    read_lines, refuse_locked, status_from_pb,
 };
-use super::{authorize, ensure_valid, keyset_page, optional_date, text};
+use super::{authorize, ensure_valid, keyset_page, optional_date, text, today};
 use crate::app::{Ctx, once};
 use crate::domain::credit::check_credit;
-use crate::domain::document::{Customer, Issuable, Totals, missing_mentions};
+use crate::domain::document::{Customer, Document, Issuable, Totals, missing_mentions};
 use crate::domain::issuing;
 use crate::domain::vat::Regime;
 use crate::domain::{DocumentType, PartyKind, PartyRole, Status as Stored};
 use crate::error::Error;
 use crate::store::books;
-use crate::store::documents::{self, Header, Loaded, PartyCopy};
+use crate::store::documents::{self, Header, PartyCopy};
 
 pub(crate) fn server(
     deps: Deps,
@@ -77,7 +77,7 @@ async fn locked_draft(
     conn: &mut PgConnection,
     company_id: Uuid,
     id: Uuid,
-) -> Result<Loaded, Error> {
+) -> Result<Document, Error> {
     let loaded = documents::load_for_update(conn, company_id, id, &[DocumentType::Invoice])
         .await?
         .ok_or_else(|| Error::not_found("invoice", id))?;
@@ -86,13 +86,13 @@ async fn locked_draft(
 }
 
 /// FAILED_PRECONDITION (DOCUMENT_FROZEN) unless `loaded` is a draft.
-fn refuse_frozen(loaded: &Loaded) -> Result<(), Error> {
-    if loaded.row.status() == Stored::Draft {
+fn refuse_frozen(loaded: &Document) -> Result<(), Error> {
+    if loaded.status() == Stored::Draft {
         return Ok(());
     }
     Err(Error::Frozen(format!(
         "invoice {} is issued and never changes; correct it with a credit note",
-        loaded.row.number.as_deref().unwrap_or_default()
+        loaded.number.as_deref().unwrap_or_default()
     )))
 }
 
@@ -122,8 +122,7 @@ fn issue_date(
 }
 
 /// The customer an issued document prints.
-fn customer_of(loaded: &Loaded) -> Customer {
-    let row = &loaded.row;
+fn customer_of(row: &Document) -> Customer {
     Customer {
         professional: PartyKind::from_stored(&row.party_kind) == Some(PartyKind::Professional),
         name: row.party_name.clone(),
@@ -150,7 +149,7 @@ impl Invoices {
                 .ok_or_else(|| Error::not_found("invoice", id))?;
         refuse_frozen(&loaded)?;
         let date = self::issue_date(
-            issue_date.unwrap_or(loaded.row.document_date),
+            issue_date.unwrap_or(loaded.document_date),
             calendar.today,
             self.max_days_ahead,
             issue_date.is_none(),
@@ -158,7 +157,7 @@ impl Invoices {
         refuse_locked(calendar.lock_date, date, "issue_date")?;
         let lines: Vec<_> = loaded.lines.iter().map(|l| l.to_line()).collect();
         let customer = customer_of(&loaded);
-        let row = &loaded.row;
+        let row = &loaded;
         let missing = missing_mentions(&Issuable {
             seller: &seller,
             customer: &customer,
@@ -187,11 +186,11 @@ impl Invoices {
         if !frozen {
             return Err(Error::Frozen(format!("invoice {id} is no longer a draft")));
         }
-        loaded.row.status = Stored::Issued.as_str().to_owned();
-        loaded.row.number = Some(number);
-        loaded.row.sequence = Some(sequence);
-        loaded.row.document_date = date;
-        loaded.row.updated_by = ctx.actor.clone();
+        loaded.status = Stored::Issued.as_str().to_owned();
+        loaded.number = Some(number);
+        loaded.sequence = Some(sequence);
+        loaded.document_date = date;
+        loaded.updated_by = ctx.actor.clone();
         Event::about(names::INVOICE_ISSUED, ctx.company_id, &ctx.actor, |meta| {
             events::InvoiceIssued {
                 meta: Some(meta),
@@ -218,7 +217,7 @@ impl Invoices {
             documents::load_for_update(conn, ctx.company_id, invoice_id, &[DocumentType::Invoice])
                 .await?
                 .ok_or_else(|| Error::not_found("invoice", invoice_id))?;
-        if invoice.row.status() != Stored::Issued {
+        if invoice.status() != Stored::Issued {
             return Err(Error::InvoiceNotIssued);
         }
         let calendar = books::calendar_for_issue(conn, ctx.company_id)
@@ -231,7 +230,7 @@ impl Invoices {
             false,
         )?;
         refuse_locked(calendar.lock_date, issue_date, "issue_date")?;
-        if issue_date < invoice.row.document_date {
+        if issue_date < invoice.document_date {
             return Err(Error::invalid(
                 "issue_date",
                 "must not be before the credited invoice's date",
@@ -241,8 +240,8 @@ impl Invoices {
             invoice.lines.iter().map(|l| l.to_line()).collect()
         } else {
             let regime = Regime::of_sale(
-                PartyKind::from_stored(&invoice.row.party_kind) == Some(PartyKind::Private),
-                &invoice.row.party_country_code,
+                PartyKind::from_stored(&invoice.party_kind) == Some(PartyKind::Private),
+                &invoice.party_country_code,
             );
             let mut violations = FieldViolations::new();
             read_lines(
@@ -258,7 +257,7 @@ impl Invoices {
         };
         let totals = Totals::of(&lines);
         let credited = documents::credited_per_rate(conn, ctx.company_id, invoice_id).await?;
-        let room = invoice.row.gross_total
+        let room = invoice.gross_total
             - credited
                 .iter()
                 .map(|c| c.taxable_amount + c.vat_amount)
@@ -267,10 +266,10 @@ impl Invoices {
             return Err(Error::CreditExceedsInvoice {
                 credit_total: totals.gross_total,
                 room,
-                invoice_number: invoice.row.number.clone().unwrap_or_default(),
+                invoice_number: invoice.number.clone().unwrap_or_default(),
             });
         }
-        let invoiced: Vec<_> = invoice.vat.iter().map(|v| v.to_amount()).collect();
+        let invoiced: Vec<_> = invoice.vat.clone();
         let refusals = check_credit(&invoiced, &credited, &lines);
         if !refusals.rates_not_invoiced.is_empty() {
             return Err(Error::InvalidArgument(violations_of(
@@ -280,24 +279,24 @@ impl Invoices {
         if !refusals.exceeding.is_empty() {
             return Err(Error::CreditExceedsRates(violations_of(refusals.exceeding)));
         }
-        let party = PartyCopy::printed_on(&invoice.row, PartyRole::Customer);
+        let party = PartyCopy::printed_on(&invoice, PartyRole::Customer);
         let content = documents::Content {
             party: &party,
             document_date: issue_date,
             due_date: None,
             lines: &lines,
             totals: &totals,
-            vat_exemption: &invoice.row.vat_exemption,
+            vat_exemption: &invoice.vat_exemption,
             late_penalty_rate: None,
             recovery_fee: false,
             notes,
-            oss: invoice.row.oss,
+            oss: invoice.oss,
             category: "",
         };
         let (number, sequence) =
             next_number(conn, ctx.company_id, DocumentType::CreditNote, issue_date).await?;
         let document_id = Uuid::now_v7();
-        let invoice_number = invoice.row.number.clone().unwrap_or_default();
+        let invoice_number = invoice.number.clone().unwrap_or_default();
         documents::insert(
             conn,
             ctx.company_id,
@@ -306,7 +305,7 @@ impl Invoices {
                 document_type: DocumentType::CreditNote,
                 status: Stored::Issued,
                 number: Some((&number, Some(sequence))),
-                credited: Some((invoice_id, &invoice_number, invoice.row.document_date)),
+                credited: Some((invoice_id, &invoice_number, invoice.document_date)),
                 quote_id: None,
                 actor: &ctx.actor,
             },
@@ -485,13 +484,13 @@ impl pb::invoice_service_server::InvoiceService for Invoices {
                 Vec::new()
             }
         };
-        let wanted =
-            pb::DocumentStatus::try_from(request.status).unwrap_or(pb::DocumentStatus::Unspecified);
+        let wanted = status_from_pb(request.status);
         let party_id = (!request.party_id.is_empty())
             .then(|| violations.uuid("party_id", &request.party_id))
             .flatten();
         let (page, after) = keyset_page(&mut violations, request.page_size, &request.page_token)?;
-        let (status, standing) = status_filter(wanted);
+        let (status, standing) = wanted.map(|s| s.filter(today())).unzip();
+        let standing = standing.flatten();
         let filter = documents::ListFilter {
             types,
             status,
@@ -504,9 +503,8 @@ impl pb::invoice_service_server::InvoiceService for Invoices {
         let mut rows = documents::list(&mut tx, ctx.company_id, &filter, page.fetch_limit())
             .await
             .map_err(Error::from)?;
-        let next_page_token = page.finish(&mut rows, |l| {
-            time_id_cursor(l.row.created_at, l.row.document_id)
-        });
+        let next_page_token =
+            page.finish(&mut rows, |l| time_id_cursor(l.created_at, l.document_id));
         Ok(Response::new(pb::ListInvoicesResponse {
             invoices: rows.iter().map(document_to_pb).collect(),
             next_page_token,

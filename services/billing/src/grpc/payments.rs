@@ -21,10 +21,11 @@ use uuid::Uuid;
 use super::documents::{billing_party_of, refuse_locked};
 use super::{authorize, date_string, decimal, ensure_valid, keyset_page, optional_date, text};
 use crate::app::{Ctx, once};
+use crate::domain::document::Document;
 use crate::domain::{Direction, DocumentType, Method, Status as Stored};
 use crate::error::Error;
 use crate::store::books;
-use crate::store::documents::{self, Loaded};
+use crate::store::documents;
 use crate::store::payments::{self, AllocationRow, NewPayment, PaymentWithAllocations};
 
 pub(crate) fn server(deps: Deps) -> pb::payment_service_server::PaymentServiceServer<Payments> {
@@ -184,8 +185,7 @@ fn read_request(request: &pb::RecordPaymentRequest) -> Result<Recording, Error> 
 }
 
 /// Checks that `document` (allocation `index`) may be settled in `direction`.
-fn check_settleable(index: usize, document: &Loaded, direction: Direction) -> Result<(), Error> {
-    let row = &document.row;
+fn check_settleable(index: usize, row: &Document, direction: Direction) -> Result<(), Error> {
     let field = format!("allocations[{index}].document_id");
     match (direction, row.document_type()) {
         (Direction::Received, DocumentType::Invoice) if row.status() == Stored::Issued => Ok(()),
@@ -227,28 +227,28 @@ impl Payments {
         for (index, (id, share)) in recording.allocations.iter().enumerate() {
             let document = loaded
                 .iter()
-                .find(|l| l.row.document_id == *id)
+                .find(|l| l.document_id == *id)
                 .ok_or_else(|| Error::not_found("document", id))?;
             check_settleable(index, document, recording.direction)?;
             settled.push((document, *share));
         }
-        let party_id = settled[0].0.row.party_id;
-        if settled.iter().any(|(d, _)| d.row.party_id != party_id) {
+        let party_id = settled[0].0.party_id;
+        if settled.iter().any(|(d, _)| d.party_id != party_id) {
             return Err(Error::invalid(
                 "allocations",
                 "must settle documents of one customer or supplier",
             ));
         }
         for (document, share) in &settled {
-            let balance = document.row.balance_due.max(Decimal::ZERO);
+            let balance = document.balance_due.max(Decimal::ZERO);
             if *share > balance {
                 return Err(Error::precondition(
                     "OVERPAYMENT",
                     format!(
                         "{} on {} {} exceeds its balance due of {}",
                         format(*share, 2),
-                        document.row.document_type.replace('_', " "),
-                        document.row.number.as_deref().unwrap_or_default(),
+                        document.document_type.replace('_', " "),
+                        document.number.as_deref().unwrap_or_default(),
                         format(balance, 2)
                     ),
                 ));
@@ -274,11 +274,11 @@ impl Payments {
         let event_allocations = settled
             .iter()
             .map(|(document, share)| events::BillingAllocation {
-                document_id: document.row.document_id.to_string(),
-                document_number: document.row.number.clone().unwrap_or_default(),
-                document_type: document.row.document_type.clone(),
+                document_id: document.document_id.to_string(),
+                document_number: document.number.clone().unwrap_or_default(),
+                document_type: document.document_type.clone(),
                 amount: format(*share, 2),
-                balance_due: format(document.row.balance_due.max(Decimal::ZERO) - share, 2),
+                balance_due: format(document.balance_due.max(Decimal::ZERO) - share, 2),
             })
             .collect();
         Event::about(
@@ -294,7 +294,7 @@ impl Payments {
                 amount: format(row.amount, 2),
                 currency_code: row.currency_code.clone(),
                 reference: row.reference.clone(),
-                party: Some(billing_party_of(&settled[0].0.row)),
+                party: Some(billing_party_of(settled[0].0)),
                 allocations: event_allocations,
             },
         )
@@ -304,8 +304,8 @@ impl Payments {
             .iter()
             .map(|(document, share)| AllocationRow {
                 payment_id,
-                document_id: document.row.document_id,
-                document_number: document.row.number.clone().unwrap_or_default(),
+                document_id: document.document_id,
+                document_number: document.number.clone().unwrap_or_default(),
                 amount: *share,
             })
             .collect();

@@ -156,9 +156,8 @@ impl pb::purchase_service_server::PurchaseService for Purchases {
         let mut rows = documents::list(&mut tx, ctx.company_id, &filter, page.fetch_limit())
             .await
             .map_err(Error::from)?;
-        let next_page_token = page.finish(&mut rows, |l| {
-            time_id_cursor(l.row.created_at, l.row.document_id)
-        });
+        let next_page_token =
+            page.finish(&mut rows, |l| time_id_cursor(l.created_at, l.document_id));
         Ok(Response::new(pb::ListPurchaseInvoicesResponse {
             purchase_invoices: rows.iter().map(document_to_pb).collect(),
             next_page_token,

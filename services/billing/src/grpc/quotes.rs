@@ -5,7 +5,7 @@
 //! not frozen by the database (its status still moves to accepted or refused), so the
 //! rule "only a draft is edited" is this module's: every change locks the quote first
 //! and checks its stored status. Expiry is never stored: a sent quote past its validity
-//! date reads as expired ([`status_of`]).
+//! date reads as expired ([`Document::status_on`]).
 
 use comptoir_proto::billing::v1 as pb;
 use comptoir_proto::events::v1 as events;
@@ -18,16 +18,16 @@ use uuid::Uuid;
 
 use super::documents::{
     DueDefault, NewDocument, billing_document, create, document_to_pb, next_number, read_draft,
-    refuse_locked, status_filter, status_of,
+    refuse_locked, status_from_pb,
 };
 use super::{authorize, ensure_valid, keyset_page, today};
 use crate::app::{Ctx, once};
-use crate::domain::document::{Totals, check_rates};
+use crate::domain::document::{Document, DocumentStatus, Totals, check_rates};
 use crate::domain::vat::Regime;
 use crate::domain::{DocumentType, PartyRole, Status as Stored};
 use crate::error::Error;
 use crate::store::books;
-use crate::store::documents::{self, Header, Loaded};
+use crate::store::documents::{self, Header};
 
 /// Days a quote stays valid when the draft gives no end of validity.
 const VALIDITY_DAYS: i64 = 30;
@@ -53,40 +53,39 @@ async fn locked_quote(
     conn: &mut PgConnection,
     company_id: Uuid,
     id: Uuid,
-) -> Result<Loaded, Error> {
+) -> Result<Document, Error> {
     documents::load_for_update(conn, company_id, id, &[DocumentType::Quote])
         .await?
         .ok_or_else(|| Error::not_found("quote", id))
 }
 
 /// FAILED_PRECONDITION unless `quote` is a sent quote still valid today.
-fn ensure_sent_and_valid(quote: &Loaded, action: &'static str) -> Result<(), Error> {
-    match status_of(quote) {
-        pb::DocumentStatus::Sent => Ok(()),
-        pb::DocumentStatus::Expired => Err(Error::QuoteExpired {
+fn ensure_sent_and_valid(quote: &Document, action: &'static str) -> Result<(), Error> {
+    match quote.status_on(today()) {
+        DocumentStatus::Sent => Ok(()),
+        DocumentStatus::Expired => Err(Error::QuoteExpired {
             number: number_of(quote),
-            expired_on: quote.row.due_date.unwrap_or_default(),
+            expired_on: quote.due_date.unwrap_or_default(),
             action,
         }),
         _ => Err(Error::QuoteNotSent {
             number: number_of(quote),
-            status: quote.row.status.clone(),
+            status: quote.status.clone(),
             action,
         }),
     }
 }
 
-fn number_of(quote: &Loaded) -> String {
+fn number_of(quote: &Document) -> String {
     quote
-        .row
         .number
         .clone()
-        .unwrap_or_else(|| quote.row.document_id.to_string())
+        .unwrap_or_else(|| quote.document_id.to_string())
 }
 
 /// Moves a sent quote to accepted and writes `quote.accepted` to the outbox.
-async fn accept(conn: &mut PgConnection, ctx: &Ctx, quote: &mut Loaded) -> Result<(), Error> {
-    let id = quote.row.document_id;
+async fn accept(conn: &mut PgConnection, ctx: &Ctx, quote: &mut Document) -> Result<(), Error> {
+    let id = quote.document_id;
     if !documents::set_status(
         conn,
         ctx.company_id,
@@ -101,9 +100,9 @@ async fn accept(conn: &mut PgConnection, ctx: &Ctx, quote: &mut Loaded) -> Resul
             number: number_of(quote),
         });
     }
-    quote.row.status = Stored::Accepted.as_str().to_owned();
-    quote.row.updated_by = ctx.actor.clone();
-    quote.row.updated_at = chrono::Utc::now();
+    quote.status = Stored::Accepted.as_str().to_owned();
+    quote.updated_by = ctx.actor.clone();
+    quote.updated_at = chrono::Utc::now();
     Event::about(names::QUOTE_ACCEPTED, ctx.company_id, &ctx.actor, |meta| {
         events::QuoteAccepted {
             meta: Some(meta),
@@ -116,15 +115,15 @@ async fn accept(conn: &mut PgConnection, ctx: &Ctx, quote: &mut Loaded) -> Resul
 }
 
 impl Quotes {
-    async fn send(&self, ctx: &Ctx, conn: &mut PgConnection, id: Uuid) -> Result<Loaded, Error> {
+    async fn send(&self, ctx: &Ctx, conn: &mut PgConnection, id: Uuid) -> Result<Document, Error> {
         let mut quote = locked_quote(conn, ctx.company_id, id).await?;
-        if quote.row.status() != Stored::Draft {
+        if quote.status() != Stored::Draft {
             return Err(not_draft(&quote));
         }
         let lock_date = books::lock_date(conn, ctx.company_id)
             .await
             .map_err(|err| super::books_or(err, ctx.company_id))?;
-        let date = quote.row.document_date;
+        let date = quote.document_date;
         refuse_locked(lock_date, date, "quote.document_date")?;
         let (number, sequence) =
             next_number(conn, ctx.company_id, DocumentType::Quote, date).await?;
@@ -133,17 +132,17 @@ impl Quotes {
             sequence,
             status: Stored::Sent,
             document_date: date,
-            due_date: quote.row.due_date,
+            due_date: quote.due_date,
         };
         let sent = documents::issue(conn, ctx.company_id, id, &numbered, &ctx.actor).await?;
         if !sent {
             return Err(not_draft(&quote));
         }
-        quote.row.status = Stored::Sent.as_str().to_owned();
-        quote.row.number = Some(number);
-        quote.row.sequence = Some(sequence);
-        quote.row.updated_by = ctx.actor.clone();
-        quote.row.updated_at = chrono::Utc::now();
+        quote.status = Stored::Sent.as_str().to_owned();
+        quote.number = Some(number);
+        quote.sequence = Some(sequence);
+        quote.updated_by = ctx.actor.clone();
+        quote.updated_at = chrono::Utc::now();
         Ok(quote)
     }
 
@@ -169,17 +168,17 @@ impl Quotes {
                 },
             });
         }
-        let was_sent = match status_of(&quote) {
-            pb::DocumentStatus::Accepted => false,
+        let was_sent = match quote.status_on(today()) {
+            DocumentStatus::Accepted => false,
             _ => {
                 ensure_sent_and_valid(&quote, "converted to an invoice")?;
                 true
             }
         };
         // The invoice names the customer as it is now, not as the quote printed it.
-        let party = documents::party_copy(conn, ctx.company_id, quote.row.party_id)
+        let party = documents::party_copy(conn, ctx.company_id, quote.party_id)
             .await?
-            .ok_or_else(|| Error::not_found("party", quote.row.party_id))?;
+            .ok_or_else(|| Error::not_found("party", quote.party_id))?;
         if party.archived {
             return Err(Error::QuoteCustomerArchived { name: party.name });
         }
@@ -195,7 +194,7 @@ impl Quotes {
         let document_date = today();
         refuse_locked(lock_date, document_date, "document_date")?;
         let totals = Totals::of(&lines);
-        let row = &quote.row;
+        let row = &quote;
         let content = documents::Content {
             party: &party,
             document_date,
@@ -239,10 +238,10 @@ impl Quotes {
     }
 }
 
-fn not_draft(quote: &Loaded) -> Error {
+fn not_draft(quote: &Document) -> Error {
     Error::QuoteNotDraft {
         number: number_of(quote),
-        status: quote.row.status.clone(),
+        status: quote.status.clone(),
     }
 }
 
@@ -311,7 +310,7 @@ impl pb::quote_service_server::QuoteService for Quotes {
         ensure_valid(&mut violations)?;
         let mut tx = ctx.begin(&self.deps.pool, "quote.updated").await?;
         let quote = locked_quote(&mut tx, ctx.company_id, id).await?;
-        if quote.row.status() != Stored::Draft {
+        if quote.status() != Stored::Draft {
             return Err(not_draft(&quote).into());
         }
         let draft = read_draft(
@@ -389,7 +388,7 @@ impl pb::quote_service_server::QuoteService for Quotes {
         let mut tx = ctx.begin(&self.deps.pool, "quote.refused").await?;
         let mut quote = locked_quote(&mut tx, ctx.company_id, id).await?;
         // An expired quote may still be refused: the answer is recorded all the same.
-        let refused = quote.row.status() == Stored::Sent
+        let refused = quote.status() == Stored::Sent
             && documents::set_status(
                 &mut tx,
                 ctx.company_id,
@@ -403,14 +402,14 @@ impl pb::quote_service_server::QuoteService for Quotes {
         if !refused {
             return Err(Error::QuoteNotSent {
                 number: number_of(&quote),
-                status: quote.row.status.clone(),
+                status: quote.status.clone(),
                 action: "refused",
             }
             .into());
         }
-        quote.row.status = Stored::Refused.as_str().to_owned();
-        quote.row.updated_by = ctx.actor.clone();
-        quote.row.updated_at = chrono::Utc::now();
+        quote.status = Stored::Refused.as_str().to_owned();
+        quote.updated_by = ctx.actor.clone();
+        quote.updated_at = chrono::Utc::now();
         tx.commit().await.map_err(Error::from)?;
         Ok(Response::new(pb::RefuseQuoteResponse {
             quote: Some(document_to_pb(&quote)),
@@ -447,13 +446,10 @@ impl pb::quote_service_server::QuoteService for Quotes {
         let ctx = authorize(&request, &READERS)?;
         let request = request.into_inner();
         let mut violations = FieldViolations::new();
-        let wanted =
-            pb::DocumentStatus::try_from(request.status).unwrap_or(pb::DocumentStatus::Unspecified);
+        let wanted = status_from_pb(request.status);
         if matches!(
             wanted,
-            pb::DocumentStatus::Issued
-                | pb::DocumentStatus::PartiallyPaid
-                | pb::DocumentStatus::Paid
+            Some(DocumentStatus::Issued | DocumentStatus::PartiallyPaid | DocumentStatus::Paid)
         ) {
             violations.add("status", "is not a status a quote has");
         }
@@ -461,7 +457,8 @@ impl pb::quote_service_server::QuoteService for Quotes {
             .then(|| violations.uuid("party_id", &request.party_id))
             .flatten();
         let (page, after) = keyset_page(&mut violations, request.page_size, &request.page_token)?;
-        let (status, standing) = status_filter(wanted);
+        let (status, standing) = wanted.map(|s| s.filter(today())).unzip();
+        let standing = standing.flatten();
         let filter = documents::ListFilter {
             types: vec![DocumentType::Quote],
             status,
@@ -474,9 +471,8 @@ impl pb::quote_service_server::QuoteService for Quotes {
         let mut rows = documents::list(&mut tx, ctx.company_id, &filter, page.fetch_limit())
             .await
             .map_err(Error::from)?;
-        let next_page_token = page.finish(&mut rows, |l| {
-            time_id_cursor(l.row.created_at, l.row.document_id)
-        });
+        let next_page_token =
+            page.finish(&mut rows, |l| time_id_cursor(l.created_at, l.document_id));
         Ok(Response::new(pb::ListQuotesResponse {
             quotes: rows.iter().map(document_to_pb).collect(),
             next_page_token,

@@ -5,11 +5,12 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
-use sqlx::PgConnection;
+use sqlx::postgres::PgRow;
 use sqlx::types::Json;
+use sqlx::{PgConnection, Row};
 use uuid::Uuid;
 
-use crate::domain::document::{Line, Seller, Totals, VatAmount};
+use crate::domain::document::{Document, Line, Seller, Standing, Totals, VatAmount};
 use crate::domain::{DocumentType, PartyKind, PartyRole, Status};
 use crate::store::books::{Calendar, SELLER_COLUMNS, SellerRow};
 
@@ -43,7 +44,7 @@ impl PartyCopy {
     }
 
     /// The party as printed on a stored document (a credit note copies its invoice's).
-    pub(crate) fn printed_on(row: &DocumentRow, role: PartyRole) -> Self {
+    pub(crate) fn printed_on(row: &Document, role: PartyRole) -> Self {
         PartyCopy {
             party_id: row.party_id,
             role: role.as_str().to_owned(),
@@ -406,117 +407,55 @@ pub(crate) async fn set_status(
     Ok(updated.rows_affected() == 1)
 }
 
-/// A stored document with its balance.
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub(crate) struct DocumentRow {
-    pub(crate) document_id: Uuid,
-    pub(crate) company_id: Uuid,
-    pub(crate) document_type: String,
-    pub(crate) status: String,
-    pub(crate) number: Option<String>,
-    pub(crate) sequence: Option<i64>,
-    pub(crate) party_id: Uuid,
-    pub(crate) party_kind: String,
-    pub(crate) party_name: String,
-    pub(crate) party_siren: String,
-    pub(crate) party_vat_number: String,
-    pub(crate) party_address_line1: String,
-    pub(crate) party_address_line2: String,
-    pub(crate) party_postal_code: String,
-    pub(crate) party_city: String,
-    pub(crate) party_country_code: String,
-    pub(crate) party_accounting_code: String,
-    pub(crate) document_date: NaiveDate,
-    pub(crate) due_date: Option<NaiveDate>,
-    pub(crate) currency_code: String,
-    pub(crate) net_total: Decimal,
-    pub(crate) vat_total: Decimal,
-    pub(crate) gross_total: Decimal,
-    pub(crate) balance_due: Decimal,
-    pub(crate) vat_exemption: String,
-    pub(crate) late_penalty_rate: Option<Decimal>,
-    pub(crate) recovery_fee: bool,
-    pub(crate) notes: String,
-    pub(crate) oss: bool,
-    pub(crate) category: String,
-    pub(crate) credited_document_id: Option<Uuid>,
-    pub(crate) credited_number: String,
-    pub(crate) credited_date: Option<NaiveDate>,
-    pub(crate) quote_id: Option<Uuid>,
-    pub(crate) created_by: String,
-    pub(crate) updated_by: String,
-    pub(crate) created_at: DateTime<Utc>,
-    pub(crate) updated_at: DateTime<Utc>,
-    pub(crate) lines: Json<Vec<LineRow>>,
-    pub(crate) vat: Json<Vec<VatRow>>,
-}
-
-impl DocumentRow {
-    /// The stored type.
-    pub(crate) fn document_type(&self) -> DocumentType {
-        DocumentType::from_stored(&self.document_type).unwrap_or(DocumentType::Invoice)
+/// A stored document as `DOCUMENT_COLUMNS` reads it, its lines and VAT amounts arriving
+/// as JSON (numbers as exact strings).
+impl<'r> sqlx::FromRow<'r, PgRow> for Document {
+    fn from_row(row: &'r PgRow) -> Result<Self, sqlx::Error> {
+        let Json(lines) = row.try_get("lines")?;
+        let Json(vat) = row.try_get("vat")?;
+        Ok(Document {
+            document_id: row.try_get("document_id")?,
+            company_id: row.try_get("company_id")?,
+            document_type: row.try_get("document_type")?,
+            status: row.try_get("status")?,
+            number: row.try_get("number")?,
+            sequence: row.try_get("sequence")?,
+            party_id: row.try_get("party_id")?,
+            party_kind: row.try_get("party_kind")?,
+            party_name: row.try_get("party_name")?,
+            party_siren: row.try_get("party_siren")?,
+            party_vat_number: row.try_get("party_vat_number")?,
+            party_address_line1: row.try_get("party_address_line1")?,
+            party_address_line2: row.try_get("party_address_line2")?,
+            party_postal_code: row.try_get("party_postal_code")?,
+            party_city: row.try_get("party_city")?,
+            party_country_code: row.try_get("party_country_code")?,
+            party_accounting_code: row.try_get("party_accounting_code")?,
+            document_date: row.try_get("document_date")?,
+            due_date: row.try_get("due_date")?,
+            currency_code: row.try_get("currency_code")?,
+            net_total: row.try_get("net_total")?,
+            vat_total: row.try_get("vat_total")?,
+            gross_total: row.try_get("gross_total")?,
+            balance_due: row.try_get("balance_due")?,
+            vat_exemption: row.try_get("vat_exemption")?,
+            late_penalty_rate: row.try_get("late_penalty_rate")?,
+            recovery_fee: row.try_get("recovery_fee")?,
+            notes: row.try_get("notes")?,
+            oss: row.try_get("oss")?,
+            category: row.try_get("category")?,
+            credited_document_id: row.try_get("credited_document_id")?,
+            credited_number: row.try_get("credited_number")?,
+            credited_date: row.try_get("credited_date")?,
+            quote_id: row.try_get("quote_id")?,
+            created_by: row.try_get("created_by")?,
+            updated_by: row.try_get("updated_by")?,
+            created_at: row.try_get("created_at")?,
+            updated_at: row.try_get("updated_at")?,
+            lines,
+            vat,
+        })
     }
-
-    /// The stored status.
-    pub(crate) fn status(&self) -> Status {
-        Status::from_stored(&self.status).unwrap_or(Status::Draft)
-    }
-}
-
-/// One stored line (read as JSON with the document; numbers arrive as exact strings).
-#[derive(Debug, Clone, serde::Deserialize)]
-pub(crate) struct LineRow {
-    pub(crate) line_number: i32,
-    pub(crate) item_id: Option<Uuid>,
-    pub(crate) description: String,
-    pub(crate) quantity: Decimal,
-    pub(crate) unit: String,
-    pub(crate) unit_price: Decimal,
-    pub(crate) discount: Decimal,
-    pub(crate) vat_rate: Decimal,
-    pub(crate) net_amount: Decimal,
-}
-
-impl LineRow {
-    /// The line as the domain sees it.
-    pub(crate) fn to_line(&self) -> Line {
-        Line {
-            item_id: self.item_id,
-            description: self.description.clone(),
-            quantity: self.quantity,
-            unit: self.unit.clone(),
-            unit_price: self.unit_price,
-            discount: self.discount,
-            vat_rate: self.vat_rate,
-        }
-    }
-}
-
-/// One stored VAT amount (read as JSON with the document).
-#[derive(Debug, Clone, serde::Deserialize)]
-pub(crate) struct VatRow {
-    pub(crate) vat_rate: Decimal,
-    pub(crate) taxable_amount: Decimal,
-    pub(crate) vat_amount: Decimal,
-}
-
-impl VatRow {
-    /// The amount as the domain sees it.
-    pub(crate) fn to_amount(&self) -> VatAmount {
-        VatAmount {
-            rate: self.vat_rate,
-            taxable_amount: self.taxable_amount,
-            vat_amount: self.vat_amount,
-        }
-    }
-}
-
-/// A document with its lines and VAT amounts.
-#[derive(Debug, Clone)]
-pub(crate) struct Loaded {
-    pub(crate) row: DocumentRow,
-    pub(crate) lines: Vec<LineRow>,
-    pub(crate) vat: Vec<VatRow>,
 }
 
 /// What is left to pay on document `d`: its total less the payments allocated to it and
@@ -555,28 +494,20 @@ const DOCUMENT_COLUMNS: &str = concat!(
                    ORDER BY l.line_number) \
                   FROM document_line l WHERE l.document_id = d.document_id), '[]') AS lines, \
         coalesce((SELECT json_agg(json_build_object( \
-                     'vat_rate', v.vat_rate::text, \
+                     'rate', v.vat_rate::text, \
                      'taxable_amount', v.taxable_amount::text, \
                      'vat_amount', v.vat_amount::text) \
                    ORDER BY v.vat_rate DESC) \
                   FROM document_vat v WHERE v.document_id = d.document_id), '[]') AS vat"
 );
 
-impl From<DocumentRow> for Loaded {
-    fn from(mut row: DocumentRow) -> Self {
-        let lines = std::mem::take(&mut row.lines.0);
-        let vat = std::mem::take(&mut row.vat.0);
-        Loaded { row, lines, vat }
-    }
-}
-
 /// Documents of the company by id, with their parts, in the order of `ids`.
 pub(crate) async fn load_many(
     conn: &mut PgConnection,
     company_id: Uuid,
     ids: &[Uuid],
-) -> Result<Vec<Loaded>, sqlx::Error> {
-    let mut rows: Vec<DocumentRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+) -> Result<Vec<Document>, sqlx::Error> {
+    let mut rows: Vec<Document> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT {DOCUMENT_COLUMNS} FROM document d WHERE d.company_id = $1 AND d.document_id = ANY($2)"
     )))
     .bind(company_id)
@@ -586,7 +517,7 @@ pub(crate) async fn load_many(
     let mut loaded = Vec::with_capacity(rows.len());
     for id in ids {
         if let Some(at) = rows.iter().position(|r| r.document_id == *id) {
-            loaded.push(rows.swap_remove(at).into());
+            loaded.push(rows.swap_remove(at));
         }
     }
     Ok(loaded)
@@ -598,11 +529,11 @@ pub(crate) async fn load(
     company_id: Uuid,
     document_id: Uuid,
     types: &[DocumentType],
-) -> Result<Option<Loaded>, sqlx::Error> {
+) -> Result<Option<Document>, sqlx::Error> {
     let loaded = load_many(conn, company_id, &[document_id]).await?;
     Ok(loaded
         .into_iter()
-        .find(|l| types.contains(&l.row.document_type())))
+        .find(|d| types.contains(&d.document_type())))
 }
 
 /// Like [`load`], locking the document until the transaction ends (in the same round
@@ -612,8 +543,8 @@ pub(crate) async fn load_for_update(
     company_id: Uuid,
     document_id: Uuid,
     types: &[DocumentType],
-) -> Result<Option<Loaded>, sqlx::Error> {
-    let row: Option<DocumentRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+) -> Result<Option<Document>, sqlx::Error> {
+    let row: Option<Document> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT {DOCUMENT_COLUMNS} FROM document d \
          WHERE d.company_id = $1 AND d.document_id = $2 FOR UPDATE OF d"
     )))
@@ -621,16 +552,14 @@ pub(crate) async fn load_for_update(
     .bind(document_id)
     .fetch_optional(conn)
     .await?;
-    Ok(row
-        .filter(|row| types.contains(&row.document_type()))
-        .map(Loaded::from))
+    Ok(row.filter(|d| types.contains(&d.document_type())))
 }
 
 /// A document locked for issuing, read with what issuing needs from the books.
 #[derive(Debug, sqlx::FromRow)]
 struct IssueRow {
     #[sqlx(flatten)]
-    document: DocumentRow,
+    document: Document,
     #[sqlx(flatten)]
     book: SellerRow,
 }
@@ -644,7 +573,7 @@ pub(crate) async fn load_for_issue(
     company_id: Uuid,
     document_id: Uuid,
     document_type: DocumentType,
-) -> Result<Option<(Loaded, Seller, Calendar)>, sqlx::Error> {
+) -> Result<Option<(Document, Seller, Calendar)>, sqlx::Error> {
     let row: Option<IssueRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT {DOCUMENT_COLUMNS}, {SELLER_COLUMNS} \
          FROM document d JOIN book b ON b.company_id = d.company_id \
@@ -658,7 +587,7 @@ pub(crate) async fn load_for_issue(
     .await?;
     Ok(row.map(|row| {
         let (seller, calendar) = row.book.into_parts();
-        (row.document.into(), seller, calendar)
+        (row.document, seller, calendar)
     }))
 }
 
@@ -693,39 +622,14 @@ pub(crate) struct ListFilter<'a> {
     pub(crate) after: Option<(DateTime<Utc>, Uuid)>,
 }
 
-/// A standing derived from a document's stored status and its dates or balance, as
-/// `grpc::documents::status_of` derives it, for lists to filter on in SQL (so a page
-/// holds as many documents as asked for).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Standing {
-    /// A sent quote still valid on that day.
-    ValidOn(NaiveDate),
-    /// A sent quote past its validity on that day.
-    ExpiredOn(NaiveDate),
-    /// An issued invoice nothing has been paid or credited on (or a credit note).
-    Unpaid,
-    /// An issued invoice with part of its total still due.
-    PartiallyPaid,
-    /// An issued invoice with nothing left due.
-    Paid,
-}
-
-impl Standing {
-    fn as_str(self) -> &'static str {
-        match self {
-            Standing::ValidOn(_) => "valid",
-            Standing::ExpiredOn(_) => "expired",
-            Standing::Unpaid => "unpaid",
-            Standing::PartiallyPaid => "partially_paid",
-            Standing::Paid => "paid",
-        }
-    }
-
-    fn day(self) -> Option<NaiveDate> {
-        match self {
-            Standing::ValidOn(day) | Standing::ExpiredOn(day) => Some(day),
-            Standing::Unpaid | Standing::PartiallyPaid | Standing::Paid => None,
-        }
+/// How a list's SQL names a standing, and the day it is judged on.
+fn standing_key(standing: Standing) -> (&'static str, Option<NaiveDate>) {
+    match standing {
+        Standing::ValidOn(day) => ("valid", Some(day)),
+        Standing::ExpiredOn(day) => ("expired", Some(day)),
+        Standing::Unpaid => ("unpaid", None),
+        Standing::PartiallyPaid => ("partially_paid", None),
+        Standing::Paid => ("paid", None),
     }
 }
 
@@ -735,8 +639,9 @@ pub(crate) async fn list(
     company_id: Uuid,
     filter: &ListFilter<'_>,
     limit: i64,
-) -> Result<Vec<Loaded>, sqlx::Error> {
+) -> Result<Vec<Document>, sqlx::Error> {
     let types: Vec<&str> = filter.types.iter().map(|t| t.as_str()).collect();
+    let standing = filter.standing.map(standing_key);
     let ids: Vec<Uuid> = sqlx::query_scalar(concat!(
         "SELECT d.document_id FROM document d \
          WHERE d.company_id = $1 AND d.document_type = ANY($2) \
@@ -773,8 +678,8 @@ pub(crate) async fn list(
     .bind(filter.after.map(|(at, _)| at))
     .bind(filter.after.map(|(_, id)| id))
     .bind(limit)
-    .bind(filter.standing.map(Standing::as_str))
-    .bind(filter.standing.and_then(Standing::day))
+    .bind(standing.map(|(key, _)| key))
+    .bind(standing.and_then(|(_, day)| day))
     .fetch_all(&mut *conn)
     .await?;
     load_many(conn, company_id, &ids).await

@@ -1,7 +1,7 @@
 //! Payments and the documents they settle. Both tables are append-only (the database
 //! refuses updates and deletes): a payment is recorded once and never changes. The
 //! balance of a document is derived from its allocations (see
-//! [`documents::DocumentRow::balance_due`](super::documents::DocumentRow)).
+//! [`Document::balance_due`](crate::domain::document::Document::balance_due)).
 
 use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
