@@ -11,10 +11,11 @@ use comptoir_runtime::{Deps, FieldViolations};
 use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
-use crate::access::authorize;
+use crate::app::Ctx;
 use crate::domain::CompanyKind;
 use crate::domain::access::firm_grant_role;
 use crate::error::Error;
+use crate::grpc::authorize;
 use crate::store::{self, act_as, audit, begin, companies, firms};
 
 pub(crate) fn server(deps: Deps) -> pb::firm_service_server::FirmServiceServer<Firms> {
@@ -31,7 +32,11 @@ impl pb::firm_service_server::FirmService for Firms {
         &self,
         request: Request<pb::GrantFirmAccessRequest>,
     ) -> Result<Response<pb::GrantFirmAccessResponse>, Status> {
-        let (company, user, _) = authorize(&self.deps.pool, &request, Some(MEMBERS_MANAGE)).await?;
+        let Ctx {
+            company,
+            user,
+            access: _,
+        } = authorize(&self.deps.pool, &request, Some(MEMBERS_MANAGE)).await?;
         let request = request.into_inner();
         let mut violations = FieldViolations::new();
         let firm = violations.uuid("firm_id", &request.firm_id);
@@ -89,7 +94,11 @@ impl pb::firm_service_server::FirmService for Firms {
         &self,
         request: Request<pb::RevokeFirmAccessRequest>,
     ) -> Result<Response<pb::RevokeFirmAccessResponse>, Status> {
-        let (active, user, _) = authorize(&self.deps.pool, &request, Some(MEMBERS_MANAGE)).await?;
+        let Ctx {
+            company: active,
+            user,
+            access: _,
+        } = authorize(&self.deps.pool, &request, Some(MEMBERS_MANAGE)).await?;
         let mut violations = FieldViolations::new();
         let firm = violations.uuid("firm_id", &request.get_ref().firm_id);
         let company = violations.uuid("company_id", &request.get_ref().company_id);
@@ -157,7 +166,11 @@ impl pb::firm_service_server::FirmService for Firms {
         &self,
         request: Request<pb::SetPortfolioManagersRequest>,
     ) -> Result<Response<pb::SetPortfolioManagersResponse>, Status> {
-        let (firm, user, _) = authorize(&self.deps.pool, &request, Some(MEMBERS_MANAGE)).await?;
+        let Ctx {
+            company: firm,
+            user,
+            access: _,
+        } = authorize(&self.deps.pool, &request, Some(MEMBERS_MANAGE)).await?;
         let request = request.into_inner();
         let mut violations = FieldViolations::new();
         let company = violations.uuid("company_id", &request.company_id);

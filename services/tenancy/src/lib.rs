@@ -1,9 +1,8 @@
 //! Tenancy: who may act on which company. It owns companies (legal identity), memberships
 //! and roles, and publishes `comptoir.tenancy.*` events through its outbox.
 
-mod access;
 mod accounts;
-mod audit;
+mod app;
 pub mod domain;
 mod error;
 mod firms;
@@ -65,11 +64,11 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
     let invitation_ttl = chrono::Duration::days(i64::from(config.invitation_ttl_days));
     App::build(SPEC, config.common, Some(config.identity), |deps| {
         Ok(Service::new()
-            .grpc(grpc::server(deps.clone()))
+            .grpc(grpc::companies::server(deps.clone()))
             .grpc(members::server(deps.clone(), mailer, invitation_ttl))
             .grpc(firms::server(deps.clone()))
-            .grpc(access::server(deps.clone()))
-            .grpc(audit::server(deps.clone()))
+            .grpc(grpc::access::server(deps.clone()))
+            .grpc(grpc::audit::server(deps.clone()))
             .consumer(accounts::consumer()))
     })
     .await

@@ -20,12 +20,14 @@ use sqlx::{PgConnection, PgExecutor};
 use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
-use crate::access::{self, authorize};
+use crate::app::Ctx;
+use crate::app::access;
 use crate::domain::access::{Access, is_administrator};
 use crate::domain::members::{
     self as rules, CustomRole, Granter, InvitationState, PLAN_MEMBER_LIMIT, Violations,
 };
 use crate::error::Error;
+use crate::grpc::authorize;
 use crate::store::companies::{self, Locked};
 use crate::store::invitations::{self, InvitationRow};
 use crate::store::members::{self, MemberRow};
@@ -192,7 +194,11 @@ impl pb::member_service_server::MemberService for Members {
         &self,
         request: Request<pb::ListRolesRequest>,
     ) -> Result<Response<pb::ListRolesResponse>, Status> {
-        let (company, user, _) = authorize(&self.deps.pool, &request, None).await?;
+        let Ctx {
+            company,
+            user,
+            access: _,
+        } = authorize(&self.deps.pool, &request, None).await?;
         let mut roles: Vec<pb::Role> = permissions::BUILT_IN_ROLES
             .iter()
             .map(|r| {
@@ -219,7 +225,11 @@ impl pb::member_service_server::MemberService for Members {
         &self,
         request: Request<pb::CreateRoleRequest>,
     ) -> Result<Response<pb::CreateRoleResponse>, Status> {
-        let (company, user, _) = authorize(&self.deps.pool, &request, Some(MEMBERS_MANAGE)).await?;
+        let Ctx {
+            company,
+            user,
+            access: _,
+        } = authorize(&self.deps.pool, &request, Some(MEMBERS_MANAGE)).await?;
         let request = request.into_inner();
         let role = custom_role(&request.key, &request.name, &request.permissions)?;
         let scope = format!("{user}/{company}/CreateRole");
@@ -254,7 +264,11 @@ impl pb::member_service_server::MemberService for Members {
         &self,
         request: Request<pb::UpdateRoleRequest>,
     ) -> Result<Response<pb::UpdateRoleResponse>, Status> {
-        let (company, user, _) = authorize(&self.deps.pool, &request, Some(MEMBERS_MANAGE)).await?;
+        let Ctx {
+            company,
+            user,
+            access: _,
+        } = authorize(&self.deps.pool, &request, Some(MEMBERS_MANAGE)).await?;
         let request = request.into_inner();
         if permissions::built_in(&request.key).is_some() {
             return Err(Error::BuiltInRole(request.key).into());
@@ -284,7 +298,11 @@ impl pb::member_service_server::MemberService for Members {
         &self,
         request: Request<pb::DeleteRoleRequest>,
     ) -> Result<Response<pb::DeleteRoleResponse>, Status> {
-        let (company, user, _) = authorize(&self.deps.pool, &request, Some(MEMBERS_MANAGE)).await?;
+        let Ctx {
+            company,
+            user,
+            access: _,
+        } = authorize(&self.deps.pool, &request, Some(MEMBERS_MANAGE)).await?;
         let key = request.into_inner().key;
         if permissions::built_in(&key).is_some() {
             return Err(Error::BuiltInRole(key).into());
@@ -314,7 +332,11 @@ impl pb::member_service_server::MemberService for Members {
         &self,
         request: Request<pb::ListMembersRequest>,
     ) -> Result<Response<pb::ListMembersResponse>, Status> {
-        let (company, user, _) = authorize(&self.deps.pool, &request, None).await?;
+        let Ctx {
+            company,
+            user,
+            access: _,
+        } = authorize(&self.deps.pool, &request, None).await?;
         let request = request.into_inner();
         let (page, after) = page::parse_keyset(request.page_size, &request.page_token)?;
         let mut rows = read(&self.deps.pool, Some(company), Some(user), async |tx| {
@@ -335,8 +357,11 @@ impl pb::member_service_server::MemberService for Members {
         &self,
         request: Request<pb::InviteMemberRequest>,
     ) -> Result<Response<pb::InviteMemberResponse>, Status> {
-        let (company, user, access) =
-            authorize(&self.deps.pool, &request, Some(MEMBERS_MANAGE)).await?;
+        let Ctx {
+            company,
+            user,
+            access,
+        } = authorize(&self.deps.pool, &request, Some(MEMBERS_MANAGE)).await?;
         let request = request.into_inner();
         let mut violations = FieldViolations::new();
         let email = violations.check("email", rules::normalise_email(&request.email));
@@ -403,7 +428,11 @@ impl pb::member_service_server::MemberService for Members {
         &self,
         request: Request<pb::ListInvitationsRequest>,
     ) -> Result<Response<pb::ListInvitationsResponse>, Status> {
-        let (company, user, _) = authorize(&self.deps.pool, &request, Some(MEMBERS_MANAGE)).await?;
+        let Ctx {
+            company,
+            user,
+            access: _,
+        } = authorize(&self.deps.pool, &request, Some(MEMBERS_MANAGE)).await?;
         let request = request.into_inner();
         let (page, after) = page::parse_keyset(request.page_size, &request.page_token)?;
         let mut rows = read(&self.deps.pool, Some(company), Some(user), async |tx| {
@@ -424,7 +453,11 @@ impl pb::member_service_server::MemberService for Members {
         &self,
         request: Request<pb::RevokeInvitationRequest>,
     ) -> Result<Response<pb::RevokeInvitationResponse>, Status> {
-        let (company, user, _) = authorize(&self.deps.pool, &request, Some(MEMBERS_MANAGE)).await?;
+        let Ctx {
+            company,
+            user,
+            access: _,
+        } = authorize(&self.deps.pool, &request, Some(MEMBERS_MANAGE)).await?;
         let invitation_id =
             error::required_uuid("invitation_id", &request.get_ref().invitation_id)?;
         self.in_company(company, user, async |tx, _| {
@@ -532,8 +565,11 @@ impl pb::member_service_server::MemberService for Members {
         &self,
         request: Request<pb::ChangeMemberRoleRequest>,
     ) -> Result<Response<pb::ChangeMemberRoleResponse>, Status> {
-        let (company, user, access) =
-            authorize(&self.deps.pool, &request, Some(MEMBERS_MANAGE)).await?;
+        let Ctx {
+            company,
+            user,
+            access,
+        } = authorize(&self.deps.pool, &request, Some(MEMBERS_MANAGE)).await?;
         let request = request.into_inner();
         let target = error::required_uuid("user_id", &request.user_id)?;
         let member = self
@@ -589,7 +625,11 @@ impl pb::member_service_server::MemberService for Members {
         &self,
         request: Request<pb::RemoveMemberRequest>,
     ) -> Result<Response<pb::RemoveMemberResponse>, Status> {
-        let (company, user, _) = authorize(&self.deps.pool, &request, Some(MEMBERS_MANAGE)).await?;
+        let Ctx {
+            company,
+            user,
+            access: _,
+        } = authorize(&self.deps.pool, &request, Some(MEMBERS_MANAGE)).await?;
         let target = error::required_uuid("user_id", &request.get_ref().user_id)?;
         self.in_company(company, user, async |tx, locked| {
             let member = members::member(tx, company, target)
@@ -633,7 +673,11 @@ impl pb::member_service_server::MemberService for Members {
         &self,
         request: Request<pb::TransferOwnershipRequest>,
     ) -> Result<Response<pb::TransferOwnershipResponse>, Status> {
-        let (company, user, _) = authorize(&self.deps.pool, &request, None).await?;
+        let Ctx {
+            company,
+            user,
+            access: _,
+        } = authorize(&self.deps.pool, &request, None).await?;
         let target = error::required_uuid("user_id", &request.get_ref().user_id)?;
         self.in_company(company, user, async |tx, locked| {
             if locked.owner_id != user {

@@ -8,9 +8,8 @@ use comptoir_runtime::page::PageRequest;
 use comptoir_runtime::{Deps, FieldViolations};
 use tonic::{Request, Response, Status};
 
-use crate::access::authorize;
-use crate::error::Error;
-use crate::store::{audit, read};
+use super::authorize;
+use crate::app;
 
 pub(crate) fn server(deps: Deps) -> pb::audit_service_server::AuditServiceServer<Audit> {
     pb::audit_service_server::AuditServiceServer::new(Audit { deps })
@@ -26,7 +25,7 @@ impl pb::audit_service_server::AuditService for Audit {
         &self,
         request: Request<pb::ListAuditEventsRequest>,
     ) -> Result<Response<pb::ListAuditEventsResponse>, Status> {
-        let (company, user, _) = authorize(&self.deps.pool, &request, Some(AUDIT_READ)).await?;
+        let ctx = authorize(&self.deps.pool, &request, Some(AUDIT_READ)).await?;
         let request = request.into_inner();
         let mut violations = FieldViolations::new();
         let page = PageRequest::parse(request.page_size, &request.page_token, &mut violations);
@@ -41,11 +40,9 @@ impl pb::audit_service_server::AuditService for Audit {
         });
         violations.into_result()?;
         let page = page.unwrap_or_else(|| unreachable!("validated above"));
-        let mut rows = read(&self.deps.pool, Some(company), Some(user), async |tx| {
-            audit::audit_events(tx, company, before, page.fetch_limit()).await
-        })
-        .await
-        .map_err(Error::from)?;
+        let mut rows =
+            app::audit::list_audit_events(&self.deps.pool, &ctx, before, page.fetch_limit())
+                .await?;
         let next_page_token = page.finish(&mut rows, |row| row.audit_event_id.to_string());
         Ok(Response::new(pb::ListAuditEventsResponse {
             events: rows

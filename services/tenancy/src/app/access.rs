@@ -4,12 +4,10 @@
 //! and tenancy's own calls use it live (not the token's copy), so a removal takes effect
 //! in tenancy at once.
 
-use comptoir_proto::tenancy::v1 as pb;
-use comptoir_runtime::{Caller, Deps, FieldViolations};
 use sqlx::{PgExecutor, PgPool};
-use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
+use super::Ctx;
 use crate::domain::access::{self, Access};
 use crate::error::Error;
 use crate::store;
@@ -65,63 +63,35 @@ pub(crate) async fn role_permissions(
     store::roles::custom_role_permissions(conn, company, role).await
 }
 
-/// The caller's active company and their live access to it, with `permission` checked.
-/// No active company, or no access, answers NOT_FOUND (a foreign id reveals nothing);
-/// access without the permission answers PERMISSION_DENIED.
-pub(crate) async fn authorize<T>(
+/// The user acting on their active `company` (`None` when the token has none), with
+/// their live access checked for `permission`. No active company, or no access, answers
+/// NOT_FOUND (a foreign id reveals nothing); access without the permission answers
+/// PERMISSION_DENIED.
+pub(crate) async fn authorize(
     pool: &PgPool,
-    request: &Request<T>,
+    user: Uuid,
+    company: Option<Uuid>,
     permission: Option<&str>,
-) -> Result<(Uuid, Uuid, Access), Status> {
-    let Caller::User {
-        user_id,
-        company_id,
-        ..
-    } = Caller::of(request)?
-    else {
-        return Err(Error::UserRequired.into());
-    };
-    let company = company_id.ok_or(Error::NoActiveCompany)?;
-    let access = check(pool, *user_id, company)
-        .await
-        .map_err(Error::from)?
+) -> Result<Ctx, Error> {
+    let company = company.ok_or(Error::NoActiveCompany)?;
+    let access = check(pool, user, company)
+        .await?
         .ok_or_else(|| Error::CompanyNotFound(company.to_string()))?;
     if let Some(permission) = permission {
         access.require(permission)?;
     }
-    Ok((company, *user_id, access))
+    Ok(Ctx {
+        company,
+        user,
+        access,
+    })
 }
 
-pub(crate) fn server(deps: Deps) -> pb::access_service_server::AccessServiceServer<AccessGrpc> {
-    pb::access_service_server::AccessServiceServer::new(AccessGrpc { deps })
-}
-
-pub(crate) struct AccessGrpc {
-    deps: Deps,
-}
-
-#[tonic::async_trait]
-impl pb::access_service_server::AccessService for AccessGrpc {
-    async fn check_access(
-        &self,
-        request: Request<pb::CheckAccessRequest>,
-    ) -> Result<Response<pb::CheckAccessResponse>, Status> {
-        Caller::of(&request)?.require_service()?;
-        let mut violations = FieldViolations::new();
-        let user = violations.uuid("user_id", &request.get_ref().user_id);
-        let company = violations.uuid("company_id", &request.get_ref().company_id);
-        violations.into_result()?;
-        let (Some(user), Some(company)) = (user, company) else {
-            unreachable!("validated above")
-        };
-        let access = check(&self.deps.pool, user, company)
-            .await
-            .map_err(Error::from)?
-            .ok_or(Error::NoAccess)?;
-        Ok(Response::new(pb::CheckAccessResponse {
-            role: access.role,
-            permissions: access.permissions,
-            through_firm: access.through_firm,
-        }))
-    }
+/// `CheckAccess`: what `user` may do on `company`; NO_ACCESS when nothing.
+pub(crate) async fn check_access(
+    pool: &PgPool,
+    user: Uuid,
+    company: Uuid,
+) -> Result<Access, Error> {
+    check(pool, user, company).await?.ok_or(Error::NoAccess)
 }

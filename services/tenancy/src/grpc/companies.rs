@@ -8,12 +8,13 @@ use comptoir_runtime::error;
 use comptoir_runtime::events::{Event, names};
 use comptoir_runtime::grpc::timestamp;
 use comptoir_runtime::page;
-use comptoir_runtime::{Caller, Deps, FieldViolations, idempotency};
+use comptoir_runtime::{Deps, FieldViolations, idempotency};
 use prost::Message;
 use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
-use crate::access;
+use super::user_of;
+use crate::app::access;
 use crate::domain::{
     Address, ApeCode, CompanyKind, CountryCode, Director, Email, LegalForm, LegalIdentity,
     LegalName, NewCompany, Nic, Phone, PostalCode, ShareCapital, Siren, Siret, Text, VatNumber,
@@ -30,14 +31,6 @@ pub(crate) fn server(deps: Deps) -> pb::tenancy_service_server::TenancyServiceSe
 
 pub(crate) struct Tenancy {
     deps: Deps,
-}
-
-/// The user behind a call that acts for a person.
-fn user_of<T>(request: &Request<T>) -> Result<Uuid, Status> {
-    match Caller::of(request)? {
-        Caller::User { user_id, .. } => Ok(*user_id),
-        Caller::Service { .. } => Err(Error::UserRequired.into()),
-    }
 }
 
 /// The legal-identity fields of a request as received, before parsing. Create and update
