@@ -5,6 +5,7 @@ mod accounts;
 mod app;
 pub mod domain;
 mod error;
+mod events;
 mod firms;
 mod grpc;
 mod members;

@@ -7,6 +7,7 @@
 
 pub(crate) mod access;
 pub(crate) mod audit;
+pub(crate) mod companies;
 
 use uuid::Uuid;
 

@@ -1,29 +1,22 @@
-//! The `comptoir.tenancy.v1.TenancyService` implementation: decode and validate, check
-//! the caller, call the store, map errors. Proto types stop here.
+//! The `comptoir.tenancy.v1.TenancyService` implementation: a company's legal identity
+//! decoded from its request (every bad field named by its path) and encoded back, and one
+//! `app::companies` call per RPC.
 
-use comptoir_domain_types::permissions;
-use comptoir_proto::events::v1 as events;
 use comptoir_proto::tenancy::v1 as pb;
 use comptoir_runtime::error;
-use comptoir_runtime::events::{Event, names};
 use comptoir_runtime::grpc::timestamp;
 use comptoir_runtime::page;
-use comptoir_runtime::{Deps, FieldViolations, idempotency};
-use prost::Message;
+use comptoir_runtime::{Deps, FieldViolations};
 use tonic::{Request, Response, Status};
-use uuid::Uuid;
 
 use super::user_of;
-use crate::app::access;
+use crate::app::{self, companies::UpdateCompany};
 use crate::domain::{
     Address, ApeCode, CompanyKind, CountryCode, Director, Email, LegalForm, LegalIdentity,
     LegalName, NewCompany, Nic, Phone, PostalCode, ShareCapital, Siren, Siret, Text, VatNumber,
 };
 use crate::error::Error;
-use crate::store::{
-    self, audit,
-    companies::{self, CompanyRow},
-};
+use crate::store::companies::CompanyRow;
 
 pub(crate) fn server(deps: Deps) -> pb::tenancy_service_server::TenancyServiceServer<Tenancy> {
     pb::tenancy_service_server::TenancyServiceServer::new(Tenancy { deps })
@@ -352,39 +345,16 @@ impl pb::tenancy_service_server::TenancyService for Tenancy {
         let owner = user_of(&request)?;
         let request = request.into_inner();
         let new = NewCompany::try_from(&request).map_err(Error::from)?;
-        let scope = format!("{owner}/CreateCompany");
-        let company_id = Uuid::now_v7();
-
-        let mut tx = store::begin(&self.deps.pool, Some(company_id), Some(owner))
-            .await
-            .map_err(Error::from)?;
-        let response = idempotency::once(
-            &mut tx,
-            &scope,
-            &request.idempotency_key,
-            &request,
-            async |tx| {
-                let company = companies::insert_company(tx, company_id, owner, &new).await?;
-                audit::audit(
-                    tx,
-                    company.company_id,
-                    &owner.to_string(),
-                    "company.created",
-                    serde_json::json!({
-                        "siret": new.identity.siret.to_string(),
-                        "legal_name": company.legal_name,
-                    }),
-                )
-                .await?;
-                company_created(&company, owner).enqueue(tx).await?;
-                Ok::<_, Error>(pb::CreateCompanyResponse {
-                    company: Some((&company).into()),
-                })
+        let response = app::companies::create_company(
+            &self.deps,
+            owner,
+            &new,
+            (&request.idempotency_key, &request),
+            |company| pb::CreateCompanyResponse {
+                company: Some(company.into()),
             },
         )
         .await?;
-        tx.commit().await.map_err(Error::from)?;
-        self.deps.outbox.wake();
         Ok(Response::new(response))
     }
 
@@ -394,11 +364,7 @@ impl pb::tenancy_service_server::TenancyService for Tenancy {
     ) -> Result<Response<pb::GetCompanyResponse>, Status> {
         let user = user_of(&request)?;
         let company_id = error::required_uuid("company_id", &request.get_ref().company_id)?;
-        let company = store::read(&self.deps.pool, Some(company_id), Some(user), async |tx| {
-            companies::company_visible_to(tx, user, company_id).await
-        })
-        .await?
-        .ok_or_else(|| Error::CompanyNotFound(company_id.to_string()))?;
+        let company = app::companies::get_company(&self.deps.pool, user, company_id).await?;
         Ok(Response::new(pb::GetCompanyResponse {
             company: Some((&company).into()),
         }))
@@ -414,60 +380,25 @@ impl pb::tenancy_service_server::TenancyService for Tenancy {
         let company_id = violations.uuid("company_id", &request.company_id);
         let paths = parse_mask(request.update_mask.as_ref(), &mut violations);
         violations.into_result()?;
-        let company_id = company_id.unwrap_or_default();
-        let scope = format!("{user}/UpdateCompany");
-
-        let mut tx = store::begin(&self.deps.pool, Some(company_id), Some(user))
-            .await
-            .map_err(Error::from)?;
-        let response = idempotency::once(
-            &mut tx,
-            &scope,
-            &request.idempotency_key,
-            &request,
-            async |tx| {
-                let locked = companies::company_for_update(tx, user, company_id)
-                    .await?
-                    .ok_or_else(|| Error::CompanyNotFound(company_id.to_string()))?;
-                access::access_of(&mut *tx, company_id, locked.role, locked.through_firm)
-                    .await?
-                    .require(permissions::SETTINGS_WRITE)?;
-                let current = locked.company;
-                // The stored identity is valid; overlay the masked fields and parse the
-                // whole again, so a change is checked against what it does not change
-                // (a postal code against the stored country, a NIC against the SIREN).
-                let mut raw = RawIdentity::from(pb::Company::from(&current));
-                for path in &paths {
-                    path.apply(&request, &mut raw);
-                }
-                let siren = Siren::parse(&current.siren).ok();
-                let mut violations = FieldViolations::new();
-                let identity = parse_identity(&raw, |_| siren, &mut violations)
-                    .filter(|_| violations.is_empty())
-                    .ok_or(Error::InvalidArgument(violations))?;
-                let company = companies::update_company(tx, company_id, &identity).await?;
-                let changed = request
-                    .update_mask
-                    .as_ref()
-                    .map(|m| m.paths.clone())
-                    .unwrap_or_default();
-                audit::audit(
-                    tx,
-                    company_id,
-                    &user.to_string(),
-                    "company.updated",
-                    serde_json::json!({ "changed_fields": changed }),
-                )
-                .await?;
-                company_updated(&company, user, changed).enqueue(tx).await?;
-                Ok::<_, Error>(pb::UpdateCompanyResponse {
-                    company: Some((&company).into()),
-                })
+        let update = UpdateCompany {
+            company_id: company_id.unwrap_or_default(),
+            changed_fields: request
+                .update_mask
+                .as_ref()
+                .map(|m| m.paths.clone())
+                .unwrap_or_default(),
+        };
+        let response = app::companies::update_company(
+            &self.deps,
+            user,
+            update,
+            (&request.idempotency_key, &request),
+            |current| revise(current, &paths, &request),
+            |company| pb::UpdateCompanyResponse {
+                company: Some(company.into()),
             },
         )
         .await?;
-        tx.commit().await.map_err(Error::from)?;
-        self.deps.outbox.wake();
         Ok(Response::new(response))
     }
 
@@ -478,12 +409,9 @@ impl pb::tenancy_service_server::TenancyService for Tenancy {
         let user = user_of(&request)?;
         let request = request.into_inner();
         let (page, after) = page::parse_keyset(request.page_size, &request.page_token)?;
-        // Across companies: no acting company, only the user's own rows and the firm
-        // grants that reach them.
-        let mut rows = store::read(&self.deps.pool, None, Some(user), async |tx| {
-            companies::memberships(tx, user, after, page.fetch_limit()).await
-        })
-        .await?;
+        let mut rows =
+            app::companies::list_my_companies(&self.deps.pool, user, after, page.fetch_limit())
+                .await?;
         let next_page_token = page.finish(&mut rows, |row| {
             page::time_id_cursor(row.joined_at, row.company.company_id)
         });
@@ -500,100 +428,22 @@ impl pb::tenancy_service_server::TenancyService for Tenancy {
     }
 }
 
-/// The legal identity as both company events carry it (meta and owner left empty).
-fn identity_event(company: &CompanyRow) -> events::CompanyCreated {
-    let text = |value: &Option<String>| value.clone().unwrap_or_default();
-    events::CompanyCreated {
-        meta: None,
-        legal_name: company.legal_name.clone(),
-        siren: company.siren.clone(),
-        is_firm: company.kind() == CompanyKind::Firm,
-        owner_user_id: String::new(),
-        nic: company.nic.clone(),
-        siret: format!("{}{}", company.siren, company.nic),
-        legal_form: text(&company.legal_form),
-        ape_code: text(&company.ape_code),
-        vat_number: text(&company.vat_number),
-        rcs_city: text(&company.rcs_city),
-        share_capital_amount: company
-            .share_capital
-            .map(|a| a.to_string())
-            .unwrap_or_default(),
-        share_capital_currency_code: text(&company.share_capital_currency),
-        address_line1: company.address_line1.clone(),
-        address_line2: text(&company.address_line2),
-        address_postal_code: company.postal_code.clone(),
-        address_city: company.city.clone(),
-        address_country_code: company.country_code.clone(),
-        director_name: text(&company.director_name),
-        director_email: text(&company.director_email),
-        director_phone: text(&company.director_phone),
-        version: company.version,
+/// The identity `current` takes on with the masked fields of `request`. The stored
+/// identity is valid; the masked fields are overlaid and the whole is parsed again, so a
+/// change is checked against what it does not change (a postal code against the stored
+/// country, a NIC against the SIREN).
+fn revise(
+    current: &CompanyRow,
+    paths: &[UpdatePath],
+    request: &pb::UpdateCompanyRequest,
+) -> Result<LegalIdentity, Error> {
+    let mut raw = RawIdentity::from(pb::Company::from(current));
+    for path in paths {
+        path.apply(request, &mut raw);
     }
-}
-
-fn meta(
-    event_id: Uuid,
-    company: &CompanyRow,
-    actor: Uuid,
-    at: chrono::DateTime<chrono::Utc>,
-) -> events::EventMeta {
-    events::EventMeta {
-        event_id: event_id.to_string(),
-        occur_time: Some(timestamp(at)),
-        company_id: company.company_id.to_string(),
-        actor: actor.to_string(),
-    }
-}
-
-/// The `company.created` event for a freshly inserted company.
-fn company_created(company: &CompanyRow, owner: Uuid) -> Event {
-    let event_id = Uuid::now_v7();
-    let payload = events::CompanyCreated {
-        meta: Some(meta(event_id, company, owner, company.created_at)),
-        owner_user_id: owner.to_string(),
-        ..identity_event(company)
-    };
-    Event {
-        event_id,
-        event_type: names::COMPANY_CREATED,
-        company_id: Some(company.company_id),
-        payload: payload.encode_to_vec(),
-    }
-}
-
-/// The `company.updated` event: the whole identity after the change, and what changed.
-fn company_updated(company: &CompanyRow, actor: Uuid, changed_fields: Vec<String>) -> Event {
-    let event_id = Uuid::now_v7();
-    let identity = identity_event(company);
-    let payload = events::CompanyUpdated {
-        meta: Some(meta(event_id, company, actor, company.updated_at)),
-        legal_name: identity.legal_name,
-        siren: identity.siren,
-        is_firm: identity.is_firm,
-        nic: identity.nic,
-        siret: identity.siret,
-        legal_form: identity.legal_form,
-        ape_code: identity.ape_code,
-        vat_number: identity.vat_number,
-        rcs_city: identity.rcs_city,
-        share_capital_amount: identity.share_capital_amount,
-        share_capital_currency_code: identity.share_capital_currency_code,
-        address_line1: identity.address_line1,
-        address_line2: identity.address_line2,
-        address_postal_code: identity.address_postal_code,
-        address_city: identity.address_city,
-        address_country_code: identity.address_country_code,
-        director_name: identity.director_name,
-        director_email: identity.director_email,
-        director_phone: identity.director_phone,
-        changed_fields,
-        version: identity.version,
-    };
-    Event {
-        event_id,
-        event_type: names::COMPANY_UPDATED,
-        company_id: Some(company.company_id),
-        payload: payload.encode_to_vec(),
-    }
+    let siren = Siren::parse(&current.siren).ok();
+    let mut violations = FieldViolations::new();
+    parse_identity(&raw, |_| siren, &mut violations)
+        .filter(|_| violations.is_empty())
+        .ok_or(Error::InvalidArgument(violations))
 }
