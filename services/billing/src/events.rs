@@ -3,6 +3,9 @@
 //! mandatory mentions of the invoices issued afterwards. Both carry the whole identity and
 //! the company's version, so they apply in any order: an update arriving first opens the
 //! books, and an event older than the book's identity is set aside.
+//!
+//! What billing publishes is built here from its domain types: `customer.changed`
+//! ([`customer_changed`]).
 
 use comptoir_proto::events::v1::{CompanyCreated, EventMeta};
 use comptoir_runtime::events::consumer::event_uuid;
@@ -10,6 +13,12 @@ use comptoir_runtime::events::{Consume, Delivery, EventType, HandlerError, names
 use sqlx::PgConnection;
 
 use crate::store::{self, Acting, books};
+
+use comptoir_proto::events::v1 as pb;
+use comptoir_runtime::events::Event;
+use uuid::Uuid;
+
+use crate::domain::party::Party;
 
 /// The consumer that opens books for new companies and follows their changes.
 pub(crate) struct Companies;
@@ -66,4 +75,35 @@ impl Consume for Companies {
         }
         Ok(())
     }
+}
+
+/// A party as events carry it (customer changes, and the documents that name it).
+pub(crate) fn billing_party(party: &Party) -> pb::BillingParty {
+    let fields = &party.fields;
+    let identity = &fields.identity;
+    let address = &identity.address;
+    pb::BillingParty {
+        party_id: party.party_id.to_string(),
+        kind: fields.kind.as_str().to_owned(),
+        name: identity.legal_name.clone(),
+        siren: identity.siren_str().to_owned(),
+        vat_number: identity.vat_number_str().to_owned(),
+        address_line1: address.line1.clone(),
+        address_line2: address.line2.clone(),
+        address_postal_code: address.postal_code.clone(),
+        address_city: address.city.clone(),
+        address_country_code: address.country_code.clone(),
+        accounting_code: fields.accounting_code.clone(),
+    }
+}
+
+/// `customer.changed`: a customer of `company_id` as it now is, changed by `actor`.
+pub(crate) fn customer_changed(company_id: Uuid, actor: &str, customer: &Party) -> Event {
+    Event::about(names::CUSTOMER_CHANGED, company_id, actor, |meta| {
+        pb::CustomerChanged {
+            meta: Some(meta),
+            customer: Some(billing_party(customer)),
+            archived: customer.archived_at.is_some(),
+        }
+    })
 }

@@ -3,6 +3,8 @@
 //! domain's rules and the store, and enqueuing the events. The gRPC layer decodes,
 //! authorises, calls one function here and encodes the answer.
 
+pub(crate) mod parties;
+
 use comptoir_runtime::Caller;
 use comptoir_runtime::permissions::BuiltInRole;
 use uuid::Uuid;
@@ -79,4 +81,16 @@ where
     R: prost::Message + Default,
 {
     comptoir_runtime::idempotency::once(tx, scope, key, request, mutation).await
+}
+
+/// Records the `violations` a domain parse collected (fields relative to the value) under
+/// `prefix`, e.g. `party.` + `address.city`.
+pub(crate) fn violations_under(
+    prefix: &str,
+    into: &mut comptoir_runtime::FieldViolations,
+    violations: comptoir_domain_types::fields::Violations,
+) {
+    for (field, reason) in violations {
+        into.add(format!("{prefix}.{field}"), reason);
+    }
 }
