@@ -4,21 +4,21 @@
 //! the company's version, so they apply in any order: an update arriving first opens the
 //! books, and an event older than the book's identity is set aside.
 //!
-//! What billing publishes is built here from its domain types: `customer.changed`
-//! ([`customer_changed`]).
+//! Documents publish `invoice.issued` ([`invoice_issued`]), `credit_note.issued`
+//! ([`credit_note_issued`]) and `quote.accepted` ([`quote_accepted`]), each carrying the
+//! whole document ([`billing_document`]).
 
-use comptoir_proto::events::v1::{CompanyCreated, EventMeta};
-use comptoir_runtime::events::consumer::event_uuid;
-use comptoir_runtime::events::{Consume, Delivery, EventType, HandlerError, names};
-use sqlx::PgConnection;
-
-use crate::store::{self, Acting, books};
-
+use chrono::NaiveDate;
 use comptoir_proto::events::v1 as pb;
-use comptoir_runtime::events::Event;
+use comptoir_proto::events::v1::{CompanyCreated, EventMeta};
+use comptoir_runtime::amount::{format, format_plain};
+use comptoir_runtime::events::consumer::event_uuid;
+use comptoir_runtime::events::{Consume, Delivery, Event, EventType, HandlerError, names};
+use sqlx::PgConnection;
 use uuid::Uuid;
 
-use crate::domain::party::Party;
+use crate::domain::document::Document;
+use crate::store::{self, Acting, books};
 
 /// The consumer that opens books for new companies and follows their changes.
 pub(crate) struct Companies;
@@ -77,33 +77,102 @@ impl Consume for Companies {
     }
 }
 
-/// A party as events carry it (customer changes, and the documents that name it).
-pub(crate) fn billing_party(party: &Party) -> pb::BillingParty {
-    let fields = &party.fields;
-    let identity = &fields.identity;
-    let address = &identity.address;
-    pb::BillingParty {
-        party_id: party.party_id.to_string(),
-        kind: fields.kind.as_str().to_owned(),
-        name: identity.legal_name.clone(),
-        siren: identity.siren_str().to_owned(),
-        vat_number: identity.vat_number_str().to_owned(),
-        address_line1: address.line1.clone(),
-        address_line2: address.line2.clone(),
-        address_postal_code: address.postal_code.clone(),
-        address_city: address.city.clone(),
-        address_country_code: address.country_code.clone(),
-        accounting_code: fields.accounting_code.clone(),
+/// `invoice.issued`: an invoice of `company_id` numbered and frozen by `actor`.
+pub(crate) fn invoice_issued(company_id: Uuid, actor: &str, invoice: &Document) -> Event {
+    Event::about(names::INVOICE_ISSUED, company_id, actor, |meta| {
+        pb::InvoiceIssued {
+            meta: Some(meta),
+            invoice: Some(billing_document(invoice)),
+        }
+    })
+}
+
+/// `credit_note.issued`: a credit note of `company_id` issued by `actor`.
+pub(crate) fn credit_note_issued(company_id: Uuid, actor: &str, credit_note: &Document) -> Event {
+    Event::about(names::CREDIT_NOTE_ISSUED, company_id, actor, |meta| {
+        pb::CreditNoteIssued {
+            meta: Some(meta),
+            credit_note: Some(billing_document(credit_note)),
+        }
+    })
+}
+
+/// `quote.accepted`: a quote of `company_id` accepted, as recorded by `actor`.
+pub(crate) fn quote_accepted(company_id: Uuid, actor: &str, quote: &Document) -> Event {
+    Event::about(names::QUOTE_ACCEPTED, company_id, actor, |meta| {
+        pb::QuoteAccepted {
+            meta: Some(meta),
+            quote: Some(billing_document(quote)),
+        }
+    })
+}
+
+/// The events' self-contained form of a stored document.
+pub(crate) fn billing_document(row: &Document) -> pb::BillingDocument {
+    pb::BillingDocument {
+        document_id: row.document_id.to_string(),
+        document_type: row.document_type.clone(),
+        number: row.number.clone().unwrap_or_default(),
+        document_date: date_string(Some(row.document_date)),
+        due_date: date_string(row.due_date),
+        currency_code: row.currency_code.clone(),
+        party: Some(billing_party_of(row)),
+        lines: row
+            .lines
+            .iter()
+            .map(|line| pb::BillingLine {
+                line_number: line.line_number,
+                description: line.description.clone(),
+                quantity: format_plain(line.quantity),
+                unit_price: format_plain(line.unit_price),
+                discount: format(line.discount, 2),
+                vat_rate: format_plain(line.vat_rate),
+                net_amount: format(line.net_amount, 2),
+            })
+            .collect(),
+        vat_amounts: row
+            .vat
+            .iter()
+            .map(|vat| pb::BillingVatAmount {
+                rate: format_plain(vat.rate),
+                taxable_amount: format(vat.taxable_amount, 2),
+                vat_amount: format(vat.vat_amount, 2),
+            })
+            .collect(),
+        net_total: format(row.net_total, 2),
+        vat_total: format(row.vat_total, 2),
+        gross_total: format(row.gross_total, 2),
+        vat_exemption: row.vat_exemption.clone(),
+        oss: row.oss,
+        credited_document_id: row
+            .credited_document_id
+            .map(|id| id.to_string())
+            .unwrap_or_default(),
+        credited_number: row.credited_number.clone(),
+        credited_date: date_string(row.credited_date),
+        category: row.category.clone(),
     }
 }
 
-/// `customer.changed`: a customer of `company_id` as it now is, changed by `actor`.
-pub(crate) fn customer_changed(company_id: Uuid, actor: &str, customer: &Party) -> Event {
-    Event::about(names::CUSTOMER_CHANGED, company_id, actor, |meta| {
-        pb::CustomerChanged {
-            meta: Some(meta),
-            customer: Some(billing_party(customer)),
-            archived: customer.archived_at.is_some(),
-        }
-    })
+/// The party printed on a stored document, as events carry it.
+pub(crate) fn billing_party_of(row: &Document) -> pb::BillingParty {
+    pb::BillingParty {
+        party_id: row.party_id.to_string(),
+        kind: row.party_kind.clone(),
+        name: row.party_name.clone(),
+        siren: row.party_siren.clone(),
+        vat_number: row.party_vat_number.clone(),
+        address_line1: row.party_address_line1.clone(),
+        address_line2: row.party_address_line2.clone(),
+        address_postal_code: row.party_postal_code.clone(),
+        address_city: row.party_city.clone(),
+        address_country_code: row.party_country_code.clone(),
+        accounting_code: row.party_accounting_code.clone(),
+    }
+}
+
+/// A date as events carry it: "YYYY-MM-DD", empty for none.
+fn date_string(date: Option<NaiveDate>) -> String {
+    date.map(|d| d.format("%Y-%m-%d").to_string())
+        .unwrap_or_default()
 }

@@ -3,8 +3,8 @@
 //! domain's rules and the store, and enqueuing the events. The gRPC layer decodes,
 //! authorises, calls one function here and encodes the answer.
 
-pub(crate) mod items;
-pub(crate) mod parties;
+pub(crate) mod documents;
+pub(crate) mod invoices;
 
 use comptoir_runtime::Caller;
 use comptoir_runtime::permissions::BuiltInRole;
@@ -82,16 +82,4 @@ where
     R: prost::Message + Default,
 {
     comptoir_runtime::idempotency::once(tx, scope, key, request, mutation).await
-}
-
-/// Records the `violations` a domain parse collected (fields relative to the value) under
-/// `prefix`, e.g. `party.` + `address.city`.
-pub(crate) fn violations_under(
-    prefix: &str,
-    into: &mut comptoir_runtime::FieldViolations,
-    violations: comptoir_domain_types::fields::Violations,
-) {
-    for (field, reason) in violations {
-        into.add(format!("{prefix}.{field}"), reason);
-    }
 }

@@ -488,12 +488,12 @@ pub fn format_number(prefix: &str, include_year: bool, date: NaiveDate, number: 
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use std::str::FromStr;
 
     use super::*;
 
-    fn d(s: &str) -> Decimal {
+    pub(crate) fn d(s: &str) -> Decimal {
         Decimal::from_str(s).unwrap()
     }
 
@@ -604,7 +604,7 @@ mod tests {
         assert_eq!(Totals::of(&lines).vat_total, d("0.54"));
     }
 
-    fn seller() -> Seller {
+    pub(crate) fn seller() -> Seller {
         Seller {
             legal_name: "Boulangerie Dupont SARL".into(),
             legal_form: "SARL".into(),
@@ -707,7 +707,8 @@ mod tests {
         assert!(missing_mentions(&doc).is_empty());
     }
 
-    fn stored(document_type: DocumentType, status: Status) -> Document {
+    /// A stored document of `document_type` in `status`, 100 + 20 % VAT, dated 2026-03-01.
+    pub(crate) fn stored(document_type: DocumentType, status: Status) -> Document {
         let at = DateTime::<Utc>::default();
         Document {
             document_id: Uuid::nil(),
@@ -753,7 +754,7 @@ mod tests {
         }
     }
 
-    fn day(s: &str) -> NaiveDate {
+    pub(crate) fn day(s: &str) -> NaiveDate {
         NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
     }
 

@@ -5,7 +5,6 @@
 
 use chrono::{NaiveDate, TimeDelta};
 use comptoir_proto::billing::v1 as pb;
-use comptoir_proto::events::v1 as events;
 use comptoir_runtime::FieldViolations;
 use comptoir_runtime::amount::{format, format_plain};
 use rust_decimal::Decimal;
@@ -13,10 +12,9 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use super::books::document_type_to_pb;
-use super::{date_string, decimal, optional_date, optional_decimal, text, today};
-use crate::domain::document::{
-    Document, DocumentStatus, Line, MAX_LINES, Totals, check_rates, format_number,
-};
+use super::{date_string, decimal, optional_date, optional_decimal, text};
+use crate::app::documents::{refuse_locked, today};
+use crate::domain::document::{Document, DocumentStatus, Line, MAX_LINES, Totals, check_rates};
 use crate::domain::vat::Regime;
 use crate::domain::{DocumentType, PartyKind, PartyRole, Status};
 use crate::error::Error;
@@ -267,26 +265,6 @@ pub(crate) async fn read_lines(
     Ok(lines)
 }
 
-/// Takes the next number of `document_type`'s series for a document dated `date`; a date
-/// earlier than the series' last one answers FAILED_PRECONDITION (NOT_CHRONOLOGICAL).
-pub(crate) async fn next_number(
-    conn: &mut PgConnection,
-    company_id: Uuid,
-    document_type: DocumentType,
-    date: NaiveDate,
-) -> Result<(String, i64), Error> {
-    match books::take_number(conn, company_id, document_type, date).await? {
-        Ok((number, prefix, include_year)) => {
-            Ok((format_number(&prefix, include_year, date, number), number))
-        }
-        Err(last) => Err(Error::NotChronological {
-            document_type,
-            date,
-            last,
-        }),
-    }
-}
-
 /// A document about to be created from a `DraftInput`.
 #[derive(Debug, Clone)]
 pub(crate) struct NewDocument<'a> {
@@ -345,21 +323,6 @@ pub(crate) async fn create(
     documents::load(conn, company_id, document_id, &[new.document_type])
         .await?
         .ok_or_else(|| Error::not_found("document", document_id))
-}
-
-/// FAILED_PRECONDITION (PERIOD_LOCKED) naming `field` when `date` is on or before the
-/// lock date.
-pub(crate) fn refuse_locked(
-    lock_date: Option<NaiveDate>,
-    date: NaiveDate,
-    field: &str,
-) -> Result<(), Error> {
-    match lock_date {
-        Some(lock) if date <= lock => Err(Error::PeriodLocked(format!(
-            "{field} {date} is on or before the lock date {lock}: the period is closed"
-        ))),
-        _ => Ok(()),
-    }
 }
 
 /// The wire form of a derived status.
@@ -472,69 +435,5 @@ pub(crate) fn document_to_pb(row: &Document) -> pb::Document {
             &row.updated_by,
             row.updated_at,
         )),
-    }
-}
-
-/// The events' self-contained form of a stored document.
-pub(crate) fn billing_document(row: &Document) -> events::BillingDocument {
-    events::BillingDocument {
-        document_id: row.document_id.to_string(),
-        document_type: row.document_type.clone(),
-        number: row.number.clone().unwrap_or_default(),
-        document_date: date_string(Some(row.document_date)),
-        due_date: date_string(row.due_date),
-        currency_code: row.currency_code.clone(),
-        party: Some(billing_party_of(row)),
-        lines: row
-            .lines
-            .iter()
-            .map(|line| events::BillingLine {
-                line_number: line.line_number,
-                description: line.description.clone(),
-                quantity: format_plain(line.quantity),
-                unit_price: format_plain(line.unit_price),
-                discount: format(line.discount, 2),
-                vat_rate: format_plain(line.vat_rate),
-                net_amount: format(line.net_amount, 2),
-            })
-            .collect(),
-        vat_amounts: row
-            .vat
-            .iter()
-            .map(|vat| events::BillingVatAmount {
-                rate: format_plain(vat.rate),
-                taxable_amount: format(vat.taxable_amount, 2),
-                vat_amount: format(vat.vat_amount, 2),
-            })
-            .collect(),
-        net_total: format(row.net_total, 2),
-        vat_total: format(row.vat_total, 2),
-        gross_total: format(row.gross_total, 2),
-        vat_exemption: row.vat_exemption.clone(),
-        oss: row.oss,
-        credited_document_id: row
-            .credited_document_id
-            .map(|id| id.to_string())
-            .unwrap_or_default(),
-        credited_number: row.credited_number.clone(),
-        credited_date: date_string(row.credited_date),
-        category: row.category.clone(),
-    }
-}
-
-/// The party printed on a stored document, as events carry it.
-pub(crate) fn billing_party_of(row: &Document) -> events::BillingParty {
-    events::BillingParty {
-        party_id: row.party_id.to_string(),
-        kind: row.party_kind.clone(),
-        name: row.party_name.clone(),
-        siren: row.party_siren.clone(),
-        vat_number: row.party_vat_number.clone(),
-        address_line1: row.party_address_line1.clone(),
-        address_line2: row.party_address_line2.clone(),
-        address_postal_code: row.party_postal_code.clone(),
-        address_city: row.party_city.clone(),
-        address_country_code: row.party_country_code.clone(),
-        accounting_code: row.party_accounting_code.clone(),
     }
 }

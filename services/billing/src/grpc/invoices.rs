@@ -14,8 +14,6 @@
 
 use chrono::NaiveDate;
 use comptoir_proto::billing::v1 as pb;
-use comptoir_proto::events::v1 as events;
-use comptoir_runtime::events::{Event, names};
 use comptoir_runtime::page::time_id_cursor;
 use comptoir_runtime::{Deps, FieldViolations, permissions};
 use prometheus::IntCounter;
@@ -26,17 +24,18 @@ use uuid::Uuid;
 
 use super::books::document_type_from_pb;
 use super::documents::{
-    DueDefault, NewDocument, billing_document, create, document_to_pb, next_number, read_draft,
-    read_lines, refuse_locked, status_from_pb,
+    DueDefault, NewDocument, create, document_to_pb, read_draft, read_lines, status_from_pb,
 };
-use super::{authorize, ensure_valid, keyset_page, optional_date, text, today};
+use super::{authorize, ensure_valid, keyset_page, optional_date, text};
+use crate::app::documents::{ListDocuments, next_number, refuse_locked};
+use crate::app::invoices::{self, IssueInvoice, SALES, locked_draft, violations_of};
 use crate::app::{Ctx, once};
 use crate::domain::credit::check_credit;
-use crate::domain::document::{Customer, Document, Issuable, Totals, missing_mentions};
-use crate::domain::issuing;
+use crate::domain::document::Totals;
 use crate::domain::vat::Regime;
 use crate::domain::{DocumentType, PartyKind, PartyRole, Status as Stored};
 use crate::error::Error;
+use crate::events;
 use crate::store::books;
 use crate::store::documents::{self, Header, PartyCopy};
 
@@ -65,145 +64,11 @@ pub(crate) struct Invoices {
     max_days_ahead: u16,
 }
 
-const SALES: [DocumentType; 2] = [DocumentType::Invoice, DocumentType::CreditNote];
-
 fn invoice_id(violations: &mut FieldViolations, value: &str) -> Uuid {
     violations.uuid("invoice_id", value).unwrap_or_default()
 }
 
-/// The draft invoice `id`, locked; NOT_FOUND when it is not one of the company's invoices,
-/// FAILED_PRECONDITION when it is no longer a draft.
-async fn locked_draft(
-    conn: &mut PgConnection,
-    company_id: Uuid,
-    id: Uuid,
-) -> Result<Document, Error> {
-    let loaded = documents::load_for_update(conn, company_id, id, &[DocumentType::Invoice])
-        .await?
-        .ok_or_else(|| Error::not_found("invoice", id))?;
-    refuse_frozen(&loaded)?;
-    Ok(loaded)
-}
-
-/// FAILED_PRECONDITION (DOCUMENT_FROZEN) unless `loaded` is a draft.
-fn refuse_frozen(loaded: &Document) -> Result<(), Error> {
-    if loaded.status() == Stored::Draft {
-        return Ok(());
-    }
-    Err(Error::Frozen(format!(
-        "invoice {} is issued and never changes; correct it with a credit note",
-        loaded.number.as_deref().unwrap_or_default()
-    )))
-}
-
-/// The date a document asked to be dated `requested` is issued with, `today` being the
-/// company's; INVALID_ARGUMENT naming `issue_date` when it is too far ahead (`from_draft`
-/// says the date came from the draft, not the request).
-fn issue_date(
-    requested: NaiveDate,
-    today: NaiveDate,
-    max_days_ahead: u16,
-    from_draft: bool,
-) -> Result<NaiveDate, Error> {
-    issuing::issue_date(requested, today, max_days_ahead).map_err(|latest| {
-        let whose = if from_draft {
-            "the draft's date"
-        } else {
-            "the date"
-        };
-        Error::invalid(
-            "issue_date",
-            format!(
-                "{whose} {requested} is more than {max_days_ahead} days after today ({today}): \
-                 a document is dated the day it is issued, at the latest {latest}"
-            ),
-        )
-    })
-}
-
-/// The customer an issued document prints.
-fn customer_of(row: &Document) -> Customer {
-    Customer {
-        professional: PartyKind::from_stored(&row.party_kind) == Some(PartyKind::Professional),
-        name: row.party_name.clone(),
-        siren: row.party_siren.clone(),
-        vat_number: row.party_vat_number.clone(),
-        address_line1: row.party_address_line1.clone(),
-        address_postal_code: row.party_postal_code.clone(),
-        address_city: row.party_city.clone(),
-        address_country_code: row.party_country_code.clone(),
-    }
-}
-
 impl Invoices {
-    async fn issue(
-        &self,
-        ctx: &Ctx,
-        conn: &mut PgConnection,
-        id: Uuid,
-        issue_date: Option<NaiveDate>,
-    ) -> Result<pb::IssueInvoiceResponse, Error> {
-        let (mut loaded, seller, calendar) =
-            documents::load_for_issue(conn, ctx.company_id, id, DocumentType::Invoice)
-                .await?
-                .ok_or_else(|| Error::not_found("invoice", id))?;
-        refuse_frozen(&loaded)?;
-        let date = self::issue_date(
-            issue_date.unwrap_or(loaded.document_date),
-            calendar.today,
-            self.max_days_ahead,
-            issue_date.is_none(),
-        )?;
-        refuse_locked(calendar.lock_date, date, "issue_date")?;
-        let lines: Vec<_> = loaded.lines.iter().map(|l| l.to_line()).collect();
-        let customer = customer_of(&loaded);
-        let row = &loaded;
-        let missing = missing_mentions(&Issuable {
-            seller: &seller,
-            customer: &customer,
-            lines: &lines,
-            due_date: row.due_date,
-            late_penalty_rate: row.late_penalty_rate,
-            recovery_fee: row.recovery_fee,
-            vat_exemption: &row.vat_exemption,
-        });
-        if !missing.is_empty() {
-            return Err(Error::MissingMentions(violations_of(missing)));
-        }
-        if row.due_date.is_some_and(|due| due < date) {
-            return Err(Error::DueDateBeforeIssueDate { issue_date: date });
-        }
-        let (number, sequence) =
-            next_number(conn, ctx.company_id, DocumentType::Invoice, date).await?;
-        let numbered = documents::Numbered {
-            number: &number,
-            sequence,
-            status: Stored::Issued,
-            document_date: date,
-            due_date: row.due_date,
-        };
-        let frozen = documents::issue(conn, ctx.company_id, id, &numbered, &ctx.actor).await?;
-        if !frozen {
-            return Err(Error::Frozen(format!("invoice {id} is no longer a draft")));
-        }
-        loaded.status = Stored::Issued.as_str().to_owned();
-        loaded.number = Some(number);
-        loaded.sequence = Some(sequence);
-        loaded.document_date = date;
-        loaded.updated_by = ctx.actor.clone();
-        Event::about(names::INVOICE_ISSUED, ctx.company_id, &ctx.actor, |meta| {
-            events::InvoiceIssued {
-                meta: Some(meta),
-                invoice: Some(billing_document(&loaded)),
-            }
-        })
-        .enqueue(conn)
-        .await?;
-        Ok(pb::IssueInvoiceResponse {
-            invoice: Some(document_to_pb(&loaded)),
-        })
-    }
-
     async fn credit(
         &self,
         ctx: &Ctx,
@@ -223,7 +88,7 @@ impl Invoices {
         let calendar = books::calendar_for_issue(conn, ctx.company_id)
             .await
             .map_err(|err| super::books_or(err, ctx.company_id))?;
-        let issue_date = self::issue_date(
+        let issue_date = invoices::issue_date(
             issue_date.unwrap_or(calendar.today),
             calendar.today,
             self.max_days_ahead,
@@ -315,30 +180,13 @@ impl Invoices {
         let credit_note = documents::load(conn, ctx.company_id, document_id, &SALES)
             .await?
             .ok_or_else(|| Error::not_found("credit note", document_id))?;
-        Event::about(
-            names::CREDIT_NOTE_ISSUED,
-            ctx.company_id,
-            &ctx.actor,
-            |meta| events::CreditNoteIssued {
-                meta: Some(meta),
-                credit_note: Some(billing_document(&credit_note)),
-            },
-        )
-        .enqueue(conn)
-        .await?;
+        events::credit_note_issued(ctx.company_id, &ctx.actor, &credit_note)
+            .enqueue(conn)
+            .await?;
         Ok(pb::CreateCreditNoteResponse {
             credit_note: Some(document_to_pb(&credit_note)),
         })
     }
-}
-
-/// Field violations from (field, reason) pairs.
-fn violations_of(found: Vec<(String, String)>) -> FieldViolations {
-    let mut violations = FieldViolations::new();
-    for (field, reason) in found {
-        violations.add(field, reason);
-    }
-    violations
 }
 
 /// Credit note lines are named `lines[i]…` at the top of the request.
@@ -399,13 +247,9 @@ impl pb::invoice_service_server::InvoiceService for Invoices {
         let mut violations = FieldViolations::new();
         let id = invoice_id(&mut violations, &request.get_ref().invoice_id);
         ensure_valid(&mut violations)?;
-        let mut tx = ctx.begin(&self.deps.pool, "read").await?;
-        let loaded = documents::load(&mut tx, ctx.company_id, id, &SALES)
-            .await
-            .map_err(Error::from)?
-            .ok_or_else(|| Error::not_found("invoice", id))?;
+        let invoice = invoices::get_invoice(&ctx, &self.deps, id).await?;
         Ok(Response::new(pb::GetInvoiceResponse {
-            invoice: Some(document_to_pb(&loaded)),
+            invoice: Some(document_to_pb(&invoice)),
         }))
     }
 
@@ -457,12 +301,7 @@ impl pb::invoice_service_server::InvoiceService for Invoices {
         let mut violations = FieldViolations::new();
         let id = invoice_id(&mut violations, &request.get_ref().invoice_id);
         ensure_valid(&mut violations)?;
-        let mut tx = ctx.begin(&self.deps.pool, "invoice.deleted").await?;
-        locked_draft(&mut tx, ctx.company_id, id).await?;
-        documents::delete_draft(&mut tx, ctx.company_id, id, DocumentType::Invoice)
-            .await
-            .map_err(Error::from)?;
-        tx.commit().await.map_err(Error::from)?;
+        invoices::delete_invoice(&ctx, &self.deps, id).await?;
         Ok(Response::new(pb::DeleteInvoiceResponse {}))
     }
 
@@ -484,27 +323,21 @@ impl pb::invoice_service_server::InvoiceService for Invoices {
                 Vec::new()
             }
         };
-        let wanted = status_from_pb(request.status);
+        let status = status_from_pb(request.status);
         let party_id = (!request.party_id.is_empty())
             .then(|| violations.uuid("party_id", &request.party_id))
             .flatten();
         let (page, after) = keyset_page(&mut violations, request.page_size, &request.page_token)?;
-        let (status, standing) = wanted.map(|s| s.filter(today())).unzip();
-        let standing = standing.flatten();
-        let filter = documents::ListFilter {
+        let query = ListDocuments {
             types,
             status,
-            standing,
             party_id,
-            category: None,
             after,
+            limit: page.fetch_limit(),
         };
-        let mut tx = ctx.begin(&self.deps.pool, "read").await?;
-        let mut rows = documents::list(&mut tx, ctx.company_id, &filter, page.fetch_limit())
-            .await
-            .map_err(Error::from)?;
+        let mut rows = invoices::list_invoices(&ctx, &self.deps, query).await?;
         let next_page_token =
-            page.finish(&mut rows, |l| time_id_cursor(l.created_at, l.document_id));
+            page.finish(&mut rows, |d| time_id_cursor(d.created_at, d.document_id));
         Ok(Response::new(pb::ListInvoicesResponse {
             invoices: rows.iter().map(document_to_pb).collect(),
             next_page_token,
@@ -518,20 +351,22 @@ impl pb::invoice_service_server::InvoiceService for Invoices {
         let ctx = authorize(&request, &[permissions::INVOICES_ISSUE])?;
         let request = request.into_inner();
         let mut violations = FieldViolations::new();
-        let id = invoice_id(&mut violations, &request.invoice_id);
-        let issue_date = optional_date(&mut violations, "issue_date", &request.issue_date);
+        let command = IssueInvoice {
+            invoice_id: invoice_id(&mut violations, &request.invoice_id),
+            issue_date: optional_date(&mut violations, "issue_date", &request.issue_date),
+        };
         ensure_valid(&mut violations)?;
-        let mut tx = ctx.begin(&self.deps.pool, "invoice.issued").await?;
-        let response = once(
-            &mut tx,
-            &ctx.scope("IssueInvoice"),
-            &request.idempotency_key,
-            &request,
-            async |conn| self.issue(&ctx, conn, id, issue_date).await,
+        let response = invoices::issue_invoice(
+            &ctx,
+            &self.deps,
+            self.max_days_ahead,
+            command,
+            (&request.idempotency_key, &request),
+            |invoice| pb::IssueInvoiceResponse {
+                invoice: Some(document_to_pb(invoice)),
+            },
         )
         .await?;
-        tx.commit().await.map_err(Error::from)?;
-        self.deps.outbox.wake();
         self.issued.inc();
         Ok(Response::new(response))
     }

@@ -18,12 +18,13 @@ use sqlx::PgConnection;
 use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
-use super::documents::{billing_party_of, refuse_locked};
 use super::{authorize, date_string, decimal, ensure_valid, keyset_page, optional_date, text};
+use crate::app::documents::refuse_locked;
 use crate::app::{Ctx, once};
 use crate::domain::document::Document;
 use crate::domain::{Direction, DocumentType, Method, Status as Stored};
 use crate::error::Error;
+use crate::events::billing_party_of;
 use crate::store::books;
 use crate::store::documents;
 use crate::store::payments::{self, AllocationRow, NewPayment, PaymentWithAllocations};

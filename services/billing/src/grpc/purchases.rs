@@ -11,11 +11,12 @@ use comptoir_runtime::page::time_id_cursor;
 use comptoir_runtime::{Deps, FieldViolations, permissions};
 use tonic::{Request, Response, Status};
 
-use super::documents::{DueDefault, NewDocument, billing_document, create, document_to_pb};
+use super::documents::{DueDefault, NewDocument, create, document_to_pb};
 use super::{authorize, ensure_valid, keyset_page, required_text, text};
 use crate::app::once;
 use crate::domain::{DocumentType, PartyRole, Status as Stored};
 use crate::error::Error;
+use crate::events::billing_document;
 use crate::store::documents;
 use crate::store::violated_constraint;
 

@@ -8,8 +8,6 @@
 //! date reads as expired ([`Document::status_on`]).
 
 use comptoir_proto::billing::v1 as pb;
-use comptoir_proto::events::v1 as events;
-use comptoir_runtime::events::{Event, names};
 use comptoir_runtime::page::time_id_cursor;
 use comptoir_runtime::{Deps, FieldViolations, permissions};
 use sqlx::PgConnection;
@@ -17,15 +15,16 @@ use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
 use super::documents::{
-    DueDefault, NewDocument, billing_document, create, document_to_pb, next_number, read_draft,
-    refuse_locked, status_from_pb,
+    DueDefault, NewDocument, create, document_to_pb, read_draft, status_from_pb,
 };
-use super::{authorize, ensure_valid, keyset_page, today};
+use super::{authorize, ensure_valid, keyset_page};
+use crate::app::documents::{next_number, refuse_locked, today};
 use crate::app::{Ctx, once};
 use crate::domain::document::{Document, DocumentStatus, Totals, check_rates};
 use crate::domain::vat::Regime;
 use crate::domain::{DocumentType, PartyRole, Status as Stored};
 use crate::error::Error;
+use crate::events;
 use crate::store::books;
 use crate::store::documents::{self, Header};
 
@@ -103,14 +102,9 @@ async fn accept(conn: &mut PgConnection, ctx: &Ctx, quote: &mut Document) -> Res
     quote.status = Stored::Accepted.as_str().to_owned();
     quote.updated_by = ctx.actor.clone();
     quote.updated_at = chrono::Utc::now();
-    Event::about(names::QUOTE_ACCEPTED, ctx.company_id, &ctx.actor, |meta| {
-        events::QuoteAccepted {
-            meta: Some(meta),
-            quote: Some(billing_document(quote)),
-        }
-    })
-    .enqueue(conn)
-    .await?;
+    events::quote_accepted(ctx.company_id, &ctx.actor, quote)
+        .enqueue(conn)
+        .await?;
     Ok(())
 }
 
