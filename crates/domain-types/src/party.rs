@@ -9,38 +9,8 @@
 //! words of [`crate::legal`]'s errors, so a service prefixes its own path (`party.`) and
 //! answers them all at once.
 
+use crate::fields::{Violations, add, text};
 use crate::legal::{CountryCode, PostalCode, Siren, Siret, VatNumber};
-
-/// The violations a parse records: the field (relative to the value parsed) and why.
-pub type Violations = Vec<(String, String)>;
-
-/// Records `field` with `reason`.
-fn add(violations: &mut Violations, field: &str, reason: impl Into<String>) {
-    violations.push((field.to_owned(), reason.into()));
-}
-
-/// `value` trimmed, recording a violation when it is longer than `max` characters (or
-/// empty while `required`).
-fn text(
-    violations: &mut Violations,
-    field: &str,
-    value: &str,
-    max: usize,
-    required: bool,
-) -> String {
-    let value = value.trim();
-    if value.chars().count() > max {
-        add(
-            violations,
-            field,
-            format!("must be at most {max} characters"),
-        );
-    }
-    if required && value.is_empty() {
-        add(violations, field, "is required");
-    }
-    value.to_owned()
-}
 
 /// A postal address as it is printed: two lines, the postal code, the city and the
 /// country. Parsed with [`PostalAddress::parse`], its postal code is checked for its
@@ -73,6 +43,19 @@ pub struct RawAddress<'a> {
     pub city: &'a str,
     /// The country code, any case.
     pub country_code: &'a str,
+}
+
+impl<'a> From<&'a PostalAddress> for RawAddress<'a> {
+    /// An address kept or sent as text, to parse again (after a change to one field).
+    fn from(address: &'a PostalAddress) -> Self {
+        RawAddress {
+            line1: &address.line1,
+            line2: &address.line2,
+            postal_code: &address.postal_code,
+            city: &address.city,
+            country_code: &address.country_code,
+        }
+    }
 }
 
 impl PostalAddress {
@@ -301,6 +284,8 @@ mod tests {
         assert_eq!(address.country_code, "FR");
         assert_eq!(country.unwrap().as_str(), "FR");
         assert_eq!(address.country().unwrap().as_str(), "FR");
+        let (again, _) = PostalAddress::parse(RawAddress::from(&address), &mut violations);
+        assert_eq!(again, Some(address));
     }
 
     #[test]

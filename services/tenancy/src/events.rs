@@ -112,3 +112,32 @@ pub(crate) fn company_updated(
         payload: payload.encode_to_vec(),
     }
 }
+
+/// `firm_grant.created`: `firm` may now act on `company` with `role`.
+pub(crate) fn firm_grant_created(company: Uuid, actor: Uuid, firm: Uuid, role: &str) -> Event {
+    Event::about(
+        names::FIRM_GRANT_CREATED,
+        company,
+        &actor.to_string(),
+        |meta| events::FirmGrantCreated {
+            meta: Some(meta),
+            firm_id: firm.to_string(),
+            role: role.to_owned(),
+        },
+    )
+}
+
+/// `firm_grant.revoked`: `firm` no longer acts on `company`, and `lost` are the people
+/// who lost the company with it (services end their access at once).
+pub(crate) fn firm_grant_revoked(company: Uuid, actor: Uuid, firm: Uuid, lost: &[Uuid]) -> Event {
+    Event::about(
+        names::FIRM_GRANT_REVOKED,
+        company,
+        &actor.to_string(),
+        |meta| events::FirmGrantRevoked {
+            meta: Some(meta),
+            firm_id: firm.to_string(),
+            user_ids: lost.iter().map(Uuid::to_string).collect(),
+        },
+    )
+}

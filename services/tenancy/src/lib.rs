@@ -6,7 +6,6 @@ mod app;
 pub mod domain;
 mod error;
 mod events;
-mod firms;
 mod grpc;
 mod members;
 mod store;
@@ -67,7 +66,7 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
         Ok(Service::new()
             .grpc(grpc::companies::server(deps.clone()))
             .grpc(members::server(deps.clone(), mailer, invitation_ttl))
-            .grpc(firms::server(deps.clone()))
+            .grpc(grpc::firms::server(deps.clone()))
             .grpc(grpc::access::server(deps.clone()))
             .grpc(grpc::audit::server(deps.clone()))
             .consumer(accounts::consumer()))

@@ -1,12 +1,24 @@
 //! Billing's rules, free of I/O: the kinds of things billing stores (in their stored
 //! forms), the series every company starts with, a document's amounts and mentions
 //! ([`document`]), which VAT rates a sale may use ([`vat`]), the date a document is
-//! issued with ([`issuing`]) and what a credit note may take back ([`credit`]).
+//! issued with ([`issuing`]), what a credit note may take back ([`credit`]), what an item
+//! ([`item`]) and a customer or supplier ([`party`]) must give.
 
 pub mod credit;
 pub mod document;
 pub mod issuing;
+pub(crate) mod item;
+pub(crate) mod party;
 pub mod vat;
+
+/// Who created and last changed a stored object, and when.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Authorship {
+    pub(crate) created_by: String,
+    pub(crate) created_at: chrono::DateTime<chrono::Utc>,
+    pub(crate) updated_by: String,
+    pub(crate) updated_at: chrono::DateTime<chrono::Utc>,
+}
 
 /// An enum stored as text: `as_str` gives the stored form, `from_stored` reads it back.
 macro_rules! stored {

@@ -1,21 +1,23 @@
 //! `comptoir.billing.v1.ItemService`: a company's articles base, the default label,
-//! price and VAT rate that document lines start from. A line copies what it takes, so
-//! changing or archiving an item never changes a document.
+//! price and VAT rate that document lines start from. Each call is authorised and
+//! decoded here into the domain's [`ItemInput`], handed to one [`crate::app::items`]
+//! function, and its item encoded.
 
+use comptoir_domain_types::amount;
+use comptoir_domain_types::fields::Violations;
+use comptoir_domain_types::permissions;
 use comptoir_proto::billing::v1 as pb;
-use comptoir_runtime::amount;
 use comptoir_runtime::page::PageRequest;
-use comptoir_runtime::{Deps, FieldViolations, error, permissions};
-use rust_decimal::Decimal;
+use comptoir_runtime::{Deps, FieldViolations, error};
 use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
-use super::{authorize, authorship, books_or, decimal, required_text, text};
-use crate::app::once;
+use super::{authorize, authorship};
+use crate::app::items::{self as app, UpdateItem};
+use crate::app::violations_under;
 use crate::domain::ItemKind;
-use crate::domain::vat::Regime;
-use crate::error::Error;
-use crate::store::items::{self, ItemFields, ItemFilter, ItemRow};
+use crate::domain::item::{Item, ItemInput, price_string};
+use crate::store::items::{ItemFilter, ItemRow};
 use crate::store::parties::contains_pattern;
 
 pub(crate) fn server(deps: Deps) -> pb::item_service_server::ItemServiceServer<Items> {
@@ -30,17 +32,6 @@ pub(crate) struct Items {
 const READERS: [&str; 2] = [permissions::INVOICES_READ, permissions::QUOTES_WRITE];
 /// Who may write items.
 const WRITERS: [&str; 1] = [permissions::INVOICES_WRITE];
-
-/// Longest label.
-const LABEL_MAX: usize = 500;
-/// Longest unit.
-const UNIT_MAX: usize = 20;
-/// Longest category.
-const CATEGORY_MAX: usize = 100;
-/// Decimals of a unit price.
-const PRICE_SCALE: u32 = 4;
-/// Decimals of a VAT rate.
-const RATE_SCALE: u32 = 2;
 
 /// A kind from the wire; None when unspecified or unknown.
 fn kind_from_pb(value: i32) -> Option<ItemKind> {
@@ -58,114 +49,38 @@ fn kind_to_pb(kind: ItemKind) -> pb::ItemKind {
     }
 }
 
-/// A unit price on the wire: at least 2 decimals, at most the 4 it may carry
-/// ("12.50", "0.1234").
-fn price_string(price: Decimal) -> String {
-    let plain = price.normalize();
-    if plain.scale() <= 2 {
-        amount::format(price, 2)
-    } else {
-        plain.to_string()
-    }
-}
-
-impl From<&ItemRow> for pb::Item {
-    fn from(row: &ItemRow) -> Self {
+impl From<&Item> for pb::Item {
+    fn from(item: &Item) -> Self {
+        let fields = &item.fields;
         pb::Item {
-            item_id: row.item_id.to_string(),
-            company_id: row.company_id.to_string(),
-            label: row.label.clone(),
-            unit: row.unit.clone(),
-            unit_price: price_string(row.unit_price),
-            vat_rate: amount::format_plain(row.vat_rate),
-            kind: ItemKind::from_stored(&row.kind)
-                .map(kind_to_pb)
-                .unwrap_or(pb::ItemKind::Unspecified) as i32,
-            category: row.category.clone(),
-            archived: row.archived_at.is_some(),
+            item_id: item.item_id.to_string(),
+            company_id: item.company_id.to_string(),
+            label: fields.label.clone(),
+            unit: fields.unit.clone(),
+            unit_price: price_string(fields.unit_price),
+            vat_rate: amount::format_plain(fields.vat_rate),
+            kind: kind_to_pb(fields.kind) as i32,
+            category: fields.category.clone(),
+            archived: item.archived_at.is_some(),
             authorship: Some(authorship(
-                &row.created_by,
-                row.created_at,
-                &row.updated_by,
-                row.updated_at,
+                &item.authorship.created_by,
+                item.authorship.created_at,
+                &item.authorship.updated_by,
+                item.authorship.updated_at,
             )),
         }
     }
 }
 
-/// Parses the fields of an item, recording each bad one under `item.`.
-fn parse_item(input: &pb::ItemInput, violations: &mut FieldViolations) -> Option<ItemFields> {
-    let label = required_text(violations, "item.label", &input.label, LABEL_MAX);
-    let unit = text(violations, "item.unit", &input.unit, UNIT_MAX);
-    let unit_price = decimal(
-        violations,
-        "item.unit_price",
-        &input.unit_price,
-        PRICE_SCALE,
-    );
-    let vat_rate =
-        decimal(violations, "item.vat_rate", &input.vat_rate, RATE_SCALE).and_then(|rate| {
-            violations.check("item.vat_rate", Regime::Domestic.check(rate).map(|()| rate))
-        });
-    let kind = kind_from_pb(input.kind);
-    if kind.is_none() {
-        violations.add(
-            "item.kind",
-            "is required: ITEM_KIND_GOODS or ITEM_KIND_SERVICES",
-        );
-    }
-    let category = text(violations, "item.category", &input.category, CATEGORY_MAX);
-    if !violations.is_empty() {
-        return None;
-    }
-    Some(ItemFields {
-        label,
-        unit,
-        unit_price: unit_price?,
-        vat_rate: vat_rate?,
-        kind: kind?,
-        category,
-    })
-}
-
-/// The stored item as the input that would create it: what an update starts from.
-fn input_of(row: &ItemRow) -> pb::ItemInput {
-    let item = pb::Item::from(row);
-    pb::ItemInput {
-        label: item.label,
-        unit: item.unit,
-        unit_price: item.unit_price,
-        vat_rate: item.vat_rate,
-        kind: item.kind,
-        category: item.category,
-    }
-}
-
-/// Copies the fields `paths` name from `changes` onto `base`, recording unknown paths.
-fn apply_mask(
-    base: &mut pb::ItemInput,
-    changes: &pb::ItemInput,
-    paths: &[String],
-    violations: &mut FieldViolations,
-) {
-    if paths.is_empty() {
-        violations.add("update_mask", "must name at least one field");
-    }
-    for path in paths {
-        match path.as_str() {
-            "label" => base.label = changes.label.clone(),
-            "unit" => base.unit = changes.unit.clone(),
-            "unit_price" => base.unit_price = changes.unit_price.clone(),
-            "vat_rate" => base.vat_rate = changes.vat_rate.clone(),
-            "kind" => base.kind = changes.kind,
-            "category" => base.category = changes.category.clone(),
-            other => violations.add(
-                "update_mask",
-                format!(
-                    "names `{other}`, which is not one of: label, unit, unit_price, vat_rate, \
-                     kind, category"
-                ),
-            ),
+impl From<&pb::ItemInput> for ItemInput {
+    fn from(input: &pb::ItemInput) -> Self {
+        ItemInput {
+            label: input.label.clone(),
+            unit: input.unit.clone(),
+            unit_price: input.unit_price.clone(),
+            vat_rate: input.vat_rate.clone(),
+            kind: kind_from_pb(input.kind),
+            category: input.category.clone(),
         }
     }
 }
@@ -177,7 +92,7 @@ fn item_id(value: &str) -> Result<Uuid, Status> {
 
 /// The cursor of a listed item: its id, then its lower-cased label (an id has no `|`).
 fn cursor(row: &ItemRow) -> String {
-    format!("{}|{}", row.item_id, row.sort_label)
+    format!("{}|{}", row.item.item_id, row.sort_label)
 }
 
 fn parse_cursor(cursor: &str) -> Option<(String, Uuid)> {
@@ -194,29 +109,24 @@ impl pb::item_service_server::ItemService for Items {
         let ctx = authorize(&request, &WRITERS)?;
         let request = request.into_inner();
         let mut violations = FieldViolations::new();
-        let fields = parse_item(&request.item.clone().unwrap_or_default(), &mut violations);
+        let mut field_violations = Violations::new();
+        let fields =
+            ItemInput::from(&request.item.clone().unwrap_or_default()).parse(&mut field_violations);
+        violations_under("item", &mut violations, field_violations);
         violations.into_result()?;
         let Some(fields) = fields else {
             unreachable!("validated above")
         };
-        let company_id = ctx.company_id;
-        let mut tx = ctx.begin(&self.deps.pool, "item.created").await?;
-        let response = once(
-            &mut tx,
-            &ctx.scope("CreateItem"),
-            &request.idempotency_key,
-            &request,
-            async |conn| {
-                let row = items::insert(conn, company_id, &fields, &ctx.actor)
-                    .await
-                    .map_err(|err| books_or(err, company_id))?;
-                Ok(pb::CreateItemResponse {
-                    item: Some((&row).into()),
-                })
+        let response = app::create_item(
+            &ctx,
+            &self.deps,
+            fields,
+            (&request.idempotency_key, &request),
+            |item| pb::CreateItemResponse {
+                item: Some(item.into()),
             },
         )
         .await?;
-        tx.commit().await.map_err(Error::from)?;
         Ok(Response::new(response))
     }
 
@@ -226,13 +136,9 @@ impl pb::item_service_server::ItemService for Items {
     ) -> Result<Response<pb::GetItemResponse>, Status> {
         let ctx = authorize(&request, &READERS)?;
         let item_id = item_id(&request.get_ref().item_id)?;
-        let mut tx = ctx.begin(&self.deps.pool, "read").await?;
-        let row = items::get(&mut tx, ctx.company_id, item_id)
-            .await
-            .map_err(Error::from)?
-            .ok_or_else(|| Error::not_found("item", item_id))?;
+        let item = app::get_item(&ctx, &self.deps, item_id).await?;
         Ok(Response::new(pb::GetItemResponse {
-            item: Some((&row).into()),
+            item: Some((&item).into()),
         }))
     }
 
@@ -242,42 +148,17 @@ impl pb::item_service_server::ItemService for Items {
     ) -> Result<Response<pb::UpdateItemResponse>, Status> {
         let ctx = authorize(&request, &WRITERS)?;
         let request = request.into_inner();
-        let item_id = item_id(&request.item_id)?;
-        let mut tx = ctx.begin(&self.deps.pool, "item.updated").await?;
-        let row = items::get_for_update(&mut tx, ctx.company_id, item_id)
-            .await
-            .map_err(Error::from)?
-            .ok_or_else(|| Error::not_found("item", item_id))?;
-        let mut violations = FieldViolations::new();
-        let mut merged = input_of(&row);
-        let paths = request
-            .update_mask
-            .as_ref()
-            .map(|mask| mask.paths.as_slice())
-            .unwrap_or_default();
-        apply_mask(
-            &mut merged,
-            &request.item.clone().unwrap_or_default(),
-            paths,
-            &mut violations,
-        );
-        let fields = parse_item(&merged, &mut violations);
-        violations.into_result()?;
-        let Some(fields) = fields else {
-            unreachable!("validated above")
+        let update = UpdateItem {
+            item_id: item_id(&request.item_id)?,
+            changes: ItemInput::from(&request.item.unwrap_or_default()),
+            paths: request
+                .update_mask
+                .map(|mask| mask.paths)
+                .unwrap_or_default(),
         };
-        if row.fields().as_ref() == Some(&fields) {
-            // Nothing changes: nothing is written or audited.
-            return Ok(Response::new(pb::UpdateItemResponse {
-                item: Some((&row).into()),
-            }));
-        }
-        let row = items::update(&mut tx, ctx.company_id, item_id, &fields, &ctx.actor)
-            .await
-            .map_err(Error::from)?;
-        tx.commit().await.map_err(Error::from)?;
+        let item = app::update_item(&ctx, &self.deps, update).await?;
         Ok(Response::new(pb::UpdateItemResponse {
-            item: Some((&row).into()),
+            item: Some((&item).into()),
         }))
     }
 
@@ -287,23 +168,9 @@ impl pb::item_service_server::ItemService for Items {
     ) -> Result<Response<pb::ArchiveItemResponse>, Status> {
         let ctx = authorize(&request, &WRITERS)?;
         let item_id = item_id(&request.get_ref().item_id)?;
-        let mut tx = ctx.begin(&self.deps.pool, "item.archived").await?;
-        let row = items::get_for_update(&mut tx, ctx.company_id, item_id)
-            .await
-            .map_err(Error::from)?
-            .ok_or_else(|| Error::not_found("item", item_id))?;
-        if row.archived_at.is_some() {
-            // Archiving twice is archiving once.
-            return Ok(Response::new(pb::ArchiveItemResponse {
-                item: Some((&row).into()),
-            }));
-        }
-        let row = items::archive(&mut tx, ctx.company_id, item_id, &ctx.actor)
-            .await
-            .map_err(Error::from)?;
-        tx.commit().await.map_err(Error::from)?;
+        let item = app::archive_item(&ctx, &self.deps, item_id).await?;
         Ok(Response::new(pb::ArchiveItemResponse {
-            item: Some((&row).into()),
+            item: Some((&item).into()),
         }))
     }
 
@@ -337,13 +204,10 @@ impl pb::item_service_server::ItemService for Items {
             include_archived: request.include_archived,
             after,
         };
-        let mut tx = ctx.begin(&self.deps.pool, "read").await?;
-        let mut rows = items::list(&mut tx, ctx.company_id, &filter, page.fetch_limit())
-            .await
-            .map_err(Error::from)?;
+        let mut rows = app::list_items(&ctx, &self.deps, &filter, page.fetch_limit()).await?;
         let next_page_token = page.finish(&mut rows, cursor);
         Ok(Response::new(pb::ListItemsResponse {
-            items: rows.iter().map(Into::into).collect(),
+            items: rows.iter().map(|row| (&row.item).into()).collect(),
             next_page_token,
         }))
     }
@@ -353,41 +217,18 @@ impl pb::item_service_server::ItemService for Items {
 mod tests {
     use super::*;
 
-    fn input() -> pb::ItemInput {
-        pb::ItemInput {
-            label: "Pain de campagne".to_owned(),
-            unit: "kg".to_owned(),
-            unit_price: "4.2500".to_owned(),
-            vat_rate: "5.5".to_owned(),
-            kind: pb::ItemKind::Goods as i32,
-            category: "Boulangerie".to_owned(),
-        }
-    }
-
     #[test]
-    fn prices_keep_up_to_4_decimals_and_rates_only_the_french_ones() {
-        let mut violations = FieldViolations::new();
-        let fields = parse_item(&input(), &mut violations).unwrap();
-        assert_eq!(price_string(fields.unit_price), "4.25");
-        assert_eq!(price_string(Decimal::new(1234, 4)), "0.1234");
-        assert_eq!(price_string(Decimal::new(12, 0)), "12.00");
-
-        let mut bad = input();
-        bad.unit_price = "1.23456".to_owned();
-        bad.vat_rate = "19".to_owned();
-        bad.kind = 0;
-        bad.label = String::new();
-        let mut violations = FieldViolations::new();
-        assert!(parse_item(&bad, &mut violations).is_none());
-        let fields: Vec<_> = violations.iter().map(|(f, _)| f.as_str()).collect();
-        assert_eq!(
-            fields,
-            [
-                "item.label",
-                "item.unit_price",
-                "item.vat_rate",
-                "item.kind"
-            ]
-        );
+    fn an_item_input_is_read_from_the_wire_as_sent() {
+        let input = pb::ItemInput {
+            label: " Pain ".to_owned(),
+            unit_price: "4.2500".to_owned(),
+            kind: pb::ItemKind::Services as i32,
+            ..Default::default()
+        };
+        let read = ItemInput::from(&input);
+        assert_eq!(read.label, " Pain ");
+        assert_eq!(read.unit_price, "4.2500");
+        assert_eq!(read.kind, Some(ItemKind::Services));
+        assert_eq!(ItemInput::from(&pb::ItemInput::default()).kind, None);
     }
 }

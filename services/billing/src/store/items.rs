@@ -1,55 +1,41 @@
 //! A company's articles base: the `item` table. Listing is a keyset over
 //! `(lower(label), item_id)`, the order of the `item_by_label` index.
 
-use chrono::{DateTime, Utc};
-use rust_decimal::Decimal;
-use sqlx::{AssertSqlSafe, PgConnection};
+use sqlx::postgres::PgRow;
+use sqlx::{AssertSqlSafe, FromRow, PgConnection, Row};
 use uuid::Uuid;
 
+use super::{authorship, stored_enum};
 use crate::domain::ItemKind;
+use crate::domain::item::{Item, ItemFields};
 
-/// An item as stored.
-#[derive(Debug, Clone, sqlx::FromRow)]
+/// A listed item and its `lower(label)` as Postgres computes it: the first half of the
+/// listing cursor.
+#[derive(Debug, Clone)]
 pub(crate) struct ItemRow {
-    pub(crate) item_id: Uuid,
-    pub(crate) company_id: Uuid,
-    pub(crate) label: String,
-    pub(crate) unit: String,
-    pub(crate) unit_price: Decimal,
-    pub(crate) vat_rate: Decimal,
-    pub(crate) kind: String,
-    pub(crate) category: String,
-    pub(crate) archived_at: Option<DateTime<Utc>>,
-    pub(crate) created_by: String,
-    pub(crate) updated_by: String,
-    pub(crate) created_at: DateTime<Utc>,
-    pub(crate) updated_at: DateTime<Utc>,
-    /// `lower(label)` as Postgres computes it: the first half of the listing cursor.
+    pub(crate) item: Item,
     pub(crate) sort_label: String,
 }
 
-/// The fields of an item a caller sets, validated (empty strings for absent values).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct ItemFields {
-    pub(crate) label: String,
-    pub(crate) unit: String,
-    pub(crate) unit_price: Decimal,
-    pub(crate) vat_rate: Decimal,
-    pub(crate) kind: ItemKind,
-    pub(crate) category: String,
-}
-
-impl ItemRow {
-    /// The caller-set fields of the stored item; None if its kind is not one billing
-    /// knows (the table's CHECK makes that impossible).
-    pub(crate) fn fields(&self) -> Option<ItemFields> {
-        Some(ItemFields {
-            label: self.label.clone(),
-            unit: self.unit.clone(),
-            unit_price: self.unit_price,
-            vat_rate: self.vat_rate,
-            kind: ItemKind::from_stored(&self.kind)?,
-            category: self.category.clone(),
+impl FromRow<'_, PgRow> for ItemRow {
+    fn from_row(row: &PgRow) -> Result<Self, sqlx::Error> {
+        let item = Item {
+            item_id: row.try_get("item_id")?,
+            company_id: row.try_get("company_id")?,
+            fields: ItemFields {
+                label: row.try_get("label")?,
+                unit: row.try_get("unit")?,
+                unit_price: row.try_get("unit_price")?,
+                vat_rate: row.try_get("vat_rate")?,
+                kind: stored_enum(row, "kind", ItemKind::from_stored)?,
+                category: row.try_get("category")?,
+            },
+            archived_at: row.try_get("archived_at")?,
+            authorship: authorship(row)?,
+        };
+        Ok(ItemRow {
+            item,
+            sort_label: row.try_get("sort_label")?,
         })
     }
 }
@@ -65,8 +51,8 @@ pub(crate) async fn insert(
     company_id: Uuid,
     fields: &ItemFields,
     actor: &str,
-) -> Result<ItemRow, sqlx::Error> {
-    sqlx::query_as(AssertSqlSafe(format!(
+) -> Result<Item, sqlx::Error> {
+    let row: ItemRow = sqlx::query_as(AssertSqlSafe(format!(
         "INSERT INTO item (item_id, company_id, label, unit, unit_price, vat_rate, kind, \
                            category, created_by, updated_by) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) \
@@ -82,7 +68,8 @@ pub(crate) async fn insert(
     .bind(&fields.category)
     .bind(actor)
     .fetch_one(conn)
-    .await
+    .await?;
+    Ok(row.item)
 }
 
 /// One item of the company; None when it has no such item.
@@ -90,14 +77,15 @@ pub(crate) async fn get(
     conn: &mut PgConnection,
     company_id: Uuid,
     item_id: Uuid,
-) -> Result<Option<ItemRow>, sqlx::Error> {
-    sqlx::query_as(AssertSqlSafe(format!(
+) -> Result<Option<Item>, sqlx::Error> {
+    let row: Option<ItemRow> = sqlx::query_as(AssertSqlSafe(format!(
         "SELECT {COLUMNS} FROM item WHERE company_id = $1 AND item_id = $2"
     )))
     .bind(company_id)
     .bind(item_id)
     .fetch_optional(conn)
-    .await
+    .await?;
+    Ok(row.map(|row| row.item))
 }
 
 /// One item of the company, locked until the transaction ends.
@@ -105,14 +93,15 @@ pub(crate) async fn get_for_update(
     conn: &mut PgConnection,
     company_id: Uuid,
     item_id: Uuid,
-) -> Result<Option<ItemRow>, sqlx::Error> {
-    sqlx::query_as(AssertSqlSafe(format!(
+) -> Result<Option<Item>, sqlx::Error> {
+    let row: Option<ItemRow> = sqlx::query_as(AssertSqlSafe(format!(
         "SELECT {COLUMNS} FROM item WHERE company_id = $1 AND item_id = $2 FOR UPDATE"
     )))
     .bind(company_id)
     .bind(item_id)
     .fetch_optional(conn)
-    .await
+    .await?;
+    Ok(row.map(|row| row.item))
 }
 
 /// Replaces the caller-set fields of an item.
@@ -122,8 +111,8 @@ pub(crate) async fn update(
     item_id: Uuid,
     fields: &ItemFields,
     actor: &str,
-) -> Result<ItemRow, sqlx::Error> {
-    sqlx::query_as(AssertSqlSafe(format!(
+) -> Result<Item, sqlx::Error> {
+    let row: ItemRow = sqlx::query_as(AssertSqlSafe(format!(
         "UPDATE item SET label = $3, unit = $4, unit_price = $5, vat_rate = $6, kind = $7, \
                 category = $8, updated_by = $9, updated_at = now() \
          WHERE company_id = $1 AND item_id = $2 \
@@ -139,7 +128,8 @@ pub(crate) async fn update(
     .bind(&fields.category)
     .bind(actor)
     .fetch_one(conn)
-    .await
+    .await?;
+    Ok(row.item)
 }
 
 /// Archives an item.
@@ -148,8 +138,8 @@ pub(crate) async fn archive(
     company_id: Uuid,
     item_id: Uuid,
     actor: &str,
-) -> Result<ItemRow, sqlx::Error> {
-    sqlx::query_as(AssertSqlSafe(format!(
+) -> Result<Item, sqlx::Error> {
+    let row: ItemRow = sqlx::query_as(AssertSqlSafe(format!(
         "UPDATE item SET archived_at = now(), updated_by = $3, updated_at = now() \
          WHERE company_id = $1 AND item_id = $2 \
          RETURNING {COLUMNS}"
@@ -158,7 +148,8 @@ pub(crate) async fn archive(
     .bind(item_id)
     .bind(actor)
     .fetch_one(conn)
-    .await
+    .await?;
+    Ok(row.item)
 }
 
 /// Which items to list.

@@ -9,8 +9,10 @@ pub(crate) mod items;
 pub(crate) mod parties;
 pub(crate) mod payments;
 
-use sqlx::{PgPool, Postgres, Transaction};
+use sqlx::{PgPool, Postgres, Row, Transaction};
 use uuid::Uuid;
+
+use crate::domain::Authorship;
 
 /// A transaction acting for one company.
 pub(crate) type Tx = Transaction<'static, Postgres>;
@@ -62,6 +64,29 @@ fn settings(acting: &Acting<'_>) -> String {
 /// A string as an SQL literal (standard_conforming_strings: only quotes need doubling).
 fn literal(value: &str) -> String {
     format!("'{}'", value.replace('\'', "''"))
+}
+
+/// A stored enum column read back; the table's CHECKs allow only billing's values.
+pub(crate) fn stored_enum<T>(
+    row: &sqlx::postgres::PgRow,
+    column: &str,
+    parse: fn(&str) -> Option<T>,
+) -> Result<T, sqlx::Error> {
+    let text: String = row.try_get(column)?;
+    parse(&text).ok_or_else(|| sqlx::Error::ColumnDecode {
+        index: column.to_owned(),
+        source: format!("unknown value {text:?}").into(),
+    })
+}
+
+/// The `created_by`, `created_at`, `updated_by` and `updated_at` columns of a row.
+pub(crate) fn authorship(row: &sqlx::postgres::PgRow) -> Result<Authorship, sqlx::Error> {
+    Ok(Authorship {
+        created_by: row.try_get("created_by")?,
+        created_at: row.try_get("created_at")?,
+        updated_by: row.try_get("updated_by")?,
+        updated_at: row.try_get("updated_at")?,
+    })
 }
 
 /// The constraint a unique violation broke, if that is what `err` is.

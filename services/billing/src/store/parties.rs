@@ -2,75 +2,98 @@
 //! `(lower(name), party_id)`, the order of the `party_by_name` index, so a page costs the
 //! same however deep it is.
 
-use chrono::{DateTime, Utc};
-use sqlx::{AssertSqlSafe, PgConnection};
+use comptoir_domain_types::legal::{Siren, VatNumber};
+use comptoir_domain_types::party::{PartyIdentity, PostalAddress};
+use sqlx::postgres::PgRow;
+use sqlx::{AssertSqlSafe, FromRow, PgConnection, Row};
 use uuid::Uuid;
 
+use super::{authorship, stored_enum};
+use crate::domain::party::{Party, PartyFields};
 use crate::domain::{PartyKind, PartyRole};
 
-/// A party as stored.
-#[derive(Debug, Clone, sqlx::FromRow)]
+/// A listed party and its `lower(name)` as Postgres computes it: the first half of the
+/// listing cursor.
+#[derive(Debug, Clone)]
 pub(crate) struct PartyRow {
-    pub(crate) party_id: Uuid,
-    pub(crate) company_id: Uuid,
-    pub(crate) role: String,
-    pub(crate) kind: String,
-    pub(crate) name: String,
-    pub(crate) siren: String,
-    pub(crate) vat_number: String,
-    pub(crate) address_line1: String,
-    pub(crate) address_line2: String,
-    pub(crate) address_postal_code: String,
-    pub(crate) address_city: String,
-    pub(crate) address_country_code: String,
-    pub(crate) email: String,
-    pub(crate) payment_terms_days: i32,
-    pub(crate) accounting_code: String,
-    pub(crate) archived_at: Option<DateTime<Utc>>,
-    pub(crate) created_by: String,
-    pub(crate) updated_by: String,
-    pub(crate) created_at: DateTime<Utc>,
-    pub(crate) updated_at: DateTime<Utc>,
-    /// `lower(name)` as Postgres computes it: the first half of the listing cursor.
+    pub(crate) party: Party,
     pub(crate) sort_name: String,
 }
 
-/// The fields of a party a caller sets, validated (empty strings for absent values).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct PartyFields {
-    pub(crate) kind: PartyKind,
-    pub(crate) name: String,
-    pub(crate) siren: String,
-    pub(crate) vat_number: String,
-    pub(crate) address_line1: String,
-    pub(crate) address_line2: String,
-    pub(crate) address_postal_code: String,
-    pub(crate) address_city: String,
-    pub(crate) address_country_code: String,
-    pub(crate) email: String,
-    pub(crate) payment_terms_days: i32,
-    pub(crate) accounting_code: String,
+/// A stored text column read back as the value it was parsed into before it was written.
+fn stored<T, E: std::error::Error + Send + Sync + 'static>(
+    row: &PgRow,
+    column: &str,
+    parse: impl FnOnce(&str) -> Result<T, E>,
+) -> Result<Option<T>, sqlx::Error> {
+    let text: String = row.try_get(column)?;
+    if text.is_empty() {
+        return Ok(None);
+    }
+    parse(&text)
+        .map(Some)
+        .map_err(|err| sqlx::Error::ColumnDecode {
+            index: column.to_owned(),
+            source: Box::new(err),
+        })
 }
 
-impl PartyRow {
-    /// The caller-set fields of the stored party; None if its kind is not one billing
-    /// knows (the table's CHECK makes that impossible).
-    pub(crate) fn fields(&self) -> Option<PartyFields> {
-        Some(PartyFields {
-            kind: PartyKind::from_stored(&self.kind)?,
-            name: self.name.clone(),
-            siren: self.siren.clone(),
-            vat_number: self.vat_number.clone(),
-            address_line1: self.address_line1.clone(),
-            address_line2: self.address_line2.clone(),
-            address_postal_code: self.address_postal_code.clone(),
-            address_city: self.address_city.clone(),
-            address_country_code: self.address_country_code.clone(),
-            email: self.email.clone(),
-            payment_terms_days: self.payment_terms_days,
-            accounting_code: self.accounting_code.clone(),
+impl FromRow<'_, PgRow> for PartyRow {
+    fn from_row(row: &PgRow) -> Result<Self, sqlx::Error> {
+        let identity = PartyIdentity {
+            legal_name: row.try_get("name")?,
+            siren: stored(row, "siren", Siren::parse)?,
+            siret: None,
+            vat_number: stored(row, "vat_number", VatNumber::parse)?,
+            address: PostalAddress {
+                line1: row.try_get("address_line1")?,
+                line2: row.try_get("address_line2")?,
+                postal_code: row.try_get("address_postal_code")?,
+                city: row.try_get("address_city")?,
+                country_code: row.try_get("address_country_code")?,
+            },
+        };
+        let party = Party {
+            party_id: row.try_get("party_id")?,
+            company_id: row.try_get("company_id")?,
+            role: stored_enum(row, "role", PartyRole::from_stored)?,
+            fields: PartyFields {
+                kind: stored_enum(row, "kind", PartyKind::from_stored)?,
+                identity,
+                email: row.try_get("email")?,
+                payment_terms_days: row.try_get("payment_terms_days")?,
+                accounting_code: row.try_get("accounting_code")?,
+            },
+            archived_at: row.try_get("archived_at")?,
+            authorship: authorship(row)?,
+        };
+        Ok(PartyRow {
+            party,
+            sort_name: row.try_get("sort_name")?,
         })
     }
+}
+
+/// Binds the caller-set fields of a party, in the order `insert` and `update` list them.
+fn bind_fields<'q>(
+    query: sqlx::query::QueryAs<'q, sqlx::Postgres, PartyRow, sqlx::postgres::PgArguments>,
+    fields: &'q PartyFields,
+) -> sqlx::query::QueryAs<'q, sqlx::Postgres, PartyRow, sqlx::postgres::PgArguments> {
+    let identity = &fields.identity;
+    let address = &identity.address;
+    query
+        .bind(fields.kind.as_str())
+        .bind(&identity.legal_name)
+        .bind(identity.siren_str())
+        .bind(identity.vat_number_str())
+        .bind(&address.line1)
+        .bind(&address.line2)
+        .bind(&address.postal_code)
+        .bind(&address.city)
+        .bind(&address.country_code)
+        .bind(&fields.email)
+        .bind(fields.payment_terms_days)
+        .bind(&fields.accounting_code)
 }
 
 /// The columns every query returns; the queries are built from this constant only
@@ -87,8 +110,8 @@ pub(crate) async fn insert(
     role: PartyRole,
     fields: &PartyFields,
     actor: &str,
-) -> Result<PartyRow, sqlx::Error> {
-    sqlx::query_as(AssertSqlSafe(format!(
+) -> Result<Party, sqlx::Error> {
+    let query = sqlx::query_as(AssertSqlSafe(format!(
         "INSERT INTO party (party_id, company_id, role, kind, name, siren, vat_number, \
                             address_line1, address_line2, address_postal_code, address_city, \
                             address_country_code, email, payment_terms_days, accounting_code, \
@@ -98,22 +121,12 @@ pub(crate) async fn insert(
     )))
     .bind(Uuid::now_v7())
     .bind(company_id)
-    .bind(role.as_str())
-    .bind(fields.kind.as_str())
-    .bind(&fields.name)
-    .bind(&fields.siren)
-    .bind(&fields.vat_number)
-    .bind(&fields.address_line1)
-    .bind(&fields.address_line2)
-    .bind(&fields.address_postal_code)
-    .bind(&fields.address_city)
-    .bind(&fields.address_country_code)
-    .bind(&fields.email)
-    .bind(fields.payment_terms_days)
-    .bind(&fields.accounting_code)
-    .bind(actor)
-    .fetch_one(conn)
-    .await
+    .bind(role.as_str());
+    let row: PartyRow = bind_fields(query, fields)
+        .bind(actor)
+        .fetch_one(conn)
+        .await?;
+    Ok(row.party)
 }
 
 /// One party of the company; None when it has no such party.
@@ -121,14 +134,15 @@ pub(crate) async fn get(
     conn: &mut PgConnection,
     company_id: Uuid,
     party_id: Uuid,
-) -> Result<Option<PartyRow>, sqlx::Error> {
-    sqlx::query_as(AssertSqlSafe(format!(
+) -> Result<Option<Party>, sqlx::Error> {
+    let row: Option<PartyRow> = sqlx::query_as(AssertSqlSafe(format!(
         "SELECT {COLUMNS} FROM party WHERE company_id = $1 AND party_id = $2"
     )))
     .bind(company_id)
     .bind(party_id)
     .fetch_optional(conn)
-    .await
+    .await?;
+    Ok(row.map(|row| row.party))
 }
 
 /// One party of the company, locked until the transaction ends so concurrent changes
@@ -137,14 +151,15 @@ pub(crate) async fn get_for_update(
     conn: &mut PgConnection,
     company_id: Uuid,
     party_id: Uuid,
-) -> Result<Option<PartyRow>, sqlx::Error> {
-    sqlx::query_as(AssertSqlSafe(format!(
+) -> Result<Option<Party>, sqlx::Error> {
+    let row: Option<PartyRow> = sqlx::query_as(AssertSqlSafe(format!(
         "SELECT {COLUMNS} FROM party WHERE company_id = $1 AND party_id = $2 FOR UPDATE"
     )))
     .bind(company_id)
     .bind(party_id)
     .fetch_optional(conn)
-    .await
+    .await?;
+    Ok(row.map(|row| row.party))
 }
 
 /// Replaces the caller-set fields of a party (its role never changes).
@@ -154,8 +169,8 @@ pub(crate) async fn update(
     party_id: Uuid,
     fields: &PartyFields,
     actor: &str,
-) -> Result<PartyRow, sqlx::Error> {
-    sqlx::query_as(AssertSqlSafe(format!(
+) -> Result<Party, sqlx::Error> {
+    let query = sqlx::query_as(AssertSqlSafe(format!(
         "UPDATE party SET kind = $3, name = $4, siren = $5, vat_number = $6, \
                 address_line1 = $7, address_line2 = $8, address_postal_code = $9, \
                 address_city = $10, address_country_code = $11, email = $12, \
@@ -165,22 +180,12 @@ pub(crate) async fn update(
          RETURNING {COLUMNS}"
     )))
     .bind(company_id)
-    .bind(party_id)
-    .bind(fields.kind.as_str())
-    .bind(&fields.name)
-    .bind(&fields.siren)
-    .bind(&fields.vat_number)
-    .bind(&fields.address_line1)
-    .bind(&fields.address_line2)
-    .bind(&fields.address_postal_code)
-    .bind(&fields.address_city)
-    .bind(&fields.address_country_code)
-    .bind(&fields.email)
-    .bind(fields.payment_terms_days)
-    .bind(&fields.accounting_code)
-    .bind(actor)
-    .fetch_one(conn)
-    .await
+    .bind(party_id);
+    let row: PartyRow = bind_fields(query, fields)
+        .bind(actor)
+        .fetch_one(conn)
+        .await?;
+    Ok(row.party)
 }
 
 /// Archives a party.
@@ -189,8 +194,8 @@ pub(crate) async fn archive(
     company_id: Uuid,
     party_id: Uuid,
     actor: &str,
-) -> Result<PartyRow, sqlx::Error> {
-    sqlx::query_as(AssertSqlSafe(format!(
+) -> Result<Party, sqlx::Error> {
+    let row: PartyRow = sqlx::query_as(AssertSqlSafe(format!(
         "UPDATE party SET archived_at = now(), updated_by = $3, updated_at = now() \
          WHERE company_id = $1 AND party_id = $2 \
          RETURNING {COLUMNS}"
@@ -199,7 +204,8 @@ pub(crate) async fn archive(
     .bind(party_id)
     .bind(actor)
     .fetch_one(conn)
-    .await
+    .await?;
+    Ok(row.party)
 }
 
 /// Which parties to list.

@@ -8,10 +8,15 @@
 pub(crate) mod access;
 pub(crate) mod audit;
 pub(crate) mod companies;
+pub(crate) mod firms;
 
+use comptoir_runtime::Deps;
+use sqlx::PgConnection;
 use uuid::Uuid;
 
 use crate::domain::access::Access;
+use crate::error::Error;
+use crate::store::{self, companies::Locked};
 
 /// The caller of a request: a user acting on their active company, with their live
 /// access to it.
@@ -23,4 +28,21 @@ pub(crate) struct Ctx {
     pub(crate) user: Uuid,
     /// What the user may do on the company, as read when the call was authorised.
     pub(crate) access: Access,
+}
+
+/// Runs `change` in a transaction acting for `company` and `user`, with the company row
+/// locked (so changes to one company's members and grants apply one after the other),
+/// commits it and wakes the outbox relay for the events it enqueued.
+pub(crate) async fn in_company<R>(
+    deps: &Deps,
+    company: Uuid,
+    user: Uuid,
+    change: impl AsyncFnOnce(&mut PgConnection, Locked) -> Result<R, Error>,
+) -> Result<R, Error> {
+    let mut tx = store::begin(&deps.pool, Some(company), Some(user)).await?;
+    let locked = store::companies::lock_company(&mut tx, company).await?;
+    let answer = change(&mut tx, locked).await?;
+    tx.commit().await?;
+    deps.outbox.wake();
+    Ok(answer)
 }
