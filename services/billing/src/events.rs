@@ -6,7 +6,8 @@
 //!
 //! Documents publish `invoice.issued` ([`invoice_issued`]), `credit_note.issued`
 //! ([`credit_note_issued`]) and `quote.accepted` ([`quote_accepted`]), each carrying the
-//! whole document ([`billing_document`]).
+//! whole document ([`billing_document`]); customers publish `customer.changed`
+//! ([`customer_changed`]).
 
 use chrono::NaiveDate;
 use comptoir_proto::events::v1 as pb;
@@ -18,6 +19,7 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use crate::domain::document::Document;
+use crate::domain::party::Party;
 use crate::store::{self, Acting, books};
 
 /// The consumer that opens books for new companies and follows their changes.
@@ -175,4 +177,35 @@ pub(crate) fn billing_party_of(row: &Document) -> pb::BillingParty {
 fn date_string(date: Option<NaiveDate>) -> String {
     date.map(|d| d.format("%Y-%m-%d").to_string())
         .unwrap_or_default()
+}
+
+/// A party as `customer.changed` carries it.
+pub(crate) fn billing_party(party: &Party) -> pb::BillingParty {
+    let fields = &party.fields;
+    let identity = &fields.identity;
+    let address = &identity.address;
+    pb::BillingParty {
+        party_id: party.party_id.to_string(),
+        kind: fields.kind.as_str().to_owned(),
+        name: identity.legal_name.clone(),
+        siren: identity.siren_str().to_owned(),
+        vat_number: identity.vat_number_str().to_owned(),
+        address_line1: address.line1.clone(),
+        address_line2: address.line2.clone(),
+        address_postal_code: address.postal_code.clone(),
+        address_city: address.city.clone(),
+        address_country_code: address.country_code.clone(),
+        accounting_code: fields.accounting_code.clone(),
+    }
+}
+
+/// `customer.changed`: a customer of `company_id` as it now is, changed by `actor`.
+pub(crate) fn customer_changed(company_id: Uuid, actor: &str, customer: &Party) -> Event {
+    Event::about(names::CUSTOMER_CHANGED, company_id, actor, |meta| {
+        pb::CustomerChanged {
+            meta: Some(meta),
+            customer: Some(billing_party(customer)),
+            archived: customer.archived_at.is_some(),
+        }
+    })
 }

@@ -5,6 +5,8 @@
 
 pub(crate) mod documents;
 pub(crate) mod invoices;
+pub(crate) mod items;
+pub(crate) mod parties;
 
 use comptoir_runtime::Caller;
 use comptoir_runtime::permissions::BuiltInRole;
@@ -82,4 +84,16 @@ where
     R: prost::Message + Default,
 {
     comptoir_runtime::idempotency::once(tx, scope, key, request, mutation).await
+}
+
+/// Records the `violations` a domain parse collected (fields relative to the value) under
+/// `prefix`, e.g. `party.` + `address.city`.
+pub(crate) fn violations_under(
+    prefix: &str,
+    into: &mut comptoir_runtime::FieldViolations,
+    violations: comptoir_domain_types::fields::Violations,
+) {
+    for (field, reason) in violations {
+        into.add(format!("{prefix}.{field}"), reason);
+    }
 }

@@ -19,9 +19,9 @@ use comptoir_runtime::page::{PageRequest, TimeIdCursor, parse_time_id_cursor};
 use comptoir_runtime::{Caller, FieldViolations, error};
 use rust_decimal::Decimal;
 use tonic::{Code, Request, Status};
-use uuid::Uuid;
 
 use crate::error::Error;
+pub(crate) use crate::error::books_or;
 
 use crate::app::Ctx;
 pub(crate) use crate::app::documents::today;
@@ -180,17 +180,5 @@ pub(crate) fn authorship(
         create_time: time_string(created_at),
         updated_by: updated_by.to_owned(),
         update_time: time_string(updated_at),
-    }
-}
-
-/// Answers NOT_FOUND (books not open) when `err` says the company's books are missing:
-/// a read of them found no row, or a write's foreign key to `book` (parties, items) broke.
-pub(crate) fn books_or(err: sqlx::Error, company_id: Uuid) -> Error {
-    match &err {
-        sqlx::Error::RowNotFound => Error::BooksNotFound(company_id.to_string()),
-        sqlx::Error::Database(db) if db.is_foreign_key_violation() => {
-            Error::BooksNotFound(company_id.to_string())
-        }
-        _ => Error::from(err),
     }
 }
