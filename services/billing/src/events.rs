@@ -7,7 +7,7 @@
 //! Documents publish `invoice.issued` ([`invoice_issued`]), `credit_note.issued`
 //! ([`credit_note_issued`]) and `quote.accepted` ([`quote_accepted`]), each carrying the
 //! whole document ([`billing_document`]); customers publish `customer.changed`
-//! ([`customer_changed`]).
+//! ([`customer_changed`]), and the books `lock_date.changed` ([`lock_date_changed`]).
 
 use chrono::NaiveDate;
 use comptoir_proto::events::v1 as pb;
@@ -206,6 +206,25 @@ pub(crate) fn customer_changed(company_id: Uuid, actor: &str, customer: &Party) 
             meta: Some(meta),
             customer: Some(billing_party(customer)),
             archived: customer.archived_at.is_some(),
+        }
+    })
+}
+
+/// `lock_date.changed`: the lock date of `company_id` moved from `previous` to
+/// `lock_date` (None: cleared), by `actor`, for `reason`.
+pub(crate) fn lock_date_changed(
+    company_id: Uuid,
+    actor: &str,
+    previous: Option<NaiveDate>,
+    lock_date: Option<NaiveDate>,
+    reason: &str,
+) -> Event {
+    Event::about(names::LOCK_DATE_CHANGED, company_id, actor, |meta| {
+        pb::LockDateChanged {
+            meta: Some(meta),
+            lock_date: date_string(lock_date),
+            previous_lock_date: date_string(previous),
+            reason: reason.to_owned(),
         }
     })
 }

@@ -1,9 +1,11 @@
 //! Billing's rules, free of I/O: the kinds of things billing stores (in their stored
-//! forms), the series every company starts with, a document's amounts and mentions
+//! forms), the series every company starts with (and the prefixes and lock date moves
+//! [`books`] allows), a document's amounts and mentions
 //! ([`document`]), which VAT rates a sale may use ([`vat`]), the date a document is
 //! issued with ([`issuing`]), what a credit note may take back ([`credit`]), what an item
 //! ([`item`]) and a customer or supplier ([`party`]) must give.
 
+pub(crate) mod books;
 pub mod credit;
 pub mod document;
 pub mod issuing;

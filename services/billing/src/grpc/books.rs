@@ -1,25 +1,22 @@
 //! `comptoir.billing.v1.BillingService`: numbering series, the lock date and the audit
-//! trail of a company's books.
-//!
-//! The lock date moves forward for whoever may lock periods or change settings; it moves
-//! backwards (or is cleared) only for an Administrator of the company, with a reason,
-//! which the book keeps so the audit trail's row for the change carries it, and which
-//! `lock_date.changed` carries beside both dates.
+//! trail of a company's books. Each call is authorised and decoded here, handed to one
+//! [`crate::app::books`] function, and its answer encoded; the lock date's rule is
+//! [`crate::domain::books::check_lock_date_move`].
 
 use chrono::{NaiveDate, TimeDelta};
+use comptoir_domain_types::permissions;
 use comptoir_proto::billing::v1 as pb;
-use comptoir_proto::events::v1 as events;
-use comptoir_runtime::events::{Event, names};
 use comptoir_runtime::page::PageRequest;
-use comptoir_runtime::{Caller, Deps, FieldViolations, permissions};
-use permissions::ADMINISTRATOR;
+use comptoir_runtime::{Caller, Deps, FieldViolations};
 use tonic::{Request, Response, Status};
 
 use super::{authorize, date_string, optional_date, text, time_string};
+use crate::app::Ctx;
+use crate::app::books::{self as app, SetLockDate, UpdateSeries};
 use crate::domain::DocumentType;
+use crate::domain::books::{Series, valid_prefix};
 use crate::domain::document::format_number;
-use crate::error::Error;
-use crate::store::{self, Acting, books};
+use crate::store::books::AuditFilter;
 
 pub(crate) fn server(deps: Deps) -> pb::billing_service_server::BillingServiceServer<Books> {
     pb::billing_service_server::BillingServiceServer::new(Books { deps })
@@ -50,31 +47,21 @@ pub(crate) fn document_type_from_pb(value: i32) -> Option<DocumentType> {
     }
 }
 
-impl From<&books::SeriesRow> for pb::NumberingSeries {
-    fn from(row: &books::SeriesRow) -> Self {
-        let document_type = DocumentType::from_stored(&row.document_type)
-            .map(document_type_to_pb)
-            .unwrap_or(pb::DocumentType::Unspecified);
+impl From<&Series> for pb::NumberingSeries {
+    fn from(series: &Series) -> Self {
         pb::NumberingSeries {
-            document_type: document_type as i32,
-            prefix: row.prefix.clone(),
-            next_number: row.next_number,
-            include_year: row.include_year,
+            document_type: document_type_to_pb(series.document_type) as i32,
+            prefix: series.prefix.clone(),
+            next_number: series.next_number,
+            include_year: series.include_year,
             next_formatted: format_number(
-                &row.prefix,
-                row.include_year,
+                &series.prefix,
+                series.include_year,
                 super::today(),
-                row.next_number,
+                series.next_number,
             ),
         }
     }
-}
-
-fn valid_prefix(prefix: &str) -> bool {
-    (1..=10).contains(&prefix.len())
-        && prefix
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-')
 }
 
 #[tonic::async_trait]
@@ -92,33 +79,19 @@ impl pb::billing_service_server::BillingService for Books {
         let (Some(company_id), Some(page)) = (company_id, page) else {
             unreachable!("validated above")
         };
+        // The company is the one the request names, not the token's active one.
         caller.require(company_id, permissions::INVOICES_READ)?;
-        let actor = caller.actor();
-        let acting = Acting {
+        let ctx = Ctx {
             company_id,
-            actor: &actor,
-            action: "read",
+            actor: caller.actor(),
+            caller,
         };
-        let mut tx = store::begin(&self.deps.pool, &acting)
-            .await
-            .map_err(Error::from)?;
-        if !books::books_open(&mut tx, company_id)
-            .await
-            .map_err(Error::from)?
-        {
-            return Err(Error::BooksNotFound(company_id.to_string()).into());
-        }
-        let mut rows = books::series(
-            &mut tx,
-            company_id,
-            page.after.as_deref(),
-            page.fetch_limit(),
-        )
-        .await
-        .map_err(Error::from)?;
-        let next_page_token = page.finish(&mut rows, |row| row.document_type.clone());
+        let mut series =
+            app::list_numbering_series(&ctx, &self.deps, page.after.as_deref(), page.fetch_limit())
+                .await?;
+        let next_page_token = page.finish(&mut series, |s| s.document_type.as_str().to_owned());
         Ok(Response::new(pb::ListNumberingSeriesResponse {
-            series: rows.iter().map(Into::into).collect(),
+            series: series.iter().map(Into::into).collect(),
             next_page_token,
         }))
     }
@@ -143,23 +116,14 @@ impl pb::billing_service_server::BillingService for Books {
             violations.add("prefix", "must be 1 to 10 letters, digits or `-`");
         }
         violations.into_result()?;
-        let document_type = document_type.unwrap_or(DocumentType::Invoice);
-        let mut tx = ctx
-            .begin(&self.deps.pool, "numbering_series.updated")
-            .await?;
-        let row = books::update_series(
-            &mut tx,
-            ctx.company_id,
-            document_type,
-            prefix,
-            request.include_year,
-        )
-        .await
-        .map_err(Error::from)?
-        .ok_or_else(|| Error::BooksNotFound(ctx.company_id.to_string()))?;
-        tx.commit().await.map_err(Error::from)?;
+        let update = UpdateSeries {
+            document_type: document_type.unwrap_or(DocumentType::Invoice),
+            prefix: prefix.to_owned(),
+            include_year: request.include_year,
+        };
+        let series = app::update_numbering_series(&ctx, &self.deps, update).await?;
         Ok(Response::new(pb::UpdateNumberingSeriesResponse {
-            series: Some((&row).into()),
+            series: Some((&series).into()),
         }))
     }
 
@@ -168,10 +132,7 @@ impl pb::billing_service_server::BillingService for Books {
         request: Request<pb::GetLockDateRequest>,
     ) -> Result<Response<pb::GetLockDateResponse>, Status> {
         let ctx = authorize(&request, &[permissions::INVOICES_READ])?;
-        let mut tx = ctx.begin(&self.deps.pool, "read").await?;
-        let lock_date = books::lock_date(&mut tx, ctx.company_id)
-            .await
-            .map_err(|err| super::books_or(err, ctx.company_id))?;
+        let lock_date = app::get_lock_date(&ctx, &self.deps).await?;
         Ok(Response::new(pb::GetLockDateResponse {
             lock_date: date_string(lock_date),
         }))
@@ -190,54 +151,10 @@ impl pb::billing_service_server::BillingService for Books {
         let lock_date = optional_date(&mut violations, "lock_date", &request.lock_date);
         let reason = text(&mut violations, "reason", &request.reason, 500);
         violations.into_result()?;
-        let mut tx = ctx.begin(&self.deps.pool, "lock_date.changed").await?;
-        let previous = books::lock_date_for_update(&mut tx, ctx.company_id)
-            .await
-            .map_err(|err| super::books_or(err, ctx.company_id))?;
-        let backwards = match (previous, lock_date) {
-            (Some(before), Some(after)) => after < before,
-            (Some(_), None) => true,
-            (None, _) => false,
-        };
-        if backwards && !ctx.holds_role(&ADMINISTRATOR) {
-            return Err(Error::LockDateLoweringDenied.into());
-        }
-        // A firm's grant may make its member an Administrator of the client; the owner
-        // and the company's own Administrators hold a membership, which wins over a grant.
-        if backwards && ctx.through_firm() {
-            return Err(Error::FirmMayNotUnlock.into());
-        }
-        if backwards && reason.is_empty() {
-            return Err(Error::invalid(
-                "reason",
-                "is required to move the lock date backwards or clear it",
-            )
-            .into());
-        }
-        if previous != lock_date {
-            books::set_lock_date(&mut tx, ctx.company_id, lock_date, &reason)
-                .await
-                .map_err(Error::from)?;
-            Event::about(
-                names::LOCK_DATE_CHANGED,
-                ctx.company_id,
-                &ctx.actor,
-                |meta| events::LockDateChanged {
-                    meta: Some(meta),
-                    lock_date: date_string(lock_date),
-                    previous_lock_date: date_string(previous),
-                    reason: reason.clone(),
-                },
-            )
-            .enqueue(&mut tx)
-            .await
-            .map_err(Error::from)?;
-        }
-        tx.commit().await.map_err(Error::from)?;
-        self.deps.outbox.wake();
+        let moved = app::set_lock_date(&ctx, &self.deps, SetLockDate { lock_date, reason }).await?;
         Ok(Response::new(pb::SetLockDateResponse {
-            lock_date: date_string(lock_date),
-            previous_lock_date: date_string(previous),
+            lock_date: date_string(moved.lock_date),
+            previous_lock_date: date_string(moved.previous),
         }))
     }
 
@@ -269,7 +186,7 @@ impl pb::billing_service_server::BillingService for Books {
         let Some(page) = page else {
             unreachable!("validated above")
         };
-        let filter = books::AuditFilter {
+        let filter = AuditFilter {
             subject_id,
             actor: (!request.actor.is_empty()).then(|| request.actor.clone()),
             from: from
@@ -280,10 +197,8 @@ impl pb::billing_service_server::BillingService for Books {
                 .map(|t| t.and_utc() + TimeDelta::days(1)),
             before_id,
         };
-        let mut tx = ctx.begin(&self.deps.pool, "read").await?;
-        let mut rows = books::audit_events(&mut tx, ctx.company_id, &filter, page.fetch_limit())
-            .await
-            .map_err(Error::from)?;
+        let mut rows =
+            app::list_audit_events(&ctx, &self.deps, &filter, page.fetch_limit()).await?;
         let next_page_token = page.finish(&mut rows, |row| row.audit_event_id.to_string());
         Ok(Response::new(pb::ListAuditEventsResponse {
             audit_events: rows

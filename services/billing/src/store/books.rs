@@ -2,9 +2,12 @@
 //! numbering series, the lock date and the audit trail.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use sqlx::PgConnection;
+use sqlx::postgres::PgRow;
+use sqlx::{FromRow, PgConnection, Row};
 use uuid::Uuid;
 
+use super::stored_enum;
+use crate::domain::books::Series;
 use crate::domain::{DocumentType, document::Seller};
 
 /// The seller's legal identity as tenancy announced it.
@@ -219,13 +222,15 @@ pub(crate) async fn books_open(
         .await
 }
 
-/// A company's series as stored.
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub(crate) struct SeriesRow {
-    pub(crate) document_type: String,
-    pub(crate) prefix: String,
-    pub(crate) next_number: i64,
-    pub(crate) include_year: bool,
+impl FromRow<'_, PgRow> for Series {
+    fn from_row(row: &PgRow) -> Result<Self, sqlx::Error> {
+        Ok(Series {
+            document_type: stored_enum(row, "document_type", DocumentType::from_stored)?,
+            prefix: row.try_get("prefix")?,
+            next_number: row.try_get("next_number")?,
+            include_year: row.try_get("include_year")?,
+        })
+    }
 }
 
 /// A page of the company's series, ordered by document type, after `after`.
@@ -234,7 +239,7 @@ pub(crate) async fn series(
     company_id: Uuid,
     after: Option<&str>,
     limit: i64,
-) -> Result<Vec<SeriesRow>, sqlx::Error> {
+) -> Result<Vec<Series>, sqlx::Error> {
     sqlx::query_as(
         "SELECT document_type, prefix, next_number, include_year FROM numbering_series \
          WHERE company_id = $1 AND ($2::text IS NULL OR document_type > $2) \
@@ -254,7 +259,7 @@ pub(crate) async fn update_series(
     document_type: DocumentType,
     prefix: &str,
     include_year: bool,
-) -> Result<Option<SeriesRow>, sqlx::Error> {
+) -> Result<Option<Series>, sqlx::Error> {
     sqlx::query_as(
         "UPDATE numbering_series SET prefix = $3, include_year = $4, updated_at = now() \
          WHERE company_id = $1 AND document_type = $2 \
