@@ -1,90 +1,27 @@
-//! What the document services share: reading a `DraftInput` into a validated draft (the
-//! party copied, item defaults filled in, lines checked against the sale's VAT regime,
-//! the lock date respected), and the wire forms of a stored document (the API's
-//! `Document`, the events' `BillingDocument`).
+//! What the document services share: decoding a `DraftInput` and its lines (the rest of
+//! the checks need the books: `app::documents::read_draft`), and the wire forms of a
+//! stored document and its derived status.
 
-use chrono::{NaiveDate, TimeDelta};
 use comptoir_proto::billing::v1 as pb;
 use comptoir_runtime::FieldViolations;
 use comptoir_runtime::amount::{format, format_plain};
 use rust_decimal::Decimal;
-use sqlx::PgConnection;
-use uuid::Uuid;
 
 use super::books::document_type_to_pb;
-use super::{date_string, decimal, optional_date, optional_decimal, text};
-use crate::app::documents::{refuse_locked, today};
-use crate::domain::document::{Document, DocumentStatus, Line, MAX_LINES, Totals, check_rates};
-use crate::domain::vat::Regime;
-use crate::domain::{DocumentType, PartyKind, PartyRole, Status};
+use super::{date_string, decimal, ensure_valid, optional_date, optional_decimal, text};
+use crate::app::documents::{DraftInput, LineInput, path_in, today};
+use crate::domain::PartyKind;
+use crate::domain::document::{Document, DocumentStatus, MAX_LINES};
 use crate::error::Error;
-use crate::store::books;
-use crate::store::documents::{self, PartyCopy};
 
-/// How a draft's due date defaults.
-#[derive(Debug, Clone, Copy)]
-pub(crate) enum DueDefault {
-    /// The party's payment terms after the document date (invoices).
-    PaymentTerms,
-    /// A number of days after the document date (quote validity).
-    Days(i64),
-    /// No default (purchase invoices).
-    None,
-}
-
-/// A draft read from the wire and checked.
-#[derive(Debug, Clone)]
-pub(crate) struct Draft {
-    pub(crate) party: PartyCopy,
-    pub(crate) document_date: NaiveDate,
-    pub(crate) due_date: Option<NaiveDate>,
-    pub(crate) lines: Vec<Line>,
-    pub(crate) totals: Totals,
-    pub(crate) vat_exemption: String,
-    pub(crate) late_penalty_rate: Option<Decimal>,
-    pub(crate) recovery_fee: bool,
-    pub(crate) notes: String,
-    pub(crate) oss: bool,
-}
-
-impl Draft {
-    /// The content to store, with `category` for purchase invoices.
-    pub(crate) fn content<'a>(&'a self, category: &'a str) -> documents::Content<'a> {
-        documents::Content {
-            party: &self.party,
-            document_date: self.document_date,
-            due_date: self.due_date,
-            lines: &self.lines,
-            totals: &self.totals,
-            vat_exemption: &self.vat_exemption,
-            late_penalty_rate: self.late_penalty_rate,
-            recovery_fee: self.recovery_fee,
-            notes: &self.notes,
-            oss: self.oss,
-            category,
-        }
-    }
-}
-
-/// One line's raw fields, before item defaults.
-struct RawLine<'a> {
-    index: usize,
-    input: &'a pb::LineInput,
-    item_id: Option<Uuid>,
-}
-
-/// Reads `input` (named `field` in the request, e.g. "invoice") for a document whose party
-/// has `role`, inside the caller's transaction: the party and items must be the
-/// company's (NOT_FOUND otherwise), every bad field is named in one INVALID_ARGUMENT, and
-/// a date on or before the lock date answers FAILED_PRECONDITION.
-pub(crate) async fn read_draft(
-    conn: &mut PgConnection,
-    company_id: Uuid,
+/// Decodes a `DraftInput` (named `field` in the request, e.g. "invoice"): every bad field
+/// is named in one INVALID_ARGUMENT, each with its path (`invoice.lines[2].quantity`).
+/// What needs the books (the party, the items, the lock date) is checked by
+/// [`read_draft`](crate::app::documents::read_draft).
+pub(crate) fn decode_draft(
     field: &str,
     input: Option<&pb::DraftInput>,
-    role: PartyRole,
-    due_default: DueDefault,
-) -> Result<Draft, Error> {
+) -> Result<DraftInput, Error> {
     let Some(input) = input else {
         return Err(Error::invalid(field, "is required"));
     };
@@ -118,104 +55,38 @@ pub(crate) async fn read_draft(
     {
         violations.add(at("due_date"), "must not be before the document date");
     }
-    super::ensure_valid(&mut violations)?;
-    let party_id = party_id.unwrap_or_default();
-
-    let party = documents::party_copy(conn, company_id, party_id)
-        .await?
-        .ok_or_else(|| Error::not_found("party", party_id))?;
-    if party.role() != Some(role) {
-        return Err(Error::invalid(
-            &at("party_id"),
-            format!("must be a {}", role.as_str()),
-        ));
-    }
-    if party.archived {
-        return Err(Error::invalid(&at("party_id"), "is archived"));
-    }
-    let regime = if role == PartyRole::Customer {
-        Regime::of_sale(party.is_private(), &party.address_country_code)
-    } else {
-        Regime::Domestic
-    };
-    let lines = read_lines(
-        conn,
-        company_id,
-        field,
-        &input.lines,
-        &regime,
-        &mut violations,
-    )
-    .await?;
-    let lock_date = books::lock_date(conn, company_id)
-        .await
-        .map_err(|err| super::books_or(err, company_id))?;
-    refuse_locked(lock_date, document_date, &at("document_date"))?;
-    let due_date = due_date.or(match due_default {
-        DueDefault::PaymentTerms => {
-            Some(document_date + TimeDelta::days(i64::from(party.payment_terms_days)))
-        }
-        DueDefault::Days(days) => Some(document_date + TimeDelta::days(days)),
-        DueDefault::None => None,
-    });
-    let totals = Totals::of(&lines);
-    Ok(Draft {
-        oss: regime.is_oss(),
-        party,
+    let lines = decode_lines(&mut violations, field, &input.lines);
+    ensure_valid(&mut violations)?;
+    Ok(DraftInput {
+        field: field.to_owned(),
+        party_id: party_id.unwrap_or_default(),
         document_date,
         due_date,
-        lines,
-        totals,
         vat_exemption,
+        notes,
         late_penalty_rate,
         recovery_fee: input.recovery_fee,
-        notes,
+        lines,
     })
 }
 
-/// Reads the lines of a request (at `{field}.lines[i]`), filling empty fields from their
-/// items and checking each rate against `regime`. The items must be the company's.
-pub(crate) async fn read_lines(
-    conn: &mut PgConnection,
-    company_id: Uuid,
+/// Decodes the lines of a request (at `{field}.lines[i]`, or `lines[i]` when `field` is
+/// empty): an empty description, unit, unit price or VAT rate is taken from the line's
+/// item, so it is required only on a line without one.
+pub(crate) fn decode_lines(
+    violations: &mut FieldViolations,
     field: &str,
     inputs: &[pb::LineInput],
-    regime: &Regime,
-    violations: &mut FieldViolations,
-) -> Result<Vec<Line>, Error> {
-    let raw: Vec<RawLine<'_>> = inputs
-        .iter()
-        .enumerate()
-        .map(|(index, line)| RawLine {
-            index,
-            input: line,
-            item_id: (!line.item_id.is_empty())
-                .then(|| violations.uuid(&format!("{field}.lines[{index}].item_id"), &line.item_id))
-                .flatten(),
-        })
-        .collect();
-    super::ensure_valid(violations)?;
-    let item_ids: Vec<Uuid> = raw.iter().filter_map(|r| r.item_id).collect();
-    let items = documents::item_defaults(conn, company_id, &item_ids).await?;
-    if let Some(missing) = item_ids
-        .iter()
-        .find(|id| !items.iter().any(|item| item.item_id == **id))
-    {
-        return Err(Error::not_found("item", missing));
-    }
-
-    let mut lines = Vec::with_capacity(raw.len());
-    for line in &raw {
-        let item = line
-            .item_id
-            .and_then(|id| items.iter().find(|item| item.item_id == id));
-        let path = |name: &str| format!("{field}.lines[{}].{name}", line.index);
-        let input = line.input;
-        let description = match (input.description.trim(), item) {
-            ("", Some(item)) => item.label.clone(),
-            (given, _) => given.to_owned(),
-        };
-        if description.is_empty() {
+) -> Vec<LineInput> {
+    let mut lines = Vec::with_capacity(inputs.len());
+    for (index, input) in inputs.iter().enumerate() {
+        let path = |name: &str| path_in(field, &format!("lines[{index}].{name}"));
+        let item_id = (!input.item_id.is_empty())
+            .then(|| violations.uuid(&path("item_id"), &input.item_id))
+            .flatten();
+        let has_item = !input.item_id.is_empty();
+        let description = input.description.trim().to_owned();
+        if description.is_empty() && !has_item {
             violations.add(path("description"), "is required");
         } else if description.chars().count() > 1000 {
             violations.add(path("description"), "must be at most 1000 characters");
@@ -224,105 +95,27 @@ pub(crate) async fn read_lines(
         if quantity.is_some_and(|q| q.is_zero()) {
             violations.add(path("quantity"), "must be more than 0");
         }
-        let unit_price = match (input.unit_price.trim(), item) {
-            ("", Some(item)) => Some(item.unit_price),
+        let unit_price = match (input.unit_price.trim(), has_item) {
+            ("", true) => None,
             (given, _) => decimal(violations, &path("unit_price"), given, 4),
         };
         let discount =
             optional_decimal(violations, &path("discount"), &input.discount, 2).unwrap_or_default();
-        let vat_rate = match (input.vat_rate.trim(), item) {
-            ("", Some(item)) => Some(item.vat_rate),
+        let vat_rate = match (input.vat_rate.trim(), has_item) {
+            ("", true) => None,
             (given, _) => decimal(violations, &path("vat_rate"), given, 2),
         };
-        let unit = match (input.unit.trim(), item) {
-            ("", Some(item)) => item.unit.clone(),
-            (given, _) => given.to_owned(),
-        };
-        if let (Some(quantity), Some(unit_price), Some(vat_rate)) = (quantity, unit_price, vat_rate)
-        {
-            let line = Line {
-                item_id: line.item_id,
-                description,
-                quantity,
-                unit,
-                unit_price,
-                discount,
-                vat_rate,
-            };
-            if discount > line.gross_amount() {
-                violations.add(path("discount"), "must not exceed quantity × unit price");
-            }
-            lines.push(line);
-        }
+        lines.push(LineInput {
+            item_id,
+            description,
+            quantity: quantity.unwrap_or_default(),
+            unit: input.unit.trim().to_owned(),
+            unit_price,
+            discount,
+            vat_rate,
+        });
     }
-    if violations.is_empty() {
-        for (path, reason) in check_rates(&lines, regime) {
-            violations.add(format!("{field}.{path}"), reason);
-        }
-    }
-
-    super::ensure_valid(violations)?;
-    Ok(lines)
-}
-
-/// A document about to be created from a `DraftInput`.
-#[derive(Debug, Clone)]
-pub(crate) struct NewDocument<'a> {
-    /// Where the draft sits in the request, e.g. "invoice".
-    pub(crate) field: &'a str,
-    /// The draft.
-    pub(crate) input: Option<&'a pb::DraftInput>,
-    /// Customer or supplier.
-    pub(crate) role: PartyRole,
-    /// How the due date defaults.
-    pub(crate) due_default: DueDefault,
-    /// What it is.
-    pub(crate) document_type: DocumentType,
-    /// Draft, or recorded at once (purchase invoices).
-    pub(crate) status: Status,
-    /// The supplier's number of a purchase invoice.
-    pub(crate) number: Option<&'a str>,
-    /// Expense category of a purchase invoice.
-    pub(crate) category: &'a str,
-}
-
-/// Reads `new`'s draft and writes it as a new document; returns it as stored. A write the
-/// database refuses comes back as [`Error::Db`] for the caller to name.
-pub(crate) async fn create(
-    conn: &mut PgConnection,
-    company_id: Uuid,
-    actor: &str,
-    new: &NewDocument<'_>,
-) -> Result<Document, Error> {
-    let draft = read_draft(
-        conn,
-        company_id,
-        new.field,
-        new.input,
-        new.role,
-        new.due_default,
-    )
-    .await?;
-    let document_id = Uuid::now_v7();
-    documents::insert(
-        conn,
-        company_id,
-        &documents::Header {
-            document_id,
-            document_type: new.document_type,
-            status: new.status,
-            number: new.number.map(|number| (number, None)),
-            credited: None,
-            quote_id: None,
-            actor,
-        },
-        &draft.content(new.category),
-    )
-    .await
-    .map_err(Error::Db)?;
-    documents::load(conn, company_id, document_id, &[new.document_type])
-        .await?
-        .ok_or_else(|| Error::not_found("document", document_id))
+    lines
 }
 
 /// The wire form of a derived status.

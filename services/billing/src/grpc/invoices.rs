@@ -1,43 +1,23 @@
 //! `comptoir.billing.v1.InvoiceService`: draft invoices, issuing them with the next
-//! number of their series, and credit notes.
-//!
-//! Issuing is one transaction: lock the draft, check its mentions, take the series'
-//! next number (the series row stays locked until commit, so concurrent issuers queue
-//! and a rollback — a crash included — gives the number back), freeze the document and
-//! write `invoice.issued` to the outbox. The number is taken last, so the series is held
-//! only for the few statements that must see it.
-//!
-//! The date issued is the date asked for (or the draft's), at most a few days ahead of
-//! today in the company's time zone (`domain::issuing`), read with the lock date under a
-//! lock of the book row that a concurrent SetLockDate waits for. A credit note takes back
-//! only what its invoice charged, rate by rate (`domain::credit`).
+//! number of their series, and credit notes. Each call decodes its request, calls one
+//! function of `app::invoices` (where the transaction and the rules are) and encodes the
+//! document it returns.
 
-use chrono::NaiveDate;
 use comptoir_proto::billing::v1 as pb;
 use comptoir_runtime::page::time_id_cursor;
 use comptoir_runtime::{Deps, FieldViolations, permissions};
 use prometheus::IntCounter;
-use rust_decimal::Decimal;
-use sqlx::PgConnection;
 use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
 use super::books::document_type_from_pb;
-use super::documents::{
-    DueDefault, NewDocument, create, document_to_pb, read_draft, read_lines, status_from_pb,
-};
+use super::documents::{decode_draft, decode_lines, document_to_pb, status_from_pb};
 use super::{authorize, ensure_valid, keyset_page, optional_date, text};
-use crate::app::documents::{ListDocuments, next_number, refuse_locked};
-use crate::app::invoices::{self, IssueInvoice, SALES, locked_draft, violations_of};
-use crate::app::{Ctx, once};
-use crate::domain::credit::check_credit;
-use crate::domain::document::Totals;
-use crate::domain::vat::Regime;
-use crate::domain::{DocumentType, PartyKind, PartyRole, Status as Stored};
-use crate::error::Error;
-use crate::events;
-use crate::store::books;
-use crate::store::documents::{self, Header, PartyCopy};
+use crate::app::documents::ListDocuments;
+use crate::app::invoices::{
+    self, CreateCreditNote, CreateInvoice, IssueInvoice, SALES, UpdateInvoice,
+};
+use crate::domain::document::MAX_LINES;
 
 pub(crate) fn server(
     deps: Deps,
@@ -68,141 +48,6 @@ fn invoice_id(violations: &mut FieldViolations, value: &str) -> Uuid {
     violations.uuid("invoice_id", value).unwrap_or_default()
 }
 
-impl Invoices {
-    async fn credit(
-        &self,
-        ctx: &Ctx,
-        conn: &mut PgConnection,
-        request: &pb::CreateCreditNoteRequest,
-        invoice_id: Uuid,
-        issue_date: Option<NaiveDate>,
-        notes: &str,
-    ) -> Result<pb::CreateCreditNoteResponse, Error> {
-        let invoice =
-            documents::load_for_update(conn, ctx.company_id, invoice_id, &[DocumentType::Invoice])
-                .await?
-                .ok_or_else(|| Error::not_found("invoice", invoice_id))?;
-        if invoice.status() != Stored::Issued {
-            return Err(Error::InvoiceNotIssued);
-        }
-        let calendar = books::calendar_for_issue(conn, ctx.company_id)
-            .await
-            .map_err(|err| super::books_or(err, ctx.company_id))?;
-        let issue_date = invoices::issue_date(
-            issue_date.unwrap_or(calendar.today),
-            calendar.today,
-            self.max_days_ahead,
-            false,
-        )?;
-        refuse_locked(calendar.lock_date, issue_date, "issue_date")?;
-        if issue_date < invoice.document_date {
-            return Err(Error::invalid(
-                "issue_date",
-                "must not be before the credited invoice's date",
-            ));
-        }
-        let lines = if request.lines.is_empty() {
-            invoice.lines.iter().map(|l| l.to_line()).collect()
-        } else {
-            let regime = Regime::of_sale(
-                PartyKind::from_stored(&invoice.party_kind) == Some(PartyKind::Private),
-                &invoice.party_country_code,
-            );
-            let mut violations = FieldViolations::new();
-            read_lines(
-                conn,
-                ctx.company_id,
-                "",
-                &request.lines,
-                &regime,
-                &mut violations,
-            )
-            .await
-            .map_err(strip_leading_dot)?
-        };
-        let totals = Totals::of(&lines);
-        let credited = documents::credited_per_rate(conn, ctx.company_id, invoice_id).await?;
-        let room = invoice.gross_total
-            - credited
-                .iter()
-                .map(|c| c.taxable_amount + c.vat_amount)
-                .sum::<Decimal>();
-        if totals.gross_total > room {
-            return Err(Error::CreditExceedsInvoice {
-                credit_total: totals.gross_total,
-                room,
-                invoice_number: invoice.number.clone().unwrap_or_default(),
-            });
-        }
-        let invoiced: Vec<_> = invoice.vat.clone();
-        let refusals = check_credit(&invoiced, &credited, &lines);
-        if !refusals.rates_not_invoiced.is_empty() {
-            return Err(Error::InvalidArgument(violations_of(
-                refusals.rates_not_invoiced,
-            )));
-        }
-        if !refusals.exceeding.is_empty() {
-            return Err(Error::CreditExceedsRates(violations_of(refusals.exceeding)));
-        }
-        let party = PartyCopy::printed_on(&invoice, PartyRole::Customer);
-        let content = documents::Content {
-            party: &party,
-            document_date: issue_date,
-            due_date: None,
-            lines: &lines,
-            totals: &totals,
-            vat_exemption: &invoice.vat_exemption,
-            late_penalty_rate: None,
-            recovery_fee: false,
-            notes,
-            oss: invoice.oss,
-            category: "",
-        };
-        let (number, sequence) =
-            next_number(conn, ctx.company_id, DocumentType::CreditNote, issue_date).await?;
-        let document_id = Uuid::now_v7();
-        let invoice_number = invoice.number.clone().unwrap_or_default();
-        documents::insert(
-            conn,
-            ctx.company_id,
-            &Header {
-                document_id,
-                document_type: DocumentType::CreditNote,
-                status: Stored::Issued,
-                number: Some((&number, Some(sequence))),
-                credited: Some((invoice_id, &invoice_number, invoice.document_date)),
-                quote_id: None,
-                actor: &ctx.actor,
-            },
-            &content,
-        )
-        .await?;
-        let credit_note = documents::load(conn, ctx.company_id, document_id, &SALES)
-            .await?
-            .ok_or_else(|| Error::not_found("credit note", document_id))?;
-        events::credit_note_issued(ctx.company_id, &ctx.actor, &credit_note)
-            .enqueue(conn)
-            .await?;
-        Ok(pb::CreateCreditNoteResponse {
-            credit_note: Some(document_to_pb(&credit_note)),
-        })
-    }
-}
-
-/// Credit note lines are named `lines[i]…` at the top of the request.
-fn strip_leading_dot(err: Error) -> Error {
-    match err {
-        Error::InvalidArgument(violations) => {
-            let mut renamed = FieldViolations::new();
-            for (field, reason) in violations.iter() {
-                renamed.add(field.trim_start_matches('.'), reason.clone());
-            }
-            Error::InvalidArgument(renamed)
-        }
-        other => other,
-    }
-}
-
 #[tonic::async_trait]
 impl pb::invoice_service_server::InvoiceService for Invoices {
     async fn create_invoice(
@@ -211,31 +56,19 @@ impl pb::invoice_service_server::InvoiceService for Invoices {
     ) -> Result<Response<pb::CreateInvoiceResponse>, Status> {
         let ctx = authorize(&request, &[permissions::INVOICES_WRITE])?;
         let request = request.into_inner();
-        let mut tx = ctx.begin(&self.deps.pool, "invoice.created").await?;
-        let response = once(
-            &mut tx,
-            &ctx.scope("CreateInvoice"),
-            &request.idempotency_key,
-            &request,
-            async |conn| {
-                let new = NewDocument {
-                    field: "invoice",
-                    input: request.invoice.as_ref(),
-                    role: PartyRole::Customer,
-                    due_default: DueDefault::PaymentTerms,
-                    document_type: DocumentType::Invoice,
-                    status: Stored::Draft,
-                    number: None,
-                    category: "",
-                };
-                let loaded = create(conn, ctx.company_id, &ctx.actor, &new).await?;
-                Ok(pb::CreateInvoiceResponse {
-                    invoice: Some(document_to_pb(&loaded)),
-                })
+        let command = CreateInvoice {
+            invoice: decode_draft("invoice", request.invoice.as_ref())?,
+        };
+        let response = invoices::create_invoice(
+            &ctx,
+            &self.deps,
+            command,
+            (&request.idempotency_key, &request),
+            |invoice| pb::CreateInvoiceResponse {
+                invoice: Some(document_to_pb(invoice)),
             },
         )
         .await?;
-        tx.commit().await.map_err(Error::from)?;
         Ok(Response::new(response))
     }
 
@@ -260,36 +93,15 @@ impl pb::invoice_service_server::InvoiceService for Invoices {
         let ctx = authorize(&request, &[permissions::INVOICES_WRITE])?;
         let request = request.into_inner();
         let mut violations = FieldViolations::new();
-        let id = invoice_id(&mut violations, &request.invoice_id);
+        let invoice_id = invoice_id(&mut violations, &request.invoice_id);
         ensure_valid(&mut violations)?;
-        let mut tx = ctx.begin(&self.deps.pool, "invoice.updated").await?;
-        locked_draft(&mut tx, ctx.company_id, id).await?;
-        let draft = read_draft(
-            &mut tx,
-            ctx.company_id,
-            "invoice",
-            request.invoice.as_ref(),
-            PartyRole::Customer,
-            DueDefault::PaymentTerms,
-        )
-        .await?;
-        documents::replace_draft(
-            &mut tx,
-            ctx.company_id,
-            id,
-            DocumentType::Invoice,
-            &draft.content(""),
-            &ctx.actor,
-        )
-        .await
-        .map_err(Error::from)?;
-        let loaded = documents::load(&mut tx, ctx.company_id, id, &SALES)
-            .await
-            .map_err(Error::from)?
-            .ok_or_else(|| Error::not_found("invoice", id))?;
-        tx.commit().await.map_err(Error::from)?;
+        let command = UpdateInvoice {
+            invoice_id,
+            invoice: decode_draft("invoice", request.invoice.as_ref())?,
+        };
+        let invoice = invoices::update_invoice(&ctx, &self.deps, command).await?;
         Ok(Response::new(pb::UpdateInvoiceResponse {
-            invoice: Some(document_to_pb(&loaded)),
+            invoice: Some(document_to_pb(&invoice)),
         }))
     }
 
@@ -378,27 +190,32 @@ impl pb::invoice_service_server::InvoiceService for Invoices {
         let ctx = authorize(&request, &[permissions::INVOICES_ISSUE])?;
         let request = request.into_inner();
         let mut violations = FieldViolations::new();
-        let id = invoice_id(&mut violations, &request.invoice_id);
+        let invoice_id = invoice_id(&mut violations, &request.invoice_id);
         let issue_date = optional_date(&mut violations, "issue_date", &request.issue_date);
         let notes = text(&mut violations, "notes", &request.notes, 2000);
-        if request.lines.len() > crate::domain::document::MAX_LINES {
+        if request.lines.len() > MAX_LINES {
             violations.add("lines", "has too many lines");
         }
         ensure_valid(&mut violations)?;
-        let mut tx = ctx.begin(&self.deps.pool, "credit_note.issued").await?;
-        let response = once(
-            &mut tx,
-            &ctx.scope("CreateCreditNote"),
-            &request.idempotency_key,
-            &request,
-            async |conn| {
-                self.credit(&ctx, conn, &request, id, issue_date, &notes)
-                    .await
+        let lines = decode_lines(&mut violations, "", &request.lines);
+        ensure_valid(&mut violations)?;
+        let command = CreateCreditNote {
+            invoice_id,
+            issue_date,
+            notes,
+            lines,
+        };
+        let response = invoices::create_credit_note(
+            &ctx,
+            &self.deps,
+            self.max_days_ahead,
+            command,
+            (&request.idempotency_key, &request),
+            |credit_note| pb::CreateCreditNoteResponse {
+                credit_note: Some(document_to_pb(credit_note)),
             },
         )
         .await?;
-        tx.commit().await.map_err(Error::from)?;
-        self.deps.outbox.wake();
         self.issued.inc();
         Ok(Response::new(response))
     }

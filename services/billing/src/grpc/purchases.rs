@@ -11,8 +11,9 @@ use comptoir_runtime::page::time_id_cursor;
 use comptoir_runtime::{Deps, FieldViolations, permissions};
 use tonic::{Request, Response, Status};
 
-use super::documents::{DueDefault, NewDocument, create, document_to_pb};
+use super::documents::{decode_draft, document_to_pb};
 use super::{authorize, ensure_valid, keyset_page, required_text, text};
+use crate::app::documents::{DueDefault, NewDocument, create};
 use crate::app::once;
 use crate::domain::{DocumentType, PartyRole, Status as Stored};
 use crate::error::Error;
@@ -53,6 +54,7 @@ impl pb::purchase_service_server::PurchaseService for Purchases {
         );
         let category = text(&mut violations, "category", &request.category, 100);
         ensure_valid(&mut violations)?;
+        let draft = decode_draft("purchase_invoice", request.purchase_invoice.as_ref())?;
         let mut tx = ctx
             .begin(&self.deps.pool, "purchase_invoice.recorded")
             .await?;
@@ -63,8 +65,7 @@ impl pb::purchase_service_server::PurchaseService for Purchases {
             &request,
             async |conn| {
                 let new = NewDocument {
-                    field: "purchase_invoice",
-                    input: request.purchase_invoice.as_ref(),
+                    input: &draft,
                     role: PartyRole::Supplier,
                     due_default: DueDefault::None,
                     document_type: DocumentType::PurchaseInvoice,
