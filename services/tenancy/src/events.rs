@@ -141,3 +141,100 @@ pub(crate) fn firm_grant_revoked(company: Uuid, actor: Uuid, firm: Uuid, lost: &
         },
     )
 }
+
+/// `invitation.created`: `email` is invited to the company as `role`.
+pub(crate) fn invitation_created(
+    company: Uuid,
+    actor: Uuid,
+    invitation_id: Uuid,
+    email: &str,
+    role: &str,
+) -> Event {
+    Event::about(
+        names::INVITATION_CREATED,
+        company,
+        &actor.to_string(),
+        |meta| events::InvitationCreated {
+            meta: Some(meta),
+            invitation_id: invitation_id.to_string(),
+            email: email.to_owned(),
+            role: role.to_owned(),
+        },
+    )
+}
+
+/// `membership.granted` and `invitation.accepted`: `user` accepted the invitation and
+/// joined the company as `role`.
+pub(crate) fn invitation_accepted(
+    company: Uuid,
+    user: Uuid,
+    invitation_id: Uuid,
+    role: &str,
+) -> [Event; 2] {
+    let actor = user.to_string();
+    [
+        Event::about(names::MEMBERSHIP_GRANTED, company, &actor, |meta| {
+            events::MembershipGranted {
+                meta: Some(meta),
+                user_id: actor.clone(),
+                role: role.to_owned(),
+            }
+        }),
+        Event::about(names::INVITATION_ACCEPTED, company, &actor, |meta| {
+            events::InvitationAccepted {
+                meta: Some(meta),
+                invitation_id: invitation_id.to_string(),
+                user_id: actor.clone(),
+            }
+        }),
+    ]
+}
+
+/// `membership.changed`: `user` now holds `role`, carrying `permissions` (services cut
+/// the member's unexpired tokens down to these).
+pub(crate) fn membership_changed(
+    company: Uuid,
+    actor: Uuid,
+    user: Uuid,
+    role: &str,
+    permissions: Vec<String>,
+) -> Event {
+    Event::about(
+        names::MEMBERSHIP_CHANGED,
+        company,
+        &actor.to_string(),
+        |meta| events::MembershipChanged {
+            meta: Some(meta),
+            user_id: user.to_string(),
+            role: role.to_owned(),
+            permissions,
+        },
+    )
+}
+
+/// `membership.revoked`: `user` is no longer a member.
+pub(crate) fn membership_revoked(company: Uuid, actor: Uuid, user: Uuid) -> Event {
+    Event::about(
+        names::MEMBERSHIP_REVOKED,
+        company,
+        &actor.to_string(),
+        |meta| events::MembershipRevoked {
+            meta: Some(meta),
+            user_id: user.to_string(),
+        },
+    )
+}
+
+/// `ownership.transferred`: the company's owner is now `to`.
+pub(crate) fn ownership_transferred(company: Uuid, from: Uuid, to: Uuid) -> Event {
+    Event::about(
+        names::OWNERSHIP_TRANSFERRED,
+        company,
+        &from.to_string(),
+        |meta| events::OwnershipTransferred {
+            meta: Some(meta),
+            from_user_id: from.to_string(),
+            to_user_id: to.to_string(),
+        },
+    )
+}

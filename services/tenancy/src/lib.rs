@@ -7,7 +7,6 @@ pub mod domain;
 mod error;
 mod events;
 mod grpc;
-mod members;
 mod store;
 
 use comptoir_runtime::config::{CommonConfig, IdentityClientConfig, ServiceConfig};
@@ -65,7 +64,7 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
     App::build(SPEC, config.common, Some(config.identity), |deps| {
         Ok(Service::new()
             .grpc(grpc::companies::server(deps.clone()))
-            .grpc(members::server(deps.clone(), mailer, invitation_ttl))
+            .grpc(grpc::members::server(deps.clone(), mailer, invitation_ttl))
             .grpc(grpc::firms::server(deps.clone()))
             .grpc(grpc::access::server(deps.clone()))
             .grpc(grpc::audit::server(deps.clone()))

@@ -14,11 +14,8 @@ pub(crate) async fn list_audit_events(
     before: Option<i64>,
     limit: i64,
 ) -> Result<Vec<AuditRow>, Error> {
-    let company = ctx.company;
-    Ok(
-        store::read(pool, Some(company), Some(ctx.user), async |tx| {
-            store::audit::audit_events(tx, company, before, limit).await
-        })
-        .await?,
-    )
+    ctx.read(pool, async |tx, company| {
+        store::audit::audit_events(tx, company, before, limit).await
+    })
+    .await
 }

@@ -31,10 +31,8 @@ pub(crate) async fn grant_firm_access(
         events::firm_grant_created(company, user, firm, role)
             .enqueue(tx)
             .await?;
-        audit::audit(
+        ctx.audit(
             tx,
-            company,
-            &user.to_string(),
             "firm_grant.created",
             serde_json::json!({"firm_id": firm, "role": role}),
         )
@@ -73,6 +71,7 @@ pub(crate) async fn revoke_firm_access(
         events::firm_grant_revoked(company, user, firm, &lost)
             .enqueue(tx)
             .await?;
+        // On the client's trail, whichever end revokes.
         audit::audit(
             tx,
             company,
@@ -115,10 +114,8 @@ pub(crate) async fn set_portfolio_managers(
             return Err(Error::InvalidArgument(violations));
         }
         firms::set_portfolio_managers(tx, firm, company, users).await?;
-        audit::audit(
+        ctx.audit(
             tx,
-            firm,
-            &user.to_string(),
             "portfolio_managers.set",
             serde_json::json!({"company_id": company, "user_ids": users}),
         )

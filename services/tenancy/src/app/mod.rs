@@ -9,9 +9,12 @@ pub(crate) mod access;
 pub(crate) mod audit;
 pub(crate) mod companies;
 pub(crate) mod firms;
+pub(crate) mod invitations;
+pub(crate) mod members;
+pub(crate) mod roles;
 
 use comptoir_runtime::Deps;
-use sqlx::PgConnection;
+use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
 use crate::domain::access::Access;
@@ -28,6 +31,35 @@ pub(crate) struct Ctx {
     pub(crate) user: Uuid,
     /// What the user may do on the company, as read when the call was authorised.
     pub(crate) access: Access,
+}
+
+impl Ctx {
+    /// Runs `query` on the caller's company in a transaction acting for it and the
+    /// caller, and commits it.
+    pub(crate) async fn read<R>(
+        &self,
+        pool: &PgPool,
+        query: impl AsyncFnOnce(&mut PgConnection, Uuid) -> Result<R, sqlx::Error>,
+    ) -> Result<R, Error> {
+        let company = self.company;
+        Ok(
+            store::read(pool, Some(company), Some(self.user), async |tx| {
+                query(tx, company).await
+            })
+            .await?,
+        )
+    }
+
+    /// Appends `action`, done by the caller on their company, to its audit trail.
+    pub(crate) async fn audit(
+        &self,
+        conn: &mut PgConnection,
+        action: &str,
+        details: serde_json::Value,
+    ) -> Result<(), Error> {
+        store::audit::audit(conn, self.company, &self.user.to_string(), action, details).await?;
+        Ok(())
+    }
 }
 
 /// Runs `change` in a transaction acting for `company` and `user`, with the company row

@@ -96,6 +96,52 @@ impl CustomRole {
     }
 }
 
+/// A role of a company as listed: one of the built-in roles every company has, or one of
+/// its own.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Role {
+    /// Stable key.
+    pub(crate) key: String,
+    /// Display name.
+    pub(crate) name: String,
+    /// What it may do.
+    pub(crate) permissions: Vec<String>,
+    /// True for a built-in role, which cannot change.
+    pub(crate) built_in: bool,
+}
+
+impl Role {
+    /// The built-in roles, in the shared list's order.
+    pub(crate) fn built_in() -> impl Iterator<Item = Role> {
+        permissions::BUILT_IN_ROLES.iter().map(|role| Role {
+            key: role.key.to_owned(),
+            name: role.name.to_owned(),
+            permissions: role.permissions.iter().map(|p| (*p).to_owned()).collect(),
+            built_in: true,
+        })
+    }
+}
+
+impl From<CustomRole> for Role {
+    fn from(role: CustomRole) -> Self {
+        Role {
+            key: role.key,
+            name: role.name,
+            permissions: role.permissions,
+            built_in: false,
+        }
+    }
+}
+
+/// Refused with [`Error::BuiltInRole`] when `key` is a built-in role's: those never
+/// change.
+pub(crate) fn not_built_in(key: &str) -> Result<(), Error> {
+    match permissions::built_in(key) {
+        Some(_) => Err(Error::BuiltInRole(key.to_owned())),
+        None => Ok(()),
+    }
+}
+
 /// Where an invitation stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum InvitationState {
@@ -325,5 +371,15 @@ mod tests {
             InvitationState::Expired.require_pending(),
             Err(Error::InvitationClosed(InvitationState::Expired))
         ));
+    }
+
+    #[test]
+    fn built_in_roles_are_listed_as_built_in_and_never_change() {
+        let listed: Vec<Role> = Role::built_in().collect();
+        assert_eq!(listed.len(), permissions::BUILT_IN_ROLES.len());
+        assert!(listed.iter().all(|role| role.built_in));
+        assert_eq!(listed[0].key, permissions::ADMINISTRATOR.key);
+        assert!(matches!(not_built_in("sales"), Err(Error::BuiltInRole(k)) if k == "sales"));
+        assert!(not_built_in("cashier").is_ok());
     }
 }

@@ -7,6 +7,7 @@ pub(crate) mod access;
 pub(crate) mod audit;
 pub(crate) mod companies;
 pub(crate) mod firms;
+pub(crate) mod members;
 
 use comptoir_runtime::Caller;
 use tonic::{Request, Status};

@@ -4,6 +4,7 @@ use chrono::{DateTime, Utc};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
+use crate::domain::members::InvitationState;
 use crate::error::Error;
 
 /// An invitation as stored.
@@ -19,6 +20,13 @@ pub(crate) struct InvitationRow {
     pub(crate) revoked_at: Option<DateTime<Utc>>,
     /// True when any account may accept it, not only the invited address's.
     pub(crate) open_link: bool,
+}
+
+impl InvitationRow {
+    /// Where it stands at `now`.
+    pub(crate) fn state(&self, now: DateTime<Utc>) -> InvitationState {
+        InvitationState::at(self.accepted_at, self.revoked_at, self.expires_at, now)
+    }
 }
 
 const INVITATION_COLUMNS: &str = "invitation_id, company_id, email, role, created_at, \

@@ -1,0 +1,226 @@
+//! Invitations: e-mailed with a single-use token stored hashed, valid for a limited time,
+//! revocable, and accepted by a logged-in user: the account of the invited address, or
+//! anyone holding an open link. The plan's limit counts pending invitations, so it cannot
+//! be overrun by inviting first.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::{DateTime, Utc};
+use comptoir_runtime::mail::{Mail, Mailer};
+use comptoir_runtime::{Deps, idempotency};
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use super::members::may_grant;
+use super::{Ctx, in_company};
+use crate::domain::members::PLAN_MEMBER_LIMIT;
+use crate::error::Error;
+use crate::events;
+use crate::store::invitations::{self, InvitationRow};
+use crate::store::{self, accounts, act_as, audit, companies, members};
+
+fn hash_token(token: &str) -> Vec<u8> {
+    Sha256::digest(token.as_bytes()).to_vec()
+}
+
+fn new_token() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// How invitations go out: the mailer, and how long one stays valid.
+pub(crate) struct Sending {
+    /// Sends the invitation e-mail.
+    pub(crate) mailer: Mailer,
+    /// Validity of a new invitation.
+    pub(crate) ttl: chrono::Duration,
+}
+
+/// An invitation to send.
+#[derive(Debug, Clone)]
+pub(crate) struct InviteMember {
+    /// The invited address, normalised.
+    pub(crate) email: String,
+    /// The role the invitation gives.
+    pub(crate) role: String,
+    /// True when any account may accept it, not only the invited address's.
+    pub(crate) open_link: bool,
+}
+
+/// `InviteMember`: an invitation stored and e-mailed, once per idempotency `key`. The
+/// e-mail goes inside the transaction: if it cannot go, nothing is kept.
+pub(crate) async fn invite_member<R>(
+    deps: &Deps,
+    sending: &Sending,
+    ctx: &Ctx,
+    invite: InviteMember,
+    (key, request): (&str, &impl prost::Message),
+    answer: impl FnOnce(&InvitationRow) -> R,
+) -> Result<R, Error>
+where
+    R: prost::Message + Default,
+{
+    let (company, user) = (ctx.company, ctx.user);
+    let scope = format!("{user}/{company}/InviteMember");
+    let InviteMember {
+        email,
+        role,
+        open_link,
+    } = invite;
+    in_company(deps, company, user, async |tx, locked| {
+        may_grant(tx, company, &locked, user, &ctx.access, &role).await?;
+        idempotency::once(tx, &scope, key, request, async |tx| {
+            let taken = members::seats_taken(tx, company).await?;
+            if taken >= PLAN_MEMBER_LIMIT {
+                return Err(Error::PlanLimit(PLAN_MEMBER_LIMIT));
+            }
+            let now = Utc::now();
+            let invitation = InvitationRow {
+                invitation_id: Uuid::now_v7(),
+                company_id: company,
+                email: email.clone(),
+                role: role.clone(),
+                created_at: now,
+                expires_at: now + sending.ttl,
+                accepted_at: None,
+                revoked_at: None,
+                open_link,
+            };
+            let token = new_token();
+            invitations::insert_invitation(tx, &invitation, &hash_token(&token), user).await?;
+            events::invitation_created(
+                company,
+                user,
+                invitation.invitation_id,
+                &email,
+                &invitation.role,
+            )
+            .enqueue(tx)
+            .await?;
+            ctx.audit(tx, "invitation.created",
+                serde_json::json!({"email": email, "role": invitation.role}),
+            )
+            .await?;
+            let link = sending
+                .mailer
+                .link(&format!("/invitations/accept?token={token}"));
+            sending
+                .mailer
+                .send(&Mail {
+                    to: email.clone(),
+                    subject: "You are invited to join a company on Comptoir".to_owned(),
+                    body: format!(
+                        "You have been invited to join a company on Comptoir as {}.\n\nAccept the invitation (valid until {}):\n{link}\n",
+                        invitation.role,
+                        invitation.expires_at.format("%Y-%m-%d %H:%M UTC"),
+                    ),
+                })
+                .await
+                .map_err(|err| Error::Mail(err.to_string()))?;
+            Ok(answer(&invitation))
+        })
+        .await
+    })
+    .await
+}
+
+/// `ListInvitations`: up to `limit` pending invitations of the caller's company, oldest
+/// first, after the `(created_at, invitation_id)` cursor.
+pub(crate) async fn list_invitations(
+    pool: &PgPool,
+    ctx: &Ctx,
+    after: Option<(DateTime<Utc>, Uuid)>,
+    limit: i64,
+) -> Result<Vec<InvitationRow>, Error> {
+    ctx.read(pool, async |tx, company| {
+        invitations::pending_invitations(tx, company, after, limit).await
+    })
+    .await
+}
+
+/// `RevokeInvitation`: a pending invitation of the caller's company can no longer be
+/// accepted.
+pub(crate) async fn revoke_invitation(
+    deps: &Deps,
+    ctx: &Ctx,
+    invitation_id: Uuid,
+) -> Result<(), Error> {
+    let (company, user) = (ctx.company, ctx.user);
+    in_company(deps, company, user, async |tx, _| {
+        let invitation = invitations::invitation_of(tx, company, invitation_id)
+            .await?
+            .ok_or_else(|| Error::InvitationNotFound)?;
+        invitation.state(Utc::now()).require_pending()?;
+        invitations::mark_invitation(tx, invitation_id, None).await?;
+        ctx.audit(
+            tx,
+            "invitation.revoked",
+            serde_json::json!({"invitation_id": invitation_id}),
+        )
+        .await?;
+        Ok(())
+    })
+    .await
+}
+
+/// What accepting an invitation gave.
+#[derive(Debug, Clone)]
+pub(crate) struct Accepted {
+    /// The company joined.
+    pub(crate) company_id: Uuid,
+    /// The role held there.
+    pub(crate) role: String,
+}
+
+/// `AcceptInvitation`: `user` joins the company of the invitation `token` opens, if it is
+/// pending and is theirs (an open link, or sent to their account's address).
+pub(crate) async fn accept_invitation(
+    deps: &Deps,
+    user: Uuid,
+    token: &str,
+) -> Result<Accepted, Error> {
+    let mut tx = store::begin(&deps.pool, None, Some(user)).await?;
+    let opened = invitations::invitation_by_token(&mut tx, &hash_token(token))
+        .await?
+        .ok_or(Error::InvitationNotFound)?;
+    // The token proves the invitation: from here on, act for its company.
+    let company = opened.company_id;
+    act_as(&mut tx, Some(company), Some(user)).await?;
+    companies::lock_company(&mut tx, company).await?;
+    let invitation = invitations::invitation_of(&mut tx, company, opened.invitation_id)
+        .await?
+        .ok_or(Error::InvitationNotFound)?;
+    invitation.state(Utc::now()).require_pending()?;
+    if !invitation.open_link {
+        let email = accounts::account_email(&mut tx, user)
+            .await?
+            .ok_or(Error::AccountUnknown)?;
+        if email != invitation.email {
+            return Err(Error::InvitationEmailMismatch(invitation.email));
+        }
+    }
+    members::add_member(&mut tx, company, user, &invitation.role).await?;
+    invitations::mark_invitation(&mut tx, invitation.invitation_id, Some(user)).await?;
+    for event in
+        events::invitation_accepted(company, user, invitation.invitation_id, &invitation.role)
+    {
+        event.enqueue(&mut tx).await?;
+    }
+    audit::audit(
+        &mut tx,
+        company,
+        &user.to_string(),
+        "invitation.accepted",
+        serde_json::json!({"invitation_id": invitation.invitation_id, "role": invitation.role}),
+    )
+    .await?;
+    tx.commit().await?;
+    deps.outbox.wake();
+    Ok(Accepted {
+        company_id: company,
+        role: invitation.role,
+    })
+}

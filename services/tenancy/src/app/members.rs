@@ -1,0 +1,161 @@
+//! A company's members: who belongs, their roles and the company's ownership. Nobody
+//! grants a permission they do not hold, nobody changes their own role, only the owner or
+//! an Administrator makes an Administrator, and a company always keeps its owner and an
+//! Administrator.
+
+use chrono::{DateTime, Utc};
+use comptoir_runtime::Deps;
+use sqlx::{PgConnection, PgPool};
+use uuid::Uuid;
+
+use super::{Ctx, access, in_company, roles::known_role};
+use crate::domain::access::{Access, is_administrator};
+use crate::domain::members::{self as rules, Granter};
+use crate::error::Error;
+use crate::events;
+use crate::store::companies::Locked;
+use crate::store::members::{self, MemberRow};
+
+/// Checks that the caller, with `access` (its permissions resolved again in `conn`, under
+/// the company's lock), may give `role`; returns the permissions `role` carries.
+pub(crate) async fn may_grant(
+    conn: &mut PgConnection,
+    company: Uuid,
+    locked: &Locked,
+    user: Uuid,
+    access: &Access,
+    role: &str,
+) -> Result<Vec<String>, Error> {
+    let granted = known_role(&mut *conn, company, "role", role).await?;
+    let caller = access::access_of(
+        &mut *conn,
+        company,
+        access.role.clone(),
+        access.through_firm,
+    )
+    .await?;
+    rules::may_grant(granter(&caller, locked, user), role, &granted)?;
+    Ok(granted)
+}
+
+fn granter<'a>(access: &'a Access, locked: &Locked, user: Uuid) -> Granter<'a> {
+    Granter {
+        role: &access.role,
+        permissions: &access.permissions,
+        owner: locked.owner_id == user,
+    }
+}
+
+/// `ListMembers`: up to `limit` members of the caller's company, in joining order, after
+/// the `(created_at, user_id)` cursor.
+pub(crate) async fn list_members(
+    pool: &PgPool,
+    ctx: &Ctx,
+    after: Option<(DateTime<Utc>, Uuid)>,
+    limit: i64,
+) -> Result<Vec<MemberRow>, Error> {
+    ctx.read(pool, async |tx, company| {
+        members::members(tx, company, after, limit).await
+    })
+    .await
+}
+
+/// `ChangeMemberRole`: `target` now holds `role`.
+pub(crate) async fn change_member_role(
+    deps: &Deps,
+    ctx: &Ctx,
+    target: Uuid,
+    role: &str,
+) -> Result<MemberRow, Error> {
+    let (company, user) = (ctx.company, ctx.user);
+    in_company(deps, company, user, async |tx, locked| {
+        let member = members::member(tx, company, target)
+            .await?
+            .ok_or(Error::MemberNotFound)?;
+        let demoted = is_administrator(&member.role) && !is_administrator(role);
+        if demoted && locked.owner_id == target {
+            return Err(Error::OwnerMustStayAdministrator);
+        }
+        if demoted && members::administrators(tx, company).await? <= 1 {
+            return Err(Error::LastAdministrator);
+        }
+        rules::may_change(
+            granter(&ctx.access, &locked, user),
+            user,
+            target,
+            &member.role,
+        )?;
+        let permissions = may_grant(tx, company, &locked, user, &ctx.access, role).await?;
+        members::set_member_role(tx, company, target, role).await?;
+        events::membership_changed(company, user, target, role, permissions)
+            .enqueue(tx)
+            .await?;
+        ctx.audit(
+            tx,
+            "membership.changed",
+            serde_json::json!({"user_id": target, "from": member.role, "to": role}),
+        )
+        .await?;
+        Ok(MemberRow {
+            role: role.to_owned(),
+            ..member
+        })
+    })
+    .await
+}
+
+/// `RemoveMember`: `target` leaves the company (and, in a firm, their portfolios).
+pub(crate) async fn remove_member(deps: &Deps, ctx: &Ctx, target: Uuid) -> Result<(), Error> {
+    let (company, user) = (ctx.company, ctx.user);
+    in_company(deps, company, user, async |tx, locked| {
+        let member = members::member(tx, company, target)
+            .await?
+            .ok_or(Error::MemberNotFound)?;
+        if locked.owner_id == target {
+            return Err(Error::OwnerCannotBeRemoved);
+        }
+        if is_administrator(&member.role) && members::administrators(tx, company).await? <= 1 {
+            return Err(Error::LastAdministrator);
+        }
+        members::remove_member(tx, company, target).await?;
+        events::membership_revoked(company, user, target)
+            .enqueue(tx)
+            .await?;
+        ctx.audit(
+            tx,
+            "membership.revoked",
+            serde_json::json!({"user_id": target}),
+        )
+        .await?;
+        Ok(())
+    })
+    .await
+}
+
+/// `TransferOwnership`: the owner hands the company to `target`, an Administrator.
+pub(crate) async fn transfer_ownership(deps: &Deps, ctx: &Ctx, target: Uuid) -> Result<(), Error> {
+    let (company, user) = (ctx.company, ctx.user);
+    in_company(deps, company, user, async |tx, locked| {
+        if locked.owner_id != user {
+            return Err(Error::OwnerOnly);
+        }
+        let member = members::member(tx, company, target)
+            .await?
+            .ok_or(Error::MemberNotFound)?;
+        if !is_administrator(&member.role) {
+            return Err(Error::NewOwnerMustBeAdministrator);
+        }
+        members::set_owner(tx, company, target).await?;
+        events::ownership_transferred(company, user, target)
+            .enqueue(tx)
+            .await?;
+        ctx.audit(
+            tx,
+            "ownership.transferred",
+            serde_json::json!({"from": user, "to": target}),
+        )
+        .await?;
+        Ok(())
+    })
+    .await
+}
