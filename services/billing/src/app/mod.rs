@@ -3,6 +3,7 @@
 //! domain's rules and the store, and enqueuing the events. The gRPC layer decodes,
 //! authorises, calls one function here and encodes the answer.
 
+pub(crate) mod books;
 pub(crate) mod documents;
 pub(crate) mod invoices;
 pub(crate) mod items;
