@@ -3,6 +3,7 @@
 //! so the database's guarantee and the service's answer are the same thing.
 
 use chrono::NaiveDate;
+use comptoir_domain_types::amount;
 use comptoir_runtime::error::{self, FieldViolations};
 use comptoir_runtime::idempotency::IdempotencyError;
 use rust_decimal::Decimal;
@@ -165,14 +166,6 @@ pub(crate) enum Error {
         /// Why the rate does not fit.
         reason: String,
     },
-    /// The request conflicts with the state of the books.
-    #[error("{message}")]
-    Precondition {
-        /// UPPER_SNAKE reason.
-        reason: &'static str,
-        /// What is wrong, for a person.
-        message: String,
-    },
     // Books, parties, items, payments
     /// A call on a party of a role the caller may not act on.
     #[error(
@@ -185,6 +178,29 @@ pub(crate) enum Error {
         role: PartyRole,
         /// The permissions, one of which the call needs.
         needed: &'static [&'static str],
+    },
+    /// Money received for an invoice that is still a draft.
+    #[error("invoice {invoice_id} is a draft; issue it before recording a payment")]
+    PaymentOnDraftInvoice {
+        /// The draft.
+        invoice_id: Uuid,
+    },
+    /// A payment's share larger than what is left to pay on its document.
+    #[error(
+        "{} on {} {number} exceeds its balance due of {}",
+        amount::format(*.share, 2),
+        .document_type.as_str().replace('_', " "),
+        amount::format(*.balance, 2)
+    )]
+    Overpayment {
+        /// The share asked for.
+        share: Decimal,
+        /// What the document is.
+        document_type: DocumentType,
+        /// Its number.
+        number: String,
+        /// What is left to pay on it.
+        balance: Decimal,
     },
     /// Something unique exists already.
     #[error("{message}")]
@@ -203,14 +219,6 @@ pub(crate) enum Error {
 }
 
 impl Error {
-    /// A conflict with the state of the books.
-    pub(crate) fn precondition(reason: &'static str, message: impl Into<String>) -> Self {
-        Error::Precondition {
-            reason,
-            message: message.into(),
-        }
-    }
-
     /// An object not found in the caller's company.
     pub(crate) fn not_found(what: &'static str, id: impl ToString) -> Self {
         Error::NotFound {
@@ -334,15 +342,14 @@ impl From<Error> for Status {
             }
             Error::QuoteCustomerArchived { .. } => failed_precondition("PARTY_ARCHIVED", &err),
             Error::QuoteRatesOutdated { .. } => failed_precondition("QUOTE_RATES_OUTDATED", &err),
-            Error::Precondition { reason, message } => {
-                error::status(Code::FailedPrecondition, reason, DOMAIN, message)
-            }
             Error::PartyPermissionDenied { .. } => error::status(
                 Code::PermissionDenied,
                 "PERMISSION_DENIED",
                 "auth",
                 err.to_string(),
             ),
+            Error::PaymentOnDraftInvoice { .. } => failed_precondition("INVOICE_NOT_ISSUED", &err),
+            Error::Overpayment { .. } => failed_precondition("OVERPAYMENT", &err),
             Error::AlreadyExists { reason, message } => {
                 error::status(Code::AlreadyExists, reason, DOMAIN, message)
             }
@@ -404,6 +411,31 @@ mod tests {
             .1,
             "quote D-2026-000001 already has draft invoice 00000000-0000-0000-0000-000000000000; \
              delete that draft to convert again"
+        );
+    }
+
+    #[test]
+    fn payment_refusals_keep_their_reason_and_sentence() {
+        let status = Status::from(Error::PaymentOnDraftInvoice {
+            invoice_id: Uuid::nil(),
+        });
+        assert_eq!(status.code(), Code::FailedPrecondition);
+        assert_eq!(
+            status.message(),
+            "invoice 00000000-0000-0000-0000-000000000000 is a draft; issue it before recording \
+             a payment"
+        );
+        assert_eq!(
+            answer(Error::Overpayment {
+                share: Decimal::new(1000001, 4),
+                document_type: DocumentType::PurchaseInvoice,
+                number: "FA-17".into(),
+                balance: Decimal::new(100, 0),
+            }),
+            (
+                Code::FailedPrecondition,
+                "100.00 on purchase invoice FA-17 exceeds its balance due of 100.00".to_owned()
+            )
         );
     }
 }

@@ -7,7 +7,8 @@
 //! Documents publish `invoice.issued` ([`invoice_issued`]), `credit_note.issued`
 //! ([`credit_note_issued`]) and `quote.accepted` ([`quote_accepted`]), each carrying the
 //! whole document ([`billing_document`]); customers publish `customer.changed`
-//! ([`customer_changed`]), and the books `lock_date.changed` ([`lock_date_changed`]).
+//! ([`customer_changed`]), the books `lock_date.changed` ([`lock_date_changed`]) and
+//! payments `payment.recorded` ([`payment_recorded`]).
 
 use chrono::NaiveDate;
 use comptoir_proto::events::v1 as pb;
@@ -15,11 +16,13 @@ use comptoir_proto::events::v1::{CompanyCreated, EventMeta};
 use comptoir_runtime::amount::{format, format_plain};
 use comptoir_runtime::events::consumer::event_uuid;
 use comptoir_runtime::events::{Consume, Delivery, Event, EventType, HandlerError, names};
+use rust_decimal::Decimal;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
 use crate::domain::document::Document;
 use crate::domain::party::Party;
+use crate::domain::payment::{Payment, payable};
 use crate::store::{self, Acting, books};
 
 /// The consumer that opens books for new companies and follows their changes.
@@ -225,6 +228,42 @@ pub(crate) fn lock_date_changed(
             lock_date: date_string(lock_date),
             previous_lock_date: date_string(previous),
             reason: reason.to_owned(),
+        }
+    })
+}
+
+/// `payment.recorded`: a payment of `company_id` recorded by `actor`, with each document
+/// it settles (its balance due as it was before) and the share of it.
+pub(crate) fn payment_recorded(
+    company_id: Uuid,
+    actor: &str,
+    payment: &Payment,
+    settled: &[(&Document, Decimal)],
+) -> Event {
+    let allocations = settled
+        .iter()
+        .map(|(document, share)| pb::BillingAllocation {
+            document_id: document.document_id.to_string(),
+            document_number: document.number.clone().unwrap_or_default(),
+            document_type: document.document_type.clone(),
+            amount: format(*share, 2),
+            balance_due: format(payable(document.balance_due) - share, 2),
+        })
+        .collect();
+    Event::about(names::PAYMENT_RECORDED, company_id, actor, |meta| {
+        pb::PaymentRecorded {
+            meta: Some(meta),
+            payment_id: payment.payment_id.to_string(),
+            direction: payment.direction.as_str().to_owned(),
+            payment_date: date_string(Some(payment.payment_date)),
+            method: payment.method.as_str().to_owned(),
+            amount: format(payment.amount, 2),
+            currency_code: payment.currency_code.clone(),
+            reference: payment.reference.clone(),
+            party: settled
+                .first()
+                .map(|(document, _)| billing_party_of(document)),
+            allocations,
         }
     })
 }

@@ -8,10 +8,11 @@ pub(crate) mod documents;
 pub(crate) mod invoices;
 pub(crate) mod items;
 pub(crate) mod parties;
+pub(crate) mod payments;
 pub(crate) mod quotes;
 
+use comptoir_domain_types::permissions::BuiltInRole;
 use comptoir_runtime::Caller;
-use comptoir_runtime::permissions::BuiltInRole;
 use uuid::Uuid;
 
 use crate::error::Error;

@@ -11,6 +11,7 @@ pub mod document;
 pub mod issuing;
 pub(crate) mod item;
 pub(crate) mod party;
+pub(crate) mod payment;
 pub mod vat;
 
 /// Who created and last changed a stored object, and when.

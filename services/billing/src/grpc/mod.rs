@@ -13,15 +13,14 @@ pub(crate) mod purchases;
 pub(crate) mod quotes;
 
 use chrono::{DateTime, NaiveDate, Utc};
+use comptoir_domain_types::amount::{self, AmountError};
 use comptoir_proto::billing::v1 as pb;
-use comptoir_runtime::amount::{self, AmountError};
 use comptoir_runtime::page::{PageRequest, TimeIdCursor, parse_time_id_cursor};
 use comptoir_runtime::{Caller, FieldViolations, error};
 use rust_decimal::Decimal;
 use tonic::{Code, Request, Status};
 
 use crate::error::Error;
-pub(crate) use crate::error::books_or;
 
 use crate::app::Ctx;
 pub(crate) use crate::app::documents::today;

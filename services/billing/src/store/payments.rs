@@ -3,11 +3,15 @@
 //! balance of a document is derived from its allocations (see
 //! [`Document::balance_due`](crate::domain::document::Document::balance_due)).
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::NaiveDate;
+use comptoir_runtime::page::TimeIdCursor;
 use rust_decimal::Decimal;
-use sqlx::PgConnection;
+use sqlx::postgres::PgRow;
+use sqlx::{FromRow, PgConnection, Row};
 use uuid::Uuid;
 
+use super::stored_enum;
+use crate::domain::payment::{Allocation, Payment};
 use crate::domain::{Direction, Method};
 
 /// A payment to write.
@@ -20,7 +24,7 @@ pub(crate) struct NewPayment<'a> {
     pub(crate) amount: Decimal,
     pub(crate) reference: &'a str,
     /// The documents settled and the amount each.
-    pub(crate) allocations: &'a [(Uuid, Decimal)],
+    pub(crate) allocations: &'a [Allocation],
     pub(crate) actor: &'a str,
 }
 
@@ -29,8 +33,8 @@ pub(crate) async fn insert(
     conn: &mut PgConnection,
     company_id: Uuid,
     payment: &NewPayment<'_>,
-) -> Result<PaymentRow, sqlx::Error> {
-    let row: PaymentRow = sqlx::query_as(
+) -> Result<Payment, sqlx::Error> {
+    let mut row: Payment = sqlx::query_as(
         "INSERT INTO payment (payment_id, company_id, direction, payment_date, method, amount, \
              reference, created_by) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
@@ -47,8 +51,8 @@ pub(crate) async fn insert(
     .bind(payment.actor)
     .fetch_one(&mut *conn)
     .await?;
-    let documents: Vec<Uuid> = payment.allocations.iter().map(|(id, _)| *id).collect();
-    let amounts: Vec<Decimal> = payment.allocations.iter().map(|(_, a)| *a).collect();
+    let documents: Vec<Uuid> = payment.allocations.iter().map(|a| a.document_id).collect();
+    let amounts: Vec<Decimal> = payment.allocations.iter().map(|a| a.amount).collect();
     sqlx::query(
         "INSERT INTO payment_allocation (payment_id, company_id, document_id, amount) \
          SELECT $1, $2, * FROM UNNEST($3::uuid[], $4::numeric[])",
@@ -59,38 +63,36 @@ pub(crate) async fn insert(
     .bind(&amounts)
     .execute(conn)
     .await?;
+    row.allocations = payment.allocations.to_vec();
     Ok(row)
 }
 
-/// A stored payment.
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub(crate) struct PaymentRow {
-    pub(crate) payment_id: Uuid,
-    pub(crate) company_id: Uuid,
-    pub(crate) direction: String,
-    pub(crate) payment_date: NaiveDate,
-    pub(crate) method: String,
-    pub(crate) amount: Decimal,
-    pub(crate) currency_code: String,
-    pub(crate) reference: String,
-    pub(crate) created_by: String,
-    pub(crate) created_at: DateTime<Utc>,
+impl FromRow<'_, PgRow> for Payment {
+    /// A stored payment, without its allocations (read apart).
+    fn from_row(row: &PgRow) -> Result<Self, sqlx::Error> {
+        Ok(Payment {
+            payment_id: row.try_get("payment_id")?,
+            company_id: row.try_get("company_id")?,
+            direction: stored_enum(row, "direction", Direction::from_stored)?,
+            payment_date: row.try_get("payment_date")?,
+            method: stored_enum(row, "method", Method::from_stored)?,
+            amount: row.try_get("amount")?,
+            currency_code: row.try_get("currency_code")?,
+            reference: row.try_get("reference")?,
+            created_by: row.try_get("created_by")?,
+            created_at: row.try_get("created_at")?,
+            allocations: Vec::new(),
+        })
+    }
 }
 
 /// One stored allocation, with the number of the document it settles.
 #[derive(Debug, Clone, sqlx::FromRow)]
-pub(crate) struct AllocationRow {
-    pub(crate) payment_id: Uuid,
-    pub(crate) document_id: Uuid,
-    pub(crate) document_number: String,
-    pub(crate) amount: Decimal,
-}
-
-/// A payment with its allocations.
-#[derive(Debug, Clone)]
-pub(crate) struct PaymentWithAllocations {
-    pub(crate) row: PaymentRow,
-    pub(crate) allocations: Vec<AllocationRow>,
+struct AllocationRow {
+    payment_id: Uuid,
+    document_id: Uuid,
+    document_number: String,
+    amount: Decimal,
 }
 
 /// Filters of a payment list.
@@ -99,7 +101,7 @@ pub(crate) struct ListFilter {
     pub(crate) direction: Option<Direction>,
     pub(crate) document_id: Option<Uuid>,
     /// The (created_at, id) the page starts after.
-    pub(crate) after: Option<(DateTime<Utc>, Uuid)>,
+    pub(crate) after: Option<TimeIdCursor>,
 }
 
 /// A page of payments, newest first, with their allocations.
@@ -108,8 +110,8 @@ pub(crate) async fn list(
     company_id: Uuid,
     filter: &ListFilter,
     limit: i64,
-) -> Result<Vec<PaymentWithAllocations>, sqlx::Error> {
-    let rows: Vec<PaymentRow> = sqlx::query_as(
+) -> Result<Vec<Payment>, sqlx::Error> {
+    let mut payments: Vec<Payment> = sqlx::query_as(
         "SELECT payment_id, company_id, direction, payment_date, method, amount, currency_code, \
                 reference, created_by, created_at \
          FROM payment p \
@@ -128,7 +130,7 @@ pub(crate) async fn list(
     .bind(limit)
     .fetch_all(&mut *conn)
     .await?;
-    let ids: Vec<Uuid> = rows.iter().map(|r| r.payment_id).collect();
+    let ids: Vec<Uuid> = payments.iter().map(|p| p.payment_id).collect();
     let allocations: Vec<AllocationRow> = sqlx::query_as(
         "SELECT a.payment_id, a.document_id, coalesce(d.number, '') AS document_number, a.amount \
          FROM payment_allocation a JOIN document d ON d.document_id = a.document_id \
@@ -139,15 +141,16 @@ pub(crate) async fn list(
     .bind(&ids)
     .fetch_all(conn)
     .await?;
-    Ok(rows
-        .into_iter()
-        .map(|row| PaymentWithAllocations {
-            allocations: allocations
-                .iter()
-                .filter(|a| a.payment_id == row.payment_id)
-                .cloned()
-                .collect(),
-            row,
-        })
-        .collect())
+    for payment in &mut payments {
+        payment.allocations = allocations
+            .iter()
+            .filter(|a| a.payment_id == payment.payment_id)
+            .map(|a| Allocation {
+                document_id: a.document_id,
+                document_number: a.document_number.clone(),
+                amount: a.amount,
+            })
+            .collect();
+    }
+    Ok(payments)
 }
