@@ -1,15 +1,26 @@
 //! What tenancy publishes, and what it consumes. The proto event types are built here:
 //! from a stored company for `company.*`, from the change's values for the others. Each
 //! is enqueued by the `app` function that makes the change, in its transaction.
+//!
+//! It consumes identity's `user.registered` into the e-mail of each account, so an
+//! invitation is accepted only by the account of the address it was sent to (see
+//! `app::invitations::accept_invitation`). Tokens carry no e-mail, and asking identity at
+//! each acceptance would make tenancy depend on identity being up; the event is on its
+//! way before the new account's first login returns.
+
+use std::sync::Arc;
 
 use comptoir_proto::events::v1 as events;
-use comptoir_runtime::events::{Event, names};
+use comptoir_proto::events::v1::UserRegistered;
+use comptoir_runtime::events::consumer::{Handler, event_uuid};
+use comptoir_runtime::events::names::USER_REGISTERED;
+use comptoir_runtime::events::{Consumer, Event, HandlerError, names};
 use comptoir_runtime::grpc::timestamp;
 use prost::Message;
 use uuid::Uuid;
 
 use crate::domain::CompanyKind;
-use crate::store::companies::CompanyRow;
+use crate::store::{self, companies::CompanyRow};
 
 /// The legal identity as both company events carry it (meta and owner left empty).
 fn identity_event(company: &CompanyRow) -> events::CompanyCreated {
@@ -237,4 +248,22 @@ pub(crate) fn ownership_transferred(company: Uuid, from: Uuid, to: Uuid) -> Even
             to_user_id: to.to_string(),
         },
     )
+}
+
+/// The consumer that records accounts' e-mails.
+pub(crate) fn accounts_consumer() -> Consumer {
+    let handler: Handler = Arc::new(|conn, delivery| {
+        Box::pin(async move {
+            let event: UserRegistered = delivery.decode()?;
+            let user = event_uuid("user_id", &event.user_id)?;
+            let email = event.email.trim().to_lowercase();
+            store::accounts::keep_account(conn, user, &email, delivery.event_id).await?;
+            Ok::<(), HandlerError>(())
+        })
+    });
+    Consumer {
+        name: "accounts",
+        events: vec![USER_REGISTERED],
+        handler,
+    }
 }

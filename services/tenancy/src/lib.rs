@@ -1,7 +1,6 @@
 //! Tenancy: who may act on which company. It owns companies (legal identity), memberships
 //! and roles, and publishes `comptoir.tenancy.*` events through its outbox.
 
-mod accounts;
 mod app;
 pub mod domain;
 mod error;
@@ -68,7 +67,7 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
             .grpc(grpc::firms::server(deps.clone()))
             .grpc(grpc::access::server(deps.clone()))
             .grpc(grpc::audit::server(deps.clone()))
-            .consumer(accounts::consumer()))
+            .consumer(events::accounts_consumer()))
     })
     .await
 }
