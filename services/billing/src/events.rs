@@ -13,7 +13,7 @@
 use chrono::NaiveDate;
 use comptoir_proto::events::v1 as pb;
 use comptoir_proto::events::v1::{CompanyCreated, EventMeta};
-use comptoir_runtime::amount::{format, format_plain};
+use comptoir_domain_types::amount::{format, format_plain};
 use comptoir_runtime::events::consumer::event_uuid;
 use comptoir_runtime::events::{Consume, Delivery, Event, EventType, HandlerError, names};
 use rust_decimal::Decimal;

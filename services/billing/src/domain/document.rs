@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
-use comptoir_runtime::amount::round_half_up;
+use comptoir_domain_types::amount::round_half_up;
 use rust_decimal::Decimal;
 use uuid::Uuid;
 

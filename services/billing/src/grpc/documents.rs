@@ -2,9 +2,9 @@
 //! the checks need the books: `app::documents::read_draft`), and the wire forms of a
 //! stored document and its derived status.
 
+use comptoir_domain_types::amount::{format, format_plain};
 use comptoir_proto::billing::v1 as pb;
 use comptoir_runtime::FieldViolations;
-use comptoir_runtime::amount::{format, format_plain};
 use rust_decimal::Decimal;
 
 use super::books::document_type_to_pb;

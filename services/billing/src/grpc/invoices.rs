@@ -3,9 +3,10 @@
 //! function of `app::invoices` (where the transaction and the rules are) and encodes the
 //! document it returns.
 
+use comptoir_domain_types::permissions;
 use comptoir_proto::billing::v1 as pb;
 use comptoir_runtime::page::time_id_cursor;
-use comptoir_runtime::{Deps, FieldViolations, permissions};
+use comptoir_runtime::{Deps, FieldViolations};
 use prometheus::IntCounter;
 use tonic::{Request, Response, Status};
 use uuid::Uuid;

@@ -3,9 +3,10 @@
 //! calls one function of `app::quotes` (where the transaction and the rules are) and
 //! encodes the document it returns.
 
+use comptoir_domain_types::permissions;
 use comptoir_proto::billing::v1 as pb;
 use comptoir_runtime::page::time_id_cursor;
-use comptoir_runtime::{Deps, FieldViolations, permissions};
+use comptoir_runtime::{Deps, FieldViolations};
 use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
