@@ -8,15 +8,13 @@
 //! each acceptance would make tenancy depend on identity being up; the event is on its
 //! way before the new account's first login returns.
 
-use std::sync::Arc;
-
 use comptoir_proto::events::v1 as events;
 use comptoir_proto::events::v1::UserRegistered;
-use comptoir_runtime::events::consumer::{Handler, event_uuid};
-use comptoir_runtime::events::names::USER_REGISTERED;
-use comptoir_runtime::events::{Consumer, Event, HandlerError, names};
+use comptoir_runtime::events::consumer::event_uuid;
+use comptoir_runtime::events::{Consume, Delivery, Event, EventType, HandlerError, names};
 use comptoir_runtime::grpc::timestamp;
 use prost::Message;
+use sqlx::PgConnection;
 use uuid::Uuid;
 
 use crate::domain::CompanyKind;
@@ -251,19 +249,22 @@ pub(crate) fn ownership_transferred(company: Uuid, from: Uuid, to: Uuid) -> Even
 }
 
 /// The consumer that records accounts' e-mails.
-pub(crate) fn accounts_consumer() -> Consumer {
-    let handler: Handler = Arc::new(|conn, delivery| {
-        Box::pin(async move {
-            let event: UserRegistered = delivery.decode()?;
-            let user = event_uuid("user_id", &event.user_id)?;
-            let email = event.email.trim().to_lowercase();
-            store::accounts::keep_account(conn, user, &email, delivery.event_id).await?;
-            Ok::<(), HandlerError>(())
-        })
-    });
-    Consumer {
-        name: "accounts",
-        events: vec![USER_REGISTERED],
-        handler,
+pub(crate) struct Accounts;
+
+impl Consume for Accounts {
+    type Event = UserRegistered;
+    const NAME: &'static str = "accounts";
+    const EVENTS: &'static [EventType] = &[names::USER_REGISTERED];
+
+    async fn apply(
+        &self,
+        conn: &mut PgConnection,
+        event: UserRegistered,
+        delivery: &Delivery,
+    ) -> Result<(), HandlerError> {
+        let user = event_uuid("user_id", &event.user_id)?;
+        let email = event.email.trim().to_lowercase();
+        store::accounts::keep_account(conn, user, &email, delivery.event_id).await?;
+        Ok(())
     }
 }

@@ -67,7 +67,7 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
             .grpc(grpc::firms::server(deps.clone()))
             .grpc(grpc::access::server(deps.clone()))
             .grpc(grpc::audit::server(deps.clone()))
-            .consumer(events::accounts_consumer()))
+            .consumer(events::Accounts))
     })
     .await
 }
