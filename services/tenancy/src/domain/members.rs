@@ -3,17 +3,11 @@
 //! do not hold).
 
 use chrono::{DateTime, Utc};
+use comptoir_domain_types::fields::{Violations, add};
 use comptoir_domain_types::permissions;
 
 use super::access::is_administrator;
 use crate::error::Error;
-
-/// The fields a parse refuses, each with why, named as the request names them.
-pub(crate) type Violations = Vec<(String, String)>;
-
-fn add(violations: &mut Violations, field: &str, reason: impl Into<String>) {
-    violations.push((field.to_owned(), reason.into()));
-}
 
 /// Members the PRO plan allows: the Administrator plus 4 collaborators. Pending
 /// invitations count, so the limit cannot be overrun by inviting first.

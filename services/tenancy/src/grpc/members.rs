@@ -4,6 +4,7 @@
 //! memberships (see `app::access`), not against the token's copy of the permissions.
 
 use chrono::Utc;
+use comptoir_domain_types::fields::Violations;
 use comptoir_domain_types::permissions::MEMBERS_MANAGE;
 use comptoir_proto::tenancy::v1 as pb;
 use comptoir_runtime::grpc::timestamp;
@@ -13,7 +14,7 @@ use tonic::{Request, Response, Status};
 
 use super::{authorize, user_of};
 use crate::app::{self, invitations::InviteMember, invitations::Sending};
-use crate::domain::members::{self as rules, CustomRole, InvitationState, Role, Violations};
+use crate::domain::members::{self as rules, CustomRole, InvitationState, Role};
 use crate::error::Error;
 use crate::store::invitations::InvitationRow;
 use crate::store::members::MemberRow;

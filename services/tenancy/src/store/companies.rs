@@ -176,7 +176,7 @@ pub(crate) struct LockedCompany {
     pub(crate) through_firm: bool,
 }
 
-/// The company and `user`'s role in it, chosen as `access::check` chooses (their own
+/// The company and `user`'s role in it, chosen as `app::access::check` chooses (their own
 /// membership before a firm's grant), locked until the transaction ends so concurrent
 /// updates apply one after the other; `None` if `user` may not act on it.
 pub(crate) async fn company_for_update(
