@@ -1,8 +1,9 @@
 //! What the document commands share: reading a decoded draft against the books (the
 //! party copied, item defaults filled in, lines checked against the sale's VAT regime,
 //! the lock date respected) and writing it, the day documents are dated by default, the
-//! lock date they respect, the numbering they take (quotes, invoices and credit notes
-//! each have a series, numbered without gaps and in date order) and the lists.
+//! lock date they respect and the lists. Numbering is the store's
+//! (`store::documents::next_number`): quotes, invoices and credit notes each have a
+//! series, numbered without gaps and in date order.
 
 use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
 use comptoir_runtime::{Deps, FieldViolations};
@@ -11,7 +12,7 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use super::Ctx;
-use crate::domain::document::{Document, DocumentStatus, Line, Totals, check_rates, format_number};
+use crate::domain::document::{Document, DocumentStatus, Line, Totals, check_rates};
 use crate::domain::vat::Regime;
 use crate::domain::{DocumentType, PartyRole, Status};
 use crate::error::{Error, books_or};
@@ -307,26 +308,6 @@ pub(crate) fn refuse_locked(
             "{field} {date} is on or before the lock date {lock}: the period is closed"
         ))),
         _ => Ok(()),
-    }
-}
-
-/// Takes the next number of `document_type`'s series for a document dated `date`; a date
-/// earlier than the series' last one answers FAILED_PRECONDITION (NOT_CHRONOLOGICAL).
-pub(crate) async fn next_number(
-    conn: &mut PgConnection,
-    company_id: Uuid,
-    document_type: DocumentType,
-    date: NaiveDate,
-) -> Result<(String, i64), Error> {
-    match books::take_number(conn, company_id, document_type, date).await? {
-        Ok((number, prefix, include_year)) => {
-            Ok((format_number(&prefix, include_year, date, number), number))
-        }
-        Err(last) => Err(Error::NotChronological {
-            document_type,
-            date,
-            last,
-        }),
     }
 }
 

@@ -18,8 +18,8 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use super::documents::{
-    DraftInput, DueDefault, LineInput, ListDocuments, NewDocument, create, list, next_number,
-    read_draft, read_lines, refuse_locked,
+    DraftInput, DueDefault, LineInput, ListDocuments, NewDocument, create, list, read_draft,
+    read_lines, refuse_locked,
 };
 use super::{Ctx, once};
 use crate::domain::credit::check_credit;
@@ -178,7 +178,8 @@ async fn issue(
         Unissuable::MissingMentions(missing) => Error::MissingMentions(violations_of(missing)),
         Unissuable::DueDateBeforeIssueDate => Error::DueDateBeforeIssueDate { issue_date: date },
     })?;
-    let (number, sequence) = next_number(conn, ctx.company_id, DocumentType::Invoice, date).await?;
+    let (number, sequence) =
+        documents::next_number(conn, ctx.company_id, DocumentType::Invoice, date).await??;
     let numbered = documents::Numbered {
         number: &number,
         sequence,
@@ -414,7 +415,8 @@ async fn credit(
         category: "",
     };
     let (number, sequence) =
-        next_number(conn, ctx.company_id, DocumentType::CreditNote, issue_date).await?;
+        documents::next_number(conn, ctx.company_id, DocumentType::CreditNote, issue_date)
+            .await??;
     let document_id = Uuid::now_v7();
     let invoice_number = invoice.number.clone().unwrap_or_default();
     documents::insert(

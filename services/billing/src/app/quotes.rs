@@ -13,8 +13,8 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use super::documents::{
-    DraftInput, DueDefault, ListDocuments, NewDocument, create, list, next_number, read_draft,
-    refuse_locked, today,
+    DraftInput, DueDefault, ListDocuments, NewDocument, create, list, read_draft, refuse_locked,
+    today,
 };
 use super::{Ctx, once};
 use crate::domain::document::{Document, DocumentStatus, Totals, check_rates};
@@ -100,7 +100,8 @@ async fn send(ctx: &Ctx, conn: &mut PgConnection, id: Uuid) -> Result<Document, 
         .map_err(|err| books_or(err, ctx.company_id))?;
     let date = quote.document_date;
     refuse_locked(lock_date, date, "quote.document_date")?;
-    let (number, sequence) = next_number(conn, ctx.company_id, DocumentType::Quote, date).await?;
+    let (number, sequence) =
+        documents::next_number(conn, ctx.company_id, DocumentType::Quote, date).await??;
     let numbered = documents::Numbered {
         number: &number,
         sequence,

@@ -463,6 +463,18 @@ pub enum Standing {
     Paid,
 }
 
+/// A number asked of a series for a date before the last one it numbered: numbering must
+/// stay chronological.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NotChronological {
+    /// The series.
+    pub document_type: DocumentType,
+    /// The date asked for.
+    pub date: NaiveDate,
+    /// The series' last date.
+    pub last: NaiveDate,
+}
+
 /// Checks the lines' rates against the sale's regime, naming each bad line.
 pub fn check_rates(lines: &[Line], regime: &Regime) -> Vec<(String, String)> {
     lines

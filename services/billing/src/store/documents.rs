@@ -10,9 +10,11 @@ use sqlx::types::Json;
 use sqlx::{PgConnection, Row};
 use uuid::Uuid;
 
-use crate::domain::document::{Document, Line, Seller, Standing, Totals, VatAmount};
+use crate::domain::document::{
+    Document, Line, NotChronological, Seller, Standing, Totals, VatAmount, format_number,
+};
 use crate::domain::{DocumentType, PartyKind, PartyRole, Status};
-use crate::store::books::{Calendar, SELLER_COLUMNS, SellerRow};
+use crate::store::books::{self, Calendar, SELLER_COLUMNS, SellerRow};
 
 /// What a document copies from its party.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -355,6 +357,28 @@ pub(crate) struct Numbered<'a> {
     pub(crate) document_date: NaiveDate,
     /// Its due date (or validity end).
     pub(crate) due_date: Option<NaiveDate>,
+}
+
+/// Takes the next number of `document_type`'s series for a document dated `date`: the
+/// number as printed and its position in the series. The series row stays locked until
+/// the transaction ends, so concurrent issuers queue and a rollback gives the number
+/// back. A date earlier than the series' last one takes nothing.
+pub(crate) async fn next_number(
+    conn: &mut PgConnection,
+    company_id: Uuid,
+    document_type: DocumentType,
+    date: NaiveDate,
+) -> Result<Result<(String, i64), NotChronological>, sqlx::Error> {
+    Ok(books::take_number(conn, company_id, document_type, date)
+        .await?
+        .map(|(number, prefix, include_year)| {
+            (format_number(&prefix, include_year, date, number), number)
+        })
+        .map_err(|last| NotChronological {
+            document_type,
+            date,
+            last,
+        }))
 }
 
 /// Numbers a draft and freezes it. False when it is no longer a draft.
