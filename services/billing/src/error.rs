@@ -13,7 +13,6 @@ use crate::domain::PartyRole;
 use uuid::Uuid;
 
 use crate::domain::DocumentType;
-use crate::domain::document::NotChronological;
 
 const DOMAIN: &str = "billing";
 
@@ -203,13 +202,11 @@ pub(crate) enum Error {
         /// What is left to pay on it.
         balance: Decimal,
     },
-    /// Something unique exists already.
-    #[error("{message}")]
-    AlreadyExists {
-        /// UPPER_SNAKE reason.
-        reason: &'static str,
-        /// What is taken.
-        message: String,
+    /// A purchase invoice whose supplier number its supplier already has.
+    #[error("invoice {supplier_number} of this supplier is already recorded")]
+    SupplierNumberTaken {
+        /// The supplier's number.
+        supplier_number: String,
     },
     /// An idempotency key reused with another request, or too long.
     #[error(transparent)]
@@ -266,21 +263,6 @@ pub(crate) fn books_or(err: sqlx::Error, company_id: uuid::Uuid) -> Error {
             Error::BooksNotFound(company_id.to_string())
         }
         _ => Error::from(err),
-    }
-}
-
-impl From<NotChronological> for Error {
-    fn from(refusal: NotChronological) -> Self {
-        let NotChronological {
-            document_type,
-            date,
-            last,
-        } = refusal;
-        Error::NotChronological {
-            document_type,
-            date,
-            last,
-        }
     }
 }
 
@@ -366,9 +348,12 @@ impl From<Error> for Status {
             ),
             Error::PaymentOnDraftInvoice { .. } => failed_precondition("INVOICE_NOT_ISSUED", &err),
             Error::Overpayment { .. } => failed_precondition("OVERPAYMENT", &err),
-            Error::AlreadyExists { reason, message } => {
-                error::status(Code::AlreadyExists, reason, DOMAIN, message)
-            }
+            Error::SupplierNumberTaken { .. } => error::status(
+                Code::AlreadyExists,
+                "SUPPLIER_NUMBER_TAKEN",
+                DOMAIN,
+                err.to_string(),
+            ),
             Error::Idempotency(inner) => {
                 let mut violations = FieldViolations::new();
                 violations.add("idempotency_key", inner.to_string());
@@ -451,6 +436,15 @@ mod tests {
             (
                 Code::FailedPrecondition,
                 "100.00 on purchase invoice FA-17 exceeds its balance due of 100.00".to_owned()
+            )
+        );
+        assert_eq!(
+            answer(Error::SupplierNumberTaken {
+                supplier_number: "FA-17".into(),
+            }),
+            (
+                Code::AlreadyExists,
+                "invoice FA-17 of this supplier is already recorded".to_owned()
             )
         );
     }

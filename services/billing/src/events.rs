@@ -7,13 +7,14 @@
 //! Documents publish `invoice.issued` ([`invoice_issued`]), `credit_note.issued`
 //! ([`credit_note_issued`]) and `quote.accepted` ([`quote_accepted`]), each carrying the
 //! whole document ([`billing_document`]); customers publish `customer.changed`
-//! ([`customer_changed`]), the books `lock_date.changed` ([`lock_date_changed`]) and
-//! payments `payment.recorded` ([`payment_recorded`]).
+//! ([`customer_changed`]), the books `lock_date.changed` ([`lock_date_changed`]),
+//! payments `payment.recorded` ([`payment_recorded`]) and purchases
+//! `purchase_invoice.recorded` ([`purchase_invoice_recorded`]).
 
 use chrono::NaiveDate;
+use comptoir_domain_types::amount::{format, format_plain};
 use comptoir_proto::events::v1 as pb;
 use comptoir_proto::events::v1::{CompanyCreated, EventMeta};
-use comptoir_domain_types::amount::{format, format_plain};
 use comptoir_runtime::events::consumer::event_uuid;
 use comptoir_runtime::events::{Consume, Delivery, Event, EventType, HandlerError, names};
 use rust_decimal::Decimal;
@@ -266,4 +267,21 @@ pub(crate) fn payment_recorded(
             allocations,
         }
     })
+}
+
+/// `purchase_invoice.recorded`: a supplier's invoice recorded by `actor`.
+pub(crate) fn purchase_invoice_recorded(
+    company_id: Uuid,
+    actor: &str,
+    invoice: &Document,
+) -> Event {
+    Event::about(
+        names::PURCHASE_INVOICE_RECORDED,
+        company_id,
+        actor,
+        |meta| pb::PurchaseInvoiceRecorded {
+            meta: Some(meta),
+            purchase_invoice: Some(billing_document(invoice)),
+        },
+    )
 }

@@ -9,6 +9,7 @@ pub(crate) mod invoices;
 pub(crate) mod items;
 pub(crate) mod parties;
 pub(crate) mod payments;
+pub(crate) mod purchases;
 pub(crate) mod quotes;
 
 use comptoir_domain_types::permissions::BuiltInRole;

@@ -1,30 +1,16 @@
 //! `comptoir.billing.v1.PurchaseService`: the invoices a company receives from its
-//! suppliers. A purchase invoice is recorded already frozen (status issued, the
-//! supplier's own number): there is no draft, so the database's frozen-document rule
-//! guards it from its first statement. The supplier number is unique per supplier,
-//! enforced by the `document_supplier_number` index and answered as ALREADY_EXISTS.
+//! suppliers. Each call is authorised and decoded here, handed to one
+//! [`crate::app::purchases`] function, and its purchase invoice encoded.
 
+use comptoir_domain_types::permissions;
 use comptoir_proto::billing::v1 as pb;
-use comptoir_proto::events::v1 as events;
-use comptoir_runtime::events::{Event, names};
 use comptoir_runtime::page::time_id_cursor;
-use comptoir_runtime::{Deps, FieldViolations, permissions};
+use comptoir_runtime::{Deps, FieldViolations};
 use tonic::{Request, Response, Status};
 
 use super::documents::{decode_draft, document_to_pb};
 use super::{authorize, ensure_valid, keyset_page, required_text, text};
-use crate::app::documents::{DueDefault, NewDocument, create};
-use crate::app::once;
-use crate::domain::{DocumentType, PartyRole, Status as Stored};
-use crate::error::Error;
-use crate::events::billing_document;
-use crate::store::documents;
-use crate::store::violated_constraint;
-
-/// The unique index on (company, supplier, supplier number) of purchase invoices.
-const SUPPLIER_NUMBER_INDEX: &str = "document_supplier_number";
-
-const PURCHASES: [DocumentType; 1] = [DocumentType::PurchaseInvoice];
+use crate::app::purchases::{self as app, ListPurchaseInvoices, RecordPurchaseInvoice};
 
 /// Who may read purchase invoices: those who record them and anyone who reads the books.
 const READERS: [&str; 2] = [permissions::PURCHASES_WRITE, permissions::INVOICES_READ];
@@ -54,60 +40,21 @@ impl pb::purchase_service_server::PurchaseService for Purchases {
         );
         let category = text(&mut violations, "category", &request.category, 100);
         ensure_valid(&mut violations)?;
-        let draft = decode_draft("purchase_invoice", request.purchase_invoice.as_ref())?;
-        let mut tx = ctx
-            .begin(&self.deps.pool, "purchase_invoice.recorded")
-            .await?;
-        let response = once(
-            &mut tx,
-            &ctx.scope("RecordPurchaseInvoice"),
-            &request.idempotency_key,
-            &request,
-            async |conn| {
-                let new = NewDocument {
-                    input: &draft,
-                    role: PartyRole::Supplier,
-                    due_default: DueDefault::None,
-                    document_type: DocumentType::PurchaseInvoice,
-                    status: Stored::Issued,
-                    number: Some(&supplier_number),
-                    category: &category,
-                };
-                let loaded = create(conn, ctx.company_id, &ctx.actor, &new)
-                    .await
-                    .map_err(|err| match err {
-                        Error::Db(db)
-                            if violated_constraint(&db) == Some(SUPPLIER_NUMBER_INDEX) =>
-                        {
-                            Error::AlreadyExists {
-                                reason: "SUPPLIER_NUMBER_TAKEN",
-                                message: format!(
-                                    "invoice {supplier_number} of this supplier is already recorded"
-                                ),
-                            }
-                        }
-                        Error::Db(db) => Error::from(db),
-                        other => other,
-                    })?;
-                Event::about(
-                    names::PURCHASE_INVOICE_RECORDED,
-                    ctx.company_id,
-                    &ctx.actor,
-                    |meta| events::PurchaseInvoiceRecorded {
-                        meta: Some(meta),
-                        purchase_invoice: Some(billing_document(&loaded)),
-                    },
-                )
-                .enqueue(conn)
-                .await?;
-                Ok(pb::RecordPurchaseInvoiceResponse {
-                    purchase_invoice: Some(document_to_pb(&loaded)),
-                })
+        let command = RecordPurchaseInvoice {
+            supplier_number,
+            category,
+            purchase_invoice: decode_draft("purchase_invoice", request.purchase_invoice.as_ref())?,
+        };
+        let response = app::record_purchase_invoice(
+            &ctx,
+            &self.deps,
+            command,
+            (&request.idempotency_key, &request),
+            |invoice| pb::RecordPurchaseInvoiceResponse {
+                purchase_invoice: Some(document_to_pb(invoice)),
             },
         )
         .await?;
-        tx.commit().await.map_err(Error::from)?;
-        self.deps.outbox.wake();
         Ok(Response::new(response))
     }
 
@@ -124,13 +71,9 @@ impl pb::purchase_service_server::PurchaseService for Purchases {
             )
             .unwrap_or_default();
         ensure_valid(&mut violations)?;
-        let mut tx = ctx.begin(&self.deps.pool, "read").await?;
-        let loaded = documents::load(&mut tx, ctx.company_id, id, &PURCHASES)
-            .await
-            .map_err(Error::from)?
-            .ok_or_else(|| Error::not_found("purchase invoice", id))?;
+        let invoice = app::get_purchase_invoice(&ctx, &self.deps, id).await?;
         Ok(Response::new(pb::GetPurchaseInvoiceResponse {
-            purchase_invoice: Some(document_to_pb(&loaded)),
+            purchase_invoice: Some(document_to_pb(&invoice)),
         }))
     }
 
@@ -146,18 +89,13 @@ impl pb::purchase_service_server::PurchaseService for Purchases {
             .flatten();
         let category = text(&mut violations, "category", &request.category, 100);
         let (page, after) = keyset_page(&mut violations, request.page_size, &request.page_token)?;
-        let filter = documents::ListFilter {
-            types: PURCHASES.to_vec(),
-            status: None,
-            standing: None,
+        let query = ListPurchaseInvoices {
             party_id,
-            category: (!category.is_empty()).then_some(category.as_str()),
+            category,
             after,
+            limit: page.fetch_limit(),
         };
-        let mut tx = ctx.begin(&self.deps.pool, "read").await?;
-        let mut rows = documents::list(&mut tx, ctx.company_id, &filter, page.fetch_limit())
-            .await
-            .map_err(Error::from)?;
+        let mut rows = app::list_purchase_invoices(&ctx, &self.deps, query).await?;
         let next_page_token =
             page.finish(&mut rows, |l| time_id_cursor(l.created_at, l.document_id));
         Ok(Response::new(pb::ListPurchaseInvoicesResponse {
