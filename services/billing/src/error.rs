@@ -13,6 +13,7 @@ use crate::domain::PartyRole;
 use uuid::Uuid;
 
 use crate::domain::DocumentType;
+use crate::domain::document::NotChronological;
 
 const DOMAIN: &str = "billing";
 
@@ -263,6 +264,21 @@ pub(crate) fn books_or(err: sqlx::Error, company_id: uuid::Uuid) -> Error {
             Error::BooksNotFound(company_id.to_string())
         }
         _ => Error::from(err),
+    }
+}
+
+impl From<NotChronological> for Error {
+    fn from(refusal: NotChronological) -> Self {
+        let NotChronological {
+            document_type,
+            date,
+            last,
+        } = refusal;
+        Error::NotChronological {
+            document_type,
+            date,
+            last,
+        }
     }
 }
 
