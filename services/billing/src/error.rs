@@ -14,6 +14,7 @@ use uuid::Uuid;
 
 use crate::domain::DocumentType;
 use crate::domain::document::NotChronological;
+use crate::domain::issuing::Unissuable;
 
 const DOMAIN: &str = "billing";
 
@@ -278,6 +279,23 @@ impl From<NotChronological> for Error {
             document_type,
             date,
             last,
+        }
+    }
+}
+
+impl From<Unissuable> for Error {
+    fn from(refusal: Unissuable) -> Self {
+        match refusal {
+            Unissuable::MissingMentions(missing) => {
+                let mut violations = FieldViolations::new();
+                for (field, reason) in missing {
+                    violations.add(field, reason);
+                }
+                Error::MissingMentions(violations)
+            }
+            Unissuable::DueDateBeforeIssueDate { issue_date } => {
+                Error::DueDateBeforeIssueDate { issue_date }
+            }
         }
     }
 }

@@ -24,7 +24,7 @@ use super::documents::{
 use super::{Ctx, once};
 use crate::domain::credit::check_credit;
 use crate::domain::document::{Document, Totals};
-use crate::domain::issuing::{self, Unissuable};
+use crate::domain::issuing;
 use crate::domain::vat::Regime;
 use crate::domain::{DocumentType, PartyKind, PartyRole, Status};
 use crate::error::{Error, books_or};
@@ -174,10 +174,7 @@ async fn issue(
         command.issue_date.is_none(),
     )?;
     refuse_locked(calendar.lock_date, date, "issue_date")?;
-    issuing::check_issuable(&invoice, &seller, date).map_err(|refusal| match refusal {
-        Unissuable::MissingMentions(missing) => Error::MissingMentions(violations_of(missing)),
-        Unissuable::DueDateBeforeIssueDate => Error::DueDateBeforeIssueDate { issue_date: date },
-    })?;
+    issuing::check_issuable(&invoice, &seller, date)?;
     let (number, sequence) =
         documents::next_number(conn, ctx.company_id, DocumentType::Invoice, date).await??;
     let numbered = documents::Numbered {

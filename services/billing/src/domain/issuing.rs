@@ -37,7 +37,10 @@ pub enum Unissuable {
     /// It lacks mandatory mentions, as (field, reason) pairs.
     MissingMentions(Vec<(String, String)>),
     /// Its due date is before the date it would be issued with.
-    DueDateBeforeIssueDate,
+    DueDateBeforeIssueDate {
+        /// That date.
+        issue_date: NaiveDate,
+    },
 }
 
 /// Whether `invoice` may be issued by `seller` on `date`: first its mandatory mentions,
@@ -62,7 +65,7 @@ pub fn check_issuable(
         return Err(Unissuable::MissingMentions(missing));
     }
     if invoice.due_date.is_some_and(|due| due < date) {
-        return Err(Unissuable::DueDateBeforeIssueDate);
+        return Err(Unissuable::DueDateBeforeIssueDate { issue_date: date });
     }
     Ok(())
 }
@@ -120,7 +123,9 @@ mod tests {
         assert_eq!(check_issuable(&invoice, &seller, day("2026-03-31")), Ok(()));
         assert_eq!(
             check_issuable(&invoice, &seller, day("2026-04-01")),
-            Err(Unissuable::DueDateBeforeIssueDate)
+            Err(Unissuable::DueDateBeforeIssueDate {
+                issue_date: day("2026-04-01")
+            })
         );
     }
 
