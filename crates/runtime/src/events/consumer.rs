@@ -103,9 +103,9 @@ pub enum HandlerError {
     Db(#[from] sqlx::Error),
 }
 
-/// The handler: applies one event inside the consumer's transaction (a [`Consume`]
-/// implementation's, once built into a [`Consumer`]).
-pub type Handler = Arc<
+/// A [`Consume`] implementation's `apply`, decoding first, behind one type for every
+/// consumer.
+type Handler = Arc<
     dyn for<'c> Fn(&'c mut PgConnection, Delivery) -> BoxFuture<'c, Result<(), HandlerError>>
         + Send
         + Sync,
@@ -116,11 +116,11 @@ pub type Handler = Arc<
 #[derive(Clone)]
 pub struct Consumer {
     /// Durable name, unique within the consuming service.
-    pub name: &'static str,
+    name: &'static str,
     /// The event types it applies; all from one producing service.
-    pub events: Vec<EventType>,
+    events: Vec<EventType>,
     /// What it does with each.
-    pub handler: Handler,
+    handler: Handler,
 }
 
 impl<C: Consume> From<C> for Consumer {
