@@ -7,7 +7,7 @@ use comptoir_domain_types::amount;
 use comptoir_domain_types::fields::Violations;
 use comptoir_domain_types::permissions;
 use comptoir_proto::billing::v1 as pb;
-use comptoir_runtime::page::PageRequest;
+use comptoir_runtime::page::{PageRequest, id_text_cursor, parse_id_text_cursor};
 use comptoir_runtime::{Deps, FieldViolations, error};
 use tonic::{Request, Response, Status};
 use uuid::Uuid;
@@ -17,7 +17,7 @@ use crate::app::items::{self as app, UpdateItem};
 use crate::app::violations_under;
 use crate::domain::ItemKind;
 use crate::domain::item::{Item, ItemInput, price_string};
-use crate::store::items::{ItemFilter, ItemRow};
+use crate::store::items::ItemFilter;
 use crate::store::parties::contains_pattern;
 
 pub(crate) fn server(deps: Deps) -> pb::item_service_server::ItemServiceServer<Items> {
@@ -88,16 +88,6 @@ impl From<&pb::ItemInput> for ItemInput {
 /// An item id from the wire, or INVALID_ARGUMENT naming `item_id`.
 fn item_id(value: &str) -> Result<Uuid, Status> {
     error::required_uuid("item_id", value)
-}
-
-/// The cursor of a listed item: its id, then its lower-cased label (an id has no `|`).
-fn cursor(row: &ItemRow) -> String {
-    format!("{}|{}", row.item.item_id, row.sort_label)
-}
-
-fn parse_cursor(cursor: &str) -> Option<(String, Uuid)> {
-    let (id, label) = cursor.split_once('|')?;
-    Some((label.to_owned(), Uuid::parse_str(id).ok()?))
 }
 
 #[tonic::async_trait]
@@ -182,16 +172,9 @@ impl pb::item_service_server::ItemService for Items {
         let request = request.into_inner();
         let mut violations = FieldViolations::new();
         let page = PageRequest::parse(request.page_size, &request.page_token, &mut violations);
-        let after = match page.as_ref().and_then(|p| p.after.as_deref()) {
-            None => None,
-            Some(cursor) => {
-                let parsed = parse_cursor(cursor);
-                if parsed.is_none() {
-                    violations.add("page_token", "is not a token returned by this API");
-                }
-                parsed
-            }
-        };
+        let after = page
+            .as_ref()
+            .and_then(|p| parse_id_text_cursor(p.after.as_deref(), &mut violations));
         violations.into_result()?;
         let Some(page) = page else {
             unreachable!("validated above")
@@ -205,7 +188,9 @@ impl pb::item_service_server::ItemService for Items {
             after,
         };
         let mut rows = app::list_items(&ctx, &self.deps, &filter, page.fetch_limit()).await?;
-        let next_page_token = page.finish(&mut rows, cursor);
+        let next_page_token = page.finish(&mut rows, |row| {
+            id_text_cursor(row.item.item_id, &row.sort_label)
+        });
         Ok(Response::new(pb::ListItemsResponse {
             items: rows.iter().map(|row| (&row.item).into()).collect(),
             next_page_token,
