@@ -4,6 +4,7 @@ use comptoir_runtime::error::{self, FieldViolations};
 use comptoir_runtime::idempotency::IdempotencyError;
 use tonic::{Code, Status};
 
+use crate::domain::Refusal;
 use crate::domain::members::InvitationState;
 
 const DOMAIN: &str = "tenancy";
@@ -27,9 +28,6 @@ pub(crate) enum Error {
     /// The token has no active company: switch to one first.
     #[error("no active company: switch to a company first")]
     NoActiveCompany,
-    /// The caller's role lacks a permission.
-    #[error("this call needs the `{0}` permission")]
-    PermissionDenied(String),
     /// The user may not act on the company (or it does not exist).
     #[error("no access to this company")]
     NoAccess,
@@ -39,9 +37,6 @@ pub(crate) enum Error {
     /// No custom role with this key.
     #[error("no custom role `{0}`")]
     RoleNotFound(String),
-    /// Built-in roles cannot change.
-    #[error("`{0}` is a built-in role and cannot change")]
-    BuiltInRole(String),
     /// A member or a pending invitation holds the role.
     #[error("role `{0}` is held by a member or a pending invitation")]
     RoleInUse(String),
@@ -57,9 +52,6 @@ pub(crate) enum Error {
     /// No such invitation (or token).
     #[error("no such invitation")]
     InvitationNotFound,
-    /// The invitation was accepted, revoked or expired.
-    #[error("the invitation is {}", invitation_state_word(*.0))]
-    InvitationClosed(InvitationState),
     /// The plan's member limit is reached.
     #[error("the PRO plan allows {} members (the Administrator and {} collaborators), pending invitations included", .0, .0 - 1)]
     PlanLimit(i64),
@@ -81,15 +73,6 @@ pub(crate) enum Error {
     /// Ownership goes to an Administrator only.
     #[error("the new owner must be an Administrator of the company")]
     NewOwnerMustBeAdministrator,
-    /// Only the owner or an Administrator gives (or takes away) the Administrator role.
-    #[error("only the owner or an Administrator may grant or change the Administrator role")]
-    AdministratorGrantReserved,
-    /// The granted role carries a permission the granter does not hold.
-    #[error("the role carries the `{0}` permission, which you do not hold")]
-    PermissionNotHeld(String),
-    /// A member changing their own role.
-    #[error("nobody changes their own role: another manager of the company must")]
-    OwnRoleUnchangeable,
     /// The invitation names another address than the caller's account, and is no open
     /// link.
     #[error("this invitation is for {0}: sign in with that address's account to accept it")]
@@ -110,6 +93,9 @@ pub(crate) enum Error {
     /// An idempotency key reused for another request, or too long.
     #[error(transparent)]
     Idempotency(#[from] IdempotencyError),
+    /// A rule of the domain refuses.
+    #[error(transparent)]
+    Refused(#[from] Refusal),
     /// Database fault.
     #[error("database: {0}")]
     Db(#[from] sqlx::Error),
@@ -137,7 +123,7 @@ impl From<Error> for Status {
                 DOMAIN,
                 err.to_string(),
             ),
-            Error::PermissionDenied(_) => error::status(
+            Error::Refused(Refusal::PermissionDenied(_)) => error::status(
                 Code::PermissionDenied,
                 "PERMISSION_DENIED",
                 DOMAIN,
@@ -152,7 +138,7 @@ impl From<Error> for Status {
             Error::RoleNotFound(_) => {
                 error::status(Code::NotFound, "ROLE_NOT_FOUND", DOMAIN, err.to_string())
             }
-            Error::BuiltInRole(_) => error::status(
+            Error::Refused(Refusal::BuiltInRole(_)) => error::status(
                 Code::FailedPrecondition,
                 "BUILT_IN_ROLE",
                 DOMAIN,
@@ -185,7 +171,7 @@ impl From<Error> for Status {
                 DOMAIN,
                 err.to_string(),
             ),
-            Error::InvitationClosed(state) => {
+            Error::Refused(Refusal::InvitationClosed(state)) => {
                 let reason = match state {
                     InvitationState::Accepted => "INVITATION_USED",
                     InvitationState::Revoked => "INVITATION_REVOKED",
@@ -236,19 +222,19 @@ impl From<Error> for Status {
                 DOMAIN,
                 err.to_string(),
             ),
-            Error::AdministratorGrantReserved => error::status(
+            Error::Refused(Refusal::AdministratorGrantReserved) => error::status(
                 Code::PermissionDenied,
                 "ADMINISTRATOR_GRANT_RESERVED",
                 DOMAIN,
                 err.to_string(),
             ),
-            Error::PermissionNotHeld(_) => error::status(
+            Error::Refused(Refusal::PermissionNotHeld(_)) => error::status(
                 Code::PermissionDenied,
                 "PERMISSION_NOT_HELD",
                 DOMAIN,
                 err.to_string(),
             ),
-            Error::OwnRoleUnchangeable => error::status(
+            Error::Refused(Refusal::OwnRoleUnchangeable) => error::status(
                 Code::PermissionDenied,
                 "OWN_ROLE_UNCHANGEABLE",
                 DOMAIN,
@@ -296,14 +282,5 @@ impl From<Error> for Status {
 impl From<FieldViolations> for Error {
     fn from(violations: FieldViolations) -> Self {
         Error::InvalidArgument(violations)
-    }
-}
-
-fn invitation_state_word(state: InvitationState) -> &'static str {
-    match state {
-        InvitationState::Accepted => "already used",
-        InvitationState::Revoked => "revoked",
-        InvitationState::Expired => "expired",
-        InvitationState::Pending => "closed",
     }
 }

@@ -4,7 +4,7 @@
 
 use comptoir_domain_types::permissions::{self, ACCOUNTANT, ADMINISTRATOR};
 
-use crate::error::Error;
+use super::Refusal;
 
 /// What a user may do on a company.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -19,11 +19,11 @@ pub(crate) struct Access {
 
 impl Access {
     /// Checks one permission of the shared list.
-    pub(crate) fn require(&self, permission: &str) -> Result<(), Error> {
+    pub(crate) fn require(&self, permission: &str) -> Result<(), Refusal> {
         if self.permissions.iter().any(|p| p == permission) {
             Ok(())
         } else {
-            Err(Error::PermissionDenied(permission.to_owned()))
+            Err(Refusal::PermissionDenied(permission.to_owned()))
         }
     }
 }
@@ -69,7 +69,7 @@ mod tests {
         assert!(access.require(permissions::QUOTES_WRITE).is_ok());
         assert!(matches!(
             access.require(permissions::INVOICES_ISSUE),
-            Err(Error::PermissionDenied(p)) if p == permissions::INVOICES_ISSUE
+            Err(Refusal::PermissionDenied(p)) if p == permissions::INVOICES_ISSUE
         ));
         assert_eq!(built_in_permissions("cashier"), None);
         assert_eq!(

@@ -6,8 +6,8 @@ use chrono::{DateTime, Utc};
 use comptoir_domain_types::fields::{Violations, add};
 use comptoir_domain_types::permissions;
 
+use super::Refusal;
 use super::access::is_administrator;
-use crate::error::Error;
 
 /// Members the PRO plan allows: the Administrator plus 4 collaborators. Pending
 /// invitations count, so the limit cannot be overrun by inviting first.
@@ -127,11 +127,11 @@ impl From<CustomRole> for Role {
     }
 }
 
-/// Refused with [`Error::BuiltInRole`] when `key` is a built-in role's: those never
+/// Refused with [`Refusal::BuiltInRole`] when `key` is a built-in role's: those never
 /// change.
-pub(crate) fn not_built_in(key: &str) -> Result<(), Error> {
+pub(crate) fn not_built_in(key: &str) -> Result<(), Refusal> {
     match permissions::built_in(key) {
-        Some(_) => Err(Error::BuiltInRole(key.to_owned())),
+        Some(_) => Err(Refusal::BuiltInRole(key.to_owned())),
         None => Ok(()),
     }
 }
@@ -169,11 +169,21 @@ impl InvitationState {
         }
     }
 
-    /// Refused with [`Error::InvitationClosed`] unless pending.
-    pub(crate) fn require_pending(self) -> Result<(), Error> {
+    /// How a closed invitation's state reads in a refusal.
+    pub(crate) fn word(self) -> &'static str {
+        match self {
+            Self::Accepted => "already used",
+            Self::Revoked => "revoked",
+            Self::Expired => "expired",
+            Self::Pending => "closed",
+        }
+    }
+
+    /// Refused with [`Refusal::InvitationClosed`] unless pending.
+    pub(crate) fn require_pending(self) -> Result<(), Refusal> {
         match self {
             Self::Pending => Ok(()),
-            closed => Err(Error::InvitationClosed(closed)),
+            closed => Err(Refusal::InvitationClosed(closed)),
         }
     }
 }
@@ -221,15 +231,19 @@ impl Granter<'_> {
 /// is not one); nobody gives a permission they do not hold. Changing one's own role is
 /// refused apart ([`own_role`]), because even a lesser role given to oneself is a choice
 /// the company's other managers should make.
-pub(crate) fn may_grant(granter: Granter<'_>, role: &str, granted: &[String]) -> Result<(), Error> {
+pub(crate) fn may_grant(
+    granter: Granter<'_>,
+    role: &str,
+    granted: &[String],
+) -> Result<(), Refusal> {
     if is_administrator(role) && !granter.administrator() {
-        return Err(Error::AdministratorGrantReserved);
+        return Err(Refusal::AdministratorGrantReserved);
     }
     match granted
         .iter()
         .find(|permission| !granter.permissions.contains(permission))
     {
-        Some(missing) => Err(Error::PermissionNotHeld(missing.clone())),
+        Some(missing) => Err(Refusal::PermissionNotHeld(missing.clone())),
         None => Ok(()),
     }
 }
@@ -241,12 +255,12 @@ pub(crate) fn may_change(
     caller: uuid::Uuid,
     target: uuid::Uuid,
     current: &str,
-) -> Result<(), Error> {
+) -> Result<(), Refusal> {
     if caller == target {
-        return Err(Error::OwnRoleUnchangeable);
+        return Err(Refusal::OwnRoleUnchangeable);
     }
     if is_administrator(current) && !granter.administrator() {
-        return Err(Error::AdministratorGrantReserved);
+        return Err(Refusal::AdministratorGrantReserved);
     }
     Ok(())
 }
@@ -270,7 +284,7 @@ mod tests {
         assert!(may_grant(manager, "sales", &strings(&[permissions::QUOTES_WRITE])).is_ok());
         assert!(matches!(
             may_grant(manager, "user", &strings(&[permissions::INVOICES_READ])),
-            Err(Error::PermissionNotHeld(p)) if p == permissions::INVOICES_READ
+            Err(Refusal::PermissionNotHeld(p)) if p == permissions::INVOICES_READ
         ));
         let all = strings(&permissions::ALL);
         let everything = Granter {
@@ -280,7 +294,7 @@ mod tests {
         };
         assert!(matches!(
             may_grant(everything, "administrator", &all),
-            Err(Error::AdministratorGrantReserved)
+            Err(Refusal::AdministratorGrantReserved)
         ));
         let administrator = Granter {
             role: "administrator",
@@ -290,11 +304,11 @@ mod tests {
         let me = uuid::Uuid::now_v7();
         assert!(matches!(
             may_change(administrator, me, me, "user"),
-            Err(Error::OwnRoleUnchangeable)
+            Err(Refusal::OwnRoleUnchangeable)
         ));
         assert!(matches!(
             may_change(everything, me, uuid::Uuid::now_v7(), "administrator"),
-            Err(Error::AdministratorGrantReserved)
+            Err(Refusal::AdministratorGrantReserved)
         ));
     }
 
@@ -363,7 +377,7 @@ mod tests {
         assert!(InvitationState::Pending.require_pending().is_ok());
         assert!(matches!(
             InvitationState::Expired.require_pending(),
-            Err(Error::InvitationClosed(InvitationState::Expired))
+            Err(Refusal::InvitationClosed(InvitationState::Expired))
         ));
     }
 
@@ -373,7 +387,7 @@ mod tests {
         assert_eq!(listed.len(), permissions::BUILT_IN_ROLES.len());
         assert!(listed.iter().all(|role| role.built_in));
         assert_eq!(listed[0].key, permissions::ADMINISTRATOR.key);
-        assert!(matches!(not_built_in("sales"), Err(Error::BuiltInRole(k)) if k == "sales"));
+        assert!(matches!(not_built_in("sales"), Err(Refusal::BuiltInRole(k)) if k == "sales"));
         assert!(not_built_in("cashier").is_ok());
     }
 }

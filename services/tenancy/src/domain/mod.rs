@@ -8,3 +8,29 @@ mod company;
 pub(crate) mod members;
 
 pub use company::*;
+
+use members::InvitationState;
+
+/// Why one of the rules refuses. The service's `Error` carries it whole, with its
+/// message, and maps each refusal to its status.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum Refusal {
+    /// The caller's role lacks a permission.
+    #[error("this call needs the `{0}` permission")]
+    PermissionDenied(String),
+    /// Built-in roles cannot change.
+    #[error("`{0}` is a built-in role and cannot change")]
+    BuiltInRole(String),
+    /// The invitation was accepted, revoked or expired.
+    #[error("the invitation is {}", .0.word())]
+    InvitationClosed(InvitationState),
+    /// Only the owner or an Administrator gives (or takes away) the Administrator role.
+    #[error("only the owner or an Administrator may grant or change the Administrator role")]
+    AdministratorGrantReserved,
+    /// The granted role carries a permission the granter does not hold.
+    #[error("the role carries the `{0}` permission, which you do not hold")]
+    PermissionNotHeld(String),
+    /// A member changing their own role.
+    #[error("nobody changes their own role: another manager of the company must")]
+    OwnRoleUnchangeable,
+}

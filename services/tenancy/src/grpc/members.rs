@@ -133,7 +133,7 @@ impl pb::member_service_server::MemberService for Members {
     ) -> Result<Response<pb::UpdateRoleResponse>, Status> {
         let ctx = authorize(&self.deps.pool, &request, Some(MEMBERS_MANAGE)).await?;
         let request = request.into_inner();
-        rules::not_built_in(&request.key)?;
+        rules::not_built_in(&request.key).map_err(Error::from)?;
         let role = custom_role(&request.key, &request.name, &request.permissions)?;
         app::roles::update_role(&self.deps, &ctx, &role).await?;
         Ok(Response::new(pb::UpdateRoleResponse {
