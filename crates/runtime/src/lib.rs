@@ -6,6 +6,7 @@
 
 pub mod app;
 pub mod auth;
+pub mod caller;
 pub mod config;
 pub mod db;
 pub mod error;

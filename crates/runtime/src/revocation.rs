@@ -41,7 +41,7 @@ use prost::Message as _;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
-use crate::auth::{ACCESS_TOKEN_TTL, Caller, LEEWAY};
+use crate::caller::{ACCESS_TOKEN_TTL, Caller, LEEWAY};
 use crate::events::names::{
     EventType, FIRM_GRANT_REVOKED, MEMBERSHIP_CHANGED, MEMBERSHIP_REVOKED, Names, SESSION_REVOKED,
 };
