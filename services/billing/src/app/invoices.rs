@@ -21,7 +21,7 @@ use super::documents::{
     DraftInput, DueDefault, LineInput, ListDocuments, NewDocument, create, list, read_draft,
     read_lines, refuse_locked,
 };
-use super::{Ctx, once};
+use super::{Ctx, idempotent};
 use crate::domain::credit::check_credit;
 use crate::domain::document::{Document, Totals};
 use crate::domain::issuing;
@@ -131,27 +131,21 @@ pub(crate) async fn issue_invoice<R>(
     deps: &Deps,
     max_days_ahead: u16,
     command: IssueInvoice,
-    (key, request): (&str, &impl prost::Message),
+    idempotency: (&str, &impl prost::Message),
     answer: impl FnOnce(&Document) -> R,
 ) -> Result<R, Error>
 where
     R: prost::Message + Default,
 {
-    let mut tx = ctx.begin(&deps.pool, "invoice.issued").await?;
-    let response = once(
-        &mut tx,
-        &ctx.scope("IssueInvoice"),
-        key,
-        request,
-        async |conn| {
-            let invoice = issue(ctx, conn, max_days_ahead, &command).await?;
-            Ok(answer(&invoice))
-        },
+    idempotent(
+        ctx,
+        deps,
+        ("invoice.issued", "IssueInvoice"),
+        idempotency,
+        async |conn| issue(ctx, conn, max_days_ahead, &command).await,
+        answer,
     )
-    .await?;
-    tx.commit().await?;
-    deps.outbox.wake();
-    Ok(response)
+    .await
 }
 
 /// The body of [`issue_invoice`], in its transaction.
@@ -213,35 +207,30 @@ pub(crate) async fn create_invoice<R>(
     ctx: &Ctx,
     deps: &Deps,
     command: CreateInvoice,
-    (key, request): (&str, &impl prost::Message),
+    idempotency: (&str, &impl prost::Message),
     answer: impl FnOnce(&Document) -> R,
 ) -> Result<R, Error>
 where
     R: prost::Message + Default,
 {
-    let mut tx = ctx.begin(&deps.pool, "invoice.created").await?;
-    let response = once(
-        &mut tx,
-        &ctx.scope("CreateInvoice"),
-        key,
-        request,
-        async |conn| {
-            let new = NewDocument {
-                input: &command.invoice,
-                role: PartyRole::Customer,
-                due_default: DueDefault::PaymentTerms,
-                document_type: DocumentType::Invoice,
-                status: Status::Draft,
-                number: None,
-                category: "",
-            };
-            let invoice = create(conn, ctx.company_id, &ctx.actor, &new).await?;
-            Ok(answer(&invoice))
-        },
+    let new = NewDocument {
+        input: &command.invoice,
+        role: PartyRole::Customer,
+        due_default: DueDefault::PaymentTerms,
+        document_type: DocumentType::Invoice,
+        status: Status::Draft,
+        number: None,
+        category: "",
+    };
+    idempotent(
+        ctx,
+        deps,
+        ("invoice.created", "CreateInvoice"),
+        idempotency,
+        async |conn| create(conn, ctx.company_id, &ctx.actor, &new).await,
+        answer,
     )
-    .await?;
-    tx.commit().await?;
-    Ok(response)
+    .await
 }
 
 /// A draft invoice's new content.
@@ -311,27 +300,21 @@ pub(crate) async fn create_credit_note<R>(
     deps: &Deps,
     max_days_ahead: u16,
     command: CreateCreditNote,
-    (key, request): (&str, &impl prost::Message),
+    idempotency: (&str, &impl prost::Message),
     answer: impl FnOnce(&Document) -> R,
 ) -> Result<R, Error>
 where
     R: prost::Message + Default,
 {
-    let mut tx = ctx.begin(&deps.pool, "credit_note.issued").await?;
-    let response = once(
-        &mut tx,
-        &ctx.scope("CreateCreditNote"),
-        key,
-        request,
-        async |conn| {
-            let credit_note = credit(ctx, conn, max_days_ahead, &command).await?;
-            Ok(answer(&credit_note))
-        },
+    idempotent(
+        ctx,
+        deps,
+        ("credit_note.issued", "CreateCreditNote"),
+        idempotency,
+        async |conn| credit(ctx, conn, max_days_ahead, &command).await,
+        answer,
     )
-    .await?;
-    tx.commit().await?;
-    deps.outbox.wake();
-    Ok(response)
+    .await
 }
 
 /// The body of [`create_credit_note`], in its transaction.

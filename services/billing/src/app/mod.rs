@@ -13,7 +13,7 @@ pub(crate) mod purchases;
 pub(crate) mod quotes;
 
 use comptoir_domain_types::permissions::BuiltInRole;
-use comptoir_runtime::Caller;
+use comptoir_runtime::{Caller, Deps};
 use uuid::Uuid;
 
 use crate::error::Error;
@@ -88,6 +88,32 @@ where
     R: prost::Message + Default,
 {
     comptoir_runtime::idempotency::once(tx, scope, key, request, mutation).await
+}
+
+/// Runs `command` in a transaction doing `action`, once per idempotency `key` in the
+/// caller's scope of `method`: the first call commits and answers what `answer` makes
+/// of the command's result; a replay of the same request answers that same answer. The
+/// outbox relay is woken after the commit, for the events the command enqueued.
+pub(crate) async fn idempotent<T, R>(
+    ctx: &Ctx,
+    deps: &Deps,
+    (action, method): (&str, &str),
+    (key, request): (&str, &impl prost::Message),
+    command: impl AsyncFnOnce(&mut sqlx::PgConnection) -> Result<T, Error>,
+    answer: impl FnOnce(&T) -> R,
+) -> Result<R, Error>
+where
+    R: prost::Message + Default,
+{
+    let mut tx = ctx.begin(&deps.pool, action).await?;
+    let response = once(&mut tx, &ctx.scope(method), key, request, async |conn| {
+        let result = command(conn).await?;
+        Ok(answer(&result))
+    })
+    .await?;
+    tx.commit().await?;
+    deps.outbox.wake();
+    Ok(response)
 }
 
 /// Records the `violations` a domain parse collected (fields relative to the value) under

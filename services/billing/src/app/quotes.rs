@@ -16,7 +16,7 @@ use super::documents::{
     DraftInput, DueDefault, ListDocuments, NewDocument, create, list, read_draft, refuse_locked,
     today,
 };
-use super::{Ctx, once};
+use super::{Ctx, idempotent};
 use crate::domain::document::{Document, DocumentStatus, Totals, check_rates};
 use crate::domain::vat::Regime;
 use crate::domain::{DocumentType, PartyRole, Status};
@@ -224,35 +224,30 @@ pub(crate) async fn create_quote<R>(
     ctx: &Ctx,
     deps: &Deps,
     command: CreateQuote,
-    (key, request): (&str, &impl prost::Message),
+    idempotency: (&str, &impl prost::Message),
     answer: impl FnOnce(&Document) -> R,
 ) -> Result<R, Error>
 where
     R: prost::Message + Default,
 {
-    let mut tx = ctx.begin(&deps.pool, "quote.created").await?;
-    let response = once(
-        &mut tx,
-        &ctx.scope("CreateQuote"),
-        key,
-        request,
-        async |conn| {
-            let new = NewDocument {
-                input: &command.quote,
-                role: PartyRole::Customer,
-                due_default: DueDefault::Days(VALIDITY_DAYS),
-                document_type: DocumentType::Quote,
-                status: Status::Draft,
-                number: None,
-                category: "",
-            };
-            let quote = create(conn, ctx.company_id, &ctx.actor, &new).await?;
-            Ok(answer(&quote))
-        },
+    let new = NewDocument {
+        input: &command.quote,
+        role: PartyRole::Customer,
+        due_default: DueDefault::Days(VALIDITY_DAYS),
+        document_type: DocumentType::Quote,
+        status: Status::Draft,
+        number: None,
+        category: "",
+    };
+    idempotent(
+        ctx,
+        deps,
+        ("quote.created", "CreateQuote"),
+        idempotency,
+        async |conn| create(conn, ctx.company_id, &ctx.actor, &new).await,
+        answer,
     )
-    .await?;
-    tx.commit().await?;
-    Ok(response)
+    .await
 }
 
 /// One quote.
@@ -366,27 +361,21 @@ pub(crate) async fn convert_quote_to_invoice<R>(
     ctx: &Ctx,
     deps: &Deps,
     id: Uuid,
-    (key, request): (&str, &impl prost::Message),
+    idempotency: (&str, &impl prost::Message),
     answer: impl FnOnce(&Document) -> R,
 ) -> Result<R, Error>
 where
     R: prost::Message + Default,
 {
-    let mut tx = ctx.begin(&deps.pool, "quote.converted").await?;
-    let response = once(
-        &mut tx,
-        &ctx.scope("ConvertQuoteToInvoice"),
-        key,
-        request,
-        async |conn| {
-            let invoice = convert(ctx, conn, id).await?;
-            Ok(answer(&invoice))
-        },
+    idempotent(
+        ctx,
+        deps,
+        ("quote.converted", "ConvertQuoteToInvoice"),
+        idempotency,
+        async |conn| convert(ctx, conn, id).await,
+        answer,
     )
-    .await?;
-    tx.commit().await?;
-    deps.outbox.wake();
-    Ok(response)
+    .await
 }
 
 /// A page of the company's quotes, newest first (whatever types `query` names).
