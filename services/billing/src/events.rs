@@ -13,6 +13,7 @@
 
 use chrono::NaiveDate;
 use comptoir_domain_types::amount::{format, format_plain};
+use comptoir_domain_types::party::PostalAddress;
 use comptoir_proto::events::v1 as pb;
 use comptoir_proto::events::v1::{CompanyCreated, EventMeta};
 use comptoir_runtime::events::consumer::event_uuid;
@@ -51,11 +52,13 @@ impl Consume for Companies {
             vat_number: event.vat_number,
             rcs_city: event.rcs_city,
             share_capital_amount: event.share_capital_amount,
-            address_line1: event.address_line1,
-            address_line2: event.address_line2,
-            address_postal_code: event.address_postal_code,
-            address_city: event.address_city,
-            address_country_code: event.address_country_code,
+            address: PostalAddress {
+                line1: event.address_line1,
+                line2: event.address_line2,
+                postal_code: event.address_postal_code,
+                city: event.address_city,
+                country_code: event.address_country_code,
+            },
         };
         let meta: EventMeta = meta.unwrap_or_default();
         let company_id = event_uuid("meta.company_id", &meta.company_id)?;

@@ -2,6 +2,7 @@
 //! numbering series, the lock date and the audit trail.
 
 use chrono::{DateTime, NaiveDate, Utc};
+use comptoir_domain_types::party::PostalAddress;
 use sqlx::postgres::PgRow;
 use sqlx::{FromRow, PgConnection, Row};
 use uuid::Uuid;
@@ -21,11 +22,8 @@ pub(crate) struct LegalIdentity {
     pub(crate) vat_number: String,
     pub(crate) rcs_city: String,
     pub(crate) share_capital_amount: String,
-    pub(crate) address_line1: String,
-    pub(crate) address_line2: String,
-    pub(crate) address_postal_code: String,
-    pub(crate) address_city: String,
-    pub(crate) address_country_code: String,
+    /// The registered office.
+    pub(crate) address: PostalAddress,
 }
 
 /// Binds the seller's identity, in the order `keep_identity` lists its columns ($2 to
@@ -43,11 +41,11 @@ fn bind_identity<'q>(
         .bind(&identity.vat_number)
         .bind(&identity.rcs_city)
         .bind(&identity.share_capital_amount)
-        .bind(&identity.address_line1)
-        .bind(&identity.address_line2)
-        .bind(&identity.address_postal_code)
-        .bind(&identity.address_city)
-        .bind(&identity.address_country_code)
+        .bind(&identity.address.line1)
+        .bind(&identity.address.line2)
+        .bind(&identity.address.postal_code)
+        .bind(&identity.address.city)
+        .bind(&identity.address.country_code)
 }
 
 /// Keeps the seller's identity at `version` (from `company.created` or `company.updated`,
