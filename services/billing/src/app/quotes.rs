@@ -18,6 +18,7 @@ use super::documents::{
 };
 use super::{Ctx, idempotent};
 use crate::domain::document::{Document, DocumentStatus, Totals, check_rates};
+use crate::domain::quote::{Unanswerable, check_answerable, number_of};
 use crate::domain::vat::Regime;
 use crate::domain::{DocumentType, PartyRole, Status};
 use crate::error::{Error, books_or};
@@ -40,28 +41,21 @@ async fn locked_quote(
         .ok_or_else(|| Error::not_found("quote", id))
 }
 
-/// FAILED_PRECONDITION unless `quote` is a sent quote still valid today.
+/// FAILED_PRECONDITION unless `quote` is a sent quote still valid today
+/// (`domain::quote`); `action` says what was asked, for the message.
 fn ensure_sent_and_valid(quote: &Document, action: &'static str) -> Result<(), Error> {
-    match quote.status_on(today()) {
-        DocumentStatus::Sent => Ok(()),
-        DocumentStatus::Expired => Err(Error::QuoteExpired {
+    check_answerable(quote, today()).map_err(|refusal| match refusal {
+        Unanswerable::Expired { on } => Error::QuoteExpired {
             number: number_of(quote),
-            expired_on: quote.due_date.unwrap_or_default(),
+            expired_on: on,
             action,
-        }),
-        _ => Err(Error::QuoteNotSent {
+        },
+        Unanswerable::NotSent => Error::QuoteNotSent {
             number: number_of(quote),
             status: quote.status.clone(),
             action,
-        }),
-    }
-}
-
-fn number_of(quote: &Document) -> String {
-    quote
-        .number
-        .clone()
-        .unwrap_or_else(|| quote.document_id.to_string())
+        },
+    })
 }
 
 /// Moves a sent quote to accepted and writes `quote.accepted` to the outbox.

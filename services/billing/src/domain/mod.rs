@@ -4,6 +4,7 @@
 //! ([`document`]), which VAT rates a sale may use ([`vat`]), the date a document is
 //! issued with ([`issuing`]), what a credit note may take back ([`credit`]), what an item
 //! ([`item`]) and a customer or supplier ([`party`]) must give.
+//! Which quotes a customer may still answer is [`quote`]'s.
 
 pub(crate) mod books;
 pub mod credit;
@@ -12,6 +13,7 @@ pub mod issuing;
 pub(crate) mod item;
 pub(crate) mod party;
 pub(crate) mod payment;
+pub mod quote;
 pub mod vat;
 
 /// Who created and last changed a stored object, and when.
