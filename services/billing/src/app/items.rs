@@ -5,7 +5,7 @@
 use comptoir_runtime::{Deps, FieldViolations};
 use uuid::Uuid;
 
-use super::{Ctx, once, violations_under};
+use super::{Ctx, idempotent, violations_under};
 use crate::domain::item::{Item, ItemFields, ItemInput};
 use crate::error::{Error, books_or};
 use crate::store::items::{self, ItemFilter, ItemRow};
@@ -23,22 +23,19 @@ where
     R: prost::Message + Default,
 {
     let company_id = ctx.company_id;
-    let mut tx = ctx.begin(&deps.pool, "item.created").await?;
-    let response = once(
-        &mut tx,
-        &ctx.scope("CreateItem"),
-        key,
-        request,
+    idempotent(
+        ctx,
+        deps,
+        ("item.created", "CreateItem"),
+        (key, request),
         async |conn| {
-            let item = items::insert(conn, company_id, &fields, &ctx.actor)
+            items::insert(conn, company_id, &fields, &ctx.actor)
                 .await
-                .map_err(|err| books_or(err, company_id))?;
-            Ok(answer(&item))
+                .map_err(|err| books_or(err, company_id))
         },
+        answer,
     )
-    .await?;
-    tx.commit().await?;
-    Ok(response)
+    .await
 }
 
 /// One item.

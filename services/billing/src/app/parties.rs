@@ -10,7 +10,7 @@ use comptoir_runtime::{Deps, FieldViolations};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use super::{Ctx, once, violations_under};
+use super::{Ctx, idempotent, violations_under};
 use crate::domain::PartyRole;
 use crate::domain::party::{Party, PartyFields, PartyInput};
 use crate::error::{Error, books_or};
@@ -84,24 +84,21 @@ where
     R: prost::Message + Default,
 {
     let company_id = ctx.company_id;
-    let mut tx = ctx.begin(&deps.pool, "party.created").await?;
-    let response = once(
-        &mut tx,
-        &ctx.scope("CreateParty"),
-        key,
-        request,
+    idempotent(
+        ctx,
+        deps,
+        ("party.created", "CreateParty"),
+        (key, request),
         async |conn| {
             let party = parties::insert(conn, company_id, role, &fields, &ctx.actor)
                 .await
                 .map_err(|err| books_or(err, company_id))?;
             announce(conn, ctx, &party).await?;
-            Ok(answer(&party))
+            Ok(party)
         },
+        answer,
     )
-    .await?;
-    tx.commit().await?;
-    deps.outbox.wake();
-    Ok(response)
+    .await
 }
 
 /// One party, if the caller may read parties of its role.

@@ -9,7 +9,7 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use super::documents::refuse_locked;
-use super::{Ctx, once};
+use super::{Ctx, idempotent};
 use crate::domain::payment::{
     Allocation, Payment, Recording, Unsettleable, check_settleable, fits_balance, payable,
 };
@@ -30,18 +30,15 @@ pub(crate) async fn record_payment<R>(
 where
     R: prost::Message + Default,
 {
-    let mut tx = ctx.begin(&deps.pool, "payment.recorded").await?;
-    let response = once(
-        &mut tx,
-        &ctx.scope("RecordPayment"),
-        key,
-        request,
-        async |conn| Ok(answer(&record(ctx, conn, &recording).await?)),
+    idempotent(
+        ctx,
+        deps,
+        ("payment.recorded", "RecordPayment"),
+        (key, request),
+        async |conn| record(ctx, conn, &recording).await,
+        answer,
     )
-    .await?;
-    tx.commit().await?;
-    deps.outbox.wake();
-    Ok(response)
+    .await
 }
 
 /// Checks `recording` against the books and the documents it settles, then writes it

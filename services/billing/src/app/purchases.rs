@@ -10,7 +10,7 @@ use comptoir_runtime::page::TimeIdCursor;
 use uuid::Uuid;
 
 use super::documents::{DraftInput, DueDefault, NewDocument, create};
-use super::{Ctx, once};
+use super::{Ctx, idempotent};
 use crate::domain::document::Document;
 use crate::domain::{DocumentType, PartyRole, Status};
 use crate::error::Error;
@@ -46,12 +46,11 @@ pub(crate) async fn record_purchase_invoice<R>(
 where
     R: prost::Message + Default,
 {
-    let mut tx = ctx.begin(&deps.pool, "purchase_invoice.recorded").await?;
-    let response = once(
-        &mut tx,
-        &ctx.scope("RecordPurchaseInvoice"),
-        key,
-        request,
+    idempotent(
+        ctx,
+        deps,
+        ("purchase_invoice.recorded", "RecordPurchaseInvoice"),
+        (key, request),
         async |conn| {
             let new = NewDocument {
                 input: &command.purchase_invoice,
@@ -76,13 +75,11 @@ where
             events::purchase_invoice_recorded(ctx.company_id, &ctx.actor, &invoice)
                 .enqueue(conn)
                 .await?;
-            Ok(answer(&invoice))
+            Ok(invoice)
         },
+        answer,
     )
-    .await?;
-    tx.commit().await?;
-    deps.outbox.wake();
-    Ok(response)
+    .await
 }
 
 /// One purchase invoice.
