@@ -1,49 +1,123 @@
-//! The one list of permissions every service checks, and the built-in roles made of
+//! The one closed list of permissions every service checks, and the built-in roles made of
 //! them. Tenancy stores roles (built-in and custom) as sets of these names and puts the
 //! caller's set into the access token; services check them with the runtime's
 //! `Caller::require`.
 
+use std::fmt;
+
+/// A permission: the closed list every service checks. Tokens and stored custom roles
+/// carry the stable names ([`Permission::as_str`]); code names the variants.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Permission {
+    /// Read invoices, credit notes, quotes, customers and items.
+    InvoicesRead,
+    /// Create and edit draft invoices, credit notes, customers and items.
+    InvoicesWrite,
+    /// Issue (number and freeze) invoices and credit notes.
+    InvoicesIssue,
+    /// Create and edit quotes.
+    QuotesWrite,
+    /// Record purchase orders and purchase invoices.
+    PurchasesWrite,
+    /// Record payments.
+    PaymentsWrite,
+    /// Pull exports: journals, FEC, registers, reports.
+    ExportsRead,
+    /// Move the lock date.
+    PeriodsLock,
+    /// Change the company's settings and legal identity.
+    SettingsWrite,
+    /// Invite, remove and change the role of members; manage custom roles.
+    MembersManage,
+    /// Read the company's audit trail.
+    AuditRead,
+}
+
+impl Permission {
+    /// Every permission, in a stable order.
+    pub const ALL: [Permission; 11] = [
+        Permission::InvoicesRead,
+        Permission::InvoicesWrite,
+        Permission::InvoicesIssue,
+        Permission::QuotesWrite,
+        Permission::PurchasesWrite,
+        Permission::PaymentsWrite,
+        Permission::ExportsRead,
+        Permission::PeriodsLock,
+        Permission::SettingsWrite,
+        Permission::MembersManage,
+        Permission::AuditRead,
+    ];
+
+    /// The stable name, as tokens, events and stored roles carry it.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Permission::InvoicesRead => "invoices.read",
+            Permission::InvoicesWrite => "invoices.write",
+            Permission::InvoicesIssue => "invoices.issue",
+            Permission::QuotesWrite => "quotes.write",
+            Permission::PurchasesWrite => "purchases.write",
+            Permission::PaymentsWrite => "payments.write",
+            Permission::ExportsRead => "exports.read",
+            Permission::PeriodsLock => "periods.lock",
+            Permission::SettingsWrite => "settings.write",
+            Permission::MembersManage => "members.manage",
+            Permission::AuditRead => "audit.read",
+        }
+    }
+
+    /// The permission with this stable name, if there is one.
+    pub fn parse(name: &str) -> Option<Permission> {
+        Permission::ALL.into_iter().find(|p| p.as_str() == name)
+    }
+
+    /// Whether `held`, a set of names as a token or a stored role carries them, includes
+    /// this permission. The one place a held name is compared with a permission.
+    pub fn held_in<S: AsRef<str>>(self, held: &[S]) -> bool {
+        held.iter().any(|name| name.as_ref() == self.as_str())
+    }
+}
+
+impl fmt::Display for Permission {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// Read invoices, credit notes, quotes, customers and items.
-pub const INVOICES_READ: &str = "invoices.read";
+pub const INVOICES_READ: Permission = Permission::InvoicesRead;
 /// Create and edit draft invoices, credit notes, customers and items.
-pub const INVOICES_WRITE: &str = "invoices.write";
+pub const INVOICES_WRITE: Permission = Permission::InvoicesWrite;
 /// Issue (number and freeze) invoices and credit notes.
-pub const INVOICES_ISSUE: &str = "invoices.issue";
+pub const INVOICES_ISSUE: Permission = Permission::InvoicesIssue;
 /// Create and edit quotes.
-pub const QUOTES_WRITE: &str = "quotes.write";
+pub const QUOTES_WRITE: Permission = Permission::QuotesWrite;
 /// Record purchase orders and purchase invoices.
-pub const PURCHASES_WRITE: &str = "purchases.write";
+pub const PURCHASES_WRITE: Permission = Permission::PurchasesWrite;
 /// Record payments.
-pub const PAYMENTS_WRITE: &str = "payments.write";
+pub const PAYMENTS_WRITE: Permission = Permission::PaymentsWrite;
 /// Pull exports: journals, FEC, registers, reports.
-pub const EXPORTS_READ: &str = "exports.read";
+pub const EXPORTS_READ: Permission = Permission::ExportsRead;
 /// Move the lock date.
-pub const PERIODS_LOCK: &str = "periods.lock";
+pub const PERIODS_LOCK: Permission = Permission::PeriodsLock;
 /// Change the company's settings and legal identity.
-pub const SETTINGS_WRITE: &str = "settings.write";
+pub const SETTINGS_WRITE: Permission = Permission::SettingsWrite;
 /// Invite, remove and change the role of members; manage custom roles.
-pub const MEMBERS_MANAGE: &str = "members.manage";
+pub const MEMBERS_MANAGE: Permission = Permission::MembersManage;
 /// Read the company's audit trail.
-pub const AUDIT_READ: &str = "audit.read";
+pub const AUDIT_READ: Permission = Permission::AuditRead;
 
 /// Every permission, in a stable order.
-pub const ALL: [&str; 11] = [
-    INVOICES_READ,
-    INVOICES_WRITE,
-    INVOICES_ISSUE,
-    QUOTES_WRITE,
-    PURCHASES_WRITE,
-    PAYMENTS_WRITE,
-    EXPORTS_READ,
-    PERIODS_LOCK,
-    SETTINGS_WRITE,
-    MEMBERS_MANAGE,
-    AUDIT_READ,
-];
+pub const ALL: [Permission; 11] = Permission::ALL;
 
-/// True if `name` is a known permission.
+/// True if `name` is the stable name of a permission.
 pub fn is_known(name: &str) -> bool {
-    ALL.contains(&name)
+    Permission::parse(name).is_some()
+}
+
+/// The stable names of `permissions`, as tokens and stored roles carry them.
+pub fn names(permissions: &[Permission]) -> Vec<String> {
+    permissions.iter().map(|p| p.as_str().to_owned()).collect()
 }
 
 /// A role every company has.
@@ -54,7 +128,7 @@ pub struct BuiltInRole {
     /// Display name.
     pub name: &'static str,
     /// What it may do.
-    pub permissions: &'static [&'static str],
+    pub permissions: &'static [Permission],
 }
 
 /// Everything, including managing users. The owner is one of them.
@@ -129,7 +203,7 @@ mod tests {
     #[test]
     fn built_in_roles_use_known_permissions_only() {
         for role in BUILT_IN_ROLES {
-            assert!(role.permissions.iter().all(|p| is_known(p)), "{}", role.key);
+            assert!(!role.permissions.is_empty(), "{}", role.key);
         }
         assert!(
             !ACCOUNTANT.permissions.contains(&INVOICES_WRITE),
@@ -138,5 +212,19 @@ mod tests {
         assert_eq!(SALES.permissions, [QUOTES_WRITE]);
         assert_eq!(built_in("purchasing"), Some(PURCHASING));
         assert_eq!(built_in("root"), None);
+    }
+
+    #[test]
+    fn every_permission_has_one_stable_name_that_parses_back() {
+        let names = names(&ALL);
+        for (permission, name) in ALL.into_iter().zip(&names) {
+            assert_eq!(Permission::parse(name), Some(permission));
+            assert_eq!(permission.to_string(), *name);
+        }
+        let unique: std::collections::BTreeSet<_> = names.iter().collect();
+        assert_eq!(unique.len(), ALL.len(), "two permissions share a name");
+        assert_eq!(Permission::parse("invoices.delete"), None);
+        assert!(QUOTES_WRITE.held_in(&["invoices.read", "quotes.write"]));
+        assert!(!INVOICES_WRITE.held_in(&["invoices.read", "invoices.writer"]));
     }
 }

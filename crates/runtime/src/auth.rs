@@ -223,6 +223,7 @@ pub fn sign(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use comptoir_domain_types::permissions::Permission;
     use tonic::Code;
     use uuid::Uuid;
 
@@ -409,21 +410,24 @@ mod tests {
     fn require_checks_the_active_company_then_the_permission() {
         let company = Uuid::now_v7();
         let sales = user(Some(company), &["quotes.write"]);
-        assert!(sales.require(company, "quotes.write").is_ok());
+        assert!(sales.require(company, Permission::QuotesWrite).is_ok());
         assert_eq!(
-            sales.require(company, "invoices.issue").unwrap_err().code(),
+            sales
+                .require(company, Permission::InvoicesIssue)
+                .unwrap_err()
+                .code(),
             Code::PermissionDenied
         );
         assert_eq!(
             sales
-                .require(Uuid::now_v7(), "quotes.write")
+                .require(Uuid::now_v7(), Permission::QuotesWrite)
                 .unwrap_err()
                 .code(),
             Code::NotFound
         );
         assert_eq!(
             user(None, &["quotes.write"])
-                .require(company, "quotes.write")
+                .require(company, Permission::QuotesWrite)
                 .unwrap_err()
                 .code(),
             Code::NotFound
@@ -432,7 +436,10 @@ mod tests {
             name: "billing".to_owned(),
         };
         assert_eq!(
-            service.require(company, "quotes.write").unwrap_err().code(),
+            service
+                .require(company, Permission::QuotesWrite)
+                .unwrap_err()
+                .code(),
             Code::NotFound
         );
         assert_eq!(service.require_service().unwrap(), "billing");

@@ -10,6 +10,8 @@ use serde::{Deserialize, Serialize};
 use tonic::Code;
 use uuid::Uuid;
 
+use comptoir_domain_types::permissions::Permission;
+
 use crate::error;
 
 /// How long an access token lives.
@@ -99,14 +101,14 @@ impl Caller {
     /// company (or to none) answers NOT_FOUND, so a foreign id reveals nothing; a missing
     /// permission answers PERMISSION_DENIED. Services act for themselves with service
     /// tokens only on internal calls, which check [`Caller::require_service`] instead.
-    pub fn require(&self, company_id: Uuid, permission: &str) -> Result<(), tonic::Status> {
+    pub fn require(&self, company_id: Uuid, permission: Permission) -> Result<(), tonic::Status> {
         match self {
             Caller::User {
                 company_id: Some(active),
                 permissions,
                 ..
             } if *active == company_id => {
-                if permissions.iter().any(|p| p == permission) {
+                if permission.held_in(permissions) {
                     Ok(())
                 } else {
                     Err(error::status(

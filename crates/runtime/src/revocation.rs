@@ -441,7 +441,7 @@ impl Revocations {
             // known here; a custom role's are not, so its holder keeps none.
             let granted = if changed.permissions.is_empty() {
                 permissions::built_in(&changed.role)
-                    .map(|role| role.permissions.iter().map(|p| (*p).to_owned()).collect())
+                    .map(|role| permissions::names(role.permissions))
                     .unwrap_or_default()
             } else {
                 changed.permissions

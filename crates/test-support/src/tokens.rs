@@ -5,6 +5,7 @@ use comptoir_proto::identity::v1::{
     LoginRequest, SignUpRequest, identity_service_client::IdentityServiceClient,
 };
 use comptoir_runtime::auth::{self, Claims};
+use comptoir_runtime::permissions::Permission;
 use ed25519_dalek::SigningKey;
 use ed25519_dalek::pkcs8::EncodePrivateKey;
 
@@ -56,7 +57,7 @@ pub fn foreign_token(claims: &Claims) -> String {
 
 /// A token for a fresh user scoped to `company` with `permissions`, signed with identity's
 /// key: what SwitchCompany would hand out, for tests of a service without tenancy.
-pub async fn scoped_token(db: &TestDb, company: uuid::Uuid, permissions: &[&str]) -> String {
+pub async fn scoped_token(db: &TestDb, company: uuid::Uuid, permissions: &[Permission]) -> String {
     ScopedToken::new(company)
         .permissions(permissions)
         .sign(db)
@@ -87,8 +88,8 @@ impl ScopedToken {
     }
 
     /// With exactly `permissions`.
-    pub fn permissions(mut self, permissions: &[&str]) -> Self {
-        self.claims.perms = permissions.iter().map(|p| (*p).to_owned()).collect();
+    pub fn permissions(mut self, permissions: &[Permission]) -> Self {
+        self.claims.perms = comptoir_runtime::permissions::names(permissions);
         self
     }
 

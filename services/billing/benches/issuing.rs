@@ -310,7 +310,12 @@ async fn main() {
         .expect("identity builds"),
     )
     .await;
-    let probe_token = scoped_token(&db, Uuid::now_v7(), &["invoices.issue"]).await;
+    let probe_token = scoped_token(
+        &db,
+        Uuid::now_v7(),
+        &[comptoir_runtime::permissions::INVOICES_ISSUE],
+    )
+    .await;
     let billing = BillingProcess::start(&db, &nats, &identity.url, &probe_token).await;
 
     eprintln!("setting up {COMPANIES} companies…");

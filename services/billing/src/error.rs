@@ -4,6 +4,7 @@
 
 use chrono::NaiveDate;
 use comptoir_domain_types::amount;
+use comptoir_domain_types::permissions::{self, Permission};
 use comptoir_runtime::error::{self, FieldViolations};
 use comptoir_runtime::idempotency::IdempotencyError;
 use rust_decimal::Decimal;
@@ -173,13 +174,13 @@ pub(crate) enum Error {
     #[error(
         "this call on a {} needs one of the permissions {}",
         role.as_str(),
-        needed.join(", ")
+        permissions::names(needed).join(", ")
     )]
     PartyPermissionDenied {
         /// The party's role.
         role: PartyRole,
         /// The permissions, one of which the call needs.
-        needed: &'static [&'static str],
+        needed: &'static [Permission],
     },
     /// Money received for an invoice that is still a draft.
     #[error("invoice {invoice_id} is a draft; issue it before recording a payment")]

@@ -51,7 +51,12 @@ impl Env {
 
     /// A signed-in user of `company` (the token's active company).
     async fn user_of(&self, company: Uuid) -> String {
-        scoped_token(&self.harness.db, company, &["invoices.read"]).await
+        scoped_token(
+            &self.harness.db,
+            company,
+            &[comptoir_runtime::permissions::INVOICES_READ],
+        )
+        .await
     }
 
     /// Every company `token` sees in the directory, walking pages of `page_size`, as

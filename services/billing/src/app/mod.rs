@@ -12,7 +12,7 @@ pub(crate) mod payments;
 pub(crate) mod purchases;
 pub(crate) mod quotes;
 
-use comptoir_domain_types::permissions::BuiltInRole;
+use comptoir_domain_types::permissions::{BuiltInRole, Permission};
 use comptoir_runtime::{Caller, Deps};
 use uuid::Uuid;
 
@@ -32,7 +32,7 @@ pub(crate) struct Ctx {
 
 impl Ctx {
     /// Whether the caller also holds `permission`.
-    pub(crate) fn may(&self, permission: &str) -> bool {
+    pub(crate) fn may(&self, permission: Permission) -> bool {
         self.caller.require(self.company_id, permission).is_ok()
     }
 

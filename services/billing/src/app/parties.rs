@@ -5,7 +5,7 @@
 //! `customer.changed` in the transaction that makes it; suppliers publish nothing.
 
 use comptoir_domain_types::fields::Violations;
-use comptoir_domain_types::permissions;
+use comptoir_domain_types::permissions::{self, Permission};
 use comptoir_runtime::{Deps, FieldViolations};
 use sqlx::PgConnection;
 use uuid::Uuid;
@@ -18,13 +18,13 @@ use crate::events;
 use crate::store::parties::{self, PartyFilter, PartyRow};
 
 /// Who may read parties of any role: the union of [`readers`].
-pub(crate) const ANY_READER: [&str; 3] = [
+pub(crate) const ANY_READER: [Permission; 3] = [
     permissions::INVOICES_READ,
     permissions::QUOTES_WRITE,
     permissions::PURCHASES_WRITE,
 ];
 /// Who may write parties of any role: the union of [`writers`].
-pub(crate) const ANY_WRITER: [&str; 3] = [
+pub(crate) const ANY_WRITER: [Permission; 3] = [
     permissions::INVOICES_WRITE,
     permissions::QUOTES_WRITE,
     permissions::PURCHASES_WRITE,
@@ -32,7 +32,7 @@ pub(crate) const ANY_WRITER: [&str; 3] = [
 
 /// The permissions, one of which reads parties of `role`: customers are read by whoever
 /// invoices or quotes them, suppliers by whoever reads the books or records purchases.
-pub(crate) fn readers(role: PartyRole) -> &'static [&'static str] {
+pub(crate) fn readers(role: PartyRole) -> &'static [Permission] {
     match role {
         PartyRole::Customer => &[permissions::INVOICES_READ, permissions::QUOTES_WRITE],
         PartyRole::Supplier => &[permissions::INVOICES_READ, permissions::PURCHASES_WRITE],
@@ -40,7 +40,7 @@ pub(crate) fn readers(role: PartyRole) -> &'static [&'static str] {
 }
 
 /// The permissions, one of which writes parties of `role`.
-pub(crate) fn writers(role: PartyRole) -> &'static [&'static str] {
+pub(crate) fn writers(role: PartyRole) -> &'static [Permission] {
     match role {
         PartyRole::Customer => &[permissions::INVOICES_WRITE, permissions::QUOTES_WRITE],
         PartyRole::Supplier => &[permissions::PURCHASES_WRITE],
@@ -51,9 +51,9 @@ pub(crate) fn writers(role: PartyRole) -> &'static [&'static str] {
 pub(crate) fn require(
     ctx: &Ctx,
     role: PartyRole,
-    needed: &'static [&'static str],
+    needed: &'static [Permission],
 ) -> Result<(), Error> {
-    if needed.iter().any(|permission| ctx.may(permission)) {
+    if needed.iter().any(|permission| ctx.may(*permission)) {
         return Ok(());
     }
     Err(Error::PartyPermissionDenied { role, needed })

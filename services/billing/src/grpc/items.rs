@@ -5,7 +5,7 @@
 
 use comptoir_domain_types::amount;
 use comptoir_domain_types::fields::Violations;
-use comptoir_domain_types::permissions;
+use comptoir_domain_types::permissions::{self, Permission};
 use comptoir_proto::billing::v1 as pb;
 use comptoir_runtime::page::{PageRequest, id_text_cursor, parse_id_text_cursor};
 use comptoir_runtime::{Deps, FieldViolations, error};
@@ -29,9 +29,9 @@ pub(crate) struct Items {
 }
 
 /// Who may read items.
-const READERS: [&str; 2] = [permissions::INVOICES_READ, permissions::QUOTES_WRITE];
+const READERS: [Permission; 2] = [permissions::INVOICES_READ, permissions::QUOTES_WRITE];
 /// Who may write items.
-const WRITERS: [&str; 1] = [permissions::INVOICES_WRITE];
+const WRITERS: [Permission; 1] = [permissions::INVOICES_WRITE];
 
 /// A kind from the wire; None when unspecified or unknown.
 fn kind_from_pb(value: i32) -> Option<ItemKind> {

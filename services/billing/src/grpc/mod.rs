@@ -14,6 +14,7 @@ pub(crate) mod quotes;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use comptoir_domain_types::amount::{self, AmountError};
+use comptoir_domain_types::permissions::{self, Permission};
 use comptoir_proto::billing::v1 as pb;
 use comptoir_runtime::page::{PageRequest, TimeIdCursor, parse_time_id_cursor};
 use comptoir_runtime::{Caller, FieldViolations, error};
@@ -27,12 +28,15 @@ pub(crate) use crate::app::documents::today;
 
 /// Authorises the caller of `request` for its active company if it holds at least one
 /// of `permissions`: NOT_FOUND-style refusals come from [`Caller::require`].
-pub(crate) fn authorize<T>(request: &Request<T>, permissions: &[&str]) -> Result<Ctx, Status> {
+pub(crate) fn authorize<T>(
+    request: &Request<T>,
+    permissions: &[Permission],
+) -> Result<Ctx, Status> {
     let caller = Caller::of(request)?.clone();
     let company_id = caller.active_company()?;
     let mut refusal = None;
     for permission in permissions {
-        match caller.require(company_id, permission) {
+        match caller.require(company_id, *permission) {
             Ok(()) => {
                 return Ok(Ctx {
                     company_id,
@@ -51,7 +55,7 @@ pub(crate) fn authorize<T>(request: &Request<T>, permissions: &[&str]) -> Result
             "auth",
             format!(
                 "this call needs one of the permissions {}",
-                permissions.join(", ")
+                permissions::names(permissions).join(", ")
             ),
         ),
     })

@@ -2,7 +2,7 @@
 //! suppliers. Each call is authorised and decoded here, handed to one
 //! [`crate::app::purchases`] function, and its purchase invoice encoded.
 
-use comptoir_domain_types::permissions;
+use comptoir_domain_types::permissions::{self, Permission};
 use comptoir_proto::billing::v1 as pb;
 use comptoir_runtime::page::time_id_cursor;
 use comptoir_runtime::{Deps, FieldViolations};
@@ -13,7 +13,7 @@ use super::{authorize, ensure_valid, keyset_page, required_text, text};
 use crate::app::purchases::{self as app, ListPurchaseInvoices, RecordPurchaseInvoice};
 
 /// Who may read purchase invoices: those who record them and anyone who reads the books.
-const READERS: [&str; 2] = [permissions::PURCHASES_WRITE, permissions::INVOICES_READ];
+const READERS: [Permission; 2] = [permissions::PURCHASES_WRITE, permissions::INVOICES_READ];
 
 pub(crate) fn server(deps: Deps) -> pb::purchase_service_server::PurchaseServiceServer<Purchases> {
     pb::purchase_service_server::PurchaseServiceServer::new(Purchases { deps })

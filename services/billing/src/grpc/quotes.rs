@@ -3,7 +3,7 @@
 //! calls one function of `app::quotes` (where the transaction and the rules are) and
 //! encodes the document it returns.
 
-use comptoir_domain_types::permissions;
+use comptoir_domain_types::permissions::{self, Permission};
 use comptoir_proto::billing::v1 as pb;
 use comptoir_runtime::page::time_id_cursor;
 use comptoir_runtime::{Deps, FieldViolations};
@@ -26,7 +26,7 @@ pub(crate) struct Quotes {
 }
 
 /// Who may read quotes: their authors and anyone who reads the sales documents.
-const READERS: [&str; 2] = [permissions::QUOTES_WRITE, permissions::INVOICES_READ];
+const READERS: [Permission; 2] = [permissions::QUOTES_WRITE, permissions::INVOICES_READ];
 
 /// The quote a request names, or INVALID_ARGUMENT.
 fn decode_quote_id(value: &str) -> Result<Uuid, Error> {

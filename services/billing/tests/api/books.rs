@@ -229,8 +229,12 @@ async fn listing_series_validates_its_fields_and_hides_unknown_companies() {
         .unwrap_err();
     assert_eq!(unknown.code(), Code::NotFound);
     // The right company without the permission is refused.
-    let no_read =
-        comptoir_test_support::scoped_token(&env.harness.db, theirs, &["quotes.write"]).await;
+    let no_read = comptoir_test_support::scoped_token(
+        &env.harness.db,
+        theirs,
+        &[comptoir_runtime::permissions::QUOTES_WRITE],
+    )
+    .await;
     let denied = client
         .list_numbering_series(bearer(list(theirs, 0, ""), &no_read))
         .await

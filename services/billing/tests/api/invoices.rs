@@ -545,7 +545,9 @@ async fn nothing_dated_in_a_locked_period_changes_even_through_direct_sql() {
 
     // Moving the lock date backwards needs an Administrator; settings.write alone may
     // only move it forward.
-    let settings_only = env.token_with(company, &["settings.write"]).await;
+    let settings_only = env
+        .token_with(company, &[comptoir_runtime::permissions::SETTINGS_WRITE])
+        .await;
     let backwards = env
         .client()
         .await

@@ -392,11 +392,16 @@ async fn another_company_s_item_answers_not_found() {
 async fn accountants_and_sales_read_items_but_only_invoicing_writes_them() {
     let env = Env::start().await;
     let company = env.company().await;
-    let invoicing = env.token_with(company, &["invoices.write"]).await;
+    let invoicing = env
+        .token_with(company, &[comptoir_runtime::permissions::INVOICES_WRITE])
+        .await;
     let item = create_item(&env, &invoicing, bread("Pain")).await;
     let mut client = env.items().await;
 
-    for permission in ["invoices.read", "quotes.write"] {
+    for permission in [
+        comptoir_runtime::permissions::INVOICES_READ,
+        comptoir_runtime::permissions::QUOTES_WRITE,
+    ] {
         let token = env.token_with(company, &[permission]).await;
         let read = client
             .get_item(bearer(
@@ -451,7 +456,9 @@ async fn accountants_and_sales_read_items_but_only_invoicing_writes_them() {
             assert_eq!(status.code(), Code::PermissionDenied, "{permission}");
         }
     }
-    let purchasing = env.token_with(company, &["purchases.write"]).await;
+    let purchasing = env
+        .token_with(company, &[comptoir_runtime::permissions::PURCHASES_WRITE])
+        .await;
     let refused = client
         .list_items(bearer(list("", "", 0, ""), &purchasing))
         .await
@@ -464,7 +471,9 @@ async fn accountants_and_sales_read_items_but_only_invoicing_writes_them() {
 async fn the_audit_trail_records_who_created_and_changed_an_item() {
     let env = Env::start().await;
     let company = env.company().await;
-    let token = env.token_with(company, &["invoices.write"]).await;
+    let token = env
+        .token_with(company, &[comptoir_runtime::permissions::INVOICES_WRITE])
+        .await;
     let mut client = env.items().await;
     let item = create_item(&env, &token, bread("Pain")).await;
     client

@@ -22,6 +22,7 @@ use comptoir_proto::billing::v1::party_service_client::PartyServiceClient;
 use comptoir_proto::billing::v1::payment_service_client::PaymentServiceClient;
 use comptoir_proto::billing::v1::purchase_service_client::PurchaseServiceClient;
 use comptoir_proto::billing::v1::quote_service_client::QuoteServiceClient;
+use comptoir_runtime::permissions::Permission;
 use comptoir_test_support::{
     Harness, Running, ScopedToken, TestDb, TestNats, common_config, spawn,
 };
@@ -81,7 +82,12 @@ impl Env {
 
     /// A token scoped to `company` that may read its books.
     pub(crate) async fn token_for(&self, company: uuid::Uuid) -> String {
-        comptoir_test_support::scoped_token(&self.harness.db, company, &["invoices.read"]).await
+        comptoir_test_support::scoped_token(
+            &self.harness.db,
+            company,
+            &[comptoir_runtime::permissions::INVOICES_READ],
+        )
+        .await
     }
 
     pub(crate) async fn client(&self) -> BillingServiceClient<Channel> {
@@ -95,7 +101,7 @@ impl Env {
     }
 
     /// A token scoped to `company` with exactly `permissions`.
-    pub(crate) async fn token_with(&self, company: Uuid, permissions: &[&str]) -> String {
+    pub(crate) async fn token_with(&self, company: Uuid, permissions: &[Permission]) -> String {
         comptoir_test_support::scoped_token(&self.harness.db, company, permissions).await
     }
 
@@ -115,7 +121,12 @@ impl Env {
 
     /// A token scoped to `company` of a user holding the role `role` (its key, as
     /// identity writes it into tokens) with exactly `permissions`.
-    pub(crate) async fn token_as(&self, company: Uuid, role: &str, permissions: &[&str]) -> String {
+    pub(crate) async fn token_as(
+        &self,
+        company: Uuid,
+        role: &str,
+        permissions: &[Permission],
+    ) -> String {
         ScopedToken::new(company)
             .role(role)
             .permissions(permissions)

@@ -566,7 +566,9 @@ async fn an_accountant_reads_parties_but_every_write_is_permission_denied() {
     let admin = env.admin_token(company).await;
     let customer_party = create_party(&env, &admin, customer("Renault")).await;
     let supplier_party = create_party(&env, &admin, supplier("Mühle")).await;
-    let accountant = env.token_with(company, &["invoices.read"]).await;
+    let accountant = env
+        .token_with(company, &[comptoir_runtime::permissions::INVOICES_READ])
+        .await;
     let mut client = env.parties().await;
 
     for party in [&customer_party, &supplier_party] {
@@ -637,8 +639,12 @@ async fn an_accountant_reads_parties_but_every_write_is_permission_denied() {
 async fn sales_may_create_a_customer_but_not_a_supplier_and_purchasing_only_suppliers() {
     let env = Env::start().await;
     let company = env.company().await;
-    let sales = env.token_with(company, &["quotes.write"]).await;
-    let purchasing = env.token_with(company, &["purchases.write"]).await;
+    let sales = env
+        .token_with(company, &[comptoir_runtime::permissions::QUOTES_WRITE])
+        .await;
+    let purchasing = env
+        .token_with(company, &[comptoir_runtime::permissions::PURCHASES_WRITE])
+        .await;
     let mut client = env.parties().await;
 
     let customer_party = create_party(&env, &sales, customer("Renault")).await;
@@ -779,7 +785,9 @@ async fn each_change_to_a_customer_enqueues_one_customer_changed_and_suppliers_p
 async fn the_audit_trail_records_who_created_changed_and_archived_a_party() {
     let env = Env::start().await;
     let company = env.company().await;
-    let token = env.token_with(company, &["invoices.write"]).await;
+    let token = env
+        .token_with(company, &[comptoir_runtime::permissions::INVOICES_WRITE])
+        .await;
     let user = user_of(&token);
     let mut client = env.parties().await;
 

@@ -53,7 +53,12 @@ async fn a_seller_profile_comes_from_company_created_and_unknown_ones_are_not_fo
     let (harness, export) = start().await;
     let company_id =
         publish_company_created(&harness.nats, "Boulangerie Dupont", "732829320", false).await;
-    let token = scoped_token(&harness.db, company_id, &["exports.read"]).await;
+    let token = scoped_token(
+        &harness.db,
+        company_id,
+        &[comptoir_runtime::permissions::EXPORTS_READ],
+    )
+    .await;
 
     let client = ExportServiceClient::new(export.channel().await);
     let profile = eventually("export to record the seller profile", || async {
@@ -95,7 +100,12 @@ async fn an_update_before_a_late_creation_keeps_the_newer_seller_profile() {
     let marker = publish_company_created(&harness.nats, "Marqueur SAS", "542051180", false).await;
     let client = ExportServiceClient::new(export.channel().await);
     let recorded = async |company: Uuid| {
-        let token = scoped_token(&harness.db, company, &["exports.read"]).await;
+        let token = scoped_token(
+            &harness.db,
+            company,
+            &[comptoir_runtime::permissions::EXPORTS_READ],
+        )
+        .await;
         eventually("export to record the seller profile", || async {
             seller_profile(&client, &company.to_string(), &token)
                 .await

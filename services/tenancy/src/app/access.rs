@@ -4,6 +4,7 @@
 //! and tenancy's own calls use it live (not the token's copy), so a removal takes effect
 //! in tenancy at once.
 
+use comptoir_domain_types::permissions::Permission;
 use sqlx::{PgExecutor, PgPool};
 use uuid::Uuid;
 
@@ -71,7 +72,7 @@ pub(crate) async fn authorize(
     pool: &PgPool,
     user: Uuid,
     company: Option<Uuid>,
-    permission: Option<&str>,
+    permission: Option<Permission>,
 ) -> Result<Ctx, Error> {
     let company = company.ok_or(Error::NoActiveCompany)?;
     let access = check(pool, user, company)

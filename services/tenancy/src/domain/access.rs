@@ -2,7 +2,7 @@
 //! from the shared list in [`comptoir_domain_types::permissions`], or a custom role's as
 //! stored), and whether it comes through an accounting firm's grant.
 
-use comptoir_domain_types::permissions::{self, ACCOUNTANT, ADMINISTRATOR};
+use comptoir_domain_types::permissions::{self, ACCOUNTANT, ADMINISTRATOR, Permission};
 
 use super::Refusal;
 
@@ -19,11 +19,11 @@ pub(crate) struct Access {
 
 impl Access {
     /// Checks one permission of the shared list.
-    pub(crate) fn require(&self, permission: &str) -> Result<(), Refusal> {
-        if self.permissions.iter().any(|p| p == permission) {
+    pub(crate) fn require(&self, permission: Permission) -> Result<(), Refusal> {
+        if permission.held_in(&self.permissions) {
             Ok(())
         } else {
-            Err(Refusal::PermissionDenied(permission.to_owned()))
+            Err(Refusal::PermissionDenied(permission.as_str().to_owned()))
         }
     }
 }
@@ -31,13 +31,7 @@ impl Access {
 /// The permissions of the built-in role `role`; `None` when it is not one (a custom role,
 /// or no role of this company).
 pub(crate) fn built_in_permissions(role: &str) -> Option<Vec<String>> {
-    permissions::built_in(role).map(|built_in| {
-        built_in
-            .permissions
-            .iter()
-            .map(|p| (*p).to_owned())
-            .collect()
-    })
+    permissions::built_in(role).map(|built_in| permissions::names(built_in.permissions))
 }
 
 /// True when `role` is the built-in Administrator role.
@@ -69,7 +63,7 @@ mod tests {
         assert!(access.require(permissions::QUOTES_WRITE).is_ok());
         assert!(matches!(
             access.require(permissions::INVOICES_ISSUE),
-            Err(Refusal::PermissionDenied(p)) if p == permissions::INVOICES_ISSUE
+            Err(Refusal::PermissionDenied(p)) if p == permissions::INVOICES_ISSUE.as_str()
         ));
         assert_eq!(built_in_permissions("cashier"), None);
         assert_eq!(

@@ -110,7 +110,7 @@ impl Role {
         permissions::BUILT_IN_ROLES.iter().map(|role| Role {
             key: role.key.to_owned(),
             name: role.name.to_owned(),
-            permissions: role.permissions.iter().map(|p| (*p).to_owned()).collect(),
+            permissions: permissions::names(role.permissions),
             built_in: true,
         })
     }
@@ -269,8 +269,8 @@ pub(crate) fn may_change(
 mod tests {
     use super::*;
 
-    fn strings(items: &[&str]) -> Vec<String> {
-        items.iter().map(|p| (*p).to_owned()).collect()
+    fn strings(items: &[permissions::Permission]) -> Vec<String> {
+        permissions::names(items)
     }
 
     #[test]
@@ -284,7 +284,7 @@ mod tests {
         assert!(may_grant(manager, "sales", &strings(&[permissions::QUOTES_WRITE])).is_ok());
         assert!(matches!(
             may_grant(manager, "user", &strings(&[permissions::INVOICES_READ])),
-            Err(Refusal::PermissionNotHeld(p)) if p == permissions::INVOICES_READ
+            Err(Refusal::PermissionNotHeld(p)) if p == permissions::INVOICES_READ.as_str()
         ));
         let all = strings(&permissions::ALL);
         let everything = Granter {
@@ -352,7 +352,7 @@ mod tests {
         let refused = CustomRole::parse(
             "sales",
             "",
-            &strings(&[permissions::QUOTES_WRITE, "root"]),
+            &[permissions::QUOTES_WRITE.to_string(), "root".to_owned()],
             &mut violations,
         );
         assert_eq!(refused, None);

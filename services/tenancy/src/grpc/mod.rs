@@ -9,6 +9,7 @@ pub(crate) mod companies;
 pub(crate) mod firms;
 pub(crate) mod members;
 
+use comptoir_domain_types::permissions::Permission;
 use comptoir_runtime::Caller;
 use tonic::{Request, Status};
 use uuid::Uuid;
@@ -29,7 +30,7 @@ pub(crate) fn user_of<T>(request: &Request<T>) -> Result<Uuid, Status> {
 pub(crate) async fn authorize<T>(
     pool: &sqlx::PgPool,
     request: &Request<T>,
-    permission: Option<&str>,
+    permission: Option<Permission>,
 ) -> Result<Ctx, Status> {
     let Caller::User {
         user_id,

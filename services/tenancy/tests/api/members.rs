@@ -738,8 +738,12 @@ async fn only_the_owner_or_an_administrator_makes_an_administrator_and_nobody_ch
         .await;
     let admin = env.scoped(owner, &company).await;
     // A custom role holding every permission is still not an Administrator.
-    env.custom_role(&admin, "everything", &comptoir_runtime::permissions::ALL)
-        .await;
+    env.custom_role(
+        &admin,
+        "everything",
+        &comptoir_runtime::permissions::ALL.map(|p| p.as_str()),
+    )
+    .await;
     let token = env
         .invite(&admin, "all@example.fr", "everything")
         .await
