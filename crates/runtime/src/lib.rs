@@ -25,8 +25,5 @@ mod module_graph;
 
 pub use app::{App, Deps, Service, ServiceSpec};
 pub use auth::Caller;
-/// The shared vocabulary, re-exported while services move their imports to
-/// `comptoir_domain_types`.
-pub use comptoir_domain_types::{amount, legal, permissions};
 pub use config::CommonConfig;
 pub use error::FieldViolations;

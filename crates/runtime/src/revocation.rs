@@ -45,8 +45,8 @@ use crate::caller::{ACCESS_TOKEN_TTL, Caller, LEEWAY};
 use crate::events::names::{
     EventType, FIRM_GRANT_REVOKED, MEMBERSHIP_CHANGED, MEMBERSHIP_REVOKED, Names, SESSION_REVOKED,
 };
-use crate::permissions;
 use crate::retry::Backoff;
+use comptoir_domain_types::permissions;
 
 /// How long an entry matters: the longest a token lives, with the verifier's leeway and
 /// some clock skew on top.

@@ -1,11 +1,11 @@
 //! Access tokens for tests: real ones from identity's sign-up and login, tokens signed
 //! with identity's own key but wrong claims, and tokens signed by a key nobody knows.
 
+use comptoir_domain_types::permissions::Permission;
 use comptoir_proto::identity::v1::{
     LoginRequest, SignUpRequest, identity_service_client::IdentityServiceClient,
 };
 use comptoir_runtime::auth::{self, Claims};
-use comptoir_runtime::permissions::Permission;
 use ed25519_dalek::SigningKey;
 use ed25519_dalek::pkcs8::EncodePrivateKey;
 
@@ -89,7 +89,7 @@ impl ScopedToken {
 
     /// With exactly `permissions`.
     pub fn permissions(mut self, permissions: &[Permission]) -> Self {
-        self.claims.perms = comptoir_runtime::permissions::names(permissions);
+        self.claims.perms = comptoir_domain_types::permissions::names(permissions);
         self
     }
 

@@ -1,9 +1,10 @@
 //! The `comptoir.accountant_portal.v1.AccountantPortalService` implementation.
 
+use comptoir_domain_types::permissions;
 use comptoir_proto::accountant_portal::v1 as pb;
 use comptoir_runtime::grpc::timestamp;
+use comptoir_runtime::page;
 use comptoir_runtime::{Caller, Deps};
-use comptoir_runtime::{page, permissions};
 use tonic::{Request, Response, Status};
 
 use crate::error::Error;

@@ -313,7 +313,7 @@ async fn main() {
     let probe_token = scoped_token(
         &db,
         Uuid::now_v7(),
-        &[comptoir_runtime::permissions::INVOICES_ISSUE],
+        &[comptoir_domain_types::permissions::INVOICES_ISSUE],
     )
     .await;
     let billing = BillingProcess::start(&db, &nats, &identity.url, &probe_token).await;
@@ -322,7 +322,7 @@ async fn main() {
     let mut companies = Vec::new();
     for _ in 0..=COMPANIES {
         let company = company_with_open_books(&db, &nats).await;
-        let token = scoped_token(&db, company, &comptoir_runtime::permissions::ALL).await;
+        let token = scoped_token(&db, company, &comptoir_domain_types::permissions::ALL).await;
         let customer = insert_customer(&db, company, true, "FR").await;
         let draft = InvoiceServiceClient::new(billing.channel.clone())
             .create_invoice(bearer(

@@ -1,8 +1,9 @@
 //! The `comptoir.export.v1.ExportService` implementation.
 
+use comptoir_domain_types::permissions;
 use comptoir_proto::export::v1 as pb;
+use comptoir_runtime::error;
 use comptoir_runtime::{Caller, Deps};
-use comptoir_runtime::{error, permissions};
 use tonic::{Request, Response, Status};
 
 use crate::error::Error;

@@ -2,13 +2,13 @@
 //! returns them, credit notes, the lock date (in the service and in the database),
 //! bad input with nothing written, permissions and tenant isolation.
 
+use comptoir_domain_types::permissions::{
+    ACCOUNTANT, INVOICES_ISSUE, INVOICES_READ, INVOICES_WRITE, SALES,
+};
 use comptoir_proto::billing::v1::{
     CreateCreditNoteRequest, CreateInvoiceRequest, DeleteInvoiceRequest, Document, DocumentStatus,
     DraftInput, GetInvoiceRequest, IssueInvoiceRequest, LineInput, ListAuditEventsRequest,
     ListInvoicesRequest, SetLockDateRequest, UpdateInvoiceRequest,
-};
-use comptoir_runtime::permissions::{
-    ACCOUNTANT, INVOICES_ISSUE, INVOICES_READ, INVOICES_WRITE, SALES,
 };
 use comptoir_test_support::{attempt, bad_fields, bearer, reason};
 use tonic::Code;
@@ -546,7 +546,10 @@ async fn nothing_dated_in_a_locked_period_changes_even_through_direct_sql() {
     // Moving the lock date backwards needs an Administrator; settings.write alone may
     // only move it forward.
     let settings_only = env
-        .token_with(company, &[comptoir_runtime::permissions::SETTINGS_WRITE])
+        .token_with(
+            company,
+            &[comptoir_domain_types::permissions::SETTINGS_WRITE],
+        )
         .await;
     let backwards = env
         .client()

@@ -393,14 +393,17 @@ async fn accountants_and_sales_read_items_but_only_invoicing_writes_them() {
     let env = Env::start().await;
     let company = env.company().await;
     let invoicing = env
-        .token_with(company, &[comptoir_runtime::permissions::INVOICES_WRITE])
+        .token_with(
+            company,
+            &[comptoir_domain_types::permissions::INVOICES_WRITE],
+        )
         .await;
     let item = create_item(&env, &invoicing, bread("Pain")).await;
     let mut client = env.items().await;
 
     for permission in [
-        comptoir_runtime::permissions::INVOICES_READ,
-        comptoir_runtime::permissions::QUOTES_WRITE,
+        comptoir_domain_types::permissions::INVOICES_READ,
+        comptoir_domain_types::permissions::QUOTES_WRITE,
     ] {
         let token = env.token_with(company, &[permission]).await;
         let read = client
@@ -457,7 +460,10 @@ async fn accountants_and_sales_read_items_but_only_invoicing_writes_them() {
         }
     }
     let purchasing = env
-        .token_with(company, &[comptoir_runtime::permissions::PURCHASES_WRITE])
+        .token_with(
+            company,
+            &[comptoir_domain_types::permissions::PURCHASES_WRITE],
+        )
         .await;
     let refused = client
         .list_items(bearer(list("", "", 0, ""), &purchasing))
@@ -472,7 +478,10 @@ async fn the_audit_trail_records_who_created_and_changed_an_item() {
     let env = Env::start().await;
     let company = env.company().await;
     let token = env
-        .token_with(company, &[comptoir_runtime::permissions::INVOICES_WRITE])
+        .token_with(
+            company,
+            &[comptoir_domain_types::permissions::INVOICES_WRITE],
+        )
         .await;
     let mut client = env.items().await;
     let item = create_item(&env, &token, bread("Pain")).await;

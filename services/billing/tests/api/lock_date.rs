@@ -3,11 +3,11 @@
 //! issuing racing a change of it.
 
 use chrono::{NaiveDate, TimeDelta};
+use comptoir_domain_types::permissions::{ACCOUNTANT, ALL};
 use comptoir_proto::billing::v1::{
     GetLockDateRequest, ListAuditEventsRequest, SetLockDateRequest, SetLockDateResponse,
 };
 use comptoir_proto::events::v1::LockDateChanged;
-use comptoir_runtime::permissions::{ACCOUNTANT, ALL};
 use comptoir_test_support::{bad_fields, bearer, reason};
 use tonic::Code;
 use uuid::Uuid;

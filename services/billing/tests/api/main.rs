@@ -15,6 +15,7 @@ mod payments;
 mod purchases;
 mod quotes;
 
+use comptoir_domain_types::permissions::Permission;
 use comptoir_proto::billing::v1::billing_service_client::BillingServiceClient;
 use comptoir_proto::billing::v1::invoice_service_client::InvoiceServiceClient;
 use comptoir_proto::billing::v1::item_service_client::ItemServiceClient;
@@ -22,7 +23,6 @@ use comptoir_proto::billing::v1::party_service_client::PartyServiceClient;
 use comptoir_proto::billing::v1::payment_service_client::PaymentServiceClient;
 use comptoir_proto::billing::v1::purchase_service_client::PurchaseServiceClient;
 use comptoir_proto::billing::v1::quote_service_client::QuoteServiceClient;
-use comptoir_runtime::permissions::Permission;
 use comptoir_test_support::{
     Harness, Running, ScopedToken, TestDb, TestNats, common_config, spawn,
 };
@@ -31,7 +31,7 @@ use uuid::Uuid;
 
 /// The claims of an Administrator of `company`: the role and every permission.
 fn administrator(company: Uuid) -> ScopedToken {
-    let administrator = comptoir_runtime::permissions::ADMINISTRATOR;
+    let administrator = comptoir_domain_types::permissions::ADMINISTRATOR;
     ScopedToken::new(company)
         .role(administrator.key)
         .permissions(administrator.permissions)
@@ -85,7 +85,7 @@ impl Env {
         comptoir_test_support::scoped_token(
             &self.harness.db,
             company,
-            &[comptoir_runtime::permissions::INVOICES_READ],
+            &[comptoir_domain_types::permissions::INVOICES_READ],
         )
         .await
     }

@@ -567,7 +567,10 @@ async fn an_accountant_reads_parties_but_every_write_is_permission_denied() {
     let customer_party = create_party(&env, &admin, customer("Renault")).await;
     let supplier_party = create_party(&env, &admin, supplier("Mühle")).await;
     let accountant = env
-        .token_with(company, &[comptoir_runtime::permissions::INVOICES_READ])
+        .token_with(
+            company,
+            &[comptoir_domain_types::permissions::INVOICES_READ],
+        )
         .await;
     let mut client = env.parties().await;
 
@@ -640,10 +643,13 @@ async fn sales_may_create_a_customer_but_not_a_supplier_and_purchasing_only_supp
     let env = Env::start().await;
     let company = env.company().await;
     let sales = env
-        .token_with(company, &[comptoir_runtime::permissions::QUOTES_WRITE])
+        .token_with(company, &[comptoir_domain_types::permissions::QUOTES_WRITE])
         .await;
     let purchasing = env
-        .token_with(company, &[comptoir_runtime::permissions::PURCHASES_WRITE])
+        .token_with(
+            company,
+            &[comptoir_domain_types::permissions::PURCHASES_WRITE],
+        )
         .await;
     let mut client = env.parties().await;
 
@@ -786,7 +792,10 @@ async fn the_audit_trail_records_who_created_changed_and_archived_a_party() {
     let env = Env::start().await;
     let company = env.company().await;
     let token = env
-        .token_with(company, &[comptoir_runtime::permissions::INVOICES_WRITE])
+        .token_with(
+            company,
+            &[comptoir_domain_types::permissions::INVOICES_WRITE],
+        )
         .await;
     let user = user_of(&token);
     let mut client = env.parties().await;

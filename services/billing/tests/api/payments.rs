@@ -2,13 +2,13 @@
 //! across several invoices, supplier payments, overpayment and the lock date refused with
 //! nothing written, idempotent retries, and who may record or read them.
 
+use comptoir_domain_types::permissions::ACCOUNTANT;
 use comptoir_proto::billing::v1::{
     Allocation, CreateInvoiceRequest, Document, DocumentStatus, DraftInput, GetInvoiceRequest,
     IssueInvoiceRequest, ListInvoicesRequest, ListPaymentsRequest, Payment, PaymentDirection,
     PaymentMethod, RecordPaymentRequest, SetLockDateRequest,
 };
 use comptoir_proto::events::v1::PaymentRecorded;
-use comptoir_runtime::permissions::ACCOUNTANT;
 use comptoir_test_support::{attempt, bad_fields, bearer, reason};
 use tonic::Code;
 use uuid::Uuid;

@@ -1,11 +1,11 @@
 //! Purchase invoices end to end: recorded frozen with their VAT per rate and published,
 //! one supplier number per supplier, idempotent retries, and who may record them.
 
+use comptoir_domain_types::permissions::PURCHASING;
 use comptoir_proto::billing::v1::{
     CreateInvoiceRequest, CreateQuoteRequest, Document, DocumentStatus, DocumentType, DraftInput,
     GetPurchaseInvoiceRequest, ListPurchaseInvoicesRequest, RecordPurchaseInvoiceRequest,
 };
-use comptoir_runtime::permissions::PURCHASING;
 use comptoir_test_support::{bad_fields, bearer, reason};
 use tonic::Code;
 use uuid::Uuid;

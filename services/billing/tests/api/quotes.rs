@@ -3,6 +3,7 @@
 //! invoice, expiry, and who may do what.
 
 use chrono::{TimeDelta, Utc};
+use comptoir_domain_types::permissions::SALES;
 use comptoir_proto::billing::v1::{
     AcceptQuoteRequest, ArchivePartyRequest, ConvertQuoteToInvoiceRequest, CreateInvoiceRequest,
     CreatePartyRequest, CreateQuoteRequest, DeleteInvoiceRequest, Document, DocumentStatus,
@@ -10,7 +11,6 @@ use comptoir_proto::billing::v1::{
     PartyInput, PartyKind, PartyRole, PostalAddress, RefuseQuoteRequest, SendQuoteRequest,
     UpdateQuoteRequest,
 };
-use comptoir_runtime::permissions::SALES;
 use comptoir_test_support::{attempt, bearer, reason};
 use tonic::Code;
 use uuid::Uuid;
