@@ -56,28 +56,28 @@ pub async fn claim(
     if key.chars().count() > MAX_KEY_LEN {
         return Err(IdempotencyError::TooLong);
     }
-    let inserted = sqlx::query(
+    let inserted = sqlx::query!(
         "INSERT INTO idempotency_key (scope, key, request_hash) VALUES ($1, $2, $3) \
          ON CONFLICT (scope, key) DO NOTHING",
+        scope,
+        key,
+        hash,
     )
-    .bind(scope)
-    .bind(key)
-    .bind(hash)
     .execute(&mut *conn)
     .await?
     .rows_affected();
     if inserted == 1 {
         return Ok(Claim::Fresh);
     }
-    let (stored_hash, response): (Vec<u8>, Option<Vec<u8>>) = sqlx::query_as(
+    let stored = sqlx::query!(
         "SELECT request_hash, response FROM idempotency_key WHERE scope = $1 AND key = $2",
+        scope,
+        key,
     )
-    .bind(scope)
-    .bind(key)
     .fetch_one(&mut *conn)
     .await?;
-    match response {
-        Some(response) if stored_hash == hash => Ok(Claim::Replay(response)),
+    match stored.response {
+        Some(response) if stored.request_hash == hash => Ok(Claim::Replay(response)),
         // A committed claim always has its response; anything else is a mismatch.
         _ => Err(IdempotencyError::Mismatch),
     }
@@ -90,12 +90,14 @@ pub async fn complete(
     key: &str,
     response: &[u8],
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE idempotency_key SET response = $3 WHERE scope = $1 AND key = $2")
-        .bind(scope)
-        .bind(key)
-        .bind(response)
-        .execute(conn)
-        .await?;
+    sqlx::query!(
+        "UPDATE idempotency_key SET response = $3 WHERE scope = $1 AND key = $2",
+        scope,
+        key,
+        response,
+    )
+    .execute(conn)
+    .await?;
     Ok(())
 }
 
@@ -138,10 +140,10 @@ fn purge_interval(retention: Duration) -> Duration {
 
 /// Deletes the keys older than `retention`; returns how many.
 async fn purge_older_than(pool: &PgPool, retention: Duration) -> Result<u64, sqlx::Error> {
-    Ok(sqlx::query(
+    Ok(sqlx::query!(
         "DELETE FROM idempotency_key WHERE created_at < now() - make_interval(secs => $1)",
+        retention.as_secs_f64(),
     )
-    .bind(retention.as_secs_f64())
     .execute(pool)
     .await?
     .rows_affected())

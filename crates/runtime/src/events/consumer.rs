@@ -309,13 +309,13 @@ impl Consumer {
         delivery: Delivery,
     ) -> Result<bool, HandlerError> {
         let mut tx = pool.begin().await?;
-        let fresh = sqlx::query(
+        let fresh = sqlx::query!(
             "INSERT INTO inbox (consumer, event_id, subject) VALUES ($1, $2, $3) \
              ON CONFLICT (consumer, event_id) DO NOTHING",
+            self.name,
+            delivery.event_id,
+            subject,
         )
-        .bind(self.name)
-        .bind(delivery.event_id)
-        .bind(subject)
         .execute(&mut *tx)
         .await?
         .rows_affected()

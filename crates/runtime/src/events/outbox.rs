@@ -106,15 +106,15 @@ impl Event {
     pub async fn enqueue(&self, conn: &mut PgConnection) -> Result<(), sqlx::Error> {
         let trace = serde_json::to_value(telemetry::current_context_headers())
             .unwrap_or(serde_json::Value::Null);
-        sqlx::query(
+        sqlx::query!(
             "INSERT INTO outbox (event_id, subject, payload, company_id, trace_context) \
              VALUES ($1, $2, $3, $4, $5)",
+            self.event_id,
+            self.event_type.subject(),
+            &self.payload,
+            self.company_id,
+            trace,
         )
-        .bind(self.event_id)
-        .bind(self.event_type.subject())
-        .bind(&self.payload)
-        .bind(self.company_id)
-        .bind(trace)
         .execute(conn)
         .await?;
         Ok(())
@@ -240,7 +240,8 @@ async fn listen(wake: Arc<Notify>, pool: PgPool, stop: CancellationToken) {
 
 /// A listener on the channel of the pool's schema.
 async fn subscribe(pool: &PgPool) -> Result<PgListener, sqlx::Error> {
-    let schema: String = sqlx::query_scalar("SELECT current_schema()")
+    // `!`: the macros take a function's result as nullable; the pool always sets a schema.
+    let schema = sqlx::query_scalar!(r#"SELECT current_schema() AS "schema!""#)
         .fetch_one(pool)
         .await?;
     let mut listener = PgListener::connect_with(pool).await?;
@@ -250,12 +251,12 @@ async fn subscribe(pool: &PgPool) -> Result<PgListener, sqlx::Error> {
 
 /// How many events wait to be published.
 async fn backlog(pool: &PgPool) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar("SELECT count(*) FROM outbox WHERE sent_at IS NULL")
+    // `!`: count(*) is never NULL, though the macros cannot tell.
+    sqlx::query_scalar!(r#"SELECT count(*) AS "count!" FROM outbox WHERE sent_at IS NULL"#)
         .fetch_one(pool)
         .await
 }
 
-#[derive(sqlx::FromRow)]
 struct Row {
     outbox_id: i64,
     event_id: Uuid,
@@ -284,11 +285,14 @@ async fn publish_batch(
     names: &Names,
 ) -> Result<usize, RelayError> {
     let mut tx = pool.begin().await?;
-    let rows: Vec<Row> = sqlx::query_as(
-        "SELECT outbox_id, event_id, subject, payload, company_id, trace_context FROM outbox \
-         WHERE sent_at IS NULL ORDER BY outbox_id LIMIT $1 FOR UPDATE SKIP LOCKED",
+    let rows = sqlx::query_as!(
+        Row,
+        r#"SELECT outbox_id, event_id, subject, payload, company_id,
+               trace_context AS "trace_context: sqlx::types::Json<HashMap<String, String>>"
+           FROM outbox
+           WHERE sent_at IS NULL ORDER BY outbox_id LIMIT $1 FOR UPDATE SKIP LOCKED"#,
+        BATCH,
     )
-    .bind(BATCH)
     .fetch_all(&mut *tx)
     .await?;
     if rows.is_empty() {
@@ -309,10 +313,12 @@ async fn publish_batch(
             }
         }
     }
-    sqlx::query("UPDATE outbox SET sent_at = now() WHERE outbox_id = ANY($1)")
-        .bind(&sent)
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query!(
+        "UPDATE outbox SET sent_at = now() WHERE outbox_id = ANY($1)",
+        &sent,
+    )
+    .execute(&mut *tx)
+    .await?;
     tx.commit().await?;
     match failure {
         Some(err) => Err(err),
