@@ -221,7 +221,9 @@ pub(crate) fn membership_changed(
     )
 }
 
-/// `membership.revoked`: `user` is no longer a member.
+/// `membership.revoked`: `user` is no longer a member of `company`; or, `company` being a
+/// firm's client, no longer reaches it at all since leaving the firm, losing its
+/// Administrator role or the client's portfolio (services end their access at once).
 pub(crate) fn membership_revoked(company: Uuid, actor: Uuid, user: Uuid) -> Event {
     Event::about(
         names::MEMBERSHIP_REVOKED,

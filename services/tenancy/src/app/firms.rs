@@ -3,13 +3,14 @@
 //! firm only to read or assign the firm's members.
 
 use comptoir_runtime::{Deps, FieldViolations};
+use sqlx::PgConnection;
 use uuid::Uuid;
 
 use super::{Ctx, in_company};
 use crate::domain::CompanyKind;
 use crate::error::Error;
 use crate::events;
-use crate::store::{self, act_as, audit, companies, firms};
+use crate::store::{self, audit, companies, firms};
 
 /// `GrantFirmAccess`: `firm` may act on the caller's company with `role` (created, or
 /// re-roled if it already could).
@@ -58,16 +59,11 @@ pub(crate) async fn revoke_firm_access(
         let Some(reached) = firms::delete_grant(tx, firm, company, user).await? else {
             return Err(Error::GrantNotFound);
         };
-        // Who lost the client altogether: each one asked as CheckAccess asks, acting for
-        // them (a direct member, or someone another firm's grant reaches, keeps access).
-        let mut lost = Vec::new();
-        for reached in reached {
-            act_as(tx, Some(company), Some(reached)).await?;
-            if store::access::way_in(tx, reached, company).await?.is_none() {
-                lost.push(reached);
-            }
-        }
-        act_as(tx, Some(company), Some(user)).await?;
+        let lost: Vec<Uuid> = store::access::lost(tx, &reached, (company, user))
+            .await?
+            .into_iter()
+            .map(|(person, _)| person)
+            .collect();
         events::firm_grant_revoked(company, user, firm, &lost)
             .enqueue(tx)
             .await?;
@@ -83,6 +79,25 @@ pub(crate) async fn revoke_firm_access(
         Ok(())
     })
     .await
+}
+
+/// After a change to a firm's members, roles or assignments, in its transaction: each of
+/// the people the firm brought to a client (`reached`, as [`firms::reach`] read them
+/// before the change) who no longer reaches that client at all gets a `membership.revoked`
+/// for the client. Their tokens name the client, not the firm, so this is what makes every
+/// service refuse them at once. The transaction acts for `acting` (company, user), the
+/// caller, before and after.
+pub(crate) async fn revoke_lost_clients(
+    conn: &mut PgConnection,
+    reached: &[(Uuid, Uuid)],
+    acting: (Uuid, Uuid),
+) -> Result<(), Error> {
+    for (person, client) in store::access::lost(conn, reached, acting).await? {
+        events::membership_revoked(client, acting.1, person)
+            .enqueue(conn)
+            .await?;
+    }
+    Ok(())
 }
 
 /// `SetPortfolioManagers`: the members of the caller's firm (`users`, in the request's
@@ -113,7 +128,9 @@ pub(crate) async fn set_portfolio_managers(
             }
             return Err(Error::InvalidArgument(violations));
         }
+        let reached = firms::reach(tx, firm, Some(company), None).await?;
         firms::set_portfolio_managers(tx, firm, company, users).await?;
+        revoke_lost_clients(tx, &reached, (firm, user)).await?;
         ctx.audit(
             tx,
             "portfolio_managers.set",

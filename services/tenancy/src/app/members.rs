@@ -8,12 +8,13 @@ use comptoir_runtime::Deps;
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
-use super::{Ctx, access, in_company, roles::known_role};
+use super::{Ctx, access, firms::revoke_lost_clients, in_company, roles::known_role};
 use crate::domain::access::{Access, is_administrator};
 use crate::domain::members::{self as rules, Granter};
 use crate::error::Error;
 use crate::events;
 use crate::store::companies::Locked;
+use crate::store::firms;
 use crate::store::members::{self, MemberRow};
 
 /// Checks that the caller, with `access` (its permissions resolved again in `conn`, under
@@ -60,7 +61,8 @@ pub(crate) async fn list_members(
     .await
 }
 
-/// `ChangeMemberRole`: `target` now holds `role`.
+/// `ChangeMemberRole`: `target` now holds `role` (a firm's Administrator demoted loses the
+/// clients only that role brought them to).
 pub(crate) async fn change_member_role(
     deps: &Deps,
     ctx: &Ctx,
@@ -86,10 +88,18 @@ pub(crate) async fn change_member_role(
             &member.role,
         )?;
         let permissions = may_grant(tx, company, &locked, user, &ctx.access, role).await?;
+        // A firm's Administrator reaches all its clients: demoted, they keep only those
+        // another way in still brings them to.
+        let reached = if demoted {
+            firms::reach(tx, company, None, Some(target)).await?
+        } else {
+            Vec::new()
+        };
         members::set_member_role(tx, company, target, role).await?;
         events::membership_changed(company, user, target, role, permissions)
             .enqueue(tx)
             .await?;
+        revoke_lost_clients(tx, &reached, (company, user)).await?;
         ctx.audit(
             tx,
             "membership.changed",
@@ -104,7 +114,8 @@ pub(crate) async fn change_member_role(
     .await
 }
 
-/// `RemoveMember`: `target` leaves the company (and, in a firm, their portfolios).
+/// `RemoveMember`: `target` leaves the company (and, in a firm, their portfolios and the
+/// clients they reached through it).
 pub(crate) async fn remove_member(deps: &Deps, ctx: &Ctx, target: Uuid) -> Result<(), Error> {
     let (company, user) = (ctx.company, ctx.user);
     in_company(deps, company, user, async |tx, locked| {
@@ -117,10 +128,13 @@ pub(crate) async fn remove_member(deps: &Deps, ctx: &Ctx, target: Uuid) -> Resul
         if is_administrator(&member.role) && members::administrators(tx, company).await? <= 1 {
             return Err(Error::LastAdministrator);
         }
+        // Leaving a firm ends the clients it brought them to, unless another way in remains.
+        let reached = firms::reach(tx, company, None, Some(target)).await?;
         members::remove_member(tx, company, target).await?;
         events::membership_revoked(company, user, target)
             .enqueue(tx)
             .await?;
+        revoke_lost_clients(tx, &reached, (company, user)).await?;
         ctx.audit(
             tx,
             "membership.revoked",

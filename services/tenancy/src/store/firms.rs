@@ -24,30 +24,48 @@ pub(crate) async fn upsert_grant(
     Ok(())
 }
 
+/// Who the firm's grants bring to which client, as `(person, client)` pairs: the firm's
+/// Administrators reach every client it holds a grant on, a portfolio manager the clients
+/// assigned to them. `client` and `person`, when given, narrow the answer. Read acting as
+/// the firm, whose grants, members and assignments these are (the same join as the
+/// `company_access` view, which does not name the firm).
+pub(crate) async fn reach(
+    conn: &mut PgConnection,
+    firm: Uuid,
+    client: Option<Uuid>,
+    person: Option<Uuid>,
+) -> Result<Vec<(Uuid, Uuid)>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT fm.user_id, g.company_id FROM firm_grant g \
+           JOIN membership fm ON fm.company_id = g.firm_id \
+          WHERE g.firm_id = $1 \
+            AND ($2::uuid IS NULL OR g.company_id = $2) \
+            AND ($3::uuid IS NULL OR fm.user_id = $3) \
+            AND (fm.role = $4 \
+                 OR EXISTS (SELECT 1 FROM portfolio_manager p \
+                             WHERE p.firm_id = g.firm_id AND p.company_id = g.company_id \
+                               AND p.user_id = fm.user_id))",
+    )
+    .bind(firm)
+    .bind(client)
+    .bind(person)
+    .bind(ADMINISTRATOR.key)
+    .fetch_all(conn)
+    .await
+}
+
 /// Deletes a grant (and its portfolio managers) in a transaction acting for the client
-/// `company` and `user`; None if there was none, else the firm's people who could act on
-/// the client through it. The firm's members are read acting as the firm, the only
+/// `company` and `user`; None if there was none, else who could act on the client
+/// through it (see [`reach`]). The firm's members are read acting as the firm, the only
 /// company whose members they are.
 pub(crate) async fn delete_grant(
     conn: &mut PgConnection,
     firm: Uuid,
     company: Uuid,
     user: Uuid,
-) -> Result<Option<Vec<Uuid>>, sqlx::Error> {
+) -> Result<Option<Vec<(Uuid, Uuid)>>, sqlx::Error> {
     super::act_as(conn, Some(firm), Some(user)).await?;
-    let reached: Vec<Uuid> = sqlx::query_scalar(
-        "SELECT fm.user_id FROM membership fm \
-          WHERE fm.company_id = $1 \
-            AND (fm.role = $3 \
-                 OR EXISTS (SELECT 1 FROM portfolio_manager p \
-                             WHERE p.firm_id = $1 AND p.company_id = $2 \
-                               AND p.user_id = fm.user_id))",
-    )
-    .bind(firm)
-    .bind(company)
-    .bind(ADMINISTRATOR.key)
-    .fetch_all(&mut *conn)
-    .await?;
+    let reached = reach(conn, firm, Some(company), None).await?;
     super::act_as(conn, Some(company), Some(user)).await?;
     let deleted = sqlx::query("DELETE FROM firm_grant WHERE firm_id = $1 AND company_id = $2")
         .bind(firm)

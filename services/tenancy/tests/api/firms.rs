@@ -3,8 +3,8 @@
 
 use comptoir_proto::events::v1::FirmGrantRevoked;
 use comptoir_proto::tenancy::v1::{
-    GrantFirmAccessRequest, RevokeFirmAccessRequest, SetPortfolioManagersRequest,
-    firm_service_client::FirmServiceClient,
+    ChangeMemberRoleRequest, GrantFirmAccessRequest, RemoveMemberRequest, RevokeFirmAccessRequest,
+    SetPortfolioManagersRequest, firm_service_client::FirmServiceClient,
 };
 use comptoir_test_support::{bad_fields, bearer, reason};
 use prost::Message as _;
@@ -29,6 +29,51 @@ async fn firm_and_client(env: &Env) -> (uuid::Uuid, String, uuid::Uuid, String) 
     (firm_owner, firm, client_owner, client)
 }
 
+/// The company `client_token` is scoped to gives `firm` an Accountant grant.
+async fn grant(env: &Env, firm: &str, client_token: &str) {
+    FirmServiceClient::new(env.tenancy.channel().await)
+        .grant_firm_access(bearer(
+            GrantFirmAccessRequest {
+                firm_id: firm.to_owned(),
+                role: "accountant".to_owned(),
+            },
+            client_token,
+        ))
+        .await
+        .unwrap();
+}
+
+/// `email` joins the company `admin` is scoped to as `role`; returns their id.
+async fn joined(env: &Env, admin: &str, email: &str, role: &str) -> uuid::Uuid {
+    let invite = env.invite(admin, email, role).await.unwrap();
+    env.join(email, &invite).await.unwrap()
+}
+
+/// Asserts that `user` may not act on `company` (CheckAccess answers PERMISSION_DENIED).
+async fn assert_no_access(env: &Env, user: uuid::Uuid, company: &str) {
+    let refused = env.check_access(user, company).await.unwrap_err();
+    assert_eq!(
+        refused.code(),
+        Code::PermissionDenied,
+        "{user} on {company}"
+    );
+}
+
+/// The request assigning `users` to the firm's client `company`, sent with `token`.
+fn assign(
+    company: &str,
+    users: &[uuid::Uuid],
+    token: &str,
+) -> tonic::Request<SetPortfolioManagersRequest> {
+    bearer(
+        SetPortfolioManagersRequest {
+            company_id: company.to_owned(),
+            user_ids: users.iter().map(uuid::Uuid::to_string).collect(),
+        },
+        token,
+    )
+}
+
 /// The one `firm_grant.revoked` event in the outbox.
 async fn revoked(env: &Env) -> FirmGrantRevoked {
     let mut db = env.harness.db.admin().await;
@@ -46,11 +91,7 @@ async fn a_firm_reaches_a_client_through_its_administrators_and_portfolio_manage
     let env = Env::start().await;
     let (firm_admin, firm, client_owner, client) = firm_and_client(&env).await;
     let firm_token = env.scoped(firm_admin, &firm).await;
-    let invite = env
-        .invite(&firm_token, "junior@example.fr", "user")
-        .await
-        .unwrap();
-    let junior = env.join("junior@example.fr", &invite).await.unwrap();
+    let junior = joined(&env, &firm_token, "junior@example.fr", "user").await;
     let mut firms = FirmServiceClient::new(env.tenancy.channel().await);
 
     // Only a firm can be granted.
@@ -81,16 +122,7 @@ async fn a_firm_reaches_a_client_through_its_administrators_and_portfolio_manage
         .unwrap_err();
     assert_eq!(bad_fields(&bad_role), ["role"]);
 
-    firms
-        .grant_firm_access(bearer(
-            GrantFirmAccessRequest {
-                firm_id: firm.clone(),
-                role: "accountant".to_owned(),
-            },
-            &client_token,
-        ))
-        .await
-        .unwrap();
+    grant(&env, &firm, &client_token).await;
     let (role, _, through_firm) = env.check_access(firm_admin, &client).await.unwrap();
     assert_eq!((role.as_str(), through_firm), ("accountant", true));
     // The company switcher of the firm's Administrator now lists the client.
@@ -116,10 +148,7 @@ async fn a_firm_reaches_a_client_through_its_administrators_and_portfolio_manage
             (client.clone(), "accountant".to_owned())
         ]
     );
-    assert_eq!(
-        env.check_access(junior, &client).await.unwrap_err().code(),
-        Code::PermissionDenied
-    );
+    assert_no_access(&env, junior, &client).await;
     // The firm's Administrator reads the client's legal identity through the grant; an
     // Accountant's grant does not let them change it.
     let read = env
@@ -157,24 +186,12 @@ async fn a_firm_reaches_a_client_through_its_administrators_and_portfolio_manage
 
     let stranger = uuid::Uuid::now_v7();
     let not_member = firms
-        .set_portfolio_managers(bearer(
-            SetPortfolioManagersRequest {
-                company_id: client.clone(),
-                user_ids: vec![junior.to_string(), stranger.to_string()],
-            },
-            &firm_token,
-        ))
+        .set_portfolio_managers(assign(&client, &[junior, stranger], &firm_token))
         .await
         .unwrap_err();
     assert_eq!(bad_fields(&not_member), ["user_ids[1]"]);
     firms
-        .set_portfolio_managers(bearer(
-            SetPortfolioManagersRequest {
-                company_id: client.clone(),
-                user_ids: vec![junior.to_string()],
-            },
-            &firm_token,
-        ))
+        .set_portfolio_managers(assign(&client, &[junior], &firm_token))
         .await
         .unwrap();
     let (role, permissions, _) = env.check_access(junior, &client).await.unwrap();
@@ -194,17 +211,8 @@ async fn a_firm_reaches_a_client_through_its_administrators_and_portfolio_manage
         ))
         .await
         .unwrap();
-    assert_eq!(
-        env.check_access(firm_admin, &client)
-            .await
-            .unwrap_err()
-            .code(),
-        Code::PermissionDenied
-    );
-    assert_eq!(
-        env.check_access(junior, &client).await.unwrap_err().code(),
-        Code::PermissionDenied
-    );
+    assert_no_access(&env, firm_admin, &client).await;
+    assert_no_access(&env, junior, &client).await;
     assert_eq!(
         env.count(
             "SELECT count(*) FROM tenancy.outbox WHERE subject LIKE 'comptoir.tenancy.firm_grant.%'"
@@ -234,40 +242,25 @@ async fn a_firm_revoking_its_grant_names_only_the_people_no_other_firm_still_bri
         .await;
     // The firm's Administrator is an Administrator of the other firm too.
     let other_token = env.scoped(other_owner, &other_firm).await;
-    let invite = env
-        .invite(&other_token, "cabinet@example.fr", "administrator")
-        .await
-        .unwrap();
     assert_eq!(
-        env.join("cabinet@example.fr", &invite).await.unwrap(),
+        joined(&env, &other_token, "cabinet@example.fr", "administrator").await,
         admin
     );
     let client_token = env.scoped(client_owner, &client).await;
     let mut firms = FirmServiceClient::new(env.tenancy.channel().await);
     for firm_id in [&firm, &other_firm] {
-        firms
-            .grant_firm_access(bearer(
-                GrantFirmAccessRequest {
-                    firm_id: firm_id.clone(),
-                    role: "accountant".to_owned(),
-                },
-                &client_token,
-            ))
-            .await
-            .unwrap();
+        grant(&env, firm_id, &client_token).await;
     }
 
     // The firm's other Administrator revokes its grant, from the firm's side; a grant it
     // does not hold is not found.
-    let invite = env
-        .invite(
-            &env.scoped(admin, &firm).await,
-            "associe@example.fr",
-            "administrator",
-        )
-        .await
-        .unwrap();
-    let partner = env.join("associe@example.fr", &invite).await.unwrap();
+    let partner = joined(
+        &env,
+        &env.scoped(admin, &firm).await,
+        "associe@example.fr",
+        "administrator",
+    )
+    .await;
     let firm_token = env.scoped(partner, &firm).await;
     let (_, stranger) = env
         .owner_of("tiers@example.fr", "Tiers SARL", "404833048", false)
@@ -300,10 +293,7 @@ async fn a_firm_revoking_its_grant_names_only_the_people_no_other_firm_still_bri
     assert_eq!((role.as_str(), through_firm), ("accountant", true));
     let revoked = revoked(&env).await;
     assert_eq!(revoked.user_ids, [partner.to_string()]);
-    assert_eq!(
-        env.check_access(partner, &client).await.unwrap_err().code(),
-        Code::PermissionDenied
-    );
+    assert_no_access(&env, partner, &client).await;
     assert_eq!(revoked.meta.unwrap().company_id, client);
     let mut db = env.harness.db.admin().await;
     let audited: i64 = sqlx::query_scalar(
@@ -315,4 +305,171 @@ async fn a_firm_revoking_its_grant_names_only_the_people_no_other_firm_still_bri
     .await
     .unwrap();
     assert_eq!(audited, 1);
+}
+
+/// Every `membership.revoked` in the outbox, as (company, user), sorted.
+async fn memberships_revoked(env: &Env) -> Vec<(String, String)> {
+    use comptoir_proto::events::v1::MembershipRevoked;
+    let mut db = env.harness.db.admin().await;
+    let payloads: Vec<Vec<u8>> = sqlx::query_scalar(
+        "SELECT payload FROM tenancy.outbox WHERE subject = 'comptoir.tenancy.membership.revoked'",
+    )
+    .fetch_all(&mut db)
+    .await
+    .unwrap();
+    let mut revoked: Vec<_> = payloads
+        .iter()
+        .map(|payload| {
+            let event = MembershipRevoked::decode(payload.as_slice()).unwrap();
+            (event.meta.unwrap().company_id, event.user_id)
+        })
+        .collect();
+    revoked.sort();
+    revoked
+}
+
+/// A firm holding grants on two clients, and a partner the firm's owner made an
+/// Administrator of the firm, who is also a direct member (User) of the second client.
+struct Portfolio {
+    firm_owner: uuid::Uuid,
+    firm: String,
+    partner: uuid::Uuid,
+    client: String,
+    second_client: String,
+}
+
+async fn portfolio(env: &Env) -> Portfolio {
+    let (firm_owner, firm, client_owner, client) = firm_and_client(env).await;
+    let (second_owner, second_client) = env
+        .owner_of("tiers@example.fr", "Tiers SARL", "404833048", false)
+        .await;
+    for (owner, company) in [(client_owner, &client), (second_owner, &second_client)] {
+        grant(env, &firm, &env.scoped(owner, company).await).await;
+    }
+    let partner = joined(
+        env,
+        &env.scoped(firm_owner, &firm).await,
+        "associe@example.fr",
+        "administrator",
+    )
+    .await;
+    let second_token = env.scoped(second_owner, &second_client).await;
+    assert_eq!(
+        joined(env, &second_token, "associe@example.fr", "user").await,
+        partner
+    );
+    for company in [&client, &second_client] {
+        assert!(env.check_access(partner, company).await.is_ok());
+    }
+    Portfolio {
+        firm_owner,
+        firm,
+        partner,
+        client,
+        second_client,
+    }
+}
+
+#[tokio::test]
+async fn removing_a_firm_administrator_revokes_the_clients_they_no_longer_reach_at_all() {
+    let env = Env::start().await;
+    let p = portfolio(&env).await;
+
+    env.members()
+        .await
+        .remove_member(bearer(
+            RemoveMemberRequest {
+                user_id: p.partner.to_string(),
+            },
+            &env.scoped(p.firm_owner, &p.firm).await,
+        ))
+        .await
+        .unwrap();
+
+    // The partner's tokens name the firm's clients, not the firm: the client they reached
+    // only through the firm is revoked for them; the second client, of which they are a
+    // direct member, is not.
+    assert_no_access(&env, p.partner, &p.client).await;
+    let (role, _, through_firm) = env.check_access(p.partner, &p.second_client).await.unwrap();
+    assert_eq!((role.as_str(), through_firm), ("user", false));
+    let partner = p.partner.to_string();
+    let mut expected = vec![(p.firm, partner.clone()), (p.client, partner)];
+    expected.sort();
+    assert_eq!(memberships_revoked(&env).await, expected);
+}
+
+#[tokio::test]
+async fn demoting_a_firm_administrator_revokes_the_clients_they_no_longer_reach_at_all() {
+    let env = Env::start().await;
+    let p = portfolio(&env).await;
+    let (other_owner, other_client) = env
+        .owner_of("autre@example.fr", "Autre SAS", "542051180", false)
+        .await;
+    let firm_token = env.scoped(p.firm_owner, &p.firm).await;
+    grant(&env, &p.firm, &env.scoped(other_owner, &other_client).await).await;
+    // The partner manages the third client's portfolio: that way in outlives the demotion.
+    FirmServiceClient::new(env.tenancy.channel().await)
+        .set_portfolio_managers(assign(&other_client, &[p.partner], &firm_token))
+        .await
+        .unwrap();
+
+    env.members()
+        .await
+        .change_member_role(bearer(
+            ChangeMemberRoleRequest {
+                user_id: p.partner.to_string(),
+                role: "user".to_owned(),
+            },
+            &firm_token,
+        ))
+        .await
+        .unwrap();
+
+    assert_no_access(&env, p.partner, &p.client).await;
+    assert!(env.check_access(p.partner, &p.second_client).await.is_ok());
+    assert!(env.check_access(p.partner, &other_client).await.is_ok());
+    assert_eq!(
+        memberships_revoked(&env).await,
+        [(p.client, p.partner.to_string())]
+    );
+}
+
+#[tokio::test]
+async fn unassigning_a_portfolio_manager_revokes_the_client_unless_another_way_in_remains() {
+    let env = Env::start().await;
+    let p = portfolio(&env).await;
+    let firm_token = env.scoped(p.firm_owner, &p.firm).await;
+    let junior = joined(&env, &firm_token, "junior@example.fr", "user").await;
+    // The junior and the partner (an Administrator of the firm, and a direct member of
+    // the second client) manage both clients.
+    let mut firms = FirmServiceClient::new(env.tenancy.channel().await);
+    for company in [&p.client, &p.second_client] {
+        firms
+            .set_portfolio_managers(assign(company, &[junior, p.partner], &firm_token))
+            .await
+            .unwrap();
+    }
+    assert!(env.check_access(junior, &p.client).await.is_ok());
+
+    // Unassigning the partner changes nothing they reach; unassigning the junior from
+    // the first client ends their access to it, and to it only.
+    firms
+        .set_portfolio_managers(assign(&p.client, &[junior], &firm_token))
+        .await
+        .unwrap();
+    firms
+        .set_portfolio_managers(assign(&p.second_client, &[junior], &firm_token))
+        .await
+        .unwrap();
+    assert!(memberships_revoked(&env).await.is_empty());
+    firms
+        .set_portfolio_managers(assign(&p.client, &[], &firm_token))
+        .await
+        .unwrap();
+    assert_no_access(&env, junior, &p.client).await;
+    assert!(env.check_access(junior, &p.second_client).await.is_ok());
+    assert_eq!(
+        memberships_revoked(&env).await,
+        [(p.client, junior.to_string())]
+    );
 }
