@@ -1,27 +1,31 @@
 //! Access ends at once, in every service: a token billing has already accepted (and
 //! remembers as verified) is refused within a second of its session or its membership
-//! being revoked, and within two seconds when the revocation comes right after a
-//! nats-server restart.
+//! being revoked (a firm's membership too, for the firm's clients), and within two
+//! seconds when the revocation comes right after a nats-server restart.
 
 use std::time::Duration;
 
 use comptoir_proto::billing::v1::{
-    DocumentType, ListNumberingSeriesRequest, ListQuotesRequest, UpdateNumberingSeriesRequest,
-    billing_service_client::BillingServiceClient, quote_service_client::QuoteServiceClient,
+    CreateInvoiceRequest, CreatePartyRequest, DocumentType, DraftInput, GetInvoiceRequest,
+    LineInput, ListNumberingSeriesRequest, ListQuotesRequest, PartyInput, PartyKind, PartyRole,
+    PostalAddress, UpdateNumberingSeriesRequest, billing_service_client::BillingServiceClient,
+    invoice_service_client::InvoiceServiceClient, party_service_client::PartyServiceClient,
+    quote_service_client::QuoteServiceClient,
 };
 use comptoir_proto::identity::v1::{
     LogoutRequest, RequestPasswordResetRequest, ResetPasswordRequest,
     identity_service_client::IdentityServiceClient,
 };
 use comptoir_proto::tenancy::v1::{
-    ChangeMemberRoleRequest, InviteMemberRequest, RemoveMemberRequest,
+    ChangeMemberRoleRequest, CompanyKind, CreateCompanyRequest, GrantFirmAccessRequest,
+    InviteMemberRequest, RemoveMemberRequest, firm_service_client::FirmServiceClient,
     member_service_client::MemberServiceClient,
 };
 use comptoir_test_support::{PrivateNats, TestNats, bearer, eventually};
 use tokio::time::Instant;
 use tonic::Code;
 
-use crate::platform::Platform;
+use crate::platform::{Platform, company_request};
 use crate::{claims, link_token};
 
 /// A company of Jeanne's with its books open, and Paul, invited as `role`, switched to it.
@@ -36,10 +40,18 @@ struct Team {
 }
 
 async fn team(platform: &Platform, role: &str) -> Team {
+    team_in(
+        platform,
+        role,
+        company_request("Boulangerie Dupont", "732829320"),
+    )
+    .await
+}
+
+/// Like [`team`], for the company `request` creates.
+async fn team_in(platform: &Platform, role: &str, request: CreateCompanyRequest) -> Team {
     let login = platform.user_token("jeanne@example.fr").await;
-    let company = platform
-        .create_company(&login, "Boulangerie Dupont", "732829320")
-        .await;
+    let company = platform.create_company_with(&login, request).await;
     let owner = platform.switch(&login, &company).await.expect("switching");
     let mut members = MemberServiceClient::new(platform.tenancy.channel().await);
     members
@@ -360,5 +372,147 @@ async fn a_membership_revoked_right_after_a_nats_restart_is_refused_by_billing_w
         Code::PermissionDenied,
     )
     .await;
+    platform.stop().await;
+}
+
+/// A draft invoice of the company `token` is scoped to, for a new private customer;
+/// returns its id.
+async fn draft_invoice(platform: &Platform, token: &str) -> String {
+    let address = PostalAddress {
+        line1: "3 rue des Lilas".to_owned(),
+        postal_code: "75019".to_owned(),
+        city: "Paris".to_owned(),
+        country_code: "FR".to_owned(),
+        ..Default::default()
+    };
+    let party = PartyInput {
+        role: PartyRole::Customer as i32,
+        kind: PartyKind::Private as i32,
+        name: "Claire Martin".to_owned(),
+        address: Some(address),
+        ..Default::default()
+    };
+    let customer = PartyServiceClient::new(platform.billing.channel().await)
+        .create_party(bearer(
+            CreatePartyRequest {
+                party: Some(party),
+                idempotency_key: String::new(),
+            },
+            token,
+        ))
+        .await
+        .expect("creating a customer")
+        .into_inner()
+        .party
+        .expect("a party")
+        .party_id;
+    let line = LineInput {
+        description: "Pièce montée".to_owned(),
+        quantity: "1".to_owned(),
+        unit_price: "120".to_owned(),
+        vat_rate: "5.5".to_owned(),
+        ..Default::default()
+    };
+    let draft = DraftInput {
+        party_id: customer,
+        lines: vec![line],
+        ..Default::default()
+    };
+    InvoiceServiceClient::new(platform.billing.channel().await)
+        .create_invoice(bearer(
+            CreateInvoiceRequest {
+                invoice: Some(draft),
+                idempotency_key: String::new(),
+            },
+            token,
+        ))
+        .await
+        .expect("creating a draft invoice")
+        .into_inner()
+        .invoice
+        .expect("an invoice")
+        .document_id
+}
+
+/// A billing read needing `invoices.read`: one invoice.
+async fn read_invoice(
+    platform: &Platform,
+    token: &str,
+    invoice: &str,
+) -> Result<(), tonic::Status> {
+    InvoiceServiceClient::new(platform.billing.channel().await)
+        .get_invoice(bearer(
+            GetInvoiceRequest {
+                invoice_id: invoice.to_owned(),
+            },
+            token,
+        ))
+        .await
+        .map(|_| ())
+}
+
+#[tokio::test]
+async fn a_firm_administrator_removed_from_the_firm_loses_its_clients_in_billing_within_a_second() {
+    let platform = Platform::start().await;
+    // Jeanne's firm, of which Paul is an Administrator.
+    let firm = team_in(
+        &platform,
+        "administrator",
+        CreateCompanyRequest {
+            kind: CompanyKind::Firm as i32,
+            ..company_request("Cabinet Lefèvre", "552100554")
+        },
+    )
+    .await;
+
+    // Marc's bakery gives the firm a grant; Marc drafts an invoice.
+    let marc = platform.user_token("marc@example.fr").await;
+    let client = platform
+        .create_company(&marc, "Boulangerie Dupont", "732829320")
+        .await;
+    let client_owner = platform.switch(&marc, &client).await.expect("switching");
+    FirmServiceClient::new(platform.tenancy.channel().await)
+        .grant_firm_access(bearer(
+            GrantFirmAccessRequest {
+                firm_id: firm.company.clone(),
+                role: "accountant".to_owned(),
+            },
+            &client_owner,
+        ))
+        .await
+        .expect("granting the firm");
+    eventually("the client's books to open", || async {
+        series(&platform, &client_owner, &client)
+            .await
+            .is_ok()
+            .then_some(())
+    })
+    .await;
+    let invoice = draft_invoice(&platform, &client_owner).await;
+
+    // Paul, through the firm, switches to the client and reads the invoice.
+    let paul = platform
+        .switch(&firm.paul, &client)
+        .await
+        .expect("Paul switches to the firm's client");
+    read_invoice(&platform, &paul, &invoice)
+        .await
+        .expect("the firm's Administrator reads the client's invoice");
+
+    // Jeanne removes Paul from the firm: his token for the client, which names the client
+    // and not the firm, is refused.
+    firm.remove_paul(&platform).await;
+    let removed = Instant::now();
+    refused_within(
+        "the removed firm Administrator's read of a client invoice",
+        removed,
+        ONE_SECOND,
+        Code::PermissionDenied,
+        || read_invoice(&platform, &paul, &invoice),
+    )
+    .await;
+    read_invoice(&platform, &client_owner, &invoice)
+        .await
+        .expect("the client's owner still reads");
     platform.stop().await;
 }
