@@ -1,6 +1,6 @@
 //! Billing fixtures shared by billing's tests and its benchmark: a company whose books
-//! billing has opened with a complete seller identity, customers written straight into
-//! billing's table, and drafts cloned in SQL when what is measured is issuing them.
+//! billing has opened with a complete seller identity, and customers written straight
+//! into billing's table.
 
 use comptoir_proto::events::v1::{CompanyCreated, EventMeta};
 use comptoir_runtime::events::names;
@@ -100,36 +100,4 @@ pub async fn insert_customer(
     .await
     .expect("inserting a customer");
     party_id
-}
-
-/// `n - 1` copies of the draft `template` (lines and VAT amounts included), written as
-/// superuser; returns the template followed by the copies.
-pub async fn clone_drafts(db: &TestDb, template: Uuid, n: i64) -> Vec<Uuid> {
-    let mut conn = db.admin().await;
-    let ids: Vec<Uuid> = sqlx::query_scalar(
-        "INSERT INTO billing.document \
-         SELECT (jsonb_populate_record(d, jsonb_build_object('document_id', gen_random_uuid()))).* \
-         FROM billing.document d, generate_series(1, $2) WHERE d.document_id = $1 \
-         RETURNING document_id",
-    )
-    .bind(template)
-    .bind(n - 1)
-    .fetch_all(&mut conn)
-    .await
-    .expect("cloning drafts");
-    for table in ["document_line", "document_vat"] {
-        sqlx::query(sqlx::AssertSqlSafe(format!(
-            "INSERT INTO billing.{table} \
-             SELECT (jsonb_populate_record(t, jsonb_build_object('document_id', n.id))).* \
-             FROM billing.{table} t, unnest($2::uuid[]) AS n(id) WHERE t.document_id = $1"
-        )))
-        .bind(template)
-        .bind(&ids)
-        .execute(&mut conn)
-        .await
-        .expect("cloning draft parts");
-    }
-    let mut all = vec![template];
-    all.extend(ids);
-    all
 }

@@ -6,24 +6,26 @@
 //!
 //! `cargo bench -p comptoir-billing --bench issuing` (PostgreSQL and NATS found like the
 //! tests: DATABASE_URL / NATS_URL). `BENCH_INVOICES` sets the volume reached at the end
-//! (default 100000); `BENCH_CLIENTS` the concurrency (default 16). Drafts are cloned in SQL:
-//! only issuing is measured, each measurement (pgbench's too) after a CHECKPOINT. Targets:
-//! ratio ≥ 0.5 across 100 companies, ≥ 200 invoices/s in a single company, memory flat
-//! from 10k to 100k invoices.
+//! (default 100000); `BENCH_CLIENTS` the concurrency (default 16). Drafts are cloned in SQL
+//! by billing's own fixtures (`comptoir_billing::fixtures`): only issuing is measured,
+//! each measurement (pgbench's too) after a CHECKPOINT. Targets: ratio ≥ 0.5 across 100
+//! companies, ≥ 200 invoices/s in a single company, memory flat from 10k to 100k invoices.
 
 use std::process::Stdio;
 use std::sync::Arc;
 use std::time::Instant;
 
+use comptoir_billing::fixtures;
 use comptoir_proto::billing::v1::invoice_service_client::InvoiceServiceClient;
 use comptoir_proto::billing::v1::{
     CreateInvoiceRequest, DraftInput, IssueInvoiceRequest, LineInput,
 };
 use comptoir_test_support::bench::Figures;
 use comptoir_test_support::{
-    TestDb, TestNats, bearer, clone_drafts, common_config, company_with_open_books, eventually,
-    insert_customer, scoped_token, spawn,
+    TestDb, TestNats, bearer, common_config, company_with_open_books, eventually, insert_customer,
+    scoped_token, spawn,
 };
+use sqlx::PgPool;
 use tokio::sync::Mutex;
 use tonic::transport::Channel;
 use uuid::Uuid;
@@ -39,8 +41,9 @@ fn env_number(name: &str, default: usize) -> usize {
         .unwrap_or(default)
 }
 
-/// A company ready to invoice: its token and a template draft to clone.
+/// A company ready to invoice: its id, its token and a template draft to clone.
 struct Company {
+    id: Uuid,
     token: String,
     template: Uuid,
 }
@@ -152,13 +155,20 @@ async fn issue(
     Figures::new(name, elapsed, latencies)
 }
 
-/// `per_company` drafts in each company, interleaved so every company is issued from at
-/// once.
-async fn queue_of(db: &TestDb, companies: &[Company], per_company: usize) -> Vec<(Uuid, String)> {
+/// `per_company` drafts in each company, copied by billing's fixtures (as billing's role,
+/// on `pool`) and interleaved so every company is issued from at once.
+async fn queue_of(pool: &PgPool, companies: &[Company], per_company: usize) -> Vec<(Uuid, String)> {
     let mut queue = Vec::with_capacity(companies.len() * per_company);
     for company in companies {
-        let template = clone_drafts(db, company.template, 2).await[1];
-        for id in clone_drafts(db, template, per_company as i64).await {
+        // The template itself stays a draft for the next round: only a copy of it and
+        // that copy's copies are queued.
+        let template = fixtures::clone_drafts(pool, company.id, company.template, 2)
+            .await
+            .expect("a copy of the template")[1];
+        let drafts = fixtures::clone_drafts(pool, company.id, template, per_company as i64)
+            .await
+            .expect("copies of the template");
+        for id in drafts {
             queue.push((id, company.token.clone()));
         }
     }
@@ -317,6 +327,7 @@ async fn main() {
     )
     .await;
     let billing = BillingProcess::start(&db, &nats, &identity.url, &probe_token).await;
+    let pool = fixtures::pool(&db.service_url(&comptoir_billing::SPEC)).expect("a pool");
 
     eprintln!("setting up {COMPANIES} companies…");
     let mut companies = Vec::new();
@@ -344,7 +355,11 @@ async fn main() {
             .invoice
             .expect("an invoice");
         let template = Uuid::parse_str(&draft.document_id).expect("an id");
-        companies.push(Company { token, template });
+        companies.push(Company {
+            id: company,
+            token,
+            template,
+        });
     }
     let single = companies.pop().expect("one company apart");
 
@@ -353,7 +368,7 @@ async fn main() {
     let mut issued = 0;
     // 1. Across companies, up to 10k invoices.
     let first = (10_000.min(total) / COMPANIES).max(1);
-    let queue = queue_of(&db, &companies, first).await;
+    let queue = queue_of(&pool, &companies, first).await;
     issued += queue.len();
     rows.push(
         measure_issuing(
@@ -367,7 +382,7 @@ async fn main() {
     );
     memory.push((issued, billing.memory_mib()));
     // 2. One company.
-    let queue = queue_of(&db, std::slice::from_ref(&single), 5_000.min(total)).await;
+    let queue = queue_of(&pool, std::slice::from_ref(&single), 5_000.min(total)).await;
     issued += queue.len();
     rows.push(
         measure_issuing(
@@ -382,7 +397,7 @@ async fn main() {
     // 3. Across companies again, up to the total.
     if total > issued {
         let per_company = (total - issued) / COMPANIES;
-        let queue = queue_of(&db, &companies, per_company.max(1)).await;
+        let queue = queue_of(&pool, &companies, per_company.max(1)).await;
         issued += queue.len();
         rows.push(
             measure_issuing(

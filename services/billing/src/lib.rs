@@ -11,6 +11,9 @@ mod events;
 mod grpc;
 mod store;
 
+#[cfg(feature = "fixtures")]
+pub use store::fixtures;
+
 use comptoir_runtime::config::ServiceConfig;
 use comptoir_runtime::config::{CommonConfig, IdentityClientConfig};
 use comptoir_runtime::{App, Service, ServiceSpec};

@@ -5,6 +5,8 @@
 
 pub(crate) mod books;
 pub(crate) mod documents;
+#[cfg(feature = "fixtures")]
+pub mod fixtures;
 pub(crate) mod items;
 pub(crate) mod parties;
 pub(crate) mod payments;

@@ -141,6 +141,18 @@ impl Env {
             .await
     }
 
+    /// `n` drafts of `company`: `template` and `n - 1` copies of it written by billing's
+    /// fixtures, for tests of issuing that need more drafts than is worth creating one
+    /// by one.
+    pub(crate) async fn clone_drafts(&self, company: Uuid, template: Uuid, n: i64) -> Vec<Uuid> {
+        let pool =
+            comptoir_billing::fixtures::pool(&self.harness.db.service_url(&comptoir_billing::SPEC))
+                .expect("a pool as billing's role");
+        comptoir_billing::fixtures::clone_drafts(&pool, company, template, n)
+            .await
+            .expect("cloning drafts")
+    }
+
     pub(crate) async fn parties(&self) -> PartyServiceClient<Channel> {
         PartyServiceClient::new(self.billing.channel().await)
     }

@@ -12,7 +12,7 @@ use comptoir_proto::billing::v1::IssueInvoiceRequest;
 use comptoir_proto::billing::v1::invoice_service_client::InvoiceServiceClient;
 use comptoir_proto::events::v1::InvoiceIssued;
 use comptoir_runtime::events::{Names, names};
-use comptoir_test_support::{PrivateNats, TestNats, bearer, clone_drafts, eventually};
+use comptoir_test_support::{PrivateNats, TestNats, bearer, eventually};
 use futures::StreamExt;
 use prost::Message;
 use tokio::sync::Mutex;
@@ -36,7 +36,7 @@ async fn drafts(env: &Env, company: Uuid, token: &str, n: i64) -> Vec<Uuid> {
     .await
     .expect("a template draft");
     let template = Uuid::parse_str(&template.document_id).unwrap();
-    clone_drafts(&env.harness.db, template, n).await
+    env.clone_drafts(company, template, n).await
 }
 
 /// Issues every draft in `queue` with `tasks` concurrent clients; returns how many calls
