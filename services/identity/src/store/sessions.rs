@@ -1,4 +1,6 @@
-//! Sessions and their refresh tokens, and the company each session acts on.
+//! Sessions and their refresh tokens, and the company each session acts on. The queries
+//! are compile-checked against identity's schema (`sqlx.toml`, offline data in `.sqlx/`,
+//! `cargo xtask sqlx-prepare`).
 
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
@@ -12,11 +14,13 @@ pub(crate) async fn start_session(
     refresh: &OpaqueToken,
 ) -> Result<Uuid, sqlx::Error> {
     let session_id = Uuid::now_v7();
-    sqlx::query("INSERT INTO session (session_id, account_id) VALUES ($1, $2)")
-        .bind(session_id)
-        .bind(account_id)
-        .execute(&mut *conn)
-        .await?;
+    sqlx::query!(
+        "INSERT INTO session (session_id, account_id) VALUES ($1, $2)",
+        session_id,
+        account_id,
+    )
+    .execute(&mut *conn)
+    .await?;
     insert_refresh_token(conn, session_id, refresh).await?;
     Ok(session_id)
 }
@@ -26,13 +30,13 @@ async fn insert_refresh_token(
     session_id: Uuid,
     token: &OpaqueToken,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO refresh_token (token_hash, session_id, expires_at) \
          VALUES ($1, $2, now() + make_interval(secs => $3))",
+        &token.hash,
+        session_id,
+        REFRESH_TOKEN_TTL.as_secs_f64(),
     )
-    .bind(&token.hash)
-    .bind(session_id)
-    .bind(REFRESH_TOKEN_TTL.as_secs_f64())
     .execute(conn)
     .await?;
     Ok(())
@@ -52,19 +56,17 @@ pub(crate) async fn refreshable_company(
     pool: &PgPool,
     presented: &[u8],
 ) -> Result<Option<SessionCompany>, sqlx::Error> {
-    let row: Option<(Uuid, Uuid)> = sqlx::query_as(
-        "SELECT s.account_id, s.active_company_id \
-           FROM refresh_token r JOIN session s USING (session_id) \
-          WHERE r.token_hash = $1 AND r.used_at IS NULL AND r.expires_at > now() \
-            AND s.revoked_at IS NULL AND s.active_company_id IS NOT NULL",
+    // `!`: the column is nullable, but the WHERE keeps only the rows where it is set.
+    sqlx::query_as!(
+        SessionCompany,
+        r#"SELECT s.account_id, s.active_company_id AS "company_id!"
+             FROM refresh_token r JOIN session s USING (session_id)
+            WHERE r.token_hash = $1 AND r.used_at IS NULL AND r.expires_at > now()
+              AND s.revoked_at IS NULL AND s.active_company_id IS NOT NULL"#,
+        presented,
     )
-    .bind(presented)
     .fetch_optional(pool)
-    .await?;
-    Ok(row.map(|(account_id, company_id)| SessionCompany {
-        account_id,
-        company_id,
-    }))
+    .await
 }
 
 /// A presented refresh token and its session, read under the token row's lock.
@@ -86,27 +88,20 @@ pub(crate) async fn lock_refresh_token(
     conn: &mut PgConnection,
     presented: &[u8],
 ) -> Result<Option<PresentedRefresh>, sqlx::Error> {
-    let row: Option<(Uuid, Uuid, bool, bool, bool, Option<Uuid>)> = sqlx::query_as(
-        "SELECT s.session_id, s.account_id, \
-                r.used_at IS NOT NULL, r.expires_at <= now(), s.revoked_at IS NOT NULL, \
-                s.active_company_id \
-           FROM refresh_token r JOIN session s USING (session_id) \
-          WHERE r.token_hash = $1 \
-            FOR UPDATE OF r",
+    // `!`: the macros take an expression's result as nullable; `IS NOT NULL` never is, nor
+    // is a comparison of the NOT NULL expires_at with now().
+    sqlx::query_as!(
+        PresentedRefresh,
+        r#"SELECT s.session_id, s.account_id,
+                  r.used_at IS NOT NULL AS "used!", r.expires_at <= now() AS "expired!",
+                  s.revoked_at IS NOT NULL AS "revoked!", s.active_company_id
+             FROM refresh_token r JOIN session s USING (session_id)
+            WHERE r.token_hash = $1
+              FOR UPDATE OF r"#,
+        presented,
     )
-    .bind(presented)
     .fetch_optional(conn)
-    .await?;
-    Ok(row.map(
-        |(session_id, account_id, used, expired, revoked, active_company_id)| PresentedRefresh {
-            session_id,
-            account_id,
-            used,
-            expired,
-            revoked,
-            active_company_id,
-        },
-    ))
+    .await
 }
 
 /// Trades the refresh token hashed as `presented`, of `session_id`, for `next`.
@@ -116,14 +111,18 @@ pub(crate) async fn trade_refresh_token(
     session_id: Uuid,
     next: &OpaqueToken,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE refresh_token SET used_at = now() WHERE token_hash = $1")
-        .bind(presented)
-        .execute(&mut *conn)
-        .await?;
-    sqlx::query("UPDATE session SET updated_at = now() WHERE session_id = $1")
-        .bind(session_id)
-        .execute(&mut *conn)
-        .await?;
+    sqlx::query!(
+        "UPDATE refresh_token SET used_at = now() WHERE token_hash = $1",
+        presented,
+    )
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query!(
+        "UPDATE session SET updated_at = now() WHERE session_id = $1",
+        session_id,
+    )
+    .execute(&mut *conn)
+    .await?;
     insert_refresh_token(conn, session_id, next).await
 }
 
@@ -133,12 +132,12 @@ pub(crate) async fn revoke_reused(
     conn: &mut PgConnection,
     session_id: Uuid,
 ) -> Result<Option<Uuid>, sqlx::Error> {
-    sqlx::query_scalar(
+    sqlx::query_scalar!(
         "UPDATE session SET revoked_at = now(), revoked_reason = 'refresh_token_reused', \
                 updated_at = now() \
          WHERE session_id = $1 AND revoked_at IS NULL RETURNING account_id",
+        session_id,
     )
-    .bind(session_id)
     .fetch_optional(conn)
     .await
 }
@@ -149,12 +148,12 @@ pub(crate) async fn end_session(
     account_id: Uuid,
     session_id: Uuid,
 ) -> Result<bool, sqlx::Error> {
-    let ended = sqlx::query(
+    let ended = sqlx::query!(
         "UPDATE session SET revoked_at = now(), revoked_reason = 'logout', updated_at = now() \
          WHERE session_id = $1 AND account_id = $2 AND revoked_at IS NULL",
+        session_id,
+        account_id,
     )
-    .bind(session_id)
-    .bind(account_id)
     .execute(conn)
     .await?
     .rows_affected();
@@ -168,14 +167,14 @@ pub(crate) async fn end_other_sessions(
     account_id: Uuid,
     keep: Uuid,
 ) -> Result<Vec<Uuid>, sqlx::Error> {
-    sqlx::query_scalar(
+    sqlx::query_scalar!(
         "UPDATE session SET revoked_at = now(), revoked_reason = 'password_changed', \
                 updated_at = now() \
          WHERE account_id = $1 AND session_id <> $2 AND revoked_at IS NULL \
          RETURNING session_id",
+        account_id,
+        keep,
     )
-    .bind(account_id)
-    .bind(keep)
     .fetch_all(conn)
     .await
 }
@@ -185,12 +184,12 @@ pub(crate) async fn end_all_sessions(
     conn: &mut PgConnection,
     account_id: Uuid,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    sqlx::query!(
         "UPDATE session SET revoked_at = now(), revoked_reason = 'password_reset', \
                 updated_at = now() \
          WHERE account_id = $1 AND revoked_at IS NULL",
+        account_id,
     )
-    .bind(account_id)
     .execute(conn)
     .await?;
     Ok(())
@@ -222,26 +221,27 @@ pub(crate) async fn set_active_company(
     session_id: Uuid,
     company_id: Option<Uuid>,
 ) -> Result<bool, sqlx::Error> {
-    let (_, live): (String, bool) = sqlx::query_as(
-        "WITH live AS ( \
-             SELECT active_company_id IS NOT DISTINCT FROM $3 AS unchanged FROM session \
-              WHERE session_id = $1 AND account_id = $2 AND revoked_at IS NULL \
-         ), changed AS ( \
-             UPDATE session SET active_company_id = $3, updated_at = now() FROM live \
-              WHERE NOT live.unchanged \
-                AND session_id = $1 AND account_id = $2 AND revoked_at IS NULL \
-             RETURNING 1 \
-         ) \
-         SELECT set_config('synchronous_commit', 'off', true), \
-                EXISTS (SELECT 1 FROM live WHERE unchanged) \
-                OR EXISTS (SELECT 1 FROM changed)",
+    // `!`: the macros take an expression's result as nullable; EXISTS OR EXISTS never is.
+    let row = sqlx::query!(
+        r#"WITH live AS (
+               SELECT active_company_id IS NOT DISTINCT FROM $3 AS unchanged FROM session
+                WHERE session_id = $1 AND account_id = $2 AND revoked_at IS NULL
+           ), changed AS (
+               UPDATE session SET active_company_id = $3, updated_at = now() FROM live
+                WHERE NOT live.unchanged
+                  AND session_id = $1 AND account_id = $2 AND revoked_at IS NULL
+               RETURNING 1
+           )
+           SELECT set_config('synchronous_commit', 'off', true),
+                  EXISTS (SELECT 1 FROM live WHERE unchanged)
+                  OR EXISTS (SELECT 1 FROM changed) AS "live!""#,
+        session_id,
+        account_id,
+        company_id,
     )
-    .bind(session_id)
-    .bind(account_id)
-    .bind(company_id)
     .fetch_one(pool)
     .await?;
-    Ok(live)
+    Ok(row.live)
 }
 
 /// Takes `company_id` away from every session of `account_id` that acts on it.
@@ -250,12 +250,12 @@ pub(crate) async fn drop_company_from_sessions(
     account_id: Uuid,
     company_id: Uuid,
 ) -> Result<u64, sqlx::Error> {
-    let updated = sqlx::query(
+    let updated = sqlx::query!(
         "UPDATE session SET active_company_id = NULL, updated_at = now() \
          WHERE account_id = $1 AND active_company_id = $2",
+        account_id,
+        company_id,
     )
-    .bind(account_id)
-    .bind(company_id)
     .execute(conn)
     .await?;
     Ok(updated.rows_affected())
@@ -268,12 +268,12 @@ pub(crate) async fn session_company(
     account_id: Uuid,
     session_id: Uuid,
 ) -> Result<Option<Option<Uuid>>, sqlx::Error> {
-    sqlx::query_scalar(
+    sqlx::query_scalar!(
         "SELECT active_company_id FROM session \
          WHERE session_id = $1 AND account_id = $2 AND revoked_at IS NULL",
+        session_id,
+        account_id,
     )
-    .bind(session_id)
-    .bind(account_id)
     .fetch_optional(pool)
     .await
 }
@@ -284,12 +284,13 @@ pub(crate) async fn session_is_live(
     account_id: Uuid,
     session_id: Uuid,
 ) -> Result<bool, sqlx::Error> {
-    sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM session \
-         WHERE session_id = $1 AND account_id = $2 AND revoked_at IS NULL)",
+    // `!`: the macros take an expression's result as nullable; EXISTS never is.
+    sqlx::query_scalar!(
+        r#"SELECT EXISTS (SELECT 1 FROM session
+            WHERE session_id = $1 AND account_id = $2 AND revoked_at IS NULL) AS "live!""#,
+        session_id,
+        account_id,
     )
-    .bind(session_id)
-    .bind(account_id)
     .fetch_one(pool)
     .await
 }
