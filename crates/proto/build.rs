@@ -21,7 +21,7 @@ fn main() -> anyhow::Result<()> {
         out.join("comptoir_descriptor.bin"),
         prost::Message::encode_to_vec(&fds),
     )?;
-    tonic_prost_build::configure().compile_fds(fds)?;
+    tonic_prost_build::configure().compile_fds(without_deprecation(fds))?;
     Ok(())
 }
 
@@ -35,4 +35,22 @@ fn collect(dir: &std::path::Path, files: &mut Vec<PathBuf>) -> anyhow::Result<()
         }
     }
     Ok(())
+}
+
+/// The descriptors with fields' `deprecated` option cleared, for code generation only (the
+/// set kept for reflection above still carries it). prost turns the option into
+/// `#[deprecated]` on the Rust field, so every test that writes an event in its old shape,
+/// as events already in the stream are, would warn; readers are steered to the shared
+/// identity by `convert`'s accessors instead.
+fn without_deprecation(mut fds: prost_types::FileDescriptorSet) -> prost_types::FileDescriptorSet {
+    for file in &mut fds.file {
+        for message in &mut file.message_type {
+            for field in &mut message.field {
+                if let Some(options) = field.options.as_mut() {
+                    options.deprecated = None;
+                }
+            }
+        }
+    }
+    fds
 }

@@ -1,12 +1,23 @@
 //! Rust types generated from `proto/`: one module per versioned package, plus the file
-//! descriptor set that the gRPC server hands to reflection. Nothing here is written by
-//! hand; services convert these types to their own domain types at the gRPC edge.
+//! descriptor set that the gRPC server hands to reflection. Services convert these types to
+//! their own domain types at the gRPC edge; the only hand-written part is `convert`, the
+//! conversions of the shared `comptoir.types.v1` messages and the company events' identity
+//! accessors, so every service converts them the same way.
 
 #![allow(unreachable_pub, clippy::all, clippy::pedantic, missing_docs)]
+
+mod convert;
 
 /// Encoded `FileDescriptorSet` of every contract, for `grpc.reflection`.
 pub const FILE_DESCRIPTOR_SET: &[u8] =
     include_bytes!(concat!(env!("OUT_DIR"), "/comptoir_descriptor.bin"));
+
+/// `comptoir.types.v1`: messages several contracts share (postal address, legal identity).
+pub mod types {
+    pub mod v1 {
+        tonic::include_proto!("comptoir.types.v1");
+    }
+}
 
 /// `comptoir.identity.v1`: accounts, logins and signing keys.
 pub mod identity {
@@ -19,6 +30,11 @@ pub mod identity {
 pub mod tenancy {
     pub mod v1 {
         tonic::include_proto!("comptoir.tenancy.v1");
+
+        /// The shared address under the name tenancy's contract gave the message it
+        /// replaced (same wire format), so code written against `tenancy::v1::Address`
+        /// still compiles.
+        pub use super::super::types::v1::PostalAddress as Address;
     }
 }
 

@@ -1,5 +1,6 @@
 //! What tenancy publishes, and what it consumes. The proto event types are built here:
-//! from a stored company for `company.*`, from the change's values for the others. Each
+//! from a stored company for `company.*` (its legal identity converted once, and written
+//! into the event by `with_legal_identity`), from the change's values for the others. Each
 //! is enqueued by the `app` function that makes the change, in its transaction.
 //!
 //! It consumes identity's `user.registered` into the e-mail of each account, so an
@@ -10,6 +11,7 @@
 
 use comptoir_proto::events::v1 as events;
 use comptoir_proto::events::v1::UserRegistered;
+use comptoir_proto::types::v1::LegalIdentity;
 use comptoir_runtime::events::consumer::event_uuid;
 use comptoir_runtime::events::{Consume, Delivery, Event, EventType, HandlerError, names};
 use comptoir_runtime::grpc::timestamp;
@@ -20,15 +22,12 @@ use uuid::Uuid;
 use crate::domain::CompanyKind;
 use crate::store::{self, companies::CompanyRow};
 
-/// The legal identity as both company events carry it (meta and owner left empty).
-fn identity_event(company: &CompanyRow) -> events::CompanyCreated {
+/// The company's legal identity as both company events carry it.
+fn legal_identity(company: &CompanyRow) -> LegalIdentity {
     let text = |value: &Option<String>| value.clone().unwrap_or_default();
-    events::CompanyCreated {
-        meta: None,
+    LegalIdentity {
         legal_name: company.legal_name.clone(),
         siren: company.siren.clone(),
-        is_firm: company.kind() == CompanyKind::Firm,
-        owner_user_id: String::new(),
         nic: company.nic.clone(),
         siret: format!("{}{}", company.siren, company.nic),
         legal_form: text(&company.legal_form),
@@ -40,15 +39,7 @@ fn identity_event(company: &CompanyRow) -> events::CompanyCreated {
             .map(|a| a.to_string())
             .unwrap_or_default(),
         share_capital_currency_code: text(&company.share_capital_currency),
-        address_line1: company.address_line1.clone(),
-        address_line2: text(&company.address_line2),
-        address_postal_code: company.postal_code.clone(),
-        address_city: company.city.clone(),
-        address_country_code: company.country_code.clone(),
-        director_name: text(&company.director_name),
-        director_email: text(&company.director_email),
-        director_phone: text(&company.director_phone),
-        version: company.version,
+        address: Some(company.address().into()),
     }
 }
 
@@ -69,11 +60,18 @@ fn meta(
 /// The `company.created` event for a freshly inserted company.
 pub(crate) fn company_created(company: &CompanyRow, owner: Uuid) -> Event {
     let event_id = Uuid::now_v7();
+    let text = |value: &Option<String>| value.clone().unwrap_or_default();
     let payload = events::CompanyCreated {
         meta: Some(meta(event_id, company, owner, company.created_at)),
+        is_firm: company.kind() == CompanyKind::Firm,
         owner_user_id: owner.to_string(),
-        ..identity_event(company)
-    };
+        director_name: text(&company.director_name),
+        director_email: text(&company.director_email),
+        director_phone: text(&company.director_phone),
+        version: company.version,
+        ..Default::default()
+    }
+    .with_legal_identity(legal_identity(company));
     Event {
         event_id,
         event_type: names::COMPANY_CREATED,
@@ -89,31 +87,18 @@ pub(crate) fn company_updated(
     changed_fields: Vec<String>,
 ) -> Event {
     let event_id = Uuid::now_v7();
-    let identity = identity_event(company);
+    let text = |value: &Option<String>| value.clone().unwrap_or_default();
     let payload = events::CompanyUpdated {
         meta: Some(meta(event_id, company, actor, company.updated_at)),
-        legal_name: identity.legal_name,
-        siren: identity.siren,
-        is_firm: identity.is_firm,
-        nic: identity.nic,
-        siret: identity.siret,
-        legal_form: identity.legal_form,
-        ape_code: identity.ape_code,
-        vat_number: identity.vat_number,
-        rcs_city: identity.rcs_city,
-        share_capital_amount: identity.share_capital_amount,
-        share_capital_currency_code: identity.share_capital_currency_code,
-        address_line1: identity.address_line1,
-        address_line2: identity.address_line2,
-        address_postal_code: identity.address_postal_code,
-        address_city: identity.address_city,
-        address_country_code: identity.address_country_code,
-        director_name: identity.director_name,
-        director_email: identity.director_email,
-        director_phone: identity.director_phone,
+        is_firm: company.kind() == CompanyKind::Firm,
+        director_name: text(&company.director_name),
+        director_email: text(&company.director_email),
+        director_phone: text(&company.director_phone),
         changed_fields,
-        version: identity.version,
-    };
+        version: company.version,
+        ..Default::default()
+    }
+    .with_legal_identity(legal_identity(company));
     Event {
         event_id,
         event_type: names::COMPANY_UPDATED,

@@ -319,13 +319,7 @@ impl From<&CompanyRow> for pb::Company {
                 .share_capital
                 .zip(row.share_capital_currency.as_deref())
                 .map(|(amount, currency)| money(amount, currency)),
-            address: Some(pb::Address {
-                line1: row.address_line1.clone(),
-                line2: text(&row.address_line2),
-                postal_code: row.postal_code.clone(),
-                city: row.city.clone(),
-                country_code: row.country_code.clone(),
-            }),
+            address: Some(row.address().into()),
             director: Some(pb::Director {
                 name: text(&row.director_name),
                 email: text(&row.director_email),

@@ -2,6 +2,7 @@
 //! and the companies a user may act on.
 
 use chrono::{DateTime, Utc};
+use comptoir_domain_types::party::PostalAddress;
 use rust_decimal::Decimal;
 use sqlx::{AssertSqlSafe, PgConnection};
 use uuid::Uuid;
@@ -48,6 +49,17 @@ pub(crate) struct CompanyRow {
 impl CompanyRow {
     pub(crate) fn kind(&self) -> CompanyKind {
         CompanyKind::from_stored(&self.kind).unwrap_or(CompanyKind::Company)
+    }
+
+    /// The registered address as stored, an empty second line for none.
+    pub(crate) fn address(&self) -> PostalAddress {
+        PostalAddress {
+            line1: self.address_line1.clone(),
+            line2: self.address_line2.clone().unwrap_or_default(),
+            postal_code: self.postal_code.clone(),
+            city: self.city.clone(),
+            country_code: self.country_code.clone(),
+        }
     }
 }
 

@@ -1,0 +1,217 @@
+//! Conversions between the shared messages of `comptoir.types.v1` and the vocabulary of
+//! `comptoir_domain_types`, and the one place the company events' legal identity is
+//! written and read. Since field 24, `CompanyCreated` and `CompanyUpdated` carry it as
+//! `identity`, and still fill the deprecated flat fields from the same value for consumers
+//! not yet reading it; events already in the stream carry only the flat fields. Writers
+//! call `with_legal_identity`, readers `legal_identity`, so neither copies the fields.
+
+use comptoir_domain_types::party;
+
+use crate::events::v1::{CompanyCreated, CompanyUpdated};
+use crate::types::v1::{LegalIdentity, PostalAddress};
+
+impl From<&party::PostalAddress> for PostalAddress {
+    fn from(address: &party::PostalAddress) -> Self {
+        address.clone().into()
+    }
+}
+
+impl From<party::PostalAddress> for PostalAddress {
+    fn from(address: party::PostalAddress) -> Self {
+        let party::PostalAddress {
+            line1,
+            line2,
+            postal_code,
+            city,
+            country_code,
+        } = address;
+        PostalAddress {
+            line1,
+            line2,
+            postal_code,
+            city,
+            country_code,
+        }
+    }
+}
+
+/// The address as sent, unchecked: a service that must check it parses it with
+/// `party::PostalAddress::parse` (through `RawAddress::from`).
+impl From<PostalAddress> for party::PostalAddress {
+    fn from(address: PostalAddress) -> Self {
+        let PostalAddress {
+            line1,
+            line2,
+            postal_code,
+            city,
+            country_code,
+        } = address;
+        party::PostalAddress {
+            line1,
+            line2,
+            postal_code,
+            city,
+            country_code,
+        }
+    }
+}
+
+/// The identity accessors of a company event; both events share the field numbers.
+macro_rules! company_identity {
+    ($event:ty) => {
+        // The flat fields are deprecated on the wire; these two functions are the only
+        // code that reads or writes them.
+        #[allow(deprecated)]
+        impl $event {
+            /// The company's legal identity: `identity` when the event carries it, else
+            /// the flat fields of an event published before `identity` existed.
+            pub fn legal_identity(&self) -> LegalIdentity {
+                if let Some(identity) = &self.identity {
+                    return identity.clone();
+                }
+                LegalIdentity {
+                    legal_name: self.legal_name.clone(),
+                    siren: self.siren.clone(),
+                    nic: self.nic.clone(),
+                    siret: self.siret.clone(),
+                    legal_form: self.legal_form.clone(),
+                    ape_code: self.ape_code.clone(),
+                    vat_number: self.vat_number.clone(),
+                    rcs_city: self.rcs_city.clone(),
+                    share_capital_amount: self.share_capital_amount.clone(),
+                    share_capital_currency_code: self.share_capital_currency_code.clone(),
+                    address: Some(PostalAddress {
+                        line1: self.address_line1.clone(),
+                        line2: self.address_line2.clone(),
+                        postal_code: self.address_postal_code.clone(),
+                        city: self.address_city.clone(),
+                        country_code: self.address_country_code.clone(),
+                    }),
+                }
+            }
+
+            /// The event carrying `identity`, both as `identity` and, from the same value,
+            /// in the deprecated flat fields.
+            pub fn with_legal_identity(self, identity: LegalIdentity) -> Self {
+                let address = identity.address.clone().unwrap_or_default();
+                Self {
+                    legal_name: identity.legal_name.clone(),
+                    siren: identity.siren.clone(),
+                    nic: identity.nic.clone(),
+                    siret: identity.siret.clone(),
+                    legal_form: identity.legal_form.clone(),
+                    ape_code: identity.ape_code.clone(),
+                    vat_number: identity.vat_number.clone(),
+                    rcs_city: identity.rcs_city.clone(),
+                    share_capital_amount: identity.share_capital_amount.clone(),
+                    share_capital_currency_code: identity.share_capital_currency_code.clone(),
+                    address_line1: address.line1,
+                    address_line2: address.line2,
+                    address_postal_code: address.postal_code,
+                    address_city: address.city,
+                    address_country_code: address.country_code,
+                    identity: Some(identity),
+                    ..self
+                }
+            }
+        }
+    };
+}
+
+company_identity!(CompanyCreated);
+company_identity!(CompanyUpdated);
+
+#[cfg(test)]
+mod tests {
+    use prost::Message;
+
+    use super::*;
+
+    fn dupont() -> LegalIdentity {
+        LegalIdentity {
+            legal_name: "Boulangerie Dupont".to_owned(),
+            siren: "732829320".to_owned(),
+            nic: "00074".to_owned(),
+            siret: "73282932000074".to_owned(),
+            legal_form: "SARL".to_owned(),
+            ape_code: "1071C".to_owned(),
+            vat_number: "FR44732829320".to_owned(),
+            rcs_city: "Lyon".to_owned(),
+            share_capital_amount: "10000.00".to_owned(),
+            share_capital_currency_code: "EUR".to_owned(),
+            address: Some(PostalAddress {
+                line1: "1 rue de la République".to_owned(),
+                line2: "2e étage".to_owned(),
+                postal_code: "69001".to_owned(),
+                city: "Lyon".to_owned(),
+                country_code: "FR".to_owned(),
+            }),
+        }
+    }
+
+    #[test]
+    fn an_event_with_only_the_flat_fields_and_one_with_only_identity_read_the_same() {
+        // As tenancy published them before `identity`.
+        let flat = CompanyCreated {
+            legal_name: "Boulangerie Dupont".to_owned(),
+            siren: "732829320".to_owned(),
+            nic: "00074".to_owned(),
+            siret: "73282932000074".to_owned(),
+            legal_form: "SARL".to_owned(),
+            ape_code: "1071C".to_owned(),
+            vat_number: "FR44732829320".to_owned(),
+            rcs_city: "Lyon".to_owned(),
+            share_capital_amount: "10000.00".to_owned(),
+            share_capital_currency_code: "EUR".to_owned(),
+            address_line1: "1 rue de la République".to_owned(),
+            address_line2: "2e étage".to_owned(),
+            address_postal_code: "69001".to_owned(),
+            address_city: "Lyon".to_owned(),
+            address_country_code: "FR".to_owned(),
+            version: 1,
+            ..Default::default()
+        }
+        .encode_to_vec();
+        let identity_only = CompanyUpdated {
+            identity: Some(dupont()),
+            version: 2,
+            ..Default::default()
+        }
+        .encode_to_vec();
+        for payload in [flat, identity_only] {
+            let event = CompanyCreated::decode(payload.as_slice()).unwrap();
+            assert_eq!(event.legal_identity(), dupont());
+        }
+    }
+
+    #[test]
+    fn a_published_identity_fills_identity_and_the_flat_fields_alike() {
+        let payload = CompanyUpdated::default()
+            .with_legal_identity(dupont())
+            .encode_to_vec();
+        let event = CompanyCreated::decode(payload.as_slice()).unwrap();
+        assert_eq!(event.identity, Some(dupont()));
+        let flat = CompanyCreated {
+            identity: None,
+            ..event
+        };
+        assert_eq!(flat.legal_identity(), dupont());
+    }
+
+    #[test]
+    fn an_address_crosses_the_wire_unchanged() {
+        let address = party::PostalAddress {
+            line1: "1 rue de la Paix".to_owned(),
+            line2: String::new(),
+            postal_code: "75002".to_owned(),
+            city: "Paris".to_owned(),
+            country_code: "FR".to_owned(),
+        };
+        let sent = PostalAddress::from(&address);
+        assert_eq!(
+            (sent.line1.as_str(), sent.postal_code.as_str()),
+            ("1 rue de la Paix", "75002")
+        );
+        assert_eq!(party::PostalAddress::from(sent), address);
+    }
+}
