@@ -26,10 +26,9 @@ impl Consume for Companies {
         event: CompanyCreated,
         _: &Delivery,
     ) -> Result<(), HandlerError> {
+        let identity = event.legal_identity();
         let CompanyCreated {
             meta,
-            legal_name,
-            siren,
             is_firm,
             version,
             ..
@@ -38,8 +37,8 @@ impl Consume for Companies {
         let company_id = event_uuid("meta.company_id", &meta.company_id)?;
         let announced = Announced {
             company_id,
-            legal_name: &legal_name,
-            siren: &siren,
+            legal_name: &identity.legal_name,
+            siren: &identity.siren,
             is_firm,
             version,
         };

@@ -13,7 +13,6 @@
 
 use chrono::NaiveDate;
 use comptoir_domain_types::amount::{format, format_plain};
-use comptoir_domain_types::party::PostalAddress;
 use comptoir_proto::events::v1 as pb;
 use comptoir_proto::events::v1::{CompanyCreated, EventMeta};
 use comptoir_runtime::events::consumer::event_uuid;
@@ -42,23 +41,18 @@ impl Consume for Companies {
         delivery: &Delivery,
     ) -> Result<(), HandlerError> {
         let created = delivery.event_type == names::COMPANY_CREATED;
+        let legal = event.legal_identity();
         let (meta, version) = (event.meta, event.version);
         let identity = books::LegalIdentity {
-            legal_name: event.legal_name,
-            siren: event.siren,
-            legal_form: event.legal_form,
-            nic: event.nic,
-            ape_code: event.ape_code,
-            vat_number: event.vat_number,
-            rcs_city: event.rcs_city,
-            share_capital_amount: event.share_capital_amount,
-            address: PostalAddress {
-                line1: event.address_line1,
-                line2: event.address_line2,
-                postal_code: event.address_postal_code,
-                city: event.address_city,
-                country_code: event.address_country_code,
-            },
+            legal_name: legal.legal_name,
+            siren: legal.siren,
+            legal_form: legal.legal_form,
+            nic: legal.nic,
+            ape_code: legal.ape_code,
+            vat_number: legal.vat_number,
+            rcs_city: legal.rcs_city,
+            share_capital_amount: legal.share_capital_amount,
+            address: legal.address.unwrap_or_default().into(),
         };
         let meta: EventMeta = meta.unwrap_or_default();
         let company_id = event_uuid("meta.company_id", &meta.company_id)?;

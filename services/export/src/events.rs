@@ -24,16 +24,18 @@ impl Consume for Companies {
         event: CompanyCreated,
         _: &Delivery,
     ) -> Result<(), HandlerError> {
-        let CompanyCreated {
-            meta,
-            legal_name,
-            siren,
-            version,
-            ..
-        } = event;
-        let meta = meta.unwrap_or_default();
+        let identity = event.legal_identity();
+        let (meta, version) = (event.meta.unwrap_or_default(), event.version);
         let company_id = event_uuid("meta.company_id", &meta.company_id)?;
-        if !store::keep_profile(conn, company_id, &legal_name, &siren, version).await? {
+        if !store::keep_profile(
+            conn,
+            company_id,
+            &identity.legal_name,
+            &identity.siren,
+            version,
+        )
+        .await?
+        {
             tracing::info!(%company_id, version, "older company event set aside");
         }
         Ok(())
