@@ -1,4 +1,5 @@
-//! Accounts: their e-mail, name and password hash.
+//! Accounts: their e-mail, name and password hash. The queries are compile-checked
+//! against identity's schema (`sqlx.toml`, offline data in `.sqlx/`).
 
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
@@ -15,13 +16,13 @@ pub(crate) async fn insert_account(
     password_hash: &str,
 ) -> Result<Option<Uuid>, sqlx::Error> {
     let account_id = Uuid::now_v7();
-    let inserted = sqlx::query(
+    let inserted = sqlx::query!(
         "INSERT INTO account (account_id, email, name, password_hash) VALUES ($1, $2, $3, $4)",
+        account_id,
+        email.as_str(),
+        name,
+        password_hash,
     )
-    .bind(account_id)
-    .bind(email.as_str())
-    .bind(name)
-    .bind(password_hash)
     .execute(conn)
     .await;
     match inserted {
@@ -36,10 +37,13 @@ pub(crate) async fn credentials(
     pool: &PgPool,
     email: &Email,
 ) -> Result<Option<(Uuid, String)>, sqlx::Error> {
-    sqlx::query_as("SELECT account_id, password_hash FROM account WHERE email = $1")
-        .bind(email.as_str())
-        .fetch_optional(pool)
-        .await
+    let row = sqlx::query!(
+        "SELECT account_id, password_hash FROM account WHERE email = $1",
+        email.as_str(),
+    )
+    .fetch_optional(pool)
+    .await?;
+    Ok(row.map(|row| (row.account_id, row.password_hash)))
 }
 
 /// The e-mail and password hash of an account.
@@ -47,10 +51,13 @@ pub(crate) async fn account(
     pool: &PgPool,
     account_id: Uuid,
 ) -> Result<Option<(String, String)>, sqlx::Error> {
-    sqlx::query_as("SELECT email, password_hash FROM account WHERE account_id = $1")
-        .bind(account_id)
-        .fetch_optional(pool)
-        .await
+    let row = sqlx::query!(
+        "SELECT email, password_hash FROM account WHERE account_id = $1",
+        account_id,
+    )
+    .fetch_optional(pool)
+    .await?;
+    Ok(row.map(|row| (row.email, row.password_hash)))
 }
 
 /// Stores a new password hash and marks every pending reset link of the account used (it
@@ -60,15 +67,17 @@ pub(crate) async fn set_password(
     account_id: Uuid,
     password_hash: &str,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE account SET password_hash = $2, updated_at = now() WHERE account_id = $1")
-        .bind(account_id)
-        .bind(password_hash)
-        .execute(&mut *conn)
-        .await?;
-    sqlx::query(
-        "UPDATE password_reset SET used_at = now() WHERE account_id = $1 AND used_at IS NULL",
+    sqlx::query!(
+        "UPDATE account SET password_hash = $2, updated_at = now() WHERE account_id = $1",
+        account_id,
+        password_hash,
     )
-    .bind(account_id)
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query!(
+        "UPDATE password_reset SET used_at = now() WHERE account_id = $1 AND used_at IS NULL",
+        account_id,
+    )
     .execute(conn)
     .await?;
     Ok(())

@@ -2,7 +2,9 @@
 //! and refresh tokens, password resets, and the signing keys' rows. Functions return rows
 //! or domain values and `sqlx::Error`; what a row means is decided by the domain, and
 //! transactions are opened by `app`, which passes its connection to the statements that
-//! must commit together (and enqueues their events).
+//! must commit together (and enqueues their events). Every statement is compile-checked
+//! against identity's schema: `sqlx.toml` names its variable, `.sqlx/` holds the offline
+//! data, and `cargo xtask sqlx-prepare` rewrites it after a query or a migration changes.
 
 mod accounts;
 pub(crate) mod keys;
@@ -28,14 +30,16 @@ use crate::domain::LOGIN_THROTTLE;
 /// Deletes what can no longer matter: failures older than the throttle window, refresh
 /// tokens past their expiry, reset tokens expired a day ago.
 pub(crate) async fn sweep(pool: &PgPool) -> Result<(), sqlx::Error> {
-    sqlx::query("DELETE FROM login_failure WHERE failed_at < now() - make_interval(secs => $1)")
-        .bind(LOGIN_THROTTLE.window.as_secs_f64())
+    sqlx::query!(
+        "DELETE FROM login_failure WHERE failed_at < now() - make_interval(secs => $1)",
+        LOGIN_THROTTLE.window.as_secs_f64(),
+    )
+    .execute(pool)
+    .await?;
+    sqlx::query!("DELETE FROM refresh_token WHERE expires_at < now()")
         .execute(pool)
         .await?;
-    sqlx::query("DELETE FROM refresh_token WHERE expires_at < now()")
-        .execute(pool)
-        .await?;
-    sqlx::query("DELETE FROM password_reset WHERE expires_at < now() - interval '1 day'")
+    sqlx::query!("DELETE FROM password_reset WHERE expires_at < now() - interval '1 day'")
         .execute(pool)
         .await?;
     Ok(())

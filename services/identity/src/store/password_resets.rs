@@ -1,4 +1,5 @@
-//! Password reset tokens.
+//! Password reset tokens. The queries are compile-checked against identity's schema
+//! (`sqlx.toml`, offline data in `.sqlx/`).
 
 use sqlx::PgConnection;
 use uuid::Uuid;
@@ -11,16 +12,19 @@ pub(crate) async fn lock_recent_resets(
     conn: &mut PgConnection,
     account_id: Uuid,
 ) -> Result<i64, sqlx::Error> {
-    sqlx::query("SELECT 1 FROM account WHERE account_id = $1 FOR UPDATE")
-        .bind(account_id)
-        .execute(&mut *conn)
-        .await?;
-    sqlx::query_scalar(
-        "SELECT count(*) FROM password_reset \
-         WHERE account_id = $1 AND created_at > now() - make_interval(secs => $2)",
+    sqlx::query!(
+        "SELECT 1 AS locked FROM account WHERE account_id = $1 FOR UPDATE",
+        account_id,
     )
-    .bind(account_id)
-    .bind(RESET_TOKEN_TTL.as_secs_f64())
+    .fetch_optional(&mut *conn)
+    .await?;
+    // `!`: count(*) is never NULL, though the macros cannot tell.
+    sqlx::query_scalar!(
+        r#"SELECT count(*) AS "count!" FROM password_reset
+           WHERE account_id = $1 AND created_at > now() - make_interval(secs => $2)"#,
+        account_id,
+        RESET_TOKEN_TTL.as_secs_f64(),
+    )
     .fetch_one(conn)
     .await
 }
@@ -31,13 +35,13 @@ pub(crate) async fn insert_password_reset(
     account_id: Uuid,
     token: &OpaqueToken,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO password_reset (token_hash, account_id, expires_at) \
          VALUES ($1, $2, now() + make_interval(secs => $3))",
+        &token.hash,
+        account_id,
+        RESET_TOKEN_TTL.as_secs_f64(),
     )
-    .bind(&token.hash)
-    .bind(account_id)
-    .bind(RESET_TOKEN_TTL.as_secs_f64())
     .execute(conn)
     .await?;
     Ok(())
@@ -56,16 +60,14 @@ pub(crate) async fn lock_password_reset(
     conn: &mut PgConnection,
     presented: &[u8],
 ) -> Result<Option<PresentedReset>, sqlx::Error> {
-    let row: Option<(Uuid, bool, bool)> = sqlx::query_as(
-        "SELECT account_id, used_at IS NOT NULL, expires_at <= now() \
-           FROM password_reset WHERE token_hash = $1 FOR UPDATE",
+    // `!`: the macros take an expression's result as nullable; `IS NOT NULL` never is, nor
+    // is a comparison of the NOT NULL expires_at with now().
+    sqlx::query_as!(
+        PresentedReset,
+        r#"SELECT account_id, used_at IS NOT NULL AS "used!", expires_at <= now() AS "expired!"
+             FROM password_reset WHERE token_hash = $1 FOR UPDATE"#,
+        presented,
     )
-    .bind(presented)
     .fetch_optional(conn)
-    .await?;
-    Ok(row.map(|(account_id, used, expired)| PresentedReset {
-        account_id,
-        used,
-        expired,
-    }))
+    .await
 }
