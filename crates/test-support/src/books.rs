@@ -1,17 +1,26 @@
-//! Billing fixtures shared by billing's tests and its benchmark: a company whose books
-//! billing has opened with a complete seller identity, and customers written straight
-//! into billing's table.
+//! Billing's fixtures for its tests and its benchmark, made only through public
+//! contracts, never by reading or writing billing's tables: a company whose books billing
+//! has opened (announced as tenancy would announce it, with a complete legal identity,
+//! and awaited through `ListNumberingSeries`, which answers NOT_FOUND until the books are
+//! open), and the parties they create through PartyService.
 
+use comptoir_domain_types::permissions::INVOICES_READ;
+use comptoir_proto::billing::v1::billing_service_client::BillingServiceClient;
+use comptoir_proto::billing::v1::{
+    ListNumberingSeriesRequest, PartyInput, PartyKind, PartyRole, PostalAddress,
+};
 use comptoir_proto::events::v1::{CompanyCreated, EventMeta};
 use comptoir_runtime::events::names;
 use prost::Message;
+use tonic::transport::Channel;
 use uuid::Uuid;
 
-use crate::{TestDb, TestNats, eventually, publish};
+use crate::{TestDb, TestNats, bearer, eventually, publish, scoped_token};
 
 /// Publishes tenancy's `company.created` for a new company with a complete legal identity
-/// and waits until billing (running on `db` and `nats`) has opened its books.
-pub async fn company_with_open_books(db: &TestDb, nats: &TestNats) -> Uuid {
+/// on `nats`, and waits until `billing` has opened its books; `db` is where identity
+/// keeps the key the token asking billing is signed with.
+pub async fn company_with_open_books(db: &TestDb, nats: &TestNats, billing: Channel) -> Uuid {
     let company_id = Uuid::now_v7();
     let event_id = Uuid::now_v7();
     let event = CompanyCreated {
@@ -46,58 +55,46 @@ pub async fn company_with_open_books(db: &TestDb, nats: &TestNats) -> Uuid {
         event.encode_to_vec(),
     )
     .await;
-    eventually("billing to open the books", || async {
-        let mut conn = db.admin().await;
-        let open: bool =
-            sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM billing.book WHERE company_id = $1)")
-                .bind(company_id)
-                .fetch_one(&mut conn)
-                .await
-                .expect("reading books");
-        open.then_some(())
+    let token = scoped_token(db, company_id, &[INVOICES_READ]).await;
+    let client = BillingServiceClient::new(billing);
+    eventually("billing to open the books", || {
+        let mut client = client.clone();
+        let request = bearer(
+            ListNumberingSeriesRequest {
+                company_id: company_id.to_string(),
+                ..Default::default()
+            },
+            &token,
+        );
+        async move {
+            match client.list_numbering_series(request).await {
+                Ok(_) => Some(()),
+                Err(status) if status.code() == tonic::Code::NotFound => None,
+                Err(status) => panic!("ListNumberingSeries: {status:?}"),
+            }
+        }
     })
     .await;
     company_id
 }
 
-/// A customer of `company` written straight into billing's table (as superuser): a
-/// French professional (SIREN and VAT number) or a private person, in `country`.
-pub async fn insert_customer(
-    db: &TestDb,
-    company: Uuid,
-    professional: bool,
-    country: &str,
-) -> Uuid {
-    let party_id = Uuid::now_v7();
-    let mut conn = db.admin().await;
-    sqlx::query(
-        "INSERT INTO billing.party (party_id, company_id, role, kind, name, siren, vat_number, \
-             address_line1, address_postal_code, address_city, address_country_code, \
-             payment_terms_days, created_by, updated_by) \
-         VALUES ($1, $2, 'customer', $3, $4, $5, $6, '2 avenue Foch', '75016', 'Paris', $7, \
-                 30, 'test', 'test')",
-    )
-    .bind(party_id)
-    .bind(company)
-    .bind(if professional {
-        "professional"
-    } else {
-        "private"
-    })
-    .bind(if professional {
-        "Garage Martin SAS"
-    } else {
-        "Anna Schmidt"
-    })
-    .bind(if professional && country == "FR" {
-        "552100554"
-    } else {
-        ""
-    })
-    .bind(if professional { "FR74552100554" } else { "" })
-    .bind(country)
-    .execute(&mut conn)
-    .await
-    .expect("inserting a customer");
-    party_id
+/// A French business as PartyService takes it, in `role`: SIREN 552 100 554 with its VAT
+/// number (key 96, as billing checks it), an address in Paris, 30-day payment terms.
+pub fn french_business(role: PartyRole, name: &str) -> PartyInput {
+    PartyInput {
+        role: role as i32,
+        kind: PartyKind::Professional as i32,
+        name: name.to_owned(),
+        siren: "552100554".to_owned(),
+        vat_number: "FR96552100554".to_owned(),
+        address: Some(PostalAddress {
+            line1: "2 avenue Foch".to_owned(),
+            line2: String::new(),
+            postal_code: "75016".to_owned(),
+            city: "Paris".to_owned(),
+            country_code: "FR".to_owned(),
+        }),
+        payment_terms_days: 30,
+        ..Default::default()
+    }
 }

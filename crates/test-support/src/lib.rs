@@ -15,7 +15,7 @@ mod service;
 mod status;
 mod tokens;
 
-pub use books::{company_with_open_books, insert_customer};
+pub use books::{company_with_open_books, french_business};
 pub use db::{Refusal, TestDb, assert_refused, assert_schema_guarded, attempt};
 pub use events::{
     company_created, company_updated, publish, publish_company_created,

@@ -17,12 +17,13 @@ use std::time::Instant;
 
 use comptoir_billing::fixtures;
 use comptoir_proto::billing::v1::invoice_service_client::InvoiceServiceClient;
+use comptoir_proto::billing::v1::party_service_client::PartyServiceClient;
 use comptoir_proto::billing::v1::{
-    CreateInvoiceRequest, DraftInput, IssueInvoiceRequest, LineInput,
+    CreateInvoiceRequest, CreatePartyRequest, DraftInput, IssueInvoiceRequest, LineInput, PartyRole,
 };
 use comptoir_test_support::bench::Figures;
 use comptoir_test_support::{
-    TestDb, TestNats, bearer, common_config, company_with_open_books, eventually, insert_customer,
+    TestDb, TestNats, bearer, common_config, company_with_open_books, eventually, french_business,
     scoped_token, spawn,
 };
 use sqlx::PgPool;
@@ -174,6 +175,22 @@ async fn queue_of(pool: &PgPool, companies: &[Company], per_company: usize) -> V
     }
     queue.sort_by_key(|(id, _)| *id.as_bytes());
     queue
+}
+
+/// A French business customer of the token's company, created through PartyService.
+async fn customer(channel: &Channel, token: &str) -> Uuid {
+    let request = CreatePartyRequest {
+        party: Some(french_business(PartyRole::Customer, "Garage Martin SAS")),
+        idempotency_key: String::new(),
+    };
+    let created = PartyServiceClient::new(channel.clone())
+        .create_party(bearer(request, token))
+        .await
+        .expect("a customer")
+        .into_inner()
+        .party
+        .expect("a party");
+    Uuid::parse_str(&created.party_id).expect("an id")
 }
 
 fn five_lines() -> Vec<LineInput> {
@@ -332,9 +349,9 @@ async fn main() {
     eprintln!("setting up {COMPANIES} companies…");
     let mut companies = Vec::new();
     for _ in 0..=COMPANIES {
-        let company = company_with_open_books(&db, &nats).await;
+        let company = company_with_open_books(&db, &nats, billing.channel.clone()).await;
         let token = scoped_token(&db, company, &comptoir_domain_types::permissions::ALL).await;
-        let customer = insert_customer(&db, company, true, "FR").await;
+        let customer = customer(&billing.channel, &token).await;
         let draft = InvoiceServiceClient::new(billing.channel.clone())
             .create_invoice(bearer(
                 CreateInvoiceRequest {

@@ -23,8 +23,11 @@ use comptoir_proto::billing::v1::party_service_client::PartyServiceClient;
 use comptoir_proto::billing::v1::payment_service_client::PaymentServiceClient;
 use comptoir_proto::billing::v1::purchase_service_client::PurchaseServiceClient;
 use comptoir_proto::billing::v1::quote_service_client::QuoteServiceClient;
+use comptoir_proto::billing::v1::{
+    CreatePartyRequest, PartyInput, PartyKind, PartyRole, PostalAddress,
+};
 use comptoir_test_support::{
-    Harness, Running, ScopedToken, TestDb, TestNats, common_config, spawn,
+    Harness, Running, ScopedToken, TestDb, TestNats, bearer, common_config, french_business, spawn,
 };
 use tonic::transport::Channel;
 use uuid::Uuid;
@@ -95,9 +98,14 @@ impl Env {
     }
 
     /// A company with a complete legal identity whose books are open: tenancy's
-    /// `company.created` is published and applied.
+    /// `company.created` is published and billing's API answers for the company.
     pub(crate) async fn company(&self) -> Uuid {
-        comptoir_test_support::company_with_open_books(&self.harness.db, &self.harness.nats).await
+        comptoir_test_support::company_with_open_books(
+            &self.harness.db,
+            &self.harness.nats,
+            self.billing.channel().await,
+        )
+        .await
     }
 
     /// A token scoped to `company` with exactly `permissions`.
@@ -134,11 +142,44 @@ impl Env {
             .await
     }
 
-    /// A customer of `company` written straight into the table (as superuser): for tests
-    /// of documents that should not depend on PartyService.
+    /// A customer of `company` created through PartyService by an Administrator: a
+    /// French business, or a private person living in `country`.
     pub(crate) async fn customer(&self, company: Uuid, professional: bool, country: &str) -> Uuid {
-        comptoir_test_support::insert_customer(&self.harness.db, company, professional, country)
+        let business = french_business(PartyRole::Customer, "Garage Martin SAS");
+        let party = match (professional, country) {
+            (true, "FR") => business,
+            (false, _) => PartyInput {
+                kind: PartyKind::Private as i32,
+                name: "Anna Schmidt".to_owned(),
+                siren: String::new(),
+                vat_number: String::new(),
+                address: business.address.map(|address| PostalAddress {
+                    country_code: country.to_owned(),
+                    ..address
+                }),
+                ..business
+            },
+            (true, _) => panic!("no fixture for a business customer outside France"),
+        };
+        self.create_party(company, party).await
+    }
+
+    /// `party` created in `company` through PartyService by an Administrator.
+    pub(crate) async fn create_party(&self, company: Uuid, party: PartyInput) -> Uuid {
+        let request = CreatePartyRequest {
+            party: Some(party),
+            idempotency_key: String::new(),
+        };
+        let created = self
+            .parties()
             .await
+            .create_party(bearer(request, &self.admin_token(company).await))
+            .await
+            .expect("creating a party")
+            .into_inner()
+            .party
+            .expect("a party");
+        created.party_id.parse().expect("a party id")
     }
 
     /// `n` drafts of `company`: `template` and `n - 1` copies of it written by billing's

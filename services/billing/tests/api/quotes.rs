@@ -6,12 +6,11 @@ use chrono::{TimeDelta, Utc};
 use comptoir_domain_types::permissions::SALES;
 use comptoir_proto::billing::v1::{
     AcceptQuoteRequest, ArchivePartyRequest, ConvertQuoteToInvoiceRequest, CreateInvoiceRequest,
-    CreatePartyRequest, CreateQuoteRequest, DeleteInvoiceRequest, Document, DocumentStatus,
-    DocumentType, DraftInput, GetQuoteRequest, IssueInvoiceRequest, LineInput, ListQuotesRequest,
-    PartyInput, PartyKind, PartyRole, PostalAddress, RefuseQuoteRequest, SendQuoteRequest,
-    UpdateQuoteRequest,
+    CreateQuoteRequest, DeleteInvoiceRequest, Document, DocumentStatus, DocumentType, DraftInput,
+    GetQuoteRequest, IssueInvoiceRequest, LineInput, ListQuotesRequest, PartyRole,
+    RefuseQuoteRequest, SendQuoteRequest, UpdateQuoteRequest,
 };
-use comptoir_test_support::{attempt, bearer, reason};
+use comptoir_test_support::{attempt, bearer, french_business, reason};
 use tonic::Code;
 use uuid::Uuid;
 
@@ -25,38 +24,7 @@ pub(crate) async fn party(env: &Env, company: Uuid, role: &str, name: &str) -> U
         "supplier" => PartyRole::Supplier,
         other => panic!("no party role {other}"),
     };
-    let token = env.admin_token(company).await;
-    let party = env
-        .parties()
-        .await
-        .create_party(bearer(
-            CreatePartyRequest {
-                party: Some(PartyInput {
-                    role: role as i32,
-                    kind: PartyKind::Professional as i32,
-                    name: name.to_owned(),
-                    siren: "552100554".to_owned(),
-                    vat_number: "FR96552100554".to_owned(),
-                    address: Some(PostalAddress {
-                        line1: "2 avenue Foch".to_owned(),
-                        line2: String::new(),
-                        postal_code: "75016".to_owned(),
-                        city: "Paris".to_owned(),
-                        country_code: "FR".to_owned(),
-                    }),
-                    payment_terms_days: 30,
-                    ..Default::default()
-                }),
-                idempotency_key: String::new(),
-            },
-            &token,
-        ))
-        .await
-        .expect("creating a party")
-        .into_inner()
-        .party
-        .expect("a party");
-    party.party_id.parse().expect("a party id")
+    env.create_party(company, french_business(role, name)).await
 }
 
 pub(crate) fn line(description: &str, quantity: &str, unit_price: &str, rate: &str) -> LineInput {
