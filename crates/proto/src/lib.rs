@@ -42,6 +42,10 @@ pub mod tenancy {
 pub mod billing {
     pub mod v1 {
         tonic::include_proto!("comptoir.billing.v1");
+
+        /// The shared address under the name billing's contract gave the message it
+        /// replaced (same wire format), so code written against it still compiles.
+        pub use super::super::types::v1::PostalAddress;
     }
 }
 

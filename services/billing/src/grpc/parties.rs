@@ -4,7 +4,6 @@
 //! function, and its party encoded.
 
 use comptoir_domain_types::fields::Violations;
-use comptoir_domain_types::party::PostalAddress;
 use comptoir_proto::billing::v1 as pb;
 use comptoir_runtime::page::{PageRequest, id_text_cursor, parse_id_text_cursor};
 use comptoir_runtime::{Deps, FieldViolations, error};
@@ -62,7 +61,6 @@ impl From<&Party> for pb::Party {
     fn from(party: &Party) -> Self {
         let fields = &party.fields;
         let identity = &fields.identity;
-        let address = &identity.address;
         pb::Party {
             party_id: party.party_id.to_string(),
             company_id: party.company_id.to_string(),
@@ -71,13 +69,7 @@ impl From<&Party> for pb::Party {
             name: identity.legal_name.clone(),
             siren: identity.siren_str().to_owned(),
             vat_number: identity.vat_number_str().to_owned(),
-            address: Some(pb::PostalAddress {
-                line1: address.line1.clone(),
-                line2: address.line2.clone(),
-                postal_code: address.postal_code.clone(),
-                city: address.city.clone(),
-                country_code: address.country_code.clone(),
-            }),
+            address: Some((&identity.address).into()),
             email: fields.email.clone(),
             payment_terms_days: fields.payment_terms_days,
             accounting_code: fields.accounting_code.clone(),
@@ -94,19 +86,12 @@ impl From<&Party> for pb::Party {
 
 impl From<&pb::PartyInput> for PartyInput {
     fn from(input: &pb::PartyInput) -> Self {
-        let address = input.address.clone().unwrap_or_default();
         PartyInput {
             kind: kind_from_pb(input.kind),
             name: input.name.clone(),
             siren: input.siren.clone(),
             vat_number: input.vat_number.clone(),
-            address: PostalAddress {
-                line1: address.line1,
-                line2: address.line2,
-                postal_code: address.postal_code,
-                city: address.city,
-                country_code: address.country_code,
-            },
+            address: input.address.clone().unwrap_or_default().into(),
             email: input.email.clone(),
             payment_terms_days: input.payment_terms_days,
             accounting_code: input.accounting_code.clone(),
