@@ -13,14 +13,17 @@ pub(crate) async fn way_in(
     user: Uuid,
     company: Uuid,
 ) -> Result<Option<(String, bool)>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT role, through_firm FROM company_access \
-         WHERE user_id = $1 AND company_id = $2 ORDER BY through_firm, role LIMIT 1",
+    // `!`: a view's columns are described as nullable; both sides of company_access's
+    // UNION take them from NOT NULL columns or literals.
+    let row = sqlx::query!(
+        r#"SELECT role AS "role!", through_firm AS "through_firm!" FROM company_access
+            WHERE user_id = $1 AND company_id = $2 ORDER BY through_firm, role LIMIT 1"#,
+        user,
+        company,
     )
-    .bind(user)
-    .bind(company)
     .fetch_optional(conn)
-    .await
+    .await?;
+    Ok(row.map(|row| (row.role, row.through_firm)))
 }
 
 /// Which of the `(person, company)` pairs no longer reach the company at all, each asked

@@ -8,8 +8,7 @@ pub(crate) async fn account_email(
     conn: &mut PgConnection,
     user: Uuid,
 ) -> Result<Option<String>, sqlx::Error> {
-    sqlx::query_scalar("SELECT email FROM account WHERE user_id = $1")
-        .bind(user)
+    sqlx::query_scalar!("SELECT email FROM account WHERE user_id = $1", user)
         .fetch_optional(conn)
         .await
 }
@@ -22,15 +21,15 @@ pub(crate) async fn keep_account(
     email: &str,
     event_id: Uuid,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO account AS a (user_id, email, event_id) VALUES ($1, $2, $3) \
          ON CONFLICT (user_id) DO UPDATE SET email = EXCLUDED.email, \
              event_id = EXCLUDED.event_id, updated_at = now() \
          WHERE a.event_id < EXCLUDED.event_id",
+        user,
+        email,
+        event_id,
     )
-    .bind(user)
-    .bind(email)
-    .bind(event_id)
     .execute(conn)
     .await?;
     Ok(())

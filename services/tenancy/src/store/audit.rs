@@ -22,13 +22,13 @@ pub(crate) async fn audit(
     action: &str,
     details: serde_json::Value,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO audit_event (company_id, actor, action, details) VALUES ($1, $2, $3, $4)",
+        company,
+        actor,
+        action,
+        details,
     )
-    .bind(company)
-    .bind(actor)
-    .bind(action)
-    .bind(details)
     .execute(conn)
     .await?;
     Ok(())
@@ -41,14 +41,15 @@ pub(crate) async fn audit_events(
     before: Option<i64>,
     limit: i64,
 ) -> Result<Vec<AuditRow>, sqlx::Error> {
-    sqlx::query_as(
+    sqlx::query_as!(
+        AuditRow,
         "SELECT audit_event_id, actor, action, details, created_at FROM audit_event \
          WHERE company_id = $1 AND ($2::bigint IS NULL OR audit_event_id < $2) \
          ORDER BY audit_event_id DESC LIMIT $3",
+        company,
+        before,
+        limit,
     )
-    .bind(company)
-    .bind(before)
-    .bind(limit)
     .fetch_all(conn)
     .await
 }

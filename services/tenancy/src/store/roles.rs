@@ -18,10 +18,14 @@ pub(crate) async fn custom_roles(
     conn: &mut PgConnection,
     company: Uuid,
 ) -> Result<Vec<RoleRow>, sqlx::Error> {
-    sqlx::query_as("SELECT role_key, name, permissions FROM custom_role WHERE company_id = $1 ORDER BY role_key")
-        .bind(company)
-        .fetch_all(conn)
-        .await
+    sqlx::query_as!(
+        RoleRow,
+        "SELECT role_key, name, permissions FROM custom_role WHERE company_id = $1 \
+         ORDER BY role_key",
+        company,
+    )
+    .fetch_all(conn)
+    .await
 }
 
 pub(crate) async fn insert_role(
@@ -29,13 +33,13 @@ pub(crate) async fn insert_role(
     company: Uuid,
     role: &CustomRole,
 ) -> Result<(), Error> {
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO custom_role (company_id, role_key, name, permissions) VALUES ($1, $2, $3, $4)",
+        company,
+        &role.key,
+        &role.name,
+        &role.permissions,
     )
-    .bind(company)
-    .bind(&role.key)
-    .bind(&role.name)
-    .bind(&role.permissions)
     .execute(conn)
     .await
     .map_err(|err| match &err {
@@ -53,14 +57,14 @@ pub(crate) async fn update_role(
     company: Uuid,
     role: &CustomRole,
 ) -> Result<bool, sqlx::Error> {
-    let updated = sqlx::query(
+    let updated = sqlx::query!(
         "UPDATE custom_role SET name = $3, permissions = $4, updated_at = now() \
          WHERE company_id = $1 AND role_key = $2",
+        company,
+        &role.key,
+        &role.name,
+        &role.permissions,
     )
-    .bind(company)
-    .bind(&role.key)
-    .bind(&role.name)
-    .bind(&role.permissions)
     .execute(conn)
     .await?;
     Ok(updated.rows_affected() == 1)
@@ -72,13 +76,15 @@ pub(crate) async fn role_in_use(
     company: Uuid,
     role: &str,
 ) -> Result<bool, sqlx::Error> {
-    sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM membership WHERE company_id = $1 AND role = $2) \
-             OR EXISTS (SELECT 1 FROM invitation WHERE company_id = $1 AND role = $2 \
-                         AND accepted_at IS NULL AND revoked_at IS NULL AND expires_at > now())",
+    // `!`: an OR of two EXISTS is never null, which the database does not infer.
+    sqlx::query_scalar!(
+        r#"SELECT (EXISTS (SELECT 1 FROM membership WHERE company_id = $1 AND role = $2)
+               OR EXISTS (SELECT 1 FROM invitation WHERE company_id = $1 AND role = $2
+                           AND accepted_at IS NULL AND revoked_at IS NULL
+                           AND expires_at > now())) AS "in_use!""#,
+        company,
+        role,
     )
-    .bind(company)
-    .bind(role)
     .fetch_one(conn)
     .await
 }
@@ -89,11 +95,13 @@ pub(crate) async fn delete_role(
     company: Uuid,
     role: &str,
 ) -> Result<bool, sqlx::Error> {
-    let deleted = sqlx::query("DELETE FROM custom_role WHERE company_id = $1 AND role_key = $2")
-        .bind(company)
-        .bind(role)
-        .execute(conn)
-        .await?;
+    let deleted = sqlx::query!(
+        "DELETE FROM custom_role WHERE company_id = $1 AND role_key = $2",
+        company,
+        role,
+    )
+    .execute(conn)
+    .await?;
     Ok(deleted.rows_affected() == 1)
 }
 
@@ -104,11 +112,11 @@ pub(crate) async fn custom_role_permissions(
     company: Uuid,
     role: &str,
 ) -> Result<Option<Vec<String>>, sqlx::Error> {
-    sqlx::query_scalar(
+    sqlx::query_scalar!(
         "SELECT permissions FROM custom_role WHERE company_id = $1 AND role_key = $2",
+        company,
+        role,
     )
-    .bind(company)
-    .bind(role)
     .fetch_optional(conn)
     .await
 }
