@@ -1,16 +1,16 @@
 //! Payments and the documents they settle. Both tables are append-only (the database
 //! refuses updates and deletes): a payment is recorded once and never changes. The
 //! balance of a document is derived from its allocations (see
-//! [`Document::balance_due`](crate::domain::document::Document::balance_due)).
+//! [`Document::balance_due`](crate::domain::document::Document::balance_due)). The queries
+//! are compile-checked against billing's schema (`sqlx.toml`, offline data in `.sqlx/`,
+//! `cargo xtask sqlx-prepare`).
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use comptoir_runtime::page::TimeIdCursor;
 use rust_decimal::Decimal;
-use sqlx::postgres::PgRow;
-use sqlx::{FromRow, PgConnection, Row};
+use sqlx::PgConnection;
 use uuid::Uuid;
 
-use super::stored_enum;
 use crate::domain::payment::{Allocation, Payment};
 use crate::domain::{Direction, Method};
 
@@ -34,60 +34,91 @@ pub(crate) async fn insert(
     company_id: Uuid,
     payment: &NewPayment<'_>,
 ) -> Result<Payment, sqlx::Error> {
-    let mut row: Payment = sqlx::query_as(
+    let row = sqlx::query_as!(
+        PaymentRow,
         "INSERT INTO payment (payment_id, company_id, direction, payment_date, method, amount, \
              reference, created_by) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
          RETURNING payment_id, company_id, direction, payment_date, method, amount, \
                    currency_code, reference, created_by, created_at",
+        payment.payment_id,
+        company_id,
+        payment.direction.as_str(),
+        payment.payment_date,
+        payment.method.as_str(),
+        payment.amount,
+        payment.reference,
+        payment.actor,
     )
-    .bind(payment.payment_id)
-    .bind(company_id)
-    .bind(payment.direction.as_str())
-    .bind(payment.payment_date)
-    .bind(payment.method.as_str())
-    .bind(payment.amount)
-    .bind(payment.reference)
-    .bind(payment.actor)
     .fetch_one(&mut *conn)
     .await?;
     let documents: Vec<Uuid> = payment.allocations.iter().map(|a| a.document_id).collect();
     let amounts: Vec<Decimal> = payment.allocations.iter().map(|a| a.amount).collect();
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO payment_allocation (payment_id, company_id, document_id, amount) \
          SELECT $1, $2, * FROM UNNEST($3::uuid[], $4::numeric[])",
+        payment.payment_id,
+        company_id,
+        &documents,
+        &amounts,
     )
-    .bind(payment.payment_id)
-    .bind(company_id)
-    .bind(&documents)
-    .bind(&amounts)
     .execute(conn)
     .await?;
-    row.allocations = payment.allocations.to_vec();
-    Ok(row)
+    let mut stored = Payment::try_from(row)?;
+    stored.allocations = payment.allocations.to_vec();
+    Ok(stored)
 }
 
-impl FromRow<'_, PgRow> for Payment {
+/// A stored payment as read, its enums still text.
+struct PaymentRow {
+    payment_id: Uuid,
+    company_id: Uuid,
+    direction: String,
+    payment_date: NaiveDate,
+    method: String,
+    amount: Decimal,
+    currency_code: String,
+    reference: String,
+    created_by: String,
+    created_at: DateTime<Utc>,
+}
+
+impl TryFrom<PaymentRow> for Payment {
+    type Error = sqlx::Error;
+
     /// A stored payment, without its allocations (read apart).
-    fn from_row(row: &PgRow) -> Result<Self, sqlx::Error> {
+    fn try_from(row: PaymentRow) -> Result<Self, sqlx::Error> {
         Ok(Payment {
-            payment_id: row.try_get("payment_id")?,
-            company_id: row.try_get("company_id")?,
-            direction: stored_enum(row, "direction", Direction::from_stored)?,
-            payment_date: row.try_get("payment_date")?,
-            method: stored_enum(row, "method", Method::from_stored)?,
-            amount: row.try_get("amount")?,
-            currency_code: row.try_get("currency_code")?,
-            reference: row.try_get("reference")?,
-            created_by: row.try_get("created_by")?,
-            created_at: row.try_get("created_at")?,
+            payment_id: row.payment_id,
+            company_id: row.company_id,
+            direction: parse_stored("direction", &row.direction, Direction::from_stored)?,
+            payment_date: row.payment_date,
+            method: parse_stored("method", &row.method, Method::from_stored)?,
+            amount: row.amount,
+            currency_code: row.currency_code,
+            reference: row.reference,
+            created_by: row.created_by,
+            created_at: row.created_at,
             allocations: Vec::new(),
         })
     }
 }
 
+/// A stored enum column's text read back; the table's CHECKs allow only billing's values.
+/// The compile-checked counterpart of [`super::stored_enum`], for rows read by the macros.
+pub(super) fn parse_stored<T>(
+    column: &str,
+    text: &str,
+    parse: fn(&str) -> Option<T>,
+) -> Result<T, sqlx::Error> {
+    parse(text).ok_or_else(|| sqlx::Error::ColumnDecode {
+        index: column.to_owned(),
+        source: format!("unknown value {text:?}").into(),
+    })
+}
+
 /// One stored allocation, with the number of the document it settles.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone)]
 struct AllocationRow {
     payment_id: Uuid,
     document_id: Uuid,
@@ -111,7 +142,8 @@ pub(crate) async fn list(
     filter: &ListFilter,
     limit: i64,
 ) -> Result<Vec<Payment>, sqlx::Error> {
-    let mut payments: Vec<Payment> = sqlx::query_as(
+    let mut payments = sqlx::query_as!(
+        PaymentRow,
         "SELECT payment_id, company_id, direction, payment_date, method, amount, currency_code, \
                 reference, created_by, created_at \
          FROM payment p \
@@ -121,24 +153,31 @@ pub(crate) async fn list(
                 WHERE a.payment_id = p.payment_id AND a.document_id = $3)) \
            AND ($4::timestamptz IS NULL OR (created_at, payment_id) < ($4, $5)) \
          ORDER BY created_at DESC, payment_id DESC LIMIT $6",
+        company_id,
+        filter.direction.map(Direction::as_str),
+        filter.document_id,
+        filter.after.map(|(at, _)| at),
+        filter.after.map(|(_, id)| id),
+        limit,
     )
-    .bind(company_id)
-    .bind(filter.direction.map(Direction::as_str))
-    .bind(filter.document_id)
-    .bind(filter.after.map(|(at, _)| at))
-    .bind(filter.after.map(|(_, id)| id))
-    .bind(limit)
     .fetch_all(&mut *conn)
-    .await?;
+    .await?
+    .into_iter()
+    .map(Payment::try_from)
+    .collect::<Result<Vec<_>, _>>()?;
     let ids: Vec<Uuid> = payments.iter().map(|p| p.payment_id).collect();
-    let allocations: Vec<AllocationRow> = sqlx::query_as(
-        "SELECT a.payment_id, a.document_id, coalesce(d.number, '') AS document_number, a.amount \
-         FROM payment_allocation a JOIN document d ON d.document_id = a.document_id \
-         WHERE a.company_id = $1 AND a.payment_id = ANY($2) \
-         ORDER BY a.payment_id, d.document_date, d.number",
+    // `!`: coalesce with a literal is never null, but the macros take any expression as
+    // nullable.
+    let allocations = sqlx::query_as!(
+        AllocationRow,
+        r#"SELECT a.payment_id, a.document_id, coalesce(d.number, '') AS "document_number!",
+                  a.amount
+             FROM payment_allocation a JOIN document d ON d.document_id = a.document_id
+            WHERE a.company_id = $1 AND a.payment_id = ANY($2)
+            ORDER BY a.payment_id, d.document_date, d.number"#,
+        company_id,
+        &ids,
     )
-    .bind(company_id)
-    .bind(&ids)
     .fetch_all(conn)
     .await?;
     for payment in &mut payments {
