@@ -12,13 +12,13 @@ pub(crate) async fn upsert_grant(
     company: Uuid,
     role: &str,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO firm_grant (firm_id, company_id, role) VALUES ($1, $2, $3) \
          ON CONFLICT (firm_id, company_id) DO UPDATE SET role = EXCLUDED.role, updated_at = now()",
+        firm,
+        company,
+        role,
     )
-    .bind(firm)
-    .bind(company)
-    .bind(role)
     .execute(conn)
     .await?;
     Ok(())
@@ -35,7 +35,7 @@ pub(crate) async fn reach(
     client: Option<Uuid>,
     person: Option<Uuid>,
 ) -> Result<Vec<(Uuid, Uuid)>, sqlx::Error> {
-    sqlx::query_as(
+    let rows = sqlx::query!(
         "SELECT fm.user_id, g.company_id FROM firm_grant g \
            JOIN membership fm ON fm.company_id = g.firm_id \
           WHERE g.firm_id = $1 \
@@ -45,13 +45,17 @@ pub(crate) async fn reach(
                  OR EXISTS (SELECT 1 FROM portfolio_manager p \
                              WHERE p.firm_id = g.firm_id AND p.company_id = g.company_id \
                                AND p.user_id = fm.user_id))",
+        firm,
+        client,
+        person,
+        ADMINISTRATOR.key,
     )
-    .bind(firm)
-    .bind(client)
-    .bind(person)
-    .bind(ADMINISTRATOR.key)
     .fetch_all(conn)
-    .await
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|row| (row.user_id, row.company_id))
+        .collect())
 }
 
 /// Deletes a grant (and its portfolio managers) in a transaction acting for the client
@@ -67,11 +71,13 @@ pub(crate) async fn delete_grant(
     super::act_as(conn, Some(firm), Some(user)).await?;
     let reached = reach(conn, firm, Some(company), None).await?;
     super::act_as(conn, Some(company), Some(user)).await?;
-    let deleted = sqlx::query("DELETE FROM firm_grant WHERE firm_id = $1 AND company_id = $2")
-        .bind(firm)
-        .bind(company)
-        .execute(&mut *conn)
-        .await?;
+    let deleted = sqlx::query!(
+        "DELETE FROM firm_grant WHERE firm_id = $1 AND company_id = $2",
+        firm,
+        company,
+    )
+    .execute(&mut *conn)
+    .await?;
     Ok((deleted.rows_affected() == 1).then_some(reached))
 }
 
@@ -80,11 +86,15 @@ pub(crate) async fn grant_exists(
     firm: Uuid,
     company: Uuid,
 ) -> Result<bool, sqlx::Error> {
-    sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM firm_grant WHERE firm_id = $1 AND company_id = $2 FOR UPDATE)")
-        .bind(firm)
-        .bind(company)
-        .fetch_one(conn)
-        .await
+    // `!`: EXISTS is never null, which the database does not infer.
+    sqlx::query_scalar!(
+        r#"SELECT EXISTS (SELECT 1 FROM firm_grant WHERE firm_id = $1 AND company_id = $2
+                           FOR UPDATE) AS "exists!""#,
+        firm,
+        company,
+    )
+    .fetch_one(conn)
+    .await
 }
 
 /// Which of `users` are not members of the firm.
@@ -93,12 +103,13 @@ pub(crate) async fn non_members(
     firm: Uuid,
     users: &[Uuid],
 ) -> Result<Vec<Uuid>, sqlx::Error> {
-    sqlx::query_scalar(
-        "SELECT u FROM unnest($2::uuid[]) AS u \
-         WHERE NOT EXISTS (SELECT 1 FROM membership WHERE company_id = $1 AND user_id = u)",
+    // `!`: unnest's elements are described as nullable; the ids passed are never null.
+    sqlx::query_scalar!(
+        r#"SELECT u AS "u!" FROM unnest($2::uuid[]) AS u
+            WHERE NOT EXISTS (SELECT 1 FROM membership WHERE company_id = $1 AND user_id = u)"#,
+        firm,
+        users,
     )
-    .bind(firm)
-    .bind(users)
     .fetch_all(conn)
     .await
 }
@@ -109,18 +120,20 @@ pub(crate) async fn set_portfolio_managers(
     company: Uuid,
     users: &[Uuid],
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("DELETE FROM portfolio_manager WHERE firm_id = $1 AND company_id = $2")
-        .bind(firm)
-        .bind(company)
-        .execute(&mut *conn)
-        .await?;
-    sqlx::query(
+    sqlx::query!(
+        "DELETE FROM portfolio_manager WHERE firm_id = $1 AND company_id = $2",
+        firm,
+        company,
+    )
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query!(
         "INSERT INTO portfolio_manager (firm_id, company_id, user_id) \
          SELECT $1, $2, u FROM unnest($3::uuid[]) AS u ON CONFLICT DO NOTHING",
+        firm,
+        company,
+        users,
     )
-    .bind(firm)
-    .bind(company)
-    .bind(users)
     .execute(conn)
     .await?;
     Ok(())

@@ -24,16 +24,20 @@ pub(crate) async fn members(
     limit: i64,
 ) -> Result<Vec<MemberRow>, sqlx::Error> {
     let (after_at, after_id) = after.unzip();
-    sqlx::query_as(
-        "SELECT m.user_id, m.role, m.user_id = c.owner_id AS owner, m.created_at \
-         FROM membership m JOIN company c USING (company_id) \
-         WHERE m.company_id = $1 AND ($2::timestamptz IS NULL OR (m.created_at, m.user_id) > ($2, $3)) \
-         ORDER BY m.created_at, m.user_id LIMIT $4",
+    // `!`: a comparison of two NOT NULL columns is never null, which the database does
+    // not infer.
+    sqlx::query_as!(
+        MemberRow,
+        r#"SELECT m.user_id, m.role, m.user_id = c.owner_id AS "owner!", m.created_at
+             FROM membership m JOIN company c USING (company_id)
+            WHERE m.company_id = $1
+              AND ($2::timestamptz IS NULL OR (m.created_at, m.user_id) > ($2, $3))
+            ORDER BY m.created_at, m.user_id LIMIT $4"#,
+        company,
+        after_at,
+        after_id,
+        limit,
     )
-    .bind(company)
-    .bind(after_at)
-    .bind(after_id)
-    .bind(limit)
     .fetch_all(conn)
     .await
 }
@@ -43,12 +47,15 @@ pub(crate) async fn member(
     company: Uuid,
     user: Uuid,
 ) -> Result<Option<MemberRow>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT m.user_id, m.role, m.user_id = c.owner_id AS owner, m.created_at \
-         FROM membership m JOIN company c USING (company_id) WHERE m.company_id = $1 AND m.user_id = $2",
+    // `!`: as in [`members`].
+    sqlx::query_as!(
+        MemberRow,
+        r#"SELECT m.user_id, m.role, m.user_id = c.owner_id AS "owner!", m.created_at
+             FROM membership m JOIN company c USING (company_id)
+            WHERE m.company_id = $1 AND m.user_id = $2"#,
+        company,
+        user,
     )
-    .bind(company)
-    .bind(user)
     .fetch_optional(conn)
     .await
 }
@@ -57,11 +64,14 @@ pub(crate) async fn administrators(
     conn: &mut PgConnection,
     company: Uuid,
 ) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar("SELECT count(*) FROM membership WHERE company_id = $1 AND role = $2")
-        .bind(company)
-        .bind(ADMINISTRATOR.key)
-        .fetch_one(conn)
-        .await
+    // `!`: count(*) is never null, which the database does not infer.
+    sqlx::query_scalar!(
+        r#"SELECT count(*) AS "count!" FROM membership WHERE company_id = $1 AND role = $2"#,
+        company,
+        ADMINISTRATOR.key,
+    )
+    .fetch_one(conn)
+    .await
 }
 
 /// Members plus pending, unexpired invitations: what the plan limit counts.
@@ -69,12 +79,14 @@ pub(crate) async fn seats_taken(
     conn: &mut PgConnection,
     company: Uuid,
 ) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar(
-        "SELECT (SELECT count(*) FROM membership WHERE company_id = $1) \
-              + (SELECT count(*) FROM invitation WHERE company_id = $1 \
-                  AND accepted_at IS NULL AND revoked_at IS NULL AND expires_at > now())",
+    // `!`: a sum of two counts is never null, which the database does not infer.
+    sqlx::query_scalar!(
+        r#"SELECT ((SELECT count(*) FROM membership WHERE company_id = $1)
+                 + (SELECT count(*) FROM invitation WHERE company_id = $1
+                     AND accepted_at IS NULL AND revoked_at IS NULL
+                     AND expires_at > now())) AS "seats!""#,
+        company,
     )
-    .bind(company)
     .fetch_one(conn)
     .await
 }
@@ -85,18 +97,20 @@ pub(crate) async fn add_member(
     user: Uuid,
     role: &str,
 ) -> Result<(), Error> {
-    sqlx::query("INSERT INTO membership (company_id, user_id, role) VALUES ($1, $2, $3)")
-        .bind(company)
-        .bind(user)
-        .bind(role)
-        .execute(conn)
-        .await
-        .map_err(|err| match &err {
-            sqlx::Error::Database(db) if db.constraint() == Some("membership_pkey") => {
-                Error::AlreadyMember
-            }
-            _ => Error::Db(err),
-        })?;
+    sqlx::query!(
+        "INSERT INTO membership (company_id, user_id, role) VALUES ($1, $2, $3)",
+        company,
+        user,
+        role,
+    )
+    .execute(conn)
+    .await
+    .map_err(|err| match &err {
+        sqlx::Error::Database(db) if db.constraint() == Some("membership_pkey") => {
+            Error::AlreadyMember
+        }
+        _ => Error::Db(err),
+    })?;
     Ok(())
 }
 
@@ -106,12 +120,15 @@ pub(crate) async fn set_member_role(
     user: Uuid,
     role: &str,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE membership SET role = $3, updated_at = now() WHERE company_id = $1 AND user_id = $2")
-        .bind(company)
-        .bind(user)
-        .bind(role)
-        .execute(conn)
-        .await?;
+    sqlx::query!(
+        "UPDATE membership SET role = $3, updated_at = now() \
+         WHERE company_id = $1 AND user_id = $2",
+        company,
+        user,
+        role,
+    )
+    .execute(conn)
+    .await?;
     Ok(())
 }
 
@@ -121,16 +138,20 @@ pub(crate) async fn remove_member(
     company: Uuid,
     user: Uuid,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("DELETE FROM portfolio_manager WHERE firm_id = $1 AND user_id = $2")
-        .bind(company)
-        .bind(user)
-        .execute(&mut *conn)
-        .await?;
-    sqlx::query("DELETE FROM membership WHERE company_id = $1 AND user_id = $2")
-        .bind(company)
-        .bind(user)
-        .execute(conn)
-        .await?;
+    sqlx::query!(
+        "DELETE FROM portfolio_manager WHERE firm_id = $1 AND user_id = $2",
+        company,
+        user,
+    )
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query!(
+        "DELETE FROM membership WHERE company_id = $1 AND user_id = $2",
+        company,
+        user,
+    )
+    .execute(conn)
+    .await?;
     Ok(())
 }
 
@@ -139,10 +160,12 @@ pub(crate) async fn set_owner(
     company: Uuid,
     user: Uuid,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE company SET owner_id = $2, updated_at = now() WHERE company_id = $1")
-        .bind(company)
-        .bind(user)
-        .execute(conn)
-        .await?;
+    sqlx::query!(
+        "UPDATE company SET owner_id = $2, updated_at = now() WHERE company_id = $1",
+        company,
+        user,
+    )
+    .execute(conn)
+    .await?;
     Ok(())
 }
