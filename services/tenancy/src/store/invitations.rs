@@ -29,28 +29,26 @@ impl InvitationRow {
     }
 }
 
-const INVITATION_COLUMNS: &str = "invitation_id, company_id, email, role, created_at, \
-     expires_at, accepted_at, revoked_at, open_link";
-
 pub(crate) async fn insert_invitation(
     conn: &mut PgConnection,
     invitation: &InvitationRow,
     token_hash: &[u8],
     invited_by: Uuid,
 ) -> Result<(), Error> {
-    sqlx::query(
-        "INSERT INTO invitation (invitation_id, company_id, email, role, token_hash, invited_by, created_at, expires_at, open_link) \
+    sqlx::query!(
+        "INSERT INTO invitation (invitation_id, company_id, email, role, token_hash, \
+             invited_by, created_at, expires_at, open_link) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        invitation.invitation_id,
+        invitation.company_id,
+        &invitation.email,
+        &invitation.role,
+        token_hash,
+        invited_by,
+        invitation.created_at,
+        invitation.expires_at,
+        invitation.open_link,
     )
-    .bind(invitation.invitation_id)
-    .bind(invitation.company_id)
-    .bind(&invitation.email)
-    .bind(&invitation.role)
-    .bind(token_hash)
-    .bind(invited_by)
-    .bind(invitation.created_at)
-    .bind(invitation.expires_at)
-    .bind(invitation.open_link)
     .execute(conn)
     .await
     .map_err(|err| match &err {
@@ -69,16 +67,20 @@ pub(crate) async fn pending_invitations(
     limit: i64,
 ) -> Result<Vec<InvitationRow>, sqlx::Error> {
     let (after_at, after_id) = after.unzip();
-    sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT {INVITATION_COLUMNS} FROM invitation \
-         WHERE company_id = $1 AND accepted_at IS NULL AND revoked_at IS NULL AND expires_at > now() \
+    sqlx::query_as!(
+        InvitationRow,
+        "SELECT invitation_id, company_id, email, role, created_at, expires_at, accepted_at, \
+             revoked_at, open_link \
+         FROM invitation \
+         WHERE company_id = $1 AND accepted_at IS NULL AND revoked_at IS NULL \
+           AND expires_at > now() \
            AND ($2::timestamptz IS NULL OR (created_at, invitation_id) > ($2, $3)) \
-         ORDER BY created_at, invitation_id LIMIT $4"
-    )))
-    .bind(company)
-    .bind(after_at)
-    .bind(after_id)
-    .bind(limit)
+         ORDER BY created_at, invitation_id LIMIT $4",
+        company,
+        after_at,
+        after_id,
+        limit,
+    )
     .fetch_all(conn)
     .await
 }
@@ -89,11 +91,14 @@ pub(crate) async fn invitation_of(
     company: Uuid,
     invitation: Uuid,
 ) -> Result<Option<InvitationRow>, sqlx::Error> {
-    sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT {INVITATION_COLUMNS} FROM invitation WHERE company_id = $1 AND invitation_id = $2 FOR UPDATE"
-    )))
-    .bind(company)
-    .bind(invitation)
+    sqlx::query_as!(
+        InvitationRow,
+        "SELECT invitation_id, company_id, email, role, created_at, expires_at, accepted_at, \
+             revoked_at, open_link \
+         FROM invitation WHERE company_id = $1 AND invitation_id = $2 FOR UPDATE",
+        company,
+        invitation,
+    )
     .fetch_optional(conn)
     .await
 }
@@ -106,18 +111,23 @@ pub(crate) async fn invitation_by_token(
     conn: &mut PgConnection,
     token_hash: &[u8],
 ) -> Result<Option<InvitationRow>, sqlx::Error> {
-    sqlx::query("SELECT set_config('comptoir.invitation_token', encode($1, 'hex'), true)")
-        .bind(token_hash)
-        .execute(&mut *conn)
-        .await?;
-    let invitation = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT {INVITATION_COLUMNS} FROM invitation WHERE token_hash = $1"
-    )))
-    .bind(token_hash)
+    sqlx::query!(
+        "SELECT set_config('comptoir.invitation_token', encode($1, 'hex'), true)",
+        token_hash,
+    )
+    .fetch_one(&mut *conn)
+    .await?;
+    let invitation = sqlx::query_as!(
+        InvitationRow,
+        "SELECT invitation_id, company_id, email, role, created_at, expires_at, accepted_at, \
+             revoked_at, open_link \
+         FROM invitation WHERE token_hash = $1",
+        token_hash,
+    )
     .fetch_optional(&mut *conn)
     .await?;
-    sqlx::query("SELECT set_config('comptoir.invitation_token', '', true)")
-        .execute(conn)
+    sqlx::query!("SELECT set_config('comptoir.invitation_token', '', true)")
+        .fetch_one(conn)
         .await?;
     Ok(invitation)
 }
@@ -127,15 +137,25 @@ pub(crate) async fn mark_invitation(
     invitation: Uuid,
     accepted_by: Option<Uuid>,
 ) -> Result<(), sqlx::Error> {
-    let sql = if accepted_by.is_some() {
-        "UPDATE invitation SET accepted_at = now(), accepted_by = $2 WHERE invitation_id = $1"
-    } else {
-        "UPDATE invitation SET revoked_at = now() WHERE invitation_id = $1 AND $2::uuid IS NULL"
+    match accepted_by {
+        Some(accepted_by) => {
+            sqlx::query!(
+                "UPDATE invitation SET accepted_at = now(), accepted_by = $2 \
+             WHERE invitation_id = $1",
+                invitation,
+                accepted_by,
+            )
+            .execute(conn)
+            .await?
+        }
+        None => {
+            sqlx::query!(
+                "UPDATE invitation SET revoked_at = now() WHERE invitation_id = $1",
+                invitation,
+            )
+            .execute(conn)
+            .await?
+        }
     };
-    sqlx::query(sql)
-        .bind(invitation)
-        .bind(accepted_by)
-        .execute(conn)
-        .await?;
     Ok(())
 }
