@@ -4,22 +4,14 @@
 use chrono::{DateTime, Utc};
 use comptoir_domain_types::party::PostalAddress;
 use rust_decimal::Decimal;
-use sqlx::{AssertSqlSafe, PgConnection};
+use sqlx::PgConnection;
 use uuid::Uuid;
 
 use crate::domain::{CompanyKind, LegalIdentity, NewCompany, OWNER_ROLE};
 use crate::error::Error;
 
-/// The columns of a [`CompanyRow`], for every query that reads one. Queries are built
-/// from this constant only (never from input), hence `AssertSqlSafe`.
-const COMPANY_COLUMNS: &str = "c.company_id, c.legal_name, c.legal_form, c.siren, c.nic, \
-     c.ape_code, c.vat_number, c.rcs_city, c.share_capital, c.share_capital_currency, \
-     c.address_line1, c.address_line2, c.postal_code, c.city, c.country_code, \
-     c.director_name, c.director_email, c.director_phone, c.kind, c.version, c.created_at, \
-     c.updated_at";
-
 /// A stored company: its legal identity as written by the service (valid by construction).
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone)]
 pub(crate) struct CompanyRow {
     pub(crate) company_id: Uuid,
     pub(crate) legal_name: String,
@@ -64,12 +56,42 @@ impl CompanyRow {
 }
 
 /// A company with the caller's role in it.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone)]
 pub(crate) struct MembershipRow {
-    #[sqlx(flatten)]
     pub(crate) company: CompanyRow,
     pub(crate) role: String,
     pub(crate) joined_at: DateTime<Utc>,
+}
+
+/// The [`CompanyRow`] of a record `query!` read with a company's columns and more (the
+/// macros build one struct per query, and `query_as!` cannot fill a nested struct).
+macro_rules! company_row {
+    ($row:expr) => {
+        CompanyRow {
+            company_id: $row.company_id,
+            legal_name: $row.legal_name,
+            legal_form: $row.legal_form,
+            siren: $row.siren,
+            nic: $row.nic,
+            ape_code: $row.ape_code,
+            vat_number: $row.vat_number,
+            rcs_city: $row.rcs_city,
+            share_capital: $row.share_capital,
+            share_capital_currency: $row.share_capital_currency,
+            address_line1: $row.address_line1,
+            address_line2: $row.address_line2,
+            postal_code: $row.postal_code,
+            city: $row.city,
+            country_code: $row.country_code,
+            director_name: $row.director_name,
+            director_email: $row.director_email,
+            director_phone: $row.director_phone,
+            kind: $row.kind,
+            version: $row.version,
+            created_at: $row.created_at,
+            updated_at: $row.updated_at,
+        }
+    };
 }
 
 /// The SIRET is the platform-wide key of a company; its unique constraint is the one
@@ -83,6 +105,80 @@ fn siret_taken(identity: &LegalIdentity) -> impl FnOnce(sqlx::Error) -> Error + 
     }
 }
 
+/// The identity's columns, from `legal_name` on, as the insert and the update bind them.
+struct IdentityColumns<'a> {
+    legal_name: &'a str,
+    legal_form: Option<&'a str>,
+    nic: &'a str,
+    ape_code: Option<&'a str>,
+    vat_number: Option<&'a str>,
+    rcs_city: Option<&'a str>,
+    share_capital: Option<Decimal>,
+    share_capital_currency: Option<&'a str>,
+    address_line1: &'a str,
+    address_line2: Option<&'a str>,
+    postal_code: &'a str,
+    city: &'a str,
+    country_code: &'a str,
+    director_name: Option<&'a str>,
+    director_email: Option<&'a str>,
+    director_phone: Option<&'a str>,
+}
+
+impl<'a> IdentityColumns<'a> {
+    fn of(identity: &'a LegalIdentity) -> Self {
+        let capital = identity.share_capital.as_ref();
+        let address = &identity.address;
+        let director = &identity.director;
+        Self {
+            legal_name: identity.legal_name.as_str(),
+            legal_form: identity.legal_form.as_ref().map(|f| f.as_str()),
+            nic: identity.siret.nic().as_str(),
+            ape_code: identity.ape_code.as_ref().map(|c| c.as_str()),
+            vat_number: identity.vat_number.as_ref().map(|v| v.as_str()),
+            rcs_city: identity.rcs_city.as_ref().map(|c| c.as_str()),
+            share_capital: capital.map(|c| c.amount),
+            share_capital_currency: capital.map(|c| c.currency.as_str()),
+            address_line1: address.line1.as_str(),
+            address_line2: address.line2.as_ref().map(|l| l.as_str()),
+            postal_code: address.postal_code.as_str(),
+            city: address.city.as_str(),
+            country_code: address.country.as_str(),
+            director_name: director.name.as_ref().map(|n| n.as_str()),
+            director_email: director.email.as_ref().map(|e| e.as_str()),
+            director_phone: director.phone.as_ref().map(|p| p.as_str()),
+        }
+    }
+}
+
+/// `query_as!` of a [`CompanyRow`] with `$sql`, its leading arguments, then the
+/// [`IdentityColumns`] `$c` in their order.
+macro_rules! company_with_identity {
+    ($sql:literal, $($arg:expr,)* ; $c:ident) => {
+        sqlx::query_as!(
+            CompanyRow,
+            $sql,
+            $($arg,)*
+            $c.legal_name,
+            $c.legal_form,
+            $c.nic,
+            $c.ape_code,
+            $c.vat_number,
+            $c.rcs_city,
+            $c.share_capital,
+            $c.share_capital_currency,
+            $c.address_line1,
+            $c.address_line2,
+            $c.postal_code,
+            $c.city,
+            $c.country_code,
+            $c.director_name,
+            $c.director_email,
+            $c.director_phone,
+        )
+    };
+}
+
 /// Inserts the company and its owner's membership, in a transaction acting for
 /// `company_id`.
 pub(crate) async fn insert_company(
@@ -92,72 +188,38 @@ pub(crate) async fn insert_company(
     new: &NewCompany,
 ) -> Result<CompanyRow, Error> {
     let identity = &new.identity;
-    let query = format!(
+    let c = IdentityColumns::of(identity);
+    let company = company_with_identity!(
         "INSERT INTO company AS c (company_id, kind, owner_id, created_by, siren, legal_name, \
              legal_form, nic, ape_code, vat_number, rcs_city, share_capital, \
              share_capital_currency, address_line1, address_line2, postal_code, city, \
              country_code, director_name, director_email, director_phone) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, \
              $18, $19, $20, $21) \
-         RETURNING {COMPANY_COLUMNS}"
-    );
-    let company = bind_identity(
-        sqlx::query_as::<_, CompanyRow>(AssertSqlSafe(query))
-            .bind(company_id)
-            .bind(new.kind.as_str())
-            .bind(owner)
-            .bind(owner.to_string())
-            .bind(identity.siret.siren().as_str()),
-        identity,
+         RETURNING c.company_id, c.legal_name, c.legal_form, c.siren, c.nic, \
+             c.ape_code, c.vat_number, c.rcs_city, c.share_capital, c.share_capital_currency, \
+             c.address_line1, c.address_line2, c.postal_code, c.city, c.country_code, \
+             c.director_name, c.director_email, c.director_phone, c.kind, c.version, \
+             c.created_at, c.updated_at",
+        company_id,
+        new.kind.as_str(),
+        owner,
+        owner.to_string(),
+        identity.siret.siren().as_str(),
+        ; c
     )
     .fetch_one(&mut *conn)
     .await
     .map_err(siret_taken(identity))?;
-    sqlx::query("INSERT INTO membership (company_id, user_id, role) VALUES ($1, $2, $3)")
-        .bind(company.company_id)
-        .bind(owner)
-        .bind(OWNER_ROLE)
-        .execute(&mut *conn)
-        .await?;
+    sqlx::query!(
+        "INSERT INTO membership (company_id, user_id, role) VALUES ($1, $2, $3)",
+        company.company_id,
+        owner,
+        OWNER_ROLE,
+    )
+    .execute(&mut *conn)
+    .await?;
     Ok(company)
-}
-
-/// Binds the identity's columns, from `legal_name` on, in the order the insert and the
-/// update list them.
-fn bind_identity<'q>(
-    query: sqlx::query::QueryAs<
-        'q,
-        sqlx::Postgres,
-        CompanyRow,
-        <sqlx::Postgres as sqlx::Database>::Arguments,
-    >,
-    identity: &'q LegalIdentity,
-) -> sqlx::query::QueryAs<
-    'q,
-    sqlx::Postgres,
-    CompanyRow,
-    <sqlx::Postgres as sqlx::Database>::Arguments,
-> {
-    let capital = identity.share_capital.as_ref();
-    let address = &identity.address;
-    let director = &identity.director;
-    query
-        .bind(identity.legal_name.as_str())
-        .bind(identity.legal_form.as_ref().map(|f| f.as_str()))
-        .bind(identity.siret.nic().as_str())
-        .bind(identity.ape_code.as_ref().map(|c| c.as_str()))
-        .bind(identity.vat_number.as_ref().map(|v| v.as_str()))
-        .bind(identity.rcs_city.as_ref().map(|c| c.as_str()))
-        .bind(capital.map(|c| c.amount))
-        .bind(capital.map(|c| c.currency.as_str()))
-        .bind(address.line1.as_str())
-        .bind(address.line2.as_ref().map(|l| l.as_str()))
-        .bind(address.postal_code.as_str())
-        .bind(address.city.as_str())
-        .bind(address.country.as_str())
-        .bind(director.name.as_ref().map(|n| n.as_str()))
-        .bind(director.email.as_ref().map(|e| e.as_str()))
-        .bind(director.phone.as_ref().map(|p| p.as_str()))
 }
 
 /// The company, if `user` may act on it: a member, or through an accounting firm's grant.
@@ -166,21 +228,25 @@ pub(crate) async fn company_visible_to(
     user: Uuid,
     company_id: Uuid,
 ) -> Result<Option<CompanyRow>, Error> {
-    Ok(sqlx::query_as::<_, CompanyRow>(AssertSqlSafe(format!(
-        "SELECT {COMPANY_COLUMNS} \
+    Ok(sqlx::query_as!(
+        CompanyRow,
+        "SELECT c.company_id, c.legal_name, c.legal_form, c.siren, c.nic, \
+             c.ape_code, c.vat_number, c.rcs_city, c.share_capital, c.share_capital_currency, \
+             c.address_line1, c.address_line2, c.postal_code, c.city, c.country_code, \
+             c.director_name, c.director_email, c.director_phone, c.kind, c.version, \
+             c.created_at, c.updated_at \
          FROM company c JOIN company_access a USING (company_id) \
-         WHERE c.company_id = $1 AND a.user_id = $2 LIMIT 1"
-    )))
-    .bind(company_id)
-    .bind(user)
+         WHERE c.company_id = $1 AND a.user_id = $2 LIMIT 1",
+        company_id,
+        user,
+    )
     .fetch_optional(conn)
     .await?)
 }
 
 /// A company locked for update, with the caller's way into it.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone)]
 pub(crate) struct LockedCompany {
-    #[sqlx(flatten)]
     pub(crate) company: CompanyRow,
     /// The caller's role in the company.
     pub(crate) role: String,
@@ -196,17 +262,29 @@ pub(crate) async fn company_for_update(
     user: Uuid,
     company_id: Uuid,
 ) -> Result<Option<LockedCompany>, Error> {
-    Ok(sqlx::query_as::<_, LockedCompany>(AssertSqlSafe(format!(
-        "SELECT {COMPANY_COLUMNS}, a.role, a.through_firm \
-         FROM company c JOIN company_access a USING (company_id) \
-         WHERE c.company_id = $1 AND a.user_id = $2 \
-         ORDER BY a.through_firm, a.role LIMIT 1 \
-         FOR UPDATE OF c"
-    )))
-    .bind(company_id)
-    .bind(user)
+    // `!`: a view's columns are described as nullable; both sides of company_access's
+    // UNION take them from NOT NULL columns or literals.
+    let row = sqlx::query!(
+        r#"SELECT c.company_id, c.legal_name, c.legal_form, c.siren, c.nic,
+                  c.ape_code, c.vat_number, c.rcs_city, c.share_capital, c.share_capital_currency,
+                  c.address_line1, c.address_line2, c.postal_code, c.city, c.country_code,
+                  c.director_name, c.director_email, c.director_phone, c.kind, c.version,
+                  c.created_at, c.updated_at,
+                  a.role AS "role!", a.through_firm AS "through_firm!"
+             FROM company c JOIN company_access a USING (company_id)
+            WHERE c.company_id = $1 AND a.user_id = $2
+            ORDER BY a.through_firm, a.role LIMIT 1
+              FOR UPDATE OF c"#,
+        company_id,
+        user,
+    )
     .fetch_optional(&mut *conn)
-    .await?)
+    .await?;
+    Ok(row.map(|row| LockedCompany {
+        role: row.role,
+        through_firm: row.through_firm,
+        company: company_row!(row),
+    }))
 }
 
 /// Replaces the company's legal identity (SIREN and kind never change).
@@ -215,18 +293,21 @@ pub(crate) async fn update_company(
     company_id: Uuid,
     identity: &LegalIdentity,
 ) -> Result<CompanyRow, Error> {
-    let query = format!(
+    let c = IdentityColumns::of(identity);
+    company_with_identity!(
         "UPDATE company AS c SET legal_name = $2, legal_form = $3, nic = $4, ape_code = $5, \
              vat_number = $6, rcs_city = $7, share_capital = $8, share_capital_currency = $9, \
              address_line1 = $10, address_line2 = $11, postal_code = $12, city = $13, \
              country_code = $14, director_name = $15, director_email = $16, \
              director_phone = $17, version = c.version + 1, updated_at = now() \
          WHERE c.company_id = $1 \
-         RETURNING {COMPANY_COLUMNS}"
-    );
-    bind_identity(
-        sqlx::query_as::<_, CompanyRow>(AssertSqlSafe(query)).bind(company_id),
-        identity,
+         RETURNING c.company_id, c.legal_name, c.legal_form, c.siren, c.nic, \
+             c.ape_code, c.vat_number, c.rcs_city, c.share_capital, c.share_capital_currency, \
+             c.address_line1, c.address_line2, c.postal_code, c.city, c.country_code, \
+             c.director_name, c.director_email, c.director_phone, c.kind, c.version, \
+             c.created_at, c.updated_at",
+        company_id,
+        ; c
     )
     .fetch_one(&mut *conn)
     .await
@@ -242,20 +323,34 @@ pub(crate) async fn memberships(
     limit: i64,
 ) -> Result<Vec<MembershipRow>, Error> {
     let (after_at, after_id) = after.unzip();
-    Ok(sqlx::query_as::<_, MembershipRow>(AssertSqlSafe(format!(
-        "SELECT {COMPANY_COLUMNS}, a.role, a.since AS joined_at \
-         FROM (SELECT DISTINCT ON (company_id) company_id, role, since FROM company_access \
-                WHERE user_id = $1 ORDER BY company_id, through_firm, role) a \
-         JOIN company c USING (company_id) \
-         WHERE ($2::timestamptz IS NULL OR (a.since, a.company_id) > ($2, $3)) \
-         ORDER BY a.since, a.company_id LIMIT $4"
-    )))
-    .bind(user)
-    .bind(after_at)
-    .bind(after_id)
-    .bind(limit)
+    // `!`: company_access's columns are described as nullable (see [`company_for_update`]).
+    let rows = sqlx::query!(
+        r#"SELECT c.company_id, c.legal_name, c.legal_form, c.siren, c.nic,
+                  c.ape_code, c.vat_number, c.rcs_city, c.share_capital, c.share_capital_currency,
+                  c.address_line1, c.address_line2, c.postal_code, c.city, c.country_code,
+                  c.director_name, c.director_email, c.director_phone, c.kind, c.version,
+                  c.created_at, c.updated_at,
+                  a.role AS "role!", a.since AS "joined_at!"
+             FROM (SELECT DISTINCT ON (company_id) company_id, role, since FROM company_access
+                    WHERE user_id = $1 ORDER BY company_id, through_firm, role) a
+             JOIN company c USING (company_id)
+            WHERE ($2::timestamptz IS NULL OR (a.since, a.company_id) > ($2, $3))
+            ORDER BY a.since, a.company_id LIMIT $4"#,
+        user,
+        after_at,
+        after_id,
+        limit,
+    )
     .fetch_all(conn)
-    .await?)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|row| MembershipRow {
+            role: row.role,
+            joined_at: row.joined_at,
+            company: company_row!(row),
+        })
+        .collect())
 }
 
 /// The owner and plan of a company, read under a row lock.
@@ -266,11 +361,12 @@ pub(crate) struct Locked {
 
 /// Locks the company row for the rest of the transaction.
 pub(crate) async fn lock_company(conn: &mut PgConnection, company: Uuid) -> Result<Locked, Error> {
-    let row: Option<(Uuid, String)> =
-        sqlx::query_as("SELECT owner_id, kind FROM company WHERE company_id = $1 FOR UPDATE")
-            .bind(company)
-            .fetch_optional(&mut *conn)
-            .await?;
-    let (owner_id, kind) = row.ok_or_else(|| Error::CompanyNotFound(company.to_string()))?;
-    Ok(Locked { owner_id, kind })
+    sqlx::query_as!(
+        Locked,
+        "SELECT owner_id, kind FROM company WHERE company_id = $1 FOR UPDATE",
+        company,
+    )
+    .fetch_optional(&mut *conn)
+    .await?
+    .ok_or_else(|| Error::CompanyNotFound(company.to_string()))
 }
