@@ -4,7 +4,9 @@
 //! (migration 0210): a query that forgets a filter still reads only that company's rows
 //! and that user's own. Mutations take the caller's transaction and lock the company row
 //! first ([`companies::lock_company`]), so concurrent changes to one company's members
-//! are serialised (the last Administrator cannot be removed twice at once).
+//! are serialised (the last Administrator cannot be removed twice at once). The static
+//! statements are compile-checked against tenancy's schema (`sqlx.toml`, offline data in
+//! `.sqlx/`, `cargo xtask sqlx-prepare`).
 
 pub(crate) mod access;
 pub(crate) mod accounts;
@@ -30,6 +32,7 @@ pub(crate) async fn begin(
     company: Option<Uuid>,
     user: Option<Uuid>,
 ) -> Result<Tx, sqlx::Error> {
+    // Built at run time: the acting ids are literals of a simple query (see [`acting`]).
     pool.begin_with(AssertSqlSafe(format!("BEGIN; {}", acting(company, user))))
         .await
 }
@@ -56,6 +59,7 @@ pub(crate) async fn act_as(
     company: Option<Uuid>,
     user: Option<Uuid>,
 ) -> Result<(), sqlx::Error> {
+    // Built at run time: the acting ids are literals of a simple query (see [`acting`]).
     sqlx::raw_sql(AssertSqlSafe(acting(company, user)))
         .execute(conn)
         .await?;
