@@ -12,7 +12,7 @@ use rust_decimal::Decimal;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use super::payments::parse_stored;
+use super::parse_stored;
 use crate::domain::item::{Item, ItemFields};
 use crate::domain::{Authorship, ItemKind};
 

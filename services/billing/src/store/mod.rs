@@ -75,7 +75,17 @@ pub(crate) fn stored_enum<T>(
     parse: fn(&str) -> Option<T>,
 ) -> Result<T, sqlx::Error> {
     let text: String = row.try_get(column)?;
-    parse(&text).ok_or_else(|| sqlx::Error::ColumnDecode {
+    parse_stored(column, &text, parse)
+}
+
+/// A stored enum column's text, as the query macros read it, parsed back; the table's
+/// CHECKs allow only billing's values.
+pub(crate) fn parse_stored<T>(
+    column: &str,
+    text: &str,
+    parse: fn(&str) -> Option<T>,
+) -> Result<T, sqlx::Error> {
+    parse(text).ok_or_else(|| sqlx::Error::ColumnDecode {
         index: column.to_owned(),
         source: format!("unknown value {text:?}").into(),
     })

@@ -11,6 +11,7 @@ use rust_decimal::Decimal;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
+use super::parse_stored;
 use crate::domain::payment::{Allocation, Payment};
 use crate::domain::{Direction, Method};
 
@@ -102,19 +103,6 @@ impl TryFrom<PaymentRow> for Payment {
             allocations: Vec::new(),
         })
     }
-}
-
-/// A stored enum column's text read back; the table's CHECKs allow only billing's values.
-/// The compile-checked counterpart of [`super::stored_enum`], for rows read by the macros.
-pub(super) fn parse_stored<T>(
-    column: &str,
-    text: &str,
-    parse: fn(&str) -> Option<T>,
-) -> Result<T, sqlx::Error> {
-    parse(text).ok_or_else(|| sqlx::Error::ColumnDecode {
-        index: column.to_owned(),
-        source: format!("unknown value {text:?}").into(),
-    })
 }
 
 /// One stored allocation, with the number of the document it settles.
