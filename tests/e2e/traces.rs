@@ -290,7 +290,7 @@ async fn one_trace_spans_the_call_the_outbox_nats_and_the_consumer() {
     let scoped = comptoir_test_support::scoped_token(
         &db,
         uuid::Uuid::parse_str(&company_id).unwrap(),
-        &[comptoir_domain_types::permissions::INVOICES_READ],
+        &[comptoir_domain_types::permissions::Permission::InvoicesRead],
     )
     .await;
     eventually("billing to apply the event", || {

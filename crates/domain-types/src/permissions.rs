@@ -84,32 +84,6 @@ impl fmt::Display for Permission {
     }
 }
 
-/// Read invoices, credit notes, quotes, customers and items.
-pub const INVOICES_READ: Permission = Permission::InvoicesRead;
-/// Create and edit draft invoices, credit notes, customers and items.
-pub const INVOICES_WRITE: Permission = Permission::InvoicesWrite;
-/// Issue (number and freeze) invoices and credit notes.
-pub const INVOICES_ISSUE: Permission = Permission::InvoicesIssue;
-/// Create and edit quotes.
-pub const QUOTES_WRITE: Permission = Permission::QuotesWrite;
-/// Record purchase orders and purchase invoices.
-pub const PURCHASES_WRITE: Permission = Permission::PurchasesWrite;
-/// Record payments.
-pub const PAYMENTS_WRITE: Permission = Permission::PaymentsWrite;
-/// Pull exports: journals, FEC, registers, reports.
-pub const EXPORTS_READ: Permission = Permission::ExportsRead;
-/// Move the lock date.
-pub const PERIODS_LOCK: Permission = Permission::PeriodsLock;
-/// Change the company's settings and legal identity.
-pub const SETTINGS_WRITE: Permission = Permission::SettingsWrite;
-/// Invite, remove and change the role of members; manage custom roles.
-pub const MEMBERS_MANAGE: Permission = Permission::MembersManage;
-/// Read the company's audit trail.
-pub const AUDIT_READ: Permission = Permission::AuditRead;
-
-/// Every permission, in a stable order.
-pub const ALL: [Permission; 11] = Permission::ALL;
-
 /// True if `name` is the stable name of a permission.
 pub fn is_known(name: &str) -> bool {
     Permission::parse(name).is_some()
@@ -135,25 +109,30 @@ pub struct BuiltInRole {
 pub const ADMINISTRATOR: BuiltInRole = BuiltInRole {
     key: "administrator",
     name: "Administrator",
-    permissions: &ALL,
+    permissions: &Permission::ALL,
 };
 /// Reads everything, exports, locks periods; never edits documents.
 pub const ACCOUNTANT: BuiltInRole = BuiltInRole {
     key: "accountant",
     name: "Accountant",
-    permissions: &[INVOICES_READ, EXPORTS_READ, PERIODS_LOCK, AUDIT_READ],
+    permissions: &[
+        Permission::InvoicesRead,
+        Permission::ExportsRead,
+        Permission::PeriodsLock,
+        Permission::AuditRead,
+    ],
 };
 /// Day-to-day invoicing, no settings.
 pub const USER: BuiltInRole = BuiltInRole {
     key: "user",
     name: "User",
     permissions: &[
-        INVOICES_READ,
-        INVOICES_WRITE,
-        INVOICES_ISSUE,
-        QUOTES_WRITE,
-        PURCHASES_WRITE,
-        PAYMENTS_WRITE,
+        Permission::InvoicesRead,
+        Permission::InvoicesWrite,
+        Permission::InvoicesIssue,
+        Permission::QuotesWrite,
+        Permission::PurchasesWrite,
+        Permission::PaymentsWrite,
     ],
 };
 /// All sales functions.
@@ -161,24 +140,24 @@ pub const SALES_ADMINISTRATION: BuiltInRole = BuiltInRole {
     key: "sales_administration",
     name: "Sales administration",
     permissions: &[
-        INVOICES_READ,
-        INVOICES_WRITE,
-        INVOICES_ISSUE,
-        QUOTES_WRITE,
-        PAYMENTS_WRITE,
+        Permission::InvoicesRead,
+        Permission::InvoicesWrite,
+        Permission::InvoicesIssue,
+        Permission::QuotesWrite,
+        Permission::PaymentsWrite,
     ],
 };
 /// Quotes only.
 pub const SALES: BuiltInRole = BuiltInRole {
     key: "sales",
     name: "Sales",
-    permissions: &[QUOTES_WRITE],
+    permissions: &[Permission::QuotesWrite],
 };
 /// Purchase orders and purchase invoices only.
 pub const PURCHASING: BuiltInRole = BuiltInRole {
     key: "purchasing",
     name: "Purchasing",
-    permissions: &[PURCHASES_WRITE],
+    permissions: &[Permission::PurchasesWrite],
 };
 
 /// The built-in roles.
@@ -206,25 +185,25 @@ mod tests {
             assert!(!role.permissions.is_empty(), "{}", role.key);
         }
         assert!(
-            !ACCOUNTANT.permissions.contains(&INVOICES_WRITE),
+            !ACCOUNTANT.permissions.contains(&Permission::InvoicesWrite),
             "accountants never edit"
         );
-        assert_eq!(SALES.permissions, [QUOTES_WRITE]);
+        assert_eq!(SALES.permissions, [Permission::QuotesWrite]);
         assert_eq!(built_in("purchasing"), Some(PURCHASING));
         assert_eq!(built_in("root"), None);
     }
 
     #[test]
     fn every_permission_has_one_stable_name_that_parses_back() {
-        let names = names(&ALL);
-        for (permission, name) in ALL.into_iter().zip(&names) {
+        let names = names(&Permission::ALL);
+        for (permission, name) in Permission::ALL.into_iter().zip(&names) {
             assert_eq!(Permission::parse(name), Some(permission));
             assert_eq!(permission.to_string(), *name);
         }
         let unique: std::collections::BTreeSet<_> = names.iter().collect();
-        assert_eq!(unique.len(), ALL.len(), "two permissions share a name");
+        assert_eq!(unique.len(), Permission::ALL.len(), "two permissions share a name");
         assert_eq!(Permission::parse("invoices.delete"), None);
-        assert!(QUOTES_WRITE.held_in(&["invoices.read", "quotes.write"]));
-        assert!(!INVOICES_WRITE.held_in(&["invoices.read", "invoices.writer"]));
+        assert!(Permission::QuotesWrite.held_in(&["invoices.read", "quotes.write"]));
+        assert!(!Permission::InvoicesWrite.held_in(&["invoices.read", "invoices.writer"]));
     }
 }

@@ -4,7 +4,7 @@
 //! and awaited through `ListNumberingSeries`, which answers NOT_FOUND until the books are
 //! open), and the parties they create through PartyService.
 
-use comptoir_domain_types::permissions::INVOICES_READ;
+use comptoir_domain_types::permissions::Permission;
 use comptoir_proto::billing::v1::billing_service_client::BillingServiceClient;
 use comptoir_proto::billing::v1::{
     ListNumberingSeriesRequest, PartyInput, PartyKind, PartyRole, PostalAddress,
@@ -55,7 +55,7 @@ pub async fn company_with_open_books(db: &TestDb, nats: &TestNats, billing: Chan
         event.encode_to_vec(),
     )
     .await;
-    let token = scoped_token(db, company_id, &[INVOICES_READ]).await;
+    let token = scoped_token(db, company_id, &[Permission::InvoicesRead]).await;
     let client = BillingServiceClient::new(billing);
     eventually("billing to open the books", || {
         let mut client = client.clone();

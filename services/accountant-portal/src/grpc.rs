@@ -40,7 +40,7 @@ impl pb::accountant_portal_service_server::AccountantPortalService for Portal {
     ) -> Result<Response<pb::ListDirectoryCompaniesResponse>, Status> {
         let caller = Caller::of(&request)?;
         let firm = caller.active_company()?;
-        caller.require(firm, permissions::INVOICES_READ)?;
+        caller.require(firm, permissions::Permission::InvoicesRead)?;
         let request = request.into_inner();
         let (page, after) = page::parse_keyset(request.page_size, &request.page_token)?;
         let mut rows = store::clients(&self.deps.pool, firm, after, page.fetch_limit())

@@ -340,7 +340,7 @@ async fn main() {
     let probe_token = scoped_token(
         &db,
         Uuid::now_v7(),
-        &[comptoir_domain_types::permissions::INVOICES_ISSUE],
+        &[comptoir_domain_types::permissions::Permission::InvoicesIssue],
     )
     .await;
     let billing = BillingProcess::start(&db, &nats, &identity.url, &probe_token).await;
@@ -350,7 +350,12 @@ async fn main() {
     let mut companies = Vec::new();
     for _ in 0..=COMPANIES {
         let company = company_with_open_books(&db, &nats, billing.channel.clone()).await;
-        let token = scoped_token(&db, company, &comptoir_domain_types::permissions::ALL).await;
+        let token = scoped_token(
+            &db,
+            company,
+            &comptoir_domain_types::permissions::Permission::ALL,
+        )
+        .await;
         let customer = customer(&billing.channel, &token).await;
         let draft = InvoiceServiceClient::new(billing.channel.clone())
             .create_invoice(bearer(

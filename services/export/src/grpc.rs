@@ -24,7 +24,7 @@ impl pb::export_service_server::ExportService for Export {
         request: Request<pb::GetSellerProfileRequest>,
     ) -> Result<Response<pb::GetSellerProfileResponse>, Status> {
         let company_id = error::required_uuid("company_id", &request.get_ref().company_id)?;
-        Caller::of(&request)?.require(company_id, permissions::EXPORTS_READ)?;
+        Caller::of(&request)?.require(company_id, permissions::Permission::ExportsRead)?;
         let profile = store::profile(&self.deps.pool, company_id)
             .await
             .map_err(Error::from)?

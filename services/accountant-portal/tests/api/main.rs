@@ -54,7 +54,7 @@ impl Env {
         scoped_token(
             &self.harness.db,
             company,
-            &[comptoir_domain_types::permissions::INVOICES_READ],
+            &[comptoir_domain_types::permissions::Permission::InvoicesRead],
         )
         .await
     }

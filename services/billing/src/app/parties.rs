@@ -19,31 +19,40 @@ use crate::store::parties::{self, PartyFilter, PartyRow};
 
 /// Who may read parties of any role: the union of [`readers`].
 pub(crate) const ANY_READER: [Permission; 3] = [
-    permissions::INVOICES_READ,
-    permissions::QUOTES_WRITE,
-    permissions::PURCHASES_WRITE,
+    permissions::Permission::InvoicesRead,
+    permissions::Permission::QuotesWrite,
+    permissions::Permission::PurchasesWrite,
 ];
 /// Who may write parties of any role: the union of [`writers`].
 pub(crate) const ANY_WRITER: [Permission; 3] = [
-    permissions::INVOICES_WRITE,
-    permissions::QUOTES_WRITE,
-    permissions::PURCHASES_WRITE,
+    permissions::Permission::InvoicesWrite,
+    permissions::Permission::QuotesWrite,
+    permissions::Permission::PurchasesWrite,
 ];
 
 /// The permissions, one of which reads parties of `role`: customers are read by whoever
 /// invoices or quotes them, suppliers by whoever reads the books or records purchases.
 pub(crate) fn readers(role: PartyRole) -> &'static [Permission] {
     match role {
-        PartyRole::Customer => &[permissions::INVOICES_READ, permissions::QUOTES_WRITE],
-        PartyRole::Supplier => &[permissions::INVOICES_READ, permissions::PURCHASES_WRITE],
+        PartyRole::Customer => &[
+            permissions::Permission::InvoicesRead,
+            permissions::Permission::QuotesWrite,
+        ],
+        PartyRole::Supplier => &[
+            permissions::Permission::InvoicesRead,
+            permissions::Permission::PurchasesWrite,
+        ],
     }
 }
 
 /// The permissions, one of which writes parties of `role`.
 pub(crate) fn writers(role: PartyRole) -> &'static [Permission] {
     match role {
-        PartyRole::Customer => &[permissions::INVOICES_WRITE, permissions::QUOTES_WRITE],
-        PartyRole::Supplier => &[permissions::PURCHASES_WRITE],
+        PartyRole::Customer => &[
+            permissions::Permission::InvoicesWrite,
+            permissions::Permission::QuotesWrite,
+        ],
+        PartyRole::Supplier => &[permissions::Permission::PurchasesWrite],
     }
 }
 

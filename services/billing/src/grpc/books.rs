@@ -80,7 +80,7 @@ impl pb::billing_service_server::BillingService for Books {
             unreachable!("validated above")
         };
         // The company is the one the request names, not the token's active one.
-        caller.require(company_id, permissions::INVOICES_READ)?;
+        caller.require(company_id, permissions::Permission::InvoicesRead)?;
         let ctx = Ctx {
             company_id,
             actor: caller.actor(),
@@ -100,7 +100,7 @@ impl pb::billing_service_server::BillingService for Books {
         &self,
         request: Request<pb::UpdateNumberingSeriesRequest>,
     ) -> Result<Response<pb::UpdateNumberingSeriesResponse>, Status> {
-        let ctx = authorize(&request, &[permissions::SETTINGS_WRITE])?;
+        let ctx = authorize(&request, &[permissions::Permission::SettingsWrite])?;
         let request = request.into_inner();
         let mut violations = FieldViolations::new();
         let document_type = document_type_from_pb(request.document_type)
@@ -131,7 +131,7 @@ impl pb::billing_service_server::BillingService for Books {
         &self,
         request: Request<pb::GetLockDateRequest>,
     ) -> Result<Response<pb::GetLockDateResponse>, Status> {
-        let ctx = authorize(&request, &[permissions::INVOICES_READ])?;
+        let ctx = authorize(&request, &[permissions::Permission::InvoicesRead])?;
         let lock_date = app::get_lock_date(&ctx, &self.deps).await?;
         Ok(Response::new(pb::GetLockDateResponse {
             lock_date: date_string(lock_date),
@@ -144,7 +144,10 @@ impl pb::billing_service_server::BillingService for Books {
     ) -> Result<Response<pb::SetLockDateResponse>, Status> {
         let ctx = authorize(
             &request,
-            &[permissions::PERIODS_LOCK, permissions::SETTINGS_WRITE],
+            &[
+                permissions::Permission::PeriodsLock,
+                permissions::Permission::SettingsWrite,
+            ],
         )?;
         let request = request.into_inner();
         let mut violations = FieldViolations::new();
@@ -162,7 +165,7 @@ impl pb::billing_service_server::BillingService for Books {
         &self,
         request: Request<pb::ListAuditEventsRequest>,
     ) -> Result<Response<pb::ListAuditEventsResponse>, Status> {
-        let ctx = authorize(&request, &[permissions::AUDIT_READ])?;
+        let ctx = authorize(&request, &[permissions::Permission::AuditRead])?;
         let request = request.into_inner();
         let mut violations = FieldViolations::new();
         let subject_id = (!request.subject_id.is_empty())

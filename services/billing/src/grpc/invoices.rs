@@ -55,7 +55,7 @@ impl pb::invoice_service_server::InvoiceService for Invoices {
         &self,
         request: Request<pb::CreateInvoiceRequest>,
     ) -> Result<Response<pb::CreateInvoiceResponse>, Status> {
-        let ctx = authorize(&request, &[permissions::INVOICES_WRITE])?;
+        let ctx = authorize(&request, &[permissions::Permission::InvoicesWrite])?;
         let request = request.into_inner();
         let command = CreateInvoice {
             invoice: decode_draft("invoice", request.invoice.as_ref())?,
@@ -77,7 +77,7 @@ impl pb::invoice_service_server::InvoiceService for Invoices {
         &self,
         request: Request<pb::GetInvoiceRequest>,
     ) -> Result<Response<pb::GetInvoiceResponse>, Status> {
-        let ctx = authorize(&request, &[permissions::INVOICES_READ])?;
+        let ctx = authorize(&request, &[permissions::Permission::InvoicesRead])?;
         let mut violations = FieldViolations::new();
         let id = invoice_id(&mut violations, &request.get_ref().invoice_id);
         ensure_valid(&mut violations)?;
@@ -91,7 +91,7 @@ impl pb::invoice_service_server::InvoiceService for Invoices {
         &self,
         request: Request<pb::UpdateInvoiceRequest>,
     ) -> Result<Response<pb::UpdateInvoiceResponse>, Status> {
-        let ctx = authorize(&request, &[permissions::INVOICES_WRITE])?;
+        let ctx = authorize(&request, &[permissions::Permission::InvoicesWrite])?;
         let request = request.into_inner();
         let mut violations = FieldViolations::new();
         let invoice_id = invoice_id(&mut violations, &request.invoice_id);
@@ -110,7 +110,7 @@ impl pb::invoice_service_server::InvoiceService for Invoices {
         &self,
         request: Request<pb::DeleteInvoiceRequest>,
     ) -> Result<Response<pb::DeleteInvoiceResponse>, Status> {
-        let ctx = authorize(&request, &[permissions::INVOICES_WRITE])?;
+        let ctx = authorize(&request, &[permissions::Permission::InvoicesWrite])?;
         let mut violations = FieldViolations::new();
         let id = invoice_id(&mut violations, &request.get_ref().invoice_id);
         ensure_valid(&mut violations)?;
@@ -122,7 +122,7 @@ impl pb::invoice_service_server::InvoiceService for Invoices {
         &self,
         request: Request<pb::ListInvoicesRequest>,
     ) -> Result<Response<pb::ListInvoicesResponse>, Status> {
-        let ctx = authorize(&request, &[permissions::INVOICES_READ])?;
+        let ctx = authorize(&request, &[permissions::Permission::InvoicesRead])?;
         let request = request.into_inner();
         let mut violations = FieldViolations::new();
         let types = match document_type_from_pb(request.document_type) {
@@ -161,7 +161,7 @@ impl pb::invoice_service_server::InvoiceService for Invoices {
         &self,
         request: Request<pb::IssueInvoiceRequest>,
     ) -> Result<Response<pb::IssueInvoiceResponse>, Status> {
-        let ctx = authorize(&request, &[permissions::INVOICES_ISSUE])?;
+        let ctx = authorize(&request, &[permissions::Permission::InvoicesIssue])?;
         let request = request.into_inner();
         let mut violations = FieldViolations::new();
         let command = IssueInvoice {
@@ -188,7 +188,7 @@ impl pb::invoice_service_server::InvoiceService for Invoices {
         &self,
         request: Request<pb::CreateCreditNoteRequest>,
     ) -> Result<Response<pb::CreateCreditNoteResponse>, Status> {
-        let ctx = authorize(&request, &[permissions::INVOICES_ISSUE])?;
+        let ctx = authorize(&request, &[permissions::Permission::InvoicesIssue])?;
         let request = request.into_inner();
         let mut violations = FieldViolations::new();
         let invoice_id = invoice_id(&mut violations, &request.invoice_id);

@@ -29,9 +29,12 @@ pub(crate) struct Items {
 }
 
 /// Who may read items.
-const READERS: [Permission; 2] = [permissions::INVOICES_READ, permissions::QUOTES_WRITE];
+const READERS: [Permission; 2] = [
+    permissions::Permission::InvoicesRead,
+    permissions::Permission::QuotesWrite,
+];
 /// Who may write items.
-const WRITERS: [Permission; 1] = [permissions::INVOICES_WRITE];
+const WRITERS: [Permission; 1] = [permissions::Permission::InvoicesWrite];
 
 /// A kind from the wire; None when unspecified or unknown.
 fn kind_from_pb(value: i32) -> Option<ItemKind> {

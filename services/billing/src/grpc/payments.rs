@@ -168,7 +168,7 @@ impl pb::payment_service_server::PaymentService for Payments {
         &self,
         request: Request<pb::RecordPaymentRequest>,
     ) -> Result<Response<pb::RecordPaymentResponse>, Status> {
-        let ctx = authorize(&request, &[permissions::PAYMENTS_WRITE])?;
+        let ctx = authorize(&request, &[permissions::Permission::PaymentsWrite])?;
         let request = request.into_inner();
         let recording = read_request(&request)?;
         let response = app::record_payment(
@@ -188,7 +188,7 @@ impl pb::payment_service_server::PaymentService for Payments {
         &self,
         request: Request<pb::ListPaymentsRequest>,
     ) -> Result<Response<pb::ListPaymentsResponse>, Status> {
-        let ctx = authorize(&request, &[permissions::INVOICES_READ])?;
+        let ctx = authorize(&request, &[permissions::Permission::InvoicesRead])?;
         let request = request.into_inner();
         let mut violations = FieldViolations::new();
         let direction = direction_from_pb(request.direction);

@@ -13,7 +13,10 @@ use super::{authorize, ensure_valid, keyset_page, required_text, text};
 use crate::app::purchases::{self as app, ListPurchaseInvoices, RecordPurchaseInvoice};
 
 /// Who may read purchase invoices: those who record them and anyone who reads the books.
-const READERS: [Permission; 2] = [permissions::PURCHASES_WRITE, permissions::INVOICES_READ];
+const READERS: [Permission; 2] = [
+    permissions::Permission::PurchasesWrite,
+    permissions::Permission::InvoicesRead,
+];
 
 pub(crate) fn server(deps: Deps) -> pb::purchase_service_server::PurchaseServiceServer<Purchases> {
     pb::purchase_service_server::PurchaseServiceServer::new(Purchases { deps })
@@ -29,7 +32,7 @@ impl pb::purchase_service_server::PurchaseService for Purchases {
         &self,
         request: Request<pb::RecordPurchaseInvoiceRequest>,
     ) -> Result<Response<pb::RecordPurchaseInvoiceResponse>, Status> {
-        let ctx = authorize(&request, &[permissions::PURCHASES_WRITE])?;
+        let ctx = authorize(&request, &[permissions::Permission::PurchasesWrite])?;
         let request = request.into_inner();
         let mut violations = FieldViolations::new();
         let supplier_number = required_text(

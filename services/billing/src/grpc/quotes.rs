@@ -26,7 +26,10 @@ pub(crate) struct Quotes {
 }
 
 /// Who may read quotes: their authors and anyone who reads the sales documents.
-const READERS: [Permission; 2] = [permissions::QUOTES_WRITE, permissions::INVOICES_READ];
+const READERS: [Permission; 2] = [
+    permissions::Permission::QuotesWrite,
+    permissions::Permission::InvoicesRead,
+];
 
 /// The quote a request names, or INVALID_ARGUMENT.
 fn decode_quote_id(value: &str) -> Result<Uuid, Error> {
@@ -42,7 +45,7 @@ impl pb::quote_service_server::QuoteService for Quotes {
         &self,
         request: Request<pb::CreateQuoteRequest>,
     ) -> Result<Response<pb::CreateQuoteResponse>, Status> {
-        let ctx = authorize(&request, &[permissions::QUOTES_WRITE])?;
+        let ctx = authorize(&request, &[permissions::Permission::QuotesWrite])?;
         let request = request.into_inner();
         let command = CreateQuote {
             quote: decode_draft("quote", request.quote.as_ref())?,
@@ -76,7 +79,7 @@ impl pb::quote_service_server::QuoteService for Quotes {
         &self,
         request: Request<pb::UpdateQuoteRequest>,
     ) -> Result<Response<pb::UpdateQuoteResponse>, Status> {
-        let ctx = authorize(&request, &[permissions::QUOTES_WRITE])?;
+        let ctx = authorize(&request, &[permissions::Permission::QuotesWrite])?;
         let request = request.into_inner();
         let command = UpdateQuote {
             quote_id: decode_quote_id(&request.quote_id)?,
@@ -92,7 +95,7 @@ impl pb::quote_service_server::QuoteService for Quotes {
         &self,
         request: Request<pb::SendQuoteRequest>,
     ) -> Result<Response<pb::SendQuoteResponse>, Status> {
-        let ctx = authorize(&request, &[permissions::QUOTES_WRITE])?;
+        let ctx = authorize(&request, &[permissions::Permission::QuotesWrite])?;
         let id = decode_quote_id(&request.get_ref().quote_id)?;
         let quote = quotes::send_quote(&ctx, &self.deps, id).await?;
         Ok(Response::new(pb::SendQuoteResponse {
@@ -104,7 +107,7 @@ impl pb::quote_service_server::QuoteService for Quotes {
         &self,
         request: Request<pb::AcceptQuoteRequest>,
     ) -> Result<Response<pb::AcceptQuoteResponse>, Status> {
-        let ctx = authorize(&request, &[permissions::QUOTES_WRITE])?;
+        let ctx = authorize(&request, &[permissions::Permission::QuotesWrite])?;
         let id = decode_quote_id(&request.get_ref().quote_id)?;
         let quote = quotes::accept_quote(&ctx, &self.deps, id).await?;
         Ok(Response::new(pb::AcceptQuoteResponse {
@@ -116,7 +119,7 @@ impl pb::quote_service_server::QuoteService for Quotes {
         &self,
         request: Request<pb::RefuseQuoteRequest>,
     ) -> Result<Response<pb::RefuseQuoteResponse>, Status> {
-        let ctx = authorize(&request, &[permissions::QUOTES_WRITE])?;
+        let ctx = authorize(&request, &[permissions::Permission::QuotesWrite])?;
         let id = decode_quote_id(&request.get_ref().quote_id)?;
         let quote = quotes::refuse_quote(&ctx, &self.deps, id).await?;
         Ok(Response::new(pb::RefuseQuoteResponse {
@@ -128,7 +131,7 @@ impl pb::quote_service_server::QuoteService for Quotes {
         &self,
         request: Request<pb::ConvertQuoteToInvoiceRequest>,
     ) -> Result<Response<pb::ConvertQuoteToInvoiceResponse>, Status> {
-        let ctx = authorize(&request, &[permissions::INVOICES_WRITE])?;
+        let ctx = authorize(&request, &[permissions::Permission::InvoicesWrite])?;
         let request = request.into_inner();
         let id = decode_quote_id(&request.quote_id)?;
         let response = quotes::convert_quote_to_invoice(

@@ -232,7 +232,7 @@ async fn listing_series_validates_its_fields_and_hides_unknown_companies() {
     let no_read = comptoir_test_support::scoped_token(
         &env.harness.db,
         theirs,
-        &[comptoir_domain_types::permissions::QUOTES_WRITE],
+        &[comptoir_domain_types::permissions::Permission::QuotesWrite],
     )
     .await;
     let denied = client

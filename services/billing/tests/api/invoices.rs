@@ -2,9 +2,7 @@
 //! returns them, credit notes, the lock date (in the service and in the database),
 //! bad input with nothing written, permissions and tenant isolation.
 
-use comptoir_domain_types::permissions::{
-    ACCOUNTANT, INVOICES_ISSUE, INVOICES_READ, INVOICES_WRITE, SALES,
-};
+use comptoir_domain_types::permissions::{ACCOUNTANT, Permission, SALES};
 use comptoir_proto::billing::v1::{
     CreateCreditNoteRequest, CreateInvoiceRequest, DeleteInvoiceRequest, Document, DocumentStatus,
     DraftInput, GetInvoiceRequest, IssueInvoiceRequest, LineInput, ListAuditEventsRequest,
@@ -548,7 +546,7 @@ async fn nothing_dated_in_a_locked_period_changes_even_through_direct_sql() {
     let settings_only = env
         .token_with(
             company,
-            &[comptoir_domain_types::permissions::SETTINGS_WRITE],
+            &[comptoir_domain_types::permissions::Permission::SettingsWrite],
         )
         .await;
     let backwards = env
@@ -584,7 +582,10 @@ async fn each_role_does_only_what_its_permissions_allow() {
     let accountant = env.token_with(company, ACCOUNTANT.permissions).await;
     let sales = env.token_with(company, SALES.permissions).await;
     let writer = env
-        .token_with(company, &[INVOICES_READ, INVOICES_WRITE])
+        .token_with(
+            company,
+            &[Permission::InvoicesRead, Permission::InvoicesWrite],
+        )
         .await;
     for token in [&accountant, &sales] {
         let refused = create(&env, token, draft(customer, vec![line("1", "1", "20")]))
@@ -640,7 +641,10 @@ async fn each_role_does_only_what_its_permissions_allow() {
     assert_eq!(sales_read.code(), Code::PermissionDenied);
     // With invoices.issue the same draft goes out.
     let issuer = env
-        .token_with(company, &[INVOICES_READ, INVOICES_ISSUE])
+        .token_with(
+            company,
+            &[Permission::InvoicesRead, Permission::InvoicesIssue],
+        )
         .await;
     issue(&env, &issuer, &created.document_id, "")
         .await

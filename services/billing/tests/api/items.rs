@@ -395,15 +395,15 @@ async fn accountants_and_sales_read_items_but_only_invoicing_writes_them() {
     let invoicing = env
         .token_with(
             company,
-            &[comptoir_domain_types::permissions::INVOICES_WRITE],
+            &[comptoir_domain_types::permissions::Permission::InvoicesWrite],
         )
         .await;
     let item = create_item(&env, &invoicing, bread("Pain")).await;
     let mut client = env.items().await;
 
     for permission in [
-        comptoir_domain_types::permissions::INVOICES_READ,
-        comptoir_domain_types::permissions::QUOTES_WRITE,
+        comptoir_domain_types::permissions::Permission::InvoicesRead,
+        comptoir_domain_types::permissions::Permission::QuotesWrite,
     ] {
         let token = env.token_with(company, &[permission]).await;
         let read = client
@@ -462,7 +462,7 @@ async fn accountants_and_sales_read_items_but_only_invoicing_writes_them() {
     let purchasing = env
         .token_with(
             company,
-            &[comptoir_domain_types::permissions::PURCHASES_WRITE],
+            &[comptoir_domain_types::permissions::Permission::PurchasesWrite],
         )
         .await;
     let refused = client
@@ -480,7 +480,7 @@ async fn the_audit_trail_records_who_created_and_changed_an_item() {
     let token = env
         .token_with(
             company,
-            &[comptoir_domain_types::permissions::INVOICES_WRITE],
+            &[comptoir_domain_types::permissions::Permission::InvoicesWrite],
         )
         .await;
     let mut client = env.items().await;

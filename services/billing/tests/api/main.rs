@@ -88,7 +88,7 @@ impl Env {
         comptoir_test_support::scoped_token(
             &self.harness.db,
             company,
-            &[comptoir_domain_types::permissions::INVOICES_READ],
+            &[comptoir_domain_types::permissions::Permission::InvoicesRead],
         )
         .await
     }

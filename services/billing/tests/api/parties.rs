@@ -569,7 +569,7 @@ async fn an_accountant_reads_parties_but_every_write_is_permission_denied() {
     let accountant = env
         .token_with(
             company,
-            &[comptoir_domain_types::permissions::INVOICES_READ],
+            &[comptoir_domain_types::permissions::Permission::InvoicesRead],
         )
         .await;
     let mut client = env.parties().await;
@@ -643,12 +643,15 @@ async fn sales_may_create_a_customer_but_not_a_supplier_and_purchasing_only_supp
     let env = Env::start().await;
     let company = env.company().await;
     let sales = env
-        .token_with(company, &[comptoir_domain_types::permissions::QUOTES_WRITE])
+        .token_with(
+            company,
+            &[comptoir_domain_types::permissions::Permission::QuotesWrite],
+        )
         .await;
     let purchasing = env
         .token_with(
             company,
-            &[comptoir_domain_types::permissions::PURCHASES_WRITE],
+            &[comptoir_domain_types::permissions::Permission::PurchasesWrite],
         )
         .await;
     let mut client = env.parties().await;
@@ -794,7 +797,7 @@ async fn the_audit_trail_records_who_created_changed_and_archived_a_party() {
     let token = env
         .token_with(
             company,
-            &[comptoir_domain_types::permissions::INVOICES_WRITE],
+            &[comptoir_domain_types::permissions::Permission::InvoicesWrite],
         )
         .await;
     let user = user_of(&token);

@@ -56,7 +56,7 @@ async fn a_seller_profile_comes_from_company_created_and_unknown_ones_are_not_fo
     let token = scoped_token(
         &harness.db,
         company_id,
-        &[comptoir_domain_types::permissions::EXPORTS_READ],
+        &[comptoir_domain_types::permissions::Permission::ExportsRead],
     )
     .await;
 
@@ -103,7 +103,7 @@ async fn an_update_before_a_late_creation_keeps_the_newer_seller_profile() {
         let token = scoped_token(
             &harness.db,
             company,
-            &[comptoir_domain_types::permissions::EXPORTS_READ],
+            &[comptoir_domain_types::permissions::Permission::ExportsRead],
         )
         .await;
         eventually("export to record the seller profile", || async {

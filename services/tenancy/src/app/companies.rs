@@ -101,7 +101,7 @@ where
             .ok_or_else(|| Error::CompanyNotFound(company_id.to_string()))?;
         access::access_of(&mut *tx, company_id, locked.role, locked.through_firm)
             .await?
-            .require(permissions::SETTINGS_WRITE)?;
+            .require(permissions::Permission::SettingsWrite)?;
         let identity = revise(&locked.company)?;
         let company = companies::update_company(tx, company_id, &identity).await?;
         audit::audit(

@@ -60,15 +60,15 @@ mod tests {
             permissions: built_in_permissions(permissions::SALES.key).unwrap(),
             through_firm: false,
         };
-        assert!(access.require(permissions::QUOTES_WRITE).is_ok());
+        assert!(access.require(permissions::Permission::QuotesWrite).is_ok());
         assert!(matches!(
-            access.require(permissions::INVOICES_ISSUE),
-            Err(Refusal::PermissionDenied(p)) if p == permissions::INVOICES_ISSUE.as_str()
+            access.require(permissions::Permission::InvoicesIssue),
+            Err(Refusal::PermissionDenied(p)) if p == permissions::Permission::InvoicesIssue.as_str()
         ));
         assert_eq!(built_in_permissions("cashier"), None);
         assert_eq!(
             built_in_permissions(ADMINISTRATOR.key).unwrap().len(),
-            permissions::ALL.len()
+            permissions::Permission::ALL.len()
         );
     }
 

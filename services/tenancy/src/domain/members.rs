@@ -275,18 +275,28 @@ mod tests {
 
     #[test]
     fn a_granter_gives_only_what_it_holds_and_administrator_only_if_it_is_one() {
-        let held = strings(&[permissions::MEMBERS_MANAGE, permissions::QUOTES_WRITE]);
+        let held = strings(&[
+            permissions::Permission::MembersManage,
+            permissions::Permission::QuotesWrite,
+        ]);
         let manager = Granter {
             role: "manager",
             permissions: &held,
             owner: false,
         };
-        assert!(may_grant(manager, "sales", &strings(&[permissions::QUOTES_WRITE])).is_ok());
+        assert!(
+            may_grant(
+                manager,
+                "sales",
+                &strings(&[permissions::Permission::QuotesWrite])
+            )
+            .is_ok()
+        );
         assert!(matches!(
-            may_grant(manager, "user", &strings(&[permissions::INVOICES_READ])),
-            Err(Refusal::PermissionNotHeld(p)) if p == permissions::INVOICES_READ.as_str()
+            may_grant(manager, "user", &strings(&[permissions::Permission::InvoicesRead])),
+            Err(Refusal::PermissionNotHeld(p)) if p == permissions::Permission::InvoicesRead.as_str()
         ));
-        let all = strings(&permissions::ALL);
+        let all = strings(&permissions::Permission::ALL);
         let everything = Granter {
             role: "everything",
             permissions: &all,
@@ -336,9 +346,9 @@ mod tests {
             "cashier",
             " Cashier ",
             &strings(&[
-                permissions::QUOTES_WRITE,
-                permissions::INVOICES_READ,
-                permissions::QUOTES_WRITE,
+                permissions::Permission::QuotesWrite,
+                permissions::Permission::InvoicesRead,
+                permissions::Permission::QuotesWrite,
             ]),
             &mut violations,
         )
@@ -347,12 +357,18 @@ mod tests {
         assert_eq!(role.name, "Cashier");
         assert_eq!(
             role.permissions,
-            strings(&[permissions::INVOICES_READ, permissions::QUOTES_WRITE])
+            strings(&[
+                permissions::Permission::InvoicesRead,
+                permissions::Permission::QuotesWrite
+            ])
         );
         let refused = CustomRole::parse(
             "sales",
             "",
-            &[permissions::QUOTES_WRITE.to_string(), "root".to_owned()],
+            &[
+                permissions::Permission::QuotesWrite.to_string(),
+                "root".to_owned(),
+            ],
             &mut violations,
         );
         assert_eq!(refused, None);

@@ -1,7 +1,7 @@
 //! The `comptoir.tenancy.v1.AuditService` implementation: the company's audit trail,
 //! newest first, for callers with `audit.read`.
 
-use comptoir_domain_types::permissions::AUDIT_READ;
+use comptoir_domain_types::permissions::Permission;
 use comptoir_proto::tenancy::v1 as pb;
 use comptoir_runtime::grpc::timestamp;
 use comptoir_runtime::page::PageRequest;
@@ -25,7 +25,7 @@ impl pb::audit_service_server::AuditService for Audit {
         &self,
         request: Request<pb::ListAuditEventsRequest>,
     ) -> Result<Response<pb::ListAuditEventsResponse>, Status> {
-        let ctx = authorize(&self.deps.pool, &request, Some(AUDIT_READ)).await?;
+        let ctx = authorize(&self.deps.pool, &request, Some(Permission::AuditRead)).await?;
         let request = request.into_inner();
         let mut violations = FieldViolations::new();
         let page = PageRequest::parse(request.page_size, &request.page_token, &mut violations);

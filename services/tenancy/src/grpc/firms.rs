@@ -1,7 +1,7 @@
 //! The `comptoir.tenancy.v1.FirmService` implementation: accounting firms' grants on
 //! client companies, and the firm members assigned to each client (see `app::firms`).
 
-use comptoir_domain_types::permissions::MEMBERS_MANAGE;
+use comptoir_domain_types::permissions::Permission;
 use comptoir_proto::tenancy::v1 as pb;
 use comptoir_runtime::{Deps, FieldViolations};
 use tonic::{Request, Response, Status};
@@ -25,7 +25,7 @@ impl pb::firm_service_server::FirmService for Firms {
         &self,
         request: Request<pb::GrantFirmAccessRequest>,
     ) -> Result<Response<pb::GrantFirmAccessResponse>, Status> {
-        let ctx = authorize(&self.deps.pool, &request, Some(MEMBERS_MANAGE)).await?;
+        let ctx = authorize(&self.deps.pool, &request, Some(Permission::MembersManage)).await?;
         let request = request.into_inner();
         let mut violations = FieldViolations::new();
         let firm = violations.uuid("firm_id", &request.firm_id);
@@ -47,7 +47,7 @@ impl pb::firm_service_server::FirmService for Firms {
         &self,
         request: Request<pb::RevokeFirmAccessRequest>,
     ) -> Result<Response<pb::RevokeFirmAccessResponse>, Status> {
-        let ctx = authorize(&self.deps.pool, &request, Some(MEMBERS_MANAGE)).await?;
+        let ctx = authorize(&self.deps.pool, &request, Some(Permission::MembersManage)).await?;
         let mut violations = FieldViolations::new();
         let firm = violations.uuid("firm_id", &request.get_ref().firm_id);
         let company = violations.uuid("company_id", &request.get_ref().company_id);
@@ -61,7 +61,7 @@ impl pb::firm_service_server::FirmService for Firms {
         &self,
         request: Request<pb::SetPortfolioManagersRequest>,
     ) -> Result<Response<pb::SetPortfolioManagersResponse>, Status> {
-        let ctx = authorize(&self.deps.pool, &request, Some(MEMBERS_MANAGE)).await?;
+        let ctx = authorize(&self.deps.pool, &request, Some(Permission::MembersManage)).await?;
         let request = request.into_inner();
         let mut violations = FieldViolations::new();
         let company = violations.uuid("company_id", &request.company_id);

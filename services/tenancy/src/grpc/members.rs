@@ -5,7 +5,7 @@
 
 use chrono::Utc;
 use comptoir_domain_types::fields::Violations;
-use comptoir_domain_types::permissions::MEMBERS_MANAGE;
+use comptoir_domain_types::permissions::Permission;
 use comptoir_proto::tenancy::v1 as pb;
 use comptoir_runtime::grpc::timestamp;
 use comptoir_runtime::mail::Mailer;
@@ -111,7 +111,7 @@ impl pb::member_service_server::MemberService for Members {
         &self,
         request: Request<pb::CreateRoleRequest>,
     ) -> Result<Response<pb::CreateRoleResponse>, Status> {
-        let ctx = authorize(&self.deps.pool, &request, Some(MEMBERS_MANAGE)).await?;
+        let ctx = authorize(&self.deps.pool, &request, Some(Permission::MembersManage)).await?;
         let request = request.into_inner();
         let role = custom_role(&request.key, &request.name, &request.permissions)?;
         let answer = app::roles::create_role(
@@ -131,7 +131,7 @@ impl pb::member_service_server::MemberService for Members {
         &self,
         request: Request<pb::UpdateRoleRequest>,
     ) -> Result<Response<pb::UpdateRoleResponse>, Status> {
-        let ctx = authorize(&self.deps.pool, &request, Some(MEMBERS_MANAGE)).await?;
+        let ctx = authorize(&self.deps.pool, &request, Some(Permission::MembersManage)).await?;
         let request = request.into_inner();
         rules::not_built_in(&request.key).map_err(Error::from)?;
         let role = custom_role(&request.key, &request.name, &request.permissions)?;
@@ -145,7 +145,7 @@ impl pb::member_service_server::MemberService for Members {
         &self,
         request: Request<pb::DeleteRoleRequest>,
     ) -> Result<Response<pb::DeleteRoleResponse>, Status> {
-        let ctx = authorize(&self.deps.pool, &request, Some(MEMBERS_MANAGE)).await?;
+        let ctx = authorize(&self.deps.pool, &request, Some(Permission::MembersManage)).await?;
         let key = request.into_inner().key;
         app::roles::delete_role(&self.deps, &ctx, &key).await?;
         Ok(Response::new(pb::DeleteRoleResponse {}))
@@ -173,7 +173,7 @@ impl pb::member_service_server::MemberService for Members {
         &self,
         request: Request<pb::InviteMemberRequest>,
     ) -> Result<Response<pb::InviteMemberResponse>, Status> {
-        let ctx = authorize(&self.deps.pool, &request, Some(MEMBERS_MANAGE)).await?;
+        let ctx = authorize(&self.deps.pool, &request, Some(Permission::MembersManage)).await?;
         let request = request.into_inner();
         let mut violations = FieldViolations::new();
         let email = violations.check("email", rules::normalise_email(&request.email));
@@ -201,7 +201,7 @@ impl pb::member_service_server::MemberService for Members {
         &self,
         request: Request<pb::ListInvitationsRequest>,
     ) -> Result<Response<pb::ListInvitationsResponse>, Status> {
-        let ctx = authorize(&self.deps.pool, &request, Some(MEMBERS_MANAGE)).await?;
+        let ctx = authorize(&self.deps.pool, &request, Some(Permission::MembersManage)).await?;
         let request = request.into_inner();
         let (page, after) = page::parse_keyset(request.page_size, &request.page_token)?;
         let mut rows =
@@ -220,7 +220,7 @@ impl pb::member_service_server::MemberService for Members {
         &self,
         request: Request<pb::RevokeInvitationRequest>,
     ) -> Result<Response<pb::RevokeInvitationResponse>, Status> {
-        let ctx = authorize(&self.deps.pool, &request, Some(MEMBERS_MANAGE)).await?;
+        let ctx = authorize(&self.deps.pool, &request, Some(Permission::MembersManage)).await?;
         let invitation_id =
             error::required_uuid("invitation_id", &request.get_ref().invitation_id)?;
         app::invitations::revoke_invitation(&self.deps, &ctx, invitation_id).await?;
@@ -249,7 +249,7 @@ impl pb::member_service_server::MemberService for Members {
         &self,
         request: Request<pb::ChangeMemberRoleRequest>,
     ) -> Result<Response<pb::ChangeMemberRoleResponse>, Status> {
-        let ctx = authorize(&self.deps.pool, &request, Some(MEMBERS_MANAGE)).await?;
+        let ctx = authorize(&self.deps.pool, &request, Some(Permission::MembersManage)).await?;
         let request = request.into_inner();
         let target = error::required_uuid("user_id", &request.user_id)?;
         let member =
@@ -263,7 +263,7 @@ impl pb::member_service_server::MemberService for Members {
         &self,
         request: Request<pb::RemoveMemberRequest>,
     ) -> Result<Response<pb::RemoveMemberResponse>, Status> {
-        let ctx = authorize(&self.deps.pool, &request, Some(MEMBERS_MANAGE)).await?;
+        let ctx = authorize(&self.deps.pool, &request, Some(Permission::MembersManage)).await?;
         let target = error::required_uuid("user_id", &request.get_ref().user_id)?;
         app::members::remove_member(&self.deps, &ctx, target).await?;
         Ok(Response::new(pb::RemoveMemberResponse {}))

@@ -741,7 +741,7 @@ async fn only_the_owner_or_an_administrator_makes_an_administrator_and_nobody_ch
     env.custom_role(
         &admin,
         "everything",
-        &comptoir_domain_types::permissions::ALL.map(|p| p.as_str()),
+        &comptoir_domain_types::permissions::Permission::ALL.map(|p| p.as_str()),
     )
     .await;
     let token = env
