@@ -75,6 +75,27 @@ pub const SESSION_REVOKED: EventType = identity("session", "revoked");
 /// `comptoir.identity.user.registered`: SignUp created an account.
 pub const USER_REGISTERED: EventType = identity("user", "registered");
 
+const fn portal(aggregate: &'static str, event: &'static str) -> EventType {
+    EventType {
+        service: "accountant_portal",
+        aggregate,
+        event,
+    }
+}
+
+/// `comptoir.accountant_portal.portfolio.client_added`: a client entered a firm's
+/// portfolio.
+pub const PORTFOLIO_CLIENT_ADDED: EventType = portal("portfolio", "client_added");
+/// `comptoir.accountant_portal.portfolio.client_disconnected`: a firm's grant on a client
+/// ended through the portal.
+pub const PORTFOLIO_CLIENT_DISCONNECTED: EventType = portal("portfolio", "client_disconnected");
+/// `comptoir.accountant_portal.portfolio.managers_assigned`: a client's portfolio managers
+/// changed.
+pub const PORTFOLIO_MANAGERS_ASSIGNED: EventType = portal("portfolio", "managers_assigned");
+/// `comptoir.accountant_portal.accounting_settings.changed`: the journals and accounts of a
+/// client's exports (or a firm's default) changed.
+pub const ACCOUNTING_SETTINGS_CHANGED: EventType = portal("accounting_settings", "changed");
+
 const fn billing(aggregate: &'static str, event: &'static str) -> EventType {
     EventType {
         service: "billing",
