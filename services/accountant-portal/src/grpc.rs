@@ -54,4 +54,87 @@ impl pb::accountant_portal_service_server::AccountantPortalService for Portal {
             next_page_token,
         }))
     }
+
+    async fn enable_accounting_module(
+        &self,
+        _: Request<pb::EnableAccountingModuleRequest>,
+    ) -> Result<Response<pb::EnableAccountingModuleResponse>, Status> {
+        Err(Status::unimplemented("enable_accounting_module is not served yet"))
+    }
+
+    async fn create_client_company(
+        &self,
+        _: Request<pb::CreateClientCompanyRequest>,
+    ) -> Result<Response<pb::CreateClientCompanyResponse>, Status> {
+        Err(Status::unimplemented("create_client_company is not served yet"))
+    }
+
+    async fn invite_director(
+        &self,
+        _: Request<pb::InviteDirectorRequest>,
+    ) -> Result<Response<pb::InviteDirectorResponse>, Status> {
+        Err(Status::unimplemented("invite_director is not served yet"))
+    }
+
+    async fn list_clients(
+        &self,
+        _: Request<pb::ListClientsRequest>,
+    ) -> Result<Response<pb::ListClientsResponse>, Status> {
+        Err(Status::unimplemented("list_clients is not served yet"))
+    }
+
+    async fn set_lock_dates(
+        &self,
+        _: Request<pb::SetLockDatesRequest>,
+    ) -> Result<Response<pb::SetLockDatesResponse>, Status> {
+        Err(Status::unimplemented("set_lock_dates is not served yet"))
+    }
+
+    async fn assign_portfolio_managers(
+        &self,
+        _: Request<pb::AssignPortfolioManagersRequest>,
+    ) -> Result<Response<pb::AssignPortfolioManagersResponse>, Status> {
+        Err(Status::unimplemented("assign_portfolio_managers is not served yet"))
+    }
+
+    async fn disconnect_clients(
+        &self,
+        _: Request<pb::DisconnectClientsRequest>,
+    ) -> Result<Response<pb::DisconnectClientsResponse>, Status> {
+        Err(Status::unimplemented("disconnect_clients is not served yet"))
+    }
+
+    async fn get_accounting_settings(
+        &self,
+        _: Request<pb::GetAccountingSettingsRequest>,
+    ) -> Result<Response<pb::GetAccountingSettingsResponse>, Status> {
+        Err(Status::unimplemented("get_accounting_settings is not served yet"))
+    }
+
+    async fn update_accounting_settings(
+        &self,
+        _: Request<pb::UpdateAccountingSettingsRequest>,
+    ) -> Result<Response<pb::UpdateAccountingSettingsResponse>, Status> {
+        Err(Status::unimplemented("update_accounting_settings is not served yet"))
+    }
+
+    type ImportClientCompaniesStream =
+        tokio_stream::Empty<Result<pb::ImportClientCompaniesResponse, Status>>;
+
+    async fn import_client_companies(
+        &self,
+        _: Request<tonic::Streaming<pb::ImportClientCompaniesRequest>>,
+    ) -> Result<Response<Self::ImportClientCompaniesStream>, Status> {
+        Err(Status::unimplemented("import_client_companies is not served yet"))
+    }
+
+    type ExportClientListStream =
+        tokio_stream::Empty<Result<pb::ExportClientListResponse, Status>>;
+
+    async fn export_client_list(
+        &self,
+        _: Request<pb::ExportClientListRequest>,
+    ) -> Result<Response<Self::ExportClientListStream>, Status> {
+        Err(Status::unimplemented("export_client_list is not served yet"))
+    }
 }
