@@ -16,7 +16,7 @@ use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use sha2::{Digest, Sha256};
 use tokio::sync::{Mutex, RwLock};
 
-pub use crate::caller::{ACCESS_TOKEN_TTL, AuthError, Caller, Claims, LEEWAY};
+use crate::caller::{ACCESS_TOKEN_TTL, AuthError, Caller, Claims, LEEWAY};
 use crate::revocation::{Revocations, Verdict};
 
 /// The shortest interval between two key fetches triggered by unknown `kid`s, so a flood
@@ -406,46 +406,104 @@ mod tests {
         }
     }
 
+    /// The status code a refused check answers.
+    fn refused<T: std::fmt::Debug>(checked: Result<T, AuthError>) -> Code {
+        tonic::Status::from(checked.unwrap_err()).code()
+    }
+
     #[test]
     fn require_checks_the_active_company_then_the_permission() {
         let company = Uuid::now_v7();
         let sales = user(Some(company), &["quotes.write"]);
         assert!(sales.require(company, Permission::QuotesWrite).is_ok());
         assert_eq!(
-            sales
-                .require(company, Permission::InvoicesIssue)
-                .unwrap_err()
-                .code(),
+            refused(sales.require(company, Permission::InvoicesIssue)),
             Code::PermissionDenied
         );
         assert_eq!(
-            sales
-                .require(Uuid::now_v7(), Permission::QuotesWrite)
-                .unwrap_err()
-                .code(),
+            refused(sales.require(Uuid::now_v7(), Permission::QuotesWrite)),
             Code::NotFound
         );
         assert_eq!(
-            user(None, &["quotes.write"])
-                .require(company, Permission::QuotesWrite)
-                .unwrap_err()
-                .code(),
+            refused(user(None, &["quotes.write"]).require(company, Permission::QuotesWrite)),
             Code::NotFound
         );
         let service = Caller::Service {
             name: "billing".to_owned(),
         };
         assert_eq!(
-            service
-                .require(company, Permission::QuotesWrite)
-                .unwrap_err()
-                .code(),
+            refused(service.require(company, Permission::QuotesWrite)),
             Code::NotFound
         );
         assert_eq!(service.require_service().unwrap(), "billing");
-        assert_eq!(
-            sales.require_service().unwrap_err().code(),
-            Code::PermissionDenied
+        assert_eq!(refused(sales.require_service()), Code::PermissionDenied);
+    }
+
+    #[test]
+    fn require_any_accepts_one_of_the_permissions_and_names_them_all_when_none_is_held() {
+        let company = Uuid::now_v7();
+        let sales = user(Some(company), &["quotes.write"]);
+        let either = [Permission::InvoicesWrite, Permission::QuotesWrite];
+        assert!(sales.require_any(company, &either).is_ok());
+        let status = tonic::Status::from(
+            sales
+                .require_any(company, &[Permission::InvoicesWrite, Permission::AuditRead])
+                .unwrap_err(),
         );
+        assert_eq!(status.code(), Code::PermissionDenied);
+        assert_eq!(
+            status.message(),
+            "this call needs one of the permissions invoices.write, audit.read"
+        );
+        assert!(matches!(
+            sales.require_any(company, &[Permission::AuditRead]),
+            Err(AuthError::PermissionDenied(Permission::AuditRead))
+        ));
+        assert!(matches!(
+            sales.require_any(Uuid::now_v7(), &either),
+            Err(AuthError::CompanyNotFound(_))
+        ));
+    }
+
+    #[test]
+    fn each_refusal_answers_its_code_reason_and_message() {
+        use tonic_types::StatusExt as _;
+        let company = Uuid::now_v7();
+        let cases = [
+            (
+                AuthError::PermissionDenied(Permission::InvoicesIssue),
+                Code::PermissionDenied,
+                "PERMISSION_DENIED",
+                "this call needs the `invoices.issue` permission".to_owned(),
+            ),
+            (
+                AuthError::CompanyNotFound(company),
+                Code::NotFound,
+                "COMPANY_NOT_FOUND",
+                format!("company {company} not found"),
+            ),
+            (
+                AuthError::NoActiveCompany,
+                Code::FailedPrecondition,
+                "NO_ACTIVE_COMPANY",
+                "no active company: call SwitchCompany first".to_owned(),
+            ),
+            (
+                AuthError::ServiceTokenRequired,
+                Code::PermissionDenied,
+                "SERVICE_TOKEN_REQUIRED",
+                "this internal call accepts service tokens only".to_owned(),
+            ),
+        ];
+        for (err, code, reason, message) in cases {
+            let status = tonic::Status::from(err);
+            assert_eq!(status.code(), code);
+            assert_eq!(status.message(), message);
+            let info = status.get_details_error_info().expect("error info");
+            assert_eq!(
+                (info.reason.as_str(), info.domain.as_str()),
+                (reason, "auth.comptoir")
+            );
+        }
     }
 }

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use tonic::Code;
 use uuid::Uuid;
 
-use comptoir_domain_types::permissions::Permission;
+use comptoir_domain_types::permissions::{self, Permission};
 
 use crate::error;
 
@@ -89,11 +89,11 @@ impl Caller {
 
     /// The caller of a request, put there by the auth layer. A request without one never
     /// reaches a handler unless its method is public, so this is UNAUTHENTICATED there.
-    pub fn of<T>(request: &tonic::Request<T>) -> Result<&Caller, tonic::Status> {
+    pub fn of<T>(request: &tonic::Request<T>) -> Result<&Caller, AuthError> {
         request
             .extensions()
             .get::<Caller>()
-            .ok_or_else(|| AuthError::Missing.into())
+            .ok_or(AuthError::Missing)
     }
 
     /// Checks that the caller may use `permission` on `company_id`: a user whose token is
@@ -101,7 +101,7 @@ impl Caller {
     /// company (or to none) answers NOT_FOUND, so a foreign id reveals nothing; a missing
     /// permission answers PERMISSION_DENIED. Services act for themselves with service
     /// tokens only on internal calls, which check [`Caller::require_service`] instead.
-    pub fn require(&self, company_id: Uuid, permission: Permission) -> Result<(), tonic::Status> {
+    pub fn require(&self, company_id: Uuid, permission: Permission) -> Result<(), AuthError> {
         match self {
             Caller::User {
                 company_id: Some(active),
@@ -111,50 +111,53 @@ impl Caller {
                 if permission.held_in(permissions) {
                     Ok(())
                 } else {
-                    Err(error::status(
-                        Code::PermissionDenied,
-                        "PERMISSION_DENIED",
-                        "auth",
-                        format!("this call needs the `{permission}` permission"),
-                    ))
+                    Err(AuthError::PermissionDenied(permission))
                 }
             }
-            Caller::User { .. } | Caller::Service { .. } => Err(error::status(
-                Code::NotFound,
-                "COMPANY_NOT_FOUND",
-                "auth",
-                format!("company {company_id} not found"),
-            )),
+            Caller::User { .. } | Caller::Service { .. } => {
+                Err(AuthError::CompanyNotFound(company_id))
+            }
         }
+    }
+
+    /// Checks that the caller may act on `company_id` with at least one of `permissions`
+    /// (a call several permissions allow): as [`Caller::require`] when one is named,
+    /// else PERMISSION_DENIED naming them all when the token holds none of them.
+    pub fn require_any(
+        &self,
+        company_id: Uuid,
+        permissions: &[Permission],
+    ) -> Result<(), AuthError> {
+        if let [permission] = permissions {
+            return self.require(company_id, *permission);
+        }
+        for permission in permissions {
+            match self.require(company_id, *permission) {
+                Ok(()) => return Ok(()),
+                Err(AuthError::PermissionDenied(_)) => {}
+                Err(other) => return Err(other),
+            }
+        }
+        Err(AuthError::NoneOfPermissions(permissions.to_vec()))
     }
 
     /// The company the caller's token is scoped to; a token with none answers
     /// FAILED_PRECONDITION (switch to a company first).
-    pub fn active_company(&self) -> Result<Uuid, tonic::Status> {
+    pub fn active_company(&self) -> Result<Uuid, AuthError> {
         match self {
             Caller::User {
                 company_id: Some(company),
                 ..
             } => Ok(*company),
-            Caller::User { .. } | Caller::Service { .. } => Err(error::status(
-                Code::FailedPrecondition,
-                "NO_ACTIVE_COMPANY",
-                "auth",
-                "no active company: call SwitchCompany first",
-            )),
+            Caller::User { .. } | Caller::Service { .. } => Err(AuthError::NoActiveCompany),
         }
     }
 
     /// Checks that the caller is another Comptoir service (internal calls).
-    pub fn require_service(&self) -> Result<&str, tonic::Status> {
+    pub fn require_service(&self) -> Result<&str, AuthError> {
         match self {
             Caller::Service { name } => Ok(name),
-            Caller::User { .. } => Err(error::status(
-                Code::PermissionDenied,
-                "SERVICE_TOKEN_REQUIRED",
-                "auth",
-                "this internal call accepts service tokens only",
-            )),
+            Caller::User { .. } => Err(AuthError::ServiceTokenRequired),
         }
     }
 
@@ -201,9 +204,11 @@ impl Caller {
     }
 }
 
-/// Why a request was not authenticated. Every variant answers UNAUTHENTICATED but a
-/// revoked company access (PERMISSION_DENIED: the person is still who they say) and
-/// missing keys (UNAVAILABLE).
+/// Why a request was not authenticated, or its caller not allowed to make it. A token
+/// that cannot be trusted answers UNAUTHENTICATED; a revoked company access, a missing
+/// permission or a user token on an internal call answer PERMISSION_DENIED (the person is
+/// still who they say); missing keys answer UNAVAILABLE; a company the token is not
+/// scoped to answers NOT_FOUND, so a foreign id reveals nothing.
 #[derive(Debug, thiserror::Error)]
 pub enum AuthError {
     /// No `authorization: Bearer …` metadata.
@@ -228,6 +233,25 @@ pub enum AuthError {
     /// revoked firm grant).
     #[error("access to this company was revoked; switch company again")]
     AccessRevoked,
+    /// The token is scoped to another company, or to none.
+    #[error("company {0} not found")]
+    CompanyNotFound(Uuid),
+    /// The token is scoped to the company but lacks the permission the call needs.
+    #[error("this call needs the `{0}` permission")]
+    PermissionDenied(Permission),
+    /// The token is scoped to the company but holds none of the permissions that allow
+    /// the call.
+    #[error(
+        "this call needs one of the permissions {}",
+        permissions::names(.0).join(", ")
+    )]
+    NoneOfPermissions(Vec<Permission>),
+    /// The call acts on the active company and the token has none.
+    #[error("no active company: call SwitchCompany first")]
+    NoActiveCompany,
+    /// An internal call made with a user's token.
+    #[error("this internal call accepts service tokens only")]
+    ServiceTokenRequired,
 }
 
 impl From<AuthError> for tonic::Status {
@@ -245,6 +269,12 @@ impl From<AuthError> for tonic::Status {
             AuthError::KeysUnavailable(_) => (Code::Unavailable, "TOKEN_KEYS_UNAVAILABLE"),
             AuthError::SessionRevoked => (Code::Unauthenticated, "SESSION_REVOKED"),
             AuthError::AccessRevoked => (Code::PermissionDenied, "ACCESS_REVOKED"),
+            AuthError::CompanyNotFound(_) => (Code::NotFound, "COMPANY_NOT_FOUND"),
+            AuthError::PermissionDenied(_) | AuthError::NoneOfPermissions(_) => {
+                (Code::PermissionDenied, "PERMISSION_DENIED")
+            }
+            AuthError::NoActiveCompany => (Code::FailedPrecondition, "NO_ACTIVE_COMPANY"),
+            AuthError::ServiceTokenRequired => (Code::PermissionDenied, "SERVICE_TOKEN_REQUIRED"),
         };
         error::status(code, reason, "auth", err.to_string())
     }

@@ -55,13 +55,10 @@ impl FieldViolations {
         self.0.iter()
     }
 
-    /// `Ok(())` when nothing was recorded, else the `INVALID_ARGUMENT` status.
-    pub fn into_result(self) -> Result<(), Status> {
-        if self.is_empty() {
-            Ok(())
-        } else {
-            Err(self.into_status())
-        }
+    /// `Ok(())` when nothing was recorded, else the violations themselves (the
+    /// `INVALID_ARGUMENT` answer, once converted into a [`Status`]).
+    pub fn into_result(self) -> Result<(), Self> {
+        if self.is_empty() { Ok(()) } else { Err(self) }
     }
 
     /// The `INVALID_ARGUMENT` status carrying every violation.
@@ -77,6 +74,12 @@ impl FieldViolations {
             details.add_bad_request_violation(field, reason);
         }
         Status::with_error_details(Code::InvalidArgument, message, details)
+    }
+}
+
+impl From<FieldViolations> for Status {
+    fn from(violations: FieldViolations) -> Self {
+        violations.into_status()
     }
 }
 
@@ -107,7 +110,7 @@ impl FieldViolations {
 }
 
 /// Parses one required UUID field, or answers INVALID_ARGUMENT naming it.
-pub fn required_uuid(field: &str, value: &str) -> Result<uuid::Uuid, Status> {
+pub fn required_uuid(field: &str, value: &str) -> Result<uuid::Uuid, FieldViolations> {
     let mut violations = FieldViolations::new();
     let id = violations.uuid(field, value);
     violations.into_result()?;

@@ -13,7 +13,8 @@ use tokio::sync::watch;
 use tower::{Layer, Service};
 use tracing::Instrument;
 
-use crate::auth::{self, Caller, KeySet};
+use crate::auth::{self, KeySet};
+use crate::caller::Caller;
 use crate::metrics::Metrics;
 use crate::{error, telemetry};
 

@@ -24,6 +24,6 @@ pub mod telemetry;
 mod module_graph;
 
 pub use app::{App, Deps, Service, ServiceSpec};
-pub use auth::Caller;
+pub use caller::Caller;
 pub use config::CommonConfig;
 pub use error::FieldViolations;

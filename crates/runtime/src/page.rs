@@ -81,7 +81,7 @@ pub type TimeIdCursor = (chrono::DateTime<chrono::Utc>, uuid::Uuid);
 pub fn parse_keyset(
     page_size: i32,
     page_token: &str,
-) -> Result<(PageRequest, Option<TimeIdCursor>), tonic::Status> {
+) -> Result<(PageRequest, Option<TimeIdCursor>), FieldViolations> {
     let mut violations = FieldViolations::new();
     let page = PageRequest::parse(page_size, page_token, &mut violations);
     let after = page

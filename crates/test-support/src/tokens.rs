@@ -5,7 +5,8 @@ use comptoir_domain_types::permissions::Permission;
 use comptoir_proto::identity::v1::{
     LoginRequest, SignUpRequest, identity_service_client::IdentityServiceClient,
 };
-use comptoir_runtime::auth::{self, Claims};
+use comptoir_runtime::auth;
+use comptoir_runtime::caller::Claims;
 use ed25519_dalek::SigningKey;
 use ed25519_dalek::pkcs8::EncodePrivateKey;
 

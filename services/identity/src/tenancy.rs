@@ -12,7 +12,8 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use comptoir_proto::tenancy::v1::{CheckAccessRequest, access_service_client::AccessServiceClient};
-use comptoir_runtime::auth::{self, ACCESS_TOKEN_TTL};
+use comptoir_runtime::auth;
+use comptoir_runtime::caller::ACCESS_TOKEN_TTL;
 use tonic::metadata::AsciiMetadataValue;
 use tonic::transport::Channel;
 use uuid::Uuid;

@@ -89,7 +89,7 @@ impl From<&pb::ItemInput> for ItemInput {
 }
 
 /// An item id from the wire, or INVALID_ARGUMENT naming `item_id`.
-fn item_id(value: &str) -> Result<Uuid, Status> {
+fn item_id(value: &str) -> Result<Uuid, FieldViolations> {
     error::required_uuid("item_id", value)
 }
 

@@ -14,12 +14,13 @@ pub(crate) mod quotes;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use comptoir_domain_types::amount::{self, AmountError};
-use comptoir_domain_types::permissions::{self, Permission};
+use comptoir_domain_types::permissions::Permission;
 use comptoir_proto::billing::v1 as pb;
+use comptoir_runtime::caller::AuthError;
 use comptoir_runtime::page::{PageRequest, TimeIdCursor, parse_time_id_cursor};
-use comptoir_runtime::{Caller, FieldViolations, error};
+use comptoir_runtime::{Caller, FieldViolations};
 use rust_decimal::Decimal;
-use tonic::{Code, Request, Status};
+use tonic::Request;
 
 use crate::error::Error;
 
@@ -27,37 +28,18 @@ use crate::app::Ctx;
 pub(crate) use crate::app::documents::today;
 
 /// Authorises the caller of `request` for its active company if it holds at least one
-/// of `permissions`: NOT_FOUND-style refusals come from [`Caller::require`].
+/// of `permissions` (see [`Caller::require_any`]).
 pub(crate) fn authorize<T>(
     request: &Request<T>,
     permissions: &[Permission],
-) -> Result<Ctx, Status> {
+) -> Result<Ctx, AuthError> {
     let caller = Caller::of(request)?.clone();
     let company_id = caller.active_company()?;
-    let mut refusal = None;
-    for permission in permissions {
-        match caller.require(company_id, *permission) {
-            Ok(()) => {
-                return Ok(Ctx {
-                    company_id,
-                    actor: caller.actor(),
-                    caller,
-                });
-            }
-            Err(status) => refusal = Some(status),
-        }
-    }
-    Err(match (permissions, refusal) {
-        ([_], Some(status)) => status,
-        _ => error::status(
-            Code::PermissionDenied,
-            "PERMISSION_DENIED",
-            "auth",
-            format!(
-                "this call needs one of the permissions {}",
-                permissions::names(permissions).join(", ")
-            ),
-        ),
+    caller.require_any(company_id, permissions)?;
+    Ok(Ctx {
+        company_id,
+        actor: caller.actor(),
+        caller,
     })
 }
 

@@ -100,7 +100,7 @@ impl From<&pb::PartyInput> for PartyInput {
 }
 
 /// A party id from the wire, or INVALID_ARGUMENT naming `party_id`.
-fn party_id(value: &str) -> Result<Uuid, Status> {
+fn party_id(value: &str) -> Result<Uuid, FieldViolations> {
     error::required_uuid("party_id", value)
 }
 

@@ -1,7 +1,7 @@
 //! What an access token says: whose session it belongs to and, scoped to a company, the
 //! role and permissions tenancy gave, and whether they come through an accounting firm.
 
-use comptoir_runtime::auth::Claims;
+use comptoir_runtime::caller::Claims;
 use uuid::Uuid;
 
 /// A user's rights on a company, as tenancy answered.

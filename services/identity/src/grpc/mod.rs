@@ -3,7 +3,7 @@
 //! one `app` function and encodes the answer. Errors become statuses here, once.
 
 use comptoir_proto::identity::v1 as pb;
-use comptoir_runtime::auth::ACCESS_TOKEN_TTL;
+use comptoir_runtime::caller::ACCESS_TOKEN_TTL;
 use comptoir_runtime::{Caller, FieldViolations};
 use tonic::{Request, Response, Status};
 

@@ -4,7 +4,8 @@
 
 use std::time::Duration;
 
-use comptoir_runtime::auth::{ACCESS_TOKEN_TTL, PublicKey};
+use comptoir_runtime::auth::PublicKey;
+use comptoir_runtime::caller::ACCESS_TOKEN_TTL;
 use sqlx::{PgConnection, PgPool};
 
 /// Serialises key creation between replicas until the transaction ends, so they create

@@ -1,7 +1,7 @@
 //! The auth layer in front of tenancy: every call needs a valid token from identity.
 
 use comptoir_proto::tenancy::v1::ListMyCompaniesRequest;
-use comptoir_runtime::auth::Claims;
+use comptoir_runtime::caller::Claims;
 use comptoir_test_support::{bearer, foreign_token, identity_token, reason};
 use tonic::Code;
 use uuid::Uuid;

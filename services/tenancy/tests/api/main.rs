@@ -9,7 +9,7 @@ mod legal_identity;
 mod members;
 
 use comptoir_proto::tenancy::v1::tenancy_service_client::TenancyServiceClient;
-use comptoir_runtime::auth::Claims;
+use comptoir_runtime::caller::Claims;
 use comptoir_test_support::{Harness, Mailbox, Running, identity_token, spawn};
 use tonic::transport::Channel;
 use uuid::Uuid;
