@@ -1,5 +1,6 @@
 //! Tenancy's errors and their one mapping to gRPC statuses.
 
+use comptoir_runtime::caller::AuthError;
 use comptoir_runtime::error::{self, FieldViolations};
 use comptoir_runtime::idempotency::IdempotencyError;
 use tonic::{Code, Status};
@@ -15,6 +16,9 @@ pub(crate) enum Error {
     /// The request has bad fields.
     #[error("invalid request")]
     InvalidArgument(FieldViolations),
+    /// The caller's token was refused, or does not allow the call.
+    #[error(transparent)]
+    Auth(#[from] AuthError),
     /// Another company is registered with this SIRET (the same SIREN with another NIC is
     /// another establishment, and allowed).
     #[error("a company with SIRET {0} already exists")]
@@ -105,6 +109,7 @@ impl From<Error> for Status {
     fn from(err: Error) -> Self {
         match err {
             Error::InvalidArgument(violations) => violations.into_status(),
+            Error::Auth(refusal) => refusal.into(),
             Error::SiretTaken(_) => {
                 error::status(Code::AlreadyExists, "SIRET_TAKEN", DOMAIN, err.to_string())
             }

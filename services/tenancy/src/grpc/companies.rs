@@ -338,7 +338,7 @@ impl pb::tenancy_service_server::TenancyService for Tenancy {
     ) -> Result<Response<pb::CreateCompanyResponse>, Status> {
         let owner = user_of(&request)?;
         let request = request.into_inner();
-        let new = NewCompany::try_from(&request).map_err(Error::from)?;
+        let new = NewCompany::try_from(&request)?;
         let response = app::companies::create_company(
             &self.deps,
             owner,

@@ -236,7 +236,7 @@ impl pb::member_service_server::MemberService for Members {
         if token.trim().is_empty() {
             let mut violations = FieldViolations::new();
             violations.add("token", "is required");
-            return Err(Error::InvalidArgument(violations).into());
+            return Err(violations.into());
         }
         let accepted = app::invitations::accept_invitation(&self.deps, user, token.trim()).await?;
         Ok(Response::new(pb::AcceptInvitationResponse {

@@ -11,17 +11,17 @@ pub(crate) mod members;
 
 use comptoir_domain_types::permissions::Permission;
 use comptoir_runtime::Caller;
-use tonic::{Request, Status};
+use tonic::Request;
 use uuid::Uuid;
 
 use crate::app::{self, Ctx};
 use crate::error::Error;
 
 /// The user behind a call that acts for a person.
-pub(crate) fn user_of<T>(request: &Request<T>) -> Result<Uuid, Status> {
+pub(crate) fn user_of<T>(request: &Request<T>) -> Result<Uuid, Error> {
     match Caller::of(request)? {
         Caller::User { user_id, .. } => Ok(*user_id),
-        Caller::Service { .. } => Err(Error::UserRequired.into()),
+        Caller::Service { .. } => Err(Error::UserRequired),
     }
 }
 
@@ -31,14 +31,14 @@ pub(crate) async fn authorize<T>(
     pool: &sqlx::PgPool,
     request: &Request<T>,
     permission: Option<Permission>,
-) -> Result<Ctx, Status> {
+) -> Result<Ctx, Error> {
     let Caller::User {
         user_id,
         company_id,
         ..
     } = Caller::of(request)?
     else {
-        return Err(Error::UserRequired.into());
+        return Err(Error::UserRequired);
     };
-    Ok(app::access::authorize(pool, *user_id, *company_id, permission).await?)
+    app::access::authorize(pool, *user_id, *company_id, permission).await
 }
