@@ -3,6 +3,7 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
+use comptoir_runtime::caller::AuthError;
 use comptoir_runtime::error::{self, FieldViolations};
 use tonic::{Code, Status};
 use tonic_types::{ErrorDetails, StatusExt};
@@ -18,6 +19,9 @@ pub(crate) enum Error {
     /// The request has bad fields.
     #[error("invalid request")]
     InvalidArgument(FieldViolations),
+    /// The caller's token was refused, or does not allow the call.
+    #[error(transparent)]
+    Auth(#[from] AuthError),
     /// Unknown e-mail or wrong password: one answer for both, so logins reveal nothing.
     #[error("e-mail or password is incorrect")]
     BadCredentials,
@@ -63,6 +67,7 @@ impl From<Error> for Status {
     fn from(err: Error) -> Self {
         match err {
             Error::InvalidArgument(violations) => violations.into_status(),
+            Error::Auth(refusal) => refusal.into(),
             Error::BadCredentials => error::status(
                 Code::Unauthenticated,
                 "BAD_CREDENTIALS",
