@@ -1,5 +1,6 @@
 //! Export's errors and their one mapping to gRPC statuses.
 
+use comptoir_runtime::caller::AuthError;
 use comptoir_runtime::error::{self, FieldViolations};
 use tonic::{Code, Status};
 
@@ -11,6 +12,9 @@ pub(crate) enum Error {
     /// The request has bad fields.
     #[error("invalid request")]
     InvalidArgument(FieldViolations),
+    /// The caller's token was refused, or does not allow the call.
+    #[error(transparent)]
+    Auth(#[from] AuthError),
     /// The export service has not heard of this company.
     #[error("no seller profile for company {0}")]
     ProfileNotFound(String),
@@ -23,6 +27,7 @@ impl From<Error> for Status {
     fn from(err: Error) -> Self {
         match err {
             Error::InvalidArgument(violations) => violations.into_status(),
+            Error::Auth(refusal) => refusal.into(),
             Error::ProfileNotFound(_) => error::status(
                 Code::NotFound,
                 "SELLER_PROFILE_NOT_FOUND",
