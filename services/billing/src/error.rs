@@ -5,6 +5,7 @@
 use chrono::NaiveDate;
 use comptoir_domain_types::amount;
 use comptoir_domain_types::permissions::{self, Permission};
+use comptoir_runtime::caller::AuthError;
 use comptoir_runtime::error::{self, FieldViolations};
 use comptoir_runtime::idempotency::IdempotencyError;
 use rust_decimal::Decimal;
@@ -30,6 +31,9 @@ pub(crate) enum Error {
     /// The request has bad fields.
     #[error("invalid request")]
     InvalidArgument(FieldViolations),
+    /// The caller's token was refused, or does not allow the call.
+    #[error(transparent)]
+    Auth(#[from] AuthError),
     /// The company's books are not open (unknown company, or its event not yet applied).
     #[error("no books for company {0}")]
     BooksNotFound(String),
@@ -320,6 +324,7 @@ impl From<Error> for Status {
     fn from(err: Error) -> Self {
         match err {
             Error::InvalidArgument(violations) => violations.into_status(),
+            Error::Auth(refusal) => refusal.into(),
             Error::BooksNotFound(_) => {
                 error::status(Code::NotFound, "BOOKS_NOT_FOUND", DOMAIN, err.to_string())
             }
