@@ -1,5 +1,6 @@
 //! The portal's errors and their one mapping to gRPC statuses.
 
+use comptoir_runtime::caller::AuthError;
 use comptoir_runtime::error::{self, FieldViolations};
 use tonic::Status;
 
@@ -11,6 +12,9 @@ pub(crate) enum Error {
     /// The request has bad fields.
     #[error("invalid request")]
     InvalidArgument(FieldViolations),
+    /// The caller's token was refused, or does not allow the call.
+    #[error(transparent)]
+    Auth(#[from] AuthError),
     /// Database fault.
     #[error("database: {0}")]
     Db(#[from] sqlx::Error),
@@ -20,6 +24,7 @@ impl From<Error> for Status {
     fn from(err: Error) -> Self {
         match err {
             Error::InvalidArgument(violations) => violations.into_status(),
+            Error::Auth(refusal) => refusal.into(),
             Error::Db(db) => error::database(DOMAIN, &db),
         }
     }
