@@ -1,7 +1,7 @@
-//! The French and EU business identifiers shared by tenancy and billing: SIREN, NIC and
-//! SIRET with their check digits (and La Poste's exception), intra-EU VAT numbers with the
-//! French key, ISO country codes, postal codes checked for their country, and e-mail
-//! addresses. Each is a newtype that parses instead of validating, so a value is valid by
+//! The French and EU business identifiers shared by tenancy, billing and the accountant
+//! portal: SIREN, NIC and SIRET with their check digits (and La Poste's exception), APE
+//! codes, intra-EU VAT numbers with the French key, ISO country codes, postal codes checked
+//! for their country, and e-mail addresses. Each is a newtype that parses instead of validating, so a value is valid by
 //! construction and both services refuse the same inputs with the same words; each parse
 //! error's message completes "`field` …".
 
@@ -385,6 +385,47 @@ impl PostalCode {
     }
 }
 
+/// An APE code (NAF rév. 2 activity): 4 digits and a letter, e.g. `7022Z`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApeCode(String);
+
+/// Why an APE code is refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ApeCodeError {
+    /// Not 4 digits followed by a letter.
+    #[error("must be 4 digits and a letter, e.g. 7022Z")]
+    Format,
+}
+
+impl ApeCode {
+    /// Parses an APE code. INSEE prints it `70.22Z`, so one dot after the second digit
+    /// and spaces are dropped, and the letter is upper-cased.
+    pub fn parse(input: &str) -> Result<Self, ApeCodeError> {
+        let mut code: String = input
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .collect::<String>()
+            .to_ascii_uppercase();
+        if code.len() == 6 && code.as_bytes()[2] == b'.' {
+            code.remove(2);
+        }
+        let bytes = code.as_bytes();
+        if bytes.len() == 5
+            && bytes[..4].iter().all(u8::is_ascii_digit)
+            && bytes[4].is_ascii_uppercase()
+        {
+            Ok(Self(code))
+        } else {
+            Err(ApeCodeError::Format)
+        }
+    }
+
+    /// The 5 characters, e.g. `7022Z`.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
 /// An e-mail address, trimmed; its domain is lower-cased.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Email(String);
@@ -426,6 +467,16 @@ impl Email {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ape_codes_are_4_digits_and_a_letter_and_the_insee_dot_is_dropped() {
+        assert_eq!(ApeCode::parse("7022Z").unwrap().as_str(), "7022Z");
+        assert_eq!(ApeCode::parse("70.22Z").unwrap().as_str(), "7022Z");
+        assert_eq!(ApeCode::parse(" 70.22z ").unwrap().as_str(), "7022Z");
+        for bad in ["70222", "7022", "702.2Z", "A022Z", "7022ZZ", "", "70..22Z"] {
+            assert_eq!(ApeCode::parse(bad), Err(ApeCodeError::Format), "{bad}");
+        }
+    }
 
     #[test]
     fn real_sirens_pass_and_spaces_are_ignored() {

@@ -1,5 +1,5 @@
 //! A company's legal identity as newtypes that parse
-//! instead of validate (APE code, share capital, address, director contact, and the SIREN,
+//! instead of validate (share capital, address, director contact, and the APE code, SIREN,
 //! NIC, SIRET, VAT number, country and postal code that billing checks too, from
 //! [`comptoir_domain_types::legal`]). A value of these types is valid by construction, so the
 //! gRPC layer only maps each parse error to its field path.
@@ -7,50 +7,10 @@
 use rust_decimal::Decimal;
 
 pub use comptoir_domain_types::legal::{
-    CountryCode, CountryCodeError, Email, EmailError, LA_POSTE_SIREN, Nic, NicError, PostalCode,
-    PostalCodeError, Siren, SirenError, Siret, SiretError, VatNumber, VatNumberError,
+    ApeCode, ApeCodeError, CountryCode, CountryCodeError, Email, EmailError, LA_POSTE_SIREN, Nic,
+    NicError, PostalCode, PostalCodeError, Siren, SirenError, Siret, SiretError, VatNumber,
+    VatNumberError,
 };
-
-/// An APE code (NAF rév. 2 activity): 4 digits and a letter, e.g. `7022Z`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ApeCode(String);
-
-/// Why an APE code is refused.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum ApeCodeError {
-    /// Not 4 digits followed by a letter.
-    #[error("must be 4 digits and a letter, e.g. 7022Z")]
-    Format,
-}
-
-impl ApeCode {
-    /// Parses an APE code. INSEE prints it `70.22Z`, so one dot after the second digit
-    /// and spaces are dropped, and the letter is upper-cased.
-    pub fn parse(input: &str) -> Result<Self, ApeCodeError> {
-        let mut code: String = input
-            .chars()
-            .filter(|c| !c.is_whitespace())
-            .collect::<String>()
-            .to_ascii_uppercase();
-        if code.len() == 6 && code.as_bytes()[2] == b'.' {
-            code.remove(2);
-        }
-        let bytes = code.as_bytes();
-        if bytes.len() == 5
-            && bytes[..4].iter().all(u8::is_ascii_digit)
-            && bytes[4].is_ascii_uppercase()
-        {
-            Ok(Self(code))
-        } else {
-            Err(ApeCodeError::Format)
-        }
-    }
-
-    /// The 5 characters, e.g. `7022Z`.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
 
 /// Trimmed text of 1 to `MAX` characters: names, cities, address lines.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -327,16 +287,6 @@ mod tests {
             LegalName::parse(&"x".repeat(201)),
             Err(LegalNameError::TooLong)
         );
-    }
-
-    #[test]
-    fn ape_codes_are_4_digits_and_a_letter_and_the_insee_dot_is_dropped() {
-        assert_eq!(ApeCode::parse("7022Z").unwrap().as_str(), "7022Z");
-        assert_eq!(ApeCode::parse("70.22Z").unwrap().as_str(), "7022Z");
-        assert_eq!(ApeCode::parse(" 70.22z ").unwrap().as_str(), "7022Z");
-        for bad in ["70222", "7022", "702.2Z", "A022Z", "7022ZZ", "", "70..22Z"] {
-            assert_eq!(ApeCode::parse(bad), Err(ApeCodeError::Format), "{bad}");
-        }
     }
 
     #[test]
