@@ -231,6 +231,7 @@ pub(crate) fn ownership_transferred(company: Uuid, from: Uuid, to: Uuid) -> Even
             meta: Some(meta),
             from_user_id: from.to_string(),
             to_user_id: to.to_string(),
+            from_firm_id: String::new(),
         },
     )
 }

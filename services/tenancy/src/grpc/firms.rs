@@ -78,4 +78,27 @@ impl pb::firm_service_server::FirmService for Firms {
             user_ids: users.iter().map(Uuid::to_string).collect(),
         }))
     }
+
+    async fn create_client_company(
+        &self,
+        _: Request<pb::CreateClientCompanyRequest>,
+    ) -> Result<Response<pb::CreateClientCompanyResponse>, Status> {
+        Err(Status::unimplemented(
+            "CreateClientCompany is not served yet",
+        ))
+    }
+
+    async fn invite_director(
+        &self,
+        _: Request<pb::InviteDirectorRequest>,
+    ) -> Result<Response<pb::InviteDirectorResponse>, Status> {
+        Err(Status::unimplemented("InviteDirector is not served yet"))
+    }
+
+    async fn disconnect_client(
+        &self,
+        _: Request<pb::DisconnectClientRequest>,
+    ) -> Result<Response<pb::DisconnectClientResponse>, Status> {
+        Err(Status::unimplemented("DisconnectClient is not served yet"))
+    }
 }
