@@ -1,4 +1,5 @@
-//! The portal's errors and their one mapping to gRPC statuses.
+//! The portal's one `Error` enum and its one mapping to gRPC statuses: every variant is
+//! matched with no catch-all arm, so a new refusal forces a choice of code.
 
 use comptoir_runtime::caller::AuthError;
 use comptoir_runtime::error::{self, FieldViolations};

@@ -2,7 +2,7 @@
 //! directory of companies, and `firm_grant.created` and `firm_grant.revoked` say which of
 //! them each firm may see. Every event may come late, twice or out of order: a company
 //! event applies only when not older than the company's version held, a grant event only
-//! when later than the last one applied to the pair (see `store`).
+//! when later than the last one applied to the pair (see `store::clients`).
 
 use comptoir_proto::events::v1::{CompanyCreated, EventMeta, FirmGrantCreated, FirmGrantRevoked};
 use comptoir_runtime::events::consumer::event_uuid;
@@ -10,7 +10,7 @@ use comptoir_runtime::events::{Consume, Delivery, EventPayload, EventType, Handl
 use prost::Message as _;
 use sqlx::PgConnection;
 
-use crate::store::{self, Announced};
+use crate::store::clients::{self, Announced};
 
 /// The consumer that keeps the directory's companies.
 pub(crate) struct Companies;
@@ -42,7 +42,7 @@ impl Consume for Companies {
             is_firm,
             version,
         };
-        if !store::keep_company(conn, &announced).await? {
+        if !clients::keep_company(conn, &announced).await? {
             tracing::info!(%company_id, version, "older company event set aside");
         }
         Ok(())
@@ -86,7 +86,7 @@ impl Consume for FirmGrants {
         let meta: EventMeta = meta.unwrap_or_default();
         let company_id = event_uuid("meta.company_id", &meta.company_id)?;
         let firm_id = event_uuid("firm_id", &firm_id)?;
-        if !store::keep_grant(conn, firm_id, company_id, granted, delivery.event_id).await? {
+        if !clients::keep_grant(conn, firm_id, company_id, granted, delivery.event_id).await? {
             tracing::info!(%firm_id, %company_id, "older firm grant event set aside");
         }
         Ok(())

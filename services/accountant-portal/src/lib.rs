@@ -2,6 +2,8 @@
 //! companies and of the firm grants on them, projected from tenancy's events, and shows
 //! each firm its clients.
 
+mod app;
+mod domain;
 mod error;
 mod events;
 mod grpc;

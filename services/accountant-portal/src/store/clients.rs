@@ -1,8 +1,8 @@
-//! The portal's queries. The only module that sees SQL. They are compile-checked against
-//! the portal's schema (`sqlx.toml`, offline data in `.sqlx/`, `cargo xtask sqlx-prepare`).
+//! The firm's clients: the projection of tenancy's companies and firm grants (kept by
+//! the consumers in `events.rs`) and the queries of the client list.
 
 use chrono::{DateTime, Utc};
-use sqlx::{PgConnection, PgPool};
+use sqlx::PgConnection;
 use uuid::Uuid;
 
 /// A directory entry.
@@ -83,8 +83,8 @@ pub(crate) async fn keep_grant(
 /// A page of the companies `firm` holds a grant on, in arrival order, after the
 /// `(created_at, company_id)` cursor. Any other company sees nothing: only a firm holds
 /// grants.
-pub(crate) async fn clients(
-    pool: &PgPool,
+pub(crate) async fn directory(
+    conn: &mut PgConnection,
     firm: Uuid,
     after: Option<(DateTime<Utc>, Uuid)>,
     limit: i64,
@@ -103,6 +103,6 @@ pub(crate) async fn clients(
         after_id,
         limit,
     )
-    .fetch_all(pool)
+    .fetch_all(conn)
     .await
 }

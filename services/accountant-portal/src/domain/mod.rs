@@ -1,0 +1,4 @@
+//! The portal's types and rules: no I/O, no proto, no sqlx. One module per concern,
+//! each with its unit tests.
+
+pub(crate) mod clients;

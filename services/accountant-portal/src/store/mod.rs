@@ -1,0 +1,64 @@
+//! The portal's queries: every SQL statement of the service, one module per aggregate;
+//! no other module sees SQL. A request's statements run in a transaction opened by
+//! [`begin`], which names the acting firm (`comptoir.firm_id`) for the row-level
+//! security of the portal's tenant tables, and the actor and action: a query that
+//! forgets its firm filter still sees only that firm's rows. The static statements are
+//! compile-checked against the portal's schema (`sqlx.toml`, offline data in `.sqlx/`,
+//! `cargo xtask sqlx-prepare`).
+
+pub(crate) mod clients;
+
+use sqlx::{AssertSqlSafe, PgPool, Postgres, Transaction};
+use uuid::Uuid;
+
+/// A transaction acting for one firm.
+pub(crate) type Tx = Transaction<'static, Postgres>;
+
+/// Who acts, for which firm, doing what: the settings a transaction carries.
+#[derive(Debug, Clone)]
+pub(crate) struct Acting<'a> {
+    /// The firm every tenant row read or written belongs to.
+    pub(crate) firm_id: Uuid,
+    /// The account (or `service:<name>`) acting.
+    pub(crate) actor: &'a str,
+    /// What is being done, e.g. "clients.listed".
+    pub(crate) action: &'a str,
+}
+
+/// Opens a transaction for `acting`, in one round trip: `BEGIN` and the settings go
+/// together as one simple query.
+pub(crate) async fn begin(pool: &PgPool, acting: &Acting<'_>) -> Result<Tx, sqlx::Error> {
+    // Built at run time: the settings are literals of a simple query (see `settings`).
+    pool.begin_with(AssertSqlSafe(format!("BEGIN; {}", settings(acting))))
+        .await
+}
+
+/// The statement naming `acting` for the current transaction. It runs as a simple query
+/// (with `BEGIN` in [`begin`]), so the values are literals: a UUID and two strings quoted
+/// the SQL way.
+fn settings(acting: &Acting<'_>) -> String {
+    format!(
+        "SELECT set_config('comptoir.firm_id', '{}', true), \
+                set_config('comptoir.actor', {}, true), \
+                set_config('comptoir.action', {}, true)",
+        acting.firm_id,
+        literal(acting.actor),
+        literal(acting.action)
+    )
+}
+
+/// A string as an SQL literal (standard_conforming_strings: only quotes need doubling).
+fn literal(value: &str) -> String {
+    format!("'{}'", value.replace('\'', "''"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::literal;
+
+    #[test]
+    fn literals_double_their_quotes() {
+        assert_eq!(literal("service:tenancy"), "'service:tenancy'");
+        assert_eq!(literal("O'Brien"), "'O''Brien'");
+    }
+}
