@@ -17,7 +17,7 @@ pub(crate) enum Error {
     Auth(#[from] AuthError),
     /// The export service has not heard of this company.
     #[error("no seller profile for company {0}")]
-    ProfileNotFound(String),
+    ProfileNotFound(uuid::Uuid),
     /// Database fault.
     #[error("database: {0}")]
     Db(#[from] sqlx::Error),

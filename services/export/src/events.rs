@@ -8,7 +8,7 @@ use comptoir_runtime::events::consumer::event_uuid;
 use comptoir_runtime::events::{Consume, Delivery, EventType, HandlerError, names};
 use sqlx::PgConnection;
 
-use crate::store;
+use crate::store::{self, profiles};
 
 /// The consumer that keeps seller profiles.
 pub(crate) struct Companies;
@@ -27,7 +27,8 @@ impl Consume for Companies {
         let identity = event.legal_identity();
         let (meta, version) = (event.meta.unwrap_or_default(), event.version);
         let company_id = event_uuid("meta.company_id", &meta.company_id)?;
-        if !store::keep_profile(
+        store::act_for(conn, company_id).await?;
+        if !profiles::keep_profile(
             conn,
             company_id,
             &identity.legal_name,

@@ -2,6 +2,8 @@
 //! events. So far it keeps each company's seller profile (the legal identity printed on
 //! exports), projected from tenancy's events.
 
+mod app;
+mod domain;
 mod error;
 mod events;
 mod grpc;

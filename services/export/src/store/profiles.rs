@@ -1,16 +1,9 @@
-//! Export's queries. The only module that sees SQL. They are compile-checked against
-//! export's schema (`sqlx.toml`, offline data in `.sqlx/`, `cargo xtask sqlx-prepare`).
+//! The `seller_profile` table: each company's legal identity, kept from tenancy's events.
 
-use sqlx::{PgConnection, PgPool};
+use sqlx::PgConnection;
 use uuid::Uuid;
 
-/// A seller profile as stored.
-#[derive(Debug, Clone)]
-pub(crate) struct ProfileRow {
-    pub(crate) company_id: Uuid,
-    pub(crate) legal_name: String,
-    pub(crate) siren: String,
-}
+use crate::domain::profile::SellerProfile;
 
 /// Keeps a company's seller profile at `version` (from `company.created` or
 /// `company.updated`, which both carry the whole identity), adding it when unknown. A
@@ -41,14 +34,14 @@ pub(crate) async fn keep_profile(
 
 /// The profile of a company, if known.
 pub(crate) async fn profile(
-    pool: &PgPool,
+    conn: &mut PgConnection,
     company_id: Uuid,
-) -> Result<Option<ProfileRow>, sqlx::Error> {
+) -> Result<Option<SellerProfile>, sqlx::Error> {
     sqlx::query_as!(
-        ProfileRow,
+        SellerProfile,
         "SELECT company_id, legal_name, siren FROM seller_profile WHERE company_id = $1",
         company_id,
     )
-    .fetch_optional(pool)
+    .fetch_optional(conn)
     .await
 }

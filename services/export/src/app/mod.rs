@@ -1,0 +1,5 @@
+//! Export's use cases, one function per query: each opens its transaction through
+//! `store::begin` (naming the company for row-level security), reads the projection and
+//! applies the domain's rules. Proto types and statuses stay in `grpc/`.
+
+pub(crate) mod profiles;

@@ -1,0 +1,4 @@
+//! Export's types and rules, free of I/O, proto and SQL: the seller profile exports
+//! print ([`profile`]).
+
+pub(crate) mod profile;

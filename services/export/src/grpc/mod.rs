@@ -1,0 +1,158 @@
+//! The `comptoir.export.v1.ExportService` edge: the server's wiring, authorising the
+//! caller for the company a request names ([`authorize`]), and the one trait impl, whose
+//! methods each delegate to the module of their concern (`profiles`, …). Each RPC decodes
+//! its request, authorises, calls one `app` function and encodes the answer; the
+//! service's `Error` becomes a `tonic::Status` here, through `From<Error> for Status`.
+//! The RPCs not served yet answer UNIMPLEMENTED.
+
+pub(crate) mod profiles;
+
+use std::pin::Pin;
+
+use comptoir_domain_types::permissions::Permission;
+use comptoir_proto::export::v1 as pb;
+use comptoir_runtime::{Caller, Deps};
+use futures::Stream;
+use tonic::{Request, Response, Status};
+use uuid::Uuid;
+
+use crate::error::Error;
+
+pub(crate) fn server(deps: Deps) -> pb::export_service_server::ExportServiceServer<Export> {
+    pb::export_service_server::ExportServiceServer::new(Export { deps })
+}
+
+pub(crate) struct Export {
+    deps: Deps,
+}
+
+/// A server-streamed file: its chunks, or the status that ended it.
+pub(crate) type FileStream<T> = Pin<Box<dyn Stream<Item = Result<T, Status>> + Send>>;
+
+/// Checks that the caller of `request` holds `exports.read` on the company it names: a
+/// company the caller may not read answers NOT_FOUND, a missing permission
+/// PERMISSION_DENIED.
+pub(crate) fn authorize<T>(request: &Request<T>, company_id: Uuid) -> Result<(), Error> {
+    Caller::of(request)?.require(company_id, Permission::ExportsRead)?;
+    Ok(())
+}
+
+#[tonic::async_trait]
+impl pb::export_service_server::ExportService for Export {
+    type ExportSalesJournalStream = FileStream<pb::ExportSalesJournalResponse>;
+    type ExportFecStream = FileStream<pb::ExportFecResponse>;
+    type ExportPaymentsStream = FileStream<pb::ExportPaymentsResponse>;
+    type ExportReportStream = FileStream<pb::ExportReportResponse>;
+    type RenderInvoicePdfStream = FileStream<pb::RenderInvoicePdfResponse>;
+    type ExportDocumentsStream = FileStream<pb::ExportDocumentsResponse>;
+    type DownloadExportStream = FileStream<pb::DownloadExportResponse>;
+
+    async fn get_seller_profile(
+        &self,
+        request: Request<pb::GetSellerProfileRequest>,
+    ) -> Result<Response<pb::GetSellerProfileResponse>, Status> {
+        profiles::get_seller_profile(&self.deps, request).await
+    }
+
+    async fn export_sales_journal(
+        &self,
+        _: Request<pb::ExportSalesJournalRequest>,
+    ) -> Result<Response<Self::ExportSalesJournalStream>, Status> {
+        Err(Status::unimplemented(
+            "export_sales_journal is not served yet",
+        ))
+    }
+
+    async fn export_fec(
+        &self,
+        _: Request<pb::ExportFecRequest>,
+    ) -> Result<Response<Self::ExportFecStream>, Status> {
+        Err(Status::unimplemented("export_fec is not served yet"))
+    }
+
+    async fn export_payments(
+        &self,
+        _: Request<pb::ExportPaymentsRequest>,
+    ) -> Result<Response<Self::ExportPaymentsStream>, Status> {
+        Err(Status::unimplemented("export_payments is not served yet"))
+    }
+
+    async fn vat_register(
+        &self,
+        _: Request<pb::VatRegisterRequest>,
+    ) -> Result<Response<pb::VatRegisterResponse>, Status> {
+        Err(Status::unimplemented("vat_register is not served yet"))
+    }
+
+    async fn oss_report(
+        &self,
+        _: Request<pb::OssReportRequest>,
+    ) -> Result<Response<pb::OssReportResponse>, Status> {
+        Err(Status::unimplemented("oss_report is not served yet"))
+    }
+
+    async fn list_unpaid(
+        &self,
+        _: Request<pb::ListUnpaidRequest>,
+    ) -> Result<Response<pb::ListUnpaidResponse>, Status> {
+        Err(Status::unimplemented("list_unpaid is not served yet"))
+    }
+
+    async fn revenue_list(
+        &self,
+        _: Request<pb::RevenueListRequest>,
+    ) -> Result<Response<pb::RevenueListResponse>, Status> {
+        Err(Status::unimplemented("revenue_list is not served yet"))
+    }
+
+    async fn expense_list(
+        &self,
+        _: Request<pb::ExpenseListRequest>,
+    ) -> Result<Response<pb::ExpenseListResponse>, Status> {
+        Err(Status::unimplemented("expense_list is not served yet"))
+    }
+
+    async fn export_report(
+        &self,
+        _: Request<pb::ExportReportRequest>,
+    ) -> Result<Response<Self::ExportReportStream>, Status> {
+        Err(Status::unimplemented("export_report is not served yet"))
+    }
+
+    async fn render_invoice_pdf(
+        &self,
+        _: Request<pb::RenderInvoicePdfRequest>,
+    ) -> Result<Response<Self::RenderInvoicePdfStream>, Status> {
+        Err(Status::unimplemented(
+            "render_invoice_pdf is not served yet",
+        ))
+    }
+
+    async fn export_documents(
+        &self,
+        _: Request<pb::ExportDocumentsRequest>,
+    ) -> Result<Response<Self::ExportDocumentsStream>, Status> {
+        Err(Status::unimplemented("export_documents is not served yet"))
+    }
+
+    async fn start_export(
+        &self,
+        _: Request<pb::StartExportRequest>,
+    ) -> Result<Response<pb::StartExportResponse>, Status> {
+        Err(Status::unimplemented("start_export is not served yet"))
+    }
+
+    async fn get_export(
+        &self,
+        _: Request<pb::GetExportRequest>,
+    ) -> Result<Response<pb::GetExportResponse>, Status> {
+        Err(Status::unimplemented("get_export is not served yet"))
+    }
+
+    async fn download_export(
+        &self,
+        _: Request<pb::DownloadExportRequest>,
+    ) -> Result<Response<Self::DownloadExportStream>, Status> {
+        Err(Status::unimplemented("download_export is not served yet"))
+    }
+}

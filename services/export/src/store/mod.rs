@@ -1,0 +1,33 @@
+//! Export's queries: the only module that sees SQL. They are compile-checked against
+//! export's schema (`sqlx.toml`, offline data in `.sqlx/`, `cargo xtask sqlx-prepare`).
+//! Every statement of a request runs in the transaction [`begin`] opens for the company
+//! it reads; consumers name the company of the event they apply with [`act_for`].
+
+pub(crate) mod profiles;
+
+use sqlx::{AssertSqlSafe, PgConnection, PgPool, Postgres, Transaction};
+use uuid::Uuid;
+
+/// A transaction of export's.
+pub(crate) type Tx = Transaction<'static, Postgres>;
+
+/// Opens a transaction acting for `company_id`: row-level security shows only its rows.
+pub(crate) async fn begin(pool: &PgPool, company_id: Uuid) -> Result<Tx, sqlx::Error> {
+    // Built at run time: the company id is a literal of a simple query (a UUID's text).
+    pool.begin_with(AssertSqlSafe(format!("BEGIN; {}", acting(company_id))))
+        .await
+}
+
+/// Names `company_id` as the acting company for the rest of a transaction already open
+/// (event consumers get theirs from the runtime).
+pub(crate) async fn act_for(conn: &mut PgConnection, company_id: Uuid) -> Result<(), sqlx::Error> {
+    sqlx::raw_sql(AssertSqlSafe(acting(company_id)))
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// The statement naming `company_id` for the current transaction.
+fn acting(company_id: Uuid) -> String {
+    format!("SELECT set_config('comptoir.company_id', '{company_id}', true)")
+}
