@@ -116,6 +116,35 @@ fn party(row: PartyRecord) -> Result<Party, sqlx::Error> {
     PartyRow::try_from(row).map(|row| row.party)
 }
 
+/// A statement writing a party's caller-set fields, as [`PartyRecord`]: `$before`
+/// (`$1`…), then the fields in the order both `insert` and `update` list them, then
+/// `$after`.
+macro_rules! with_fields {
+    ($sql:literal, [$($before:expr),* $(,)?], $fields:expr, [$($after:expr),* $(,)?] $(,)?) => {{
+        let fields: &PartyFields = $fields;
+        let identity = &fields.identity;
+        let address = &identity.address;
+        sqlx::query_as!(
+            PartyRecord,
+            $sql,
+            $($before,)*
+            fields.kind.as_str(),
+            &identity.legal_name,
+            identity.siren_str(),
+            identity.vat_number_str(),
+            &address.line1,
+            &address.line2,
+            &address.postal_code,
+            &address.city,
+            &address.country_code,
+            &fields.email,
+            fields.payment_terms_days,
+            &fields.accounting_code,
+            $($after,)*
+        )
+    }};
+}
+
 /// Inserts a party.
 pub(crate) async fn insert(
     conn: &mut PgConnection,
@@ -124,10 +153,7 @@ pub(crate) async fn insert(
     fields: &PartyFields,
     actor: &str,
 ) -> Result<Party, sqlx::Error> {
-    let identity = &fields.identity;
-    let address = &identity.address;
-    let row = sqlx::query_as!(
-        PartyRecord,
+    let row = with_fields!(
         r#"INSERT INTO party (party_id, company_id, role, kind, name, siren, vat_number,
                               address_line1, address_line2, address_postal_code, address_city,
                               address_country_code, email, payment_terms_days, accounting_code,
@@ -137,22 +163,9 @@ pub(crate) async fn insert(
                      address_line2, address_postal_code, address_city, address_country_code,
                      email, payment_terms_days, accounting_code, archived_at, created_by,
                      updated_by, created_at, updated_at, lower(name) AS "sort_name!""#,
-        Uuid::now_v7(),
-        company_id,
-        role.as_str(),
-        fields.kind.as_str(),
-        &identity.legal_name,
-        identity.siren_str(),
-        identity.vat_number_str(),
-        &address.line1,
-        &address.line2,
-        &address.postal_code,
-        &address.city,
-        &address.country_code,
-        &fields.email,
-        fields.payment_terms_days,
-        &fields.accounting_code,
-        actor,
+        [Uuid::now_v7(), company_id, role.as_str()],
+        fields,
+        [actor],
     )
     .fetch_one(conn)
     .await?;
@@ -212,10 +225,7 @@ pub(crate) async fn update(
     fields: &PartyFields,
     actor: &str,
 ) -> Result<Party, sqlx::Error> {
-    let identity = &fields.identity;
-    let address = &identity.address;
-    let row = sqlx::query_as!(
-        PartyRecord,
+    let row = with_fields!(
         r#"UPDATE party SET kind = $3, name = $4, siren = $5, vat_number = $6,
                   address_line1 = $7, address_line2 = $8, address_postal_code = $9,
                   address_city = $10, address_country_code = $11, email = $12,
@@ -226,21 +236,9 @@ pub(crate) async fn update(
                      address_line2, address_postal_code, address_city, address_country_code,
                      email, payment_terms_days, accounting_code, archived_at, created_by,
                      updated_by, created_at, updated_at, lower(name) AS "sort_name!""#,
-        company_id,
-        party_id,
-        fields.kind.as_str(),
-        &identity.legal_name,
-        identity.siren_str(),
-        identity.vat_number_str(),
-        &address.line1,
-        &address.line2,
-        &address.postal_code,
-        &address.city,
-        &address.country_code,
-        &fields.email,
-        fields.payment_terms_days,
-        &fields.accounting_code,
-        actor,
+        [company_id, party_id],
+        fields,
+        [actor],
     )
     .fetch_one(conn)
     .await?;
