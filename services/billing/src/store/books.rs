@@ -1,13 +1,17 @@
 //! A company's books: opening them, the seller's legal identity kept from tenancy, the
-//! numbering series, the lock date and the audit trail.
+//! numbering series, the lock date and the audit trail. The queries are compile-checked
+//! against billing's schema (`sqlx.toml`, offline data in `.sqlx/`,
+//! `cargo xtask sqlx-prepare`).
+//!
+//! `today!`, `open!`, `number!`: a cast, `EXISTS` or sum is never null here, but the macros
+//! take any expression as nullable.
 
 use chrono::{DateTime, NaiveDate, Utc};
 use comptoir_domain_types::party::PostalAddress;
-use sqlx::postgres::PgRow;
-use sqlx::{FromRow, PgConnection, Row};
+use sqlx::PgConnection;
 use uuid::Uuid;
 
-use super::stored_enum;
+use super::parse_stored;
 use crate::domain::books::Series;
 use crate::domain::{DocumentType, document::Seller};
 
@@ -26,28 +30,6 @@ pub(crate) struct LegalIdentity {
     pub(crate) address: PostalAddress,
 }
 
-/// Binds the seller's identity, in the order `keep_identity` lists its columns ($2 to
-/// $14).
-fn bind_identity<'q>(
-    query: sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments>,
-    identity: &'q LegalIdentity,
-) -> sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments> {
-    query
-        .bind(&identity.legal_name)
-        .bind(&identity.siren)
-        .bind(&identity.legal_form)
-        .bind(&identity.nic)
-        .bind(&identity.ape_code)
-        .bind(&identity.vat_number)
-        .bind(&identity.rcs_city)
-        .bind(&identity.share_capital_amount)
-        .bind(&identity.address.line1)
-        .bind(&identity.address.line2)
-        .bind(&identity.address.postal_code)
-        .bind(&identity.address.city)
-        .bind(&identity.address.country_code)
-}
-
 /// Keeps the seller's identity at `version` (from `company.created` or `company.updated`,
 /// which both carry the whole identity), opening the books and their series when the
 /// company is new to billing. An identity older than the one held changes nothing, so
@@ -60,7 +42,8 @@ pub(crate) async fn keep_identity(
     identity: &LegalIdentity,
     version: i64,
 ) -> Result<bool, sqlx::Error> {
-    let query = sqlx::query(
+    let address = &identity.address;
+    let kept = sqlx::query!(
         "INSERT INTO book AS b (company_id, legal_name, siren, legal_form, nic, ape_code, \
                                 vat_number, rcs_city, share_capital_amount, address_line1, \
                                 address_line2, address_postal_code, address_city, \
@@ -77,51 +60,58 @@ pub(crate) async fn keep_identity(
                 address_country_code = EXCLUDED.address_country_code, \
                 identity_version = EXCLUDED.identity_version, updated_at = now() \
          WHERE b.identity_version <= EXCLUDED.identity_version",
+        company_id,
+        &identity.legal_name,
+        &identity.siren,
+        &identity.legal_form,
+        &identity.nic,
+        &identity.ape_code,
+        &identity.vat_number,
+        &identity.rcs_city,
+        &identity.share_capital_amount,
+        &address.line1,
+        &address.line2,
+        &address.postal_code,
+        &address.city,
+        &address.country_code,
+        version,
     )
-    .bind(company_id);
-    let kept = bind_identity(query, identity)
-        .bind(version)
-        .execute(&mut *conn)
-        .await?;
+    .execute(&mut *conn)
+    .await?;
     for document_type in DocumentType::NUMBERED {
-        sqlx::query(
+        sqlx::query!(
             "INSERT INTO numbering_series (company_id, document_type, prefix) VALUES ($1, $2, $3) \
              ON CONFLICT (company_id, document_type) DO NOTHING",
+            company_id,
+            document_type.as_str(),
+            document_type.default_prefix(),
         )
-        .bind(company_id)
-        .bind(document_type.as_str())
-        .bind(document_type.default_prefix())
         .execute(&mut *conn)
         .await?;
     }
     Ok(kept.rows_affected() == 1)
 }
 
-/// The book row as a document reads it.
-#[derive(Debug, sqlx::FromRow)]
+/// The book row as a document being issued reads it (see `documents::load_for_issue`,
+/// which selects these columns from `book` aliased `b`).
+#[derive(Debug)]
 pub(crate) struct SellerRow {
-    legal_name: String,
-    legal_form: String,
-    siren: String,
-    vat_number: String,
-    rcs_city: String,
-    share_capital_amount: String,
-    address_line1: String,
-    address_postal_code: String,
-    address_city: String,
-    #[sqlx(flatten)]
-    calendar: Calendar,
+    pub(crate) legal_name: String,
+    pub(crate) legal_form: String,
+    pub(crate) siren: String,
+    pub(crate) vat_number: String,
+    pub(crate) rcs_city: String,
+    pub(crate) share_capital_amount: String,
+    pub(crate) address_line1: String,
+    pub(crate) address_postal_code: String,
+    pub(crate) address_city: String,
+    pub(crate) lock_date: Option<NaiveDate>,
+    pub(crate) today: NaiveDate,
 }
-
-/// The columns of [`SellerRow`], from `book` aliased `b` (read with the document being
-/// issued, see `documents::load_for_issue`).
-pub(crate) const SELLER_COLUMNS: &str = "b.legal_name, b.legal_form, b.siren, b.vat_number, \
-     b.rcs_city, b.share_capital_amount, b.address_line1, b.address_postal_code, \
-     b.address_city, b.lock_date, (now() AT TIME ZONE b.time_zone)::date AS today";
 
 /// What issuing dates a document from: the lock date and today in the company's time
 /// zone, read from the book row under a lock that a concurrent SetLockDate waits for.
-#[derive(Debug, Clone, Copy, sqlx::FromRow)]
+#[derive(Debug, Clone, Copy)]
 pub(crate) struct Calendar {
     /// The lock date.
     pub(crate) lock_date: Option<NaiveDate>,
@@ -144,7 +134,10 @@ impl SellerRow {
                 address_postal_code: self.address_postal_code,
                 address_city: self.address_city,
             },
-            self.calendar,
+            Calendar {
+                lock_date: self.lock_date,
+                today: self.today,
+            },
         )
     }
 }
@@ -157,11 +150,12 @@ pub(crate) async fn calendar_for_issue(
     conn: &mut PgConnection,
     company_id: Uuid,
 ) -> Result<Calendar, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT lock_date, (now() AT TIME ZONE time_zone)::date AS today \
-         FROM book WHERE company_id = $1 FOR KEY SHARE",
+    sqlx::query_as!(
+        Calendar,
+        r#"SELECT lock_date, (now() AT TIME ZONE time_zone)::date AS "today!"
+             FROM book WHERE company_id = $1 FOR KEY SHARE"#,
+        company_id,
     )
-    .bind(company_id)
     .fetch_one(conn)
     .await
 }
@@ -172,10 +166,12 @@ pub(crate) async fn lock_date_for_update(
     conn: &mut PgConnection,
     company_id: Uuid,
 ) -> Result<Option<NaiveDate>, sqlx::Error> {
-    sqlx::query_scalar("SELECT lock_date FROM book WHERE company_id = $1 FOR UPDATE")
-        .bind(company_id)
-        .fetch_one(conn)
-        .await
+    sqlx::query_scalar!(
+        "SELECT lock_date FROM book WHERE company_id = $1 FOR UPDATE",
+        company_id
+    )
+    .fetch_one(conn)
+    .await
 }
 
 /// The lock date; `Err(RowNotFound)` when the books are not open.
@@ -183,10 +179,12 @@ pub(crate) async fn lock_date(
     conn: &mut PgConnection,
     company_id: Uuid,
 ) -> Result<Option<NaiveDate>, sqlx::Error> {
-    sqlx::query_scalar("SELECT lock_date FROM book WHERE company_id = $1")
-        .bind(company_id)
-        .fetch_one(conn)
-        .await
+    sqlx::query_scalar!(
+        "SELECT lock_date FROM book WHERE company_id = $1",
+        company_id
+    )
+    .fetch_one(conn)
+    .await
 }
 
 /// Sets the lock date and why it moved (kept on the book, so the audit trail's row for
@@ -197,13 +195,13 @@ pub(crate) async fn set_lock_date(
     lock_date: Option<NaiveDate>,
     reason: &str,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    sqlx::query!(
         "UPDATE book SET lock_date = $2, lock_date_reason = $3, updated_at = now() \
          WHERE company_id = $1",
+        company_id,
+        lock_date,
+        reason,
     )
-    .bind(company_id)
-    .bind(lock_date)
-    .bind(reason)
     .execute(conn)
     .await?;
     Ok(())
@@ -214,19 +212,35 @@ pub(crate) async fn books_open(
     conn: &mut PgConnection,
     company_id: Uuid,
 ) -> Result<bool, sqlx::Error> {
-    sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM book WHERE company_id = $1)")
-        .bind(company_id)
-        .fetch_one(conn)
-        .await
+    sqlx::query_scalar!(
+        r#"SELECT EXISTS (SELECT 1 FROM book WHERE company_id = $1) AS "open!""#,
+        company_id
+    )
+    .fetch_one(conn)
+    .await
 }
 
-impl FromRow<'_, PgRow> for Series {
-    fn from_row(row: &PgRow) -> Result<Self, sqlx::Error> {
+/// A series as read, its document type still text.
+struct SeriesRecord {
+    document_type: String,
+    prefix: String,
+    next_number: i64,
+    include_year: bool,
+}
+
+impl TryFrom<SeriesRecord> for Series {
+    type Error = sqlx::Error;
+
+    fn try_from(row: SeriesRecord) -> Result<Self, sqlx::Error> {
         Ok(Series {
-            document_type: stored_enum(row, "document_type", DocumentType::from_stored)?,
-            prefix: row.try_get("prefix")?,
-            next_number: row.try_get("next_number")?,
-            include_year: row.try_get("include_year")?,
+            document_type: parse_stored(
+                "document_type",
+                &row.document_type,
+                DocumentType::from_stored,
+            )?,
+            prefix: row.prefix,
+            next_number: row.next_number,
+            include_year: row.include_year,
         })
     }
 }
@@ -238,16 +252,20 @@ pub(crate) async fn series(
     after: Option<&str>,
     limit: i64,
 ) -> Result<Vec<Series>, sqlx::Error> {
-    sqlx::query_as(
+    sqlx::query_as!(
+        SeriesRecord,
         "SELECT document_type, prefix, next_number, include_year FROM numbering_series \
          WHERE company_id = $1 AND ($2::text IS NULL OR document_type > $2) \
          ORDER BY document_type LIMIT $3",
+        company_id,
+        after,
+        limit,
     )
-    .bind(company_id)
-    .bind(after)
-    .bind(limit)
     .fetch_all(conn)
-    .await
+    .await?
+    .into_iter()
+    .map(Series::try_from)
+    .collect()
 }
 
 /// Changes a series' format; None when the series does not exist.
@@ -258,17 +276,20 @@ pub(crate) async fn update_series(
     prefix: &str,
     include_year: bool,
 ) -> Result<Option<Series>, sqlx::Error> {
-    sqlx::query_as(
+    sqlx::query_as!(
+        SeriesRecord,
         "UPDATE numbering_series SET prefix = $3, include_year = $4, updated_at = now() \
          WHERE company_id = $1 AND document_type = $2 \
          RETURNING document_type, prefix, next_number, include_year",
+        company_id,
+        document_type.as_str(),
+        prefix,
+        include_year,
     )
-    .bind(company_id)
-    .bind(document_type.as_str())
-    .bind(prefix)
-    .bind(include_year)
     .fetch_optional(conn)
-    .await
+    .await?
+    .map(Series::try_from)
+    .transpose()
 }
 
 /// The next number of a series, taken for a document dated `date`: the series row is
@@ -282,26 +303,26 @@ pub(crate) async fn take_number(
     document_type: DocumentType,
     date: NaiveDate,
 ) -> Result<Result<(i64, String, bool), NaiveDate>, sqlx::Error> {
-    let taken: Option<(i64, String, bool)> = sqlx::query_as(
-        "UPDATE numbering_series \
-         SET next_number = next_number + 1, last_issue_date = $3, updated_at = now() \
-         WHERE company_id = $1 AND document_type = $2 \
-           AND (last_issue_date IS NULL OR last_issue_date <= $3) \
-         RETURNING next_number - 1, prefix, include_year",
+    let taken = sqlx::query!(
+        r#"UPDATE numbering_series
+              SET next_number = next_number + 1, last_issue_date = $3, updated_at = now()
+            WHERE company_id = $1 AND document_type = $2
+              AND (last_issue_date IS NULL OR last_issue_date <= $3)
+           RETURNING next_number - 1 AS "number!", prefix, include_year"#,
+        company_id,
+        document_type.as_str(),
+        date,
     )
-    .bind(company_id)
-    .bind(document_type.as_str())
-    .bind(date)
     .fetch_optional(&mut *conn)
     .await?;
     if let Some(taken) = taken {
-        return Ok(Ok(taken));
+        return Ok(Ok((taken.number, taken.prefix, taken.include_year)));
     }
-    let last: Option<NaiveDate> = sqlx::query_scalar(
+    let last = sqlx::query_scalar!(
         "SELECT last_issue_date FROM numbering_series WHERE company_id = $1 AND document_type = $2",
+        company_id,
+        document_type.as_str(),
     )
-    .bind(company_id)
-    .bind(document_type.as_str())
     .fetch_optional(conn)
     .await?
     .flatten();
@@ -309,7 +330,7 @@ pub(crate) async fn take_number(
 }
 
 /// One audit event as stored.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone)]
 pub(crate) struct AuditRow {
     pub(crate) audit_event_id: i64,
     pub(crate) subject_type: String,
@@ -339,7 +360,8 @@ pub(crate) async fn audit_events(
     filter: &AuditFilter,
     limit: i64,
 ) -> Result<Vec<AuditRow>, sqlx::Error> {
-    sqlx::query_as(
+    sqlx::query_as!(
+        AuditRow,
         "SELECT audit_event_id, subject_type, subject_id, action, actor, occurred_at, before, after \
          FROM audit_event \
          WHERE company_id = $1 \
@@ -349,14 +371,14 @@ pub(crate) async fn audit_events(
            AND ($5::timestamptz IS NULL OR occurred_at < $5) \
            AND ($6::bigint IS NULL OR audit_event_id < $6) \
          ORDER BY audit_event_id DESC LIMIT $7",
+        company_id,
+        filter.subject_id,
+        filter.actor.as_deref(),
+        filter.from,
+        filter.to,
+        filter.before_id,
+        limit,
     )
-    .bind(company_id)
-    .bind(filter.subject_id)
-    .bind(filter.actor.as_deref())
-    .bind(filter.from)
-    .bind(filter.to)
-    .bind(filter.before_id)
-    .bind(limit)
     .fetch_all(conn)
     .await
 }

@@ -1,23 +1,31 @@
 //! Quotes, invoices, credit notes and purchase invoices: one table of documents with
 //! their lines and VAT per rate, the party copied onto each, and the balance that
 //! payments and credit notes leave. Issued documents are frozen by the database; this
-//! module only ever changes drafts and statuses.
+//! module only ever changes drafts and statuses. The queries are compile-checked against
+//! billing's schema (`sqlx.toml`, offline data in `.sqlx/`, `cargo xtask sqlx-prepare`);
+//! what several statements share (a document's columns, its balance, the content a
+//! draft is written with) is spliced into their literals by the macros below, since the
+//! query macros take only literals.
+//!
+//! A `!` after a column's name: the expression (a `coalesce` with a literal, a sum over
+//! a non-empty group, `IS NOT NULL`) is never null, but the macros take any expression
+//! as nullable.
 
 use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
-use sqlx::postgres::PgRow;
+use sqlx::PgConnection;
 use sqlx::types::Json;
-use sqlx::{PgConnection, Row};
 use uuid::Uuid;
 
 use crate::domain::document::{
-    Document, Line, NotChronological, Seller, Standing, Totals, VatAmount, format_number,
+    Document, DocumentLine, Line, NotChronological, Seller, Standing, Totals, VatAmount,
+    format_number,
 };
 use crate::domain::{DocumentType, PartyKind, PartyRole, Status};
-use crate::store::books::{self, Calendar, SELLER_COLUMNS, SellerRow};
+use crate::store::books::{self, Calendar, SellerRow};
 
 /// What a document copies from its party.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone)]
 pub(crate) struct PartyCopy {
     pub(crate) party_id: Uuid,
     pub(crate) role: String,
@@ -72,15 +80,16 @@ pub(crate) async fn invoice_of_quote(
     company_id: Uuid,
     quote_id: Uuid,
 ) -> Result<Option<(Uuid, Option<String>)>, sqlx::Error> {
-    sqlx::query_as(
+    let invoice = sqlx::query!(
         "SELECT document_id, number FROM document \
          WHERE company_id = $1 AND quote_id = $2 AND document_type = 'invoice' \
          ORDER BY created_at LIMIT 1",
+        company_id,
+        quote_id,
     )
-    .bind(company_id)
-    .bind(quote_id)
     .fetch_optional(conn)
-    .await
+    .await?;
+    Ok(invoice.map(|invoice| (invoice.document_id, invoice.number)))
 }
 
 /// The party a new document names; None when it is not one of the company's.
@@ -89,20 +98,21 @@ pub(crate) async fn party_copy(
     company_id: Uuid,
     party_id: Uuid,
 ) -> Result<Option<PartyCopy>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT party_id, role, kind, name, siren, vat_number, address_line1, address_line2, \
-                address_postal_code, address_city, address_country_code, payment_terms_days, \
-                archived_at IS NOT NULL AS archived \
-         FROM party WHERE company_id = $1 AND party_id = $2",
+    sqlx::query_as!(
+        PartyCopy,
+        r#"SELECT party_id, role, kind, name, siren, vat_number, address_line1, address_line2,
+                  address_postal_code, address_city, address_country_code, payment_terms_days,
+                  archived_at IS NOT NULL AS "archived!"
+             FROM party WHERE company_id = $1 AND party_id = $2"#,
+        company_id,
+        party_id,
     )
-    .bind(company_id)
-    .bind(party_id)
     .fetch_optional(conn)
     .await
 }
 
 /// An item's defaults for a line.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone)]
 pub(crate) struct ItemDefaults {
     pub(crate) item_id: Uuid,
     pub(crate) label: String,
@@ -120,12 +130,13 @@ pub(crate) async fn item_defaults(
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    sqlx::query_as(
+    sqlx::query_as!(
+        ItemDefaults,
         "SELECT item_id, label, unit, unit_price, vat_rate FROM item \
          WHERE company_id = $1 AND item_id = ANY($2)",
+        company_id,
+        ids,
     )
-    .bind(company_id)
-    .bind(ids)
     .fetch_all(conn)
     .await
 }
@@ -161,6 +172,42 @@ pub(crate) struct Header<'a> {
     pub(crate) actor: &'a str,
 }
 
+/// A statement writing a document's party and content: `$before` (`$1`…), then the party
+/// and content columns in the order both `insert` and `replace_draft` list them, then
+/// `$after`.
+macro_rules! with_content {
+    ($sql:literal, [$($before:expr),* $(,)?], $content:expr, [$($after:expr),* $(,)?] $(,)?) => {{
+        let content: &Content<'_> = $content;
+        let party = content.party;
+        sqlx::query!(
+            $sql,
+            $($before,)*
+            party.party_id,
+            &party.kind,
+            &party.name,
+            &party.siren,
+            &party.vat_number,
+            &party.address_line1,
+            &party.address_line2,
+            &party.address_postal_code,
+            &party.address_city,
+            &party.address_country_code,
+            content.document_date,
+            content.due_date,
+            content.totals.net_total,
+            content.totals.vat_total,
+            content.totals.gross_total,
+            content.vat_exemption,
+            content.late_penalty_rate,
+            content.recovery_fee,
+            content.notes,
+            content.oss,
+            content.category,
+            $($after,)*
+        )
+    }};
+}
+
 /// Writes a new document with its lines and VAT amounts.
 pub(crate) async fn insert(
     conn: &mut PgConnection,
@@ -169,7 +216,7 @@ pub(crate) async fn insert(
     content: &Content<'_>,
 ) -> Result<(), sqlx::Error> {
     let issued_at = (header.status == Status::Issued).then(Utc::now);
-    let query = sqlx::query(
+    with_content!(
         "INSERT INTO document (document_id, company_id, document_type, status, number, sequence, \
              party_id, party_kind, party_name, party_siren, party_vat_number, party_address_line1, \
              party_address_line2, party_postal_code, party_city, party_country_code, \
@@ -179,54 +226,27 @@ pub(crate) async fn insert(
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, \
                  $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, \
                  $33, $33)",
+        [
+            header.document_id,
+            company_id,
+            header.document_type.as_str(),
+            header.status.as_str(),
+            header.number.map(|(n, _)| n),
+            header.number.and_then(|(_, s)| s),
+        ],
+        content,
+        [
+            header.credited.map(|(id, _, _)| id),
+            header.credited.map(|(_, n, _)| n).unwrap_or_default(),
+            header.credited.map(|(_, _, d)| d),
+            header.quote_id,
+            issued_at,
+            header.actor,
+        ],
     )
-    .bind(header.document_id)
-    .bind(company_id)
-    .bind(header.document_type.as_str())
-    .bind(header.status.as_str())
-    .bind(header.number.map(|(n, _)| n))
-    .bind(header.number.and_then(|(_, s)| s));
-    bind_content(query, content)
-        .bind(header.credited.map(|(id, _, _)| id))
-        .bind(header.credited.map(|(_, n, _)| n).unwrap_or_default())
-        .bind(header.credited.map(|(_, _, d)| d))
-        .bind(header.quote_id)
-        .bind(issued_at)
-        .bind(header.actor)
-        .execute(&mut *conn)
-        .await?;
+    .execute(&mut *conn)
+    .await?;
     insert_parts(conn, company_id, header.document_id, content).await
-}
-
-/// Binds a document's party and content, in the order both `insert` and `replace_draft`
-/// list those columns.
-fn bind_content<'q>(
-    query: sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments>,
-    content: &'q Content<'_>,
-) -> sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments> {
-    let party = content.party;
-    query
-        .bind(party.party_id)
-        .bind(&party.kind)
-        .bind(&party.name)
-        .bind(&party.siren)
-        .bind(&party.vat_number)
-        .bind(&party.address_line1)
-        .bind(&party.address_line2)
-        .bind(&party.address_postal_code)
-        .bind(&party.address_city)
-        .bind(&party.address_country_code)
-        .bind(content.document_date)
-        .bind(content.due_date)
-        .bind(content.totals.net_total)
-        .bind(content.totals.vat_total)
-        .bind(content.totals.gross_total)
-        .bind(content.vat_exemption)
-        .bind(content.late_penalty_rate)
-        .bind(content.recovery_fee)
-        .bind(content.notes)
-        .bind(content.oss)
-        .bind(content.category)
 }
 
 /// Writes the lines and VAT amounts of a document.
@@ -246,38 +266,38 @@ async fn insert_parts(
     let discounts: Vec<Decimal> = lines.iter().map(|l| l.discount).collect();
     let rates: Vec<Decimal> = lines.iter().map(|l| l.vat_rate).collect();
     let nets: Vec<Decimal> = lines.iter().map(Line::net_amount).collect();
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO document_line (document_id, company_id, line_number, item_id, description, \
              quantity, unit, unit_price, discount, vat_rate, net_amount) \
          SELECT $1, $2, * FROM UNNEST($3::int[], $4::uuid[], $5::text[], $6::numeric[], \
              $7::text[], $8::numeric[], $9::numeric[], $10::numeric[], $11::numeric[])",
+        document_id,
+        company_id,
+        &numbers,
+        &item_ids as &[Option<Uuid>],
+        &descriptions as &[&str],
+        &quantities,
+        &units as &[&str],
+        &prices,
+        &discounts,
+        &rates,
+        &nets,
     )
-    .bind(document_id)
-    .bind(company_id)
-    .bind(&numbers)
-    .bind(&item_ids)
-    .bind(&descriptions)
-    .bind(&quantities)
-    .bind(&units)
-    .bind(&prices)
-    .bind(&discounts)
-    .bind(&rates)
-    .bind(&nets)
     .execute(&mut *conn)
     .await?;
     let vat = &content.totals.vat_amounts;
     let rates: Vec<Decimal> = vat.iter().map(|v| v.rate).collect();
     let bases: Vec<Decimal> = vat.iter().map(|v| v.taxable_amount).collect();
     let amounts: Vec<Decimal> = vat.iter().map(|v| v.vat_amount).collect();
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO document_vat (document_id, company_id, vat_rate, taxable_amount, vat_amount) \
          SELECT $1, $2, * FROM UNNEST($3::numeric[], $4::numeric[], $5::numeric[])",
+        document_id,
+        company_id,
+        &rates,
+        &bases,
+        &amounts,
     )
-    .bind(document_id)
-    .bind(company_id)
-    .bind(&rates)
-    .bind(&bases)
-    .bind(&amounts)
     .execute(conn)
     .await?;
     Ok(())
@@ -292,7 +312,7 @@ pub(crate) async fn replace_draft(
     content: &Content<'_>,
     actor: &str,
 ) -> Result<bool, sqlx::Error> {
-    let query = sqlx::query(
+    let updated = with_content!(
         "UPDATE document SET party_id = $4, party_kind = $5, party_name = $6, party_siren = $7, \
              party_vat_number = $8, party_address_line1 = $9, party_address_line2 = $10, \
              party_postal_code = $11, party_city = $12, party_country_code = $13, \
@@ -301,26 +321,29 @@ pub(crate) async fn replace_draft(
              recovery_fee = $21, notes = $22, oss = $23, category = $24, updated_by = $25, \
              updated_at = now() \
          WHERE company_id = $1 AND document_id = $2 AND document_type = $3 AND status = 'draft'",
+        [company_id, document_id, document_type.as_str()],
+        content,
+        [actor],
     )
-    .bind(company_id)
-    .bind(document_id)
-    .bind(document_type.as_str());
-    let updated = bind_content(query, content)
-        .bind(actor)
-        .execute(&mut *conn)
-        .await?;
+    .execute(&mut *conn)
+    .await?;
     if updated.rows_affected() == 0 {
         return Ok(false);
     }
-    for table in ["document_line", "document_vat"] {
-        sqlx::query(sqlx::AssertSqlSafe(format!(
-            "DELETE FROM {table} WHERE company_id = $1 AND document_id = $2"
-        )))
-        .bind(company_id)
-        .bind(document_id)
-        .execute(&mut *conn)
-        .await?;
-    }
+    sqlx::query!(
+        "DELETE FROM document_line WHERE company_id = $1 AND document_id = $2",
+        company_id,
+        document_id,
+    )
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query!(
+        "DELETE FROM document_vat WHERE company_id = $1 AND document_id = $2",
+        company_id,
+        document_id,
+    )
+    .execute(&mut *conn)
+    .await?;
     insert_parts(conn, company_id, document_id, content).await?;
     Ok(true)
 }
@@ -332,13 +355,13 @@ pub(crate) async fn delete_draft(
     document_id: Uuid,
     document_type: DocumentType,
 ) -> Result<bool, sqlx::Error> {
-    let deleted = sqlx::query(
+    let deleted = sqlx::query!(
         "DELETE FROM document WHERE company_id = $1 AND document_id = $2 \
          AND document_type = $3 AND status = 'draft'",
+        company_id,
+        document_id,
+        document_type.as_str(),
     )
-    .bind(company_id)
-    .bind(document_id)
-    .bind(document_type.as_str())
     .execute(conn)
     .await?;
     Ok(deleted.rows_affected() == 1)
@@ -389,19 +412,19 @@ pub(crate) async fn issue(
     numbered: &Numbered<'_>,
     actor: &str,
 ) -> Result<bool, sqlx::Error> {
-    let updated = sqlx::query(
+    let updated = sqlx::query!(
         "UPDATE document SET status = $3, number = $4, sequence = $5, document_date = $6, \
              due_date = $7, issued_at = now(), updated_by = $8, updated_at = now() \
          WHERE company_id = $1 AND document_id = $2 AND status = 'draft'",
+        company_id,
+        document_id,
+        numbered.status.as_str(),
+        numbered.number,
+        numbered.sequence,
+        numbered.document_date,
+        numbered.due_date,
+        actor,
     )
-    .bind(company_id)
-    .bind(document_id)
-    .bind(numbered.status.as_str())
-    .bind(numbered.number)
-    .bind(numbered.sequence)
-    .bind(numbered.document_date)
-    .bind(numbered.due_date)
-    .bind(actor)
     .execute(conn)
     .await?;
     Ok(updated.rows_affected() == 1)
@@ -417,113 +440,197 @@ pub(crate) async fn set_status(
     actor: &str,
 ) -> Result<bool, sqlx::Error> {
     let from: Vec<&str> = from.iter().map(|s| s.as_str()).collect();
-    let updated = sqlx::query(
+    let updated = sqlx::query!(
         "UPDATE document SET status = $4, updated_by = $5, updated_at = now() \
          WHERE company_id = $1 AND document_id = $2 AND status = ANY($3)",
+        company_id,
+        document_id,
+        &from as &[&str],
+        to.as_str(),
+        actor,
     )
-    .bind(company_id)
-    .bind(document_id)
-    .bind(&from)
-    .bind(to.as_str())
-    .bind(actor)
     .execute(conn)
     .await?;
     Ok(updated.rows_affected() == 1)
 }
 
-/// A stored document as `DOCUMENT_COLUMNS` reads it, its lines and VAT amounts arriving
-/// as JSON (numbers as exact strings).
-impl<'r> sqlx::FromRow<'r, PgRow> for Document {
-    fn from_row(row: &'r PgRow) -> Result<Self, sqlx::Error> {
-        let Json(lines) = row.try_get("lines")?;
-        let Json(vat) = row.try_get("vat")?;
-        Ok(Document {
-            document_id: row.try_get("document_id")?,
-            company_id: row.try_get("company_id")?,
-            document_type: row.try_get("document_type")?,
-            status: row.try_get("status")?,
-            number: row.try_get("number")?,
-            sequence: row.try_get("sequence")?,
-            party_id: row.try_get("party_id")?,
-            party_kind: row.try_get("party_kind")?,
-            party_name: row.try_get("party_name")?,
-            party_siren: row.try_get("party_siren")?,
-            party_vat_number: row.try_get("party_vat_number")?,
-            party_address_line1: row.try_get("party_address_line1")?,
-            party_address_line2: row.try_get("party_address_line2")?,
-            party_postal_code: row.try_get("party_postal_code")?,
-            party_city: row.try_get("party_city")?,
-            party_country_code: row.try_get("party_country_code")?,
-            party_accounting_code: row.try_get("party_accounting_code")?,
-            document_date: row.try_get("document_date")?,
-            due_date: row.try_get("due_date")?,
-            currency_code: row.try_get("currency_code")?,
-            net_total: row.try_get("net_total")?,
-            vat_total: row.try_get("vat_total")?,
-            gross_total: row.try_get("gross_total")?,
-            balance_due: row.try_get("balance_due")?,
-            vat_exemption: row.try_get("vat_exemption")?,
-            late_penalty_rate: row.try_get("late_penalty_rate")?,
-            recovery_fee: row.try_get("recovery_fee")?,
-            notes: row.try_get("notes")?,
-            oss: row.try_get("oss")?,
-            category: row.try_get("category")?,
-            credited_document_id: row.try_get("credited_document_id")?,
-            credited_number: row.try_get("credited_number")?,
-            credited_date: row.try_get("credited_date")?,
-            quote_id: row.try_get("quote_id")?,
-            created_by: row.try_get("created_by")?,
-            updated_by: row.try_get("updated_by")?,
-            created_at: row.try_get("created_at")?,
-            updated_at: row.try_get("updated_at")?,
-            lines,
-            vat,
-        })
-    }
-}
+/// A record of a stored document as `select_documents!` reads it, its lines and VAT
+/// amounts arriving as JSON (numbers as exact strings), followed by `$extra`, the columns
+/// a statement adds; `into_parts` gives the [`Document`] and `$Extra` built from those
+/// columns.
+macro_rules! document_record {
+    ($(#[$meta:meta])* $name:ident { $($extra:ident: $ty:ty,)* } => $Extra:ident) => {
+        $(#[$meta])*
+        struct $name {
+            document_id: Uuid,
+            company_id: Uuid,
+            document_type: String,
+            status: String,
+            number: Option<String>,
+            sequence: Option<i64>,
+            party_id: Uuid,
+            party_kind: String,
+            party_name: String,
+            party_siren: String,
+            party_vat_number: String,
+            party_address_line1: String,
+            party_address_line2: String,
+            party_postal_code: String,
+            party_city: String,
+            party_country_code: String,
+            party_accounting_code: String,
+            document_date: NaiveDate,
+            due_date: Option<NaiveDate>,
+            currency_code: String,
+            net_total: Decimal,
+            vat_total: Decimal,
+            gross_total: Decimal,
+            balance_due: Decimal,
+            vat_exemption: String,
+            late_penalty_rate: Option<Decimal>,
+            recovery_fee: bool,
+            notes: String,
+            oss: bool,
+            category: String,
+            credited_document_id: Option<Uuid>,
+            credited_number: String,
+            credited_date: Option<NaiveDate>,
+            quote_id: Option<Uuid>,
+            created_by: String,
+            updated_by: String,
+            created_at: DateTime<Utc>,
+            updated_at: DateTime<Utc>,
+            lines: Json<Vec<DocumentLine>>,
+            vat: Json<Vec<VatAmount>>,
+            $($extra: $ty,)*
+        }
 
-/// What is left to pay on document `d`: its total less the payments allocated to it and
-/// the credit notes issued against it. The one definition lists and reads share.
-macro_rules! balance_due {
-    () => {
-        "(d.gross_total \
-          - coalesce((SELECT sum(a.amount) FROM payment_allocation a \
-                      WHERE a.document_id = d.document_id), 0) \
-          - coalesce((SELECT sum(c.gross_total) FROM document c \
-                      WHERE c.credited_document_id = d.document_id \
-                        AND c.status = 'issued'), 0))"
+        impl $name {
+            /// The document, and what the statement read besides.
+            fn into_parts(self) -> (Document, $Extra) {
+                let document = Document {
+                    document_id: self.document_id,
+                    company_id: self.company_id,
+                    document_type: self.document_type,
+                    status: self.status,
+                    number: self.number,
+                    sequence: self.sequence,
+                    party_id: self.party_id,
+                    party_kind: self.party_kind,
+                    party_name: self.party_name,
+                    party_siren: self.party_siren,
+                    party_vat_number: self.party_vat_number,
+                    party_address_line1: self.party_address_line1,
+                    party_address_line2: self.party_address_line2,
+                    party_postal_code: self.party_postal_code,
+                    party_city: self.party_city,
+                    party_country_code: self.party_country_code,
+                    party_accounting_code: self.party_accounting_code,
+                    document_date: self.document_date,
+                    due_date: self.due_date,
+                    currency_code: self.currency_code,
+                    net_total: self.net_total,
+                    vat_total: self.vat_total,
+                    gross_total: self.gross_total,
+                    balance_due: self.balance_due,
+                    vat_exemption: self.vat_exemption,
+                    late_penalty_rate: self.late_penalty_rate,
+                    recovery_fee: self.recovery_fee,
+                    notes: self.notes,
+                    oss: self.oss,
+                    category: self.category,
+                    credited_document_id: self.credited_document_id,
+                    credited_number: self.credited_number,
+                    credited_date: self.credited_date,
+                    quote_id: self.quote_id,
+                    created_by: self.created_by,
+                    updated_by: self.updated_by,
+                    created_at: self.created_at,
+                    updated_at: self.updated_at,
+                    lines: self.lines.0,
+                    vat: self.vat.0,
+                };
+                (document, $Extra { $($extra: self.$extra,)* })
+            }
+        }
     };
 }
 
-const DOCUMENT_COLUMNS: &str = concat!(
-    "d.document_id, d.company_id, d.document_type, d.status, \
-        d.number, d.sequence, d.party_id, d.party_kind, d.party_name, d.party_siren, \
-        d.party_vat_number, d.party_address_line1, d.party_address_line2, d.party_postal_code, \
-        d.party_city, d.party_country_code, \
-        coalesce((SELECT p.accounting_code FROM party p WHERE p.party_id = d.party_id), '') \
-            AS party_accounting_code, \
-        d.document_date, d.due_date, d.currency_code, d.net_total, d.vat_total, d.gross_total, \
-        ",
-    balance_due!(),
-    " AS balance_due, \
-        d.vat_exemption, d.late_penalty_rate, d.recovery_fee, d.notes, d.oss, d.category, \
-        d.credited_document_id, d.credited_number, d.credited_date, d.quote_id, d.created_by, \
-        d.updated_by, d.created_at, d.updated_at, \
-        coalesce((SELECT json_agg(json_build_object( \
-                     'line_number', l.line_number, \
-                     'item_id', l.item_id, 'description', l.description, \
-                     'quantity', l.quantity::text, 'unit', l.unit, \
-                     'unit_price', l.unit_price::text, 'discount', l.discount::text, \
-                     'vat_rate', l.vat_rate::text, 'net_amount', l.net_amount::text) \
-                   ORDER BY l.line_number) \
-                  FROM document_line l WHERE l.document_id = d.document_id), '[]') AS lines, \
-        coalesce((SELECT json_agg(json_build_object( \
-                     'rate', v.vat_rate::text, \
-                     'taxable_amount', v.taxable_amount::text, \
-                     'vat_amount', v.vat_amount::text) \
-                   ORDER BY v.vat_rate DESC) \
-                  FROM document_vat v WHERE v.document_id = d.document_id), '[]') AS vat"
+/// A statement over documents `d`, each beside `bal.balance_due`: what is left to pay
+/// on it, its total less the payments allocated to it and the credit notes issued
+/// against it. The one definition lists and reads share. `$select` (literals) comes
+/// before the `FROM`, `$tail` after it.
+macro_rules! over_documents {
+    ($query:ident!($($record:ident,)? [$($select:tt),+], $tail:tt $(, $arg:expr)* $(,)?)) => {
+        sqlx::$query!(
+            $($record,)?
+            $($select +)+
+            " FROM document d CROSS JOIN LATERAL (SELECT (d.gross_total \
+                - coalesce((SELECT sum(a.amount) FROM payment_allocation a \
+                            WHERE a.document_id = d.document_id), 0) \
+                - coalesce((SELECT sum(c.gross_total) FROM document c \
+                            WHERE c.credited_document_id = d.document_id \
+                              AND c.status = 'issued'), 0)) AS balance_due) bal "
+                + $tail
+            $(, $arg)*
+        )
+    };
+}
+
+/// Reads documents into `$record` (a `document_record!`): their columns, then
+/// `$more` (a literal starting with a comma, or empty), from `d` and `$tail`.
+macro_rules! select_documents {
+    ($record:ident, $more:tt, $tail:tt $(, $arg:expr)* $(,)?) => {
+        over_documents!(query_as!(
+            $record,
+            [
+                r#"SELECT d.document_id, d.company_id, d.document_type, d.status,
+                    d.number, d.sequence, d.party_id, d.party_kind, d.party_name, d.party_siren,
+                    d.party_vat_number, d.party_address_line1, d.party_address_line2,
+                    d.party_postal_code, d.party_city, d.party_country_code,
+                    coalesce((SELECT p.accounting_code FROM party p
+                               WHERE p.party_id = d.party_id), '') AS "party_accounting_code!",
+                    d.document_date, d.due_date, d.currency_code, d.net_total, d.vat_total,
+                    d.gross_total, bal.balance_due AS "balance_due!",
+                    d.vat_exemption, d.late_penalty_rate, d.recovery_fee, d.notes, d.oss,
+                    d.category, d.credited_document_id, d.credited_number, d.credited_date,
+                    d.quote_id, d.created_by, d.updated_by, d.created_at, d.updated_at,
+                    coalesce((SELECT json_agg(json_build_object(
+                                 'line_number', l.line_number,
+                                 'item_id', l.item_id, 'description', l.description,
+                                 'quantity', l.quantity::text, 'unit', l.unit,
+                                 'unit_price', l.unit_price::text, 'discount', l.discount::text,
+                                 'vat_rate', l.vat_rate::text, 'net_amount', l.net_amount::text)
+                               ORDER BY l.line_number)
+                              FROM document_line l WHERE l.document_id = d.document_id), '[]')
+                        AS "lines!: Json<Vec<DocumentLine>>",
+                    coalesce((SELECT json_agg(json_build_object(
+                                 'rate', v.vat_rate::text,
+                                 'taxable_amount', v.taxable_amount::text,
+                                 'vat_amount', v.vat_amount::text)
+                               ORDER BY v.vat_rate DESC)
+                              FROM document_vat v WHERE v.document_id = d.document_id), '[]')
+                        AS "vat!: Json<Vec<VatAmount>>""#,
+                $more
+            ],
+            $tail
+            $(, $arg)*
+        ))
+    };
+}
+
+/// What a plain document read reads besides the document: nothing.
+struct Nothing {}
+
+document_record!(
+    /// A document as read.
+    DocumentRecord {} => Nothing
 );
+
+/// The document of a record.
+fn document(row: DocumentRecord) -> Document {
+    row.into_parts().0
+}
 
 /// Documents of the company by id, with their parts, in the order of `ids`.
 pub(crate) async fn load_many(
@@ -531,13 +638,18 @@ pub(crate) async fn load_many(
     company_id: Uuid,
     ids: &[Uuid],
 ) -> Result<Vec<Document>, sqlx::Error> {
-    let mut rows: Vec<Document> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT {DOCUMENT_COLUMNS} FROM document d WHERE d.company_id = $1 AND d.document_id = ANY($2)"
-    )))
-    .bind(company_id)
-    .bind(ids)
+    let mut rows: Vec<Document> = select_documents!(
+        DocumentRecord,
+        "",
+        "WHERE d.company_id = $1 AND d.document_id = ANY($2)",
+        company_id,
+        ids,
+    )
     .fetch_all(conn)
-    .await?;
+    .await?
+    .into_iter()
+    .map(document)
+    .collect();
     let mut loaded = Vec::with_capacity(rows.len());
     for id in ids {
         if let Some(at) = rows.iter().position(|r| r.document_id == *id) {
@@ -568,25 +680,36 @@ pub(crate) async fn load_for_update(
     document_id: Uuid,
     types: &[DocumentType],
 ) -> Result<Option<Document>, sqlx::Error> {
-    let row: Option<Document> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT {DOCUMENT_COLUMNS} FROM document d \
-         WHERE d.company_id = $1 AND d.document_id = $2 FOR UPDATE OF d"
-    )))
-    .bind(company_id)
-    .bind(document_id)
+    let row = select_documents!(
+        DocumentRecord,
+        "",
+        "WHERE d.company_id = $1 AND d.document_id = $2 FOR UPDATE OF d",
+        company_id,
+        document_id,
+    )
     .fetch_optional(conn)
     .await?;
-    Ok(row.filter(|d| types.contains(&d.document_type())))
+    Ok(row
+        .map(document)
+        .filter(|d| types.contains(&d.document_type())))
 }
 
-/// A document locked for issuing, read with what issuing needs from the books.
-#[derive(Debug, sqlx::FromRow)]
-struct IssueRow {
-    #[sqlx(flatten)]
-    document: Document,
-    #[sqlx(flatten)]
-    book: SellerRow,
-}
+document_record!(
+    /// A document locked for issuing, read with what issuing needs from the books.
+    IssueRecord {
+        legal_name: String,
+        legal_form: String,
+        siren: String,
+        vat_number: String,
+        rcs_city: String,
+        share_capital_amount: String,
+        address_line1: String,
+        address_postal_code: String,
+        address_city: String,
+        lock_date: Option<NaiveDate>,
+        today: NaiveDate,
+    } => SellerRow
+);
 
 /// Like [`load_for_update`], with the seller and the calendar (lock date, today) read in
 /// the same round trip: the three things issuing decides from. The book row is
@@ -598,20 +721,24 @@ pub(crate) async fn load_for_issue(
     document_id: Uuid,
     document_type: DocumentType,
 ) -> Result<Option<(Document, Seller, Calendar)>, sqlx::Error> {
-    let row: Option<IssueRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT {DOCUMENT_COLUMNS}, {SELLER_COLUMNS} \
-         FROM document d JOIN book b ON b.company_id = d.company_id \
+    let row = select_documents!(
+        IssueRecord,
+        r#", b.legal_name, b.legal_form, b.siren, b.vat_number, b.rcs_city,
+           b.share_capital_amount, b.address_line1, b.address_postal_code, b.address_city,
+           b.lock_date, (now() AT TIME ZONE b.time_zone)::date AS "today!""#,
+        "JOIN book b ON b.company_id = d.company_id \
          WHERE d.company_id = $1 AND d.document_id = $2 AND d.document_type = $3 \
-         FOR UPDATE OF d FOR KEY SHARE OF b"
-    )))
-    .bind(company_id)
-    .bind(document_id)
-    .bind(document_type.as_str())
+         FOR UPDATE OF d FOR KEY SHARE OF b",
+        company_id,
+        document_id,
+        document_type.as_str(),
+    )
     .fetch_optional(conn)
     .await?;
     Ok(row.map(|row| {
-        let (seller, calendar) = row.book.into_parts();
-        (row.document, seller, calendar)
+        let (document, book) = row.into_parts();
+        let (seller, calendar) = book.into_parts();
+        (document, seller, calendar)
     }))
 }
 
@@ -622,13 +749,13 @@ pub(crate) async fn lock(
     company_id: Uuid,
     ids: &[Uuid],
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "SELECT 1 FROM document WHERE company_id = $1 AND document_id = ANY($2) \
+    sqlx::query!(
+        "SELECT 1 AS locked FROM document WHERE company_id = $1 AND document_id = ANY($2) \
          ORDER BY document_id FOR UPDATE",
+        company_id,
+        ids,
     )
-    .bind(company_id)
-    .bind(ids)
-    .execute(conn)
+    .fetch_all(conn)
     .await?;
     Ok(())
 }
@@ -666,9 +793,9 @@ pub(crate) async fn list(
 ) -> Result<Vec<Document>, sqlx::Error> {
     let types: Vec<&str> = filter.types.iter().map(|t| t.as_str()).collect();
     let standing = filter.standing.map(standing_key);
-    let ids: Vec<Uuid> = sqlx::query_scalar(concat!(
-        "SELECT d.document_id FROM document d \
-         WHERE d.company_id = $1 AND d.document_type = ANY($2) \
+    let ids: Vec<Uuid> = over_documents!(query_scalar!(
+        ["SELECT d.document_id"],
+        "WHERE d.company_id = $1 AND d.document_type = ANY($2) \
            AND ($3::text IS NULL OR d.status = $3) \
            AND ($4::uuid IS NULL OR d.party_id = $4) \
            AND ($5::text IS NULL OR d.category = $5) \
@@ -677,33 +804,23 @@ pub(crate) async fn list(
                  WHEN 'valid' THEN NOT coalesce(d.due_date < $10, false) \
                  WHEN 'expired' THEN coalesce(d.due_date < $10, false) \
                  WHEN 'unpaid' THEN d.document_type = 'credit_note' \
-                   OR (",
-        balance_due!(),
-        " > 0 AND ",
-        balance_due!(),
-        " >= d.gross_total) \
+                   OR (bal.balance_due > 0 AND bal.balance_due >= d.gross_total) \
                  WHEN 'partially_paid' THEN d.document_type <> 'credit_note' \
-                   AND ",
-        balance_due!(),
-        " > 0 AND ",
-        balance_due!(),
-        " < d.gross_total \
-                 WHEN 'paid' THEN d.document_type <> 'credit_note' AND ",
-        balance_due!(),
-        " <= 0 \
+                   AND bal.balance_due > 0 AND bal.balance_due < d.gross_total \
+                 WHEN 'paid' THEN d.document_type <> 'credit_note' AND bal.balance_due <= 0 \
                  ELSE true END \
          ORDER BY d.created_at DESC, d.document_id DESC LIMIT $8",
+        company_id,
+        &types as &[&str],
+        filter.status.map(Status::as_str),
+        filter.party_id,
+        filter.category,
+        filter.after.map(|(at, _)| at),
+        filter.after.map(|(_, id)| id),
+        limit,
+        standing.map(|(key, _)| key),
+        standing.and_then(|(_, day)| day),
     ))
-    .bind(company_id)
-    .bind(&types)
-    .bind(filter.status.map(Status::as_str))
-    .bind(filter.party_id)
-    .bind(filter.category)
-    .bind(filter.after.map(|(at, _)| at))
-    .bind(filter.after.map(|(_, id)| id))
-    .bind(limit)
-    .bind(standing.map(|(key, _)| key))
-    .bind(standing.and_then(|(_, day)| day))
     .fetch_all(&mut *conn)
     .await?;
     load_many(conn, company_id, &ids).await
@@ -715,22 +832,16 @@ pub(crate) async fn credited_per_rate(
     company_id: Uuid,
     invoice_id: Uuid,
 ) -> Result<Vec<VatAmount>, sqlx::Error> {
-    let rows: Vec<(Decimal, Decimal, Decimal)> = sqlx::query_as(
-        "SELECT v.vat_rate, sum(v.taxable_amount), sum(v.vat_amount) \
-         FROM document_vat v JOIN document c ON c.document_id = v.document_id \
-         WHERE c.company_id = $1 AND c.credited_document_id = $2 AND c.status = 'issued' \
-         GROUP BY v.vat_rate",
+    sqlx::query_as!(
+        VatAmount,
+        r#"SELECT v.vat_rate AS rate, sum(v.taxable_amount) AS "taxable_amount!",
+                  sum(v.vat_amount) AS "vat_amount!"
+             FROM document_vat v JOIN document c ON c.document_id = v.document_id
+            WHERE c.company_id = $1 AND c.credited_document_id = $2 AND c.status = 'issued'
+            GROUP BY v.vat_rate"#,
+        company_id,
+        invoice_id,
     )
-    .bind(company_id)
-    .bind(invoice_id)
     .fetch_all(conn)
-    .await?;
-    Ok(rows
-        .into_iter()
-        .map(|(rate, taxable_amount, vat_amount)| VatAmount {
-            rate,
-            taxable_amount,
-            vat_amount,
-        })
-        .collect())
+    .await
 }

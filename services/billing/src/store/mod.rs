@@ -2,6 +2,12 @@
 //! opened by [`begin`], which names the company for row-level security and the actor and
 //! action for the audit trail; a query that forgets its `company_id` filter still sees
 //! only that company's rows.
+//!
+//! The statements are compile-checked (`sqlx::query!` and friends against billing's
+//! schema, offline data in `.sqlx/`, `cargo xtask sqlx-prepare`), but for two: the
+//! settings naming the acting company, actor and action, a simple query carrying them as
+//! literals so it goes in one round trip with `BEGIN` (see [`begin`]), and the test-only
+//! `fixtures`.
 
 pub(crate) mod books;
 pub(crate) mod documents;
@@ -11,10 +17,8 @@ pub(crate) mod items;
 pub(crate) mod parties;
 pub(crate) mod payments;
 
-use sqlx::{PgPool, Postgres, Row, Transaction};
+use sqlx::{PgPool, Postgres, Transaction};
 use uuid::Uuid;
-
-use crate::domain::Authorship;
 
 /// A transaction acting for one company.
 pub(crate) type Tx = Transaction<'static, Postgres>;
@@ -68,16 +72,6 @@ fn literal(value: &str) -> String {
     format!("'{}'", value.replace('\'', "''"))
 }
 
-/// A stored enum column read back; the table's CHECKs allow only billing's values.
-pub(crate) fn stored_enum<T>(
-    row: &sqlx::postgres::PgRow,
-    column: &str,
-    parse: fn(&str) -> Option<T>,
-) -> Result<T, sqlx::Error> {
-    let text: String = row.try_get(column)?;
-    parse_stored(column, &text, parse)
-}
-
 /// A stored enum column's text, as the query macros read it, parsed back; the table's
 /// CHECKs allow only billing's values.
 pub(crate) fn parse_stored<T>(
@@ -88,16 +82,6 @@ pub(crate) fn parse_stored<T>(
     parse(text).ok_or_else(|| sqlx::Error::ColumnDecode {
         index: column.to_owned(),
         source: format!("unknown value {text:?}").into(),
-    })
-}
-
-/// The `created_by`, `created_at`, `updated_by` and `updated_at` columns of a row.
-pub(crate) fn authorship(row: &sqlx::postgres::PgRow) -> Result<Authorship, sqlx::Error> {
-    Ok(Authorship {
-        created_by: row.try_get("created_by")?,
-        created_at: row.try_get("created_at")?,
-        updated_by: row.try_get("updated_by")?,
-        updated_at: row.try_get("updated_at")?,
     })
 }
 
