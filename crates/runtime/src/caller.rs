@@ -1,8 +1,9 @@
 //! Who a request comes from: the claims of a Comptoir access token, the [`Caller`] they
 //! become in the request's extensions, the lifetimes every service agrees on, and why a
-//! request was not authenticated ([`AuthError`]). The auth layer ([`crate::auth`]) turns a
-//! verified token into a caller; the revocation list ([`crate::revocation`]) narrows or
-//! refuses one. Neither needs the other to read these.
+//! request was not authenticated or its caller not allowed to make it ([`AuthError`], which
+//! each service's `Error` takes as it is and turns into its status). The auth layer
+//! ([`crate::auth`]) turns a verified token into a caller; the revocation list
+//! ([`crate::revocation`]) narrows or refuses one. Neither needs the other to read these.
 
 use std::time::Duration;
 

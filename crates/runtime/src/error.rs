@@ -1,7 +1,9 @@
 //! The shapes of gRPC errors every service returns (AIP-193): `INVALID_ARGUMENT` with a
 //! `google.rpc.BadRequest` naming each bad field, and one `google.rpc.ErrorInfo` with an
 //! UPPER_SNAKE reason on the other codes. Each service keeps its own `Error` enum and maps
-//! it to `Status` exhaustively with these builders.
+//! it to `Status` exhaustively with these builders. Decoding helpers answer
+//! [`FieldViolations`] itself, which a service's `Error` takes in and which becomes the
+//! `INVALID_ARGUMENT` status at the edge.
 
 use std::collections::HashMap;
 
