@@ -201,7 +201,11 @@ mod tests {
             assert_eq!(permission.to_string(), *name);
         }
         let unique: std::collections::BTreeSet<_> = names.iter().collect();
-        assert_eq!(unique.len(), Permission::ALL.len(), "two permissions share a name");
+        assert_eq!(
+            unique.len(),
+            Permission::ALL.len(),
+            "two permissions share a name"
+        );
         assert_eq!(Permission::parse("invoices.delete"), None);
         assert!(Permission::QuotesWrite.held_in(&["invoices.read", "quotes.write"]));
         assert!(!Permission::InvoicesWrite.held_in(&["invoices.read", "invoices.writer"]));

@@ -3,7 +3,7 @@
 //! issuing racing a change of it.
 
 use chrono::{NaiveDate, TimeDelta};
-use comptoir_domain_types::permissions::{ACCOUNTANT, ALL};
+use comptoir_domain_types::permissions::{ACCOUNTANT, Permission};
 use comptoir_proto::billing::v1::{
     GetLockDateRequest, ListAuditEventsRequest, SetLockDateRequest, SetLockDateResponse,
 };
@@ -52,7 +52,7 @@ async fn lowering_the_lock_date_needs_an_administrator_and_a_reason_and_is_audit
     set(&env, &accountant, "2026-01-31", "").await.unwrap();
 
     // ...but never unlocks them, whatever permissions their role was given.
-    let mighty_accountant = env.token_as(company, ACCOUNTANT.key, &ALL).await;
+    let mighty_accountant = env.token_as(company, ACCOUNTANT.key, &Permission::ALL).await;
     for token in [&accountant, &mighty_accountant] {
         let refused = set(&env, token, "2025-12-31", "Erreur de saisie")
             .await
