@@ -37,15 +37,13 @@ pub async fn user_token(identity: &Running, email: &str) -> String {
         .access_token
 }
 
-/// `claims` signed with identity's current key, read from its schema in `db`.
+/// `claims` signed with identity's current key, read through identity's store as its
+/// runtime role.
 pub async fn identity_token(db: &TestDb, claims: &Claims) -> String {
-    let mut conn = db.admin().await;
-    let (kid, der): (String, Vec<u8>) = sqlx::query_as(
-        "SELECT kid, private_der FROM identity.signing_key WHERE retired_at IS NULL ORDER BY created_at DESC LIMIT 1",
-    )
-    .fetch_one(&mut conn)
-    .await
-    .expect("identity has a signing key");
+    let mut conn = db.runtime_tx(&comptoir_identity::SPEC, &[]).await;
+    let (kid, der) = comptoir_identity::fixtures::current_signing_key(&mut conn)
+        .await
+        .expect("identity has a signing key in clear");
     auth::sign(claims, &kid, &der).expect("signing")
 }
 

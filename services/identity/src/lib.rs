@@ -7,6 +7,8 @@ mod app;
 pub mod domain;
 mod error;
 mod events;
+#[cfg(feature = "fixtures")]
+pub mod fixtures;
 mod grpc;
 mod keys;
 mod store;

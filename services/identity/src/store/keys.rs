@@ -135,3 +135,19 @@ pub(crate) async fn public_keys(pool: &PgPool) -> Result<Vec<PublicKey>, sqlx::E
     .fetch_all(pool)
     .await
 }
+
+/// The newest key not retired whose private half is in clear: (kid, PKCS#8 DER). For the
+/// test fixtures only.
+#[cfg(feature = "fixtures")]
+pub(crate) async fn current_clear_key(
+    conn: &mut PgConnection,
+) -> Result<(String, Vec<u8>), sqlx::Error> {
+    let row = sqlx::query!(
+        r#"SELECT kid, private_der AS "private_der!" FROM signing_key
+           WHERE retired_at IS NULL AND private_der IS NOT NULL
+           ORDER BY created_at DESC LIMIT 1"#
+    )
+    .fetch_one(conn)
+    .await?;
+    Ok((row.kid, row.private_der))
+}
