@@ -52,6 +52,11 @@ enum Task {
         /// missing or extra.
         #[arg(long)]
         check: bool,
+        /// Only this crate (repeatable), e.g. `-p comptoir-identity`: the others are
+        /// neither compiled nor touched, so a crate that does not build yet does not stop
+        /// another's data from being prepared. Default: every crate with a `sqlx.toml`.
+        #[arg(short = 'p', long = "package", value_name = "CRATE")]
+        packages: Vec<String>,
     },
 }
 
@@ -74,7 +79,11 @@ fn main() -> ExitCode {
         match cli.command {
             Task::Up => up(&shutdown).await.map(|()| 0),
             Task::Test { args } => test(&shutdown, &args).await,
-            Task::SqlxPrepare { check } => crate::sqlx::prepare(&shutdown, check).await.map(|()| 0),
+            Task::SqlxPrepare { check, packages } => {
+                crate::sqlx::prepare(&shutdown, check, &packages)
+                    .await
+                    .map(|()| 0)
+            }
         }
     });
     println!("xtask: total {}", seconds(started.elapsed()));

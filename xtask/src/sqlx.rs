@@ -82,12 +82,21 @@ pub(crate) fn rustc_wrapper() -> Option<ExitCode> {
     Some(ExitCode::FAILURE)
 }
 
-/// Regenerates the offline data of every crate with a `sqlx.toml` against a scratch
-/// database holding every service's migrations; writes it to `<crate>/.sqlx/`, or with
-/// `check` fails when what is committed differs.
-pub(crate) async fn prepare(shutdown: &Shutdown, check: bool) -> Result<()> {
+/// Regenerates the offline data of every crate with a `sqlx.toml` (or of those named in
+/// `only`) against a scratch database holding every service's migrations; writes it to
+/// `<crate>/.sqlx/`, or with `check` fails when what is committed differs.
+pub(crate) async fn prepare(shutdown: &Shutdown, check: bool, only: &[String]) -> Result<()> {
     let paths = Paths::new();
-    let crates = prepared_crates(&paths.root)?;
+    let mut crates = prepared_crates(&paths.root)?;
+    if !only.is_empty() {
+        if let Some(unknown) = only
+            .iter()
+            .find(|name| !crates.iter().any(|c| &c.package == *name))
+        {
+            bail!("`{unknown}` is not a crate with a sqlx.toml");
+        }
+        crates.retain(|c| only.contains(&c.package));
+    }
     if crates.is_empty() {
         println!("xtask: no crate has a sqlx.toml; nothing to prepare");
         return Ok(());
