@@ -12,7 +12,7 @@ pub(crate) use jwks::jwks;
 pub(crate) use passwords::{
     ChangePassword, ResetPassword, change_password, request_password_reset, reset_password,
 };
-pub(crate) use sessions::{Login, login, logout, refresh, switch_company};
+pub(crate) use sessions::{Login, issue_company_token, login, logout, refresh, switch_company};
 
 use comptoir_runtime::Deps;
 use comptoir_runtime::auth;

@@ -1,5 +1,5 @@
-//! Sessions: logging in, trading a refresh token, logging out, and switching the company
-//! a session acts on.
+//! Sessions: logging in, trading a refresh token, logging out, switching the company a
+//! session acts on, and issuing a token for another company without switching.
 
 use uuid::Uuid;
 
@@ -179,7 +179,7 @@ pub(crate) async fn logout(ctx: &Ctx, session: UserSession) -> Result<(), Error>
     Ok(())
 }
 
-/// A token scoped to the company switched to, and the rights it carries.
+/// A token scoped to a company, and the rights it carries.
 pub(crate) struct Switched {
     pub(crate) access_token: String,
     pub(crate) rights: Rights,
@@ -216,6 +216,36 @@ pub(crate) async fn switch_company(
     }
     let access_token = ctx.access_token(user_id, session_id, Some(&rights)).await?;
     tracing::info!(%user_id, %session_id, %company_id, "switched company");
+    Ok(Switched {
+        access_token,
+        rights,
+    })
+}
+
+/// A token of the caller's session scoped to `company_id`, if tenancy says the user may
+/// act on it (the same question as [`switch_company`] asks), without touching the
+/// session's active company: a service acting on many companies for the caller must not
+/// move the company the caller's own refreshes come back to.
+pub(crate) async fn issue_company_token(
+    ctx: &Ctx,
+    session: UserSession,
+    company_id: Uuid,
+) -> Result<Switched, Error> {
+    let UserSession {
+        user_id,
+        session_id,
+    } = session;
+    // The session is checked, not only the token's signature: an ended session buys no
+    // new token, even within its last access token's lifetime.
+    let (rights, live) = tokio::join!(
+        ctx.rights(user_id, company_id),
+        store::session_is_live(ctx.pool(), user_id, session_id),
+    );
+    let rights = rights?.ok_or(Error::NoAccessToCompany)?;
+    if !live? {
+        return Err(Error::SessionEnded);
+    }
+    let access_token = ctx.access_token(user_id, session_id, Some(&rights)).await?;
     Ok(Switched {
         access_token,
         rights,

@@ -134,10 +134,10 @@ impl TryFrom<&pb::ResetPasswordRequest> for app::ResetPassword {
     }
 }
 
-/// The company a switch names.
-fn decode_switch_company(request: &pb::SwitchCompanyRequest) -> Result<uuid::Uuid, Error> {
+/// The company a switch or a company token names.
+fn decode_company_id(company_id: &str) -> Result<uuid::Uuid, Error> {
     let mut violations = FieldViolations::new();
-    let company_id = violations.uuid("company_id", &request.company_id);
+    let company_id = violations.uuid("company_id", company_id);
     valid(violations)?;
     Ok(company_id.expect("validated above"))
 }
@@ -237,7 +237,7 @@ impl pb::identity_service_server::IdentityService for Identity {
         request: Request<pb::SwitchCompanyRequest>,
     ) -> Result<Response<pb::SwitchCompanyResponse>, Status> {
         let session = user_session(Caller::of(&request)?)?;
-        let company_id = decode_switch_company(request.get_ref())?;
+        let company_id = decode_company_id(&request.get_ref().company_id)?;
         let switched = app::switch_company(&self.ctx, session, company_id).await?;
         Ok(Response::new(pb::SwitchCompanyResponse {
             access_token: switched.access_token,
@@ -245,6 +245,19 @@ impl pb::identity_service_server::IdentityService for Identity {
             company_id: company_id.to_string(),
             role: switched.rights.role,
             permissions: switched.rights.permissions,
+        }))
+    }
+
+    async fn issue_company_token(
+        &self,
+        request: Request<pb::IssueCompanyTokenRequest>,
+    ) -> Result<Response<pb::IssueCompanyTokenResponse>, Status> {
+        let session = user_session(Caller::of(&request)?)?;
+        let company_id = decode_company_id(&request.get_ref().company_id)?;
+        let issued = app::issue_company_token(&self.ctx, session, company_id).await?;
+        Ok(Response::new(pb::IssueCompanyTokenResponse {
+            access_token: issued.access_token,
+            expires_in_seconds: expires_in_seconds(),
         }))
     }
 
