@@ -245,6 +245,18 @@ impl From<Error> for Status {
                 DOMAIN,
                 err.to_string(),
             ),
+            Error::Refused(Refusal::FirmNotOwner) => error::status(
+                Code::FailedPrecondition,
+                "FIRM_NOT_OWNER",
+                DOMAIN,
+                err.to_string(),
+            ),
+            Error::Refused(Refusal::NotAClientAdministrator) => error::status(
+                Code::FailedPrecondition,
+                "NOT_A_CLIENT_ADMINISTRATOR",
+                DOMAIN,
+                err.to_string(),
+            ),
             Error::InvitationEmailMismatch(_) => {
                 let mut violations = FieldViolations::new();
                 violations.add("token", err.to_string());

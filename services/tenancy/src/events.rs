@@ -20,6 +20,7 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use crate::domain::CompanyKind;
+use crate::domain::firms::Owner;
 use crate::store::{self, companies::CompanyRow};
 
 /// The company's legal identity as both company events carry it.
@@ -57,14 +58,21 @@ fn meta(
     }
 }
 
-/// The `company.created` event for a freshly inserted company.
-pub(crate) fn company_created(company: &CompanyRow, owner: Uuid) -> Event {
+/// An id as an event carries it: empty for none.
+fn id_text(id: Option<Uuid>) -> String {
+    id.map(|id| id.to_string()).unwrap_or_default()
+}
+
+/// The `company.created` event for a freshly inserted company, created by `actor` and
+/// owned by `owner` (an account, or the firm that created it for its client).
+pub(crate) fn company_created(company: &CompanyRow, actor: Uuid, owner: Owner) -> Event {
     let event_id = Uuid::now_v7();
     let text = |value: &Option<String>| value.clone().unwrap_or_default();
     let payload = events::CompanyCreated {
-        meta: Some(meta(event_id, company, owner, company.created_at)),
+        meta: Some(meta(event_id, company, actor, company.created_at)),
         is_firm: company.kind() == CompanyKind::Firm,
-        owner_user_id: owner.to_string(),
+        owner_user_id: id_text(owner.user()),
+        owner_firm_id: id_text(owner.firm()),
         director_name: text(&company.director_name),
         director_email: text(&company.director_email),
         director_phone: text(&company.director_phone),
@@ -221,17 +229,18 @@ pub(crate) fn membership_revoked(company: Uuid, actor: Uuid, user: Uuid) -> Even
     )
 }
 
-/// `ownership.transferred`: the company's owner is now `to`.
-pub(crate) fn ownership_transferred(company: Uuid, from: Uuid, to: Uuid) -> Event {
+/// `ownership.transferred`: the company's owner, `from` (an account, or the firm that
+/// owned its client), is now the account `to`; `actor` made the change.
+pub(crate) fn ownership_transferred(company: Uuid, actor: Uuid, from: Owner, to: Uuid) -> Event {
     Event::about(
         names::OWNERSHIP_TRANSFERRED,
         company,
-        &from.to_string(),
+        &actor.to_string(),
         |meta| events::OwnershipTransferred {
             meta: Some(meta),
-            from_user_id: from.to_string(),
+            from_user_id: id_text(from.user()),
             to_user_id: to.to_string(),
-            from_firm_id: String::new(),
+            from_firm_id: id_text(from.firm()),
         },
     )
 }

@@ -63,8 +63,12 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
     App::build(SPEC, config.common, Some(config.identity), |deps| {
         Ok(Service::new()
             .grpc(grpc::companies::server(deps.clone()))
-            .grpc(grpc::members::server(deps.clone(), mailer, invitation_ttl))
-            .grpc(grpc::firms::server(deps.clone()))
+            .grpc(grpc::members::server(
+                deps.clone(),
+                mailer.clone(),
+                invitation_ttl,
+            ))
+            .grpc(grpc::firms::server(deps.clone(), mailer, invitation_ttl))
             .grpc(grpc::access::server(deps.clone()))
             .grpc(grpc::audit::server(deps.clone()))
             .consumer(events::Accounts))

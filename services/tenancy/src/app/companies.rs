@@ -9,6 +9,7 @@ use sqlx::PgPool;
 use uuid::Uuid;
 
 use crate::app::access;
+use crate::domain::firms::Owner;
 use crate::domain::{LegalIdentity, NewCompany};
 use crate::error::Error;
 use crate::events;
@@ -31,7 +32,8 @@ where
 
     let mut tx = store::begin(&deps.pool, Some(company_id), Some(owner)).await?;
     let response = idempotency::once(&mut tx, &scope, key, request, async |tx| {
-        let company = companies::insert_company(tx, company_id, owner, new).await?;
+        let company =
+            companies::insert_company(tx, company_id, Owner::User(owner), owner, new).await?;
         audit::audit(
             tx,
             company.company_id,
@@ -43,7 +45,9 @@ where
             }),
         )
         .await?;
-        events::company_created(&company, owner).enqueue(tx).await?;
+        events::company_created(&company, owner, Owner::User(owner))
+            .enqueue(tx)
+            .await?;
         Ok::<_, Error>(answer(&company))
     })
     .await?;

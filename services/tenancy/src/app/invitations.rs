@@ -10,7 +10,7 @@ use comptoir_runtime::mail::{Mail, Mailer};
 use comptoir_runtime::{Deps, idempotency};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
-use sqlx::PgPool;
+use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
 use super::members::may_grant;
@@ -65,66 +65,86 @@ where
 {
     let (company, user) = (ctx.company, ctx.user);
     let scope = format!("{user}/{company}/InviteMember");
-    let InviteMember {
-        email,
-        role,
-        open_link,
-    } = invite;
     in_company(deps, company, user, async |tx, locked| {
-        may_grant(tx, company, &locked, user, &ctx.access, &role).await?;
+        may_grant(tx, company, &locked, user, &ctx.access, &invite.role).await?;
         idempotency::once(tx, &scope, key, request, async |tx| {
-            let taken = members::seats_taken(tx, company).await?;
-            if taken >= PLAN_MEMBER_LIMIT {
-                return Err(Error::PlanLimit(PLAN_MEMBER_LIMIT));
-            }
-            let now = Utc::now();
-            let invitation = InvitationRow {
-                invitation_id: Uuid::now_v7(),
-                company_id: company,
-                email: email.clone(),
-                role: role.clone(),
-                created_at: now,
-                expires_at: now + sending.ttl,
-                accepted_at: None,
-                revoked_at: None,
-                open_link,
-            };
-            let token = new_token();
-            invitations::insert_invitation(tx, &invitation, &hash_token(&token), user).await?;
-            events::invitation_created(
-                company,
-                user,
-                invitation.invitation_id,
-                &email,
-                &invitation.role,
-            )
-            .enqueue(tx)
-            .await?;
-            ctx.audit(tx, "invitation.created",
-                serde_json::json!({"email": email, "role": invitation.role}),
-            )
-            .await?;
-            let link = sending
-                .mailer
-                .link(&format!("/invitations/accept?token={token}"));
-            sending
-                .mailer
-                .send(&Mail {
-                    to: email.clone(),
-                    subject: "You are invited to join a company on Comptoir".to_owned(),
-                    body: format!(
-                        "You have been invited to join a company on Comptoir as {}.\n\nAccept the invitation (valid until {}):\n{link}\n",
-                        invitation.role,
-                        invitation.expires_at.format("%Y-%m-%d %H:%M UTC"),
-                    ),
-                })
-                .await
-                .map_err(|err| Error::Mail(err.to_string()))?;
+            let invitation = send_invitation(tx, sending, company, user, invite).await?;
             Ok(answer(&invitation))
         })
         .await
     })
     .await
+}
+
+/// Stores `invite` to `company`, sent by `user`, announces it (`invitation.created`),
+/// audits it and e-mails its single-use token, in a transaction acting for `company` with
+/// its row locked; the caller has checked that `user` may give the role. The plan's limit
+/// counts pending invitations, so it cannot be overrun by inviting first. Every
+/// invitation goes out this way, a member's or a firm client's director's.
+pub(crate) async fn send_invitation(
+    conn: &mut PgConnection,
+    sending: &Sending,
+    company: Uuid,
+    user: Uuid,
+    invite: InviteMember,
+) -> Result<InvitationRow, Error> {
+    let InviteMember {
+        email,
+        role,
+        open_link,
+    } = invite;
+    let taken = members::seats_taken(conn, company).await?;
+    if taken >= PLAN_MEMBER_LIMIT {
+        return Err(Error::PlanLimit(PLAN_MEMBER_LIMIT));
+    }
+    let now = Utc::now();
+    let invitation = InvitationRow {
+        invitation_id: Uuid::now_v7(),
+        company_id: company,
+        email,
+        role,
+        created_at: now,
+        expires_at: now + sending.ttl,
+        accepted_at: None,
+        revoked_at: None,
+        open_link,
+    };
+    let token = new_token();
+    invitations::insert_invitation(conn, &invitation, &hash_token(&token), user).await?;
+    events::invitation_created(
+        company,
+        user,
+        invitation.invitation_id,
+        &invitation.email,
+        &invitation.role,
+    )
+    .enqueue(&mut *conn)
+    .await?;
+    audit::audit(
+        conn,
+        company,
+        &user.to_string(),
+        "invitation.created",
+        serde_json::json!({"email": invitation.email, "role": invitation.role}),
+    )
+    .await?;
+    let link = sending
+        .mailer
+        .link(&format!("/invitations/accept?token={token}"));
+    sending
+        .mailer
+        .send(&Mail {
+            to: invitation.email.clone(),
+            subject: "You are invited to join a company on Comptoir".to_owned(),
+            body: format!(
+                "You have been invited to join a company on Comptoir as {}.\n\nAccept the invitation (valid until {}):\n{link}\n",
+                invitation.role,
+                invitation.expires_at.format("%Y-%m-%d %H:%M UTC"),
+            ),
+        })
+        .await
+        .map_err(|err| Error::Mail(err.to_string()))?;
+    Ok(invitation)
 }
 
 /// `ListInvitations`: up to `limit` pending invitations of the caller's company, oldest

@@ -10,9 +10,11 @@ use uuid::Uuid;
 
 use super::{Ctx, access, firms::revoke_lost_clients, in_company, roles::known_role};
 use crate::domain::access::{Access, is_administrator};
+use crate::domain::firms::Owner;
 use crate::domain::members::{self as rules, Granter};
 use crate::error::Error;
 use crate::events;
+use crate::store::audit;
 use crate::store::companies::Locked;
 use crate::store::firms;
 use crate::store::members::{self, MemberRow};
@@ -43,7 +45,7 @@ fn granter<'a>(access: &'a Access, locked: &Locked, user: Uuid) -> Granter<'a> {
     Granter {
         role: &access.role,
         permissions: &access.permissions,
-        owner: locked.owner_id == user,
+        owner: locked.owned_by(user),
     }
 }
 
@@ -75,7 +77,7 @@ pub(crate) async fn change_member_role(
             .await?
             .ok_or(Error::MemberNotFound)?;
         let demoted = is_administrator(&member.role) && !is_administrator(role);
-        if demoted && locked.owner_id == target {
+        if demoted && locked.owned_by(target) {
             return Err(Error::OwnerMustStayAdministrator);
         }
         if demoted && members::administrators(tx, company).await? <= 1 {
@@ -122,7 +124,7 @@ pub(crate) async fn remove_member(deps: &Deps, ctx: &Ctx, target: Uuid) -> Resul
         let member = members::member(tx, company, target)
             .await?
             .ok_or(Error::MemberNotFound)?;
-        if locked.owner_id == target {
+        if locked.owned_by(target) {
             return Err(Error::OwnerCannotBeRemoved);
         }
         if is_administrator(&member.role) && members::administrators(tx, company).await? <= 1 {
@@ -146,11 +148,13 @@ pub(crate) async fn remove_member(deps: &Deps, ctx: &Ctx, target: Uuid) -> Resul
     .await
 }
 
-/// `TransferOwnership`: the owner hands the company to `target`, an Administrator.
+/// `TransferOwnership`: the owner hands the company to `target`, an Administrator. A
+/// company its firm owns has no owning account, so this always refuses there: the firm
+/// hands its client over as it disconnects (`app::firms::disconnect_client`).
 pub(crate) async fn transfer_ownership(deps: &Deps, ctx: &Ctx, target: Uuid) -> Result<(), Error> {
     let (company, user) = (ctx.company, ctx.user);
     in_company(deps, company, user, async |tx, locked| {
-        if locked.owner_id != user {
+        if !locked.owned_by(user) {
             return Err(Error::OwnerOnly);
         }
         let member = members::member(tx, company, target)
@@ -159,17 +163,36 @@ pub(crate) async fn transfer_ownership(deps: &Deps, ctx: &Ctx, target: Uuid) -> 
         if !is_administrator(&member.role) {
             return Err(Error::NewOwnerMustBeAdministrator);
         }
-        members::set_owner(tx, company, target).await?;
-        events::ownership_transferred(company, user, target)
-            .enqueue(tx)
-            .await?;
-        ctx.audit(
-            tx,
-            "ownership.transferred",
-            serde_json::json!({"from": user, "to": target}),
-        )
-        .await?;
-        Ok(())
+        hand_over(tx, company, user, Owner::User(user), target).await
     })
     .await
+}
+
+/// In a transaction acting for `company` with its row locked: `target` (a member the
+/// caller checked to be an Administrator) owns the company instead of `from`, done by
+/// `actor`; announced (`ownership.transferred`) and audited.
+pub(crate) async fn hand_over(
+    conn: &mut PgConnection,
+    company: Uuid,
+    actor: Uuid,
+    from: Owner,
+    target: Uuid,
+) -> Result<(), Error> {
+    members::set_owner(conn, company, target).await?;
+    events::ownership_transferred(company, actor, from, target)
+        .enqueue(&mut *conn)
+        .await?;
+    let details = match from {
+        Owner::User(user) => serde_json::json!({"from": user, "to": target}),
+        Owner::Firm(firm) => serde_json::json!({"from_firm": firm, "to": target}),
+    };
+    audit::audit(
+        conn,
+        company,
+        &actor.to_string(),
+        "ownership.transferred",
+        details,
+    )
+    .await?;
+    Ok(())
 }

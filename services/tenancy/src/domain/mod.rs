@@ -1,10 +1,12 @@
 //! Tenancy's types and rules, free of I/O, proto and SQL: a company's legal identity
 //! ([`company`], re-exported here), the rules of membership, roles and invitations
-//! (`members`), and what a role lets a user do (`access`). The `app` layer applies them
+//! (`members`), what a role lets a user do (`access`), and who owns a company and when a
+//! firm hands its client over (`firms`). The `app` layer applies them
 //! inside its transactions; each rule is unit-tested beside it.
 
 pub(crate) mod access;
 mod company;
+pub(crate) mod firms;
 pub(crate) mod members;
 
 pub use company::*;
@@ -33,4 +35,10 @@ pub(crate) enum Refusal {
     /// A member changing their own role.
     #[error("nobody changes their own role: another manager of the company must")]
     OwnRoleUnchangeable,
+    /// A firm hands over only a client it owns.
+    #[error("the firm does not own this company: only its owner hands it over")]
+    FirmNotOwner,
+    /// A client is handed over to one of its Administrators only.
+    #[error("the new owner must be a member of the company with the Administrator role")]
+    NotAClientAdministrator,
 }

@@ -1,22 +1,88 @@
 //! The `comptoir.tenancy.v1.FirmService` implementation: accounting firms' grants on
-//! client companies, and the firm members assigned to each client (see `app::firms`).
+//! client companies, the firm members assigned to each client, and the clients a firm
+//! creates, invites the director of and disconnects (see `app::firms`). A client's legal
+//! identity is decoded as `CreateCompany` decodes it, each path under `company.`.
 
 use comptoir_domain_types::permissions::Permission;
 use comptoir_proto::tenancy::v1 as pb;
+use comptoir_runtime::mail::Mailer;
 use comptoir_runtime::{Deps, FieldViolations};
 use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
 use super::authorize;
-use crate::app;
+use crate::app::{self, firms::NewClient, invitations::Sending};
+use crate::domain::NewCompany;
 use crate::domain::access::firm_grant_role;
+use crate::domain::members::normalise_email;
 
-pub(crate) fn server(deps: Deps) -> pb::firm_service_server::FirmServiceServer<Firms> {
-    pb::firm_service_server::FirmServiceServer::new(Firms { deps })
+pub(crate) fn server(
+    deps: Deps,
+    mailer: Mailer,
+    invitation_ttl: chrono::Duration,
+) -> pb::firm_service_server::FirmServiceServer<Firms> {
+    pb::firm_service_server::FirmServiceServer::new(Firms {
+        deps,
+        sending: Sending {
+            mailer,
+            ttl: invitation_ttl,
+        },
+    })
 }
 
 pub(crate) struct Firms {
     deps: Deps,
+    sending: Sending,
+}
+
+/// A client to create, from its request: every bad field named, the identity's under
+/// `company.` (its `kind` may be left unspecified: a firm's client is a company), and the
+/// director's e-mail required when the director is to be invited now.
+fn new_client(request: &pb::CreateClientCompanyRequest) -> Result<NewClient, FieldViolations> {
+    let mut violations = FieldViolations::new();
+    let mut company = request.company.clone().unwrap_or_default();
+    match pb::CompanyKind::try_from(company.kind) {
+        Ok(pb::CompanyKind::Unspecified | pb::CompanyKind::Company) => {}
+        Ok(pb::CompanyKind::Firm) | Err(_) => violations.add(
+            "company.kind",
+            "must be COMPANY_KIND_COMPANY or unspecified: a firm's client is a company",
+        ),
+    }
+    company.kind = pb::CompanyKind::Company as i32;
+    let new = NewCompany::try_from(&company)
+        .inspect_err(|refused| {
+            for (field, reason) in refused.iter() {
+                violations.add(format!("company.{field}"), reason.clone());
+            }
+        })
+        .ok();
+    let director = company.director.unwrap_or_default().email;
+    let invite_director = if !request.invite_director {
+        None
+    } else if director.trim().is_empty() {
+        violations.add(
+            "company.director.email",
+            "is required to invite the director",
+        );
+        None
+    } else if new.is_some() {
+        violations.check("company.director.email", normalise_email(&director))
+    } else {
+        // The identity was refused; a bad address is among its violations already.
+        None
+    };
+    let portfolio_managers: Vec<Uuid> = request
+        .portfolio_manager_ids
+        .iter()
+        .enumerate()
+        .filter_map(|(i, id)| violations.uuid(&format!("portfolio_manager_ids[{i}]"), id))
+        .collect();
+    violations.into_result()?;
+    Ok(NewClient {
+        company: new.unwrap_or_else(|| unreachable!("validated above")),
+        portfolio_managers,
+        invite_director,
+    })
 }
 
 #[tonic::async_trait]
@@ -81,24 +147,66 @@ impl pb::firm_service_server::FirmService for Firms {
 
     async fn create_client_company(
         &self,
-        _: Request<pb::CreateClientCompanyRequest>,
+        request: Request<pb::CreateClientCompanyRequest>,
     ) -> Result<Response<pb::CreateClientCompanyResponse>, Status> {
-        Err(Status::unimplemented(
-            "CreateClientCompany is not served yet",
-        ))
+        let ctx = authorize(&self.deps.pool, &request, Some(Permission::MembersManage)).await?;
+        let request = request.into_inner();
+        let client = new_client(&request)?;
+        let answer = app::firms::create_client_company(
+            &self.deps,
+            &self.sending,
+            &ctx,
+            client,
+            (&request.idempotency_key, &request),
+            |company, invitation| pb::CreateClientCompanyResponse {
+                company: Some(company.into()),
+                invitation_id: invitation
+                    .map(|i| i.invitation_id.to_string())
+                    .unwrap_or_default(),
+            },
+        )
+        .await?;
+        Ok(Response::new(answer))
     }
 
     async fn invite_director(
         &self,
-        _: Request<pb::InviteDirectorRequest>,
+        request: Request<pb::InviteDirectorRequest>,
     ) -> Result<Response<pb::InviteDirectorResponse>, Status> {
-        Err(Status::unimplemented("InviteDirector is not served yet"))
+        let ctx = authorize(&self.deps.pool, &request, Some(Permission::MembersManage)).await?;
+        let request = request.into_inner();
+        let mut violations = FieldViolations::new();
+        let company = violations.uuid("company_id", &request.company_id);
+        let email = if request.email.trim().is_empty() {
+            None
+        } else {
+            violations.check("email", normalise_email(&request.email))
+        };
+        violations.into_result()?;
+        let company = company.unwrap_or_default();
+        let invitation =
+            app::firms::invite_director(&self.deps, &self.sending, &ctx, company, email).await?;
+        Ok(Response::new(pb::InviteDirectorResponse {
+            invitation: Some((&invitation).into()),
+        }))
     }
 
     async fn disconnect_client(
         &self,
-        _: Request<pb::DisconnectClientRequest>,
+        request: Request<pb::DisconnectClientRequest>,
     ) -> Result<Response<pb::DisconnectClientResponse>, Status> {
-        Err(Status::unimplemented("DisconnectClient is not served yet"))
+        let ctx = authorize(&self.deps.pool, &request, Some(Permission::MembersManage)).await?;
+        let request = request.into_inner();
+        let mut violations = FieldViolations::new();
+        let company = violations.uuid("company_id", &request.company_id);
+        let transfer_to = if request.transfer_ownership_to.trim().is_empty() {
+            None
+        } else {
+            violations.uuid("transfer_ownership_to", &request.transfer_ownership_to)
+        };
+        violations.into_result()?;
+        let company = company.unwrap_or_default();
+        app::firms::disconnect_client(&self.deps, &ctx, company, transfer_to).await?;
+        Ok(Response::new(pb::DisconnectClientResponse {}))
     }
 }

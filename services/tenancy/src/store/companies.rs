@@ -7,6 +7,7 @@ use rust_decimal::Decimal;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
+use crate::domain::firms::Owner;
 use crate::domain::{CompanyKind, LegalIdentity, NewCompany, OWNER_ROLE};
 use crate::error::Error;
 
@@ -179,23 +180,25 @@ macro_rules! company_with_identity {
     };
 }
 
-/// Inserts the company and its owner's membership, in a transaction acting for
-/// `company_id`.
+/// Inserts the company, created by `created_by`, and, when an account owns it, the
+/// owner's membership (a firm owning its client is no member: it reaches the client through
+/// its grant), in a transaction acting for `company_id`.
 pub(crate) async fn insert_company(
     conn: &mut PgConnection,
     company_id: Uuid,
-    owner: Uuid,
+    owner: Owner,
+    created_by: Uuid,
     new: &NewCompany,
 ) -> Result<CompanyRow, Error> {
     let identity = &new.identity;
     let c = IdentityColumns::of(identity);
     let company = company_with_identity!(
-        "INSERT INTO company AS c (company_id, kind, owner_id, created_by, siren, legal_name, \
-             legal_form, nic, ape_code, vat_number, rcs_city, share_capital, \
+        "INSERT INTO company AS c (company_id, kind, owner_id, owner_firm_id, created_by, \
+             siren, legal_name, legal_form, nic, ape_code, vat_number, rcs_city, share_capital, \
              share_capital_currency, address_line1, address_line2, postal_code, city, \
              country_code, director_name, director_email, director_phone) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, \
-             $18, $19, $20, $21) \
+             $18, $19, $20, $21, $22) \
          RETURNING c.company_id, c.legal_name, c.legal_form, c.siren, c.nic, \
              c.ape_code, c.vat_number, c.rcs_city, c.share_capital, c.share_capital_currency, \
              c.address_line1, c.address_line2, c.postal_code, c.city, c.country_code, \
@@ -203,22 +206,25 @@ pub(crate) async fn insert_company(
              c.created_at, c.updated_at",
         company_id,
         new.kind.as_str(),
-        owner,
-        owner.to_string(),
+        owner.user(),
+        owner.firm(),
+        created_by.to_string(),
         identity.siret.siren().as_str(),
         ; c
     )
     .fetch_one(&mut *conn)
     .await
     .map_err(siret_taken(identity))?;
-    sqlx::query!(
-        "INSERT INTO membership (company_id, user_id, role) VALUES ($1, $2, $3)",
-        company.company_id,
-        owner,
-        OWNER_ROLE,
-    )
-    .execute(&mut *conn)
-    .await?;
+    if let Owner::User(owner) = owner {
+        sqlx::query!(
+            "INSERT INTO membership (company_id, user_id, role) VALUES ($1, $2, $3)",
+            company.company_id,
+            owner,
+            OWNER_ROLE,
+        )
+        .execute(&mut *conn)
+        .await?;
+    }
     Ok(company)
 }
 
@@ -353,20 +359,45 @@ pub(crate) async fn memberships(
         .collect())
 }
 
-/// The owner and plan of a company, read under a row lock.
+/// The owner and kind of a company, read under a row lock.
 pub(crate) struct Locked {
-    pub(crate) owner_id: Uuid,
+    /// An account or a firm (`None` only if the database broke `company_one_owner`).
+    pub(crate) owner: Option<Owner>,
     pub(crate) kind: String,
+}
+
+impl Locked {
+    /// True when the account `user` owns the company (never so for a firm-owned client).
+    pub(crate) fn owned_by(&self, user: Uuid) -> bool {
+        self.owner.and_then(Owner::user) == Some(user)
+    }
 }
 
 /// Locks the company row for the rest of the transaction.
 pub(crate) async fn lock_company(conn: &mut PgConnection, company: Uuid) -> Result<Locked, Error> {
-    sqlx::query_as!(
-        Locked,
-        "SELECT owner_id, kind FROM company WHERE company_id = $1 FOR UPDATE",
+    let row = sqlx::query!(
+        "SELECT owner_id, owner_firm_id, kind FROM company WHERE company_id = $1 FOR UPDATE",
         company,
     )
     .fetch_optional(&mut *conn)
     .await?
-    .ok_or_else(|| Error::CompanyNotFound(company.to_string()))
+    .ok_or_else(|| Error::CompanyNotFound(company.to_string()))?;
+    Ok(Locked {
+        owner: Owner::from_columns(row.owner_id, row.owner_firm_id),
+        kind: row.kind,
+    })
+}
+
+/// The director's e-mail as the company's identity records it, if any.
+pub(crate) async fn director_email(
+    conn: &mut PgConnection,
+    company: Uuid,
+) -> Result<Option<String>, sqlx::Error> {
+    Ok(sqlx::query_scalar!(
+        "SELECT director_email FROM company WHERE company_id = $1",
+        company,
+    )
+    .fetch_optional(conn)
+    .await?
+    .flatten())
 }

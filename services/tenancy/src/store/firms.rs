@@ -81,19 +81,18 @@ pub(crate) async fn delete_grant(
     Ok((deleted.rows_affected() == 1).then_some(reached))
 }
 
-pub(crate) async fn grant_exists(
+/// The role of `firm`'s grant on `company`, locked; `None` when it holds none.
+pub(crate) async fn grant_role(
     conn: &mut PgConnection,
     firm: Uuid,
     company: Uuid,
-) -> Result<bool, sqlx::Error> {
-    // `!`: EXISTS is never null, which the database does not infer.
+) -> Result<Option<String>, sqlx::Error> {
     sqlx::query_scalar!(
-        r#"SELECT EXISTS (SELECT 1 FROM firm_grant WHERE firm_id = $1 AND company_id = $2
-                           FOR UPDATE) AS "exists!""#,
+        "SELECT role FROM firm_grant WHERE firm_id = $1 AND company_id = $2 FOR UPDATE",
         firm,
         company,
     )
-    .fetch_one(conn)
+    .fetch_optional(conn)
     .await
 }
 

@@ -159,3 +159,21 @@ pub(crate) async fn mark_invitation(
     };
     Ok(())
 }
+
+/// Revokes the company's invitations to `email` not accepted nor revoked yet (pending or
+/// expired); returns their ids.
+pub(crate) async fn revoke_open(
+    conn: &mut PgConnection,
+    company: Uuid,
+    email: &str,
+) -> Result<Vec<Uuid>, sqlx::Error> {
+    sqlx::query_scalar!(
+        "UPDATE invitation SET revoked_at = now() \
+         WHERE company_id = $1 AND email = $2 AND accepted_at IS NULL AND revoked_at IS NULL \
+         RETURNING invitation_id",
+        company,
+        email,
+    )
+    .fetch_all(conn)
+    .await
+}

@@ -24,11 +24,12 @@ pub(crate) async fn members(
     limit: i64,
 ) -> Result<Vec<MemberRow>, sqlx::Error> {
     let (after_at, after_id) = after.unzip();
-    // `!`: a comparison of two NOT NULL columns is never null, which the database does
-    // not infer.
+    // `!`: coalesce with a literal is never null, which the database does not infer;
+    // `owner_id` is null when a firm owns the company, and then no member owns it.
     sqlx::query_as!(
         MemberRow,
-        r#"SELECT m.user_id, m.role, m.user_id = c.owner_id AS "owner!", m.created_at
+        r#"SELECT m.user_id, m.role, coalesce(m.user_id = c.owner_id, false) AS "owner!",
+                  m.created_at
              FROM membership m JOIN company c USING (company_id)
             WHERE m.company_id = $1
               AND ($2::timestamptz IS NULL OR (m.created_at, m.user_id) > ($2, $3))
@@ -50,7 +51,8 @@ pub(crate) async fn member(
     // `!`: as in [`members`].
     sqlx::query_as!(
         MemberRow,
-        r#"SELECT m.user_id, m.role, m.user_id = c.owner_id AS "owner!", m.created_at
+        r#"SELECT m.user_id, m.role, coalesce(m.user_id = c.owner_id, false) AS "owner!",
+                  m.created_at
              FROM membership m JOIN company c USING (company_id)
             WHERE m.company_id = $1 AND m.user_id = $2"#,
         company,
@@ -155,13 +157,15 @@ pub(crate) async fn remove_member(
     Ok(())
 }
 
+/// The account `user` owns the company from now on (a firm that owned it no longer does).
 pub(crate) async fn set_owner(
     conn: &mut PgConnection,
     company: Uuid,
     user: Uuid,
 ) -> Result<(), sqlx::Error> {
     sqlx::query!(
-        "UPDATE company SET owner_id = $2, updated_at = now() WHERE company_id = $1",
+        "UPDATE company SET owner_id = $2, owner_firm_id = NULL, updated_at = now() \
+         WHERE company_id = $1",
         company,
         user,
     )

@@ -2,6 +2,7 @@
 //! port 0 against real Postgres and NATS, one database and NATS prefix per test.
 
 mod auth;
+mod clients;
 mod companies;
 mod database;
 mod firms;
