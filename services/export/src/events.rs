@@ -1,13 +1,37 @@
-//! What export consumes: tenancy's `company.created` and `company.updated` keep each
-//! company's seller profile. Both carry the whole identity and the company's version, so
-//! they apply in any order: an update arriving first adds the profile, and an event older
-//! than the profile held is set aside.
+//! What export consumes.
+//!
+//! - Tenancy's `company.created` and `company.updated` keep each company's seller
+//!   profile ([`Companies`]). Both carry the whole identity and the company's version, so
+//!   they apply in any order: an update arriving first adds the profile, and an event
+//!   older than the profile held is set aside.
+//! - Billing's `invoice.issued`, `credit_note.issued`, `purchase_invoice.recorded` and
+//!   `payment.recorded` post one accounting entry each ([`Ledger`]); each event is the
+//!   whole document or payment, so a redelivery or a replay posts the same entry, and a
+//!   payment arriving before its invoice is lettered when the invoice comes.
+//! - The portal's `accounting_settings.changed` keeps every version of a company's
+//!   accounts ([`Settings`]); entries already posted for its time onwards are rewritten.
 
-use comptoir_proto::events::v1::CompanyCreated;
-use comptoir_runtime::events::consumer::event_uuid;
+use std::str::FromStr;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use comptoir_proto::accountant_portal::v1 as portal;
+use comptoir_proto::events::v1::{
+    self as pb, AccountingSettingsChanged, CompanyCreated, EventMeta,
+};
+use comptoir_runtime::events::consumer::{EventPayload, event_uuid};
 use comptoir_runtime::events::{Consume, Delivery, EventType, HandlerError, names};
+use prost::Message as _;
+use rust_decimal::Decimal;
 use sqlx::PgConnection;
+use uuid::Uuid;
 
+use crate::app;
+use crate::domain::ledger::{
+    self, Allocation, Direction, Document, DocumentKind, DocumentLine, PartyRef, Payment, Supply,
+    VatAmount,
+};
+use crate::domain::settings::{AccountingSettings, CustomerAccounts, Journal, RateAccounts};
+use crate::store::settings::SettingsKey;
 use crate::store::{self, profiles};
 
 /// The consumer that keeps seller profiles.
@@ -40,5 +64,252 @@ impl Consume for Companies {
             tracing::info!(%company_id, version, "older company event set aside");
         }
         Ok(())
+    }
+}
+
+/// The billing events the ledger posts: a document (the three document events share
+/// their layout: `meta`, then the document) or a payment.
+pub(crate) enum BillingEvent {
+    Document(DocumentKind, Box<pb::InvoiceIssued>),
+    Payment(Box<pb::PaymentRecorded>),
+}
+
+impl EventPayload for BillingEvent {
+    fn from_payload(event_type: EventType, payload: &[u8]) -> Result<Self, prost::DecodeError> {
+        if event_type == names::PAYMENT_RECORDED {
+            return Ok(BillingEvent::Payment(Box::new(
+                pb::PaymentRecorded::decode(payload)?,
+            )));
+        }
+        let kind = if event_type == names::CREDIT_NOTE_ISSUED {
+            DocumentKind::CreditNote
+        } else if event_type == names::PURCHASE_INVOICE_RECORDED {
+            DocumentKind::PurchaseInvoice
+        } else {
+            DocumentKind::Invoice
+        };
+        let event = pb::InvoiceIssued::decode(payload)?;
+        Ok(BillingEvent::Document(kind, Box::new(event)))
+    }
+}
+
+/// The consumer that posts billing's documents and payments to the ledger.
+pub(crate) struct Ledger;
+
+/// Billing's events the ledger posts.
+const LEDGER_EVENTS: &[EventType] = &[
+    names::INVOICE_ISSUED,
+    names::CREDIT_NOTE_ISSUED,
+    names::PURCHASE_INVOICE_RECORDED,
+    names::PAYMENT_RECORDED,
+];
+
+impl Consume for Ledger {
+    type Event = BillingEvent;
+    const NAME: &'static str = "ledger";
+    const EVENTS: &'static [EventType] = LEDGER_EVENTS;
+
+    async fn apply(
+        &self,
+        conn: &mut PgConnection,
+        event: BillingEvent,
+        delivery: &Delivery,
+    ) -> Result<(), HandlerError> {
+        let (meta, entry) = match event {
+            BillingEvent::Document(kind, event) => {
+                let pb::InvoiceIssued { meta, invoice } = *event;
+                let document = document_of(kind, invoice.unwrap_or_default())?;
+                (meta, ledger::document_entry(&document))
+            }
+            BillingEvent::Payment(payment) => {
+                let meta = payment.meta.clone();
+                (meta, ledger::payment_entry(&payment_of(*payment)?))
+            }
+        };
+        let entry = entry.map_err(|unbalanced| {
+            tracing::error!(event_id = %delivery.event_id, %unbalanced, "unbalanced entry refused");
+            HandlerError::Rejected(unbalanced.to_string())
+        })?;
+        let (company_id, occurred_at) = facts(meta)?;
+        store::act_for(conn, company_id).await?;
+        if !app::ledger::post(conn, company_id, occurred_at, &entry).await? {
+            tracing::info!(%company_id, entry_id = %entry.entry_id, "entry already posted");
+        }
+        Ok(())
+    }
+}
+
+/// The consumer that keeps accounting settings.
+pub(crate) struct Settings;
+
+impl Consume for Settings {
+    type Event = AccountingSettingsChanged;
+    const NAME: &'static str = "accounting-settings";
+    const EVENTS: &'static [EventType] = &[names::ACCOUNTING_SETTINGS_CHANGED];
+
+    async fn apply(
+        &self,
+        conn: &mut PgConnection,
+        event: AccountingSettingsChanged,
+        _: &Delivery,
+    ) -> Result<(), HandlerError> {
+        let (company_id, effective_at) = facts(event.meta)?;
+        let key = SettingsKey {
+            company_id,
+            is_firm_default: event.is_firm_default,
+            version: event.version,
+            firm_id: event_uuid("firm_id", &event.firm_id)?,
+        };
+        let settings = settings_of(event.settings.unwrap_or_default());
+        store::act_for(conn, company_id).await?;
+        if !app::ledger::keep_settings(conn, key, effective_at, &settings).await? {
+            tracing::info!(%company_id, version = key.version, "settings version already held");
+        }
+        Ok(())
+    }
+}
+
+/// The company an event belongs to and when it happened.
+fn facts(meta: Option<EventMeta>) -> Result<(Uuid, DateTime<Utc>), HandlerError> {
+    let meta = meta.unwrap_or_default();
+    let company_id = event_uuid("meta.company_id", &meta.company_id)?;
+    let time = meta
+        .occur_time
+        .and_then(|t| DateTime::from_timestamp(t.seconds, u32::try_from(t.nanos).unwrap_or(0)))
+        .ok_or_else(|| HandlerError::Rejected("meta.occur_time is missing".to_owned()))?;
+    Ok((company_id, time))
+}
+
+/// A decimal an event carries; a malformed one rejects the event.
+fn decimal(field: &str, value: &str) -> Result<Decimal, HandlerError> {
+    Decimal::from_str(value.trim())
+        .map_err(|_| HandlerError::Rejected(format!("{field} `{value}` is not a decimal")))
+}
+
+/// A date an event carries.
+fn date(field: &str, value: &str) -> Result<NaiveDate, HandlerError> {
+    NaiveDate::parse_from_str(value, "%Y-%m-%d")
+        .map_err(|_| HandlerError::Rejected(format!("{field} `{value}` is not a date")))
+}
+
+/// The party an event names.
+fn party_of(party: Option<pb::BillingParty>) -> PartyRef {
+    let party = party.unwrap_or_default();
+    PartyRef {
+        party_id: Uuid::parse_str(&party.party_id).ok(),
+        code: party.accounting_code,
+        name: party.name,
+    }
+}
+
+/// A billing document as the ledger reads it.
+fn document_of(
+    kind: DocumentKind,
+    document: pb::BillingDocument,
+) -> Result<Document, HandlerError> {
+    let lines = document
+        .lines
+        .iter()
+        .map(|line| {
+            Ok(DocumentLine {
+                vat_rate: decimal("lines.vat_rate", &line.vat_rate)?,
+                supply: Supply::from_text(&line.supply_type),
+                net_amount: decimal("lines.net_amount", &line.net_amount)?,
+            })
+        })
+        .collect::<Result<_, HandlerError>>()?;
+    let vat = document
+        .vat_amounts
+        .iter()
+        .map(|vat| {
+            Ok(VatAmount {
+                rate: decimal("vat_amounts.rate", &vat.rate)?,
+                taxable_amount: decimal("vat_amounts.taxable_amount", &vat.taxable_amount)?,
+                vat_amount: decimal("vat_amounts.vat_amount", &vat.vat_amount)?,
+            })
+        })
+        .collect::<Result<_, HandlerError>>()?;
+    Ok(Document {
+        document_id: event_uuid("document_id", &document.document_id)?,
+        kind,
+        number: document.number,
+        date: date("document_date", &document.document_date)?,
+        party: party_of(document.party),
+        lines,
+        vat,
+        gross_total: decimal("gross_total", &document.gross_total)?,
+    })
+}
+
+/// A billing payment as the ledger reads it.
+fn payment_of(payment: pb::PaymentRecorded) -> Result<Payment, HandlerError> {
+    let allocations = payment
+        .allocations
+        .iter()
+        .map(|allocation| {
+            Ok(Allocation {
+                document_id: event_uuid("allocations.document_id", &allocation.document_id)?,
+                document_number: allocation.document_number.clone(),
+                amount: decimal("allocations.amount", &allocation.amount)?,
+            })
+        })
+        .collect::<Result<_, HandlerError>>()?;
+    Ok(Payment {
+        payment_id: event_uuid("payment_id", &payment.payment_id)?,
+        direction: match payment.direction.as_str() {
+            "paid" => Direction::Paid,
+            "received" => Direction::Received,
+            other => {
+                return Err(HandlerError::Rejected(format!(
+                    "direction `{other}` is unknown"
+                )));
+            }
+        },
+        date: date("payment_date", &payment.payment_date)?,
+        amount: decimal("amount", &payment.amount)?,
+        reference: payment.reference,
+        party: party_of(payment.party),
+        allocations,
+    })
+}
+
+/// The portal's settings as the ledger reads them; a rate whose text is not a decimal
+/// is left out (its accounts fall back to the defaults').
+fn settings_of(settings: portal::AccountingSettings) -> AccountingSettings {
+    let customer_accounts = match settings.customer_accounts() {
+        portal::CustomerAccounts::Collective => CustomerAccounts::Collective,
+        portal::CustomerAccounts::PerCustomer | portal::CustomerAccounts::Unspecified => {
+            CustomerAccounts::PerCustomer
+        }
+    };
+    let journal = |journal: Option<portal::Journal>| {
+        let journal = journal.unwrap_or_default();
+        Journal {
+            code: journal.code,
+            label: journal.label,
+        }
+    };
+    AccountingSettings {
+        sales_journal: journal(settings.sales_journal),
+        purchases_journal: journal(settings.purchases_journal),
+        bank_journal: journal(settings.bank_journal),
+        customer_accounts,
+        customer_account: settings.customer_account,
+        supplier_account: settings.supplier_account,
+        bank_account: settings.bank_account,
+        deductible_vat_account: settings.deductible_vat_account,
+        rates: settings
+            .rates
+            .into_iter()
+            .filter_map(|rate| {
+                Some(RateAccounts {
+                    vat_rate: Decimal::from_str(&rate.vat_rate).ok()?,
+                    goods_revenue_account: rate.goods_revenue_account,
+                    services_revenue_account: rate.services_revenue_account,
+                    collected_vat_account: rate.collected_vat_account,
+                })
+            })
+            .collect(),
+        expense_account: settings.expense_account,
     }
 }

@@ -1,6 +1,7 @@
 //! Export: every document that leaves the platform, built from read models fed by
-//! events. So far it keeps each company's seller profile (the legal identity printed on
-//! exports), projected from tenancy's events.
+//! events: each company's seller profile (the legal identity printed on exports, from
+//! tenancy's events) and a double-entry ledger of billing's documents and payments, with
+//! the accounts of the portal's accounting settings.
 
 mod app;
 mod domain;
@@ -28,7 +29,9 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
     App::build(SPEC, config.common, Some(config.identity), |deps| {
         Ok(Service::new()
             .grpc(grpc::server(deps.clone()))
-            .consumer(events::Companies))
+            .consumer(events::Companies)
+            .consumer(events::Ledger)
+            .consumer(events::Settings))
     })
     .await
 }

@@ -1,5 +1,7 @@
 //! Export's use cases, one function per query: each opens its transaction through
 //! `store::begin` (naming the company for row-level security), reads the projection and
-//! applies the domain's rules. Proto types and statuses stay in `grpc/`.
+//! applies the domain's rules. Proto types and statuses stay in `grpc/`. The projection's
+//! writes ([`ledger`]) run in the consumers' transactions.
 
+pub(crate) mod ledger;
 pub(crate) mod profiles;

@@ -3,7 +3,9 @@
 //! Every statement of a request runs in the transaction [`begin`] opens for the company
 //! it reads; consumers name the company of the event they apply with [`act_for`].
 
+pub(crate) mod ledger;
 pub(crate) mod profiles;
+pub(crate) mod settings;
 
 use sqlx::{AssertSqlSafe, PgConnection, PgPool, Postgres, Transaction};
 use uuid::Uuid;
@@ -19,11 +21,17 @@ pub(crate) async fn begin(pool: &PgPool, company_id: Uuid) -> Result<Tx, sqlx::E
 }
 
 /// Names `company_id` as the acting company for the rest of a transaction already open
-/// (event consumers get theirs from the runtime).
+/// (event consumers get theirs from the runtime), and waits for any other consumer
+/// applying an event of the same company to finish: billing's and the portal's events
+/// are applied by different consumers, and an entry, its lettering and the settings its
+/// accounts come from must each see what the other committed.
 pub(crate) async fn act_for(conn: &mut PgConnection, company_id: Uuid) -> Result<(), sqlx::Error> {
-    sqlx::raw_sql(AssertSqlSafe(acting(company_id)))
-        .execute(conn)
-        .await?;
+    sqlx::raw_sql(AssertSqlSafe(format!(
+        "{}; SELECT pg_advisory_xact_lock(hashtextextended('{company_id}', 0))",
+        acting(company_id)
+    )))
+    .execute(conn)
+    .await?;
     Ok(())
 }
 

@@ -1,7 +1,10 @@
 //! Export's integration tests: the real service (and a real identity for tokens) on port
-//! 0 against real Postgres and NATS; tenancy's events are published straight onto NATS.
+//! 0 against real Postgres and NATS; tenancy's, billing's and the portal's events are
+//! published straight onto NATS.
 
+mod books;
 mod database;
+mod ledger;
 
 use comptoir_proto::export::v1::{
     GetSellerProfileRequest, GetSellerProfileResponse, export_service_client::ExportServiceClient,
@@ -14,7 +17,7 @@ use tonic::{Code, Status};
 use uuid::Uuid;
 
 /// Identity (for tokens) and export, on their own database and NATS prefix.
-async fn start() -> (Harness, Running) {
+pub(crate) async fn start() -> (Harness, Running) {
     let harness = Harness::start(
         &[comptoir_identity::SPEC, comptoir_export::SPEC],
         |common| comptoir_identity::build(comptoir_identity::Config::new(common)),
