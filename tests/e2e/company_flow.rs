@@ -1,9 +1,9 @@
 //! The walking skeleton's event flow: a company created in tenancy reaches billing, the
 //! accountant portal and export through NATS, and each applies it once (the portal's
-//! directory shows it to no one until a firm holds a grant on it).
+//! client list shows it to no one until a firm holds a grant on it).
 
 use comptoir_proto::accountant_portal::v1::{
-    ListDirectoryCompaniesRequest, accountant_portal_service_client::AccountantPortalServiceClient,
+    ListClientsRequest, accountant_portal_service_client::AccountantPortalServiceClient,
 };
 use comptoir_proto::billing::v1::{
     DocumentType, ListNumberingSeriesRequest, billing_service_client::BillingServiceClient,
@@ -77,7 +77,7 @@ async fn a_company_created_in_tenancy_opens_its_books_and_reaches_the_portal_and
     );
 
     // The portal applies it too, but shows a company only to a firm holding a grant on
-    // it: the company's own user finds nothing in the directory.
+    // it: the company's own user finds no client in its list.
     let mut db = platform.db.admin().await;
     eventually("the portal to apply the event", || async {
         let mut db = platform.db.admin().await;
@@ -89,13 +89,13 @@ async fn a_company_created_in_tenancy_opens_its_books_and_reaches_the_portal_and
     })
     .await;
     let mut portal = AccountantPortalServiceClient::new(platform.portal.channel().await);
-    let directory = portal
-        .list_directory_companies(bearer(ListDirectoryCompaniesRequest::default(), &token))
+    let clients = portal
+        .list_clients(bearer(ListClientsRequest::default(), &token))
         .await
         .unwrap()
         .into_inner()
-        .companies;
-    assert_eq!(directory, []);
+        .clients;
+    assert_eq!(clients, []);
 
     // Exactly one event was published, and each consumer applied it once.
     let unsent: i64 =

@@ -19,6 +19,12 @@ pub(crate) enum Error {
     /// Database fault.
     #[error("database: {0}")]
     Db(#[from] sqlx::Error),
+    /// Writing an exported CSV file failed.
+    #[error("writing the CSV export: {0}")]
+    Csv(#[from] csv::Error),
+    /// Writing an exported XLSX file failed.
+    #[error("writing the XLSX export: {0}")]
+    Xlsx(#[from] rust_xlsxwriter::XlsxError),
 }
 
 impl From<Error> for Status {
@@ -27,6 +33,8 @@ impl From<Error> for Status {
             Error::InvalidArgument(violations) => violations.into_status(),
             Error::Auth(refusal) => refusal.into(),
             Error::Db(db) => error::database(DOMAIN, &db),
+            Error::Csv(err) => error::internal(DOMAIN, &err),
+            Error::Xlsx(err) => error::internal(DOMAIN, &err),
         }
     }
 }

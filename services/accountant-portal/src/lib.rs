@@ -1,6 +1,6 @@
-//! Accountant portal: an accounting firm's workspace. So far it keeps a directory of
-//! companies and of the firm grants on them, projected from tenancy's events, and shows
-//! each firm its clients.
+//! Accountant portal: an accounting firm's workspace. It keeps a projection of the
+//! firms' clients from tenancy's and billing's events (companies, members, firm grants,
+//! lock dates, issued documents) and shows each firm its client list.
 
 mod app;
 mod domain;
@@ -29,7 +29,9 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
         Ok(Service::new()
             .grpc(grpc::server(deps.clone()))
             .consumer(events::Companies)
-            .consumer(events::FirmGrants))
+            .consumer(events::FirmGrants)
+            .consumer(events::Memberships)
+            .consumer(events::ClientActivity))
     })
     .await
 }

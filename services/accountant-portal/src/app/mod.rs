@@ -24,10 +24,6 @@ pub(crate) struct Ctx {
     pub(crate) caller: Caller,
 }
 
-#[expect(
-    dead_code,
-    reason = "the caller's rights scope the client list, served next"
-)]
 impl Ctx {
     /// Whether the caller also holds `permission` in the firm.
     pub(crate) fn may(&self, permission: Permission) -> bool {

@@ -39,13 +39,6 @@ pub(crate) fn authorize<T>(request: &Request<T>) -> Result<Ctx, AuthError> {
 
 #[tonic::async_trait]
 impl pb::accountant_portal_service_server::AccountantPortalService for Portal {
-    async fn list_directory_companies(
-        &self,
-        request: Request<pb::ListDirectoryCompaniesRequest>,
-    ) -> Result<Response<pb::ListDirectoryCompaniesResponse>, Status> {
-        clients::list_directory_companies(&self.deps, request).await
-    }
-
     async fn enable_accounting_module(
         &self,
         _: Request<pb::EnableAccountingModuleRequest>,

@@ -8,7 +8,7 @@
 
 pub(crate) mod clients;
 
-use sqlx::{AssertSqlSafe, PgPool, Postgres, Transaction};
+use sqlx::{AssertSqlSafe, PgConnection, PgPool, Postgres, Transaction};
 use uuid::Uuid;
 
 /// A transaction acting for one firm.
@@ -31,6 +31,31 @@ pub(crate) async fn begin(pool: &PgPool, acting: &Acting<'_>) -> Result<Tx, sqlx
     // Built at run time: the settings are literals of a simple query (see `settings`).
     pool.begin_with(AssertSqlSafe(format!("BEGIN; {}", settings(acting))))
         .await
+}
+
+/// Names the consumer `name` as the writer of the rest of the transaction: a consumer's
+/// transaction (opened by the runtime, with the inbox row) writes only the company facts
+/// its name is allowed to project (migration 0300), and reads any company's.
+pub(crate) async fn act_as_consumer(
+    conn: &mut PgConnection,
+    name: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query_scalar!("SELECT set_config('comptoir.consumer', $1, true)", name)
+        .fetch_one(conn)
+        .await?;
+    Ok(())
+}
+
+/// Names `firm` as the acting firm for the rest of the transaction: a consumer applying
+/// an event about one firm's client (a grant) writes that firm's rows and no other's.
+pub(crate) async fn act_for_firm(conn: &mut PgConnection, firm: Uuid) -> Result<(), sqlx::Error> {
+    sqlx::query_scalar!(
+        "SELECT set_config('comptoir.firm_id', $1, true)",
+        firm.to_string()
+    )
+    .fetch_one(conn)
+    .await?;
+    Ok(())
 }
 
 /// The statement naming `acting` for the current transaction. It runs as a simple query
