@@ -58,13 +58,14 @@ impl From<&ClientRow> for pb::Client {
     }
 }
 
-/// Decodes a listing's filter and order, recording every bad field.
+/// Decodes a listing's filter and order, with every bad field found (the caller adds
+/// its own before answering).
 fn listing(
-    violations: &mut FieldViolations,
     filter: Option<&pb::ClientFilter>,
     order_by: i32,
     descending: bool,
-) -> Listing {
+) -> (Listing, FieldViolations) {
+    let mut violations = FieldViolations::new();
     let default = pb::ClientFilter::default();
     let filter = filter.unwrap_or(&default);
     let manager = match filter.portfolio_manager_id.as_str() {
@@ -96,7 +97,7 @@ fn listing(
             ClientOrder::LegalName
         }
     };
-    Listing {
+    let listing = Listing {
         filter: ClientFilter {
             manager,
             status,
@@ -104,7 +105,8 @@ fn listing(
         },
         order,
         descending,
-    }
+    };
+    (listing, violations)
 }
 
 /// The cursor of a page token: the company id, the listing's signature and the sort
@@ -148,9 +150,7 @@ pub(crate) async fn list_clients(
 ) -> Result<Response<pb::ListClientsResponse>, Status> {
     let ctx = authorize(&request).map_err(Error::from)?;
     let request = request.into_inner();
-    let mut violations = FieldViolations::new();
-    let listing = listing(
-        &mut violations,
+    let (listing, mut violations) = listing(
         request.filter.as_ref(),
         request.order_by,
         request.descending,
@@ -180,9 +180,7 @@ pub(crate) async fn export_client_list(
 ) -> Result<Response<ExportStream>, Status> {
     let ctx = authorize(&request).map_err(Error::from)?;
     let request = request.into_inner();
-    let mut violations = FieldViolations::new();
-    let listing = listing(
-        &mut violations,
+    let (listing, mut violations) = listing(
         request.filter.as_ref(),
         request.order_by,
         request.descending,
