@@ -18,6 +18,9 @@ pub(crate) enum Error {
     /// The export service has not heard of this company.
     #[error("no seller profile for company {0}")]
     ProfileNotFound(uuid::Uuid),
+    /// The caller stopped reading a streamed file.
+    #[error("the caller went away")]
+    CallerGone,
     /// Database fault.
     #[error("database: {0}")]
     Db(#[from] sqlx::Error),
@@ -34,6 +37,7 @@ impl From<Error> for Status {
                 DOMAIN,
                 err.to_string(),
             ),
+            Error::CallerGone => Status::cancelled(err.to_string()),
             Error::Db(db) => error::database(DOMAIN, &db),
         }
     }

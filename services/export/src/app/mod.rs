@@ -1,7 +1,9 @@
-//! Export's use cases, one function per query: each opens its transaction through
+//! Export's use cases, one function per query or file ([`files`] streams the files): each opens its transaction through
 //! `store::begin` (naming the company for row-level security), reads the projection and
 //! applies the domain's rules. Proto types and statuses stay in `grpc/`. The projection's
 //! writes ([`ledger`]) run in the consumers' transactions.
 
+pub(crate) mod fec;
+pub(crate) mod files;
 pub(crate) mod ledger;
 pub(crate) mod profiles;

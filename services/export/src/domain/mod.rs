@@ -3,6 +3,7 @@
 //! the double-entry entries of documents and payments ([`ledger`]), lettering
 //! ([`lettering`]) and the FEC's format ([`fec`]).
 
+pub(crate) mod fec;
 pub(crate) mod ledger;
 pub(crate) mod lettering;
 pub(crate) mod profile;

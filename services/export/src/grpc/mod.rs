@@ -5,12 +5,16 @@
 //! service's `Error` becomes a `tonic::Status` here, through `From<Error> for Status`.
 //! The RPCs not served yet answer UNIMPLEMENTED.
 
+pub(crate) mod fec;
+pub(crate) mod files;
 pub(crate) mod profiles;
 
 use std::pin::Pin;
 
+use chrono::NaiveDate;
 use comptoir_domain_types::permissions::Permission;
 use comptoir_proto::export::v1 as pb;
+use comptoir_runtime::error::FieldViolations;
 use comptoir_runtime::{Caller, Deps};
 use futures::Stream;
 use tonic::{Request, Response, Status};
@@ -35,6 +39,22 @@ pub(crate) type FileStream<T> = Pin<Box<dyn Stream<Item = Result<T, Status>> + S
 pub(crate) fn authorize<T>(request: &Request<T>, company_id: Uuid) -> Result<(), Error> {
     Caller::of(request)?.require(company_id, Permission::ExportsRead)?;
     Ok(())
+}
+
+/// A date field, "YYYY-MM-DD", recording a violation when empty or malformed.
+pub(crate) fn date(
+    violations: &mut FieldViolations,
+    field: &str,
+    value: &str,
+) -> Option<NaiveDate> {
+    if value.is_empty() {
+        violations.add(field, "is required");
+        return None;
+    }
+    violations.check(
+        field,
+        NaiveDate::parse_from_str(value, "%Y-%m-%d").map_err(|_| "must be a date YYYY-MM-DD"),
+    )
 }
 
 #[tonic::async_trait]
@@ -65,9 +85,9 @@ impl pb::export_service_server::ExportService for Export {
 
     async fn export_fec(
         &self,
-        _: Request<pb::ExportFecRequest>,
+        request: Request<pb::ExportFecRequest>,
     ) -> Result<Response<Self::ExportFecStream>, Status> {
-        Err(Status::unimplemented("export_fec is not served yet"))
+        fec::export_fec(&self.deps, request).await
     }
 
     async fn export_payments(

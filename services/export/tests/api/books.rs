@@ -23,7 +23,6 @@ pub(crate) struct Published {
 /// A company known to export (its seller profile) and what it publishes.
 pub(crate) struct Books {
     pub(crate) company_id: Uuid,
-    #[expect(dead_code, reason = "the export RPCs of the next tests use it")]
     pub(crate) token: String,
     pub(crate) published: Vec<Published>,
 }

@@ -4,6 +4,8 @@
 
 mod books;
 mod database;
+mod fec;
+mod fec_checker;
 mod ledger;
 
 use comptoir_proto::export::v1::{
