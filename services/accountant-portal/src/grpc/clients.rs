@@ -17,7 +17,6 @@ use uuid::Uuid;
 
 use crate::app::clients::{self as app, FileFormat};
 use crate::domain::clients::{ClientFilter, ClientOrder, ClientStatus, Listing, search_key};
-use crate::error::Error;
 use crate::grpc::authorize;
 use crate::store::clients::ClientRow;
 
@@ -148,7 +147,7 @@ pub(crate) async fn list_clients(
     deps: &Deps,
     request: Request<pb::ListClientsRequest>,
 ) -> Result<Response<pb::ListClientsResponse>, Status> {
-    let ctx = authorize(&request).map_err(Error::from)?;
+    let ctx = authorize(&request)?;
     let request = request.into_inner();
     let (listing, mut violations) = listing(
         request.filter.as_ref(),
@@ -160,7 +159,7 @@ pub(crate) async fn list_clients(
         .as_ref()
         .and_then(|p| p.after.as_deref())
         .and_then(|c| parse_cursor(&mut violations, &listing, c));
-    violations.into_result().map_err(Error::from)?;
+    violations.into_result()?;
     let Some(page) = page else {
         unreachable!("a page request without violations parses")
     };
@@ -178,7 +177,7 @@ pub(crate) async fn export_client_list(
     deps: &Deps,
     request: Request<pb::ExportClientListRequest>,
 ) -> Result<Response<ExportStream>, Status> {
-    let ctx = authorize(&request).map_err(Error::from)?;
+    let ctx = authorize(&request)?;
     let request = request.into_inner();
     let (listing, mut violations) = listing(
         request.filter.as_ref(),
@@ -193,7 +192,7 @@ pub(crate) async fn export_client_list(
             FileFormat::Csv
         }
     };
-    violations.into_result().map_err(Error::from)?;
+    violations.into_result()?;
     let file = app::export_clients(&ctx, deps, &listing, format).await?;
     // An empty file still sends one message, which names it.
     let mut chunks: Vec<&[u8]> = file.bytes.chunks(CHUNK_BYTES).collect();
