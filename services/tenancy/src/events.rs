@@ -21,6 +21,7 @@ use uuid::Uuid;
 
 use crate::domain::CompanyKind;
 use crate::domain::firms::Owner;
+use crate::domain::members::InvitationKind;
 use crate::store::{self, companies::CompanyRow};
 
 /// The company's legal identity as both company events carry it.
@@ -144,14 +145,20 @@ pub(crate) fn firm_grant_revoked(company: Uuid, actor: Uuid, firm: Uuid, lost: &
     )
 }
 
-/// `invitation.created`: `email` is invited to the company as `role`.
+/// `invitation.created`: `email` is invited to the company as `role`, as a member or as
+/// its accounting firm (`kind`).
 pub(crate) fn invitation_created(
     company: Uuid,
     actor: Uuid,
     invitation_id: Uuid,
     email: &str,
     role: &str,
+    kind: InvitationKind,
 ) -> Event {
+    let kind = match kind {
+        InvitationKind::Member => events::InvitationKind::Member,
+        InvitationKind::Firm => events::InvitationKind::Firm,
+    };
     Event::about(
         names::INVITATION_CREATED,
         company,
@@ -161,6 +168,7 @@ pub(crate) fn invitation_created(
             invitation_id: invitation_id.to_string(),
             email: email.to_owned(),
             role: role.to_owned(),
+            kind: kind as i32,
         },
     )
 }
@@ -182,14 +190,22 @@ pub(crate) fn invitation_accepted(
                 role: role.to_owned(),
             }
         }),
-        Event::about(names::INVITATION_ACCEPTED, company, &actor, |meta| {
-            events::InvitationAccepted {
-                meta: Some(meta),
-                invitation_id: invitation_id.to_string(),
-                user_id: actor.clone(),
-            }
-        }),
+        invitation_used(company, user, invitation_id),
     ]
+}
+
+/// `invitation.accepted`: `user` used the invitation (a member's, as part of
+/// [`invitation_accepted`], or a firm's, for their firm, which `firm_grant.created`
+/// announces).
+pub(crate) fn invitation_used(company: Uuid, user: Uuid, invitation_id: Uuid) -> Event {
+    let actor = user.to_string();
+    Event::about(names::INVITATION_ACCEPTED, company, &actor, |meta| {
+        events::InvitationAccepted {
+            meta: Some(meta),
+            invitation_id: invitation_id.to_string(),
+            user_id: actor.clone(),
+        }
+    })
 }
 
 /// `membership.changed`: `user` now holds `role`, carrying `permissions` (services cut

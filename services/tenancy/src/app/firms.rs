@@ -10,18 +10,18 @@ use comptoir_runtime::{Deps, FieldViolations, idempotency};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use super::invitations::{InviteMember, Sending, send_invitation};
+use super::invitations::{Invite, Sending, send_again, send_invitation};
 use super::members::{hand_over, may_grant};
 use super::{Ctx, in_company};
 use crate::domain::access::Access;
 use crate::domain::firms::{Owner, may_hand_over};
-use crate::domain::members::normalise_email;
+use crate::domain::members::{InvitationKind, normalise_email};
 use crate::domain::{CompanyKind, NewCompany};
 use crate::error::Error;
 use crate::events;
 use crate::store::companies::{CompanyRow, Locked};
 use crate::store::invitations::InvitationRow;
-use crate::store::{self, act_as, audit, companies, firms, invitations, members};
+use crate::store::{self, act_as, audit, companies, firms, members};
 
 /// `GrantFirmAccess`: `firm` may act on the caller's company with `role` (created, or
 /// re-roled if it already could).
@@ -43,7 +43,7 @@ pub(crate) async fn grant_firm_access(
 }
 
 /// Refused with NOT_A_FIRM unless the locked company `firm` is an accounting firm.
-fn require_firm(firm: Uuid, locked: &Locked) -> Result<(), Error> {
+pub(crate) fn require_firm(firm: Uuid, locked: &Locked) -> Result<(), Error> {
     if CompanyKind::from_stored(&locked.kind) == Some(CompanyKind::Firm) {
         Ok(())
     } else {
@@ -54,7 +54,7 @@ fn require_firm(firm: Uuid, locked: &Locked) -> Result<(), Error> {
 /// In a transaction acting for the client `company`: `firm` may act on it with `role`
 /// (created, or re-roled), announced (`firm_grant.created`) and audited on the client's
 /// trail as done by `user`.
-async fn record_grant(
+pub(crate) async fn record_grant(
     conn: &mut PgConnection,
     firm: Uuid,
     company: Uuid,
@@ -285,11 +285,12 @@ where
 }
 
 /// The invitation of a client's director: Administrator, for their own address only.
-fn director(email: String) -> InviteMember {
-    InviteMember {
+fn director(email: String) -> Invite {
+    Invite {
         email,
         role: ADMINISTRATOR.key.to_owned(),
         open_link: false,
+        kind: InvitationKind::Member,
     }
 }
 
@@ -351,17 +352,7 @@ pub(crate) async fn invite_director(
             Some(email) => email,
             None => stored_director_email(tx, company).await?,
         };
-        for revoked in invitations::revoke_open(tx, company, &email).await? {
-            audit::audit(
-                tx,
-                company,
-                &user.to_string(),
-                "invitation.revoked",
-                serde_json::json!({"invitation_id": revoked}),
-            )
-            .await?;
-        }
-        send_invitation(tx, sending, company, user, director(email)).await
+        send_again(tx, sending, company, user, director(email)).await
     })
     .await
 }

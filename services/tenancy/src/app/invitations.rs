@@ -1,7 +1,9 @@
 //! Invitations: e-mailed with a single-use token stored hashed, valid for a limited time,
 //! revocable, and accepted by a logged-in user: the account of the invited address, or
-//! anyone holding an open link. The plan's limit counts pending invitations, so it cannot
-//! be overrun by inviting first.
+//! anyone holding an open link. The plan's limit counts pending member invitations, so it
+//! cannot be overrun by inviting first. A company's invitation of its accounting firm
+//! (`app::accountants`) goes out and is opened through the same functions, with its own
+//! kind.
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -15,9 +17,10 @@ use uuid::Uuid;
 
 use super::members::may_grant;
 use super::{Ctx, in_company};
-use crate::domain::members::PLAN_MEMBER_LIMIT;
+use crate::domain::members::{InvitationKind, PLAN_MEMBER_LIMIT};
 use crate::error::Error;
 use crate::events;
+use crate::store::companies::Locked;
 use crate::store::invitations::{self, InvitationRow};
 use crate::store::{self, accounts, act_as, audit, companies, members};
 
@@ -41,13 +44,15 @@ pub(crate) struct Sending {
 
 /// An invitation to send.
 #[derive(Debug, Clone)]
-pub(crate) struct InviteMember {
+pub(crate) struct Invite {
     /// The invited address, normalised.
     pub(crate) email: String,
     /// The role the invitation gives.
     pub(crate) role: String,
     /// True when any account may accept it, not only the invited address's.
     pub(crate) open_link: bool,
+    /// What accepting it gives: membership, or a firm grant.
+    pub(crate) kind: InvitationKind,
 }
 
 /// `InviteMember`: an invitation stored and e-mailed, once per idempotency `key`. The
@@ -56,7 +61,7 @@ pub(crate) async fn invite_member<R>(
     deps: &Deps,
     sending: &Sending,
     ctx: &Ctx,
-    invite: InviteMember,
+    invite: Invite,
     (key, request): (&str, &impl prost::Message),
     answer: impl FnOnce(&InvitationRow) -> R,
 ) -> Result<R, Error>
@@ -79,23 +84,27 @@ where
 /// Stores `invite` to `company`, sent by `user`, announces it (`invitation.created`),
 /// audits it and e-mails its single-use token, in a transaction acting for `company` with
 /// its row locked; the caller has checked that `user` may give the role. The plan's limit
-/// counts pending invitations, so it cannot be overrun by inviting first. Every
-/// invitation goes out this way, a member's or a firm client's director's.
+/// counts pending member invitations, so it cannot be overrun by inviting first. Every
+/// invitation goes out this way: a member's, a firm client's director's, or a company's
+/// accounting firm's.
 pub(crate) async fn send_invitation(
     conn: &mut PgConnection,
     sending: &Sending,
     company: Uuid,
     user: Uuid,
-    invite: InviteMember,
+    invite: Invite,
 ) -> Result<InvitationRow, Error> {
-    let InviteMember {
+    let Invite {
         email,
         role,
         open_link,
+        kind,
     } = invite;
-    let taken = members::seats_taken(conn, company).await?;
-    if taken >= PLAN_MEMBER_LIMIT {
-        return Err(Error::PlanLimit(PLAN_MEMBER_LIMIT));
+    if kind == InvitationKind::Member {
+        let taken = members::seats_taken(conn, company).await?;
+        if taken >= PLAN_MEMBER_LIMIT {
+            return Err(Error::PlanLimit(PLAN_MEMBER_LIMIT));
+        }
     }
     let now = Utc::now();
     let invitation = InvitationRow {
@@ -108,6 +117,7 @@ pub(crate) async fn send_invitation(
         accepted_at: None,
         revoked_at: None,
         open_link,
+        kind: kind.key().to_owned(),
     };
     let token = new_token();
     invitations::insert_invitation(conn, &invitation, &hash_token(&token), user).await?;
@@ -117,6 +127,7 @@ pub(crate) async fn send_invitation(
         invitation.invitation_id,
         &invitation.email,
         &invitation.role,
+        kind,
     )
     .enqueue(&mut *conn)
     .await?;
@@ -125,26 +136,79 @@ pub(crate) async fn send_invitation(
         company,
         &user.to_string(),
         "invitation.created",
-        serde_json::json!({"email": invitation.email, "role": invitation.role}),
+        serde_json::json!({
+            "email": invitation.email,
+            "role": invitation.role,
+            "kind": kind.key(),
+        }),
     )
     .await?;
-    let link = sending
-        .mailer
-        .link(&format!("/invitations/accept?token={token}"));
     sending
         .mailer
-        .send(&Mail {
-            to: invitation.email.clone(),
-            subject: "You are invited to join a company on Comptoir".to_owned(),
-            body: format!(
-                "You have been invited to join a company on Comptoir as {}.\n\nAccept the invitation (valid until {}):\n{link}\n",
-                invitation.role,
-                invitation.expires_at.format("%Y-%m-%d %H:%M UTC"),
-            ),
-        })
+        .send(&invitation_mail(sending, &invitation, kind, &token))
         .await
         .map_err(|err| Error::Mail(err.to_string()))?;
     Ok(invitation)
+}
+
+/// Sends `invite` as [`send_invitation`] does, after revoking (and auditing) the
+/// company's invitations of its kind to its address still open, pending or expired: so
+/// sending again works, only the newest link does, and the one-open-per-address rule
+/// holds.
+pub(crate) async fn send_again(
+    conn: &mut PgConnection,
+    sending: &Sending,
+    company: Uuid,
+    user: Uuid,
+    invite: Invite,
+) -> Result<InvitationRow, Error> {
+    for revoked in invitations::revoke_open(conn, company, invite.kind, &invite.email).await? {
+        audit::audit(
+            conn,
+            company,
+            &user.to_string(),
+            "invitation.revoked",
+            serde_json::json!({"invitation_id": revoked}),
+        )
+        .await?;
+    }
+    send_invitation(conn, sending, company, user, invite).await
+}
+
+/// The e-mail carrying `invitation`'s single-use `token`, in a link to the page that
+/// accepts its `kind`.
+fn invitation_mail(
+    sending: &Sending,
+    invitation: &InvitationRow,
+    kind: InvitationKind,
+    token: &str,
+) -> Mail {
+    let until = invitation.expires_at.format("%Y-%m-%d %H:%M UTC");
+    let (subject, invited, page) = match kind {
+        InvitationKind::Member => (
+            "You are invited to join a company on Comptoir",
+            format!(
+                "You have been invited to join a company on Comptoir as {}.",
+                invitation.role
+            ),
+            "invitations",
+        ),
+        InvitationKind::Firm => (
+            "A company invites your accounting firm on Comptoir",
+            "A company invites your accounting firm to keep its books on Comptoir. Sign in \
+             with this address, with your firm as active company, to accept."
+                .to_owned(),
+            "firm-invitations",
+        ),
+    };
+    let link = sending
+        .mailer
+        .link(&format!("/{page}/accept?token={token}"));
+    Mail {
+        to: invitation.email.clone(),
+        subject: subject.to_owned(),
+        body: format!("{invited}\n\nAccept the invitation (valid until {until}):\n{link}\n"),
+    }
 }
 
 /// `ListInvitations`: up to `limit` pending invitations of the caller's company, oldest
@@ -156,13 +220,14 @@ pub(crate) async fn list_invitations(
     limit: i64,
 ) -> Result<Vec<InvitationRow>, Error> {
     ctx.read(pool, async |tx, company| {
-        invitations::pending_invitations(tx, company, after, limit).await
+        invitations::pending_invitations(tx, company, InvitationKind::Member, after, Some(limit))
+            .await
     })
     .await
 }
 
-/// `RevokeInvitation`: a pending invitation of the caller's company can no longer be
-/// accepted.
+/// `RevokeInvitation`: a pending invitation of the caller's company, of either kind, can no
+/// longer be accepted.
 pub(crate) async fn revoke_invitation(
     deps: &Deps,
     ctx: &Ctx,
@@ -203,25 +268,8 @@ pub(crate) async fn accept_invitation(
     token: &str,
 ) -> Result<Accepted, Error> {
     let mut tx = store::begin(&deps.pool, None, Some(user)).await?;
-    let opened = invitations::invitation_by_token(&mut tx, &hash_token(token))
-        .await?
-        .ok_or(Error::InvitationNotFound)?;
-    // The token proves the invitation: from here on, act for its company.
-    let company = opened.company_id;
-    act_as(&mut tx, Some(company), Some(user)).await?;
-    companies::lock_company(&mut tx, company).await?;
-    let invitation = invitations::invitation_of(&mut tx, company, opened.invitation_id)
-        .await?
-        .ok_or(Error::InvitationNotFound)?;
-    invitation.state(Utc::now()).require_pending()?;
-    if !invitation.open_link {
-        let email = accounts::account_email(&mut tx, user)
-            .await?
-            .ok_or(Error::AccountUnknown)?;
-        if email != invitation.email {
-            return Err(Error::InvitationEmailMismatch(invitation.email));
-        }
-    }
+    let (invitation, _) = open_invitation(&mut tx, user, token, InvitationKind::Member).await?;
+    let company = invitation.company_id;
     members::add_member(&mut tx, company, user, &invitation.role).await?;
     invitations::mark_invitation(&mut tx, invitation.invitation_id, Some(user)).await?;
     for event in
@@ -243,4 +291,39 @@ pub(crate) async fn accept_invitation(
         company_id: company,
         role: invitation.role,
     })
+}
+
+/// The pending invitation of `kind` that `token` opens for `user`, in `tx` (opened acting
+/// for `user` alone), which then acts for the invitation's company, locked (returned with
+/// the invitation, locked too). Refused when the token opens no invitation of that kind
+/// (NOT_FOUND: a member's link accepted as a firm's, or the other way round, reveals
+/// nothing), when it is no longer pending, or when it is not an open link and was sent to
+/// another address than `user`'s account's.
+pub(crate) async fn open_invitation(
+    tx: &mut PgConnection,
+    user: Uuid,
+    token: &str,
+    kind: InvitationKind,
+) -> Result<(InvitationRow, Locked), Error> {
+    let opened = invitations::invitation_by_token(tx, &hash_token(token))
+        .await?
+        .filter(|invitation| invitation.is(kind))
+        .ok_or(Error::InvitationNotFound)?;
+    // The token proves the invitation: from here on, act for its company.
+    let company = opened.company_id;
+    act_as(tx, Some(company), Some(user)).await?;
+    let locked = companies::lock_company(tx, company).await?;
+    let invitation = invitations::invitation_of(tx, company, opened.invitation_id)
+        .await?
+        .ok_or(Error::InvitationNotFound)?;
+    invitation.state(Utc::now()).require_pending()?;
+    if !invitation.open_link {
+        let email = accounts::account_email(tx, user)
+            .await?
+            .ok_or(Error::AccountUnknown)?;
+        if email != invitation.email {
+            return Err(Error::InvitationEmailMismatch(invitation.email));
+        }
+    }
+    Ok((invitation, locked))
 }

@@ -6,6 +6,7 @@
 //! sees a `tonic::Status`.
 
 pub(crate) mod access;
+pub(crate) mod accountants;
 pub(crate) mod audit;
 pub(crate) mod companies;
 pub(crate) mod firms;

@@ -1,6 +1,6 @@
-//! Rules of membership, free of I/O: custom roles, invited addresses and the state of an
-//! invitation, the plan's limit, and who may grant which role (nobody raises rights they
-//! do not hold).
+//! Rules of membership, free of I/O: custom roles, invited addresses, the state and kind
+//! of an invitation, the plan's limit, and who may grant which role (nobody raises rights
+//! they do not hold).
 
 use chrono::{DateTime, Utc};
 use comptoir_domain_types::fields::{Violations, add};
@@ -185,6 +185,36 @@ impl InvitationState {
             Self::Pending => Ok(()),
             closed => Err(Refusal::InvitationClosed(closed)),
         }
+    }
+}
+
+/// What accepting an invitation gives. Both kinds share one token mechanism and one
+/// table; each is accepted only by its own call, so a member's link never makes a firm
+/// grant and a firm's link never makes a member.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum InvitationKind {
+    /// The acceptor joins the company with the invitation's role; takes a seat of the
+    /// plan while pending.
+    Member,
+    /// The acceptor's accounting firm gets a grant on the company with the invitation's
+    /// role ("accountant"); takes no seat, as the firm's people are no members.
+    Firm,
+}
+
+impl InvitationKind {
+    /// The stored name (the `invitation.kind` column).
+    pub(crate) fn key(self) -> &'static str {
+        match self {
+            Self::Member => "member",
+            Self::Firm => "firm",
+        }
+    }
+
+    /// The kind a stored name reads as; `None` for a name the database's check refuses.
+    pub(crate) fn from_stored(key: &str) -> Option<Self> {
+        [Self::Member, Self::Firm]
+            .into_iter()
+            .find(|kind| kind.key() == key)
     }
 }
 
@@ -395,6 +425,14 @@ mod tests {
             InvitationState::Expired.require_pending(),
             Err(Refusal::InvitationClosed(InvitationState::Expired))
         ));
+    }
+
+    #[test]
+    fn an_invitation_kind_reads_back_from_its_stored_name() {
+        for kind in [InvitationKind::Member, InvitationKind::Firm] {
+            assert_eq!(InvitationKind::from_stored(kind.key()), Some(kind));
+        }
+        assert_eq!(InvitationKind::from_stored("guest"), None);
     }
 
     #[test]

@@ -1,10 +1,13 @@
 //! The `comptoir.tenancy.v1.FirmService` implementation: accounting firms' grants on
 //! client companies, the firm members assigned to each client, and the clients a firm
-//! creates, invites the director of and disconnects (see `app::firms`). A client's legal
-//! identity is decoded as `CreateCompany` decodes it, each path under `company.`.
+//! creates, invites the director of and disconnects (see `app::firms`); from the client's
+//! side, the invitation of its firm and the list of its firms (see `app::accountants`). A
+//! client's legal identity is decoded as `CreateCompany` decodes it, each path under
+//! `company.`.
 
 use comptoir_domain_types::permissions::Permission;
 use comptoir_proto::tenancy::v1 as pb;
+use comptoir_runtime::grpc::timestamp;
 use comptoir_runtime::mail::Mailer;
 use comptoir_runtime::{Deps, FieldViolations};
 use tonic::{Request, Response, Status};
@@ -15,6 +18,7 @@ use crate::app::{self, firms::NewClient, invitations::Sending};
 use crate::domain::NewCompany;
 use crate::domain::access::firm_grant_role;
 use crate::domain::members::normalise_email;
+use crate::store::firms::GrantRow;
 
 pub(crate) fn server(
     deps: Deps,
@@ -83,6 +87,17 @@ fn new_client(request: &pb::CreateClientCompanyRequest) -> Result<NewClient, Fie
         portfolio_managers,
         invite_director,
     })
+}
+
+impl From<&GrantRow> for pb::FirmGrant {
+    fn from(row: &GrantRow) -> Self {
+        pb::FirmGrant {
+            firm_id: row.firm_id.to_string(),
+            legal_name: row.legal_name.clone(),
+            role: row.role.clone(),
+            grant_time: Some(timestamp(row.created_at)),
+        }
+    }
 }
 
 #[tonic::async_trait]
@@ -208,5 +223,57 @@ impl pb::firm_service_server::FirmService for Firms {
         let company = company.unwrap_or_default();
         app::firms::disconnect_client(&self.deps, &ctx, company, transfer_to).await?;
         Ok(Response::new(pb::DisconnectClientResponse {}))
+    }
+
+    async fn invite_firm(
+        &self,
+        request: Request<pb::InviteFirmRequest>,
+    ) -> Result<Response<pb::InviteFirmResponse>, Status> {
+        let ctx = authorize(&self.deps.pool, &request, Some(Permission::MembersManage)).await?;
+        let mut violations = FieldViolations::new();
+        let email = violations.check("email", normalise_email(&request.get_ref().email));
+        violations.into_result()?;
+        let invitation = app::accountants::invite_firm(
+            &self.deps,
+            &self.sending,
+            &ctx,
+            email.unwrap_or_default(),
+        )
+        .await?;
+        Ok(Response::new(pb::InviteFirmResponse {
+            invitation: Some((&invitation).into()),
+        }))
+    }
+
+    async fn accept_firm_invitation(
+        &self,
+        request: Request<pb::AcceptFirmInvitationRequest>,
+    ) -> Result<Response<pb::AcceptFirmInvitationResponse>, Status> {
+        let ctx = authorize(&self.deps.pool, &request, Some(Permission::MembersManage)).await?;
+        let token = request.get_ref().token.trim();
+        if token.is_empty() {
+            let mut violations = FieldViolations::new();
+            violations.add("token", "is required");
+            return Err(violations.into());
+        }
+        let accepted = app::accountants::accept_firm_invitation(&self.deps, &ctx, token).await?;
+        Ok(Response::new(pb::AcceptFirmInvitationResponse {
+            company_id: accepted.company_id.to_string(),
+            firm_id: ctx.company.to_string(),
+            role: accepted.role,
+            granted: accepted.granted,
+        }))
+    }
+
+    async fn list_firm_grants(
+        &self,
+        request: Request<pb::ListFirmGrantsRequest>,
+    ) -> Result<Response<pb::ListFirmGrantsResponse>, Status> {
+        let ctx = authorize(&self.deps.pool, &request, Some(Permission::MembersManage)).await?;
+        let (grants, invitations) = app::accountants::list_firm_grants(&self.deps, &ctx).await?;
+        Ok(Response::new(pb::ListFirmGrantsResponse {
+            grants: grants.iter().map(Into::into).collect(),
+            invitations: invitations.iter().map(Into::into).collect(),
+        }))
     }
 }

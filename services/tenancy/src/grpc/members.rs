@@ -13,8 +13,8 @@ use comptoir_runtime::{Deps, FieldViolations, error, page};
 use tonic::{Request, Response, Status};
 
 use super::{authorize, user_of};
-use crate::app::{self, invitations::InviteMember, invitations::Sending};
-use crate::domain::members::{self as rules, CustomRole, InvitationState, Role};
+use crate::app::{self, invitations::Invite, invitations::Sending};
+use crate::domain::members::{self as rules, CustomRole, InvitationKind, InvitationState, Role};
 use crate::error::Error;
 use crate::store::invitations::InvitationRow;
 use crate::store::members::MemberRow;
@@ -178,10 +178,11 @@ impl pb::member_service_server::MemberService for Members {
         let mut violations = FieldViolations::new();
         let email = violations.check("email", rules::normalise_email(&request.email));
         violations.into_result()?;
-        let invite = InviteMember {
+        let invite = Invite {
             email: email.unwrap_or_default(),
             role: request.role.clone(),
             open_link: request.open_link,
+            kind: InvitationKind::Member,
         };
         let answer = app::invitations::invite_member(
             &self.deps,

@@ -1,9 +1,20 @@
 //! Firm grants and portfolio managers. A grant is the client's row; the firm's members
 //! are read acting as the firm.
 
+use chrono::{DateTime, Utc};
 use comptoir_domain_types::permissions::ADMINISTRATOR;
 use sqlx::PgConnection;
 use uuid::Uuid;
+
+/// A firm's grant on a client, as the client sees it.
+#[derive(Debug, Clone)]
+pub(crate) struct GrantRow {
+    pub(crate) firm_id: Uuid,
+    /// The firm's legal name.
+    pub(crate) legal_name: String,
+    pub(crate) role: String,
+    pub(crate) created_at: DateTime<Utc>,
+}
 
 /// Creates or re-roles a firm grant.
 pub(crate) async fn upsert_grant(
@@ -136,4 +147,22 @@ pub(crate) async fn set_portfolio_managers(
     .execute(conn)
     .await?;
     Ok(())
+}
+
+/// The grants firms hold on `company`, oldest first, each with its firm's legal name; read
+/// acting as the client, whose rows the grants are.
+pub(crate) async fn grants_on(
+    conn: &mut PgConnection,
+    company: Uuid,
+) -> Result<Vec<GrantRow>, sqlx::Error> {
+    sqlx::query_as!(
+        GrantRow,
+        "SELECT g.firm_id, f.legal_name, g.role, g.created_at FROM firm_grant g \
+           JOIN company f ON f.company_id = g.firm_id \
+          WHERE g.company_id = $1 \
+          ORDER BY g.created_at, g.firm_id",
+        company,
+    )
+    .fetch_all(conn)
+    .await
 }

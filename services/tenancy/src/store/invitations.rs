@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use crate::domain::members::InvitationState;
+use crate::domain::members::{InvitationKind, InvitationState};
 use crate::error::Error;
 
 /// An invitation as stored.
@@ -20,12 +20,19 @@ pub(crate) struct InvitationRow {
     pub(crate) revoked_at: Option<DateTime<Utc>>,
     /// True when any account may accept it, not only the invited address's.
     pub(crate) open_link: bool,
+    /// What accepting it gives, as stored (see [`InvitationKind::key`]).
+    pub(crate) kind: String,
 }
 
 impl InvitationRow {
     /// Where it stands at `now`.
     pub(crate) fn state(&self, now: DateTime<Utc>) -> InvitationState {
         InvitationState::at(self.accepted_at, self.revoked_at, self.expires_at, now)
+    }
+
+    /// True when it is of `kind`.
+    pub(crate) fn is(&self, kind: InvitationKind) -> bool {
+        InvitationKind::from_stored(&self.kind) == Some(kind)
     }
 }
 
@@ -37,8 +44,8 @@ pub(crate) async fn insert_invitation(
 ) -> Result<(), Error> {
     sqlx::query!(
         "INSERT INTO invitation (invitation_id, company_id, email, role, token_hash, \
-             invited_by, created_at, expires_at, open_link) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+             invited_by, created_at, expires_at, open_link, kind) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
         invitation.invitation_id,
         invitation.company_id,
         &invitation.email,
@@ -48,6 +55,7 @@ pub(crate) async fn insert_invitation(
         invitation.created_at,
         invitation.expires_at,
         invitation.open_link,
+        &invitation.kind,
     )
     .execute(conn)
     .await
@@ -60,19 +68,23 @@ pub(crate) async fn insert_invitation(
     Ok(())
 }
 
+/// The company's pending invitations of `kind`, oldest first, after the
+/// `(created_at, invitation_id)` cursor; at most `limit` of them, or all with `None`.
 pub(crate) async fn pending_invitations(
     conn: &mut PgConnection,
     company: Uuid,
+    kind: InvitationKind,
     after: Option<(DateTime<Utc>, Uuid)>,
-    limit: i64,
+    limit: Option<i64>,
 ) -> Result<Vec<InvitationRow>, sqlx::Error> {
     let (after_at, after_id) = after.unzip();
+    // `LIMIT NULL` is no limit.
     sqlx::query_as!(
         InvitationRow,
         "SELECT invitation_id, company_id, email, role, created_at, expires_at, accepted_at, \
-             revoked_at, open_link \
+             revoked_at, open_link, kind \
          FROM invitation \
-         WHERE company_id = $1 AND accepted_at IS NULL AND revoked_at IS NULL \
+         WHERE company_id = $1 AND kind = $5 AND accepted_at IS NULL AND revoked_at IS NULL \
            AND expires_at > now() \
            AND ($2::timestamptz IS NULL OR (created_at, invitation_id) > ($2, $3)) \
          ORDER BY created_at, invitation_id LIMIT $4",
@@ -80,6 +92,7 @@ pub(crate) async fn pending_invitations(
         after_at,
         after_id,
         limit,
+        kind.key(),
     )
     .fetch_all(conn)
     .await
@@ -94,7 +107,7 @@ pub(crate) async fn invitation_of(
     sqlx::query_as!(
         InvitationRow,
         "SELECT invitation_id, company_id, email, role, created_at, expires_at, accepted_at, \
-             revoked_at, open_link \
+             revoked_at, open_link, kind \
          FROM invitation WHERE company_id = $1 AND invitation_id = $2 FOR UPDATE",
         company,
         invitation,
@@ -120,7 +133,7 @@ pub(crate) async fn invitation_by_token(
     let invitation = sqlx::query_as!(
         InvitationRow,
         "SELECT invitation_id, company_id, email, role, created_at, expires_at, accepted_at, \
-             revoked_at, open_link \
+             revoked_at, open_link, kind \
          FROM invitation WHERE token_hash = $1",
         token_hash,
     )
@@ -160,19 +173,22 @@ pub(crate) async fn mark_invitation(
     Ok(())
 }
 
-/// Revokes the company's invitations to `email` not accepted nor revoked yet (pending or
-/// expired); returns their ids.
+/// Revokes the company's invitations of `kind` to `email` not accepted nor revoked yet
+/// (pending or expired); returns their ids.
 pub(crate) async fn revoke_open(
     conn: &mut PgConnection,
     company: Uuid,
+    kind: InvitationKind,
     email: &str,
 ) -> Result<Vec<Uuid>, sqlx::Error> {
     sqlx::query_scalar!(
         "UPDATE invitation SET revoked_at = now() \
-         WHERE company_id = $1 AND email = $2 AND accepted_at IS NULL AND revoked_at IS NULL \
+         WHERE company_id = $1 AND kind = $3 AND email = $2 \
+           AND accepted_at IS NULL AND revoked_at IS NULL \
          RETURNING invitation_id",
         company,
         email,
+        kind.key(),
     )
     .fetch_all(conn)
     .await

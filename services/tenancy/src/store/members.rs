@@ -76,7 +76,8 @@ pub(crate) async fn administrators(
     .await
 }
 
-/// Members plus pending, unexpired invitations: what the plan limit counts.
+/// Members plus pending, unexpired member invitations: what the plan limit counts (a
+/// firm's invitation takes no seat).
 pub(crate) async fn seats_taken(
     conn: &mut PgConnection,
     company: Uuid,
@@ -85,7 +86,7 @@ pub(crate) async fn seats_taken(
     sqlx::query_scalar!(
         r#"SELECT ((SELECT count(*) FROM membership WHERE company_id = $1)
                  + (SELECT count(*) FROM invitation WHERE company_id = $1
-                     AND accepted_at IS NULL AND revoked_at IS NULL
+                     AND kind = 'member' AND accepted_at IS NULL AND revoked_at IS NULL
                      AND expires_at > now())) AS "seats!""#,
         company,
     )

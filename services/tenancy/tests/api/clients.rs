@@ -49,12 +49,12 @@ async fn firm(env: &Env) -> Firm {
 }
 
 impl Env {
-    async fn firms(&self) -> FirmServiceClient<Channel> {
+    pub(crate) async fn firms(&self) -> FirmServiceClient<Channel> {
         FirmServiceClient::new(self.tenancy.channel().await)
     }
 
     /// The payloads published on `subject` so far, oldest first.
-    async fn published<T: Message + Default>(&self, subject: &str) -> Vec<T> {
+    pub(crate) async fn published<T: Message + Default>(&self, subject: &str) -> Vec<T> {
         let mut db = self.harness.db.admin().await;
         let payloads: Vec<Vec<u8>> = sqlx::query_scalar(
             "SELECT payload FROM tenancy.outbox WHERE subject = $1 ORDER BY outbox_id",

@@ -1,6 +1,7 @@
 //! Tenancy's integration tests: the real service (and a real identity for tokens) on
 //! port 0 against real Postgres and NATS, one database and NATS prefix per test.
 
+mod accountants;
 mod auth;
 mod clients;
 mod companies;
