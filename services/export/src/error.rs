@@ -21,6 +21,12 @@ pub(crate) enum Error {
     /// The caller stopped reading a streamed file.
     #[error("the caller went away")]
     CallerGone,
+    /// A spreadsheet could not be written.
+    #[error("writing the CSV file: {0}")]
+    Csv(#[from] csv::Error),
+    /// A workbook could not be written.
+    #[error("writing the XLSX file: {0}")]
+    Xlsx(#[from] rust_xlsxwriter::XlsxError),
     /// Database fault.
     #[error("database: {0}")]
     Db(#[from] sqlx::Error),
@@ -38,6 +44,8 @@ impl From<Error> for Status {
                 err.to_string(),
             ),
             Error::CallerGone => Status::cancelled(err.to_string()),
+            Error::Csv(ref fault) => error::internal(DOMAIN, fault),
+            Error::Xlsx(ref fault) => error::internal(DOMAIN, fault),
             Error::Db(db) => error::database(DOMAIN, &db),
         }
     }

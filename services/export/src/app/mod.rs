@@ -7,3 +7,4 @@ pub(crate) mod fec;
 pub(crate) mod files;
 pub(crate) mod ledger;
 pub(crate) mod profiles;
+pub(crate) mod reports;

@@ -7,6 +7,8 @@
 use chrono::{Months, NaiveDate};
 use rust_decimal::Decimal;
 
+use super::decimal_comma;
+
 /// The columns, in their legal order.
 pub(crate) const COLUMNS: [&str; 18] = [
     "JournalCode",
@@ -120,12 +122,6 @@ fn date(day: NaiveDate) -> String {
     day.format("%Y%m%d").to_string()
 }
 
-/// An amount as French files write it: two decimals, a decimal comma, no thousands
-/// separator ("1234,50").
-pub(crate) fn amount(value: Decimal) -> String {
-    comptoir_domain_types::amount::format(value, 2).replace('.', ",")
-}
-
 /// Text as the file writes it: the separator, line breaks and tabs become spaces.
 fn text(value: &str, separator: Separator) -> String {
     value
@@ -158,8 +154,8 @@ pub(crate) fn write_line(line: &FecLine, separator: Separator, out: &mut String)
         text(&line.piece_ref, separator),
         date(line.piece_date),
         text(&line.label, separator),
-        amount(line.debit),
-        amount(line.credit),
+        decimal_comma(line.debit),
+        decimal_comma(line.credit),
         code,
         lettered_on,
         date(line.valid_date),

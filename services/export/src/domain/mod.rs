@@ -1,10 +1,20 @@
 //! Export's types and rules, free of I/O, proto and SQL: the seller profile exports
 //! print ([`profile`]), the accounting settings and account resolution ([`settings`]),
 //! the double-entry entries of documents and payments ([`ledger`]), lettering
-//! ([`lettering`]) and the FEC's format ([`fec`]).
+//! ([`lettering`]), the FEC's format ([`fec`]) and the reports read from the ledger
+//! ([`reports`]).
 
 pub(crate) mod fec;
 pub(crate) mod ledger;
 pub(crate) mod lettering;
 pub(crate) mod profile;
+pub(crate) mod reports;
 pub(crate) mod settings;
+
+use rust_decimal::Decimal;
+
+/// An amount as French files write it: two decimals, a decimal comma, no thousands
+/// separator ("1234,50", "-12,00").
+pub(crate) fn decimal_comma(value: Decimal) -> String {
+    comptoir_domain_types::amount::format(value, 2).replace('.', ",")
+}

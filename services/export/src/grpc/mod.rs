@@ -8,6 +8,7 @@
 pub(crate) mod fec;
 pub(crate) mod files;
 pub(crate) mod profiles;
+pub(crate) mod reports;
 
 use std::pin::Pin;
 
@@ -20,6 +21,7 @@ use futures::Stream;
 use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
+use crate::domain::reports::Period;
 use crate::error::Error;
 
 pub(crate) fn server(deps: Deps) -> pb::export_service_server::ExportServiceServer<Export> {
@@ -57,6 +59,20 @@ pub(crate) fn date(
     )
 }
 
+/// A period field (`path.start_date`, `path.end_date`), both required, the end not
+/// before the start.
+pub(crate) fn period(
+    violations: &mut FieldViolations,
+    path: &str,
+    value: Option<&pb::Period>,
+) -> Option<Period> {
+    let value = value.cloned().unwrap_or_default();
+    let start = date(violations, &format!("{path}.start_date"), &value.start_date);
+    let end = date(violations, &format!("{path}.end_date"), &value.end_date);
+    let (start, end) = start.zip(end)?;
+    violations.check(&format!("{path}.end_date"), Period::new(start, end))
+}
+
 #[tonic::async_trait]
 impl pb::export_service_server::ExportService for Export {
     type ExportSalesJournalStream = FileStream<pb::ExportSalesJournalResponse>;
@@ -76,11 +92,9 @@ impl pb::export_service_server::ExportService for Export {
 
     async fn export_sales_journal(
         &self,
-        _: Request<pb::ExportSalesJournalRequest>,
+        request: Request<pb::ExportSalesJournalRequest>,
     ) -> Result<Response<Self::ExportSalesJournalStream>, Status> {
-        Err(Status::unimplemented(
-            "export_sales_journal is not served yet",
-        ))
+        reports::export_sales_journal(&self.deps, request).await
     }
 
     async fn export_fec(
@@ -99,9 +113,9 @@ impl pb::export_service_server::ExportService for Export {
 
     async fn vat_register(
         &self,
-        _: Request<pb::VatRegisterRequest>,
+        request: Request<pb::VatRegisterRequest>,
     ) -> Result<Response<pb::VatRegisterResponse>, Status> {
-        Err(Status::unimplemented("vat_register is not served yet"))
+        reports::vat_register(&self.deps, request).await
     }
 
     async fn oss_report(

@@ -6,6 +6,7 @@
 pub(crate) mod fec;
 pub(crate) mod ledger;
 pub(crate) mod profiles;
+pub(crate) mod reports;
 pub(crate) mod settings;
 
 use sqlx::{AssertSqlSafe, PgConnection, PgPool, Postgres, Transaction};

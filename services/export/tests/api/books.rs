@@ -25,6 +25,8 @@ pub(crate) struct Books {
     pub(crate) company_id: Uuid,
     pub(crate) token: String,
     pub(crate) published: Vec<Published>,
+    /// The documents issued, as billing sent them.
+    pub(crate) documents: Vec<pb::BillingDocument>,
 }
 
 pub(crate) fn d(s: &str) -> Decimal {
@@ -159,6 +161,7 @@ impl Books {
             company_id,
             token,
             published: Vec::new(),
+            documents: Vec::new(),
         }
     }
 
@@ -205,6 +208,7 @@ impl Books {
             ),
         };
         self.send(harness, event_type, payload).await;
+        self.documents.push(document.clone());
     }
 
     /// Publishes `payment`, happening on its date.

@@ -12,7 +12,7 @@ use tonic::transport::Channel;
 use tonic::{Code, Status};
 
 use crate::books::{Books, day, document, line, party, payment};
-use crate::fec_checker;
+use crate::fec_checker::{self, Checked};
 use crate::ledger::wait_for;
 use crate::start;
 
@@ -77,6 +77,27 @@ pub(crate) async fn export_fec(
         .await?
         .into_inner();
     receive(stream, |r| r.chunk).await
+}
+
+/// The FEC of 2026 for `books`, checked by the independent checker.
+pub(crate) async fn checked_fec(client: &ExportServiceClient<Channel>, books: &Books) -> Checked {
+    let file = export_fec(
+        client,
+        &books.token,
+        &books.company_id.to_string(),
+        ("2026-01-01", "2026-12-31"),
+        FecSeparator::Pipe,
+    )
+    .await
+    .expect("the FEC");
+    fec_checker::check(
+        &file.name,
+        &file.bytes,
+        SIREN,
+        day("2026-01-01"),
+        day("2026-12-31"),
+    )
+    .unwrap_or_else(|errors| panic!("the FEC is refused: {errors:#?}"))
 }
 
 /// A year of activity: invoices at every French rate, goods and services, one with a

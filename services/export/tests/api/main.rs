@@ -7,6 +7,7 @@ mod database;
 mod fec;
 mod fec_checker;
 mod ledger;
+mod reports;
 
 use comptoir_proto::export::v1::{
     GetSellerProfileRequest, GetSellerProfileResponse, export_service_client::ExportServiceClient,
