@@ -12,8 +12,8 @@ use sqlx::PgPool;
 use uuid::Uuid;
 
 use super::files::{self, ChunkSink, File};
-use crate::domain::decimal_comma;
 use crate::domain::reports::{self, Period, RateTotals, SalesRow, Totals, VatRegister};
+use crate::domain::{decimal_comma, rate_comma};
 use crate::error::Error;
 use crate::store;
 
@@ -155,7 +155,7 @@ impl Out {
                         String::new(),
                         String::new(),
                         String::new(),
-                        format!("Total {} %", rate_text(rate.rate)),
+                        format!("Total {} %", rate_comma(rate.rate)),
                     ];
                     fields.extend(csv_amounts(&rate));
                     sink.write(&csv_record(&fields)?).await?;
@@ -174,11 +174,6 @@ impl Out {
     }
 }
 
-/// A rate as the files write it: "20", "5,5".
-fn rate_text(rate: Decimal) -> String {
-    rate.normalize().to_string().replace('.', ",")
-}
-
 /// One CSV record, with its line end.
 fn csv_record(fields: &[String]) -> Result<Vec<u8>, Error> {
     let mut writer = csv::WriterBuilder::new()
@@ -194,7 +189,7 @@ fn csv_record(fields: &[String]) -> Result<Vec<u8>, Error> {
 /// The CSV amounts of `amounts`: rate, net, VAT, gross.
 fn csv_amounts(amounts: &RateTotals) -> [String; 4] {
     [
-        rate_text(amounts.rate),
+        rate_comma(amounts.rate),
         decimal_comma(amounts.net),
         decimal_comma(amounts.vat),
         decimal_comma(amounts.gross()),
@@ -252,44 +247,41 @@ fn xlsx_row(sheet: &mut Worksheet, at: u32, row: &SalesRow) -> Result<(), XlsxEr
 /// (SUM), each as a formula with its value cached for readers that do not calculate.
 fn xlsx_totals(sheet: &mut Worksheet, last_row: u32, totals: &Totals) -> Result<(), XlsxError> {
     let money = money().set_bold();
-    let bold = &Format::new().set_bold();
-    let range = |col: char| format!("{col}$2:{col}${}", last_row.max(1) + 1);
+    let bold = Format::new().set_bold();
+    let rows = |col: char| format!("{col}$2:{col}${}", last_row.max(1) + 1);
+    // A total row: its label, its rate (None for the grand total), the amounts cached
+    // and the formula of each amount column.
+    let mut total = |at: u32,
+                     label: String,
+                     rate: Option<Decimal>,
+                     amounts: &RateTotals,
+                     sum: &dyn Fn(char) -> String| {
+        sheet.write_string_with_format(at, 3, label, &bold)?;
+        if let Some(rate) = rate {
+            sheet.write_number(at, 4, number(rate))?;
+        }
+        for (col, letter, value) in [
+            (5, 'F', amounts.net),
+            (6, 'G', amounts.vat),
+            (7, 'H', amounts.gross()),
+        ] {
+            let formula = Formula::new(sum(letter)).set_result(value.to_string());
+            sheet.write_formula_with_format(at, col, formula, &money)?;
+        }
+        Ok::<_, XlsxError>(())
+    };
     let mut at = last_row + 1;
     for rate in totals.by_rate() {
-        sheet.write_string_with_format(at, 3, format!("Total {} %", rate_text(rate.rate)), bold)?;
-        sheet.write_number(at, 4, number(rate.rate))?;
-        for (col, letter, value) in [
-            (5, 'F', rate.net),
-            (6, 'G', rate.vat),
-            (7, 'H', rate.gross()),
-        ] {
-            let formula = format!(
-                "=SUMIF({},E{},{})",
-                range('E').replace('$', ""),
-                at + 1,
-                range(letter)
-            );
-            sheet.write_formula_with_format(
-                at,
-                col,
-                Formula::new(formula).set_result(value.to_string()),
-                &money,
-            )?;
-        }
+        let label = format!("Total {} %", rate_comma(rate.rate));
+        let line = at + 1;
+        total(at, label, Some(rate.rate), &rate, &|col| {
+            format!("=SUMIF({},$E${line},{})", rows('E'), rows(col))
+        })?;
         at += 1;
     }
-    let all = totals.all();
-    sheet.write_string_with_format(at, 3, "Total", bold)?;
-    for (col, letter, value) in [(5, 'F', all.net), (6, 'G', all.vat), (7, 'H', all.gross())] {
-        let formula = format!("=SUM({})", range(letter));
-        sheet.write_formula_with_format(
-            at,
-            col,
-            Formula::new(formula).set_result(value.to_string()),
-            &money,
-        )?;
-    }
-    Ok(())
+    total(at, "Total".to_owned(), None, &totals.all(), &|col| {
+        format!("=SUM({})", rows(col))
+    })
 }
 
 /// `VatRegister`: the period's collected and deductible VAT by rate and the CA3 lines.

@@ -18,3 +18,8 @@ use rust_decimal::Decimal;
 pub(crate) fn decimal_comma(value: Decimal) -> String {
     comptoir_domain_types::amount::format(value, 2).replace('.', ",")
 }
+
+/// A VAT rate as French labels and files write it: "20", "5,5".
+pub(crate) fn rate_comma(rate: Decimal) -> String {
+    rate.normalize().to_string().replace('.', ",")
+}

@@ -6,6 +6,7 @@
 use rust_decimal::Decimal;
 
 use super::ledger::{JournalKind, PartyRef, Role, Supply};
+use super::rate_comma;
 
 /// A journal: code and label.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -160,11 +161,11 @@ impl AccountingSettings {
                         (accounts.services_revenue_account, "Prestations de services")
                     }
                 };
-                general(&number, format!("{what} {} %", rate_text(rate)))
+                general(&number, format!("{what} {} %", rate_comma(rate)))
             }
             Role::CollectedVat { rate } => general(
                 &self.rate_accounts(rate).collected_vat_account,
-                format!("TVA collectée {} %", rate_text(rate)),
+                format!("TVA collectée {} %", rate_comma(rate)),
             ),
         }
     }
@@ -196,11 +197,6 @@ impl AccountingSettings {
             },
         }
     }
-}
-
-/// A rate as labels print it: "20", "5,5".
-fn rate_text(rate: Decimal) -> String {
-    rate.normalize().to_string().replace('.', ",")
 }
 
 #[cfg(test)]
