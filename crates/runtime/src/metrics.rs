@@ -177,8 +177,9 @@ impl Metrics {
     }
 }
 
-/// The label for a status code: its name as gRPC spells it.
-fn code_name(code: tonic::Code) -> &'static str {
+/// A status code's name as gRPC spells it (`PERMISSION_DENIED`): the metrics' label, and
+/// what an answer reporting another call's outcome names it by.
+pub fn code_name(code: tonic::Code) -> &'static str {
     use tonic::Code::*;
     match code {
         Ok => "OK",
