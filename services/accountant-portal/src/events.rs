@@ -17,11 +17,15 @@
 //! grant names (`store::act_for_firm`), the only firm whose rows it writes.
 
 use chrono::{DateTime, NaiveDate, Utc};
+use comptoir_domain_types::amount::format_plain;
+use comptoir_proto::accountant_portal::v1 as pb;
 use comptoir_proto::events::v1::{
-    BillingDocument, CompanyCreated, CreditNoteIssued, EventMeta, FirmGrantCreated,
-    FirmGrantRevoked, InvoiceIssued, LockDateChanged, MembershipGranted, MembershipRevoked,
+    AccountingSettingsChanged, BillingDocument, CompanyCreated, CreditNoteIssued, EventMeta,
+    FirmGrantCreated, FirmGrantRevoked, InvoiceIssued, LockDateChanged, MembershipGranted,
+    MembershipRevoked, PortfolioClientAdded,
 };
 use comptoir_runtime::events::consumer::event_uuid;
+use comptoir_runtime::events::outbox::Event;
 use comptoir_runtime::events::{Consume, Delivery, EventPayload, EventType, HandlerError, names};
 use prost::Message as _;
 use rust_decimal::Decimal;
@@ -29,6 +33,7 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use crate::domain::clients::{TurnoverDocument, turnover_change};
+use crate::domain::settings::{AccountingSettings, CustomerAccounts, Journal, Versioned};
 use crate::store::clients::{self, Announced};
 use crate::store::{act_as_consumer, act_for_firm};
 
@@ -301,4 +306,81 @@ async fn count_turnover(
     let (year, change) = turnover_change(kind, issue_date, net_total);
     clients::add_turnover(conn, company_id, year, change).await?;
     Ok(issue_date)
+}
+
+/// `accounting_settings.changed`: `company_id`'s settings (the firm's default when it is
+/// the firm) in `firm_id`'s portfolio are now `stored`.
+pub(crate) fn accounting_settings_changed(
+    firm_id: Uuid,
+    company_id: Uuid,
+    is_firm_default: bool,
+    stored: &Versioned,
+    actor: &str,
+) -> Event {
+    Event::about(
+        names::ACCOUNTING_SETTINGS_CHANGED,
+        company_id,
+        actor,
+        |meta| AccountingSettingsChanged {
+            meta: Some(meta),
+            firm_id: firm_id.to_string(),
+            is_firm_default,
+            settings: Some((&stored.settings).into()),
+            version: stored.version,
+        },
+    )
+}
+
+/// The settings as the contract shapes them, in the event and in the RPCs' answers.
+impl From<&AccountingSettings> for pb::AccountingSettings {
+    fn from(settings: &AccountingSettings) -> Self {
+        let journal = |journal: &Journal| {
+            Some(pb::Journal {
+                code: journal.code.clone(),
+                label: journal.label.clone(),
+            })
+        };
+        pb::AccountingSettings {
+            sales_journal: journal(&settings.sales_journal),
+            purchases_journal: journal(&settings.purchases_journal),
+            bank_journal: journal(&settings.bank_journal),
+            customer_accounts: match settings.customer_accounts {
+                CustomerAccounts::PerCustomer => pb::CustomerAccounts::PerCustomer,
+                CustomerAccounts::Collective => pb::CustomerAccounts::Collective,
+            } as i32,
+            customer_account: settings.customer_account.clone(),
+            supplier_account: settings.supplier_account.clone(),
+            bank_account: settings.bank_account.clone(),
+            deductible_vat_account: settings.deductible_vat_account.clone(),
+            rates: settings
+                .rates
+                .iter()
+                .map(|rate| pb::RateAccounts {
+                    vat_rate: format_plain(rate.vat_rate),
+                    goods_revenue_account: rate.goods_revenue_account.clone(),
+                    services_revenue_account: rate.services_revenue_account.clone(),
+                    collected_vat_account: rate.collected_vat_account.clone(),
+                })
+                .collect(),
+            expense_account: settings.expense_account.clone(),
+        }
+    }
+}
+
+/// `portfolio.client_added`: `client_id` entered `firm_id`'s portfolio.
+pub(crate) fn portfolio_client_added(
+    firm_id: Uuid,
+    client_id: Uuid,
+    file_code: &str,
+    owned_by_firm: bool,
+    actor: &str,
+) -> Event {
+    Event::about(names::PORTFOLIO_CLIENT_ADDED, firm_id, actor, |meta| {
+        PortfolioClientAdded {
+            meta: Some(meta),
+            client_id: client_id.to_string(),
+            file_code: file_code.to_owned(),
+            owned_by_firm,
+        }
+    })
 }

@@ -4,6 +4,8 @@
 //! The gRPC layer decodes, authorises, calls one function here and encodes the answer.
 
 pub(crate) mod clients;
+pub(crate) mod firm;
+pub(crate) mod settings;
 
 use comptoir_domain_types::permissions::Permission;
 use comptoir_runtime::Caller;

@@ -223,6 +223,19 @@ impl RawClient<'_> {
     }
 }
 
+/// The idempotency key of tenancy's creation of a client: the caller's own key when it
+/// gave one, else one derived from the code dossier (unique in the firm, and tenancy
+/// scopes keys per caller and firm). Either way a retry after a failure between
+/// tenancy's creation and the portal's record of it finds the company tenancy created,
+/// instead of creating a second one.
+pub(crate) fn creation_key(request_key: &str, file_code: &FileCode) -> String {
+    if request_key.is_empty() {
+        format!("file_code:{}", file_code.as_str())
+    } else {
+        request_key.to_owned()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -322,6 +335,13 @@ mod tests {
         assert!(raw.parse(false, &mut violations).is_some());
         assert_eq!(raw.parse(true, &mut violations), None);
         assert_eq!(fields(&violations), ["director_email"]);
+    }
+
+    #[test]
+    fn tenancys_key_is_the_callers_or_else_derived_from_the_code_dossier() {
+        let code = FileCode::parse("DUP-001").unwrap();
+        assert_eq!(creation_key("", &code), "file_code:DUP-001");
+        assert_eq!(creation_key("retry-7", &code), "retry-7");
     }
 
     #[test]

@@ -1,4 +1,6 @@
 //! The portal's types and rules: no I/O, no proto, no sqlx. One module per concern,
 //! each with its unit tests.
 
+pub(crate) mod client;
 pub(crate) mod clients;
+pub(crate) mod settings;

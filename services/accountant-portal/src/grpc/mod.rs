@@ -6,6 +6,8 @@
 //! The RPCs not served yet answer UNIMPLEMENTED.
 
 pub(crate) mod clients;
+pub(crate) mod firm;
+pub(crate) mod settings;
 
 use comptoir_proto::accountant_portal::v1 as pb;
 use comptoir_runtime::caller::AuthError;
@@ -13,15 +15,22 @@ use comptoir_runtime::{Caller, Deps};
 use tonic::{Request, Response, Status};
 
 use crate::app::Ctx;
+use crate::tenancy::Tenancy;
 
 pub(crate) fn server(
     deps: Deps,
+    tenancy: Tenancy,
 ) -> pb::accountant_portal_service_server::AccountantPortalServiceServer<Portal> {
-    pb::accountant_portal_service_server::AccountantPortalServiceServer::new(Portal { deps })
+    pb::accountant_portal_service_server::AccountantPortalServiceServer::new(Portal {
+        deps,
+        tenancy,
+    })
 }
 
 pub(crate) struct Portal {
     deps: Deps,
+    /// Tenancy's firm calls, made with the caller's token.
+    tenancy: Tenancy,
 }
 
 /// Authorises the caller of `request` for its active company, the firm whose portfolio
@@ -41,27 +50,23 @@ pub(crate) fn authorize<T>(request: &Request<T>) -> Result<Ctx, AuthError> {
 impl pb::accountant_portal_service_server::AccountantPortalService for Portal {
     async fn enable_accounting_module(
         &self,
-        _: Request<pb::EnableAccountingModuleRequest>,
+        request: Request<pb::EnableAccountingModuleRequest>,
     ) -> Result<Response<pb::EnableAccountingModuleResponse>, Status> {
-        Err(Status::unimplemented(
-            "enable_accounting_module is not served yet",
-        ))
+        firm::enable_accounting_module(&self.deps, request).await
     }
 
     async fn create_client_company(
         &self,
-        _: Request<pb::CreateClientCompanyRequest>,
+        request: Request<pb::CreateClientCompanyRequest>,
     ) -> Result<Response<pb::CreateClientCompanyResponse>, Status> {
-        Err(Status::unimplemented(
-            "create_client_company is not served yet",
-        ))
+        firm::create_client_company(&self.deps, &self.tenancy, request).await
     }
 
     async fn invite_director(
         &self,
-        _: Request<pb::InviteDirectorRequest>,
+        request: Request<pb::InviteDirectorRequest>,
     ) -> Result<Response<pb::InviteDirectorResponse>, Status> {
-        Err(Status::unimplemented("invite_director is not served yet"))
+        firm::invite_director(&self.deps, &self.tenancy, request).await
     }
 
     async fn list_clients(
@@ -98,20 +103,16 @@ impl pb::accountant_portal_service_server::AccountantPortalService for Portal {
 
     async fn get_accounting_settings(
         &self,
-        _: Request<pb::GetAccountingSettingsRequest>,
+        request: Request<pb::GetAccountingSettingsRequest>,
     ) -> Result<Response<pb::GetAccountingSettingsResponse>, Status> {
-        Err(Status::unimplemented(
-            "get_accounting_settings is not served yet",
-        ))
+        settings::get_accounting_settings(&self.deps, request).await
     }
 
     async fn update_accounting_settings(
         &self,
-        _: Request<pb::UpdateAccountingSettingsRequest>,
+        request: Request<pb::UpdateAccountingSettingsRequest>,
     ) -> Result<Response<pb::UpdateAccountingSettingsResponse>, Status> {
-        Err(Status::unimplemented(
-            "update_accounting_settings is not served yet",
-        ))
+        settings::update_accounting_settings(&self.deps, request).await
     }
 
     type ImportClientCompaniesStream =

@@ -7,6 +7,8 @@
 //! `cargo xtask sqlx-prepare`).
 
 pub(crate) mod clients;
+pub(crate) mod firm;
+pub(crate) mod settings;
 
 use sqlx::{AssertSqlSafe, PgConnection, PgPool, Postgres, Transaction};
 use uuid::Uuid;

@@ -4,3 +4,6 @@
 
 mod clients;
 mod database;
+mod firm;
+mod settings;
+mod workspace;

@@ -1,0 +1,270 @@
+//! The portal's calls to tenancy's `FirmService`: creating a client company owned by the
+//! firm and inviting its director. Each call carries the caller's own access token
+//! (their `authorization` metadata, forwarded as received), so tenancy checks the
+//! caller's rights itself; the portal never acts on its own say-so.
+//!
+//! Tenancy's refusals reach the caller unchanged, except that an INVALID_ARGUMENT's field
+//! paths are renamed from tenancy's request (`company.siren`, `company.director.email`,
+//! `portfolio_manager_ids[0]`) to the portal's (`client.siren`, `client.director_email`,
+//! `client.portfolio_manager_id`), so the caller finds the field it sent.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use comptoir_proto::tenancy::v1 as pb;
+use comptoir_proto::types::v1::PostalAddress;
+use comptoir_runtime::FieldViolations;
+use tonic::metadata::AsciiMetadataValue;
+use tonic::transport::Channel;
+use tonic_types::StatusExt;
+use uuid::Uuid;
+
+use crate::domain::client::NewClient;
+use crate::error::Error;
+
+/// The caller's `authorization` metadata, forwarded to tenancy as received.
+#[derive(Clone)]
+pub(crate) struct Authorization(AsciiMetadataValue);
+
+impl std::fmt::Debug for Authorization {
+    /// A bearer token never reaches a log.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Authorization(..)")
+    }
+}
+
+impl Authorization {
+    /// The `authorization` metadata of `request` (the auth layer already verified it, so
+    /// it is there).
+    pub(crate) fn of<T>(request: &tonic::Request<T>) -> Result<Self, Error> {
+        request
+            .metadata()
+            .get("authorization")
+            .cloned()
+            .map(Self)
+            .ok_or(Error::Auth(comptoir_runtime::caller::AuthError::Missing))
+    }
+}
+
+/// A client company as tenancy created it.
+#[derive(Debug, Clone)]
+pub(crate) struct CreatedCompany {
+    /// The company.
+    pub(crate) company_id: Uuid,
+    /// When tenancy created it.
+    pub(crate) created_at: DateTime<Utc>,
+    /// The director's invitation, when one was sent.
+    pub(crate) invitation_id: Option<Uuid>,
+}
+
+/// An invitation tenancy sent.
+#[derive(Debug, Clone)]
+pub(crate) struct SentInvitation {
+    /// The invitation.
+    pub(crate) invitation_id: String,
+    /// When its link stops working.
+    pub(crate) expire_time: Option<prost_types::Timestamp>,
+}
+
+/// A client of tenancy's `FirmService`; without a configured URL every call answers
+/// UNAVAILABLE.
+#[derive(Clone, Debug)]
+pub(crate) struct Tenancy {
+    channel: Option<Channel>,
+}
+
+impl Tenancy {
+    /// A lazy client for `url` (nothing connects until the first call).
+    pub(crate) fn new(url: Option<&str>) -> anyhow::Result<Self> {
+        let channel = url
+            .map(|url| {
+                Ok::<_, anyhow::Error>(
+                    tonic::transport::Endpoint::from_shared(url.to_owned())
+                        .map_err(|err| anyhow::anyhow!("COMPTOIR_TENANCY_URL `{url}`: {err}"))?
+                        .connect_timeout(Duration::from_secs(5))
+                        .timeout(Duration::from_secs(10))
+                        .connect_lazy(),
+                )
+            })
+            .transpose()?;
+        Ok(Self { channel })
+    }
+
+    /// Tenancy's `FirmService`, with the caller's trace context propagated.
+    fn firms(
+        &self,
+    ) -> Result<
+        pb::firm_service_client::FirmServiceClient<
+            tonic::service::interceptor::InterceptedService<Channel, Propagate>,
+        >,
+        Error,
+    > {
+        let channel = self.channel.clone().ok_or(Error::TenancyNotConfigured)?;
+        Ok(
+            pb::firm_service_client::FirmServiceClient::with_interceptor(
+                channel,
+                comptoir_runtime::telemetry::propagate_context as Propagate,
+            ),
+        )
+    }
+
+    /// Asks tenancy to create `client` for the caller's firm, with its portfolio manager,
+    /// and to invite its director when `invite_director`. `idempotency_key` makes a retry
+    /// answer the company first created.
+    pub(crate) async fn create_client_company(
+        &self,
+        authorization: &Authorization,
+        client: &NewClient,
+        invite_director: bool,
+        idempotency_key: &str,
+    ) -> Result<CreatedCompany, Error> {
+        let request = pb::CreateClientCompanyRequest {
+            company: Some(pb::CreateCompanyRequest {
+                legal_name: client.legal_name.clone(),
+                siren: client.siret.siren().as_str().to_owned(),
+                kind: pb::CompanyKind::Company as i32,
+                nic: client.siret.nic().as_str().to_owned(),
+                ape_code: client.ape_code.as_str().to_owned(),
+                address: Some(PostalAddress {
+                    line1: client.address.line1.clone(),
+                    line2: client.address.line2.clone(),
+                    postal_code: client.address.postal_code.clone(),
+                    city: client.address.city.clone(),
+                    country_code: client.address.country_code.clone(),
+                }),
+                director: Some(pb::Director {
+                    name: client.director.name.clone(),
+                    email: client
+                        .director
+                        .email
+                        .as_ref()
+                        .map(|email| email.as_str().to_owned())
+                        .unwrap_or_default(),
+                    phone: client.director.phone.clone(),
+                }),
+                ..Default::default()
+            }),
+            portfolio_manager_ids: client
+                .portfolio_manager
+                .iter()
+                .map(Uuid::to_string)
+                .collect(),
+            invite_director,
+            idempotency_key: idempotency_key.to_owned(),
+        };
+        let answer = self
+            .firms()?
+            .create_client_company(forwarded(request, authorization))
+            .await
+            .map_err(refusal)?
+            .into_inner();
+        let company = answer.company.unwrap_or_default();
+        let invitation_id = match answer.invitation_id.as_str() {
+            "" => None,
+            id => Some(parse_id("invitation_id", id)?),
+        };
+        Ok(CreatedCompany {
+            company_id: parse_id("company.company_id", &company.company_id)?,
+            created_at: company
+                .create_time
+                .and_then(|t| DateTime::from_timestamp(t.seconds, t.nanos.max(0) as u32))
+                .unwrap_or_else(Utc::now),
+            invitation_id,
+        })
+    }
+
+    /// Asks tenancy to invite the director of `company_id`, at `email` or, when None, at
+    /// the address of the company's identity.
+    pub(crate) async fn invite_director(
+        &self,
+        authorization: &Authorization,
+        company_id: Uuid,
+        email: Option<&str>,
+    ) -> Result<SentInvitation, Error> {
+        let request = pb::InviteDirectorRequest {
+            company_id: company_id.to_string(),
+            email: email.unwrap_or_default().to_owned(),
+        };
+        let invitation = self
+            .firms()?
+            .invite_director(forwarded(request, authorization))
+            .await
+            .map_err(refusal)?
+            .into_inner()
+            .invitation
+            .unwrap_or_default();
+        Ok(SentInvitation {
+            invitation_id: invitation.invitation_id,
+            expire_time: invitation.expire_time,
+        })
+    }
+}
+
+/// The interceptor that propagates the trace context.
+type Propagate = fn(tonic::Request<()>) -> Result<tonic::Request<()>, tonic::Status>;
+
+/// `message` with the caller's `authorization`.
+fn forwarded<T>(message: T, authorization: &Authorization) -> tonic::Request<T> {
+    let mut request = tonic::Request::new(message);
+    request
+        .metadata_mut()
+        .insert("authorization", authorization.0.clone());
+    request
+}
+
+/// A malformed id in tenancy's answer: tenancy broke its contract.
+fn parse_id(field: &str, value: &str) -> Result<Uuid, Error> {
+    Uuid::parse_str(value).map_err(|_| Error::TenancyAnswer(format!("{field} {value:?}")))
+}
+
+/// Tenancy's refusal as the portal's: bad fields renamed to the portal's request,
+/// anything else unchanged.
+fn refusal(status: tonic::Status) -> Error {
+    if status.code() != tonic::Code::InvalidArgument {
+        return Error::Tenancy(status);
+    }
+    let Some(bad_request) = status.get_details_bad_request() else {
+        return Error::Tenancy(status);
+    };
+    let mut violations = FieldViolations::new();
+    for violation in bad_request.field_violations {
+        violations.add(portal_field(&violation.field), violation.description);
+    }
+    Error::InvalidArgument(violations)
+}
+
+/// The portal's name of a field of tenancy's CreateClientCompany or InviteDirector
+/// request: the client's identity under `client.`, the director's contact flattened.
+fn portal_field(tenancy: &str) -> String {
+    match tenancy {
+        "company.director.name" => "client.director_name".to_owned(),
+        "company.director.email" => "client.director_email".to_owned(),
+        "company.director.phone" => "client.director_phone".to_owned(),
+        field if field.starts_with("portfolio_manager_ids") => {
+            "client.portfolio_manager_id".to_owned()
+        }
+        field => match field.strip_prefix("company.") {
+            Some(rest) => format!("client.{rest}"),
+            None => field.to_owned(),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::portal_field;
+
+    #[test]
+    fn tenancys_field_paths_become_the_portals() {
+        for (tenancy, portal) in [
+            ("company.siren", "client.siren"),
+            ("company.address.postal_code", "client.address.postal_code"),
+            ("company.director.email", "client.director_email"),
+            ("company.director.phone", "client.director_phone"),
+            ("portfolio_manager_ids[0]", "client.portfolio_manager_id"),
+            ("email", "email"),
+        ] {
+            assert_eq!(portal_field(tenancy), portal);
+        }
+    }
+}
