@@ -43,6 +43,7 @@ impl Service {
 pub(crate) const IDENTITY: &Service = &SERVICES[0];
 pub(crate) const TENANCY: &Service = &SERVICES[1];
 pub(crate) const BILLING: &Service = &SERVICES[2];
+pub(crate) const ACCOUNTANT_PORTAL: &Service = &SERVICES[3];
 
 pub(crate) const SERVICES: [Service; 5] = [
     Service {
@@ -149,6 +150,10 @@ pub(crate) fn start(
             command.env("COMPTOIR_ENVIRONMENT", "development");
         } else {
             command.env("COMPTOIR_IDENTITY_URL", IDENTITY.url());
+        }
+        if service.binary == ACCOUNTANT_PORTAL.binary {
+            // CreateClientCompany and InviteDirector ask tenancy, with the caller's token.
+            command.env("COMPTOIR_TENANCY_URL", TENANCY.url());
         }
         // Invitation and password-reset mails land here when no SMTP server is set.
         command.env("COMPTOIR_MAILBOX_DIR", run_dir.join("mailbox"));
