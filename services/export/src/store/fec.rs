@@ -1,6 +1,8 @@
 //! The FEC's rows: every entry line of a fiscal year with its entry's facts, its number
-//! within its journal, and its lettering when done by the closing date, read as a
-//! stream so that a year of any size goes out in constant memory.
+//! within its journal, and its lettering when every line it matches is in the year (a
+//! document settled after the closing date, or posted before the start, is shown
+//! unlettered, so each file's lettered lines balance on their own), read as a stream so
+//! that a year of any size goes out in constant memory.
 
 use futures::{Stream, StreamExt};
 use sqlx::PgConnection;
@@ -31,6 +33,10 @@ pub(crate) fn lines<'c>(
            JOIN entry_line l ON l.entry_id = n.entry_id
            LEFT JOIN lettering t ON t.company_id = l.company_id AND t.document_id = l.document_id
                AND l.role IN ('customer', 'supplier') AND t.lettered_on <= $3
+               AND NOT EXISTS (
+                   SELECT 1 FROM entry_line o JOIN entry oe ON oe.entry_id = o.entry_id
+                   WHERE o.company_id = t.company_id AND o.document_id = t.document_id
+                     AND o.role IN ('customer', 'supplier') AND oe.entry_date < $2)
            ORDER BY n.entry_date, n.journal_code, n.number, l.line_number"#,
         company_id,
         year.start,

@@ -417,3 +417,51 @@ async fn bad_years_and_callers_who_may_not_read_the_company_are_refused() {
     .unwrap();
     assert_eq!(empty.bytes.iter().filter(|b| **b == b'\n').count(), 1);
 }
+
+#[tokio::test]
+async fn a_document_settled_across_the_closing_date_is_lettered_in_neither_years_fec() {
+    let (harness, export) = start().await;
+    let mut books = Books::open(&harness, SIREN).await;
+    let dupont = party("Dupont SARL", "DUPONT", "FR");
+    let december = document(
+        "invoice",
+        "F-2026-0099",
+        "2026-12-20",
+        &dupont,
+        vec![line("20", "services", "100.00")],
+    );
+    books.issue(&harness, &december).await;
+    books
+        .pay(
+            &harness,
+            payment("received", "2027-01-10", &dupont, &[(&december, "120.00")]),
+        )
+        .await;
+    wait_for(&harness, books.company_id, 2, 1).await;
+    let client = ExportServiceClient::new(export.channel().await);
+    let fec_2026 = checked_fec(&client, &books).await;
+    assert_eq!(fec_2026.lines.len(), 3, "the invoice alone");
+    assert!(fec_2026.lines.iter().all(|l| l.lettering.is_empty()));
+    let file = export_fec(
+        &client,
+        &books.token,
+        &books.company_id.to_string(),
+        ("2027-01-01", "2027-12-31"),
+        FecSeparator::Pipe,
+    )
+    .await
+    .unwrap();
+    let fec_2027 = fec_checker::check(
+        &file.name,
+        &file.bytes,
+        SIREN,
+        day("2027-01-01"),
+        day("2027-12-31"),
+    )
+    .unwrap_or_else(|errors| panic!("the FEC is refused: {errors:#?}"));
+    assert_eq!(fec_2027.lines.len(), 2, "the payment alone");
+    assert!(
+        fec_2027.lines.iter().all(|l| l.lettering.is_empty()),
+        "its invoice is in 2026's file"
+    );
+}

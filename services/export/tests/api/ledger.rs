@@ -436,3 +436,31 @@ async fn the_runtime_role_sees_only_the_entries_of_the_company_it_acts_for() {
     assert_eq!(count(books.company_id).await, 3);
     assert_eq!(count(Uuid::now_v7()).await, 0);
 }
+
+#[tokio::test]
+async fn a_document_whose_totals_do_not_balance_is_refused_and_posts_nothing() {
+    let (harness, _export) = start().await;
+    let mut books = Books::open(&harness, "732829320").await;
+    let dupont = party("Dupont SARL", "DUPONT", "FR");
+    let mut broken = document(
+        "invoice",
+        "F-1",
+        "2026-01-10",
+        &dupont,
+        vec![line("20", "goods", "100.00")],
+    );
+    broken.gross_total = "120.01".to_owned();
+    books.issue(&harness, &broken).await;
+    let next = document(
+        "invoice",
+        "F-2",
+        "2026-01-11",
+        &dupont,
+        vec![line("20", "goods", "100.00")],
+    );
+    books.issue(&harness, &next).await;
+    // The next invoice is posted: the broken one was set aside, not retried forever.
+    wait_for(&harness, books.company_id, 1, 0).await;
+    assert_eq!(lines_of(&harness, &broken.document_id).await, []);
+    assert_eq!(lines_of(&harness, &next.document_id).await.len(), 3);
+}
