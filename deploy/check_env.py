@@ -27,8 +27,9 @@ MUST_SET = {name: {"COMPTOIR_DATABASE_URL", "COMPTOIR_NATS_URL"}
             | (set() if name == "identity" else {"COMPTOIR_IDENTITY_URL"}) for name in SERVICES}
 # Optional to the binary (SwitchCompany answers UNAVAILABLE without it), needed in a cluster.
 MUST_SET["identity"] |= {"COMPTOIR_TENANCY_URL"}
-# Optional to the binary (client creation answers UNAVAILABLE without it), needed in a cluster.
-MUST_SET["accountant-portal"] |= {"COMPTOIR_TENANCY_URL"}
+# Optional to the binary (client creation and bulk lock dates answer UNAVAILABLE without
+# them), needed in a cluster.
+MUST_SET["accountant-portal"] |= {"COMPTOIR_TENANCY_URL", "COMPTOIR_BILLING_URL"}
 MUST_SET[PROVISION] = {"COMPTOIR_ADMIN_DATABASE_URL"}
 # Variables carrying credentials: only ever from a Secret (secretKeyRef), never a literal
 # value or a ConfigMap.

@@ -154,6 +154,8 @@ pub(crate) fn start(
         if service.binary == ACCOUNTANT_PORTAL.binary {
             // CreateClientCompany and InviteDirector ask tenancy, with the caller's token.
             command.env("COMPTOIR_TENANCY_URL", TENANCY.url());
+            // SetLockDates asks billing, with a token of the caller scoped to each client.
+            command.env("COMPTOIR_BILLING_URL", BILLING.url());
         }
         // Invitation and password-reset mails land here when no SMTP server is set.
         command.env("COMPTOIR_MAILBOX_DIR", run_dir.join("mailbox"));

@@ -54,6 +54,18 @@ pub(crate) enum Error {
     /// Tenancy answered something its contract rules out.
     #[error("tenancy answered a malformed {0}")]
     TenancyAnswer(String),
+    /// Identity refused a company token: its status goes back to the caller unchanged.
+    #[error("identity: {}", .0.message())]
+    Identity(Status),
+    /// Identity answered something its contract rules out.
+    #[error("identity answered a malformed {0}")]
+    IdentityAnswer(String),
+    /// Billing refused the call: its status goes back to the caller unchanged.
+    #[error("billing: {}", .0.message())]
+    Billing(Status),
+    /// No billing address is configured (COMPTOIR_BILLING_URL).
+    #[error("no billing address is configured (COMPTOIR_BILLING_URL)")]
+    BillingNotConfigured,
     /// Database fault.
     #[error("database: {0}")]
     Db(#[from] sqlx::Error),
@@ -112,7 +124,8 @@ impl From<Error> for Status {
                 violations.into_status()
             }
             Error::Tenancy(status) => status,
-            Error::TenancyNotConfigured => {
+            Error::Identity(status) | Error::Billing(status) => status,
+            Error::TenancyNotConfigured | Error::BillingNotConfigured => {
                 tracing::warn!("{err}");
                 error::status(
                     Code::Unavailable,
@@ -121,7 +134,7 @@ impl From<Error> for Status {
                     "a dependency is unavailable; retry later",
                 )
             }
-            Error::TenancyAnswer(_) => error::internal(DOMAIN, &err),
+            Error::TenancyAnswer(_) | Error::IdentityAnswer(_) => error::internal(DOMAIN, &err),
             Error::Db(db) => error::database(DOMAIN, &db),
             Error::Csv(err) => error::internal(DOMAIN, &err),
             Error::Xlsx(err) => error::internal(DOMAIN, &err),

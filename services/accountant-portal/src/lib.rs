@@ -7,6 +7,7 @@ mod domain;
 mod error;
 mod events;
 mod grpc;
+mod peers;
 mod store;
 mod tenancy;
 
@@ -37,6 +38,15 @@ pub struct Settings {
         value_name = "COMPTOIR_TENANCY_URL"
     )]
     pub tenancy_url: Option<String>,
+    /// gRPC URL of billing, which sets each selected client's lock date (SetLockDates)
+    /// with a token of the caller scoped to that client, e.g. `http://billing:50053`.
+    /// Unset, those clients answer UNAVAILABLE.
+    #[arg(
+        long,
+        env = "COMPTOIR_BILLING_URL",
+        value_name = "COMPTOIR_BILLING_URL"
+    )]
+    pub billing_url: Option<String>,
 }
 
 /// The portal's whole configuration, from `COMPTOIR_*` variables: the shared settings,
@@ -74,9 +84,13 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
 /// Binds the port and wires the service; `run_until_stopped` serves it.
 pub async fn build_with(config: PortalConfig) -> anyhow::Result<App> {
     let tenancy = tenancy::Tenancy::new(config.settings.tenancy_url.as_deref())?;
+    let peers = peers::Peers::new(
+        &config.identity.identity_url,
+        config.settings.billing_url.as_deref(),
+    )?;
     App::build(SPEC, config.common, Some(config.identity), |deps| {
         Ok(Service::new()
-            .grpc(grpc::server(deps.clone(), tenancy))
+            .grpc(grpc::server(deps.clone(), tenancy, peers))
             .consumer(events::Companies)
             .consumer(events::FirmGrants)
             .consumer(events::Memberships)

@@ -44,6 +44,15 @@ impl Authorization {
             .map(Self)
             .ok_or(Error::Auth(comptoir_runtime::caller::AuthError::Missing))
     }
+
+    /// `Bearer <token>`, for a call made with a token the portal obtained for the caller
+    /// (identity's IssueCompanyToken).
+    pub(crate) fn bearer(token: &str) -> Result<Self, Error> {
+        format!("Bearer {token}")
+            .parse()
+            .map(Self)
+            .map_err(|_| Error::IdentityAnswer("access_token".to_owned()))
+    }
 }
 
 /// A client company as tenancy created it.
@@ -201,10 +210,10 @@ impl Tenancy {
 }
 
 /// The interceptor that propagates the trace context.
-type Propagate = fn(tonic::Request<()>) -> Result<tonic::Request<()>, tonic::Status>;
+pub(crate) type Propagate = fn(tonic::Request<()>) -> Result<tonic::Request<()>, tonic::Status>;
 
 /// `message` with the caller's `authorization`.
-fn forwarded<T>(message: T, authorization: &Authorization) -> tonic::Request<T> {
+pub(crate) fn forwarded<T>(message: T, authorization: &Authorization) -> tonic::Request<T> {
     let mut request = tonic::Request::new(message);
     request
         .metadata_mut()

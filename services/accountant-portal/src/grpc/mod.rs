@@ -5,6 +5,7 @@
 //! service's `Error` becomes a `tonic::Status` here, through `From<Error> for Status`.
 //! The RPCs not served yet answer UNIMPLEMENTED.
 
+pub(crate) mod bulk;
 pub(crate) mod clients;
 pub(crate) mod firm;
 pub(crate) mod settings;
@@ -15,15 +16,18 @@ use comptoir_runtime::{Caller, Deps};
 use tonic::{Request, Response, Status};
 
 use crate::app::Ctx;
+use crate::peers::Peers;
 use crate::tenancy::Tenancy;
 
 pub(crate) fn server(
     deps: Deps,
     tenancy: Tenancy,
+    peers: Peers,
 ) -> pb::accountant_portal_service_server::AccountantPortalServiceServer<Portal> {
     pb::accountant_portal_service_server::AccountantPortalServiceServer::new(Portal {
         deps,
         tenancy,
+        peers,
     })
 }
 
@@ -31,6 +35,8 @@ pub(crate) struct Portal {
     deps: Deps,
     /// Tenancy's firm calls, made with the caller's token.
     tenancy: Tenancy,
+    /// Identity's and billing's calls, made with the caller's rights.
+    peers: Peers,
 }
 
 /// Authorises the caller of `request` for its active company, the firm whose portfolio
@@ -78,9 +84,9 @@ impl pb::accountant_portal_service_server::AccountantPortalService for Portal {
 
     async fn set_lock_dates(
         &self,
-        _: Request<pb::SetLockDatesRequest>,
+        request: Request<pb::SetLockDatesRequest>,
     ) -> Result<Response<pb::SetLockDatesResponse>, Status> {
-        Err(Status::unimplemented("set_lock_dates is not served yet"))
+        bulk::set_lock_dates(&self.deps, &self.peers, request).await
     }
 
     async fn assign_portfolio_managers(

@@ -1,0 +1,94 @@
+//! The bulk actions' RPCs (`SetLockDates`, …): the selection and the action decoded here
+//! (an empty or oversized selection, or a bad date, refuses the whole call; a malformed
+//! id refuses only its client), carried out by `app::bulk`, and every client's outcome
+//! encoded as a `ClientResult` in the selection's order: a refusal as its status code's
+//! name, its `ErrorInfo` reason and its message, as the service that refused it said.
+
+use chrono::NaiveDate;
+use comptoir_proto::accountant_portal::v1 as pb;
+use comptoir_runtime::metrics::code_name;
+use comptoir_runtime::{Deps, FieldViolations};
+use tonic::{Request, Response, Status};
+use tonic_types::StatusExt as _;
+
+use crate::app;
+use crate::app::bulk::{Outcome, SetLockDates};
+use crate::domain::bulk::{Selected, selection};
+use crate::error::Error;
+use crate::grpc::authorize;
+use crate::peers::Peers;
+use crate::tenancy::Authorization;
+
+pub(crate) async fn set_lock_dates(
+    deps: &Deps,
+    peers: &Peers,
+    request: Request<pb::SetLockDatesRequest>,
+) -> Result<Response<pb::SetLockDatesResponse>, Status> {
+    let ctx = authorize(&request).map_err(Error::from)?;
+    let authorization = Authorization::of(&request)?;
+    let command = decode_set_lock_dates(request.get_ref())?;
+    let outcomes = app::bulk::set_lock_dates(&ctx, deps, peers, &authorization, command).await?;
+    Ok(Response::new(pb::SetLockDatesResponse {
+        results: results(outcomes),
+    }))
+}
+
+/// The selection of a bulk request, or its violation recorded against `company_ids`.
+fn decode_selection(violations: &mut FieldViolations, ids: &[String]) -> Vec<Selected> {
+    violations
+        .check("company_ids", selection(ids))
+        .unwrap_or_default()
+}
+
+fn decode_set_lock_dates(request: &pb::SetLockDatesRequest) -> Result<SetLockDates, Error> {
+    let mut violations = FieldViolations::new();
+    let clients = decode_selection(&mut violations, &request.company_ids);
+    let lock_date = match request.lock_date.as_str() {
+        "" => None,
+        text => violations.check(
+            "lock_date",
+            NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| "is not a date YYYY-MM-DD"),
+        ),
+    };
+    violations.into_result()?;
+    Ok(SetLockDates {
+        clients,
+        lock_date,
+        reason: request.reason.clone(),
+    })
+}
+
+/// Each client's outcome, in order.
+fn results(outcomes: Vec<Outcome>) -> Vec<pb::ClientResult> {
+    outcomes.into_iter().map(client_result).collect()
+}
+
+fn client_result(outcome: Outcome) -> pb::ClientResult {
+    let company_id = match outcome.client {
+        Selected::Client(id) => id.to_string(),
+        Selected::Malformed { id, .. } => id,
+    };
+    match outcome.result {
+        Ok(()) => pb::ClientResult {
+            company_id,
+            done: true,
+            ..Default::default()
+        },
+        Err(err) => {
+            // Through the one mapping of errors to statuses, so a client's refusal reads
+            // as the same refusal would in an answer of its own.
+            let status = Status::from(err);
+            pb::ClientResult {
+                company_id,
+                done: false,
+                code: code_name(status.code()).to_owned(),
+                reason: status
+                    .get_error_details()
+                    .error_info()
+                    .map(|info| info.reason.clone())
+                    .unwrap_or_default(),
+                message: status.message().to_owned(),
+            }
+        }
+    }
+}
