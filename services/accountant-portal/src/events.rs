@@ -22,7 +22,8 @@ use comptoir_proto::accountant_portal::v1 as pb;
 use comptoir_proto::events::v1::{
     AccountingSettingsChanged, BillingDocument, CompanyCreated, CreditNoteIssued, EventMeta,
     FirmGrantCreated, FirmGrantRevoked, InvoiceIssued, LockDateChanged, MembershipGranted,
-    MembershipRevoked, PortfolioClientAdded,
+    MembershipRevoked, PortfolioClientAdded, PortfolioClientDisconnected,
+    PortfolioManagersAssigned,
 };
 use comptoir_runtime::events::consumer::event_uuid;
 use comptoir_runtime::events::outbox::Event;
@@ -383,4 +384,41 @@ pub(crate) fn portfolio_client_added(
             owned_by_firm,
         }
     })
+}
+
+/// `portfolio.managers_assigned`: `managers` now look after `client_id` in `firm_id`'s
+/// portfolio.
+pub(crate) fn portfolio_managers_assigned(
+    firm_id: Uuid,
+    client_id: Uuid,
+    managers: &[Uuid],
+    actor: &str,
+) -> Event {
+    Event::about(names::PORTFOLIO_MANAGERS_ASSIGNED, firm_id, actor, |meta| {
+        PortfolioManagersAssigned {
+            meta: Some(meta),
+            client_id: client_id.to_string(),
+            user_ids: managers.iter().map(Uuid::to_string).collect(),
+        }
+    })
+}
+
+/// `portfolio.client_disconnected`: `firm_id`'s grant on `client_id` ended through the
+/// portal, its ownership handed to `new_owner` when named.
+pub(crate) fn portfolio_client_disconnected(
+    firm_id: Uuid,
+    client_id: Uuid,
+    new_owner: Option<Uuid>,
+    actor: &str,
+) -> Event {
+    Event::about(
+        names::PORTFOLIO_CLIENT_DISCONNECTED,
+        firm_id,
+        actor,
+        |meta| PortfolioClientDisconnected {
+            meta: Some(meta),
+            client_id: client_id.to_string(),
+            new_owner_id: new_owner.map(|user| user.to_string()).unwrap_or_default(),
+        },
+    )
 }

@@ -209,6 +209,50 @@ impl Tenancy {
     }
 }
 
+impl Tenancy {
+    /// Asks tenancy to make `user_ids` (none: nobody) the portfolio managers of the
+    /// firm's client `company_id`, replacing those assigned. Tenancy's refusal comes back
+    /// unchanged, as the client's own.
+    pub(crate) async fn set_portfolio_managers(
+        &self,
+        authorization: &Authorization,
+        company_id: Uuid,
+        user_ids: &[Uuid],
+    ) -> Result<(), Error> {
+        let request = pb::SetPortfolioManagersRequest {
+            company_id: company_id.to_string(),
+            user_ids: user_ids.iter().map(Uuid::to_string).collect(),
+        };
+        self.firms()?
+            .set_portfolio_managers(forwarded(request, authorization))
+            .await
+            .map_err(Error::Tenancy)?;
+        Ok(())
+    }
+
+    /// Asks tenancy to end the firm's grant on its client `company_id`, handing the
+    /// client's ownership to `transfer_ownership_to` when named. Tenancy's refusal comes
+    /// back unchanged, as the client's own.
+    pub(crate) async fn disconnect_client(
+        &self,
+        authorization: &Authorization,
+        company_id: Uuid,
+        transfer_ownership_to: Option<Uuid>,
+    ) -> Result<(), Error> {
+        let request = pb::DisconnectClientRequest {
+            company_id: company_id.to_string(),
+            transfer_ownership_to: transfer_ownership_to
+                .map(|user| user.to_string())
+                .unwrap_or_default(),
+        };
+        self.firms()?
+            .disconnect_client(forwarded(request, authorization))
+            .await
+            .map_err(Error::Tenancy)?;
+        Ok(())
+    }
+}
+
 /// The interceptor that propagates the trace context.
 pub(crate) type Propagate = fn(tonic::Request<()>) -> Result<tonic::Request<()>, tonic::Status>;
 

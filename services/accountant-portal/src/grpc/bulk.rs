@@ -1,10 +1,12 @@
-//! The bulk actions' RPCs (`SetLockDates`, …): the selection and the action decoded here
+//! The bulk actions' RPCs (`SetLockDates`, and for a firm Administrator
+//! `AssignPortfolioManagers` and `DisconnectClients`): the selection and the action decoded here
 //! (an empty or oversized selection, or a bad date, refuses the whole call; a malformed
 //! id refuses only its client), carried out by `app::bulk`, and every client's outcome
 //! encoded as a `ClientResult` in the selection's order: a refusal as its status code's
 //! name, its `ErrorInfo` reason and its message, as the service that refused it said.
 
 use chrono::NaiveDate;
+use comptoir_domain_types::permissions::Permission;
 use comptoir_proto::accountant_portal::v1 as pb;
 use comptoir_runtime::metrics::code_name;
 use comptoir_runtime::{Deps, FieldViolations};
@@ -12,12 +14,14 @@ use tonic::{Request, Response, Status};
 use tonic_types::StatusExt as _;
 
 use crate::app;
-use crate::app::bulk::{Outcome, SetLockDates};
+use crate::app::Ctx;
+use crate::app::bulk::{AssignPortfolioManagers, DisconnectClients, Outcome, SetLockDates};
+use crate::app::firm::ThroughTenancy;
 use crate::domain::bulk::{Selected, selection};
 use crate::error::Error;
 use crate::grpc::authorize;
 use crate::peers::Peers;
-use crate::tenancy::Authorization;
+use crate::tenancy::{Authorization, Tenancy};
 
 pub(crate) async fn set_lock_dates(
     deps: &Deps,
@@ -31,6 +35,49 @@ pub(crate) async fn set_lock_dates(
     Ok(Response::new(pb::SetLockDatesResponse {
         results: results(outcomes),
     }))
+}
+
+pub(crate) async fn assign_portfolio_managers(
+    deps: &Deps,
+    tenancy: &Tenancy,
+    request: Request<pb::AssignPortfolioManagersRequest>,
+) -> Result<Response<pb::AssignPortfolioManagersResponse>, Status> {
+    let ctx = authorize_administrator(&request)?;
+    let authorization = Authorization::of(&request)?;
+    let command = decode_assign_portfolio_managers(request.get_ref())?;
+    let through = ThroughTenancy {
+        tenancy,
+        authorization: &authorization,
+    };
+    let outcomes = app::bulk::assign_portfolio_managers(&ctx, deps, through, command).await?;
+    Ok(Response::new(pb::AssignPortfolioManagersResponse {
+        results: results(outcomes),
+    }))
+}
+
+pub(crate) async fn disconnect_clients(
+    deps: &Deps,
+    tenancy: &Tenancy,
+    request: Request<pb::DisconnectClientsRequest>,
+) -> Result<Response<pb::DisconnectClientsResponse>, Status> {
+    let ctx = authorize_administrator(&request)?;
+    let authorization = Authorization::of(&request)?;
+    let command = decode_disconnect_clients(request.get_ref())?;
+    let through = ThroughTenancy {
+        tenancy,
+        authorization: &authorization,
+    };
+    let outcomes = app::bulk::disconnect_clients(&ctx, deps, through, command).await?;
+    Ok(Response::new(pb::DisconnectClientsResponse {
+        results: results(outcomes),
+    }))
+}
+
+/// The caller, who must be a firm Administrator (`members.manage` on the firm).
+fn authorize_administrator<T>(request: &Request<T>) -> Result<Ctx, Error> {
+    let ctx = authorize(request)?;
+    ctx.caller.require(ctx.firm_id, Permission::MembersManage)?;
+    Ok(ctx)
 }
 
 /// The selection of a bulk request, or its violation recorded against `company_ids`.
@@ -91,4 +138,45 @@ fn client_result(outcome: Outcome) -> pb::ClientResult {
             }
         }
     }
+}
+
+fn decode_assign_portfolio_managers(
+    request: &pb::AssignPortfolioManagersRequest,
+) -> Result<AssignPortfolioManagers, Error> {
+    let mut violations = FieldViolations::new();
+    let clients = decode_selection(&mut violations, &request.company_ids);
+    let mut managers = Vec::with_capacity(request.user_ids.len());
+    for (index, user_id) in request.user_ids.iter().enumerate() {
+        if let Some(user) = violations.uuid(&format!("user_ids[{index}]"), user_id)
+            && !managers.contains(&user)
+        {
+            managers.push(user);
+        }
+    }
+    violations.into_result()?;
+    Ok(AssignPortfolioManagers { clients, managers })
+}
+
+fn decode_disconnect_clients(
+    request: &pb::DisconnectClientsRequest,
+) -> Result<DisconnectClients, Error> {
+    let mut violations = FieldViolations::new();
+    let clients = decode_selection(&mut violations, &request.company_ids);
+    let transfer_ownership_to = match request.transfer_ownership_to.as_str() {
+        "" => None,
+        user => violations.uuid("transfer_ownership_to", user),
+    };
+    // One person is an Administrator of one client: handing several clients to them is
+    // a mistake, refused before any client is disconnected.
+    if transfer_ownership_to.is_some() && clients.len() > 1 {
+        violations.add(
+            "transfer_ownership_to",
+            "names a new owner for a single client only",
+        );
+    }
+    violations.into_result()?;
+    Ok(DisconnectClients {
+        clients,
+        transfer_ownership_to,
+    })
 }

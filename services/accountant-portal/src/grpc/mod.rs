@@ -91,20 +91,16 @@ impl pb::accountant_portal_service_server::AccountantPortalService for Portal {
 
     async fn assign_portfolio_managers(
         &self,
-        _: Request<pb::AssignPortfolioManagersRequest>,
+        request: Request<pb::AssignPortfolioManagersRequest>,
     ) -> Result<Response<pb::AssignPortfolioManagersResponse>, Status> {
-        Err(Status::unimplemented(
-            "assign_portfolio_managers is not served yet",
-        ))
+        bulk::assign_portfolio_managers(&self.deps, &self.tenancy, request).await
     }
 
     async fn disconnect_clients(
         &self,
-        _: Request<pb::DisconnectClientsRequest>,
+        request: Request<pb::DisconnectClientsRequest>,
     ) -> Result<Response<pb::DisconnectClientsResponse>, Status> {
-        Err(Status::unimplemented(
-            "disconnect_clients is not served yet",
-        ))
+        bulk::disconnect_clients(&self.deps, &self.tenancy, request).await
     }
 
     async fn get_accounting_settings(

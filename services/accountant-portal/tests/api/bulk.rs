@@ -4,8 +4,8 @@
 //! SwitchCompany gives, so each client's rights are tenancy's and billing's own.
 
 use comptoir_proto::accountant_portal::v1::{
-    ClientResult, SetLockDatesRequest, SetLockDatesResponse,
-    accountant_portal_service_client::AccountantPortalServiceClient,
+    AssignPortfolioManagersRequest, ClientResult, DisconnectClientsRequest, SetLockDatesRequest,
+    SetLockDatesResponse, accountant_portal_service_client::AccountantPortalServiceClient,
 };
 use comptoir_proto::billing::v1::{
     GetLockDateRequest, SetLockDateRequest, billing_service_client::BillingServiceClient,
@@ -320,6 +320,16 @@ impl Platform {
         .await;
     }
 
+    /// Runs a `SELECT count(*) …` with one uuid parameter, as superuser.
+    async fn count_for(&self, sql: &'static str, id: Uuid) -> i64 {
+        let mut db = self.harness.db.admin().await;
+        sqlx::query_scalar(sql)
+            .bind(id)
+            .fetch_one(&mut db)
+            .await
+            .expect(sql)
+    }
+
     /// Waits for billing to open the books of the company `token` is scoped to.
     async fn wait_books(&self, token: &str) {
         eventually("billing to open the books", || async move {
@@ -517,4 +527,167 @@ async fn a_portfolio_manager_sets_lock_dates_only_on_the_clients_assigned_to_the
     );
     assert_eq!(env.lock_date(assigned_token).await.unwrap(), "2026-03-31");
     assert_eq!(env.lock_date(other_token).await.unwrap(), "");
+}
+
+#[tokio::test]
+async fn a_firm_administrator_assigns_managers_and_disconnects_clients_each_answering_for_itself() {
+    let env = Platform::start().await;
+    let (firm, admin) = env
+        .firm("cabinet@example.fr", "Cabinet Lefèvre", "552100554")
+        .await;
+    let (paul, paul_login) = env
+        .member(&admin.token, "paul@example.fr", "accountant")
+        .await;
+    // A: created and owned by the firm, its director a member who accepted. B: a client
+    // of its own owner, who let the firm in.
+    let (a, a_token) = env
+        .created_client(&admin, "DUP-001", "732829320", None, true)
+        .await;
+    let (director, _) = env.accept(&director("DUP-001")).await;
+    let (b, _) = env
+        .client(firm, "b@example.fr", "443061841", "administrator")
+        .await;
+    let (other_firm, _) = env
+        .firm("autre@example.fr", "Cabinet Martin", "356000000")
+        .await;
+    let (d, _) = env
+        .client(other_firm, "d@example.fr", "403052111", "administrator")
+        .await;
+
+    // Only a firm Administrator assigns.
+    let paul_token = env.switch(&paul_login, firm).await;
+    let assign = |token: &str, clients: &[Uuid]| {
+        let mut portal = env.portal.clone();
+        let request = AssignPortfolioManagersRequest {
+            company_ids: clients.iter().map(Uuid::to_string).collect(),
+            user_ids: vec![paul.to_string()],
+        };
+        let token = token.to_owned();
+        async move {
+            portal
+                .assign_portfolio_managers(bearer(request, &token))
+                .await
+                .map(tonic::Response::into_inner)
+        }
+    };
+    let refused = assign(&paul_token, &[a]).await.unwrap_err();
+    assert_eq!(refused.code(), Code::PermissionDenied);
+
+    let answer = assign(&admin.token, &[a, b, d]).await.expect("one answer");
+    let (a_id, b_id, d_id) = (a.to_string(), b.to_string(), d.to_string());
+    assert_eq!(
+        answer.results.iter().map(summary).collect::<Vec<_>>(),
+        [
+            (a_id.as_str(), true, "", ""),
+            (b_id.as_str(), true, "", ""),
+            (d_id.as_str(), false, "NOT_FOUND", "CLIENT_NOT_FOUND"),
+        ]
+    );
+    // The portfolio and tenancy both have Paul on A and B: he now acts on them himself.
+    for client in [a, b] {
+        assert_eq!(
+            env.count_for(
+                "SELECT count(*) FROM accountant_portal.client_manager WHERE company_id = $1",
+                client
+            )
+            .await,
+            1
+        );
+    }
+    assert_eq!(
+        env.count_for(
+            "SELECT count(*) FROM accountant_portal.outbox \
+             WHERE subject LIKE '%portfolio.managers_assigned' AND company_id = $1",
+            firm
+        )
+        .await,
+        2
+    );
+    let answer = env
+        .set_lock_dates(&paul_token, std::slice::from_ref(&a_id), "2026-03-31")
+        .await
+        .unwrap();
+    assert!(answer.results[0].done, "{:?}", answer.results[0]);
+    assert_eq!(env.lock_date(&a_token).await.unwrap(), "2026-03-31");
+
+    // Disconnecting: a new owner for several clients is refused as a whole.
+    let disconnect = |clients: &[Uuid], new_owner: Option<Uuid>| {
+        let mut portal = env.portal.clone();
+        let request = DisconnectClientsRequest {
+            company_ids: clients.iter().map(Uuid::to_string).collect(),
+            transfer_ownership_to: new_owner.map(|u| u.to_string()).unwrap_or_default(),
+        };
+        let token = admin.token.clone();
+        async move {
+            portal
+                .disconnect_clients(bearer(request, &token))
+                .await
+                .map(tonic::Response::into_inner)
+        }
+    };
+    let refused = disconnect(&[a, b], Some(director)).await.unwrap_err();
+    assert_eq!(
+        (refused.code(), bad_fields(&refused)),
+        (
+            Code::InvalidArgument,
+            vec!["transfer_ownership_to".to_owned()]
+        )
+    );
+
+    // B is let go; A is handed over to its director; another firm's client is not found.
+    let answer = disconnect(&[b, d], None).await.unwrap();
+    assert_eq!(
+        answer.results.iter().map(summary).collect::<Vec<_>>(),
+        [
+            (b_id.as_str(), true, "", ""),
+            (d_id.as_str(), false, "NOT_FOUND", "CLIENT_NOT_FOUND"),
+        ]
+    );
+    let answer = disconnect(&[a], Some(director)).await.unwrap();
+    assert!(answer.results[0].done, "{:?}", answer.results[0]);
+    assert_eq!(
+        env.count_for(
+            "SELECT count(*) FROM tenancy.company WHERE company_id = $1 \
+             AND owner_id IS NOT NULL AND owner_firm_id IS NULL",
+            a
+        )
+        .await,
+        1,
+        "the director owns A"
+    );
+    assert_eq!(
+        env.count_for(
+            "SELECT count(*) FROM accountant_portal.outbox \
+             WHERE subject LIKE '%portfolio.client_disconnected' AND company_id = $1",
+            firm
+        )
+        .await,
+        2
+    );
+    // The firm's people reach neither client any more, and the list shows both
+    // disconnected once tenancy's events are projected.
+    let env = &env;
+    for client in [a, b] {
+        let refused = IdentityServiceClient::new(env.harness.identity.channel().await)
+            .switch_company(bearer(
+                SwitchCompanyRequest {
+                    company_id: client.to_string(),
+                },
+                &admin.login,
+            ))
+            .await
+            .unwrap_err();
+        assert_eq!(refused.code(), Code::PermissionDenied);
+        eventually("the client to show disconnected", || async move {
+            (env.count_for(
+                "SELECT count(*) FROM accountant_portal.firm_client \
+                 WHERE company_id = $1 AND NOT granted",
+                client,
+            )
+            .await
+                == 1)
+                .then_some(())
+        })
+        .await;
+    }
 }
