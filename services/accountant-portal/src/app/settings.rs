@@ -3,7 +3,6 @@
 //! French defaults; a replacement checks the version the caller read, stores the next
 //! one and publishes `accounting_settings.changed` in the same transaction.
 
-use comptoir_domain_types::permissions::Permission;
 use comptoir_runtime::Deps;
 use uuid::Uuid;
 
@@ -42,9 +41,9 @@ pub(crate) async fn get_settings(ctx: &Ctx, deps: &Deps, whose: Whose) -> Result
 }
 
 /// Replaces the settings of `whose` with `settings`, provided they are still at
-/// `expected_version` (0 skips the check), and publishes the change. The firm's default
-/// is the firm Administrators' to change (`settings.write` on the firm); a client's, of
-/// whoever sees the client.
+/// `expected_version` (0 skips the check), and publishes the change. A client's are
+/// changed by whoever reaches the client (the gRPC layer lets only a firm Administrator
+/// change the firm's default).
 pub(crate) async fn update_settings(
     ctx: &Ctx,
     deps: &Deps,
@@ -55,10 +54,7 @@ pub(crate) async fn update_settings(
     let mut tx = ctx.begin(&deps.pool, "accounting_settings.changed").await?;
     firm::require_enabled(&mut tx, ctx.firm_id).await?;
     let company_id = match whose {
-        Whose::FirmDefault => {
-            ctx.caller.require(ctx.firm_id, Permission::SettingsWrite)?;
-            ctx.firm_id
-        }
+        Whose::FirmDefault => ctx.firm_id,
         Whose::Client(company_id) => {
             firm::require_reached(ctx, &mut tx, company_id).await?;
             company_id

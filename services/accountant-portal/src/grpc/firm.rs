@@ -11,6 +11,7 @@ use comptoir_runtime::{Deps, FieldViolations};
 use tonic::{Request, Response, Status};
 
 use crate::app;
+use crate::app::Ctx;
 use crate::app::firm::{CreateClient, CreatedClient, ThroughTenancy};
 use crate::domain::client::RawClient;
 use crate::error::Error;
@@ -21,10 +22,7 @@ pub(crate) async fn enable_accounting_module(
     deps: &Deps,
     request: Request<pb::EnableAccountingModuleRequest>,
 ) -> Result<Response<pb::EnableAccountingModuleResponse>, Status> {
-    let ctx = authorize(&request).map_err(Error::from)?;
-    ctx.caller
-        .require(ctx.firm_id, Permission::MembersManage)
-        .map_err(Error::from)?;
+    let ctx = firm_administrator(&request)?;
     let workspace = app::firm::enable_accounting_module(&ctx, deps).await?;
     Ok(Response::new(pb::EnableAccountingModuleResponse {
         firm_id: workspace.firm_id.to_string(),
@@ -37,10 +35,7 @@ pub(crate) async fn create_client_company(
     tenancy: &Tenancy,
     request: Request<pb::CreateClientCompanyRequest>,
 ) -> Result<Response<pb::CreateClientCompanyResponse>, Status> {
-    let ctx = authorize(&request).map_err(Error::from)?;
-    ctx.caller
-        .require(ctx.firm_id, Permission::MembersManage)
-        .map_err(Error::from)?;
+    let ctx = firm_administrator(&request)?;
     let authorization = Authorization::of(&request)?;
     let request = request.into_inner();
     let command = decode_creation(&request)?;
@@ -59,10 +54,7 @@ pub(crate) async fn invite_director(
     tenancy: &Tenancy,
     request: Request<pb::InviteDirectorRequest>,
 ) -> Result<Response<pb::InviteDirectorResponse>, Status> {
-    let ctx = authorize(&request).map_err(Error::from)?;
-    ctx.caller
-        .require(ctx.firm_id, Permission::MembersManage)
-        .map_err(Error::from)?;
+    let ctx = firm_administrator(&request)?;
     let authorization = Authorization::of(&request)?;
     let request = request.into_inner();
     let mut violations = FieldViolations::new();
@@ -86,6 +78,13 @@ pub(crate) async fn invite_director(
         invitation_id: sent.invitation_id,
         expire_time: sent.expire_time,
     }))
+}
+
+/// The caller, authorised as a firm Administrator (`members.manage` on the firm).
+fn firm_administrator<T>(request: &Request<T>) -> Result<Ctx, Error> {
+    let ctx = authorize(request)?;
+    ctx.caller.require(ctx.firm_id, Permission::MembersManage)?;
+    Ok(ctx)
 }
 
 /// The creation a request asks for, every bad field of the client named under `client.`.

@@ -2,6 +2,7 @@
 //! the decoding of whose settings and of the settings themselves (every bad field named
 //! under `settings.`, e.g. `settings.rates[2].collected_vat_account`).
 
+use comptoir_domain_types::permissions::Permission;
 use comptoir_proto::accountant_portal::v1 as pb;
 use comptoir_runtime::{Deps, FieldViolations};
 use tonic::{Request, Response, Status};
@@ -44,6 +45,13 @@ pub(crate) async fn update_accounting_settings(
     let (Some(whose), Some(parsed)) = (whose, parsed) else {
         return Err(Error::from(violations).into());
     };
+    if whose == Whose::FirmDefault {
+        // The firm's default is the firm Administrators' to change; a client's, of
+        // whoever reaches the client (decided with the data, by the app).
+        ctx.caller
+            .require(ctx.firm_id, Permission::SettingsWrite)
+            .map_err(Error::from)?;
+    }
     let stored =
         settings::update_settings(&ctx, deps, whose, parsed, request.expected_version).await?;
     Ok(Response::new(pb::UpdateAccountingSettingsResponse {

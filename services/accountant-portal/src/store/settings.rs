@@ -96,9 +96,10 @@ pub(crate) async fn version(
     Ok(version.unwrap_or(0))
 }
 
-/// Replaces the settings of `company_id` in `firm_id`'s portfolio by `settings` at
-/// `version`, provided the stored ones are still at `version - 1` (none stored for
-/// version 1). False, with nothing written, when another write came first.
+/// Replaces the settings of `company_id` in `firm_id`'s portfolio by `stored` (the
+/// settings at their new version), provided the stored ones are still at the version
+/// before (none stored, for version 1). False, with nothing written, when another write
+/// came first.
 pub(crate) async fn save(
     conn: &mut PgConnection,
     firm_id: Uuid,
@@ -107,64 +108,50 @@ pub(crate) async fn save(
     actor: &str,
 ) -> Result<bool, sqlx::Error> {
     let (s, version) = (&stored.settings, stored.version);
-    let written = if version == 1 {
-        // The first settings: a concurrent first write makes this one a no-op.
-        sqlx::query!(
-            "INSERT INTO accounting_settings (firm_id, company_id, sales_journal_code, \
-                 sales_journal_label, purchases_journal_code, purchases_journal_label, \
-                 bank_journal_code, bank_journal_label, customer_accounts, customer_account, \
-                 supplier_account, bank_account, deductible_vat_account, expense_account, \
-                 version, updated_by) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, 1, $15) \
-             ON CONFLICT (firm_id, company_id) DO NOTHING",
-            firm_id,
-            company_id,
-            s.sales_journal.code,
-            s.sales_journal.label,
-            s.purchases_journal.code,
-            s.purchases_journal.label,
-            s.bank_journal.code,
-            s.bank_journal.label,
-            s.customer_accounts.as_str(),
-            s.customer_account,
-            s.supplier_account,
-            s.bank_account,
-            s.deductible_vat_account,
-            s.expense_account,
-            actor,
-        )
-        .execute(&mut *conn)
-        .await?
-    } else {
-        sqlx::query!(
-            "UPDATE accounting_settings SET sales_journal_code = $3, sales_journal_label = $4, \
-                 purchases_journal_code = $5, purchases_journal_label = $6, \
-                 bank_journal_code = $7, bank_journal_label = $8, customer_accounts = $9, \
-                 customer_account = $10, supplier_account = $11, bank_account = $12, \
-                 deductible_vat_account = $13, expense_account = $14, version = $15, \
-                 updated_by = $16, updated_at = now() \
-             WHERE firm_id = $1 AND company_id = $2 AND version = $17",
-            firm_id,
-            company_id,
-            s.sales_journal.code,
-            s.sales_journal.label,
-            s.purchases_journal.code,
-            s.purchases_journal.label,
-            s.bank_journal.code,
-            s.bank_journal.label,
-            s.customer_accounts.as_str(),
-            s.customer_account,
-            s.supplier_account,
-            s.bank_account,
-            s.deductible_vat_account,
-            s.expense_account,
-            version,
-            actor,
-            version - 1,
-        )
-        .execute(&mut *conn)
-        .await?
-    };
+    // One statement for the first settings and the next ones: a row at another version
+    // than the one replaced (or any row, for the first) is left alone, and nothing is
+    // written.
+    let written = sqlx::query!(
+        "INSERT INTO accounting_settings AS s (firm_id, company_id, sales_journal_code, \
+             sales_journal_label, purchases_journal_code, purchases_journal_label, \
+             bank_journal_code, bank_journal_label, customer_accounts, customer_account, \
+             supplier_account, bank_account, deductible_vat_account, expense_account, \
+             version, updated_by) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) \
+         ON CONFLICT (firm_id, company_id) DO UPDATE SET \
+             sales_journal_code = EXCLUDED.sales_journal_code, \
+             sales_journal_label = EXCLUDED.sales_journal_label, \
+             purchases_journal_code = EXCLUDED.purchases_journal_code, \
+             purchases_journal_label = EXCLUDED.purchases_journal_label, \
+             bank_journal_code = EXCLUDED.bank_journal_code, \
+             bank_journal_label = EXCLUDED.bank_journal_label, \
+             customer_accounts = EXCLUDED.customer_accounts, \
+             customer_account = EXCLUDED.customer_account, \
+             supplier_account = EXCLUDED.supplier_account, \
+             bank_account = EXCLUDED.bank_account, \
+             deductible_vat_account = EXCLUDED.deductible_vat_account, \
+             expense_account = EXCLUDED.expense_account, version = EXCLUDED.version, \
+             updated_by = EXCLUDED.updated_by, updated_at = now() \
+         WHERE s.version = EXCLUDED.version - 1",
+        firm_id,
+        company_id,
+        s.sales_journal.code,
+        s.sales_journal.label,
+        s.purchases_journal.code,
+        s.purchases_journal.label,
+        s.bank_journal.code,
+        s.bank_journal.label,
+        s.customer_accounts.as_str(),
+        s.customer_account,
+        s.supplier_account,
+        s.bank_account,
+        s.deductible_vat_account,
+        s.expense_account,
+        version,
+        actor,
+    )
+    .execute(&mut *conn)
+    .await?;
     if written.rows_affected() != 1 {
         return Ok(false);
     }

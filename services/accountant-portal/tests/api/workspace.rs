@@ -3,6 +3,7 @@
 //! portal configured with tenancy's address. Firms and companies are created through
 //! tenancy's own RPCs by people signed up through identity.
 
+use comptoir_domain_types::legal::{Nic, Siren, Siret};
 use comptoir_domain_types::permissions::{self, BuiltInRole};
 use comptoir_proto::accountant_portal::v1::{
     ClientCompanyInput, CreateClientCompanyRequest, DirectorInvitation,
@@ -69,7 +70,6 @@ impl Workspace {
                 identity,
                 settings: comptoir_accountant_portal::Settings {
                     tenancy_url: Some(tenancy.url.clone()),
-                    ..Default::default()
                 },
             })
             .await
@@ -225,29 +225,16 @@ pub(crate) fn address(postal_code: &str) -> PostalAddress {
     }
 }
 
-/// The first NIC making a valid SIRET with `siren` (Luhn over the 14 digits).
+/// The first NIC making a valid SIRET with `siren`; any NIC for a bad SIREN (a test of
+/// its refusal).
 pub(crate) fn first_nic(siren: &str) -> String {
+    let Ok(siren) = Siren::parse(siren) else {
+        return "00000".to_owned();
+    };
     (0..100_000)
         .map(|n| format!("{n:05}"))
-        .find(|nic| luhn(&format!("{siren}{nic}")))
+        .find(|nic| Siret::new(&siren, &Nic::parse(nic).expect("5 digits")).is_ok())
         .expect("a NIC")
-}
-
-fn luhn(digits: &str) -> bool {
-    let sum: u32 = digits
-        .bytes()
-        .rev()
-        .enumerate()
-        .map(|(i, b)| {
-            let d = u32::from(b - b'0');
-            if i % 2 == 1 {
-                if d * 2 > 9 { d * 2 - 9 } else { d * 2 }
-            } else {
-                d
-            }
-        })
-        .sum();
-    sum.is_multiple_of(10)
 }
 
 /// A client to create: a valid identity with `siren` and code dossier `file_code`.
