@@ -70,6 +70,7 @@ impl Workspace {
                 identity,
                 settings: comptoir_accountant_portal::Settings {
                     tenancy_url: Some(tenancy.url.clone()),
+                    ..Default::default()
                 },
             })
             .await
