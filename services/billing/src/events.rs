@@ -131,8 +131,8 @@ pub(crate) fn billing_document(row: &Document) -> pb::BillingDocument {
                 discount: format(line.discount, 2),
                 vat_rate: format_plain(line.vat_rate),
                 net_amount: format(line.net_amount, 2),
-                // A document line keeps its item's id, not the item's kind.
-                supply_type: String::new(),
+                // The kind of the line's item; empty for a line without one.
+                supply_type: line.supply_type.clone().unwrap_or_default(),
             })
             .collect(),
         vat_amounts: row

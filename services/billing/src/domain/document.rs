@@ -388,6 +388,9 @@ pub struct DocumentLine {
     pub vat_rate: Decimal,
     /// Net amount.
     pub net_amount: Decimal,
+    /// "goods" or "services": the kind of the item it started from; None without one.
+    #[serde(default)]
+    pub supply_type: Option<String>,
 }
 
 impl DocumentLine {

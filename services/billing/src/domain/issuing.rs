@@ -111,6 +111,7 @@ mod tests {
             discount: d("0"),
             vat_rate: d("20"),
             net_amount: d("100"),
+            supply_type: None,
         }];
         invoice
     }

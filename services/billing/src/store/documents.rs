@@ -600,7 +600,9 @@ macro_rules! select_documents {
                                  'item_id', l.item_id, 'description', l.description,
                                  'quantity', l.quantity::text, 'unit', l.unit,
                                  'unit_price', l.unit_price::text, 'discount', l.discount::text,
-                                 'vat_rate', l.vat_rate::text, 'net_amount', l.net_amount::text)
+                                 'vat_rate', l.vat_rate::text, 'net_amount', l.net_amount::text,
+                                 'supply_type', (SELECT i.kind FROM item i
+                                                  WHERE i.item_id = l.item_id))
                                ORDER BY l.line_number)
                               FROM document_line l WHERE l.document_id = d.document_id), '[]')
                         AS "lines!: Json<Vec<DocumentLine>>",

@@ -514,3 +514,50 @@ async fn the_audit_trail_records_who_created_and_changed_an_item() {
         ]
     );
 }
+
+#[tokio::test]
+async fn an_issued_invoice_s_event_says_whether_each_line_sells_goods_or_services() {
+    use comptoir_proto::events::v1::InvoiceIssued;
+
+    use crate::invoices::{draft, issue, line};
+
+    let env = Env::start().await;
+    let company = env.company().await;
+    let token = env.admin_token(company).await;
+    let goods = create_item(&env, &token, bread("Pain")).await;
+    let mut service = bread("Livraison");
+    service.kind = ItemKind::Services as i32;
+    let service = create_item(&env, &token, service).await;
+    let customer = env.customer(company, true, "FR").await;
+    let with_item = |item: &Item| {
+        let mut line = line("1", "10.00", "20");
+        line.item_id = item.item_id.clone();
+        line
+    };
+    let created = crate::invoices::create(
+        &env,
+        &token,
+        draft(
+            customer,
+            vec![
+                with_item(&goods),
+                with_item(&service),
+                line("1", "5.00", "20"),
+            ],
+        ),
+    )
+    .await
+    .unwrap();
+    issue(&env, &token, &created.document_id, "").await.unwrap();
+
+    let events: Vec<InvoiceIssued> = env.outbox(company, "comptoir.billing.invoice.issued").await;
+    let supplies: Vec<String> = events[0]
+        .invoice
+        .as_ref()
+        .unwrap()
+        .lines
+        .iter()
+        .map(|line| line.supply_type.clone())
+        .collect();
+    assert_eq!(supplies, ["goods", "services", ""]);
+}
