@@ -253,6 +253,41 @@ impl Tenancy {
     }
 }
 
+impl Tenancy {
+    /// The members of the caller's firm (the active company of its token), every page of
+    /// tenancy's MemberService.ListMembers: who may be a client's portfolio manager.
+    pub(crate) async fn firm_members(
+        &self,
+        authorization: &Authorization,
+    ) -> Result<std::collections::HashSet<Uuid>, Error> {
+        let channel = self.channel.clone().ok_or(Error::TenancyNotConfigured)?;
+        let mut members_client = pb::member_service_client::MemberServiceClient::with_interceptor(
+            channel,
+            comptoir_runtime::telemetry::propagate_context as Propagate,
+        );
+        let mut members = std::collections::HashSet::new();
+        let mut page_token = String::new();
+        loop {
+            let request = pb::ListMembersRequest {
+                page_size: 200,
+                page_token,
+            };
+            let page = members_client
+                .list_members(forwarded(request, authorization))
+                .await
+                .map_err(Error::Tenancy)?
+                .into_inner();
+            for member in &page.members {
+                members.insert(parse_id("members.user_id", &member.user_id)?);
+            }
+            if page.next_page_token.is_empty() {
+                return Ok(members);
+            }
+            page_token = page.next_page_token;
+        }
+    }
+}
+
 /// The interceptor that propagates the trace context.
 pub(crate) type Propagate = fn(tonic::Request<()>) -> Result<tonic::Request<()>, tonic::Status>;
 

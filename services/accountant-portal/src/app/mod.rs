@@ -6,6 +6,7 @@
 pub(crate) mod bulk;
 pub(crate) mod clients;
 pub(crate) mod firm;
+pub(crate) mod import;
 pub(crate) mod settings;
 
 use comptoir_domain_types::permissions::Permission;

@@ -4,4 +4,5 @@
 pub(crate) mod bulk;
 pub(crate) mod client;
 pub(crate) mod clients;
+pub(crate) mod import;
 pub(crate) mod settings;

@@ -8,6 +8,7 @@
 pub(crate) mod bulk;
 pub(crate) mod clients;
 pub(crate) mod firm;
+pub(crate) mod import;
 pub(crate) mod settings;
 
 use comptoir_proto::accountant_portal::v1 as pb;
@@ -117,16 +118,13 @@ impl pb::accountant_portal_service_server::AccountantPortalService for Portal {
         settings::update_accounting_settings(&self.deps, request).await
     }
 
-    type ImportClientCompaniesStream =
-        tokio_stream::Empty<Result<pb::ImportClientCompaniesResponse, Status>>;
+    type ImportClientCompaniesStream = import::ImportStream;
 
     async fn import_client_companies(
         &self,
-        _: Request<tonic::Streaming<pb::ImportClientCompaniesRequest>>,
+        request: Request<tonic::Streaming<pb::ImportClientCompaniesRequest>>,
     ) -> Result<Response<Self::ImportClientCompaniesStream>, Status> {
-        Err(Status::unimplemented(
-            "import_client_companies is not served yet",
-        ))
+        import::import_client_companies(&self.deps, &self.tenancy, request).await
     }
 
     type ExportClientListStream = clients::ExportStream;

@@ -8,6 +8,7 @@
 
 pub(crate) mod clients;
 pub(crate) mod firm;
+pub(crate) mod import;
 pub(crate) mod settings;
 
 use sqlx::{AssertSqlSafe, PgConnection, PgPool, Postgres, Transaction};

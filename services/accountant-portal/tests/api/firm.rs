@@ -31,7 +31,8 @@ async fn create(
         .map(tonic::Response::into_inner)
 }
 
-async fn firm(env: &Workspace) -> Company {
+/// A firm with its accounting module enabled.
+pub(crate) async fn firm(env: &Workspace) -> Company {
     env.firm("cabinet@example.fr", "Cabinet Lefèvre", "552100554")
         .await
 }

@@ -6,5 +6,6 @@ mod bulk;
 mod clients;
 mod database;
 mod firm;
+mod import;
 mod settings;
 mod workspace;
