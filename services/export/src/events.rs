@@ -7,7 +7,9 @@
 //! - Billing's `invoice.issued`, `credit_note.issued`, `purchase_invoice.recorded` and
 //!   `payment.recorded` post one accounting entry each ([`Ledger`]); each event is the
 //!   whole document or payment, so a redelivery or a replay posts the same entry, and a
-//!   payment arriving before its invoice is lettered when the invoice comes.
+//!   payment arriving before its invoice is lettered when the invoice comes. The same
+//!   consumer keeps the documents and payments the reports read (due dates, parties'
+//!   countries, OSS, allocations), in the same transaction.
 //! - The portal's `accounting_settings.changed` keeps every version of a company's
 //!   accounts ([`Settings`]); entries already posted for its time onwards are rewritten.
 
@@ -26,6 +28,8 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use crate::app;
+use crate::app::documents::Kept;
+use crate::domain::documents::{IssuedDocument, PartyKind, RecordedPayment};
 use crate::domain::ledger::{
     self, Allocation, Direction, Document, DocumentKind, DocumentLine, PartyRef, Payment, Supply,
     VatAmount,
@@ -115,15 +119,23 @@ impl Consume for Ledger {
         event: BillingEvent,
         delivery: &Delivery,
     ) -> Result<(), HandlerError> {
-        let (meta, entry) = match event {
+        let (meta, entry, kept) = match event {
             BillingEvent::Document(kind, event) => {
                 let pb::InvoiceIssued { meta, invoice } = *event;
-                let document = document_of(kind, invoice.unwrap_or_default())?;
-                (meta, ledger::document_entry(&document))
+                let issued = issued_of(kind, invoice.unwrap_or_default())?;
+                let entry = ledger::document_entry(&issued.document);
+                (meta, entry, Kept::Document(issued))
             }
             BillingEvent::Payment(payment) => {
                 let meta = payment.meta.clone();
-                (meta, ledger::payment_entry(&payment_of(*payment)?))
+                let method = payment.method.clone();
+                let payment = payment_of(*payment)?;
+                let entry = ledger::payment_entry(&payment);
+                (
+                    meta,
+                    entry,
+                    Kept::Payment(RecordedPayment { payment, method }),
+                )
             }
         };
         let entry = entry.map_err(|unbalanced| {
@@ -135,6 +147,7 @@ impl Consume for Ledger {
         if !app::ledger::post(conn, company_id, occurred_at, &entry).await? {
             tracing::info!(%company_id, entry_id = %entry.entry_id, "entry already posted");
         }
+        app::documents::keep(conn, company_id, &kept).await?;
         Ok(())
     }
 }
@@ -200,6 +213,35 @@ fn party_of(party: Option<pb::BillingParty>) -> PartyRef {
         code: party.accounting_code,
         name: party.name,
     }
+}
+
+/// A billing document as the ledger and the reports read it.
+fn issued_of(
+    kind: DocumentKind,
+    document: pb::BillingDocument,
+) -> Result<IssuedDocument, HandlerError> {
+    let party = document.party.clone().unwrap_or_default();
+    let optional_date = |field: &str, value: &str| {
+        if value.is_empty() {
+            Ok(None)
+        } else {
+            date(field, value).map(Some)
+        }
+    };
+    Ok(IssuedDocument {
+        due_date: optional_date("due_date", &document.due_date)?,
+        party_kind: PartyKind::from_text(&party.kind),
+        // Billing keeps no delivery address: the member state of consumption of a
+        // distance sale is its customer's country.
+        oss_country: (document.oss && !party.address_country_code.is_empty())
+            .then(|| party.address_country_code.clone()),
+        party_country: party.address_country_code,
+        party_vat_number: party.vat_number,
+        net_total: decimal("net_total", &document.net_total)?,
+        vat_total: decimal("vat_total", &document.vat_total)?,
+        credited_document_id: Uuid::parse_str(&document.credited_document_id).ok(),
+        document: document_of(kind, document)?,
+    })
 }
 
 /// A billing document as the ledger reads it.

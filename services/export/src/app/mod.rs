@@ -1,10 +1,13 @@
 //! Export's use cases, one function per query or file ([`files`] streams the files): each opens its transaction through
 //! `store::begin` (naming the company for row-level security), reads the projection and
 //! applies the domain's rules. Proto types and statuses stay in `grpc/`. The projection's
-//! writes ([`ledger`]) run in the consumers' transactions.
+//! writes ([`ledger`], [`documents::keep`]) run in the consumers' transactions.
 
+pub(crate) mod documents;
 pub(crate) mod fec;
 pub(crate) mod files;
 pub(crate) mod ledger;
 pub(crate) mod profiles;
+pub(crate) mod report_files;
 pub(crate) mod reports;
+pub(crate) mod sheet;

@@ -1,9 +1,11 @@
 //! Export's types and rules, free of I/O, proto and SQL: the seller profile exports
 //! print ([`profile`]), the accounting settings and account resolution ([`settings`]),
 //! the double-entry entries of documents and payments ([`ledger`]), lettering
-//! ([`lettering`]), the FEC's format ([`fec`]) and the reports read from the ledger
-//! ([`reports`]).
+//! ([`lettering`]), the FEC's format ([`fec`]), the reports read from the ledger
+//! ([`reports`]) and those read from the documents and payments kept beside it
+//! ([`documents`]: settlement, ageing, OSS).
 
+pub(crate) mod documents;
 pub(crate) mod fec;
 pub(crate) mod ledger;
 pub(crate) mod lettering;

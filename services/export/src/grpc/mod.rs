@@ -1,11 +1,12 @@
 //! The `comptoir.export.v1.ExportService` edge: the server's wiring, authorising the
 //! caller for the company a request names ([`authorize`]), and the one trait impl, whose
-//! methods each delegate to the module of their concern (`profiles`, `fec`, `reports`;
-//! `files` puts streamed files on the wire). Each RPC decodes its request, authorises,
+//! methods each delegate to the module of their concern (`profiles`, `fec`, `reports`,
+//! `documents`; `files` puts streamed files on the wire). Each RPC decodes its request, authorises,
 //! calls one `app` function and encodes the answer; the service's `Error` becomes a
 //! `tonic::Status` here, through `From<Error> for Status`. The RPCs not served yet
 //! answer UNIMPLEMENTED.
 
+pub(crate) mod documents;
 pub(crate) mod fec;
 pub(crate) mod files;
 pub(crate) mod profiles;
@@ -22,6 +23,7 @@ use futures::Stream;
 use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
+use crate::app::sheet::FileFormat;
 use crate::domain::reports::Period;
 use crate::error::Error;
 
@@ -74,6 +76,23 @@ pub(crate) fn period(
     violations.check(&format!("{path}.end_date"), Period::new(start, end))
 }
 
+/// The `format` field of a file: CSV (the default) or XLSX; PDF is refused until
+/// served.
+pub(crate) fn file_format(violations: &mut FieldViolations, value: i32) -> Option<FileFormat> {
+    match pb::FileFormat::try_from(value) {
+        Ok(pb::FileFormat::Unspecified | pb::FileFormat::Csv) => Some(FileFormat::Csv),
+        Ok(pb::FileFormat::Xlsx) => Some(FileFormat::Xlsx),
+        Ok(pb::FileFormat::Pdf) => {
+            violations.add("format", "PDF is not served yet");
+            None
+        }
+        Err(_) => {
+            violations.add("format", "is not a known file format");
+            None
+        }
+    }
+}
+
 #[tonic::async_trait]
 impl pb::export_service_server::ExportService for Export {
     type ExportSalesJournalStream = FileStream<pb::ExportSalesJournalResponse>;
@@ -107,9 +126,9 @@ impl pb::export_service_server::ExportService for Export {
 
     async fn export_payments(
         &self,
-        _: Request<pb::ExportPaymentsRequest>,
+        request: Request<pb::ExportPaymentsRequest>,
     ) -> Result<Response<Self::ExportPaymentsStream>, Status> {
-        Err(Status::unimplemented("export_payments is not served yet"))
+        documents::export_payments(&self.deps, request).await
     }
 
     async fn vat_register(
@@ -121,37 +140,37 @@ impl pb::export_service_server::ExportService for Export {
 
     async fn oss_report(
         &self,
-        _: Request<pb::OssReportRequest>,
+        request: Request<pb::OssReportRequest>,
     ) -> Result<Response<pb::OssReportResponse>, Status> {
-        Err(Status::unimplemented("oss_report is not served yet"))
+        documents::oss_report(&self.deps, request).await
     }
 
     async fn list_unpaid(
         &self,
-        _: Request<pb::ListUnpaidRequest>,
+        request: Request<pb::ListUnpaidRequest>,
     ) -> Result<Response<pb::ListUnpaidResponse>, Status> {
-        Err(Status::unimplemented("list_unpaid is not served yet"))
+        documents::list_unpaid(&self.deps, request).await
     }
 
     async fn revenue_list(
         &self,
-        _: Request<pb::RevenueListRequest>,
+        request: Request<pb::RevenueListRequest>,
     ) -> Result<Response<pb::RevenueListResponse>, Status> {
-        Err(Status::unimplemented("revenue_list is not served yet"))
+        documents::revenue_list(&self.deps, request).await
     }
 
     async fn expense_list(
         &self,
-        _: Request<pb::ExpenseListRequest>,
+        request: Request<pb::ExpenseListRequest>,
     ) -> Result<Response<pb::ExpenseListResponse>, Status> {
-        Err(Status::unimplemented("expense_list is not served yet"))
+        documents::expense_list(&self.deps, request).await
     }
 
     async fn export_report(
         &self,
-        _: Request<pb::ExportReportRequest>,
+        request: Request<pb::ExportReportRequest>,
     ) -> Result<Response<Self::ExportReportStream>, Status> {
-        Err(Status::unimplemented("export_report is not served yet"))
+        documents::export_report(&self.deps, request).await
     }
 
     async fn render_invoice_pdf(

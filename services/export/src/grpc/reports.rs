@@ -7,9 +7,9 @@ use comptoir_runtime::Deps;
 use comptoir_runtime::error::FieldViolations;
 use tonic::{Request, Response, Status};
 
-use super::{FileStream, authorize, files, period};
+use super::{FileStream, authorize, file_format, files, period};
 use crate::app;
-use crate::app::reports::{FileFormat, SalesJournal};
+use crate::app::reports::SalesJournal;
 use crate::domain::reports::{RateTotals, VatRegister};
 
 impl TryFrom<&pb::ExportSalesJournalRequest> for SalesJournal {
@@ -48,18 +48,7 @@ impl TryFrom<&pb::ExportSalesJournalRequest> for SalesJournal {
         } else {
             violations.uuid("filter.party_id", &filter.party_id)
         };
-        let format = match pb::FileFormat::try_from(request.format) {
-            Ok(pb::FileFormat::Unspecified | pb::FileFormat::Csv) => Some(FileFormat::Csv),
-            Ok(pb::FileFormat::Xlsx) => Some(FileFormat::Xlsx),
-            Ok(pb::FileFormat::Pdf) => {
-                violations.add("format", "PDF is not served for the sales journal yet");
-                None
-            }
-            Err(_) => {
-                violations.add("format", "is not a known file format");
-                None
-            }
-        };
+        let format = file_format(&mut violations, request.format);
         violations.into_result()?;
         match (company_id, period, format) {
             (Some(company_id), Some(period), Some(format)) => Ok(SalesJournal {

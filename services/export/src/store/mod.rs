@@ -3,6 +3,7 @@
 //! Every statement of a request runs in the transaction [`begin`] opens for the company
 //! it reads; consumers name the company of the event they apply with [`act_for`].
 
+pub(crate) mod documents;
 pub(crate) mod fec;
 pub(crate) mod ledger;
 pub(crate) mod profiles;

@@ -1,6 +1,7 @@
 //! The double-entry projection of billing's events: one balanced entry per document and
 //! payment with the accounts of the settings in force, lettering once settled, and the
-//! same rows whatever the order, redeliveries or a replay from the start.
+//! same rows whatever the order, redeliveries or a replay from the start; the documents
+//! and payments the reports read come out the same way.
 
 use comptoir_proto::accountant_portal::v1 as portal;
 use comptoir_test_support::{Harness, eventually};
@@ -26,6 +27,24 @@ pub(crate) async fn snapshot(conn: &mut PgConnection, company_id: Uuid) -> Vec<S
          UNION ALL \
          SELECT format('lettering %s %s %s', document_id, code, lettered_on) \
          FROM export.lettering WHERE company_id = $1 \
+         UNION ALL \
+         SELECT format('document %s %s %s %s %s %s %s %s %s %s %s %s %s %s %s %s', \
+             document_id, kind, number, document_date, due_date, party_id, party_name, \
+             party_kind, party_country_code, party_vat_number, net_total, vat_total, \
+             gross_total, oss, consumption_country, credited_document_id) \
+         FROM export.document WHERE company_id = $1 \
+         UNION ALL \
+         SELECT format('document_vat %s %s %s %s %s', document_id, vat_rate, supply, \
+             taxable_amount, vat_amount) \
+         FROM export.document_vat WHERE company_id = $1 \
+         UNION ALL \
+         SELECT format('payment %s %s %s %s %s %s %s %s', payment_id, direction, payment_date, \
+             method, amount, reference, party_id, party_name) \
+         FROM export.payment WHERE company_id = $1 \
+         UNION ALL \
+         SELECT format('allocation %s %s %s %s', payment_id, document_id, document_number, \
+             amount) \
+         FROM export.payment_allocation WHERE company_id = $1 \
          ORDER BY 1",
     )
     .bind(company_id)
@@ -250,6 +269,20 @@ async fn redelivered_and_out_of_order_events_give_what_a_replay_from_the_start_g
     wait_for(&harness, books.company_id, 4, 2).await;
     let mut conn = harness.db.admin().await;
     let first = snapshot(&mut conn, books.company_id).await;
+    assert_eq!(
+        first
+            .iter()
+            .filter(|row| row.starts_with("document "))
+            .count(),
+        2,
+        "both invoices are kept for the reports"
+    );
+    assert!(
+        first
+            .iter()
+            .any(|row| row.starts_with("allocation ") && row.contains(&invoice.document_id)),
+        "a payment before its invoice keeps its allocation"
+    );
     assert!(first.iter().any(|row| row.starts_with(&format!("lettering {} AA 2026-01-20", invoice.document_id))));
     assert!(
         first
@@ -283,7 +316,8 @@ async fn redelivered_and_out_of_order_events_give_what_a_replay_from_the_start_g
     let rebuilt_from = snapshot(&mut conn, books.company_id).await;
     // The ledger's tables and its inbox emptied, as a rebuild starts.
     sqlx::raw_sql(
-        "TRUNCATE export.lettering, export.entry_line, export.entry; \
+        "TRUNCATE export.lettering, export.entry_line, export.entry, export.document_vat, \
+             export.document, export.payment_allocation, export.payment; \
          DELETE FROM export.inbox WHERE consumer = 'ledger'",
     )
     .execute(&mut conn)
