@@ -1,4 +1,5 @@
-//! Export's use cases, one function per query or file ([`files`] streams the files): each opens its transaction through
+//! Export's use cases, one function per query or file ([`files`] streams the files,
+//! [`sheet`] writes every spreadsheet): each opens its transaction through
 //! `store::begin` (naming the company for row-level security), reads the projection and
 //! applies the domain's rules. Proto types and statuses stay in `grpc/`. The projection's
 //! writes ([`ledger`], [`documents::keep`]) run in the consumers' transactions.

@@ -4,6 +4,7 @@
 
 mod books;
 mod database;
+mod documents;
 mod fec;
 mod fec_checker;
 mod ledger;

@@ -25,7 +25,7 @@ fn year() -> Option<Period> {
     })
 }
 
-async fn sales_journal(
+pub(crate) async fn sales_journal(
     client: &ExportServiceClient<Channel>,
     token: &str,
     request: ExportSalesJournalRequest,
@@ -38,7 +38,7 @@ async fn sales_journal(
     receive(stream, |r| r.chunk).await
 }
 
-fn journal_request(
+pub(crate) fn journal_request(
     books: &Books,
     format: FileFormat,
     kinds: Vec<DocumentKind>,
@@ -74,7 +74,7 @@ async fn vat_register(
 }
 
 /// The CSV's records, the byte order mark checked and removed.
-fn csv_records(file: &Received) -> Vec<Vec<String>> {
+pub(crate) fn csv_records(file: &Received) -> Vec<Vec<String>> {
     let text = std::str::from_utf8(&file.bytes).unwrap();
     let text = text.strip_prefix('\u{feff}').expect("a byte order mark");
     text.lines()
@@ -83,7 +83,7 @@ fn csv_records(file: &Received) -> Vec<Vec<String>> {
 }
 
 /// "1234,56" as a decimal.
-fn comma(text: &str) -> Decimal {
+pub(crate) fn comma(text: &str) -> Decimal {
     d(&text.replace(',', "."))
 }
 
