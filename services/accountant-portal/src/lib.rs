@@ -90,6 +90,7 @@ pub async fn build_with(config: PortalConfig) -> anyhow::Result<App> {
     )?;
     App::build(SPEC, config.common, Some(config.identity), |deps| {
         Ok(Service::new()
+            .grpc(grpc::accountants::server(deps.clone(), tenancy.clone()))
             .grpc(grpc::server(deps.clone(), tenancy, peers))
             .consumer(events::Companies)
             .consumer(events::FirmGrants)

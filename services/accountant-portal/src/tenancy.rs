@@ -288,6 +288,137 @@ impl Tenancy {
     }
 }
 
+/// A firm holding a grant on the caller's company, as tenancy lists it.
+#[derive(Debug, Clone)]
+pub(crate) struct GrantedFirm {
+    /// The firm.
+    pub(crate) firm_id: String,
+    /// Its legal name.
+    pub(crate) legal_name: String,
+    /// The role its people act with.
+    pub(crate) role: String,
+}
+
+/// A firm invitation of the caller's company still pending, as tenancy lists it.
+#[derive(Debug, Clone)]
+pub(crate) struct PendingFirmInvitation {
+    /// The invitation.
+    pub(crate) invitation_id: String,
+    /// The invited accountant's address.
+    pub(crate) email: String,
+    /// When its link stops working.
+    pub(crate) expire_time: Option<prost_types::Timestamp>,
+}
+
+/// What accepting a firm invitation left in place, as tenancy answered.
+#[derive(Debug, Clone)]
+pub(crate) struct FirmInvitationAccepted {
+    /// The client company that invited the firm.
+    pub(crate) company_id: Uuid,
+    /// True when the firm's grant was made now; false when it already held one.
+    pub(crate) granted: bool,
+}
+
+impl Tenancy {
+    /// The company's side of its accounting firms (tenancy's `FirmService.InviteFirm`):
+    /// invites the accountant at `email` for the caller's active company.
+    pub(crate) async fn invite_firm(
+        &self,
+        authorization: &Authorization,
+        email: &str,
+    ) -> Result<SentInvitation, Error> {
+        let request = pb::InviteFirmRequest {
+            email: email.to_owned(),
+        };
+        let invitation = self
+            .firms()?
+            .invite_firm(forwarded(request, authorization))
+            .await
+            .map_err(Error::Tenancy)?
+            .into_inner()
+            .invitation
+            .unwrap_or_default();
+        Ok(SentInvitation {
+            invitation_id: invitation.invitation_id,
+            expire_time: invitation.expire_time,
+        })
+    }
+
+    /// Accepts the firm invitation `token` opens for the caller's active company, a firm
+    /// (`FirmService.AcceptFirmInvitation`).
+    pub(crate) async fn accept_firm_invitation(
+        &self,
+        authorization: &Authorization,
+        token: &str,
+    ) -> Result<FirmInvitationAccepted, Error> {
+        let request = pb::AcceptFirmInvitationRequest {
+            token: token.to_owned(),
+        };
+        let accepted = self
+            .firms()?
+            .accept_firm_invitation(forwarded(request, authorization))
+            .await
+            .map_err(Error::Tenancy)?
+            .into_inner();
+        Ok(FirmInvitationAccepted {
+            company_id: parse_id("company_id", &accepted.company_id)?,
+            granted: accepted.granted,
+        })
+    }
+
+    /// The firms holding a grant on the caller's active company and its pending firm
+    /// invitations (`FirmService.ListFirmGrants`).
+    pub(crate) async fn firm_grants(
+        &self,
+        authorization: &Authorization,
+    ) -> Result<(Vec<GrantedFirm>, Vec<PendingFirmInvitation>), Error> {
+        let listed = self
+            .firms()?
+            .list_firm_grants(forwarded(pb::ListFirmGrantsRequest {}, authorization))
+            .await
+            .map_err(Error::Tenancy)?
+            .into_inner();
+        let firms = listed
+            .grants
+            .into_iter()
+            .map(|grant| GrantedFirm {
+                firm_id: grant.firm_id,
+                legal_name: grant.legal_name,
+                role: grant.role,
+            })
+            .collect();
+        let invitations = listed
+            .invitations
+            .into_iter()
+            .map(|invitation| PendingFirmInvitation {
+                invitation_id: invitation.invitation_id,
+                email: invitation.email,
+                expire_time: invitation.expire_time,
+            })
+            .collect();
+        Ok((firms, invitations))
+    }
+
+    /// Ends `firm_id`'s grant on `company_id`, the caller's active company
+    /// (`FirmService.RevokeFirmAccess`).
+    pub(crate) async fn revoke_firm_access(
+        &self,
+        authorization: &Authorization,
+        firm_id: Uuid,
+        company_id: Uuid,
+    ) -> Result<(), Error> {
+        let request = pb::RevokeFirmAccessRequest {
+            firm_id: firm_id.to_string(),
+            company_id: company_id.to_string(),
+        };
+        self.firms()?
+            .revoke_firm_access(forwarded(request, authorization))
+            .await
+            .map_err(Error::Tenancy)?;
+        Ok(())
+    }
+}
+
 /// The interceptor that propagates the trace context.
 pub(crate) type Propagate = fn(tonic::Request<()>) -> Result<tonic::Request<()>, tonic::Status>;
 

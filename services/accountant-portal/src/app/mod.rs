@@ -3,6 +3,7 @@
 //! caller's firm), calling the domain's rules and the store, and enqueuing the events.
 //! The gRPC layer decodes, authorises, calls one function here and encodes the answer.
 
+pub(crate) mod accountants;
 pub(crate) mod bulk;
 pub(crate) mod clients;
 pub(crate) mod firm;

@@ -5,6 +5,7 @@
 //! service's `Error` becomes a `tonic::Status` here, through `From<Error> for Status`.
 //! The RPCs not served yet answer UNIMPLEMENTED.
 
+pub(crate) mod accountants;
 pub(crate) mod bulk;
 pub(crate) mod clients;
 pub(crate) mod firm;

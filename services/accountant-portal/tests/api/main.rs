@@ -2,6 +2,7 @@
 //! tokens) on port 0 against real Postgres and NATS; tenancy's and billing's events are
 //! published straight onto NATS. One module per feature.
 
+mod accountants;
 mod bulk;
 mod clients;
 mod database;

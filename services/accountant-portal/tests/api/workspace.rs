@@ -26,7 +26,8 @@ pub(crate) struct Workspace {
     pub(crate) harness: Harness,
     pub(crate) tenancy: Running,
     pub(crate) mailbox: Mailbox,
-    _portal: Running,
+    /// The portal's server, for clients of its other services.
+    pub(crate) portal_service: Running,
     pub(crate) portal: AccountantPortalServiceClient<Channel>,
 }
 
@@ -82,7 +83,7 @@ impl Workspace {
             harness,
             tenancy,
             mailbox,
-            _portal: portal,
+            portal_service: portal,
             portal: client,
         }
     }
