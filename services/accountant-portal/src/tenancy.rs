@@ -1,6 +1,8 @@
-//! The portal's calls to tenancy's `FirmService`: creating a client company owned by the
-//! firm and inviting its director. Each call carries the caller's own access token
-//! (their `authorization` metadata, forwarded as received), so tenancy checks the
+//! The portal's calls to tenancy's `FirmService` (and `MemberService` for a firm's
+//! members): creating a client company owned by the firm, inviting its director,
+//! assigning and disconnecting clients, and, from a client company's side, inviting,
+//! listing and revoking its accounting firms. Each call carries the caller's own access
+//! token (their `authorization` metadata, forwarded as received), so tenancy checks the
 //! caller's rights itself; the portal never acts on its own say-so.
 //!
 //! Tenancy's refusals reach the caller unchanged, except that an INVALID_ARGUMENT's field
