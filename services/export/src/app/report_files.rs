@@ -160,8 +160,8 @@ async fn write_payments(
 #[derive(Debug, Clone)]
 pub(crate) enum Report {
     VatRegister,
-    /// The quarter containing the period's start.
-    Oss,
+    /// The OSS return of a quarter (the one containing the period's start).
+    Oss(Period),
     /// As of the period's end.
     Unpaid {
         party_id: Option<Uuid>,
@@ -194,15 +194,10 @@ pub(crate) async fn report(pool: &PgPool, export: ReportExport) -> Result<File, 
             let register = reports::vat_register(pool, company_id, export.period).await?;
             vat_table(&register, format!("registre-tva-{}", dates(&export.period)))
         }
-        Report::Oss => {
-            let (year, quarter) = documents::quarter_of(export.period.start);
-            let period = documents::quarter(year, quarter).map_err(|_| {
-                let mut violations = comptoir_runtime::error::FieldViolations::new();
-                violations.add("filter.period.start_date", "is not in a quarter OSS covers");
-                Error::InvalidArgument(violations)
-            })?;
-            let report = lists::oss_report(pool, company_id, period).await?;
-            oss_table(&report, format!("oss-{year}-T{quarter}"))
+        Report::Oss(quarter) => {
+            let report = lists::oss_report(pool, company_id, quarter).await?;
+            let (year, number) = documents::quarter_of(quarter.start);
+            oss_table(&report, format!("oss-{year}-T{number}"))
         }
         Report::Unpaid { party_id } => {
             let as_of = export.period.end;

@@ -426,7 +426,16 @@ impl TryFrom<&pb::ExportReportRequest> for ReportExport {
             }
             Ok(pb::Report::Oss) => {
                 only_period(&mut violations, &filter, false);
-                Some(Report::Oss)
+                // The quarter containing the period's start.
+                period.and_then(|period| {
+                    let (year, quarter) = documents::quarter_of(period.start);
+                    violations
+                        .check(
+                            "filter.period.start_date",
+                            documents::quarter(year, quarter),
+                        )
+                        .map(Report::Oss)
+                })
             }
             Ok(pb::Report::Unpaid) => {
                 only_period(&mut violations, &filter, true);
