@@ -4,7 +4,11 @@
 //! and payments the reports read come out the same way.
 
 use comptoir_proto::accountant_portal::v1 as portal;
-use comptoir_test_support::{Harness, eventually};
+use comptoir_proto::export::v1::{
+    Period, ReportFilter, RevenueListRequest, SettlementStatus,
+    export_service_client::ExportServiceClient,
+};
+use comptoir_test_support::{Harness, bearer, eventually};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
@@ -229,7 +233,7 @@ async fn each_document_and_payment_posts_one_balanced_entry_lettered_once_settle
 
 #[tokio::test]
 async fn redelivered_and_out_of_order_events_give_what_a_replay_from_the_start_gives() {
-    let (harness, _export) = start().await;
+    let (harness, export) = start().await;
     let mut books = Books::open(&harness, "732829320").await;
     let dupont = party("Dupont SARL", "", "FR");
     let invoice = document(
@@ -282,6 +286,36 @@ async fn redelivered_and_out_of_order_events_give_what_a_replay_from_the_start_g
             .iter()
             .any(|row| row.starts_with("allocation ") && row.contains(&invoice.document_id)),
         "a payment before its invoice keeps its allocation"
+    );
+    // ... and both invoices read as paid, the payments having come first.
+    let revenue = ExportServiceClient::new(export.channel().await)
+        .revenue_list(bearer(
+            RevenueListRequest {
+                company_id: books.company_id.to_string(),
+                filter: Some(ReportFilter {
+                    period: Some(Period {
+                        start_date: "2026-01-01".to_owned(),
+                        end_date: "2026-01-31".to_owned(),
+                    }),
+                    ..Default::default()
+                }),
+            },
+            &books.token,
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    let statuses: Vec<(&str, SettlementStatus)> = revenue
+        .documents
+        .iter()
+        .map(|doc| (doc.number.as_str(), doc.status()))
+        .collect();
+    assert_eq!(
+        statuses,
+        [
+            ("F-1", SettlementStatus::Paid),
+            ("F-2", SettlementStatus::Paid),
+        ]
     );
     assert!(first.iter().any(|row| row.starts_with(&format!("lettering {} AA 2026-01-20", invoice.document_id))));
     assert!(
