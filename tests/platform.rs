@@ -54,6 +54,10 @@ impl Platform {
         let tenancy_addr = std::net::TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
             .expect("a free port for tenancy");
+        // The portal calls billing (lock dates) as well: its address is chosen first too.
+        let billing_addr = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port for billing");
         let identity = spawn(
             comptoir_identity::build(comptoir_identity::Config {
                 common: common_config(&db, &comptoir_identity::SPEC, &nats),
@@ -79,13 +83,21 @@ impl Platform {
             })
         });
         let billing = comptoir_billing::build(comptoir_billing::Config {
-            common: common_config(&db, &comptoir_billing::SPEC, &nats),
+            common: CommonConfig {
+                grpc_addr: Some(billing_addr),
+                ..common_config(&db, &comptoir_billing::SPEC, &nats)
+            },
             identity: id.clone(),
         });
-        let portal = comptoir_accountant_portal::build(comptoir_accountant_portal::Config {
-            common: common_config(&db, &comptoir_accountant_portal::SPEC, &nats),
-            identity: id.clone(),
-        });
+        let portal =
+            comptoir_accountant_portal::build_with(comptoir_accountant_portal::PortalConfig {
+                common: common_config(&db, &comptoir_accountant_portal::SPEC, &nats),
+                identity: id.clone(),
+                settings: comptoir_accountant_portal::Settings {
+                    tenancy_url: Some(format!("http://{tenancy_addr}")),
+                    billing_url: Some(format!("http://{billing_addr}")),
+                },
+            });
         let export = comptoir_export::build(comptoir_export::Config {
             common: common_config(&db, &comptoir_export::SPEC, &nats),
             identity: id,

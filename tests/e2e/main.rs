@@ -4,6 +4,7 @@ use comptoir_e2e::platform;
 
 mod company_flow;
 mod nats_outage;
+mod portal_story;
 mod readme;
 mod revocation;
 mod schema_isolation;

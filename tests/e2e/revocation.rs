@@ -377,7 +377,7 @@ async fn a_membership_revoked_right_after_a_nats_restart_is_refused_by_billing_w
 
 /// A draft invoice of the company `token` is scoped to, for a new private customer;
 /// returns its id.
-async fn draft_invoice(platform: &Platform, token: &str) -> String {
+pub(crate) async fn draft_invoice(platform: &Platform, token: &str) -> String {
     let address = PostalAddress {
         line1: "3 rue des Lilas".to_owned(),
         postal_code: "75019".to_owned(),
