@@ -1,12 +1,15 @@
 //! Conversions between the shared messages of `comptoir.types.v1` and the vocabulary of
-//! `comptoir_domain_types`, and the one place the company events' legal identity is
-//! written and read. Since field 24, `CompanyCreated` and `CompanyUpdated` carry it as
+//! `comptoir_domain_types`, the accounting settings of `comptoir.accountant_portal.v1`
+//! (the portal's answers and its `accounting_settings.changed`, read by export) and
+//! theirs, and the one place the company events' legal identity is written and read. Since field 24, `CompanyCreated` and `CompanyUpdated` carry it as
 //! `identity`, and still fill the deprecated flat fields from the same value for consumers
 //! not yet reading it; events already in the stream carry only the flat fields. Writers
 //! call `with_legal_identity`, readers `legal_identity`, so neither copies the fields.
 
-use comptoir_domain_types::party;
+use comptoir_domain_types::amount::format_plain;
+use comptoir_domain_types::{accounting, party};
 
+use crate::accountant_portal::v1 as portal;
 use crate::events::v1::{CompanyCreated, CompanyUpdated};
 use crate::types::v1::{LegalIdentity, PostalAddress};
 
@@ -52,6 +55,101 @@ impl From<PostalAddress> for party::PostalAddress {
             postal_code,
             city,
             country_code,
+        }
+    }
+}
+
+impl From<accounting::CustomerAccounts> for portal::CustomerAccounts {
+    fn from(accounts: accounting::CustomerAccounts) -> Self {
+        match accounts {
+            accounting::CustomerAccounts::PerCustomer => portal::CustomerAccounts::PerCustomer,
+            accounting::CustomerAccounts::Collective => portal::CustomerAccounts::Collective,
+        }
+    }
+}
+
+/// Unspecified is one account per customer, the default.
+impl From<portal::CustomerAccounts> for accounting::CustomerAccounts {
+    fn from(accounts: portal::CustomerAccounts) -> Self {
+        match accounts {
+            portal::CustomerAccounts::Unspecified | portal::CustomerAccounts::PerCustomer => {
+                accounting::CustomerAccounts::PerCustomer
+            }
+            portal::CustomerAccounts::Collective => accounting::CustomerAccounts::Collective,
+        }
+    }
+}
+
+impl From<&accounting::Journal> for portal::Journal {
+    fn from(journal: &accounting::Journal) -> Self {
+        portal::Journal {
+            code: journal.code.clone(),
+            label: journal.label.clone(),
+        }
+    }
+}
+
+/// The settings as the contract shapes them: rates as plain decimals ("5.5").
+impl From<&accounting::AccountingSettings> for portal::AccountingSettings {
+    fn from(settings: &accounting::AccountingSettings) -> Self {
+        portal::AccountingSettings {
+            sales_journal: Some((&settings.sales_journal).into()),
+            purchases_journal: Some((&settings.purchases_journal).into()),
+            bank_journal: Some((&settings.bank_journal).into()),
+            customer_accounts: portal::CustomerAccounts::from(settings.customer_accounts).into(),
+            customer_account: settings.customer_account.clone(),
+            supplier_account: settings.supplier_account.clone(),
+            bank_account: settings.bank_account.clone(),
+            deductible_vat_account: settings.deductible_vat_account.clone(),
+            rates: settings
+                .rates
+                .iter()
+                .map(|rate| portal::RateAccounts {
+                    vat_rate: format_plain(rate.vat_rate),
+                    goods_revenue_account: rate.goods_revenue_account.clone(),
+                    services_revenue_account: rate.services_revenue_account.clone(),
+                    collected_vat_account: rate.collected_vat_account.clone(),
+                })
+                .collect(),
+            expense_account: settings.expense_account.clone(),
+        }
+    }
+}
+
+/// Settings as sent, unchecked, for a reader of settings the portal already checked (an
+/// `accounting_settings.changed`): an absent journal has an empty code and label, an
+/// unknown customer accounts value is one account per customer, and a rate whose text is
+/// not a decimal is left out. A service that must check settings (the portal, on an
+/// update) parses the message itself, naming each bad field.
+impl From<portal::AccountingSettings> for accounting::AccountingSettings {
+    fn from(settings: portal::AccountingSettings) -> Self {
+        let customer_accounts = settings.customer_accounts().into();
+        let journal = |journal: Option<portal::Journal>| {
+            let portal::Journal { code, label } = journal.unwrap_or_default();
+            accounting::Journal { code, label }
+        };
+        accounting::AccountingSettings {
+            sales_journal: journal(settings.sales_journal),
+            purchases_journal: journal(settings.purchases_journal),
+            bank_journal: journal(settings.bank_journal),
+            customer_accounts,
+            customer_account: settings.customer_account,
+            supplier_account: settings.supplier_account,
+            bank_account: settings.bank_account,
+            deductible_vat_account: settings.deductible_vat_account,
+            rates: settings
+                .rates
+                .into_iter()
+                .filter_map(|rate| {
+                    Some(accounting::RateAccounts {
+                        vat_rate: rate.vat_rate.parse().ok()?,
+                        goods_revenue_account: rate.goods_revenue_account,
+                        services_revenue_account: rate.services_revenue_account,
+                        collected_vat_account: rate.collected_vat_account,
+                    })
+                })
+                .collect(),
+            expense_account: settings.expense_account,
         }
     }
 }
@@ -196,6 +294,42 @@ mod tests {
             ..event
         };
         assert_eq!(flat.legal_identity(), dupont());
+    }
+
+    #[test]
+    fn accounting_settings_cross_the_wire_unchanged() {
+        let mut settings = accounting::AccountingSettings::french_defaults();
+        settings.customer_accounts = accounting::CustomerAccounts::Collective;
+        let sent = portal::AccountingSettings::from(&settings);
+        let rates: Vec<&str> = sent.rates.iter().map(|r| r.vat_rate.as_str()).collect();
+        assert_eq!(rates, ["20", "10", "5.5", "2.1", "0"]);
+        assert_eq!(
+            sent.customer_accounts(),
+            portal::CustomerAccounts::Collective
+        );
+        let received = portal::AccountingSettings::decode(sent.encode_to_vec().as_slice()).unwrap();
+        assert_eq!(accounting::AccountingSettings::from(received), settings);
+    }
+
+    #[test]
+    fn settings_read_unchecked_fill_what_is_missing_and_drop_a_rate_not_decimal() {
+        let mut sent =
+            portal::AccountingSettings::from(&accounting::AccountingSettings::french_defaults());
+        sent.bank_journal = None;
+        sent.customer_accounts = portal::CustomerAccounts::Unspecified.into();
+        sent.rates[1].vat_rate = "dix".to_owned();
+        let read = accounting::AccountingSettings::from(sent);
+        assert_eq!(read.bank_journal.code, "");
+        assert_eq!(
+            read.customer_accounts,
+            accounting::CustomerAccounts::PerCustomer
+        );
+        let rates: Vec<String> = read
+            .rates
+            .iter()
+            .map(|r| format_plain(r.vat_rate))
+            .collect();
+        assert_eq!(rates, ["20", "5.5", "2.1", "0"]);
     }
 
     #[test]

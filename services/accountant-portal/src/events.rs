@@ -17,8 +17,6 @@
 //! grant names (`store::act_for_firm`), the only firm whose rows it writes.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use comptoir_domain_types::amount::format_plain;
-use comptoir_proto::accountant_portal::v1 as pb;
 use comptoir_proto::events::v1::{
     AccountingSettingsChanged, BillingDocument, CompanyCreated, CreditNoteIssued, EventMeta,
     FirmGrantCreated, FirmGrantRevoked, InvoiceIssued, LockDateChanged, MembershipGranted,
@@ -34,7 +32,7 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use crate::domain::clients::{TurnoverDocument, turnover_change};
-use crate::domain::settings::{AccountingSettings, CustomerAccounts, Journal, Versioned};
+use crate::domain::settings::Versioned;
 use crate::store::clients::{self, Announced};
 use crate::store::{act_as_consumer, act_for_firm};
 
@@ -330,42 +328,6 @@ pub(crate) fn accounting_settings_changed(
             version: stored.version,
         },
     )
-}
-
-/// The settings as the contract shapes them, in the event and in the RPCs' answers.
-impl From<&AccountingSettings> for pb::AccountingSettings {
-    fn from(settings: &AccountingSettings) -> Self {
-        let journal = |journal: &Journal| {
-            Some(pb::Journal {
-                code: journal.code.clone(),
-                label: journal.label.clone(),
-            })
-        };
-        pb::AccountingSettings {
-            sales_journal: journal(&settings.sales_journal),
-            purchases_journal: journal(&settings.purchases_journal),
-            bank_journal: journal(&settings.bank_journal),
-            customer_accounts: match settings.customer_accounts {
-                CustomerAccounts::PerCustomer => pb::CustomerAccounts::PerCustomer,
-                CustomerAccounts::Collective => pb::CustomerAccounts::Collective,
-            } as i32,
-            customer_account: settings.customer_account.clone(),
-            supplier_account: settings.supplier_account.clone(),
-            bank_account: settings.bank_account.clone(),
-            deductible_vat_account: settings.deductible_vat_account.clone(),
-            rates: settings
-                .rates
-                .iter()
-                .map(|rate| pb::RateAccounts {
-                    vat_rate: format_plain(rate.vat_rate),
-                    goods_revenue_account: rate.goods_revenue_account.clone(),
-                    services_revenue_account: rate.services_revenue_account.clone(),
-                    collected_vat_account: rate.collected_vat_account.clone(),
-                })
-                .collect(),
-            expense_account: settings.expense_account.clone(),
-        }
-    }
 }
 
 /// `portfolio.client_added`: `client_id` entered `firm_id`'s portfolio.

@@ -3,13 +3,12 @@
 //! French defaults; a replacement checks the version the caller read, stores the next
 //! one and publishes `accounting_settings.changed` in the same transaction.
 
+use comptoir_domain_types::accounting::AccountingSettings;
 use comptoir_runtime::Deps;
 use uuid::Uuid;
 
 use crate::app::{Ctx, firm};
-use crate::domain::settings::{
-    AccountingSettings, InForce, StaleVersion, Versioned, in_force, next_version,
-};
+use crate::domain::settings::{InForce, StaleVersion, Versioned, in_force, next_version};
 use crate::error::Error;
 use crate::events;
 use crate::store;

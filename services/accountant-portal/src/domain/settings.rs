@@ -1,101 +1,24 @@
-//! A client's accounting settings: the journals and the accounts of the plan comptable
-//! that exports post a client's documents to. They are parsed whole from what a caller
-//! sends (every bad field named relative to the settings, e.g.
+//! A client's accounting settings as the portal keeps them: parsed whole from what a
+//! caller sends (every bad field named relative to the settings, e.g.
 //! `rates[2].collected_vat_account`), resolved client's own → firm's default → French
-//! defaults, and versioned for optimistic concurrency. They change what exports produce,
+//! defaults, and versioned for optimistic concurrency. The settings themselves, the
+//! French defaults and the plan comptable's rule for an account number are the shared
+//! vocabulary's (`comptoir_domain_types::accounting`). They change what exports produce,
 //! never a client's documents.
 
+use comptoir_domain_types::accounting::{
+    AccountKind, AccountingSettings, CustomerAccounts, Journal, RateAccounts, account_number,
+};
 use comptoir_domain_types::amount::{self, parse_decimal};
 use comptoir_domain_types::fields::{Violations, add, text};
 use rust_decimal::Decimal;
 
-/// Longest account number.
-const ACCOUNT_MAX: usize = 12;
-/// Shortest account number: the class and two digits (`411`, `401`).
-const ACCOUNT_MIN: usize = 3;
 /// Longest journal code.
 const JOURNAL_CODE_MAX: usize = 10;
 /// Longest journal label.
 const JOURNAL_LABEL_MAX: usize = 100;
 /// Most VAT rates one set of settings maps.
 const RATES_MAX: usize = 20;
-
-/// A journal: its code and label.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Journal {
-    /// 1 to 10 letters and digits, e.g. `VT`.
-    pub(crate) code: String,
-    /// 1 to 100 characters, e.g. `Ventes`.
-    pub(crate) label: String,
-}
-
-/// How customers are posted; unspecified means one account per customer, the plan
-/// comptable's usual way.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub(crate) enum CustomerAccounts {
-    /// The customer account is a prefix followed by the customer's code (`411DUPONT`).
-    #[default]
-    PerCustomer,
-    /// One collective account for every customer.
-    Collective,
-}
-
-impl CustomerAccounts {
-    /// The stored name.
-    pub(crate) fn as_str(self) -> &'static str {
-        match self {
-            CustomerAccounts::PerCustomer => "per_customer",
-            CustomerAccounts::Collective => "collective",
-        }
-    }
-
-    /// The value of a stored name.
-    pub(crate) fn parse(stored: &str) -> Option<Self> {
-        match stored {
-            "per_customer" => Some(CustomerAccounts::PerCustomer),
-            "collective" => Some(CustomerAccounts::Collective),
-            _ => None,
-        }
-    }
-}
-
-/// The accounts of one VAT rate.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct RateAccounts {
-    /// The rate in percent, e.g. 5.5.
-    pub(crate) vat_rate: Decimal,
-    /// Revenue account for goods (class 7).
-    pub(crate) goods_revenue_account: String,
-    /// Revenue account for services (class 7).
-    pub(crate) services_revenue_account: String,
-    /// Collected VAT account (class 4).
-    pub(crate) collected_vat_account: String,
-}
-
-/// The journals and accounts exports use for a client.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct AccountingSettings {
-    /// Sales journal.
-    pub(crate) sales_journal: Journal,
-    /// Purchases journal.
-    pub(crate) purchases_journal: Journal,
-    /// Bank journal.
-    pub(crate) bank_journal: Journal,
-    /// How customers are posted.
-    pub(crate) customer_accounts: CustomerAccounts,
-    /// The customer prefix, or the collective customer account (`41…`).
-    pub(crate) customer_account: String,
-    /// The supplier account prefix (`40…`).
-    pub(crate) supplier_account: String,
-    /// The bank account (`51…`).
-    pub(crate) bank_account: String,
-    /// Deductible VAT (class 4).
-    pub(crate) deductible_vat_account: String,
-    /// Revenue and collected VAT accounts, one entry per rate.
-    pub(crate) rates: Vec<RateAccounts>,
-    /// Expense account for purchases (class 6).
-    pub(crate) expense_account: String,
-}
 
 /// The settings' text fields as a caller sent them, before parsing.
 #[derive(Debug, Clone, Copy, Default)]
@@ -142,73 +65,6 @@ pub(crate) struct RawSettings<'a> {
     pub(crate) rates: Vec<RawRate<'a>>,
     /// Expense account.
     pub(crate) expense_account: &'a str,
-}
-
-/// What an account number must start with: its class in the plan comptable, and for
-/// some accounts the sub-class too.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum AccountKind {
-    /// Class 7.
-    Revenue,
-    /// Class 4 (44…, but a firm may keep VAT elsewhere in class 4).
-    Vat,
-    /// `41…`.
-    Customer,
-    /// `40…`.
-    Supplier,
-    /// `51…`.
-    Bank,
-    /// Class 6.
-    Expense,
-}
-
-impl AccountKind {
-    fn prefix(self) -> &'static str {
-        match self {
-            AccountKind::Revenue => "7",
-            AccountKind::Vat => "4",
-            AccountKind::Customer => "41",
-            AccountKind::Supplier => "40",
-            AccountKind::Bank => "51",
-            AccountKind::Expense => "6",
-        }
-    }
-
-    fn what(self) -> &'static str {
-        match self {
-            AccountKind::Revenue => "a revenue account (class 7)",
-            AccountKind::Vat => "a VAT account (class 4)",
-            AccountKind::Customer => "a customer account (41…)",
-            AccountKind::Supplier => "a supplier account (40…)",
-            AccountKind::Bank => "a bank account (51…)",
-            AccountKind::Expense => "an expense account (class 6)",
-        }
-    }
-}
-
-/// An account number of `kind`: 3 to 12 digits starting with its class, or the reason
-/// it is refused.
-fn account(input: &str, kind: AccountKind) -> Result<String, String> {
-    let number = input.trim();
-    if number.is_empty() {
-        return Err("is required".to_owned());
-    }
-    if !number.bytes().all(|b| b.is_ascii_digit()) {
-        return Err("must be digits only".to_owned());
-    }
-    if !(ACCOUNT_MIN..=ACCOUNT_MAX).contains(&number.len()) {
-        return Err(format!(
-            "must be {ACCOUNT_MIN} to {ACCOUNT_MAX} digits long"
-        ));
-    }
-    if !number.starts_with(kind.prefix()) {
-        return Err(format!(
-            "must be {}, starting with {}",
-            kind.what(),
-            kind.prefix()
-        ));
-    }
-    Ok(number.to_owned())
 }
 
 /// A journal code: 1 to 10 ASCII letters and digits, upper-cased.
@@ -265,7 +121,11 @@ impl RawJournal<'_> {
 impl RawRate<'_> {
     fn parse(self, field: &str, violations: &mut Violations) -> Option<RateAccounts> {
         let mut account_of = |name: &str, input: &str, kind| {
-            check(violations, &format!("{field}.{name}"), account(input, kind))
+            check(
+                violations,
+                &format!("{field}.{name}"),
+                account_number(input, kind),
+            )
         };
         let goods = account_of(
             "goods_revenue_account",
@@ -307,7 +167,7 @@ impl RawSettings<'_> {
             .parse("purchases_journal", violations);
         let bank_journal = self.bank_journal.parse("bank_journal", violations);
         let mut account_of =
-            |field: &str, input: &str, kind| check(violations, field, account(input, kind));
+            |field: &str, input: &str, kind| check(violations, field, account_number(input, kind));
         let customer_account = account_of(
             "customer_account",
             self.customer_account,
@@ -378,46 +238,6 @@ impl RawSettings<'_> {
             rates.push(rate);
         }
         rates
-    }
-}
-
-impl AccountingSettings {
-    /// The French defaults: journals VT, AC and BQ; one account per customer under 411;
-    /// suppliers under 401; bank 512000; deductible VAT 445660; purchases 607000; and for
-    /// each French rate, revenue 707x00 (goods) and 706x00 (services) and collected VAT
-    /// 44571x.
-    pub(crate) fn french_defaults() -> Self {
-        let journal = |code: &str, label: &str| Journal {
-            code: code.to_owned(),
-            label: label.to_owned(),
-        };
-        let rates = [
-            ("20", "1"),
-            ("10", "2"),
-            ("5.5", "3"),
-            ("2.1", "4"),
-            ("0", "5"),
-        ]
-        .into_iter()
-        .map(|(rate, n)| RateAccounts {
-            vat_rate: parse_decimal(rate, 2).expect("a French rate parses"),
-            goods_revenue_account: format!("707{n}00"),
-            services_revenue_account: format!("706{n}00"),
-            collected_vat_account: format!("44571{n}"),
-        })
-        .collect();
-        Self {
-            sales_journal: journal("VT", "Ventes"),
-            purchases_journal: journal("AC", "Achats"),
-            bank_journal: journal("BQ", "Banque"),
-            customer_accounts: CustomerAccounts::PerCustomer,
-            customer_account: "411".to_owned(),
-            supplier_account: "401".to_owned(),
-            bank_account: "512000".to_owned(),
-            deductible_vat_account: "445660".to_owned(),
-            rates,
-            expense_account: "607000".to_owned(),
-        }
     }
 }
 

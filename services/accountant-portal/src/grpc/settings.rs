@@ -2,15 +2,14 @@
 //! the decoding of whose settings and of the settings themselves (every bad field named
 //! under `settings.`, e.g. `settings.rates[2].collected_vat_account`).
 
+use comptoir_domain_types::accounting::{AccountingSettings, CustomerAccounts};
 use comptoir_domain_types::permissions::Permission;
 use comptoir_proto::accountant_portal::v1 as pb;
 use comptoir_runtime::{Deps, FieldViolations};
 use tonic::{Request, Response, Status};
 
 use crate::app::settings::{self, Whose};
-use crate::domain::settings::{
-    AccountingSettings, CustomerAccounts, RawJournal, RawRate, RawSettings,
-};
+use crate::domain::settings::{RawJournal, RawRate, RawSettings};
 use crate::error::Error;
 use crate::grpc::authorize;
 
@@ -81,10 +80,7 @@ fn decode_settings(
     };
     let mut found = Vec::new();
     let customer_accounts = match pb::CustomerAccounts::try_from(settings.customer_accounts) {
-        Ok(pb::CustomerAccounts::Unspecified | pb::CustomerAccounts::PerCustomer) => {
-            CustomerAccounts::PerCustomer
-        }
-        Ok(pb::CustomerAccounts::Collective) => CustomerAccounts::Collective,
+        Ok(accounts) => accounts.into(),
         Err(_) => {
             found.push((
                 "customer_accounts".to_owned(),

@@ -3,12 +3,13 @@
 //! caller's order. Settings are replaced whole, and only from the version the caller
 //! read: a write that finds another version changes nothing and says so.
 
+use comptoir_domain_types::accounting::{
+    AccountingSettings, CustomerAccounts, Journal, RateAccounts,
+};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use crate::domain::settings::{
-    AccountingSettings, CustomerAccounts, Journal, RateAccounts, Versioned,
-};
+use crate::domain::settings::Versioned;
 
 /// The settings stored for `company_id` (a client, or the firm itself for its default)
 /// in `firm_id`'s portfolio, if any.

@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use crate::domain::ledger::{Entry, JournalKind, PartyRef, Role};
 use crate::domain::lettering;
-use crate::domain::settings::AccountingSettings;
+use crate::domain::settings::{self as domain_settings, AccountingSettings};
 use crate::store::ledger::{self, Resolved};
 use crate::store::settings::{self, SettingsKey};
 
@@ -27,8 +27,10 @@ async fn resolve(
         .await?
         .unwrap_or_else(|| (0, AccountingSettings::french_defaults()));
     Ok(Resolved {
-        journal: settings.journal(journal).clone(),
-        accounts: roles.map(|role| settings.account(role, party)).collect(),
+        journal: domain_settings::journal(&settings, journal).clone(),
+        accounts: roles
+            .map(|role| domain_settings::account(&settings, role, party))
+            .collect(),
         settings_version,
     })
 }

@@ -119,7 +119,9 @@ pub(crate) async fn in_force(
                 sales_journal: journal(row.sales_journal_code, row.sales_journal_label),
                 purchases_journal: journal(row.purchases_journal_code, row.purchases_journal_label),
                 bank_journal: journal(row.bank_journal_code, row.bank_journal_label),
-                customer_accounts: CustomerAccounts::from_stored(&row.customer_accounts),
+                // Any other text is one account per customer, the default.
+                customer_accounts: CustomerAccounts::parse(&row.customer_accounts)
+                    .unwrap_or_default(),
                 customer_account: row.customer_account,
                 supplier_account: row.supplier_account,
                 bank_account: row.bank_account,
