@@ -83,11 +83,11 @@ impl KeySet {
         use comptoir_proto::identity::v1::{
             GetJwksRequest, identity_service_client::IdentityServiceClient,
         };
-        let channel = tonic::transport::Endpoint::from_shared(identity_url.to_owned())
-            .map_err(|err| anyhow::anyhow!("COMPTOIR_IDENTITY_URL `{identity_url}`: {err}"))?
-            .connect_timeout(Duration::from_secs(5))
-            .timeout(Duration::from_secs(5))
-            .connect_lazy();
+        let channel = crate::channel::lazy_channel(
+            identity_url,
+            "COMPTOIR_IDENTITY_URL",
+            Duration::from_secs(5),
+        )?;
         let fetch: KeyFetcher = Arc::new(move || {
             let mut client = IdentityServiceClient::with_interceptor(
                 channel.clone(),

@@ -1,12 +1,13 @@
 //! Plumbing shared by every Comptoir service, so each service crate holds only its own
 //! contract, rules and queries: typed configuration, telemetry, the gRPC server with its
-//! auth layer, the Postgres pool bound to the service's schema, and the NATS outbox and
+//! auth layer, the lazy channels to other services, the Postgres pool bound to the service's schema, and the NATS outbox and
 //! consumers. A service describes itself with a [`ServiceSpec`] and [`App::build`] does
 //! the rest.
 
 pub mod app;
 pub mod auth;
 pub mod caller;
+pub mod channel;
 pub mod config;
 pub mod db;
 pub mod error;

@@ -7,27 +7,16 @@
 //!
 //! A refusal comes back as identity's or billing's status, unchanged.
 
-use std::time::Duration;
-
 use chrono::NaiveDate;
 use comptoir_proto::billing::v1 as billing_pb;
 use comptoir_proto::identity::v1 as identity_pb;
+use comptoir_runtime::channel::lazy_channel;
 use tonic::service::interceptor::InterceptedService;
-use tonic::transport::{Channel, Endpoint};
+use tonic::transport::Channel;
 use uuid::Uuid;
 
 use crate::error::Error;
-use crate::tenancy::{Authorization, Propagate, forwarded};
-
-/// A lazy channel to `url` (nothing connects until the first call); `variable` names the
-/// setting in a configuration error.
-fn lazy_channel(url: &str, variable: &str) -> anyhow::Result<Channel> {
-    Ok(Endpoint::from_shared(url.to_owned())
-        .map_err(|err| anyhow::anyhow!("{variable} `{url}`: {err}"))?
-        .connect_timeout(Duration::from_secs(5))
-        .timeout(Duration::from_secs(10))
-        .connect_lazy())
-}
+use crate::tenancy::{Authorization, CALL_TIMEOUT, Propagate, forwarded};
 
 /// A channel with the caller's trace context propagated.
 type Traced = InterceptedService<Channel, Propagate>;
@@ -45,9 +34,9 @@ impl Peers {
     /// keys from) and of billing at `billing_url`, when set.
     pub(crate) fn new(identity_url: &str, billing_url: Option<&str>) -> anyhow::Result<Self> {
         Ok(Self {
-            identity: lazy_channel(identity_url, "COMPTOIR_IDENTITY_URL")?,
+            identity: lazy_channel(identity_url, "COMPTOIR_IDENTITY_URL", CALL_TIMEOUT)?,
             billing: billing_url
-                .map(|url| lazy_channel(url, "COMPTOIR_BILLING_URL"))
+                .map(|url| lazy_channel(url, "COMPTOIR_BILLING_URL", CALL_TIMEOUT))
                 .transpose()?,
         })
     }

@@ -16,6 +16,7 @@ use chrono::{DateTime, Utc};
 use comptoir_proto::tenancy::v1 as pb;
 use comptoir_proto::types::v1::PostalAddress;
 use comptoir_runtime::FieldViolations;
+use comptoir_runtime::channel::lazy_channel;
 use tonic::metadata::AsciiMetadataValue;
 use tonic::transport::Channel;
 use tonic_types::StatusExt;
@@ -23,6 +24,10 @@ use uuid::Uuid;
 
 use crate::domain::client::NewClient;
 use crate::error::Error;
+
+/// How long one call of the portal to another service (tenancy, identity, billing) may
+/// take.
+pub(crate) const CALL_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The caller's `authorization` metadata, forwarded to tenancy as received.
 #[derive(Clone)]
@@ -88,15 +93,7 @@ impl Tenancy {
     /// A lazy client for `url` (nothing connects until the first call).
     pub(crate) fn new(url: Option<&str>) -> anyhow::Result<Self> {
         let channel = url
-            .map(|url| {
-                Ok::<_, anyhow::Error>(
-                    tonic::transport::Endpoint::from_shared(url.to_owned())
-                        .map_err(|err| anyhow::anyhow!("COMPTOIR_TENANCY_URL `{url}`: {err}"))?
-                        .connect_timeout(Duration::from_secs(5))
-                        .timeout(Duration::from_secs(10))
-                        .connect_lazy(),
-                )
-            })
+            .map(|url| lazy_channel(url, "COMPTOIR_TENANCY_URL", CALL_TIMEOUT))
             .transpose()?;
         Ok(Self { channel })
     }

@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 use comptoir_proto::tenancy::v1::{CheckAccessRequest, access_service_client::AccessServiceClient};
 use comptoir_runtime::auth;
 use comptoir_runtime::caller::ACCESS_TOKEN_TTL;
+use comptoir_runtime::channel::lazy_channel;
 use tonic::metadata::AsciiMetadataValue;
 use tonic::transport::Channel;
 use uuid::Uuid;
@@ -44,16 +45,9 @@ pub(crate) struct Tenancy {
 impl Tenancy {
     /// A lazy client for `url` (nothing connects until the first check).
     pub(crate) fn new(url: Option<&str>) -> anyhow::Result<Self> {
-        let channel = match url {
-            Some(url) => Some(
-                tonic::transport::Endpoint::from_shared(url.to_owned())
-                    .map_err(|err| anyhow::anyhow!("COMPTOIR_TENANCY_URL `{url}`: {err}"))?
-                    .connect_timeout(Duration::from_secs(5))
-                    .timeout(Duration::from_secs(5))
-                    .connect_lazy(),
-            ),
-            None => None,
-        };
+        let channel = url
+            .map(|url| lazy_channel(url, "COMPTOIR_TENANCY_URL", Duration::from_secs(5)))
+            .transpose()?;
         Ok(Self {
             channel,
             token: Default::default(),
