@@ -1,6 +1,7 @@
 //! What the portal consumes, to keep the projection its client list reads
 //! (`store::clients`): tenancy's `company.created` and `company.updated` (the companies'
-//! identity, creation and owning firm), `membership.granted` and `membership.revoked`
+//! identity, creation and owning firm), `ownership.transferred` (the owning firm no
+//! longer owns the company), `membership.granted` and `membership.revoked`
 //! (each client's users), `firm_grant.created` and `firm_grant.revoked` (which firm keeps
 //! which client's books); billing's `lock_date.changed`, `invoice.issued` and
 //! `credit_note.issued` (lock date, last invoice date, turnover per year).
@@ -9,18 +10,19 @@
 //! event once; each write is order-safe by itself: a company event applies only when not
 //! older than the company's version held, a grant, membership or lock date event only
 //! when later than the last one applied to its row (UUIDv7 event ids sort by time), the
-//! last invoice date only moves forward, and the turnover is a sum of events applied
-//! once.
+//! last invoice date only moves forward, the turnover is a sum of events applied once,
+//! and a creation names its owning firm only while no ownership transfer is recorded.
 //!
 //! Row-level security (migration 0300): each consumer names itself for the company facts
 //! it projects (`store::act_as_consumer`); the grants consumer acts as the firm the
-//! grant names (`store::act_for_firm`), the only firm whose rows it writes.
+//! grant names (`store::act_for_firm`), the only firm whose rows it writes, and the
+//! ownership consumer as the firm that handed the company over (migration 0320).
 
 use chrono::{DateTime, NaiveDate, Utc};
 use comptoir_proto::events::v1::{
     AccountingSettingsChanged, BillingDocument, CompanyCreated, CreditNoteIssued, EventMeta,
     FirmGrantCreated, FirmGrantRevoked, InvoiceIssued, LockDateChanged, MembershipGranted,
-    MembershipRevoked, PortfolioClientAdded, PortfolioClientDisconnected,
+    MembershipRevoked, OwnershipTransferred, PortfolioClientAdded, PortfolioClientDisconnected,
     PortfolioManagersAssigned,
 };
 use comptoir_runtime::events::consumer::event_uuid;
@@ -80,6 +82,36 @@ impl Consume for Companies {
             };
             let created = occurred(&meta, delivery.event_id);
             clients::note_creation(conn, company_id, created, owner_firm).await?;
+        }
+        Ok(())
+    }
+}
+
+/// The consumer that follows a company's change of owner: the new owner is an account,
+/// so the company is no longer its firm's.
+pub(crate) struct Ownership;
+
+impl Consume for Ownership {
+    type Event = OwnershipTransferred;
+    const NAME: &'static str = "ownership";
+    const EVENTS: &'static [EventType] = &[names::OWNERSHIP_TRANSFERRED];
+
+    async fn apply(
+        &self,
+        conn: &mut PgConnection,
+        event: OwnershipTransferred,
+        delivery: &Delivery,
+    ) -> Result<(), HandlerError> {
+        act_as_consumer(conn, Self::NAME).await?;
+        let company_id = company_of(event.meta.as_ref())?;
+        if !clients::note_transfer(conn, company_id, delivery.event_id).await? {
+            tracing::info!(%company_id, "older ownership transfer set aside");
+        }
+        // A firm handing its client over: its own record of owning it goes too.
+        if !event.from_firm_id.is_empty() {
+            let firm_id = event_uuid("from_firm_id", &event.from_firm_id)?;
+            act_for_firm(conn, firm_id).await?;
+            clients::disown(conn, firm_id, company_id).await?;
         }
         Ok(())
     }

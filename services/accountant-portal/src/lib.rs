@@ -93,6 +93,7 @@ pub async fn build_with(config: PortalConfig) -> anyhow::Result<App> {
             .grpc(grpc::accountants::server(deps.clone(), tenancy.clone()))
             .grpc(grpc::server(deps.clone(), tenancy, peers))
             .consumer(events::Companies)
+            .consumer(events::Ownership)
             .consumer(events::FirmGrants)
             .consumer(events::Memberships)
             .consumer(events::ClientActivity))

@@ -58,7 +58,8 @@ pub(crate) async fn keep_company(
 /// Records when `company` was created and the firm that owns it, as `company.created`
 /// tells, whatever its version: a creation coming after an update is set aside by
 /// [`keep_company`] but still says when the company was born. Only the first creation
-/// time is kept.
+/// time is kept, and the owning firm only while no ownership transfer is recorded (the
+/// new owner of a transfer is an account, see [`note_transfer`]).
 pub(crate) async fn note_creation(
     conn: &mut PgConnection,
     company: Uuid,
@@ -66,11 +67,56 @@ pub(crate) async fn note_creation(
     owner_firm: Option<Uuid>,
 ) -> Result<(), sqlx::Error> {
     sqlx::query!(
-        "UPDATE directory_company SET create_time = $2, owner_firm_id = $3 \
+        "UPDATE directory_company SET create_time = $2, \
+             owner_firm_id = CASE WHEN ownership_event_id IS NULL THEN $3::uuid END \
          WHERE company_id = $1 AND create_time IS NULL",
         company,
         create_time,
         owner_firm,
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Records that `company` changed owner by the event `event_id`: the new owner is an
+/// account, so no firm owns it any more, whatever `company.created` said or will say
+/// (see [`note_creation`]). A company not yet announced is added at version 0 with an
+/// empty name, which its announcement fills in ([`keep_company`]). An event older than
+/// the transfer recorded changes nothing. False when it was set aside.
+pub(crate) async fn note_transfer(
+    conn: &mut PgConnection,
+    company: Uuid,
+    event_id: Uuid,
+) -> Result<bool, sqlx::Error> {
+    let kept = sqlx::query!(
+        "INSERT INTO directory_company AS d \
+             (company_id, legal_name, siren, is_firm, version, ownership_event_id) \
+         VALUES ($1, '', '', false, 0, $2) \
+         ON CONFLICT (company_id) DO UPDATE SET owner_firm_id = NULL, \
+             ownership_event_id = EXCLUDED.ownership_event_id, updated_at = now() \
+         WHERE d.ownership_event_id IS NULL OR d.ownership_event_id < EXCLUDED.ownership_event_id",
+        company,
+        event_id,
+    )
+    .execute(conn)
+    .await?;
+    Ok(kept.rows_affected() == 1)
+}
+
+/// Records that `firm` no longer owns its client `company` (it handed it over). The
+/// transaction acts for `firm` (row-level security); a client the firm has no row for
+/// changes nothing.
+pub(crate) async fn disown(
+    conn: &mut PgConnection,
+    firm: Uuid,
+    company: Uuid,
+) -> Result<(), sqlx::Error> {
+    sqlx::query!(
+        "UPDATE firm_client SET owned_by_firm = false, updated_at = now() \
+         WHERE firm_id = $1 AND company_id = $2 AND owned_by_firm",
+        firm,
+        company,
     )
     .execute(conn)
     .await?;

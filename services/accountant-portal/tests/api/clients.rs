@@ -13,6 +13,7 @@ use comptoir_proto::accountant_portal::v1::{
 use comptoir_proto::events::v1::{
     BillingDocument, CompanyCreated, CreditNoteIssued, EventMeta, FirmGrantCreated,
     FirmGrantRevoked, InvoiceIssued, LockDateChanged, MembershipGranted, MembershipRevoked,
+    OwnershipTransferred,
 };
 use comptoir_proto::types::v1::LegalIdentity;
 use comptoir_runtime::caller::Claims;
@@ -225,6 +226,40 @@ fn revoke(firm: Uuid, client: Uuid) -> Event {
         |meta| FirmGrantRevoked {
             meta,
             firm_id: firm.to_string(),
+            ..Default::default()
+        },
+        client,
+    )
+}
+
+/// `company.created` of `client`, created by `firm`, which owns it.
+fn created_by(firm: Uuid, client: Uuid, name: &str) -> Event {
+    event(
+        names::COMPANY_CREATED,
+        |meta| CompanyCreated {
+            meta,
+            identity: Some(LegalIdentity {
+                legal_name: name.to_owned(),
+                siren: "732829320".to_owned(),
+                ..Default::default()
+            }),
+            owner_firm_id: firm.to_string(),
+            version: 1,
+            ..Default::default()
+        },
+        client,
+    )
+}
+
+/// `firm` hands `client` over to its Administrator `to` (tenancy's DisconnectClient with
+/// `transfer_ownership_to`).
+fn handed_over(firm: Uuid, client: Uuid, to: Uuid) -> Event {
+    event(
+        names::OWNERSHIP_TRANSFERRED,
+        |meta| OwnershipTransferred {
+            meta,
+            to_user_id: to.to_string(),
+            from_firm_id: firm.to_string(),
             ..Default::default()
         },
         client,
@@ -530,30 +565,86 @@ async fn an_owning_firm_is_read_from_company_created() {
     let nats = env.nats();
     let (firm, _) = firm_with(nats, &[]).await;
     let client = Uuid::now_v7();
-    let id = Uuid::now_v7();
-    let created = CompanyCreated {
-        meta: meta(id, client),
-        identity: Some(LegalIdentity {
-            legal_name: "Créée SAS".to_owned(),
-            siren: "732829320".to_owned(),
-            ..Default::default()
-        }),
-        owner_firm_id: firm.to_string(),
-        version: 1,
-        ..Default::default()
-    };
-    send(
-        nats,
-        &(names::COMPANY_CREATED, id, created.encode_to_vec()),
-        false,
-    )
-    .await;
+    send(nats, &created_by(firm, client, "Créée SAS"), false).await;
     send(nats, &grant(firm, client), false).await;
     let admin = env.administrator(firm).await;
     let seen = env
         .wait_for("the created client", &admin, |c| c.len() == 1)
         .await;
     assert!(seen[0].owned_by_firm);
+}
+
+#[tokio::test]
+async fn a_firm_that_handed_its_client_over_no_longer_owns_it_even_after_a_late_creation() {
+    let env = Env::start().await;
+    let nats = env.nats();
+    let (firm, _) = firm_with(nats, &[]).await;
+    let admin = env.administrator(firm).await;
+    let owned = |clients: &[Client], id| find(clients, id).map(|c| c.owned_by_firm);
+
+    // Created by the firm, which records owning it, then handed over (twice delivered).
+    let given = Uuid::now_v7();
+    send(nats, &created_by(firm, given, "Cédée SAS"), false).await;
+    send(nats, &grant(firm, given), false).await;
+    env.sql(&format!(
+        "UPDATE accountant_portal.firm_client SET owned_by_firm = true \
+         WHERE firm_id = '{firm}' AND company_id = '{given}'"
+    ))
+    .await;
+    env.wait_for("the owned client", &admin, |c| {
+        owned(c, given) == Some(true)
+    })
+    .await;
+    send(nats, &handed_over(firm, given, Uuid::now_v7()), true).await;
+    env.wait_for("the handed-over client", &admin, |c| {
+        owned(c, given) == Some(false)
+    })
+    .await;
+    let still_owned: Option<bool> = sqlx::query_scalar(
+        "SELECT owned_by_firm FROM accountant_portal.firm_client \
+         WHERE firm_id = $1 AND company_id = $2",
+    )
+    .bind(firm)
+    .bind(given)
+    .fetch_optional(&mut env.harness.db.admin().await)
+    .await
+    .unwrap();
+    assert_eq!(still_owned, Some(false), "the firm's own record is cleared");
+
+    // The transfer applied before the company's creation comes: the late creation, which
+    // names the firm as owner, does not bring the firm's ownership back.
+    let late = Uuid::now_v7();
+    let creation = created_by(firm, late, "Tardive SAS");
+    send(nats, &handed_over(firm, late, Uuid::now_v7()), false).await;
+    eventually("the transfer before the creation", || async {
+        let recorded: Option<bool> = sqlx::query_scalar(
+            "SELECT ownership_event_id IS NOT NULL FROM accountant_portal.directory_company \
+             WHERE company_id = $1",
+        )
+        .bind(late)
+        .fetch_optional(&mut env.harness.db.admin().await)
+        .await
+        .unwrap();
+        recorded.filter(|recorded| *recorded)
+    })
+    .await;
+    send(nats, &creation, false).await;
+    send(nats, &grant(firm, late), false).await;
+    let seen = env
+        .wait_for("the late creation", &admin, |c| {
+            find(c, late).is_some_and(|c| c.legal_name == "Tardive SAS")
+        })
+        .await;
+    assert_eq!(owned(&seen, late), Some(false));
+    assert_eq!(owned(&seen, given), Some(false));
+    let owner: Option<Option<Uuid>> = sqlx::query_scalar(
+        "SELECT owner_firm_id FROM accountant_portal.directory_company WHERE company_id = $1",
+    )
+    .bind(late)
+    .fetch_optional(&mut env.harness.db.admin().await)
+    .await
+    .unwrap();
+    assert_eq!(owner, Some(None));
 }
 
 #[tokio::test]
