@@ -70,7 +70,11 @@ pub struct Service {
     consumers: Vec<Consumer>,
     local_keys: Option<KeyFetcher>,
     on_ready: Vec<BoxFuture<'static, anyhow::Result<()>>>,
+    tasks: Vec<Task>,
 }
+
+/// A background task of a service's own: given the stop token, it runs until stopped.
+type Task = Box<dyn FnOnce(CancellationToken) -> BoxFuture<'static, ()> + Send>;
 
 impl Service {
     /// Nothing yet.
@@ -100,6 +104,17 @@ impl Service {
     /// Runs a durable consumer once the service is ready.
     pub fn consumer(mut self, consumer: impl Into<Consumer>) -> Self {
         self.consumers.push(consumer.into());
+        self
+    }
+
+    /// Runs a background task of the service's own (a job worker) once the service is
+    /// ready, beside the relay and the consumers; it must return soon after its stop
+    /// token is cancelled, which shutdown awaits for the grace period.
+    pub fn task(
+        mut self,
+        task: impl FnOnce(CancellationToken) -> BoxFuture<'static, ()> + Send + 'static,
+    ) -> Self {
+        self.tasks.push(Box::new(task));
         self
     }
 
@@ -231,6 +246,7 @@ impl App {
             names,
             consumers,
             on_ready,
+            tasks,
             ..
         } = service;
 
@@ -265,6 +281,7 @@ impl App {
             keys.revocations(),
             consumers,
             on_ready,
+            tasks,
             health.clone(),
             names.clone(),
             ready_tx,
@@ -342,6 +359,7 @@ async fn bring_up(
     revocations: Revocations,
     consumers: Vec<Consumer>,
     on_ready: Vec<BoxFuture<'static, anyhow::Result<()>>>,
+    own_tasks: Vec<Task>,
     health: HealthReporter,
     names: Vec<&'static str>,
     ready: watch::Sender<bool>,
@@ -400,6 +418,9 @@ async fn bring_up(
             deps.metrics.clone(),
             stop.clone(),
         ));
+    }
+    for task in own_tasks {
+        tasks.spawn(task(stop.clone()));
     }
     tasks.spawn(idempotency::purge(
         deps.pool.clone(),

@@ -28,3 +28,5 @@ pub use app::{App, Deps, Service, ServiceSpec};
 pub use caller::Caller;
 pub use config::CommonConfig;
 pub use error::FieldViolations;
+/// What stops a service's background tasks ([`Service::task`]).
+pub use tokio_util::sync::CancellationToken;

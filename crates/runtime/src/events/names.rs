@@ -119,6 +119,13 @@ pub const CUSTOMER_CHANGED: EventType = billing("customer", "changed");
 /// `comptoir.billing.lock_date.changed`: a company's lock date moved.
 pub const LOCK_DATE_CHANGED: EventType = billing("lock_date", "changed");
 
+/// `comptoir.export.export.completed`: an export job succeeded or failed.
+pub const EXPORT_COMPLETED: EventType = EventType {
+    service: "export",
+    aggregate: "export",
+    event: "completed",
+};
+
 /// How long JetStream remembers a `Nats-Msg-Id` to drop a duplicate publish.
 pub const DUPLICATE_WINDOW: Duration = Duration::from_secs(120);
 
