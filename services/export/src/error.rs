@@ -2,6 +2,7 @@
 
 use comptoir_runtime::caller::AuthError;
 use comptoir_runtime::error::{self, FieldViolations};
+use comptoir_runtime::idempotency::IdempotencyError;
 use tonic::{Code, Status};
 
 const DOMAIN: &str = "export";
@@ -18,6 +19,21 @@ pub(crate) enum Error {
     /// The export service has not heard of this company.
     #[error("no seller profile for company {0}")]
     ProfileNotFound(uuid::Uuid),
+    /// No export job of the caller's company has this id.
+    #[error("no export job {0}")]
+    ExportNotFound(uuid::Uuid),
+    /// The export job has not succeeded (yet): it has no file to download.
+    #[error("export job {0} has no file: it is running or failed")]
+    ExportNotReady(uuid::Uuid),
+    /// An export job's file grew beyond what a job keeps.
+    #[error("the file exceeds {} MiB, the most an export job keeps", crate::domain::jobs::MAX_FILE_BYTES / (1024 * 1024))]
+    ExportTooLarge,
+    /// An export job's worker died every time it ran it.
+    #[error("the export was abandoned after {0} attempts")]
+    ExportAbandoned(i32),
+    /// The idempotency key was used with another request, or is too long.
+    #[error(transparent)]
+    Idempotency(IdempotencyError),
     /// The caller stopped reading a streamed file.
     #[error("the caller went away")]
     CallerGone,
@@ -43,10 +59,42 @@ impl From<Error> for Status {
                 DOMAIN,
                 err.to_string(),
             ),
+            Error::ExportNotFound(_) => {
+                error::status(Code::NotFound, "EXPORT_NOT_FOUND", DOMAIN, err.to_string())
+            }
+            Error::ExportNotReady(_) => error::status(
+                Code::FailedPrecondition,
+                "EXPORT_NOT_READY",
+                DOMAIN,
+                err.to_string(),
+            ),
+            Error::ExportTooLarge => error::status(
+                Code::ResourceExhausted,
+                "EXPORT_TOO_LARGE",
+                DOMAIN,
+                err.to_string(),
+            ),
+            Error::ExportAbandoned(_) => {
+                error::status(Code::Aborted, "EXPORT_ABANDONED", DOMAIN, err.to_string())
+            }
+            Error::Idempotency(ref inner) => {
+                let mut violations = FieldViolations::new();
+                violations.add("idempotency_key", inner.to_string());
+                violations.into_status()
+            }
             Error::CallerGone => Status::cancelled(err.to_string()),
             Error::Csv(ref fault) => error::internal(DOMAIN, fault),
             Error::Xlsx(ref fault) => error::internal(DOMAIN, fault),
             Error::Db(db) => error::database(DOMAIN, &db),
+        }
+    }
+}
+
+impl From<IdempotencyError> for Error {
+    fn from(err: IdempotencyError) -> Self {
+        match err {
+            IdempotencyError::Db(db) => Error::Db(db),
+            other => Error::Idempotency(other),
         }
     }
 }

@@ -11,6 +11,14 @@ use crate::domain::fec::{self, FiscalYear, Separator};
 use crate::error::Error;
 use crate::store;
 
+/// The FEC asked for.
+#[derive(Debug, Clone)]
+pub(crate) struct FecExport {
+    pub(crate) company_id: Uuid,
+    pub(crate) year: FiscalYear,
+    pub(crate) separator: Separator,
+}
+
 /// The FEC of `company_id` for `year`, named after its SIREN (a company export has not
 /// heard of is [`Error::ProfileNotFound`], before anything is streamed).
 pub(crate) async fn export_fec(
@@ -34,6 +42,7 @@ pub(crate) async fn export_fec(
                     line.clear();
                     fec::write_line(&row?, separator, &mut line);
                     sink.write(line.as_bytes()).await?;
+                    sink.row_written();
                 }
             }
             tx.commit().await?;

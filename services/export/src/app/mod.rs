@@ -2,11 +2,13 @@
 //! [`sheet`] writes every spreadsheet): each opens its transaction through
 //! `store::begin` (naming the company for row-level security), reads the projection and
 //! applies the domain's rules. Proto types and statuses stay in `grpc/`. The projection's
-//! writes ([`ledger`], [`documents::keep`]) run in the consumers' transactions.
+//! writes ([`ledger`], [`documents::keep`]) run in the consumers' transactions. [`jobs`]
+//! runs the same files as background jobs.
 
 pub(crate) mod documents;
 pub(crate) mod fec;
 pub(crate) mod files;
+pub(crate) mod jobs;
 pub(crate) mod ledger;
 pub(crate) mod profiles;
 pub(crate) mod report_files;

@@ -158,7 +158,9 @@ impl Sheet {
     /// Writes a data row.
     pub(crate) async fn row(&mut self, sink: &mut ChunkSink, cells: &[Cell]) -> Result<(), Error> {
         self.rows += 1;
-        self.write(sink, self.rows, cells, false).await
+        self.write(sink, self.rows, cells, false).await?;
+        sink.row_written();
+        Ok(())
     }
 
     /// Writes a total row below the data rows, in bold.
@@ -275,6 +277,7 @@ pub(crate) struct Table {
 pub(crate) fn table_file(table: Table, format: FileFormat) -> File {
     let (name, content_type) = format.file(&table.stem);
     files::stream(name, content_type, move |mut sink| async move {
+        sink.expect_rows(table.rows.len());
         let mut sheet = Sheet::start(format, table.sheet_name, table.columns, &mut sink).await?;
         for row in &table.rows {
             sheet.row(&mut sink, row).await?;

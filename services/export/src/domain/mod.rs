@@ -3,10 +3,11 @@
 //! the double-entry entries of documents and payments ([`ledger`]), lettering
 //! ([`lettering`]), the FEC's format ([`fec`]), the reports read from the ledger
 //! ([`reports`]) and those read from the documents and payments kept beside it
-//! ([`documents`]: settlement, ageing, OSS).
+//! ([`documents`]: settlement, ageing, OSS); export jobs' states and progress ([`jobs`]).
 
 pub(crate) mod documents;
 pub(crate) mod fec;
+pub(crate) mod jobs;
 pub(crate) mod ledger;
 pub(crate) mod lettering;
 pub(crate) mod profile;

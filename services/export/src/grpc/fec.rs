@@ -5,20 +5,13 @@ use comptoir_proto::export::v1 as pb;
 use comptoir_runtime::Deps;
 use comptoir_runtime::error::FieldViolations;
 use tonic::{Request, Response, Status};
-use uuid::Uuid;
 
 use super::{FileStream, authorize, date, files};
 use crate::app;
+use crate::app::fec::FecExport;
 use crate::domain::fec::{FiscalYear, Separator};
 
-/// A decoded `ExportFecRequest`.
-struct ExportFec {
-    company_id: Uuid,
-    year: FiscalYear,
-    separator: Separator,
-}
-
-impl TryFrom<&pb::ExportFecRequest> for ExportFec {
+impl TryFrom<&pb::ExportFecRequest> for FecExport {
     type Error = FieldViolations;
 
     fn try_from(request: &pb::ExportFecRequest) -> Result<Self, FieldViolations> {
@@ -57,7 +50,7 @@ pub(crate) async fn export_fec(
     deps: &Deps,
     request: Request<pb::ExportFecRequest>,
 ) -> Result<Response<FileStream<pb::ExportFecResponse>>, Status> {
-    let command = ExportFec::try_from(request.get_ref())?;
+    let command = FecExport::try_from(request.get_ref())?;
     authorize(&request, command.company_id)?;
     let file = app::fec::export_fec(
         &deps.pool,

@@ -17,13 +17,14 @@ pub(crate) fn respond<T: Send + 'static>(
         name,
         content_type,
         chunks,
+        ..
     } = file;
     let mut first = Some((name, content_type));
     Box::pin(chunks.map(move |chunk| {
         let data = chunk.map_err(Status::from)?;
         let (file_name, content_type) = first
             .take()
-            .map(|(name, content_type)| (name, content_type.to_owned()))
+            .map(|(name, content_type)| (name, content_type.into_owned()))
             .unwrap_or_default();
         Ok(wrap(pb::FileChunk {
             file_name,

@@ -1,7 +1,7 @@
 //! The `comptoir.export.v1.ExportService` edge: the server's wiring, authorising the
 //! caller for the company a request names ([`authorize`]), and the one trait impl, whose
 //! methods each delegate to the module of their concern (`profiles`, `fec`, `reports`,
-//! `documents`; `files` puts streamed files on the wire). Each RPC decodes its request,
+//! `documents`, `jobs`; `files` puts streamed files on the wire). Each RPC decodes its request,
 //! authorises, calls one `app` function and encodes the answer; the service's `Error`
 //! becomes a `tonic::Status` here, through `From<Error> for Status`. The RPCs not served
 //! yet answer UNIMPLEMENTED.
@@ -9,6 +9,7 @@
 pub(crate) mod documents;
 pub(crate) mod fec;
 pub(crate) mod files;
+pub(crate) mod jobs;
 pub(crate) mod profiles;
 pub(crate) mod reports;
 
@@ -23,16 +24,22 @@ use futures::Stream;
 use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
+use crate::app::jobs::Wake;
 use crate::app::sheet::FileFormat;
 use crate::domain::reports::Period;
 use crate::error::Error;
 
-pub(crate) fn server(deps: Deps) -> pb::export_service_server::ExportServiceServer<Export> {
-    pb::export_service_server::ExportServiceServer::new(Export { deps })
+/// The server; `wake` tells the job worker of a job just started.
+pub(crate) fn server(
+    deps: Deps,
+    wake: Wake,
+) -> pb::export_service_server::ExportServiceServer<Export> {
+    pb::export_service_server::ExportServiceServer::new(Export { deps, wake })
 }
 
 pub(crate) struct Export {
     deps: Deps,
+    wake: Wake,
 }
 
 /// A server-streamed file: its chunks, or the status that ended it.
@@ -191,22 +198,22 @@ impl pb::export_service_server::ExportService for Export {
 
     async fn start_export(
         &self,
-        _: Request<pb::StartExportRequest>,
+        request: Request<pb::StartExportRequest>,
     ) -> Result<Response<pb::StartExportResponse>, Status> {
-        Err(Status::unimplemented("start_export is not served yet"))
+        jobs::start_export(&self.deps, &self.wake, request).await
     }
 
     async fn get_export(
         &self,
-        _: Request<pb::GetExportRequest>,
+        request: Request<pb::GetExportRequest>,
     ) -> Result<Response<pb::GetExportResponse>, Status> {
-        Err(Status::unimplemented("get_export is not served yet"))
+        jobs::get_export(&self.deps, request).await
     }
 
     async fn download_export(
         &self,
-        _: Request<pb::DownloadExportRequest>,
+        request: Request<pb::DownloadExportRequest>,
     ) -> Result<Response<Self::DownloadExportStream>, Status> {
-        Err(Status::unimplemented("download_export is not served yet"))
+        jobs::download_export(&self.deps, request).await
     }
 }

@@ -5,6 +5,7 @@
 
 pub(crate) mod documents;
 pub(crate) mod fec;
+pub(crate) mod jobs;
 pub(crate) mod ledger;
 pub(crate) mod profiles;
 pub(crate) mod reports;

@@ -7,6 +7,7 @@ mod database;
 mod documents;
 mod fec;
 mod fec_checker;
+mod jobs;
 mod ledger;
 mod reports;
 
