@@ -156,6 +156,8 @@ pub(crate) fn billing_document(row: &Document) -> pb::BillingDocument {
         credited_number: row.credited_number.clone(),
         credited_date: date_string(row.credited_date),
         category: row.category.clone(),
+        late_penalty_rate: row.late_penalty_rate.map(format_plain).unwrap_or_default(),
+        recovery_fee: row.recovery_fee,
     }
 }
 

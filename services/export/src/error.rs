@@ -31,6 +31,15 @@ pub(crate) enum Error {
     /// An export job's worker died every time it ran it.
     #[error("the export was abandoned after {0} attempts")]
     ExportAbandoned(i32),
+    /// Export holds no issued invoice or credit note with this id.
+    #[error("no issued invoice or credit note {0}")]
+    DocumentNotFound(uuid::Uuid),
+    /// A PDF could not be written.
+    #[error(transparent)]
+    Pdf(#[from] crate::domain::pdf::RenderError),
+    /// A zip could not be written.
+    #[error("writing the zip file: {0}")]
+    Zip(#[from] zip::result::ZipError),
     /// The idempotency key was used with another request, or is too long.
     #[error(transparent)]
     Idempotency(IdempotencyError),
@@ -77,6 +86,14 @@ impl From<Error> for Status {
             Error::ExportAbandoned(_) => {
                 error::status(Code::Aborted, "EXPORT_ABANDONED", DOMAIN, err.to_string())
             }
+            Error::DocumentNotFound(_) => error::status(
+                Code::NotFound,
+                "DOCUMENT_NOT_FOUND",
+                DOMAIN,
+                err.to_string(),
+            ),
+            Error::Pdf(ref fault) => error::internal(DOMAIN, fault),
+            Error::Zip(ref fault) => error::internal(DOMAIN, fault),
             Error::Idempotency(ref inner) => {
                 let mut violations = FieldViolations::new();
                 violations.add("idempotency_key", inner.to_string());

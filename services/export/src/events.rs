@@ -20,6 +20,7 @@ use comptoir_proto::accountant_portal::v1 as portal;
 use comptoir_proto::events::v1::{
     self as pb, AccountingSettingsChanged, CompanyCreated, EventMeta,
 };
+use comptoir_proto::types::v1::LegalIdentity;
 use comptoir_runtime::events::consumer::{EventPayload, event_uuid};
 use comptoir_runtime::events::{Consume, Delivery, EventType, HandlerError, names};
 use prost::Message as _;
@@ -29,11 +30,14 @@ use uuid::Uuid;
 
 use crate::app;
 use crate::app::documents::Kept;
-use crate::domain::documents::{IssuedDocument, PartyKind, RecordedPayment};
+use crate::domain::documents::{
+    DocumentDetails, IssuedDocument, PartyKind, PostalAddress, PrintedLine, RecordedPayment,
+};
 use crate::domain::ledger::{
     self, Allocation, Direction, Document, DocumentKind, DocumentLine, PartyRef, Payment, Supply,
     VatAmount,
 };
+use crate::domain::profile::SellerIdentity;
 use crate::domain::settings::{AccountingSettings, CustomerAccounts, Journal, RateAccounts};
 use crate::store::settings::SettingsKey;
 use crate::store::{self, profiles};
@@ -56,18 +60,33 @@ impl Consume for Companies {
         let (meta, version) = (event.meta.unwrap_or_default(), event.version);
         let company_id = event_uuid("meta.company_id", &meta.company_id)?;
         store::act_for(conn, company_id).await?;
-        if !profiles::keep_profile(
-            conn,
-            company_id,
-            &identity.legal_name,
-            &identity.siren,
-            version,
-        )
-        .await?
+        if !profiles::keep_profile(conn, company_id, &seller_identity_of(identity), version).await?
         {
             tracing::info!(%company_id, version, "older company event set aside");
         }
         Ok(())
+    }
+}
+
+/// A company's legal identity as invoices print it.
+fn seller_identity_of(identity: LegalIdentity) -> SellerIdentity {
+    let address = identity.address.unwrap_or_default();
+    SellerIdentity {
+        legal_name: identity.legal_name,
+        siren: identity.siren,
+        siret: identity.siret,
+        legal_form: identity.legal_form,
+        vat_number: identity.vat_number,
+        rcs_city: identity.rcs_city,
+        share_capital_amount: identity.share_capital_amount,
+        share_capital_currency: identity.share_capital_currency_code,
+        address: PostalAddress {
+            line1: address.line1,
+            line2: address.line2,
+            postal_code: address.postal_code,
+            city: address.city,
+            country_code: address.country_code,
+        },
     }
 }
 
@@ -124,7 +143,7 @@ impl Consume for Ledger {
                 let pb::InvoiceIssued { meta, invoice } = *event;
                 let issued = issued_of(kind, invoice.unwrap_or_default())?;
                 let entry = ledger::document_entry(&issued.document);
-                (meta, entry, Kept::Document(issued))
+                (meta, entry, Kept::Document(Box::new(issued)))
             }
             BillingEvent::Payment(payment) => {
                 let meta = payment.meta.clone();
@@ -199,6 +218,15 @@ fn decimal(field: &str, value: &str) -> Result<Decimal, HandlerError> {
         .map_err(|_| HandlerError::Rejected(format!("{field} `{value}` is not a decimal")))
 }
 
+/// A decimal an event may leave empty.
+fn optional_decimal(field: &str, value: &str) -> Result<Option<Decimal>, HandlerError> {
+    if value.trim().is_empty() {
+        Ok(None)
+    } else {
+        decimal(field, value).map(Some)
+    }
+}
+
 /// A date an event carries.
 fn date(field: &str, value: &str) -> Result<NaiveDate, HandlerError> {
     NaiveDate::parse_from_str(value, "%Y-%m-%d")
@@ -228,7 +256,40 @@ fn issued_of(
             date(field, value).map(Some)
         }
     };
+    let lines = document
+        .lines
+        .iter()
+        .map(|line| {
+            Ok(PrintedLine {
+                line_number: line.line_number,
+                description: line.description.clone(),
+                quantity: decimal("lines.quantity", &line.quantity)?,
+                unit_price: decimal("lines.unit_price", &line.unit_price)?,
+                discount: optional_decimal("lines.discount", &line.discount)?.unwrap_or_default(),
+                vat_rate: decimal("lines.vat_rate", &line.vat_rate)?,
+                net_amount: decimal("lines.net_amount", &line.net_amount)?,
+            })
+        })
+        .collect::<Result<_, HandlerError>>()?;
+    let details = DocumentDetails {
+        currency_code: document.currency_code.clone(),
+        party_siren: party.siren.clone(),
+        party_address: PostalAddress {
+            line1: party.address_line1.clone(),
+            line2: party.address_line2.clone(),
+            postal_code: party.address_postal_code.clone(),
+            city: party.address_city.clone(),
+            country_code: party.address_country_code.clone(),
+        },
+        vat_exemption: document.vat_exemption.clone(),
+        late_penalty_rate: optional_decimal("late_penalty_rate", &document.late_penalty_rate)?,
+        recovery_fee: document.recovery_fee,
+        credited_number: document.credited_number.clone(),
+        credited_date: optional_date("credited_date", &document.credited_date)?,
+        lines,
+    };
     Ok(IssuedDocument {
+        details,
         due_date: optional_date("due_date", &document.due_date)?,
         party_kind: PartyKind::from_text(&party.kind),
         // Billing keeps no delivery address: the member state of consumption of a

@@ -21,7 +21,7 @@ const LAST_DAY: NaiveDate = NaiveDate::from_ymd_opt(9999, 12, 31).expect("a date
 
 /// What a billing event adds to the reports' documents.
 pub(crate) enum Kept {
-    Document(IssuedDocument),
+    Document(Box<IssuedDocument>),
     Payment(RecordedPayment),
 }
 

@@ -315,6 +315,7 @@ fn failure(err: &Error) -> String {
     match err {
         Error::InvalidArgument(_)
         | Error::ProfileNotFound(_)
+        | Error::DocumentNotFound(_)
         | Error::ExportTooLarge
         | Error::ExportAbandoned(_) => err.to_string(),
         Error::Auth(_)
@@ -324,6 +325,8 @@ fn failure(err: &Error) -> String {
         | Error::CallerGone
         | Error::Csv(_)
         | Error::Xlsx(_)
+        | Error::Pdf(_)
+        | Error::Zip(_)
         | Error::Db(_) => String::new(),
     }
 }

@@ -6,6 +6,7 @@
 //! runs the same files as background jobs.
 
 pub(crate) mod documents;
+pub(crate) mod documents_pdf;
 pub(crate) mod fec;
 pub(crate) mod files;
 pub(crate) mod jobs;

@@ -1,7 +1,8 @@
 //! The documents and payments the reports read, beside the ledger: what a document
 //! adds to its entry (due date, the party's kind and country, OSS), its VAT per rate
-//! split into goods and services, settlement status, ageing of what is left to pay, and
-//! the OSS quarter.
+//! split into goods and services, what an invoice prints (lines, the customer's
+//! address, mentions), settlement status, ageing of what is left to pay, and the OSS
+//! quarter.
 
 use std::collections::BTreeMap;
 
@@ -9,7 +10,7 @@ use chrono::{Datelike, NaiveDate};
 use rust_decimal::{Decimal, RoundingStrategy};
 use uuid::Uuid;
 
-use super::ledger::{Document, DocumentKind, Payment, Supply};
+use super::ledger::{Document, DocumentKind, Payment, Supply, VatAmount};
 use super::reports::Period;
 
 /// Whether a customer is a business or a consumer.
@@ -50,6 +51,68 @@ pub(crate) struct IssuedDocument {
     /// An OSS distance sale: its member state of consumption (the customer's country).
     pub(crate) oss_country: Option<String>,
     pub(crate) credited_document_id: Option<Uuid>,
+    /// What the printed document adds.
+    pub(crate) details: DocumentDetails,
+}
+
+/// An issued invoice or credit note as printed, its seller aside.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct PrintedDocument {
+    pub(crate) kind: DocumentKind,
+    pub(crate) number: String,
+    pub(crate) date: NaiveDate,
+    pub(crate) due_date: Option<NaiveDate>,
+    pub(crate) party_name: String,
+    pub(crate) party_kind: PartyKind,
+    pub(crate) party_vat_number: String,
+    pub(crate) party_country: String,
+    pub(crate) details: DocumentDetails,
+    /// VAT per rate, highest rate first.
+    pub(crate) vat: Vec<VatAmount>,
+    pub(crate) net_total: Decimal,
+    pub(crate) vat_total: Decimal,
+    pub(crate) gross_total: Decimal,
+}
+
+/// A postal address as printed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct PostalAddress {
+    pub(crate) line1: String,
+    pub(crate) line2: String,
+    pub(crate) postal_code: String,
+    pub(crate) city: String,
+    pub(crate) country_code: String,
+}
+
+/// One line of a document as printed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct PrintedLine {
+    pub(crate) line_number: i32,
+    pub(crate) description: String,
+    pub(crate) quantity: Decimal,
+    pub(crate) unit_price: Decimal,
+    pub(crate) discount: Decimal,
+    pub(crate) vat_rate: Decimal,
+    pub(crate) net_amount: Decimal,
+}
+
+/// What an invoice or credit note prints besides what the reports read: the customer's
+/// SIREN and address, the lines and the mentions.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct DocumentDetails {
+    pub(crate) currency_code: String,
+    pub(crate) party_siren: String,
+    /// The customer's address (its country is the document's party country).
+    pub(crate) party_address: PostalAddress,
+    /// The VAT exemption or reverse-charge mention; empty when none.
+    pub(crate) vat_exemption: String,
+    /// Percent per year.
+    pub(crate) late_penalty_rate: Option<Decimal>,
+    pub(crate) recovery_fee: bool,
+    /// For a credit note: the credited invoice's number (empty when none) and date.
+    pub(crate) credited_number: String,
+    pub(crate) credited_date: Option<NaiveDate>,
+    pub(crate) lines: Vec<PrintedLine>,
 }
 
 /// The taxable amount and VAT of one rate and supply on a document.

@@ -3,13 +3,15 @@
 //! the double-entry entries of documents and payments ([`ledger`]), lettering
 //! ([`lettering`]), the FEC's format ([`fec`]), the reports read from the ledger
 //! ([`reports`]) and those read from the documents and payments kept beside it
-//! ([`documents`]: settlement, ageing, OSS); export jobs' states and progress ([`jobs`]).
+//! ([`documents`]: settlement, ageing, OSS); the invoice PDF ([`pdf`]); export jobs'
+//! states and progress ([`jobs`]).
 
 pub(crate) mod documents;
 pub(crate) mod fec;
 pub(crate) mod jobs;
 pub(crate) mod ledger;
 pub(crate) mod lettering;
+pub(crate) mod pdf;
 pub(crate) mod profile;
 pub(crate) mod reports;
 pub(crate) mod settings;

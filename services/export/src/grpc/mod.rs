@@ -1,15 +1,16 @@
 //! The `comptoir.export.v1.ExportService` edge: the server's wiring, authorising the
 //! caller for the company a request names ([`authorize`]), and the one trait impl, whose
 //! methods each delegate to the module of their concern (`profiles`, `fec`, `reports`,
-//! `documents`, `jobs`; `files` puts streamed files on the wire). Each RPC decodes its request,
-//! authorises, calls one `app` function and encodes the answer; the service's `Error`
-//! becomes a `tonic::Status` here, through `From<Error> for Status`. The RPCs not served
-//! yet answer UNIMPLEMENTED.
+//! `documents`, `pdf`, `jobs`; `files` puts streamed files on the wire). Each RPC decodes
+//! its request, authorises, calls one `app` function and encodes the answer; the
+//! service's `Error` becomes a `tonic::Status` here, through `From<Error> for Status`.
+//! The RPCs not served yet answer UNIMPLEMENTED.
 
 pub(crate) mod documents;
 pub(crate) mod fec;
 pub(crate) mod files;
 pub(crate) mod jobs;
+pub(crate) mod pdf;
 pub(crate) mod profiles;
 pub(crate) mod reports;
 
@@ -182,18 +183,16 @@ impl pb::export_service_server::ExportService for Export {
 
     async fn render_invoice_pdf(
         &self,
-        _: Request<pb::RenderInvoicePdfRequest>,
+        request: Request<pb::RenderInvoicePdfRequest>,
     ) -> Result<Response<Self::RenderInvoicePdfStream>, Status> {
-        Err(Status::unimplemented(
-            "render_invoice_pdf is not served yet",
-        ))
+        pdf::render_invoice_pdf(&self.deps, request).await
     }
 
     async fn export_documents(
         &self,
-        _: Request<pb::ExportDocumentsRequest>,
+        request: Request<pb::ExportDocumentsRequest>,
     ) -> Result<Response<Self::ExportDocumentsStream>, Status> {
-        Err(Status::unimplemented("export_documents is not served yet"))
+        pdf::export_documents(&self.deps, request).await
     }
 
     async fn start_export(

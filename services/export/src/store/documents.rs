@@ -1,6 +1,7 @@
-//! The `document`, `document_vat`, `payment` and `payment_allocation` tables: the
-//! documents and payments the reports read. What a document has been paid is summed
-//! from the allocations when it is read, so the order events came in does not matter.
+//! The `document`, `document_vat`, `document_detail`, `document_line`, `payment` and
+//! `payment_allocation` tables: the documents and payments the reports read
+//! and print. What a document has been paid is summed from the allocations when it is
+//! read, so the order events came in does not matter.
 
 use chrono::NaiveDate;
 use futures::{Stream, StreamExt};
@@ -9,9 +10,10 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use crate::domain::documents::{
-    IssuedDocument, ListedDocument, OssLine, PaymentRow, RecordedPayment, SupplyVat,
+    DocumentDetails, IssuedDocument, ListedDocument, OssLine, PartyKind, PaymentRow, PostalAddress,
+    PrintedDocument, PrintedLine, RecordedPayment, SupplyVat,
 };
-use crate::domain::ledger::{Direction, DocumentKind, Supply};
+use crate::domain::ledger::{Direction, DocumentKind, Supply, VatAmount};
 use crate::domain::reports::Period;
 
 /// A document kind as stored.
@@ -66,6 +68,9 @@ pub(crate) async fn insert_document(
     )
     .execute(&mut *conn)
     .await?;
+    // Details and lines are written apart from the document, so a document held before
+    // they were kept gets them when its event comes again.
+    insert_details(conn, company_id, document.document_id, &issued.details).await?;
     if inserted.rows_affected() == 0 {
         return Ok(false);
     }
@@ -87,6 +92,66 @@ pub(crate) async fn insert_document(
     .execute(&mut *conn)
     .await?;
     Ok(true)
+}
+
+/// Stores what document `document_id` prints besides what the reports read; details
+/// already held change nothing.
+async fn insert_details(
+    conn: &mut PgConnection,
+    company_id: Uuid,
+    document_id: Uuid,
+    details: &DocumentDetails,
+) -> Result<(), sqlx::Error> {
+    let address = &details.party_address;
+    sqlx::query!(
+        "INSERT INTO document_detail (document_id, company_id, currency_code, party_siren, \
+             party_address_line1, party_address_line2, party_postal_code, party_city, \
+             vat_exemption, late_penalty_rate, recovery_fee, credited_number, credited_date) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
+         ON CONFLICT (document_id) DO NOTHING",
+        document_id,
+        company_id,
+        details.currency_code,
+        details.party_siren,
+        address.line1,
+        address.line2,
+        address.postal_code,
+        address.city,
+        details.vat_exemption,
+        details.late_penalty_rate,
+        details.recovery_fee,
+        details.credited_number,
+        details.credited_date,
+    )
+    .execute(&mut *conn)
+    .await?;
+    let lines = &details.lines;
+    let numbers: Vec<i32> = lines.iter().map(|l| l.line_number).collect();
+    let descriptions: Vec<String> = lines.iter().map(|l| l.description.clone()).collect();
+    let quantities: Vec<Decimal> = lines.iter().map(|l| l.quantity).collect();
+    let prices: Vec<Decimal> = lines.iter().map(|l| l.unit_price).collect();
+    let discounts: Vec<Decimal> = lines.iter().map(|l| l.discount).collect();
+    let rates: Vec<Decimal> = lines.iter().map(|l| l.vat_rate).collect();
+    let nets: Vec<Decimal> = lines.iter().map(|l| l.net_amount).collect();
+    sqlx::query!(
+        "INSERT INTO document_line (document_id, company_id, line_number, description, \
+             quantity, unit_price, discount, vat_rate, net_amount) \
+         SELECT $1, $2, * FROM unnest($3::int4[], $4::text[], $5::numeric[], $6::numeric[], \
+             $7::numeric[], $8::numeric[], $9::numeric[]) \
+         ON CONFLICT DO NOTHING",
+        document_id,
+        company_id,
+        &numbers,
+        &descriptions,
+        &quantities,
+        &prices,
+        &discounts,
+        &rates,
+        &nets,
+    )
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
 }
 
 /// Stores `recorded` of `company_id` and its allocations; a payment already held
@@ -300,4 +365,119 @@ pub(crate) async fn today_in_france(conn: &mut PgConnection) -> Result<NaiveDate
     sqlx::query_scalar!(r#"SELECT (now() AT TIME ZONE 'Europe/Paris')::date AS "today!""#)
         .fetch_one(conn)
         .await
+}
+
+/// Issued invoice or credit note `document_id` of `company_id` as printed, its seller's
+/// identity aside; None when export holds no such sales document.
+pub(crate) async fn printed(
+    conn: &mut PgConnection,
+    company_id: Uuid,
+    document_id: Uuid,
+) -> Result<Option<PrintedDocument>, sqlx::Error> {
+    let Some(row) = sqlx::query!(
+        r#"SELECT d.kind, d.number, d.document_date, d.due_date, d.party_name, d.party_kind,
+                  d.party_country_code, d.party_vat_number, d.net_total, d.vat_total,
+                  d.gross_total,
+                  coalesce(t.currency_code, 'EUR') AS "currency_code!",
+                  coalesce(t.party_siren, '') AS "party_siren!",
+                  coalesce(t.party_address_line1, '') AS "party_address_line1!",
+                  coalesce(t.party_address_line2, '') AS "party_address_line2!",
+                  coalesce(t.party_postal_code, '') AS "party_postal_code!",
+                  coalesce(t.party_city, '') AS "party_city!",
+                  coalesce(t.vat_exemption, '') AS "vat_exemption!",
+                  t.late_penalty_rate AS "late_penalty_rate?",
+                  coalesce(t.recovery_fee, false) AS "recovery_fee!",
+                  coalesce(t.credited_number, '') AS "credited_number!",
+                  t.credited_date AS "credited_date?"
+           FROM document d LEFT JOIN document_detail t USING (document_id)
+           WHERE d.company_id = $1 AND d.document_id = $2
+             AND d.kind IN ('invoice', 'credit_note')"#,
+        company_id,
+        document_id,
+    )
+    .fetch_optional(&mut *conn)
+    .await?
+    else {
+        return Ok(None);
+    };
+    let lines = sqlx::query_as!(
+        PrintedLine,
+        "SELECT line_number, description, quantity, unit_price, discount, vat_rate, net_amount \
+         FROM document_line WHERE company_id = $1 AND document_id = $2 ORDER BY line_number",
+        company_id,
+        document_id,
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    let vat = sqlx::query!(
+        r#"SELECT vat_rate, sum(taxable_amount) AS "taxable!", sum(vat_amount) AS "vat!"
+           FROM document_vat WHERE company_id = $1 AND document_id = $2
+           GROUP BY vat_rate ORDER BY vat_rate DESC"#,
+        company_id,
+        document_id,
+    )
+    .fetch_all(&mut *conn)
+    .await?
+    .into_iter()
+    .map(|row| VatAmount {
+        rate: row.vat_rate,
+        taxable_amount: row.taxable,
+        vat_amount: row.vat,
+    })
+    .collect();
+    Ok(Some(PrintedDocument {
+        kind: kind_of(&row.kind),
+        number: row.number,
+        date: row.document_date,
+        due_date: row.due_date,
+        party_name: row.party_name,
+        party_kind: PartyKind::from_text(&row.party_kind),
+        party_vat_number: row.party_vat_number,
+        party_country: row.party_country_code.clone(),
+        details: DocumentDetails {
+            currency_code: row.currency_code,
+            party_siren: row.party_siren,
+            party_address: PostalAddress {
+                line1: row.party_address_line1,
+                line2: row.party_address_line2,
+                postal_code: row.party_postal_code,
+                city: row.party_city,
+                country_code: row.party_country_code,
+            },
+            vat_exemption: row.vat_exemption,
+            late_penalty_rate: row.late_penalty_rate,
+            recovery_fee: row.recovery_fee,
+            credited_number: row.credited_number,
+            credited_date: row.credited_date,
+            lines,
+        },
+        vat,
+        net_total: row.net_total,
+        vat_total: row.vat_total,
+        gross_total: row.gross_total,
+    }))
+}
+
+/// The invoices and credit notes of `company_id` dated in `period`, by date then
+/// number: their ids and numbers.
+pub(crate) async fn sales_documents(
+    conn: &mut PgConnection,
+    company_id: Uuid,
+    period: &Period,
+) -> Result<Vec<(Uuid, String)>, sqlx::Error> {
+    let rows = sqlx::query!(
+        "SELECT document_id, number FROM document \
+         WHERE company_id = $1 AND kind IN ('invoice', 'credit_note') \
+           AND document_date BETWEEN $2 AND $3 \
+         ORDER BY document_date, number, document_id",
+        company_id,
+        period.start,
+        period.end,
+    )
+    .fetch_all(conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|row| (row.document_id, row.number))
+        .collect())
 }

@@ -42,6 +42,16 @@ pub(crate) async fn snapshot(conn: &mut PgConnection, company_id: Uuid) -> Vec<S
              taxable_amount, vat_amount) \
          FROM export.document_vat WHERE company_id = $1 \
          UNION ALL \
+         SELECT format('document_detail %s %s %s %s %s %s %s %s %s %s %s %s', document_id, \
+             currency_code, party_siren, party_address_line1, party_address_line2, \
+             party_postal_code, party_city, vat_exemption, late_penalty_rate, recovery_fee, \
+             credited_number, credited_date) \
+         FROM export.document_detail WHERE company_id = $1 \
+         UNION ALL \
+         SELECT format('document_line %s %s %s %s %s %s %s %s', document_id, line_number, \
+             description, quantity, unit_price, discount, vat_rate, net_amount) \
+         FROM export.document_line WHERE company_id = $1 \
+         UNION ALL \
          SELECT format('payment %s %s %s %s %s %s %s %s', payment_id, direction, payment_date, \
              method, amount, reference, party_id, party_name) \
          FROM export.payment WHERE company_id = $1 \
@@ -281,6 +291,14 @@ async fn redelivered_and_out_of_order_events_give_what_a_replay_from_the_start_g
         2,
         "both invoices are kept for the reports"
     );
+    assert_eq!(
+        first
+            .iter()
+            .filter(|row| row.starts_with("document_line "))
+            .count(),
+        2,
+        "each invoice keeps its line to print"
+    );
     assert!(
         first
             .iter()
@@ -351,7 +369,8 @@ async fn redelivered_and_out_of_order_events_give_what_a_replay_from_the_start_g
     // The ledger's tables and its inbox emptied, as a rebuild starts.
     sqlx::raw_sql(
         "TRUNCATE export.lettering, export.entry_line, export.entry, export.document_vat, \
-             export.document, export.payment_allocation, export.payment; \
+             export.document, export.document_detail, export.document_line, \
+             export.payment_allocation, export.payment; \
          DELETE FROM export.inbox WHERE consumer = 'ledger'",
     )
     .execute(&mut conn)

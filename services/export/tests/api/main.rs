@@ -9,6 +9,7 @@ mod fec;
 mod fec_checker;
 mod jobs;
 mod ledger;
+mod pdf;
 mod reports;
 
 use comptoir_proto::export::v1::{
