@@ -52,7 +52,9 @@ async fn lowering_the_lock_date_needs_an_administrator_and_a_reason_and_is_audit
     set(&env, &accountant, "2026-01-31", "").await.unwrap();
 
     // ...but never unlocks them, whatever permissions their role was given.
-    let mighty_accountant = env.token_as(company, ACCOUNTANT.key, &Permission::ALL).await;
+    let mighty_accountant = env
+        .token_as(company, ACCOUNTANT.key, &Permission::ALL)
+        .await;
     for token in [&accountant, &mighty_accountant] {
         let refused = set(&env, token, "2025-12-31", "Erreur de saisie")
             .await
