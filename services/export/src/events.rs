@@ -16,7 +16,6 @@
 use std::str::FromStr;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use comptoir_proto::accountant_portal::v1 as portal;
 use comptoir_proto::events::v1::{
     self as pb, AccountingSettingsChanged, CompanyCreated, EventMeta,
 };
@@ -38,7 +37,7 @@ use crate::domain::ledger::{
     VatAmount,
 };
 use crate::domain::profile::SellerIdentity;
-use crate::domain::settings::{AccountingSettings, CustomerAccounts, Journal, RateAccounts};
+use crate::domain::settings::AccountingSettings;
 use crate::store::settings::SettingsKey;
 use crate::store::{self, profiles};
 
@@ -192,7 +191,7 @@ impl Consume for Settings {
             version: event.version,
             firm_id: event_uuid("firm_id", &event.firm_id)?,
         };
-        let settings = settings_of(event.settings.unwrap_or_default());
+        let settings = AccountingSettings::from(event.settings.unwrap_or_default());
         store::act_for(conn, company_id).await?;
         if !app::ledger::keep_settings(conn, key, effective_at, &settings).await? {
             tracing::info!(%company_id, version = key.version, "settings version already held");
@@ -374,45 +373,4 @@ fn payment_of(payment: pb::PaymentRecorded) -> Result<Payment, HandlerError> {
         party: party_of(payment.party),
         allocations,
     })
-}
-
-/// The portal's settings as the ledger reads them; a rate whose text is not a decimal
-/// is left out (its accounts fall back to the defaults').
-fn settings_of(settings: portal::AccountingSettings) -> AccountingSettings {
-    let customer_accounts = match settings.customer_accounts() {
-        portal::CustomerAccounts::Collective => CustomerAccounts::Collective,
-        portal::CustomerAccounts::PerCustomer | portal::CustomerAccounts::Unspecified => {
-            CustomerAccounts::PerCustomer
-        }
-    };
-    let journal = |journal: Option<portal::Journal>| {
-        let journal = journal.unwrap_or_default();
-        Journal {
-            code: journal.code,
-            label: journal.label,
-        }
-    };
-    AccountingSettings {
-        sales_journal: journal(settings.sales_journal),
-        purchases_journal: journal(settings.purchases_journal),
-        bank_journal: journal(settings.bank_journal),
-        customer_accounts,
-        customer_account: settings.customer_account,
-        supplier_account: settings.supplier_account,
-        bank_account: settings.bank_account,
-        deductible_vat_account: settings.deductible_vat_account,
-        rates: settings
-            .rates
-            .into_iter()
-            .filter_map(|rate| {
-                Some(RateAccounts {
-                    vat_rate: Decimal::from_str(&rate.vat_rate).ok()?,
-                    goods_revenue_account: rate.goods_revenue_account,
-                    services_revenue_account: rate.services_revenue_account,
-                    collected_vat_account: rate.collected_vat_account,
-                })
-            })
-            .collect(),
-        expense_account: settings.expense_account,
-    }
 }
