@@ -106,4 +106,22 @@ impl pb::purchase_service_server::PurchaseService for Purchases {
             next_page_token,
         }))
     }
+
+    async fn import_purchase_invoice(
+        &self,
+        _request: Request<pb::ImportPurchaseInvoiceRequest>,
+    ) -> Result<Response<pb::ImportPurchaseInvoiceResponse>, Status> {
+        Err(Status::unimplemented(
+            "ImportPurchaseInvoice is not available yet",
+        ))
+    }
+
+    async fn get_purchase_invoice_attachment(
+        &self,
+        _request: Request<pb::GetPurchaseInvoiceAttachmentRequest>,
+    ) -> Result<Response<pb::GetPurchaseInvoiceAttachmentResponse>, Status> {
+        Err(Status::unimplemented(
+            "GetPurchaseInvoiceAttachment is not available yet",
+        ))
+    }
 }

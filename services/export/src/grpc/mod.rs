@@ -188,6 +188,15 @@ impl pb::export_service_server::ExportService for Export {
         pdf::render_invoice_pdf(&self.deps, request).await
     }
 
+    async fn render_invoice_xml(
+        &self,
+        _request: Request<pb::RenderInvoiceXmlRequest>,
+    ) -> Result<Response<pb::RenderInvoiceXmlResponse>, Status> {
+        Err(Status::unimplemented(
+            "RenderInvoiceXml is not available yet",
+        ))
+    }
+
     async fn export_documents(
         &self,
         request: Request<pb::ExportDocumentsRequest>,

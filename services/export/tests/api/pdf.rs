@@ -7,7 +7,7 @@ use std::io::{Cursor, Read};
 use comptoir_domain_types::permissions::Permission;
 use comptoir_proto::events::v1::{self as pb, CompanyCreated};
 use comptoir_proto::export::v1::{
-    ExportDocumentsRequest, Period, RenderInvoicePdfRequest,
+    EInvoiceProfile, ExportDocumentsRequest, Period, RenderInvoicePdfRequest,
     export_service_client::ExportServiceClient,
 };
 use comptoir_proto::types::v1::{LegalIdentity, PostalAddress};
@@ -96,6 +96,7 @@ async fn render(
             RenderInvoicePdfRequest {
                 company_id: books.company_id.to_string(),
                 document_id: document_id.to_owned(),
+                profile: EInvoiceProfile::Unspecified as i32,
             },
             &books.token,
         ))
@@ -284,6 +285,7 @@ async fn an_invoice_pdf_carries_every_mandatory_mention_and_a_zip_holds_the_peri
                     start_date: "2026-03-01".to_owned(),
                     end_date: "2026-03-31".to_owned(),
                 }),
+                profile: EInvoiceProfile::Unspecified as i32,
             },
             &books.token,
         ))

@@ -326,6 +326,8 @@ impl From<&CompanyRow> for pb::Company {
                 phone: text(&row.director_phone),
             }),
             update_time: Some(timestamp(row.updated_at)),
+            // Stored and validated once the company keeps its bank account.
+            bank_account: None,
         }
     }
 }
