@@ -1,6 +1,7 @@
 //! `cargo xtask`: the developer entry points. `up` runs the whole platform locally with a
 //! demo; `test` runs the whole test suite against real PostgreSQL and NATS;
-//! `sqlx-prepare` regenerates (or checks) the offline data of the compile-checked queries.
+//! `sqlx-prepare` regenerates (or checks) the offline data of the compile-checked queries;
+//! `pyenv` makes the Python environment of the tests' e-invoice checkers.
 //! They use the servers named by `DATABASE_URL` and `NATS_URL` when they answer and start
 //! private ones otherwise. This file owns the command line, the order of the steps and
 //! their timing; `postgres`, `nats`, `services`, `seed` and `sqlx` own one concern each,
@@ -8,6 +9,7 @@
 
 mod nats;
 mod postgres;
+mod pyenv;
 mod seed;
 mod services;
 mod sqlx;
@@ -58,6 +60,9 @@ enum Task {
         #[arg(short = 'p', long = "package", value_name = "CRATE")]
         packages: Vec<String>,
     },
+    /// Make (or refresh) `target/pyenv`, the Python environment with the pinned e-invoice
+    /// checkers the tests run (`xtask/pyenv-requirements.txt`); `test` does it itself.
+    Pyenv,
 }
 
 fn main() -> ExitCode {
@@ -84,6 +89,10 @@ fn main() -> ExitCode {
                     .await
                     .map(|()| 0)
             }
+            Task::Pyenv => pyenv::ensure(&Paths::new().target).map(|python| {
+                println!("xtask: Python environment ready: {}", python.display());
+                0
+            }),
         }
     });
     println!("xtask: total {}", seconds(started.elapsed()));
@@ -154,6 +163,10 @@ async fn up(shutdown: &Shutdown) -> Result<()> {
 
 async fn test(shutdown: &Shutdown, args: &[String]) -> Result<i32> {
     let paths = Paths::new();
+    let step = Step::start("Python environment of the e-invoice checkers");
+    let python = pyenv::ensure(&paths.target)?;
+    step.done();
+
     let step = Step::start("PostgreSQL");
     let mut postgres = shutdown
         .guard(Postgres::ensure(&paths.dev.join("test-pg"), Keep::Nothing))
@@ -212,6 +225,7 @@ async fn test(shutdown: &Shutdown, args: &[String]) -> Result<i32> {
         .current_dir(&paths.root)
         .env("DATABASE_URL", &postgres.admin_url)
         .env("NATS_URL", &nats.url)
+        .env("COMPTOIR_PYTHON", &python)
         .kill_on_drop(true);
     if let Some(path) = &nats_server_bin {
         command.env("COMPTOIR_NATS_SERVER_BIN", path);

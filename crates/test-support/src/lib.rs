@@ -1,7 +1,8 @@
 //! What integration and end-to-end tests share: a database per test, cloned from a
 //! template migrated once per set of services, a NATS prefix per test, private
 //! nats-servers for tests that stop NATS, a TCP gate to cut a connection, and helpers to
-//! boot a service on port 0. Missing infrastructure fails loudly with the command that
+//! boot a service on port 0; and Python checkers run in the pinned environment of
+//! `cargo xtask pyenv`. Missing infrastructure fails loudly with the command that
 //! starts it; nothing is skipped.
 
 pub mod bench;
@@ -11,6 +12,7 @@ mod events;
 mod gate;
 mod mailbox;
 mod nats;
+pub mod python;
 mod service;
 mod status;
 mod tokens;
