@@ -11,9 +11,10 @@ use uuid::Uuid;
 use super::documents::{self as lists, DocumentQuery};
 use super::files::{self, ChunkSink, File};
 use super::reports;
-use super::sheet::{self, Cell, FileFormat, Sheet, Table};
+use super::sheet::{self, Cell, FileFormat, Heading, Sheet, Table};
 use crate::domain::documents::{self, DocumentList, OssReport, Settlement, Unpaid};
 use crate::domain::ledger::{DocumentKind, Supply};
+use crate::domain::report_pdf::{as_of_text, period_text};
 use crate::domain::reports::{Period, VatRegister};
 use crate::error::Error;
 use crate::store;
@@ -75,7 +76,15 @@ async fn write_payments(
         .into_iter()
         .filter_map(|(wanted, direction)| wanted.then_some(direction))
         .collect();
-    let mut sheet = Sheet::start(export.format, "Règlements", &PAYMENT_COLUMNS, &mut sink).await?;
+    let heading = Heading::of(
+        &pool,
+        export.company_id,
+        export.format,
+        "Règlements",
+        period_text(export.period.start, export.period.end),
+    )
+    .await?;
+    let mut sheet = Sheet::start(export.format, heading, &PAYMENT_COLUMNS, &mut sink).await?;
     let (mut received, mut paid) = (None::<(Decimal, Decimal)>, None::<(Decimal, Decimal)>);
     let mut tx = store::begin(&pool, export.company_id).await?;
     {
@@ -189,35 +198,55 @@ pub(crate) async fn report(pool: &PgPool, export: ReportExport) -> Result<File, 
         )
     };
     let company_id = export.company_id;
+    let format = export.format;
+    let heading = async |name: &'static str, coverage: String| {
+        Heading::of(pool, company_id, format, name, coverage).await
+    };
     let table = match export.report {
         Report::VatRegister => {
             let register = reports::vat_register(pool, company_id, export.period).await?;
-            vat_table(&register, format!("registre-tva-{}", dates(&export.period)))
+            let coverage = period_text(export.period.start, export.period.end);
+            vat_table(
+                &register,
+                format!("registre-tva-{}", dates(&export.period)),
+                heading("Registre de TVA", coverage).await?,
+            )
         }
         Report::Oss(quarter) => {
             let report = lists::oss_report(pool, company_id, quarter).await?;
             let (year, number) = documents::quarter_of(quarter.start);
-            oss_table(&report, format!("oss-{year}-T{number}"))
+            let coverage = period_text(quarter.start, quarter.end);
+            oss_table(
+                &report,
+                format!("oss-{year}-T{number}"),
+                heading("OSS", coverage).await?,
+            )
         }
         Report::Unpaid { party_id } => {
             let as_of = export.period.end;
             let unpaid = lists::unpaid(pool, company_id, Some(as_of), party_id).await?;
-            unpaid_table(&unpaid, format!("impayes-{}", as_of.format("%Y%m%d")))
+            unpaid_table(
+                &unpaid,
+                format!("impayes-{}", as_of.format("%Y%m%d")),
+                heading("Impayés", as_of_text(as_of)).await?,
+            )
         }
         Report::Revenue(query) => {
             let list = lists::document_list(pool, &query).await?;
+            let coverage = period_text(query.period.start, query.period.end);
             list_table(
                 &list,
-                "Chiffre d'affaires",
                 format!("recettes-{}", dates(&query.period)),
+                heading("Chiffre d'affaires", coverage).await?,
             )
         }
         Report::Expenses(query) => {
             let list = lists::document_list(pool, &query).await?;
+            let coverage = period_text(query.period.start, query.period.end);
             list_table(
                 &list,
-                "Dépenses",
                 format!("depenses-{}", dates(&query.period)),
+                heading("Dépenses", coverage).await?,
             )
         }
     };
@@ -228,7 +257,7 @@ const VAT_COLUMNS: [&str; 5] = ["Section", "Case CA3", "Taux TVA", "Base HT", "T
 
 /// The register: a row per collected then deductible rate, each with its CA3 box, a
 /// total per section, and the VAT due.
-fn vat_table(register: &VatRegister, stem: String) -> Table {
+fn vat_table(register: &VatRegister, stem: String, heading: Heading) -> Table {
     const COLLECTED: &str = "TVA collectée";
     const DEDUCTIBLE: &str = "TVA déductible";
     let mut rows = Vec::new();
@@ -281,7 +310,7 @@ fn vat_table(register: &VatRegister, stem: String) -> Table {
     ];
     Table {
         stem,
-        sheet_name: "Registre de TVA",
+        heading,
         columns: &VAT_COLUMNS,
         rows,
         totals,
@@ -298,7 +327,7 @@ fn supply(supply: Supply) -> &'static str {
     }
 }
 
-fn oss_table(report: &OssReport, stem: String) -> Table {
+fn oss_table(report: &OssReport, stem: String, heading: Heading) -> Table {
     let rows = report
         .lines
         .iter()
@@ -315,7 +344,7 @@ fn oss_table(report: &OssReport, stem: String) -> Table {
     let taxable = report.lines.iter().map(|line| line.taxable).sum();
     Table {
         stem,
-        sheet_name: "OSS",
+        heading,
         columns: &OSS_COLUMNS,
         rows,
         totals: vec![vec![
@@ -340,7 +369,7 @@ const UNPAID_COLUMNS: [&str; 9] = [
     "Tranche",
 ];
 
-fn unpaid_table(unpaid: &Unpaid, stem: String) -> Table {
+fn unpaid_table(unpaid: &Unpaid, stem: String, heading: Heading) -> Table {
     let rows = unpaid
         .invoices
         .iter()
@@ -382,7 +411,7 @@ fn unpaid_table(unpaid: &Unpaid, stem: String) -> Table {
     totals.push(all);
     Table {
         stem,
-        sheet_name: "Impayés",
+        heading,
         columns: &UNPAID_COLUMNS,
         rows,
         totals,
@@ -410,7 +439,7 @@ fn status_label(status: Settlement) -> &'static str {
     }
 }
 
-fn list_table(list: &DocumentList, sheet_name: &'static str, stem: String) -> Table {
+fn list_table(list: &DocumentList, stem: String, heading: Heading) -> Table {
     let rows = list
         .documents
         .iter()
@@ -439,7 +468,7 @@ fn list_table(list: &DocumentList, sheet_name: &'static str, stem: String) -> Ta
     ]);
     Table {
         stem,
-        sheet_name,
+        heading,
         columns: &LIST_COLUMNS,
         rows,
         totals: vec![total],

@@ -1,5 +1,6 @@
-//! The reports read from the ledger: `ExportSalesJournal` as a CSV file or an XLSX
-//! workbook (through [`super::sheet`], streamed as the rows come), and `VatRegister`.
+//! The reports read from the ledger: `ExportSalesJournal` as a CSV file, an XLSX
+//! workbook or a PDF table (through [`super::sheet`], streamed as the rows come), and
+//! `VatRegister`.
 
 use futures::StreamExt;
 use rust_decimal::Decimal;
@@ -7,8 +8,9 @@ use sqlx::PgPool;
 use uuid::Uuid;
 
 use super::files::{self, ChunkSink, File};
-use super::sheet::{Cell, FileFormat, Sheet};
+use super::sheet::{Cell, FileFormat, Heading, Sheet};
 use crate::domain::rate_comma;
+use crate::domain::report_pdf::period_text;
 use crate::domain::reports::{self, Period, RateTotals, Totals, VatRegister};
 use crate::error::Error;
 use crate::store;
@@ -58,7 +60,15 @@ async fn write_journal(
     .into_iter()
     .filter_map(|(wanted, source)| wanted.then_some(source))
     .collect();
-    let mut sheet = Sheet::start(journal.format, "Journal des ventes", &COLUMNS, &mut sink).await?;
+    let heading = Heading::of(
+        &pool,
+        journal.company_id,
+        journal.format,
+        "Journal des ventes",
+        period_text(journal.period.start, journal.period.end),
+    )
+    .await?;
+    let mut sheet = Sheet::start(journal.format, heading, &COLUMNS, &mut sink).await?;
     let mut totals = Totals::default();
     let mut tx = store::begin(&pool, journal.company_id).await?;
     {

@@ -1,24 +1,31 @@
-//! The one spreadsheet writer every report goes through, in either format: CSV (UTF-8
+//! The one table writer every report goes through, in any of its formats: CSV (UTF-8
 //! with a byte order mark, `;`, decimal comma: what French spreadsheets open; each
-//! record sent as it comes) or XLSX (numbers as numbers, dates as dates, totals as
+//! record sent as it comes), XLSX (numbers as numbers, dates as dates, totals as
 //! formulas with their value cached for readers that do not calculate; the workbook is
 //! built in memory, an XLSX file being a zip whose parts are written at the end, and
-//! sent once complete). A report is a header, data rows, then total rows whose formulas
-//! cover the data rows.
+//! sent once complete) or PDF (a table laid out by [`crate::domain::report_pdf`], its
+//! rows kept until the end, since the page count is printed on every page). A report is
+//! a header, data rows, then total rows whose formulas cover the data rows.
 
 use chrono::{Datelike, NaiveDate};
 use rust_decimal::Decimal;
 use rust_xlsxwriter::{ExcelDateTime, Format, Formula, Workbook, XlsxError};
 
+use sqlx::PgPool;
+use uuid::Uuid;
+
 use super::files::{self, ChunkSink, File};
+use crate::domain::report_pdf::{self, ReportTable, TableCell};
 use crate::domain::{decimal_comma, rate_comma};
 use crate::error::Error;
+use crate::store;
 
 /// A spreadsheet's file format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum FileFormat {
     Csv,
     Xlsx,
+    Pdf,
 }
 
 impl FileFormat {
@@ -30,7 +37,47 @@ impl FileFormat {
                 format!("{stem}.xlsx"),
                 "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
             ),
+            FileFormat::Pdf => (format!("{stem}.pdf"), "application/pdf"),
         }
+    }
+}
+
+/// What a report is called and what it covers: the XLSX sheet's name; a PDF's title,
+/// with the company's name and the period.
+#[derive(Debug, Clone)]
+pub(crate) struct Heading {
+    pub(crate) name: &'static str,
+    /// The company's name; empty when not known (a PDF's title then leaves it out).
+    pub(crate) company: String,
+    /// E.g. "Du 01/01/2026 au 31/12/2026".
+    pub(crate) coverage: String,
+}
+
+impl Heading {
+    /// The heading of report `name` of `company_id` covering `coverage`; the company's
+    /// name is read only for a PDF, the one format that prints it.
+    pub(crate) async fn of(
+        pool: &PgPool,
+        company_id: Uuid,
+        format: FileFormat,
+        name: &'static str,
+        coverage: String,
+    ) -> Result<Self, Error> {
+        let company = if format == FileFormat::Pdf {
+            let mut tx = store::begin(pool, company_id).await?;
+            let profile = store::profiles::profile(&mut tx, company_id).await?;
+            tx.commit().await?;
+            profile
+                .map(|profile| profile.legal_name)
+                .unwrap_or_default()
+        } else {
+            String::new()
+        };
+        Ok(Self {
+            name,
+            company,
+            coverage,
+        })
     }
 }
 
@@ -74,6 +121,20 @@ impl Cell {
             | Cell::SumIf { value, .. } => decimal_comma(*value),
         }
     }
+
+    /// The cell as a PDF table prints it.
+    fn pdf(&self) -> TableCell {
+        match self {
+            Cell::Empty => TableCell::empty(),
+            Cell::Text(text) => TableCell::text(text.clone()),
+            Cell::Date(day) => TableCell::date(*day),
+            Cell::Number(value) => TableCell::number(*value),
+            Cell::Money(value)
+            | Cell::RowSum(_, value)
+            | Cell::Sum(value)
+            | Cell::SumIf { value, .. } => TableCell::amount(*value),
+        }
+    }
 }
 
 /// A spreadsheet being written.
@@ -88,6 +149,7 @@ pub(crate) struct Sheet {
 enum Out {
     Csv,
     Xlsx(Box<Workbook>),
+    Pdf(Box<ReportTable>),
 }
 
 /// The column letter of `col` (the reports have fewer than 26 columns).
@@ -123,10 +185,10 @@ fn csv_record(fields: &[String]) -> Result<Vec<u8>, Error> {
 }
 
 impl Sheet {
-    /// A sheet named `name` in `format`, its header row of `columns` written.
+    /// A sheet headed `heading` in `format`, its header row of `columns` written.
     pub(crate) async fn start(
         format: FileFormat,
-        name: &str,
+        heading: Heading,
         columns: &[&str],
         sink: &mut ChunkSink,
     ) -> Result<Self, Error> {
@@ -140,13 +202,21 @@ impl Sheet {
             FileFormat::Xlsx => {
                 let mut workbook = Workbook::new();
                 let sheet = workbook.add_worksheet();
-                sheet.set_name(name)?;
+                sheet.set_name(heading.name)?;
                 let bold = Format::new().set_bold();
                 for (col, column) in (0u16..).zip(columns) {
                     sheet.write_string_with_format(0, col, *column, &bold)?;
                 }
                 Out::Xlsx(Box::new(workbook))
             }
+            FileFormat::Pdf => Out::Pdf(Box::new(ReportTable {
+                title: heading.name.to_owned(),
+                company: heading.company,
+                coverage: heading.coverage,
+                columns: columns.iter().map(|c| (*c).to_owned()).collect(),
+                rows: Vec::new(),
+                totals: Vec::new(),
+            })),
         };
         Ok(Self {
             out,
@@ -173,12 +243,16 @@ impl Sheet {
         self.write(sink, self.rows + self.totals, cells, true).await
     }
 
-    /// Sends what is left: the workbook, for XLSX.
+    /// Sends what is left: the workbook, for XLSX; the whole document, for PDF.
     pub(crate) async fn finish(self, sink: &mut ChunkSink) -> Result<(), Error> {
         match self.out {
             Out::Csv => Ok(()),
             Out::Xlsx(mut workbook) => {
                 let bytes = workbook.save_to_buffer()?;
+                sink.write(&bytes).await
+            }
+            Out::Pdf(table) => {
+                let bytes = report_pdf::render(&table)?;
                 sink.write(&bytes).await
             }
         }
@@ -195,6 +269,15 @@ impl Sheet {
             Out::Csv => {
                 let fields: Vec<String> = cells.iter().map(Cell::csv).collect();
                 sink.write(&csv_record(&fields)?).await
+            }
+            Out::Pdf(table) => {
+                let cells = cells.iter().map(Cell::pdf).collect();
+                if bold {
+                    table.totals.push(cells);
+                } else {
+                    table.rows.push(cells);
+                }
+                Ok(())
             }
             Out::Xlsx(workbook) => {
                 let data_rows = |col: u16| {
@@ -267,7 +350,7 @@ impl Sheet {
 /// A report computed in memory, as a file: `rows`, then `totals`.
 pub(crate) struct Table {
     pub(crate) stem: String,
-    pub(crate) sheet_name: &'static str,
+    pub(crate) heading: Heading,
     pub(crate) columns: &'static [&'static str],
     pub(crate) rows: Vec<Vec<Cell>>,
     pub(crate) totals: Vec<Vec<Cell>>,
@@ -278,7 +361,7 @@ pub(crate) fn table_file(table: Table, format: FileFormat) -> File {
     let (name, content_type) = format.file(&table.stem);
     files::stream(name, content_type, move |mut sink| async move {
         sink.expect_rows(table.rows.len());
-        let mut sheet = Sheet::start(format, table.sheet_name, table.columns, &mut sink).await?;
+        let mut sheet = Sheet::start(format, table.heading, table.columns, &mut sink).await?;
         for row in &table.rows {
             sheet.row(&mut sink, row).await?;
         }

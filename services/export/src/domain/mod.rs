@@ -3,7 +3,8 @@
 //! the double-entry entries of documents and payments ([`ledger`]), lettering
 //! ([`lettering`]), the FEC's format ([`fec`]), the reports read from the ledger
 //! ([`reports`]) and those read from the documents and payments kept beside it
-//! ([`documents`]: settlement, ageing, OSS); the invoice PDF ([`pdf`]); export jobs'
+//! ([`documents`]: settlement, ageing, OSS); the invoice PDF ([`pdf`]) and
+//! a report as a PDF table ([`report_pdf`]); export jobs'
 //! states and progress ([`jobs`]).
 
 pub(crate) mod documents;
@@ -13,6 +14,7 @@ pub(crate) mod ledger;
 pub(crate) mod lettering;
 pub(crate) mod pdf;
 pub(crate) mod profile;
+pub(crate) mod report_pdf;
 pub(crate) mod reports;
 pub(crate) mod settings;
 

@@ -84,7 +84,7 @@ static METRICS: LazyLock<Option<Metrics>> = LazyLock::new(|| {
 });
 
 /// The width of `text` at `size` points.
-fn width(text: &str, size: f32, weight: Weight) -> f32 {
+pub(crate) fn width(text: &str, size: f32, weight: Weight) -> f32 {
     let Some(metrics) = METRICS.as_ref() else {
         return 0.0;
     };
@@ -105,7 +105,7 @@ fn width(text: &str, size: f32, weight: Weight) -> f32 {
 }
 
 /// `text` cut into lines no wider than `max` points, at spaces where it can.
-fn wrap(text: &str, size: f32, max: f32) -> Vec<String> {
+pub(crate) fn wrap(text: &str, size: f32, max: f32) -> Vec<String> {
     let mut lines = Vec::new();
     let mut current = String::new();
     for word in text.split_whitespace() {
@@ -523,10 +523,6 @@ pub(crate) fn layout(invoice: &PrintedInvoice) -> Vec<Vec<Mark>> {
 
 /// `invoice` as a PDF.
 pub(crate) fn render(invoice: &PrintedInvoice) -> Result<Vec<u8>, RenderError> {
-    let regular = Font::new(REGULAR.into(), 0)
-        .ok_or_else(|| RenderError("the regular font does not load".to_owned()))?;
-    let bold = Font::new(BOLD.into(), 0)
-        .ok_or_else(|| RenderError("the bold font does not load".to_owned()))?;
     let mut document = Document::new();
     let title = match invoice.document.kind {
         DocumentKind::CreditNote => format!("Avoir {}", invoice.document.number),
@@ -539,9 +535,27 @@ pub(crate) fn render(invoice: &PrintedInvoice) -> Result<Vec<u8>, RenderError> {
             .title(title)
             .authors(vec![invoice.seller.legal_name.clone()]),
     );
-    let settings = PageSettings::from_wh(PAGE_WIDTH, PAGE_HEIGHT)
+    draw_pages(&mut document, PAGE_WIDTH, PAGE_HEIGHT, layout(invoice))?;
+    document
+        .finish()
+        .map_err(|err| RenderError(format!("{err:?}")))
+}
+
+/// Draws `pages` of marks onto `document`, each page `width` × `height` points, in the
+/// embedded fonts.
+pub(crate) fn draw_pages(
+    document: &mut Document,
+    width: f32,
+    height: f32,
+    pages: Vec<Vec<Mark>>,
+) -> Result<(), RenderError> {
+    let regular = Font::new(REGULAR.into(), 0)
+        .ok_or_else(|| RenderError("the regular font does not load".to_owned()))?;
+    let bold = Font::new(BOLD.into(), 0)
+        .ok_or_else(|| RenderError("the bold font does not load".to_owned()))?;
+    let settings = PageSettings::from_wh(width, height)
         .ok_or_else(|| RenderError("the page size is refused".to_owned()))?;
-    for marks in layout(invoice) {
+    for marks in pages {
         let mut page = document.start_page_with(settings.clone());
         let mut surface = page.surface();
         surface.set_fill(Some(Fill {
@@ -589,6 +603,11 @@ pub(crate) fn render(invoice: &PrintedInvoice) -> Result<Vec<u8>, RenderError> {
         surface.finish();
         page.finish();
     }
+    Ok(())
+}
+
+/// The bytes of `document`.
+pub(crate) fn finish(document: Document) -> Result<Vec<u8>, RenderError> {
     document
         .finish()
         .map_err(|err| RenderError(format!("{err:?}")))

@@ -84,16 +84,12 @@ pub(crate) fn period(
     violations.check(&format!("{path}.end_date"), Period::new(start, end))
 }
 
-/// The `format` field of a file: CSV (the default) or XLSX; PDF is refused until
-/// served.
+/// The `format` field of a file: CSV (the default), XLSX or PDF.
 pub(crate) fn file_format(violations: &mut FieldViolations, value: i32) -> Option<FileFormat> {
     match pb::FileFormat::try_from(value) {
         Ok(pb::FileFormat::Unspecified | pb::FileFormat::Csv) => Some(FileFormat::Csv),
         Ok(pb::FileFormat::Xlsx) => Some(FileFormat::Xlsx),
-        Ok(pb::FileFormat::Pdf) => {
-            violations.add("format", "PDF is not served yet");
-            None
-        }
+        Ok(pb::FileFormat::Pdf) => Some(FileFormat::Pdf),
         Err(_) => {
             violations.add("format", "is not a known file format");
             None

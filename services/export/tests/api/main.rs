@@ -10,6 +10,7 @@ mod fec_checker;
 mod jobs;
 mod ledger;
 mod pdf;
+mod report_pdf;
 mod reports;
 
 use comptoir_proto::export::v1::{

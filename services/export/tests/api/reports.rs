@@ -315,8 +315,9 @@ async fn bad_periods_formats_and_callers_are_refused() {
         start_date: "2026-02-01".into(),
         end_date: "2026-01-31".into(),
     });
-    let mut request = journal_request(&books, FileFormat::Pdf, vec![DocumentKind::PurchaseInvoice]);
+    let mut request = journal_request(&books, FileFormat::Csv, vec![DocumentKind::PurchaseInvoice]);
     request.filter.as_mut().unwrap().period = backwards.clone();
+    request.format = 42;
     let refused = sales_journal(&client, &books.token, request)
         .await
         .err()
