@@ -96,8 +96,17 @@ impl Write for Pending {
     }
 }
 
+/// `ExportDocuments` asked for: the invoices and credit notes of a company dated in a
+/// period.
+#[derive(Debug, Clone)]
+pub(crate) struct DocumentsExport {
+    pub(crate) company_id: Uuid,
+    pub(crate) period: Period,
+}
+
 /// The PDFs of the invoices and credit notes of `company_id` dated in `period`, in one
-/// zip named `documents-<start>-<end>.zip`, one `<number>.pdf` per document.
+/// zip named `documents-<start>-<end>.zip`, one `<number>.pdf` per document (each a row
+/// of the file's progress).
 pub(crate) async fn export_documents(
     pool: &PgPool,
     company_id: Uuid,
@@ -124,6 +133,7 @@ pub(crate) async fn export_documents(
         ),
         "application/zip",
         move |mut sink| async move {
+            sink.expect_rows(documents.len());
             let pending = Pending::default();
             let mut zip = ZipWriter::new_stream(pending.clone());
             let options =
@@ -134,6 +144,7 @@ pub(crate) async fn export_documents(
                 zip.start_file(file_name(&number), options)?;
                 zip.write_all(&bytes).map_err(zip::result::ZipError::Io)?;
                 sink.write(&pending.take()).await?;
+                sink.row_written();
             }
             zip.finish()?;
             sink.write(&pending.take()).await?;

@@ -21,6 +21,7 @@ use sqlx::PgPool;
 use tokio::sync::Notify;
 use uuid::Uuid;
 
+use super::documents_pdf::{self, DocumentsExport};
 use super::fec::{self, FecExport};
 use super::files::{self, File};
 use super::report_files::{self, PaymentsExport, ReportExport};
@@ -47,6 +48,7 @@ pub(crate) enum Export {
     Fec(FecExport),
     Payments(PaymentsExport),
     Report(ReportExport),
+    Documents(DocumentsExport),
 }
 
 impl Export {
@@ -57,6 +59,7 @@ impl Export {
             Export::Fec(fec) => fec.company_id,
             Export::Payments(payments) => payments.company_id,
             Export::Report(report) => report.company_id,
+            Export::Documents(documents) => documents.company_id,
         }
     }
 }
@@ -68,6 +71,9 @@ async fn produce(pool: &PgPool, export: Export) -> Result<File, Error> {
         Export::Fec(fec) => fec::export_fec(pool, fec.company_id, fec.year, fec.separator).await,
         Export::Payments(payments) => Ok(report_files::payments(pool, payments)),
         Export::Report(report) => report_files::report(pool, report).await,
+        Export::Documents(documents) => {
+            documents_pdf::export_documents(pool, documents.company_id, documents.period).await
+        }
     }
 }
 

@@ -12,6 +12,7 @@ use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
 use super::{FileStream, authorize, files};
+use crate::app::documents_pdf::DocumentsExport;
 use crate::app::fec::FecExport;
 use crate::app::jobs::{self, Export, Wake};
 use crate::app::report_files::{PaymentsExport, ReportExport};
@@ -44,11 +45,9 @@ pub(crate) fn decode(request: &pb::StartExportRequest) -> Result<Export, FieldVi
         Some(Asked::Report(report)) => ReportExport::try_from(report)
             .map(Export::Report)
             .map_err(|violations| under("report", violations)),
-        Some(Asked::Documents(_)) => {
-            let mut violations = FieldViolations::new();
-            violations.add("documents", "is not served as a job yet");
-            Err(violations)
-        }
+        Some(Asked::Documents(documents)) => DocumentsExport::try_from(documents)
+            .map(Export::Documents)
+            .map_err(|violations| under("documents", violations)),
         None => {
             let mut violations = FieldViolations::new();
             violations.add("export", "is required: name one export");

@@ -1,7 +1,8 @@
 //! Export jobs: a FEC run as a job reaches 100 % with one row per FEC line, downloads as
 //! the streamed FEC byte for byte and publishes `export.completed`; an idempotency key
 //! answers the first job; a bad request stores nothing; a job left by a dead worker is
-//! finished by a fresh service once its lease expires; another company sees nothing.
+//! finished by a fresh service once its lease expires; another company sees nothing; a
+//! documents job downloads as a zip of one PDF per document of its period.
 
 use std::time::Duration;
 
@@ -325,4 +326,135 @@ async fn a_job_left_by_a_dead_worker_is_finished_by_a_fresh_service_after_its_le
         last_export_completed(&harness).await.export_id,
         export_id.to_string()
     );
+}
+
+#[tokio::test]
+async fn a_documents_job_downloads_a_zip_with_one_pdf_per_document_of_the_period() {
+    use crate::books::{document, line};
+    use comptoir_proto::export::v1::{EInvoiceProfile, ExportDocumentsRequest, Period};
+    use std::io::{Cursor, Read as _};
+
+    let (harness, export) = start().await;
+    let mut books = crate::pdf::open_company(&harness).await;
+    let martin = crate::pdf::customer();
+    let invoice = document(
+        "invoice",
+        "F-2026-0001",
+        "2026-03-02",
+        &martin,
+        vec![line("20", "goods", "1250.00")],
+    );
+    let mut credit = document(
+        "credit_note",
+        "A-2026-0001",
+        "2026-03-10",
+        &martin,
+        vec![line("20", "goods", "100.00")],
+    );
+    credit.credited_document_id = invoice.document_id.clone();
+    credit.credited_number = invoice.number.clone();
+    let second = document(
+        "invoice",
+        "F-2026-0002",
+        "2026-03-15",
+        &martin,
+        vec![line("10", "services", "80.00")],
+    );
+    let april = document(
+        "invoice",
+        "F-2026-0003",
+        "2026-04-02",
+        &martin,
+        vec![line("20", "goods", "10.00")],
+    );
+    for issued in [&invoice, &credit, &second, &april] {
+        books.issue(&harness, issued).await;
+    }
+    let documents = |start: &str, end: &str, key: &str| StartExportRequest {
+        export: Some(Export::Documents(ExportDocumentsRequest {
+            company_id: books.company_id.to_string(),
+            period: Some(Period {
+                start_date: start.to_owned(),
+                end_date: end.to_owned(),
+            }),
+            profile: EInvoiceProfile::Unspecified as i32,
+        })),
+        idempotency_key: key.to_owned(),
+    };
+    let client = ExportServiceClient::new(export.channel().await);
+    eventually("export to keep the documents", || async {
+        for issued in [&invoice, &credit, &second, &april] {
+            crate::pdf::render(&client, &books, &issued.document_id)
+                .await
+                .ok()?;
+        }
+        Some(())
+    })
+    .await;
+
+    // A bad period is refused under the oneof's field, storing nothing more.
+    let stored = jobs_stored(&harness).await;
+    let refused = start_job(
+        &client,
+        &books.token,
+        documents("2026-03-31", "2026-03-01", ""),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(refused.code(), Code::InvalidArgument);
+    assert_eq!(bad_fields(&refused), ["documents.period.end_date"]);
+    assert_eq!(jobs_stored(&harness).await, stored);
+
+    let started = start_job(
+        &client,
+        &books.token,
+        documents("2026-03-01", "2026-03-31", "march"),
+    )
+    .await
+    .expect("StartExport");
+    let job = ended(&client, &books.token, &started.export_id).await;
+    assert_eq!(job.state, ExportState::Succeeded as i32, "{}", job.error);
+    assert_eq!((job.rows_done, job.rows_total, job.percent), (3, 3, 100));
+    assert_eq!(job.file_name, "documents-20260301-20260331.zip");
+
+    let zip = download(&client, &books.token, &started.export_id)
+        .await
+        .expect("DownloadExport");
+    assert_eq!(zip.name, "documents-20260301-20260331.zip");
+    assert_eq!(zip.content_type, "application/zip");
+    assert_eq!(job.size_bytes, zip.bytes.len() as i64);
+    let mut archive = zip::ZipArchive::new(Cursor::new(zip.bytes)).expect("a zip");
+    let mut names: Vec<String> = archive
+        .file_names()
+        .map(|name| name.expect("an entry name").into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        ["A-2026-0001.pdf", "F-2026-0001.pdf", "F-2026-0002.pdf"]
+    );
+    for name in names {
+        let mut bytes = Vec::new();
+        archive
+            .by_name(&name)
+            .unwrap()
+            .read_to_end(&mut bytes)
+            .unwrap();
+        let text = crate::pdf::text_of(&bytes);
+        let number = name.trim_end_matches(".pdf");
+        let title = if number.starts_with('A') {
+            format!("Avoir n° {number}")
+        } else {
+            format!("Facture n° {number}")
+        };
+        assert!(text.contains(&title), "{name} is its document: {text}");
+        assert!(
+            text.contains("Épicerie Martin SARL"),
+            "{name} names the customer"
+        );
+    }
+
+    let completed = last_export_completed(&harness).await;
+    assert_eq!(completed.export_id, started.export_id);
+    assert_eq!(completed.file_name, "documents-20260301-20260331.zip");
 }

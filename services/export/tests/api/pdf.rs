@@ -23,7 +23,7 @@ use crate::fec::{Received, receive};
 use crate::start;
 
 /// A company created with its whole legal identity, as tenancy publishes it.
-async fn open_company(harness: &Harness) -> Books {
+pub(crate) async fn open_company(harness: &Harness) -> Books {
     let company_id = Uuid::now_v7();
     let event = CompanyCreated {
         meta: Some(pb::EventMeta {
@@ -73,7 +73,7 @@ async fn open_company(harness: &Harness) -> Books {
 }
 
 /// A business customer with its SIREN and address.
-fn customer() -> pb::BillingParty {
+pub(crate) fn customer() -> pb::BillingParty {
     pb::BillingParty {
         siren: "542051180".to_owned(),
         vat_number: "FR40542051180".to_owned(),
@@ -85,7 +85,7 @@ fn customer() -> pb::BillingParty {
 }
 
 /// RenderInvoicePdf of `document_id`.
-async fn render(
+pub(crate) async fn render(
     client: &ExportServiceClient<Channel>,
     books: &Books,
     document_id: &str,
@@ -106,7 +106,7 @@ async fn render(
 }
 
 /// The text of every page of `pdf`, spaces of any kind made one.
-fn text_of(pdf: &[u8]) -> String {
+pub(crate) fn text_of(pdf: &[u8]) -> String {
     let document = lopdf::Document::load_mem(pdf).expect("a PDF lopdf reads");
     let pages: Vec<u32> = document.get_pages().keys().copied().collect();
     let text = document.extract_text(&pages).expect("its text");
