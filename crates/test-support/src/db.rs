@@ -184,8 +184,10 @@ pub async fn assert_refused(conn: &mut PgConnection, sql: &str) -> Refusal {
 /// its schema's owner nor change the schema: no table, function or temporary table
 /// created, and no table of the schema (`_sqlx_migrations` included) dropped, truncated,
 /// altered, stripped of its triggers or of row-level security. Every statement the
-/// database accepted is listed in the failure.
+/// database accepted is listed in the failure. Also asserts that the schema's
+/// row-level-security helpers stay inlinable (`assert_setting_readers_inline`).
 pub async fn assert_schema_guarded(db: &TestDb, spec: &ServiceSpec) {
+    assert_setting_readers_inline(db, spec).await;
     let mut conn = db.runtime_tx(spec, &[]).await;
     let schema = comptoir_runtime::db::schema_of(spec.name);
     let tables: Vec<String> = sqlx::query_scalar(
@@ -232,6 +234,35 @@ pub async fn assert_schema_guarded(db: &TestDb, spec: &ServiceSpec) {
         "{}'s runtime role ran what the database must refuse it:\n{}",
         spec.name,
         accepted.join("\n")
+    );
+}
+
+/// Asserts that every function of `spec`'s schema that reads a setting
+/// (`current_setting`, what the row-level-security policies key on) is a plain `STABLE`
+/// SQL function without a SET clause: PostgreSQL then inlines it into the policies,
+/// where a pinned search_path would make it a call, with a settings save and restore,
+/// for every row a statement looks at.
+async fn assert_setting_readers_inline(db: &TestDb, spec: &ServiceSpec) {
+    let mut conn = db.admin().await;
+    let schema = comptoir_runtime::db::schema_of(spec.name);
+    let opaque: Vec<String> = sqlx::query_scalar(
+        "SELECT p.proname::text || coalesce(' ' || array_to_string(p.proconfig, ', '), '') \
+           FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace \
+           JOIN pg_language l ON l.oid = p.prolang \
+          WHERE n.nspname = $1 AND p.prokind = 'f' AND p.prosrc LIKE '%current_setting(%' \
+            AND NOT p.prorettype = 'trigger'::regtype \
+            AND (p.proconfig IS NOT NULL OR l.lanname <> 'sql' OR p.provolatile <> 's' \
+                 OR p.prosecdef) \
+          ORDER BY 1",
+    )
+    .bind(&schema)
+    .fetch_all(&mut conn)
+    .await
+    .expect("listing the schema's setting readers");
+    assert!(
+        opaque.is_empty(),
+        "{schema}'s setting readers cannot be inlined into its policies \
+         (a SET clause, another language, not STABLE, or SECURITY DEFINER): {opaque:?}"
     );
 }
 
