@@ -36,12 +36,14 @@ fn today() -> NaiveDate {
 }
 
 /// At most `limit` clients of `listing` after the `(sort key, company id)` position
-/// `after`, and the listing's total.
+/// `after`, and the listing's total: counted on the first page, `known_total` (the first
+/// page's count, carried by the page token) on the later ones.
 pub(crate) async fn list_clients(
     ctx: &Ctx,
     deps: &Deps,
     listing: &Listing,
     after: Option<(&str, Uuid)>,
+    known_total: Option<i64>,
     limit: i64,
 ) -> Result<ClientPage, Error> {
     let scope = ListScope {
@@ -52,7 +54,10 @@ pub(crate) async fn list_clients(
     };
     let mut tx = ctx.begin(&deps.pool, "clients.listed").await?;
     let clients = clients::list(&mut tx, &scope, after, Some(limit)).await?;
-    let total = clients::count(&mut tx, &scope).await?;
+    let total = match known_total {
+        Some(total) => total,
+        None => clients::count(&mut tx, &scope).await?,
+    };
     tx.commit().await?;
     Ok(ClientPage { clients, total })
 }

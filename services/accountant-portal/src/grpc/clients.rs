@@ -108,29 +108,34 @@ fn listing(
     (listing, violations)
 }
 
-/// The cursor of a page token: the company id, the listing's signature and the sort
-/// key, one per line (neither the id nor the signature holds a line break: the search
-/// text in the signature is a search key, its white space made single spaces).
-fn cursor(listing: &Listing, row: &ClientRow) -> String {
+/// The cursor of a page token: the company id, the listing's signature, the listing's
+/// total as counted on its first page, and the sort key, one per line (neither the id nor
+/// the signature holds a line break: the search text in the signature is a search key,
+/// its white space made single spaces). Carrying the total spares the later pages a
+/// second pass over the same rows to count them.
+fn cursor(listing: &Listing, total: i64, row: &ClientRow) -> String {
     format!(
-        "{}\n{}\n{}",
+        "{}\n{}\n{total}\n{}",
         row.company_id,
         listing.signature(),
         row.sort_key
     )
 }
 
-/// Reads a [`cursor`] back as `(sort key, company id)`; a cursor of another listing, or
-/// one that does not parse, is a bad `page_token`.
+/// Reads a [`cursor`] back as `(sort key, company id, total)`; a cursor of another
+/// listing, or one that does not parse, is a bad `page_token`.
 fn parse_cursor(
     violations: &mut FieldViolations,
     listing: &Listing,
     cursor: &str,
-) -> Option<(String, Uuid)> {
-    let mut parts = cursor.splitn(3, '\n');
-    let parsed = match (parts.next(), parts.next(), parts.next()) {
-        (Some(id), Some(signature), Some(key)) if signature == listing.signature() => {
-            Uuid::parse_str(id).ok().map(|id| (key.to_owned(), id))
+) -> Option<(String, Uuid, i64)> {
+    let mut parts = cursor.splitn(4, '\n');
+    let parsed = match (parts.next(), parts.next(), parts.next(), parts.next()) {
+        (Some(id), Some(signature), Some(total), Some(key)) if signature == listing.signature() => {
+            Uuid::parse_str(id)
+                .ok()
+                .zip(total.parse::<i64>().ok().filter(|total| *total >= 0))
+                .map(|(id, total)| (key.to_owned(), id, total))
         }
         _ => None,
     };
@@ -163,9 +168,12 @@ pub(crate) async fn list_clients(
     let Some(page) = page else {
         unreachable!("a page request without violations parses")
     };
-    let after = after.as_ref().map(|(key, id)| (key.as_str(), *id));
-    let mut found = app::list_clients(&ctx, deps, &listing, after, page.fetch_limit()).await?;
-    let next_page_token = page.finish(&mut found.clients, |row| cursor(&listing, row));
+    let known_total = after.as_ref().map(|(_, _, total)| *total);
+    let after = after.as_ref().map(|(key, id, _)| (key.as_str(), *id));
+    let mut found =
+        app::list_clients(&ctx, deps, &listing, after, known_total, page.fetch_limit()).await?;
+    let total = found.total;
+    let next_page_token = page.finish(&mut found.clients, |row| cursor(&listing, total, row));
     Ok(Response::new(pb::ListClientsResponse {
         clients: found.clients.iter().map(Into::into).collect(),
         next_page_token,
