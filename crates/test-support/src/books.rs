@@ -21,9 +21,20 @@ use crate::{TestDb, TestNats, bearer, eventually, publish, scoped_token};
 /// on `nats`, and waits until `billing` has opened its books; `db` is where identity
 /// keeps the key the token asking billing is signed with.
 pub async fn company_with_open_books(db: &TestDb, nats: &TestNats, billing: Channel) -> Uuid {
+    company_with_open_books_as(db, nats, billing, |_| {}).await
+}
+
+/// [`company_with_open_books`] for a company whose announced identity `edit` changes
+/// first (e.g. a seller without a VAT number).
+pub async fn company_with_open_books_as(
+    db: &TestDb,
+    nats: &TestNats,
+    billing: Channel,
+    edit: impl FnOnce(&mut CompanyCreated),
+) -> Uuid {
     let company_id = Uuid::now_v7();
     let event_id = Uuid::now_v7();
-    let event = CompanyCreated {
+    let mut event = CompanyCreated {
         meta: Some(EventMeta {
             event_id: event_id.to_string(),
             occur_time: None,
@@ -47,6 +58,7 @@ pub async fn company_with_open_books(db: &TestDb, nats: &TestNats, billing: Chan
         owner_user_id: Uuid::now_v7().to_string(),
         ..Default::default()
     };
+    edit(&mut event);
     publish(
         nats,
         "tenancy",

@@ -17,7 +17,7 @@ mod service;
 mod status;
 mod tokens;
 
-pub use books::{company_with_open_books, french_business};
+pub use books::{company_with_open_books, company_with_open_books_as, french_business};
 pub use db::{Refusal, TestDb, assert_refused, assert_schema_guarded, attempt};
 pub use events::{
     company_created, company_updated, publish, publish_company_created,
@@ -27,7 +27,7 @@ pub use gate::Gate;
 pub use mailbox::{Mailbox, newest_mail};
 pub use nats::{PrivateNats, TestNats};
 pub use service::{Harness, Running, bearer, common_config, eventually, identity_config, spawn};
-pub use status::{bad_fields, reason};
+pub use status::{bad_fields, reason, violations};
 pub use tokens::{PASSWORD, ScopedToken, foreign_token, identity_token, scoped_token, user_token};
 
 /// What to run when a test finds no PostgreSQL or NATS.

@@ -11,6 +11,20 @@ pub fn bad_fields(status: &tonic::Status) -> Vec<String> {
         .unwrap_or_default()
 }
 
+/// The `(field, description)` pairs a `google.rpc.BadRequest` detail holds, in order.
+pub fn violations(status: &tonic::Status) -> Vec<(String, String)> {
+    status
+        .get_error_details()
+        .bad_request()
+        .map(|b| {
+            b.field_violations
+                .iter()
+                .map(|v| (v.field.clone(), v.description.clone()))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 /// The reason of the `google.rpc.ErrorInfo` detail, or an empty string.
 pub fn reason(status: &tonic::Status) -> String {
     status

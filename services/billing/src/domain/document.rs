@@ -1,17 +1,18 @@
 //! A document's content and the rules on it: the lines and their net amounts, the VAT per
 //! rate and the totals (EN 16931: each line net rounded half-up to 2 decimals, VAT
 //! computed once per rate on the sum of the nets at that rate), the mandatory mentions
-//! an invoice must carry before it is issued, how a number prints, and a stored
+//! an invoice must carry before it is issued and the EN 16931 rules its e-invoice must
+//! meet, how a number prints, and a stored
 //! [`Document`] with the status it reads as ([`Document::status_on`]).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use comptoir_domain_types::amount::round_half_up;
 use rust_decimal::Decimal;
 use uuid::Uuid;
 
-use super::vat::Regime;
+use super::vat::{Regime, VatCategory};
 use super::{DocumentType, Status};
 
 /// Most lines on one document.
@@ -167,33 +168,54 @@ pub struct Issuable<'a> {
 
 /// The mandatory mentions (Code général des impôts, art. 242 nonies A; Code de commerce,
 /// L441-9) an invoice lacks, as (field, reason) pairs; empty when it may be issued.
+///
+/// An invoice to a business customer is also an e-invoice its customer's platform will
+/// check against EN 16931, so for one the reasons that are rules of the norm start with
+/// the rule's name (`BR-10: …`), and the rules the mentions do not already cover are
+/// checked: BR-11 (the buyer's country code), BR-S-02 (a line at a rate above 0 needs the
+/// seller's VAT number), BR-AE-02 (a reverse-charge line needs the seller's VAT number
+/// and the buyer's VAT number or SIREN) and BR-K-02 (an intra-community supply needs both
+/// VAT numbers). BR-AE-03/04 and BR-K-03/04 say the same of document-level allowances and
+/// charges, which billing never makes (a discount is its line's), so the line rules cover
+/// them; billing's sellers are French, so BR-9 (the seller's country) holds. An invoice
+/// to a private person is no e-invoice (its sale is e-reported) and gets the mentions only.
 pub fn missing_mentions(doc: &Issuable<'_>) -> Vec<(String, String)> {
+    let business = doc.customer.professional;
     let mut missing = Vec::new();
-    let mut need = |present: bool, field: &str, reason: &str| {
+    // `rule` names the EN 16931 rule the check is, for a business customer's e-invoice.
+    let mut need = |present: bool, field: &str, rule: Option<&str>, reason: &str| {
         if !present {
-            missing.push((field.to_owned(), reason.to_owned()));
+            let reason = match rule {
+                Some(rule) if business => format!("{rule}: {reason}"),
+                _ => reason.to_owned(),
+            };
+            missing.push((field.to_owned(), reason));
         }
     };
     let seller = doc.seller;
     need(
         !seller.legal_name.is_empty(),
         "seller.legal_name",
+        Some("BR-6"),
         "the seller's legal name is unknown (tenancy's company event not applied yet)",
     );
     need(
         !seller.siren.is_empty(),
         "seller.siren",
+        None,
         "the seller's SIREN is unknown",
     );
     need(
         !seller.address_line1.is_empty() && !seller.address_city.is_empty(),
         "seller.address",
+        Some("BR-8"),
         "the seller's address is incomplete; complete the company's legal identity",
     );
     let customer = doc.customer;
     need(
         !customer.name.is_empty(),
         "customer.name",
+        Some("BR-7"),
         "the customer has no name",
     );
     need(
@@ -201,52 +223,133 @@ pub fn missing_mentions(doc: &Issuable<'_>) -> Vec<(String, String)> {
             && !customer.address_postal_code.is_empty()
             && !customer.address_city.is_empty(),
         "customer.address",
-        "the customer's billing address is incomplete",
+        Some("BR-10"),
+        if business {
+            "the buyer's postal address is required; the customer's billing address is \
+             incomplete"
+        } else {
+            "the customer's billing address is incomplete"
+        },
     );
-    if customer.professional {
+    if business {
+        need(
+            !customer.address_country_code.is_empty(),
+            "customer.address.country_code",
+            Some("BR-11"),
+            "the buyer's postal address needs its country code",
+        );
         need(
             customer.address_country_code != "FR" || !customer.siren.is_empty(),
             "customer.siren",
+            None,
             "a French professional customer's SIREN is mandatory",
         );
         need(
             !customer.vat_number.is_empty() || doc.lines.iter().all(|l| l.vat_rate.is_zero()),
             "customer.vat_number",
+            None,
             "a professional customer's intra-EU VAT number is mandatory",
         );
         need(
             doc.late_penalty_rate.is_some(),
             "late_penalty_rate",
+            None,
             "the late-payment penalty rate is mandatory for a professional customer",
         );
         need(
             doc.recovery_fee,
             "recovery_fee",
+            None,
             "the 40 € fixed recovery fee mention is mandatory for a professional customer",
         );
     }
     need(
         !doc.lines.is_empty(),
         "lines",
+        Some("BR-16"),
         "an invoice needs at least one line",
     );
     for (index, line) in doc.lines.iter().enumerate() {
         need(
             !line.description.trim().is_empty(),
             &format!("lines[{index}].description"),
+            Some("BR-25"),
             "every line needs a description",
         );
     }
     need(
         doc.due_date.is_some(),
         "due_date",
+        Some("BR-CO-25"),
         "the payment due date is mandatory",
     );
+    let categories: BTreeSet<VatCategory> = doc
+        .lines
+        .iter()
+        .map(|line| {
+            VatCategory::of_line(
+                line.vat_rate,
+                business,
+                &customer.address_country_code,
+                doc.vat_exemption,
+            )
+        })
+        .collect();
+    let zero_rated = categories.iter().find(|c| **c != VatCategory::Standard);
+    let exemption_rule = format!("BR-{}-10", zero_rated.map_or("E", |c| c.code()));
     need(
-        !doc.lines.iter().any(|l| l.vat_rate.is_zero()) || !doc.vat_exemption.trim().is_empty(),
+        zero_rated.is_none() || !doc.vat_exemption.trim().is_empty(),
         "vat_exemption",
-        "a line at 0 % needs the exemption mention, e.g. \"TVA non applicable, art. 293 B du CGI\" or \"Autoliquidation\"",
+        Some(exemption_rule.as_str()),
+        "a line at 0 % needs the exemption mention, e.g. \"TVA non applicable, art. 293 B du \
+         CGI\" or \"Autoliquidation\"",
     );
+    if !business {
+        return missing;
+    }
+    let seller_vat = !seller.vat_number.is_empty();
+    for category in &categories {
+        match category {
+            VatCategory::Standard => need(
+                seller_vat,
+                "seller.vat_number",
+                Some("BR-S-02"),
+                "a line at a standard rate needs the seller's VAT number; complete the \
+                 company's legal identity",
+            ),
+            VatCategory::ReverseCharge => {
+                need(
+                    seller_vat,
+                    "seller.vat_number",
+                    Some("BR-AE-02"),
+                    "a reverse-charge line needs the seller's VAT number; complete the \
+                     company's legal identity",
+                );
+                need(
+                    !customer.vat_number.is_empty() || !customer.siren.is_empty(),
+                    "customer.vat_number",
+                    Some("BR-AE-02"),
+                    "a reverse-charge line needs the buyer's VAT number (or SIREN)",
+                );
+            }
+            VatCategory::IntraCommunity => {
+                need(
+                    seller_vat,
+                    "seller.vat_number",
+                    Some("BR-K-02"),
+                    "an intra-community supply needs the seller's VAT number; complete the \
+                     company's legal identity",
+                );
+                need(
+                    !customer.vat_number.is_empty(),
+                    "customer.vat_number",
+                    Some("BR-K-02"),
+                    "an intra-community supply needs the buyer's VAT number",
+                );
+            }
+            VatCategory::Exempt | VatCategory::Export => {}
+        }
+    }
     missing
 }
 
@@ -697,6 +800,144 @@ pub(crate) mod tests {
                 "due_date",
                 "vat_exemption",
             ]
+        );
+    }
+
+    /// The violations of an invoice to `customer` by `seller`, complete otherwise, with
+    /// `lines` and the exemption mention `vat_exemption`.
+    fn refused(
+        seller: &Seller,
+        customer: &Customer,
+        lines: &[Line],
+        vat_exemption: &str,
+    ) -> Vec<(String, String)> {
+        missing_mentions(&Issuable {
+            seller,
+            customer,
+            lines,
+            due_date: NaiveDate::from_ymd_opt(2026, 12, 31),
+            late_penalty_rate: Some(d("10")),
+            recovery_fee: true,
+            vat_exemption,
+        })
+    }
+
+    fn fields_and_rules(refused: &[(String, String)]) -> Vec<(&str, &str)> {
+        refused
+            .iter()
+            .map(|(field, reason)| (field.as_str(), reason.split(':').next().unwrap_or("")))
+            .collect()
+    }
+
+    #[test]
+    fn a_line_at_a_standard_rate_needs_the_seller_vat_number_br_s_02() {
+        let seller = Seller {
+            vat_number: String::new(),
+            ..seller()
+        };
+        let lines = [line("1", "10", "0", "20"), line("1", "10", "0", "0")];
+        assert_eq!(
+            fields_and_rules(&refused(&seller, &professional(), &lines, "Exonération")),
+            [("seller.vat_number", "BR-S-02")]
+        );
+        // At 0 % only (an exempt sale), no VAT number is needed.
+        assert!(refused(&seller, &professional(), &lines[1..], "Exonération").is_empty());
+        // A private customer gets no e-invoice: the norm's rules are not checked.
+        let private = Customer {
+            professional: false,
+            ..professional()
+        };
+        assert!(refused(&seller, &private, &lines, "Exonération").is_empty());
+    }
+
+    #[test]
+    fn a_reverse_charge_needs_the_seller_vat_number_and_the_buyer_vat_number_or_siren() {
+        let lines = [line("1", "10", "0", "0")];
+        let mention = "Autoliquidation, article 283-2 du CGI";
+        let anonymous = Customer {
+            vat_number: String::new(),
+            siren: String::new(),
+            address_country_code: "BE".into(),
+            ..professional()
+        };
+        let no_vat = Seller {
+            vat_number: String::new(),
+            ..seller()
+        };
+        assert_eq!(
+            fields_and_rules(&refused(&no_vat, &anonymous, &lines, mention)),
+            [
+                ("seller.vat_number", "BR-AE-02"),
+                ("customer.vat_number", "BR-AE-02")
+            ]
+        );
+        // A French buyer with its SIREN, or a buyer with its VAT number, will do.
+        let french = Customer {
+            vat_number: String::new(),
+            ..professional()
+        };
+        assert!(refused(&seller(), &french, &lines, mention).is_empty());
+        let with_vat = Customer {
+            vat_number: "BE0403170701".into(),
+            ..anonymous
+        };
+        assert!(refused(&seller(), &with_vat, &lines, mention).is_empty());
+    }
+
+    #[test]
+    fn an_intra_community_supply_needs_both_vat_numbers_br_k_02() {
+        let lines = [line("2", "50", "0", "0")];
+        let mention = "Exonération de TVA, article 262 ter I du CGI";
+        let german = Customer {
+            siren: String::new(),
+            vat_number: String::new(),
+            address_postal_code: "10115".into(),
+            address_city: "Berlin".into(),
+            address_country_code: "DE".into(),
+            ..professional()
+        };
+        let no_vat = Seller {
+            vat_number: String::new(),
+            ..seller()
+        };
+        let violations = refused(&no_vat, &german, &lines, mention);
+        assert_eq!(
+            fields_and_rules(&violations),
+            [
+                ("seller.vat_number", "BR-K-02"),
+                ("customer.vat_number", "BR-K-02")
+            ]
+        );
+        assert_eq!(
+            violations[1].1,
+            "BR-K-02: an intra-community supply needs the buyer's VAT number"
+        );
+        let with_vat = Customer {
+            vat_number: "DE136695976".into(),
+            ..german
+        };
+        assert!(refused(&seller(), &with_vat, &lines, mention).is_empty());
+    }
+
+    #[test]
+    fn the_buyer_needs_a_country_code_br_11_and_a_postal_address_br_10() {
+        let customer = Customer {
+            address_country_code: String::new(),
+            address_postal_code: String::new(),
+            ..professional()
+        };
+        let violations = refused(&seller(), &customer, &[line("1", "10", "0", "20")], "");
+        assert_eq!(
+            fields_and_rules(&violations),
+            [
+                ("customer.address", "BR-10"),
+                ("customer.address.country_code", "BR-11")
+            ]
+        );
+        assert!(
+            violations[0]
+                .1
+                .starts_with("BR-10: the buyer's postal address is required")
         );
     }
 

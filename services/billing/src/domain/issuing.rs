@@ -4,9 +4,9 @@
 //! zone, so one careless date far in the future cannot block a company's chronological
 //! numbering for good. The other bound, never before the last issued document of the
 //! series, is the numbering's own rule (`store::books::take_number`). Drafts and quotes
-//! may carry any date. An invoice is issued only with its mandatory mentions
-//! ([`missing_mentions`]) and a due date no earlier than its issue date
-//! ([`check_issuable`]).
+//! may carry any date. An invoice is issued only with its mandatory mentions and, to a
+//! business customer, what its EN 16931 e-invoice needs ([`missing_mentions`], each rule
+//! named), and a due date no earlier than its issue date ([`check_issuable`]).
 
 use chrono::{NaiveDate, TimeDelta};
 

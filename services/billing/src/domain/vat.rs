@@ -1,7 +1,9 @@
 //! VAT rates: which rates a sale may use. French sales use the French rates (0 only with
 //! an exemption or reverse-charge mention); a sale to a private person living in another
 //! EU country is a distance sale taxed at that country's rates (the One-Stop Shop, OSS).
-//! The rates are data, kept in this one table.
+//! The rates are data, kept in this one table. Each line of an invoice also has a VAT
+//! category ([`VatCategory`]), what its e-invoice states (EN 16931 BT-151) and what the
+//! rules checked at issuance depend on.
 
 use std::str::FromStr;
 
@@ -100,12 +102,130 @@ impl Regime {
     }
 }
 
+/// Whether `country_code` is an EU member state other than France, where billing's
+/// sellers are.
+pub fn other_member_state(country_code: &str) -> bool {
+    EU_RATES.iter().any(|(c, _)| *c == country_code)
+}
+
+/// The VAT category of an invoice line (UNTDID 5305, EN 16931 BT-151), derived as export's
+/// e-invoice writer derives it: a rate above 0 is standard (`S`, an OSS sale included);
+/// at 0 %, reverse charge (`AE`) when the exemption mention says so, an intra-community
+/// supply (`K`) to a business in another member state, an export (`G`) to a customer
+/// outside the EU, exempt (`E`) otherwise.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum VatCategory {
+    /// `S`: standard rated.
+    Standard,
+    /// `E`: exempt from VAT.
+    Exempt,
+    /// `AE`: VAT reverse charge, the buyer accounts for it.
+    ReverseCharge,
+    /// `K`: intra-community supply, exempt in France and taxed where the buyer is.
+    IntraCommunity,
+    /// `G`: export outside the EU.
+    Export,
+}
+
+impl VatCategory {
+    /// The category of a line at `rate` sold to a customer (a business when
+    /// `professional`) in `country_code`, on a document whose exemption mention is
+    /// `vat_exemption`.
+    pub fn of_line(
+        rate: Decimal,
+        professional: bool,
+        country_code: &str,
+        vat_exemption: &str,
+    ) -> Self {
+        if !rate.is_zero() {
+            return VatCategory::Standard;
+        }
+        let mention = vat_exemption.to_lowercase();
+        if [
+            "autoliquidation",
+            "reverse charge",
+            "283",
+            "196 de la directive",
+        ]
+        .iter()
+        .any(|words| mention.contains(words))
+        {
+            VatCategory::ReverseCharge
+        } else if professional && other_member_state(country_code) {
+            VatCategory::IntraCommunity
+        } else if !country_code.is_empty()
+            && country_code != "FR"
+            && !other_member_state(country_code)
+        {
+            VatCategory::Export
+        } else {
+            VatCategory::Exempt
+        }
+    }
+
+    /// Its UNTDID 5305 code.
+    pub fn code(self) -> &'static str {
+        match self {
+            VatCategory::Standard => "S",
+            VatCategory::Exempt => "E",
+            VatCategory::ReverseCharge => "AE",
+            VatCategory::IntraCommunity => "K",
+            VatCategory::Export => "G",
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn d(s: &str) -> Decimal {
         Decimal::from_str(s).unwrap()
+    }
+
+    #[test]
+    fn a_zero_rated_line_is_reverse_charge_intra_community_export_or_exempt() {
+        let category = |rate, professional, country, mention| {
+            VatCategory::of_line(d(rate), professional, country, mention)
+        };
+        assert_eq!(category("20", true, "DE", ""), VatCategory::Standard);
+        assert_eq!(category("19", false, "DE", ""), VatCategory::Standard);
+        assert_eq!(
+            category("0", true, "FR", "Autoliquidation, article 283-2 du CGI"),
+            VatCategory::ReverseCharge
+        );
+        assert_eq!(
+            category(
+                "0",
+                true,
+                "DE",
+                "Exonération de TVA, article 262 ter I du CGI"
+            ),
+            VatCategory::IntraCommunity
+        );
+        assert_eq!(
+            category("0", false, "DE", "Exonération"),
+            VatCategory::Exempt
+        );
+        assert_eq!(
+            category("0", true, "US", "Exonération, article 262 I du CGI"),
+            VatCategory::Export
+        );
+        assert_eq!(
+            category("0", false, "FR", "TVA non applicable, art. 293 B du CGI"),
+            VatCategory::Exempt
+        );
+        assert_eq!(
+            [
+                VatCategory::Standard,
+                VatCategory::Exempt,
+                VatCategory::ReverseCharge,
+                VatCategory::IntraCommunity,
+                VatCategory::Export
+            ]
+            .map(VatCategory::code),
+            ["S", "E", "AE", "K", "G"]
+        );
     }
 
     #[test]
