@@ -6,12 +6,15 @@
 //! `search_path` and uses UTC, so unqualified names resolve to the service's own tables.
 //! Provisioning (roles, schemas, migrations) is a separate, privileged step: see
 //! [`provision`]; a service only waits for its migrations ([`wait_for_migrations`]).
+//! Every request's transaction names who acts and for whom in transaction-local settings
+//! (what row-level security and the audit trails read): [`begin_with_settings`] and
+//! [`set_local`] write them, in the same round trip as `BEGIN` for the former.
 
 use std::time::Duration;
 
 use sqlx::migrate::Migrator;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use sqlx::{Executor, PgPool};
+use sqlx::{AssertSqlSafe, Executor, PgConnection, PgPool, Postgres, Transaction};
 
 use tokio_util::sync::CancellationToken;
 
@@ -365,6 +368,44 @@ async fn missing_migrations(pool: &PgPool, migrator: &Migrator) -> Result<Vec<i6
     Ok(missing)
 }
 
+/// Opens a transaction whose first statement sets `settings` (name, value) for it, in one
+/// round trip: `BEGIN` and the settings go together as one simple query.
+pub async fn begin_with_settings(
+    pool: &PgPool,
+    settings: &[(&str, &str)],
+) -> Result<Transaction<'static, Postgres>, sqlx::Error> {
+    // Built at run time: the settings are literals of a simple query (see `set_config`).
+    pool.begin_with(AssertSqlSafe(format!("BEGIN; {}", set_config(settings))))
+        .await
+}
+
+/// Sets `settings` (name, value) for the rest of the transaction `conn` is in.
+pub async fn set_local(
+    conn: &mut PgConnection,
+    settings: &[(&str, &str)],
+) -> Result<(), sqlx::Error> {
+    sqlx::raw_sql(AssertSqlSafe(set_config(settings)))
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// The statement setting `settings` for the current transaction, to run as a simple
+/// query (with other statements after a `;`): names and values are SQL literals.
+#[must_use]
+pub fn set_config(settings: &[(&str, &str)]) -> String {
+    let calls: Vec<String> = settings
+        .iter()
+        .map(|(name, value)| format!("set_config({}, {}, true)", literal(name), literal(value)))
+        .collect();
+    format!("SELECT {}", calls.join(", "))
+}
+
+/// A string as an SQL literal (standard_conforming_strings: only quotes need doubling).
+fn literal(value: &str) -> String {
+    format!("'{}'", value.replace('\'', "''"))
+}
+
 /// True for errors that mean "Postgres is not usable yet": unreachable, starting or
 /// shutting down (classes 08, 57P), or not provisioned yet: the role or its password
 /// (class 28) or the database (3D000) are created by a job that may still be running.
@@ -378,4 +419,25 @@ pub fn is_connection_error(err: &sqlx::Error) -> bool {
     ) || matches!(err, sqlx::Error::Database(db) if db.code().is_some_and(|c| {
         c.starts_with("08") || c.starts_with("57P") || c.starts_with("28") || c == "3D000"
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::set_config;
+
+    #[test]
+    fn settings_are_literals_with_their_quotes_doubled() {
+        assert_eq!(
+            set_config(&[
+                ("comptoir.company_id", "7c1d"),
+                ("comptoir.actor", "O'Brien")
+            ]),
+            "SELECT set_config('comptoir.company_id', '7c1d', true), \
+             set_config('comptoir.actor', 'O''Brien', true)"
+        );
+        assert_eq!(
+            set_config(&[("a", r"x\'y")]),
+            r"SELECT set_config('a', 'x\''y', true)"
+        );
+    }
 }

@@ -11,7 +11,8 @@ pub(crate) mod firm;
 pub(crate) mod import;
 pub(crate) mod settings;
 
-use sqlx::{AssertSqlSafe, PgConnection, PgPool, Postgres, Transaction};
+use comptoir_runtime::db;
+use sqlx::{PgConnection, PgPool, Postgres, Transaction};
 use uuid::Uuid;
 
 /// A transaction acting for one firm.
@@ -31,9 +32,16 @@ pub(crate) struct Acting<'a> {
 /// Opens a transaction for `acting`, in one round trip: `BEGIN` and the settings go
 /// together as one simple query.
 pub(crate) async fn begin(pool: &PgPool, acting: &Acting<'_>) -> Result<Tx, sqlx::Error> {
-    // Built at run time: the settings are literals of a simple query (see `settings`).
-    pool.begin_with(AssertSqlSafe(format!("BEGIN; {}", settings(acting))))
-        .await
+    let firm = acting.firm_id.to_string();
+    db::begin_with_settings(
+        pool,
+        &[
+            ("comptoir.firm_id", &firm),
+            ("comptoir.actor", acting.actor),
+            ("comptoir.action", acting.action),
+        ],
+    )
+    .await
 }
 
 /// Names the consumer `name` as the writer of the rest of the transaction: a consumer's
@@ -59,34 +67,4 @@ pub(crate) async fn act_for_firm(conn: &mut PgConnection, firm: Uuid) -> Result<
     .fetch_one(conn)
     .await?;
     Ok(())
-}
-
-/// The statement naming `acting` for the current transaction. It runs as a simple query
-/// (with `BEGIN` in [`begin`]), so the values are literals: a UUID and two strings quoted
-/// the SQL way.
-fn settings(acting: &Acting<'_>) -> String {
-    format!(
-        "SELECT set_config('comptoir.firm_id', '{}', true), \
-                set_config('comptoir.actor', {}, true), \
-                set_config('comptoir.action', {}, true)",
-        acting.firm_id,
-        literal(acting.actor),
-        literal(acting.action)
-    )
-}
-
-/// A string as an SQL literal (standard_conforming_strings: only quotes need doubling).
-fn literal(value: &str) -> String {
-    format!("'{}'", value.replace('\'', "''"))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::literal;
-
-    #[test]
-    fn literals_double_their_quotes() {
-        assert_eq!(literal("service:tenancy"), "'service:tenancy'");
-        assert_eq!(literal("O'Brien"), "'O''Brien'");
-    }
 }

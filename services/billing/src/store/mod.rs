@@ -17,6 +17,7 @@ pub(crate) mod items;
 pub(crate) mod parties;
 pub(crate) mod payments;
 
+use comptoir_runtime::db;
 use sqlx::{PgPool, Postgres, Transaction};
 use uuid::Uuid;
 
@@ -37,8 +38,8 @@ pub(crate) struct Acting<'a> {
 /// Opens a transaction for `acting`, in one round trip: `BEGIN` and the settings go
 /// together as one simple query.
 pub(crate) async fn begin(pool: &PgPool, acting: &Acting<'_>) -> Result<Tx, sqlx::Error> {
-    pool.begin_with(sqlx::AssertSqlSafe(format!("BEGIN; {}", settings(acting))))
-        .await
+    let company = acting.company_id.to_string();
+    db::begin_with_settings(pool, &acting.settings(&company)).await
 }
 
 /// Names the company, actor and action on a connection already in a transaction (event
@@ -47,29 +48,19 @@ pub(crate) async fn set_acting(
     conn: &mut sqlx::PgConnection,
     acting: &Acting<'_>,
 ) -> Result<(), sqlx::Error> {
-    sqlx::raw_sql(sqlx::AssertSqlSafe(settings(acting)))
-        .execute(conn)
-        .await?;
-    Ok(())
+    let company = acting.company_id.to_string();
+    db::set_local(conn, &acting.settings(&company)).await
 }
 
-/// The statement naming `acting` for the current transaction. It runs as a simple query
-/// (with `BEGIN` in [`begin`]), so the values are literals: a UUID and two strings quoted
-/// the SQL way.
-fn settings(acting: &Acting<'_>) -> String {
-    format!(
-        "SELECT set_config('comptoir.company_id', '{}', true), \
-                set_config('comptoir.actor', {}, true), \
-                set_config('comptoir.action', {}, true)",
-        acting.company_id,
-        literal(acting.actor),
-        literal(acting.action)
-    )
-}
-
-/// A string as an SQL literal (standard_conforming_strings: only quotes need doubling).
-fn literal(value: &str) -> String {
-    format!("'{}'", value.replace('\'', "''"))
+impl<'a> Acting<'a> {
+    /// The settings naming `acting` (with `company`, its company id as text).
+    fn settings(&self, company: &'a str) -> [(&'static str, &'a str); 3] {
+        [
+            ("comptoir.company_id", company),
+            ("comptoir.actor", self.actor),
+            ("comptoir.action", self.action),
+        ]
+    }
 }
 
 /// A stored enum column's text, as the query macros read it, parsed back; the table's
@@ -90,17 +81,5 @@ pub(crate) fn violated_constraint(err: &sqlx::Error) -> Option<&str> {
     match err {
         sqlx::Error::Database(db) if db.is_unique_violation() => db.constraint(),
         _ => None,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::literal;
-
-    #[test]
-    fn literals_double_their_quotes() {
-        assert_eq!(literal("service:tenancy"), "'service:tenancy'");
-        assert_eq!(literal("O'Brien"), "'O''Brien'");
-        assert_eq!(literal(r"a\'b"), r"'a\''b'");
     }
 }

@@ -11,6 +11,7 @@ pub(crate) mod profiles;
 pub(crate) mod reports;
 pub(crate) mod settings;
 
+use comptoir_runtime::db;
 use sqlx::{AssertSqlSafe, PgConnection, PgPool, Postgres, Transaction};
 use uuid::Uuid;
 
@@ -19,9 +20,7 @@ pub(crate) type Tx = Transaction<'static, Postgres>;
 
 /// Opens a transaction acting for `company_id`: row-level security shows only its rows.
 pub(crate) async fn begin(pool: &PgPool, company_id: Uuid) -> Result<Tx, sqlx::Error> {
-    // Built at run time: the company id is a literal of a simple query (a UUID's text).
-    pool.begin_with(AssertSqlSafe(format!("BEGIN; {}", acting(company_id))))
-        .await
+    db::begin_with_settings(pool, &[("comptoir.company_id", &company_id.to_string())]).await
 }
 
 /// Names `company_id` as the acting company for the rest of a transaction already open
@@ -30,16 +29,12 @@ pub(crate) async fn begin(pool: &PgPool, company_id: Uuid) -> Result<Tx, sqlx::E
 /// are applied by different consumers, and an entry, its lettering and the settings its
 /// accounts come from must each see what the other committed.
 pub(crate) async fn act_for(conn: &mut PgConnection, company_id: Uuid) -> Result<(), sqlx::Error> {
+    // Built at run time: one simple query, the company id a literal (a UUID's text).
     sqlx::raw_sql(AssertSqlSafe(format!(
         "{}; SELECT pg_advisory_xact_lock(hashtextextended('{company_id}', 0))",
-        acting(company_id)
+        db::set_config(&[("comptoir.company_id", &company_id.to_string())])
     )))
     .execute(conn)
     .await?;
     Ok(())
-}
-
-/// The statement naming `company_id` for the current transaction.
-fn acting(company_id: Uuid) -> String {
-    format!("SELECT set_config('comptoir.company_id', '{company_id}', true)")
 }

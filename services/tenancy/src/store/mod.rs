@@ -17,7 +17,8 @@ pub(crate) mod invitations;
 pub(crate) mod members;
 pub(crate) mod roles;
 
-use sqlx::{AssertSqlSafe, PgConnection, PgPool, Postgres, Transaction};
+use comptoir_runtime::db;
+use sqlx::{PgConnection, PgPool, Postgres, Transaction};
 use uuid::Uuid;
 
 /// A transaction acting for a company, a user, or both.
@@ -32,9 +33,8 @@ pub(crate) async fn begin(
     company: Option<Uuid>,
     user: Option<Uuid>,
 ) -> Result<Tx, sqlx::Error> {
-    // Built at run time: the acting ids are literals of a simple query (see [`acting`]).
-    pool.begin_with(AssertSqlSafe(format!("BEGIN; {}", acting(company, user))))
-        .await
+    let (company, user) = (text(company), text(user));
+    db::begin_with_settings(pool, &acting(&company, &user)).await
 }
 
 /// Runs `query` in a transaction acting for `company` and `user` (see [`begin`]), and
@@ -59,21 +59,16 @@ pub(crate) async fn act_as(
     company: Option<Uuid>,
     user: Option<Uuid>,
 ) -> Result<(), sqlx::Error> {
-    // Built at run time: the acting ids are literals of a simple query (see [`acting`]).
-    sqlx::raw_sql(AssertSqlSafe(acting(company, user)))
-        .execute(conn)
-        .await?;
-    Ok(())
+    let (company, user) = (text(company), text(user));
+    db::set_local(conn, &acting(&company, &user)).await
 }
 
-/// The statement naming the acting company and user. It runs as a simple query, so the
-/// values are literals: UUIDs, or empty for none.
-fn acting(company: Option<Uuid>, user: Option<Uuid>) -> String {
-    let text = |id: Option<Uuid>| id.map(|id| id.to_string()).unwrap_or_default();
-    format!(
-        "SELECT set_config('comptoir.company_id', '{}', true), \
-                set_config('comptoir.user_id', '{}', true)",
-        text(company),
-        text(user)
-    )
+/// The settings naming the acting company and user (ids as text, empty for none).
+fn acting<'a>(company: &'a str, user: &'a str) -> [(&'static str, &'a str); 2] {
+    [("comptoir.company_id", company), ("comptoir.user_id", user)]
+}
+
+/// An optional id as a setting's text: empty for none, which matches no row.
+fn text(id: Option<Uuid>) -> String {
+    id.map(|id| id.to_string()).unwrap_or_default()
 }
