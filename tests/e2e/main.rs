@@ -1,6 +1,7 @@
 //! End-to-end suite: one binary, one module per story.
 
 use comptoir_e2e::platform;
+use comptoir_test_support::link_token;
 
 mod company_flow;
 mod nats_outage;
@@ -20,13 +21,4 @@ fn claims(token: &str) -> serde_json::Value {
         .decode(payload)
         .expect("base64url");
     serde_json::from_slice(&bytes).expect("JSON claims")
-}
-
-/// The token a mailed link carries.
-fn link_token(body: &str) -> String {
-    body.split("token=")
-        .nth(1)
-        .and_then(|t| t.split_whitespace().next())
-        .expect("a link with a token")
-        .to_owned()
 }

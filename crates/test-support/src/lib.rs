@@ -24,7 +24,7 @@ pub use events::{
     publish_update_before_creation,
 };
 pub use gate::Gate;
-pub use mailbox::{Mailbox, newest_mail};
+pub use mailbox::{Mailbox, link_token, newest_mail};
 pub use nats::{PrivateNats, TestNats};
 pub use service::{Harness, Running, bearer, common_config, eventually, identity_config, spawn};
 pub use status::{bad_fields, reason, violations};

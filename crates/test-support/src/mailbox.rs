@@ -37,6 +37,11 @@ impl Mailbox {
         newest_mail(&self.dir, to).await
     }
 
+    /// The token the link of the newest mail to `to` carries (see [`link_token`]).
+    pub async fn newest_link_token(&self, to: &str) -> String {
+        link_token(&self.newest_to(to).await.body)
+    }
+
     /// How many mails were sent to `to` so far.
     pub fn count_to(&self, to: &str) -> usize {
         mail::read_folder(&self.dir)
@@ -57,6 +62,19 @@ impl Drop for Mailbox {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.dir);
     }
+}
+
+/// The token a mailed link carries: what follows `token=` up to the next white space.
+///
+/// # Panics
+/// When `body` has no such link.
+#[must_use]
+pub fn link_token(body: &str) -> String {
+    body.split("token=")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .unwrap_or_else(|| panic!("a link with a token in {body:?}"))
+        .to_owned()
 }
 
 /// The newest mail to `to` in the mailbox folder `dir`, polling for up to 10 s since

@@ -26,13 +26,7 @@ async fn accountants(ws: &Workspace) -> CompanyAccountantServiceClient<Channel> 
 
 /// The token the newest e-mail to `email` carries in its link.
 async fn mailed_token(ws: &Workspace, email: &str) -> String {
-    let mail = ws.mailbox.newest_to(email).await;
-    mail.body
-        .split("token=")
-        .nth(1)
-        .and_then(|rest| rest.split_whitespace().next())
-        .expect("the mail carries the accept link")
-        .to_owned()
+    ws.mailbox.newest_link_token(email).await
 }
 
 /// `AcceptAccountantInvitation` of `link` with `token`, retried while tenancy has not yet

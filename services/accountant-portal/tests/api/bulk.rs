@@ -227,14 +227,7 @@ impl Platform {
     /// and unscoped token. Tenancy learns of a new account from identity's event and
     /// answers UNAVAILABLE until then.
     async fn accept(&self, email: &str) -> (Uuid, String) {
-        let mail = self.mailbox.newest_to(email).await;
-        let invitation = mail
-            .body
-            .split("token=")
-            .nth(1)
-            .and_then(|t| t.split_whitespace().next())
-            .expect("a link with a token")
-            .to_owned();
+        let invitation = self.mailbox.newest_link_token(email).await;
         let (user_id, login) = self.person(email).await;
         let members = MemberServiceClient::new(self.tenancy.channel().await);
         eventually("tenancy to take the acceptance", || {

@@ -73,13 +73,7 @@ impl Env {
 
     /// The token of the newest invitation e-mailed to `email`.
     pub(crate) async fn mailed_token(&self, email: &str) -> String {
-        let mail = self.mailbox.newest_to(email).await;
-        mail.body
-            .split("token=")
-            .nth(1)
-            .and_then(|rest| rest.split_whitespace().next())
-            .expect("the mail carries the accept link")
-            .to_owned()
+        self.mailbox.newest_link_token(email).await
     }
 
     /// Signs `email` up and accepts `token`; returns the new member's id.
