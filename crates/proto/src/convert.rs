@@ -1,17 +1,18 @@
 //! Conversions between the shared messages of `comptoir.types.v1` and the vocabulary of
 //! `comptoir_domain_types`, the accounting settings of `comptoir.accountant_portal.v1`
 //! (the portal's answers and its `accounting_settings.changed`, read by export) and
-//! theirs, and the one place the company events' legal identity is written and read. Since field 24, `CompanyCreated` and `CompanyUpdated` carry it as
+//! theirs, a company's bank account, and the one place the company events' legal identity
+//! is written and read. Since field 24, `CompanyCreated` and `CompanyUpdated` carry it as
 //! `identity`, and still fill the deprecated flat fields from the same value for consumers
 //! not yet reading it; events already in the stream carry only the flat fields. Writers
 //! call `with_legal_identity`, readers `legal_identity`, so neither copies the fields.
 
 use comptoir_domain_types::amount::format_plain;
-use comptoir_domain_types::{accounting, party};
+use comptoir_domain_types::{accounting, bank, fields, party};
 
 use crate::accountant_portal::v1 as portal;
 use crate::events::v1::{CompanyCreated, CompanyUpdated};
-use crate::types::v1::{LegalIdentity, PostalAddress};
+use crate::types::v1::{BankAccount, LegalIdentity, PostalAddress};
 
 impl From<&party::PostalAddress> for PostalAddress {
     fn from(address: &party::PostalAddress) -> Self {
@@ -55,6 +56,39 @@ impl From<PostalAddress> for party::PostalAddress {
             postal_code,
             city,
             country_code,
+        }
+    }
+}
+
+impl From<&bank::BankAccount> for BankAccount {
+    fn from(account: &bank::BankAccount) -> Self {
+        BankAccount {
+            iban: account.iban.as_str().to_owned(),
+            bic: account
+                .bic
+                .as_ref()
+                .map(|bic| bic.as_str().to_owned())
+                .unwrap_or_default(),
+        }
+    }
+}
+
+/// An account as sent, parsed ([`bank::BankAccount::parse`]): each bad field under `iban`
+/// or `bic`. An account with an empty IBAN is refused too, since the message's presence
+/// is what says there is an account. Readers of tenancy's events, which only carry
+/// accounts tenancy checked, take `.ok()`.
+impl TryFrom<&BankAccount> for bank::BankAccount {
+    type Error = fields::Violations;
+
+    fn try_from(account: &BankAccount) -> Result<Self, Self::Error> {
+        let mut violations = fields::Violations::new();
+        match bank::BankAccount::parse(&account.iban, &account.bic, &mut violations) {
+            Some(Some(account)) => Ok(account),
+            Some(None) => {
+                fields::add(&mut violations, "iban", "is required");
+                Err(violations)
+            }
+            None => Err(violations),
         }
     }
 }
@@ -330,6 +364,36 @@ mod tests {
             .map(|r| format_plain(r.vat_rate))
             .collect();
         assert_eq!(rates, ["20", "5.5", "2.1", "0"]);
+    }
+
+    #[test]
+    fn a_bank_account_crosses_the_wire_unchanged_and_a_bad_one_is_refused() {
+        let mut violations = fields::Violations::new();
+        let account = bank::BankAccount::parse(
+            "FR76 3000 6000 0112 3456 7890 189",
+            "BNPAFRPP",
+            &mut violations,
+        )
+        .unwrap()
+        .unwrap();
+        let sent = BankAccount::from(&account);
+        assert_eq!(
+            (sent.iban.as_str(), sent.bic.as_str()),
+            ("FR7630006000011234567890189", "BNPAFRPP")
+        );
+        assert_eq!(bank::BankAccount::try_from(&sent), Ok(account));
+        let without_bic = BankAccount {
+            bic: String::new(),
+            ..sent
+        };
+        assert_eq!(
+            bank::BankAccount::try_from(&without_bic).map(|a| a.bic),
+            Ok(None)
+        );
+        assert_eq!(
+            bank::BankAccount::try_from(&BankAccount::default()),
+            Err(vec![("iban".to_owned(), "is required".to_owned())])
+        );
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! What tenancy publishes, and what it consumes. The proto event types are built here:
 //! from a stored company for `company.*` (its legal identity converted once, and written
-//! into the event by `with_legal_identity`), from the change's values for the others. Each
+//! into the event by `with_legal_identity`, and its bank account), from the change's values for the others. Each
 //! is enqueued by the `app` function that makes the change, in its transaction.
 //!
 //! It consumes identity's `user.registered` into the e-mail of each account, so an
@@ -77,6 +77,7 @@ pub(crate) fn company_created(company: &CompanyRow, actor: Uuid, owner: Owner) -
         director_name: text(&company.director_name),
         director_email: text(&company.director_email),
         director_phone: text(&company.director_phone),
+        bank_account: company.bank_account().as_ref().map(Into::into),
         version: company.version,
         ..Default::default()
     }
@@ -103,6 +104,7 @@ pub(crate) fn company_updated(
         director_name: text(&company.director_name),
         director_email: text(&company.director_email),
         director_phone: text(&company.director_phone),
+        bank_account: company.bank_account().as_ref().map(Into::into),
         changed_fields,
         version: company.version,
         ..Default::default()

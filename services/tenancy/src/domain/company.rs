@@ -1,11 +1,13 @@
 //! A company's legal identity as newtypes that parse
 //! instead of validate (share capital, address, director contact, and the APE code, SIREN,
 //! NIC, SIRET, VAT number, country and postal code that billing checks too, from
-//! [`comptoir_domain_types::legal`]). A value of these types is valid by construction, so the
+//! [`comptoir_domain_types::legal`]), with the bank account it is paid into (IBAN and BIC,
+//! from [`comptoir_domain_types::bank`], which export reads back from the events). A value of these types is valid by construction, so the
 //! gRPC layer only maps each parse error to its field path.
 
 use rust_decimal::Decimal;
 
+pub use comptoir_domain_types::bank::BankAccount;
 pub use comptoir_domain_types::legal::{
     ApeCode, ApeCodeError, CountryCode, CountryCodeError, Email, EmailError, LA_POSTE_SIREN, Nic,
     NicError, PostalCode, PostalCodeError, Siren, SirenError, Siret, SiretError, VatNumber,
@@ -178,7 +180,8 @@ pub struct Director {
     pub phone: Option<Phone>,
 }
 
-/// A company's legal identity, fully validated: what invoices and exports print.
+/// A company's legal identity and the account it is paid into, fully validated: what
+/// invoices and exports print.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LegalIdentity {
     /// Legal name.
@@ -199,6 +202,8 @@ pub struct LegalIdentity {
     pub address: Address,
     /// Director's contact.
     pub director: Director,
+    /// The bank account it is paid into.
+    pub bank_account: Option<BankAccount>,
 }
 
 /// A legal name: trimmed, 1 to 200 characters.

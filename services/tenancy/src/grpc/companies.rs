@@ -1,8 +1,9 @@
 //! The `comptoir.tenancy.v1.TenancyService` implementation: a company's legal identity
-//! decoded from its request (every bad field named by its path) and encoded back, and one
-//! `app::companies` call per RPC.
+//! and bank account decoded from its request (every bad field named by its path) and
+//! encoded back, and one `app::companies` call per RPC.
 
 use comptoir_proto::tenancy::v1 as pb;
+use comptoir_proto::types::v1 as types;
 use comptoir_runtime::error;
 use comptoir_runtime::grpc::timestamp;
 use comptoir_runtime::page;
@@ -12,8 +13,9 @@ use tonic::{Request, Response, Status};
 use super::user_of;
 use crate::app::{self, companies::UpdateCompany};
 use crate::domain::{
-    Address, ApeCode, CompanyKind, CountryCode, Director, Email, LegalForm, LegalIdentity,
-    LegalName, NewCompany, Nic, Phone, PostalCode, ShareCapital, Siren, Siret, Text, VatNumber,
+    Address, ApeCode, BankAccount, CompanyKind, CountryCode, Director, Email, LegalForm,
+    LegalIdentity, LegalName, NewCompany, Nic, Phone, PostalCode, ShareCapital, Siren, Siret, Text,
+    VatNumber,
 };
 use crate::error::Error;
 use crate::store::companies::CompanyRow;
@@ -39,6 +41,7 @@ struct RawIdentity {
     share_capital: Option<pb::Money>,
     address: pb::Address,
     director: pb::Director,
+    bank_account: Option<types::BankAccount>,
 }
 
 impl From<&pb::CreateCompanyRequest> for RawIdentity {
@@ -53,6 +56,7 @@ impl From<&pb::CreateCompanyRequest> for RawIdentity {
             share_capital: request.share_capital.clone(),
             address: request.address.clone().unwrap_or_default(),
             director: request.director.clone().unwrap_or_default(),
+            bank_account: request.bank_account.clone(),
         }
     }
 }
@@ -69,6 +73,7 @@ impl From<pb::Company> for RawIdentity {
             share_capital: company.share_capital,
             address: company.address.unwrap_or_default(),
             director: company.director.unwrap_or_default(),
+            bank_account: company.bank_account,
         }
     }
 }
@@ -125,6 +130,7 @@ fn parse_identity(
     };
     let address = parse_address(&raw.address, violations);
     let director = parse_director(&raw.director, violations);
+    let bank_account = parse_bank_account(raw.bank_account.as_ref(), violations);
     if !violations.is_empty() {
         return None;
     }
@@ -138,7 +144,25 @@ fn parse_identity(
         share_capital: share_capital?,
         address: address?,
         director: director?,
+        bank_account: bank_account?,
     })
+}
+
+/// An absent account, or one with a blank IBAN and BIC, is none; otherwise the IBAN is
+/// required and both must parse, each refused under `bank_account.`.
+fn parse_bank_account(
+    account: Option<&types::BankAccount>,
+    violations: &mut FieldViolations,
+) -> Option<Option<BankAccount>> {
+    let Some(account) = account else {
+        return Some(None);
+    };
+    let mut refused = comptoir_domain_types::fields::Violations::new();
+    let parsed = BankAccount::parse(&account.iban, &account.bic, &mut refused);
+    for (field, reason) in refused {
+        violations.add(format!("bank_account.{field}"), reason);
+    }
+    parsed
 }
 
 fn parse_address(address: &pb::Address, violations: &mut FieldViolations) -> Option<Address> {
@@ -221,6 +245,9 @@ enum UpdatePath {
     DirectorName,
     DirectorEmail,
     DirectorPhone,
+    BankAccount,
+    BankAccountIban,
+    BankAccountBic,
 }
 
 impl UpdatePath {
@@ -243,6 +270,9 @@ impl UpdatePath {
             "director.name" => Self::DirectorName,
             "director.email" => Self::DirectorEmail,
             "director.phone" => Self::DirectorPhone,
+            "bank_account" => Self::BankAccount,
+            "bank_account.iban" => Self::BankAccountIban,
+            "bank_account.bic" => Self::BankAccountBic,
             "siren" | "kind" => return Err(format!("`{path}` cannot change")),
             _ => return Err(format!("`{path}` is not a field that can change")),
         })
@@ -252,6 +282,7 @@ impl UpdatePath {
     fn apply(self, request: &pb::UpdateCompanyRequest, raw: &mut RawIdentity) {
         let address = request.address.clone().unwrap_or_default();
         let director = request.director.clone().unwrap_or_default();
+        let account = request.bank_account.clone().unwrap_or_default();
         match self {
             Self::LegalName => raw.legal_name.clone_from(&request.legal_name),
             Self::LegalForm => raw.legal_form.clone_from(&request.legal_form),
@@ -270,6 +301,10 @@ impl UpdatePath {
             Self::DirectorName => raw.director.name = director.name,
             Self::DirectorEmail => raw.director.email = director.email,
             Self::DirectorPhone => raw.director.phone = director.phone,
+            // Absent clears the account; one of its fields changes it, or starts one.
+            Self::BankAccount => raw.bank_account.clone_from(&request.bank_account),
+            Self::BankAccountIban => raw.bank_account.get_or_insert_default().iban = account.iban,
+            Self::BankAccountBic => raw.bank_account.get_or_insert_default().bic = account.bic,
         }
     }
 }
@@ -326,8 +361,7 @@ impl From<&CompanyRow> for pb::Company {
                 phone: text(&row.director_phone),
             }),
             update_time: Some(timestamp(row.updated_at)),
-            // Stored and validated once the company keeps its bank account.
-            bank_account: None,
+            bank_account: row.bank_account().as_ref().map(Into::into),
         }
     }
 }

@@ -1,14 +1,15 @@
-//! Companies: their legal identity, the row lock that serialises changes to one company,
+//! Companies: their legal identity and bank account, the row lock that serialises changes to one company,
 //! and the companies a user may act on.
 
 use chrono::{DateTime, Utc};
+use comptoir_domain_types::fields::Violations;
 use comptoir_domain_types::party::PostalAddress;
 use rust_decimal::Decimal;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
 use crate::domain::firms::Owner;
-use crate::domain::{CompanyKind, LegalIdentity, NewCompany, OWNER_ROLE};
+use crate::domain::{BankAccount, CompanyKind, LegalIdentity, NewCompany, OWNER_ROLE};
 use crate::error::Error;
 
 /// A stored company: its legal identity as written by the service (valid by construction).
@@ -32,6 +33,10 @@ pub(crate) struct CompanyRow {
     pub(crate) director_name: Option<String>,
     pub(crate) director_email: Option<String>,
     pub(crate) director_phone: Option<String>,
+    /// The IBAN, upper case without spaces (`None`: no bank account).
+    pub(crate) iban: Option<String>,
+    /// The BIC, only beside an IBAN.
+    pub(crate) bic: Option<String>,
     pub(crate) kind: String,
     /// 1 at creation, one more at each identity change (see the company events).
     pub(crate) version: i64,
@@ -42,6 +47,18 @@ pub(crate) struct CompanyRow {
 impl CompanyRow {
     pub(crate) fn kind(&self) -> CompanyKind {
         CompanyKind::from_stored(&self.kind).unwrap_or(CompanyKind::Company)
+    }
+
+    /// The bank account as stored, parsed again (the service wrote it parsed, so this
+    /// never drops one).
+    pub(crate) fn bank_account(&self) -> Option<BankAccount> {
+        let mut refused = Violations::new();
+        BankAccount::parse(
+            self.iban.as_deref()?,
+            self.bic.as_deref().unwrap_or_default(),
+            &mut refused,
+        )
+        .flatten()
     }
 
     /// The registered address as stored, an empty second line for none.
@@ -87,6 +104,8 @@ macro_rules! company_row {
             director_name: $row.director_name,
             director_email: $row.director_email,
             director_phone: $row.director_phone,
+            iban: $row.iban,
+            bic: $row.bic,
             kind: $row.kind,
             version: $row.version,
             created_at: $row.created_at,
@@ -124,6 +143,8 @@ struct IdentityColumns<'a> {
     director_name: Option<&'a str>,
     director_email: Option<&'a str>,
     director_phone: Option<&'a str>,
+    iban: Option<&'a str>,
+    bic: Option<&'a str>,
 }
 
 impl<'a> IdentityColumns<'a> {
@@ -148,6 +169,12 @@ impl<'a> IdentityColumns<'a> {
             director_name: director.name.as_ref().map(|n| n.as_str()),
             director_email: director.email.as_ref().map(|e| e.as_str()),
             director_phone: director.phone.as_ref().map(|p| p.as_str()),
+            iban: identity.bank_account.as_ref().map(|a| a.iban.as_str()),
+            bic: identity
+                .bank_account
+                .as_ref()
+                .and_then(|a| a.bic.as_ref())
+                .map(|b| b.as_str()),
         }
     }
 }
@@ -176,6 +203,8 @@ macro_rules! company_with_identity {
             $c.director_name,
             $c.director_email,
             $c.director_phone,
+            $c.iban,
+            $c.bic,
         )
     };
 }
@@ -196,13 +225,13 @@ pub(crate) async fn insert_company(
         "INSERT INTO company AS c (company_id, kind, owner_id, owner_firm_id, created_by, \
              siren, legal_name, legal_form, nic, ape_code, vat_number, rcs_city, share_capital, \
              share_capital_currency, address_line1, address_line2, postal_code, city, \
-             country_code, director_name, director_email, director_phone) \
+             country_code, director_name, director_email, director_phone, iban, bic) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, \
-             $18, $19, $20, $21, $22) \
+             $18, $19, $20, $21, $22, $23, $24) \
          RETURNING c.company_id, c.legal_name, c.legal_form, c.siren, c.nic, \
              c.ape_code, c.vat_number, c.rcs_city, c.share_capital, c.share_capital_currency, \
              c.address_line1, c.address_line2, c.postal_code, c.city, c.country_code, \
-             c.director_name, c.director_email, c.director_phone, c.kind, c.version, \
+             c.director_name, c.director_email, c.director_phone, c.iban, c.bic, c.kind, c.version, \
              c.created_at, c.updated_at",
         company_id,
         new.kind.as_str(),
@@ -239,7 +268,7 @@ pub(crate) async fn company_visible_to(
         "SELECT c.company_id, c.legal_name, c.legal_form, c.siren, c.nic, \
              c.ape_code, c.vat_number, c.rcs_city, c.share_capital, c.share_capital_currency, \
              c.address_line1, c.address_line2, c.postal_code, c.city, c.country_code, \
-             c.director_name, c.director_email, c.director_phone, c.kind, c.version, \
+             c.director_name, c.director_email, c.director_phone, c.iban, c.bic, c.kind, c.version, \
              c.created_at, c.updated_at \
          FROM company c JOIN company_access a USING (company_id) \
          WHERE c.company_id = $1 AND a.user_id = $2 LIMIT 1",
@@ -274,7 +303,7 @@ pub(crate) async fn company_for_update(
         r#"SELECT c.company_id, c.legal_name, c.legal_form, c.siren, c.nic,
                   c.ape_code, c.vat_number, c.rcs_city, c.share_capital, c.share_capital_currency,
                   c.address_line1, c.address_line2, c.postal_code, c.city, c.country_code,
-                  c.director_name, c.director_email, c.director_phone, c.kind, c.version,
+                  c.director_name, c.director_email, c.director_phone, c.iban, c.bic, c.kind, c.version,
                   c.created_at, c.updated_at,
                   a.role AS "role!", a.through_firm AS "through_firm!"
              FROM company c JOIN company_access a USING (company_id)
@@ -305,12 +334,13 @@ pub(crate) async fn update_company(
              vat_number = $6, rcs_city = $7, share_capital = $8, share_capital_currency = $9, \
              address_line1 = $10, address_line2 = $11, postal_code = $12, city = $13, \
              country_code = $14, director_name = $15, director_email = $16, \
-             director_phone = $17, version = c.version + 1, updated_at = now() \
+             director_phone = $17, iban = $18, bic = $19, version = c.version + 1, \
+             updated_at = now() \
          WHERE c.company_id = $1 \
          RETURNING c.company_id, c.legal_name, c.legal_form, c.siren, c.nic, \
              c.ape_code, c.vat_number, c.rcs_city, c.share_capital, c.share_capital_currency, \
              c.address_line1, c.address_line2, c.postal_code, c.city, c.country_code, \
-             c.director_name, c.director_email, c.director_phone, c.kind, c.version, \
+             c.director_name, c.director_email, c.director_phone, c.iban, c.bic, c.kind, c.version, \
              c.created_at, c.updated_at",
         company_id,
         ; c
@@ -334,7 +364,7 @@ pub(crate) async fn memberships(
         r#"SELECT c.company_id, c.legal_name, c.legal_form, c.siren, c.nic,
                   c.ape_code, c.vat_number, c.rcs_city, c.share_capital, c.share_capital_currency,
                   c.address_line1, c.address_line2, c.postal_code, c.city, c.country_code,
-                  c.director_name, c.director_email, c.director_phone, c.kind, c.version,
+                  c.director_name, c.director_email, c.director_phone, c.iban, c.bic, c.kind, c.version,
                   c.created_at, c.updated_at,
                   a.role AS "role!", a.since AS "joined_at!"
              FROM (SELECT DISTINCT ON (company_id) company_id, role, since FROM company_access

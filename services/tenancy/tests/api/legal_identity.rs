@@ -83,7 +83,7 @@ fn mask(paths: &[&str]) -> Option<FieldMask> {
 }
 
 /// Every message on the tenancy stream, in order, as (unprefixed subject, payload).
-async fn published(env: &Env, expected: usize) -> Vec<(String, Vec<u8>)> {
+pub(crate) async fn published(env: &Env, expected: usize) -> Vec<(String, Vec<u8>)> {
     let names = Names::new(&env.harness.nats.prefix);
     let js = env.harness.nats.client().await;
     let stream = js.get_stream(names.stream("tenancy")).await.unwrap();

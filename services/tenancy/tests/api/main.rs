@@ -3,6 +3,7 @@
 
 mod accountants;
 mod auth;
+mod bank_account;
 mod clients;
 mod companies;
 mod database;
