@@ -16,6 +16,7 @@ use uuid::Uuid;
 
 use crate::domain::DocumentType;
 use crate::domain::document::NotChronological;
+use crate::domain::einvoice::Refusal;
 use crate::domain::issuing::Unissuable;
 
 const DOMAIN: &str = "billing";
@@ -215,6 +216,10 @@ pub(crate) enum Error {
         /// The supplier's number.
         supplier_number: String,
     },
+    /// A supplier's e-invoice refused: not one of the three formats, too large, not
+    /// adding up, or not addressed to the company.
+    #[error("the file {0}")]
+    EInvoiceRefused(Refusal),
     /// An idempotency key reused with another request, or too long.
     #[error(transparent)]
     Idempotency(IdempotencyError),
@@ -394,6 +399,11 @@ impl From<Error> for Status {
                 DOMAIN,
                 err.to_string(),
             ),
+            Error::EInvoiceRefused(_) => {
+                let mut violations = FieldViolations::new();
+                violations.add("content", err.to_string());
+                violations.into_status()
+            }
             Error::Idempotency(inner) => {
                 let mut violations = FieldViolations::new();
                 violations.add("idempotency_key", inner.to_string());

@@ -50,6 +50,17 @@ pub struct BillingConfig {
         value_parser = clap::value_parser!(u16).range(0..=31)
     )]
     pub max_issue_days_ahead: u16,
+    /// Largest supplier e-invoice file ImportPurchaseInvoice accepts, in bytes; larger
+    /// files are refused before they are read. The gRPC decoding limit of
+    /// PurchaseService is raised to fit it.
+    #[arg(
+        long,
+        env = "COMPTOIR_BILLING_IMPORT_MAX_BYTES",
+        value_name = "COMPTOIR_BILLING_IMPORT_MAX_BYTES",
+        default_value_t = domain::einvoice::DEFAULT_MAX_BYTES,
+        value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1024..=268_435_456)
+    )]
+    pub import_max_bytes: usize,
 }
 
 impl From<Config> for BillingConfig {
@@ -59,6 +70,7 @@ impl From<Config> for BillingConfig {
             common: config.common,
             identity: config.identity,
             max_issue_days_ahead: domain::issuing::DEFAULT_MAX_DAYS_AHEAD,
+            import_max_bytes: domain::einvoice::DEFAULT_MAX_BYTES,
         }
     }
 }
@@ -72,6 +84,7 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
 /// Binds the port and wires the service; `run_until_stopped` serves it.
 pub async fn build_with(config: BillingConfig) -> anyhow::Result<App> {
     let max_days_ahead = config.max_issue_days_ahead;
+    let import_max_bytes = config.import_max_bytes;
     App::build(SPEC, config.common, Some(config.identity), |deps| {
         Ok(Service::new()
             .grpc(grpc::books::server(deps.clone()))
@@ -79,7 +92,7 @@ pub async fn build_with(config: BillingConfig) -> anyhow::Result<App> {
             .grpc(grpc::items::server(deps.clone()))
             .grpc(grpc::invoices::server(deps.clone(), max_days_ahead)?)
             .grpc(grpc::quotes::server(deps.clone()))
-            .grpc(grpc::purchases::server(deps.clone()))
+            .grpc(grpc::purchases::server(deps.clone(), import_max_bytes))
             .grpc(grpc::payments::server(deps.clone()))
             .consumer(events::Companies))
     })

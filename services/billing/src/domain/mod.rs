@@ -4,11 +4,13 @@
 //! ([`document`]), which VAT rates a sale may use ([`vat`]), the date a document is
 //! issued with ([`issuing`]), what a credit note may take back ([`credit`]), what an item
 //! ([`item`]) and a customer or supplier ([`party`]) must give.
-//! Which quotes a customer may still answer is [`quote`]'s.
+//! Which quotes a customer may still answer is [`quote`]'s; what a supplier's e-invoice
+//! says, and whether it adds up, is [`einvoice`]'s.
 
 pub(crate) mod books;
 pub mod credit;
 pub mod document;
+pub(crate) mod einvoice;
 pub mod issuing;
 pub(crate) mod item;
 pub(crate) mod party;

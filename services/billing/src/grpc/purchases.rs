@@ -10,7 +10,10 @@ use tonic::{Request, Response, Status};
 
 use super::documents::{decode_draft, document_to_pb};
 use super::{authorize, ensure_valid, keyset_page, required_text, text};
-use crate::app::purchases::{self as app, ListPurchaseInvoices, RecordPurchaseInvoice};
+use crate::app::purchases::{
+    self as app, ImportPurchaseInvoice, ListPurchaseInvoices, RecordPurchaseInvoice,
+};
+use crate::domain::einvoice::Format;
 
 /// Who may read purchase invoices: those who record them and anyone who reads the books.
 const READERS: [Permission; 2] = [
@@ -18,12 +21,37 @@ const READERS: [Permission; 2] = [
     permissions::Permission::InvoicesRead,
 ];
 
-pub(crate) fn server(deps: Deps) -> pb::purchase_service_server::PurchaseServiceServer<Purchases> {
-    pb::purchase_service_server::PurchaseServiceServer::new(Purchases { deps })
+/// Room for the import request's other fields (file name, category) and the protobuf
+/// framing around a file of the largest size allowed.
+const REQUEST_SLACK: usize = 64 * 1024;
+
+/// The service, taking imported files of up to `import_max_bytes`. tonic refuses any
+/// message larger than its decoding limit (4 MiB by default) before it is read; the limit
+/// is raised to fit the largest file allowed, so a file up to it reaches
+/// `ImportPurchaseInvoice`, and a larger one still costs no more than its header.
+pub(crate) fn server(
+    deps: Deps,
+    import_max_bytes: usize,
+) -> pb::purchase_service_server::PurchaseServiceServer<Purchases> {
+    pb::purchase_service_server::PurchaseServiceServer::new(Purchases {
+        deps,
+        import_max_bytes,
+    })
+    .max_decoding_message_size(import_max_bytes.saturating_add(REQUEST_SLACK))
 }
 
 pub(crate) struct Purchases {
     deps: Deps,
+    import_max_bytes: usize,
+}
+
+/// The wire form of a file's format.
+fn format_to_pb(format: Format) -> pb::EInvoiceFormat {
+    match format {
+        Format::FacturX => pb::EInvoiceFormat::Facturx,
+        Format::Cii => pb::EInvoiceFormat::Cii,
+        Format::Ubl => pb::EInvoiceFormat::Ubl,
+    }
 }
 
 #[tonic::async_trait]
@@ -109,19 +137,51 @@ impl pb::purchase_service_server::PurchaseService for Purchases {
 
     async fn import_purchase_invoice(
         &self,
-        _request: Request<pb::ImportPurchaseInvoiceRequest>,
+        request: Request<pb::ImportPurchaseInvoiceRequest>,
     ) -> Result<Response<pb::ImportPurchaseInvoiceResponse>, Status> {
-        Err(Status::unimplemented(
-            "ImportPurchaseInvoice is not available yet",
-        ))
+        let ctx = authorize(&request, &[permissions::Permission::PurchasesWrite])?;
+        let request = request.into_inner();
+        let mut violations = FieldViolations::new();
+        let file_name = required_text(&mut violations, "file_name", &request.file_name, 255);
+        let category = text(&mut violations, "category", &request.category, 100);
+        if request.content.is_empty() {
+            violations.add("content", "is required: the bytes of the supplier's file");
+        }
+        ensure_valid(&mut violations)?;
+        let command = ImportPurchaseInvoice {
+            file_name,
+            content: request.content,
+            category,
+        };
+        let imported =
+            app::import_purchase_invoice(&ctx, &self.deps, self.import_max_bytes, command).await?;
+        Ok(Response::new(pb::ImportPurchaseInvoiceResponse {
+            purchase_invoice: Some(document_to_pb(&imported.invoice)),
+            created: imported.created,
+            format: format_to_pb(imported.format).into(),
+            supplier_created: imported.supplier_created,
+        }))
     }
 
     async fn get_purchase_invoice_attachment(
         &self,
-        _request: Request<pb::GetPurchaseInvoiceAttachmentRequest>,
+        request: Request<pb::GetPurchaseInvoiceAttachmentRequest>,
     ) -> Result<Response<pb::GetPurchaseInvoiceAttachmentResponse>, Status> {
-        Err(Status::unimplemented(
-            "GetPurchaseInvoiceAttachment is not available yet",
-        ))
+        let ctx = authorize(&request, &READERS)?;
+        let mut violations = FieldViolations::new();
+        let id = violations
+            .uuid(
+                "purchase_invoice_id",
+                &request.get_ref().purchase_invoice_id,
+            )
+            .unwrap_or_default();
+        ensure_valid(&mut violations)?;
+        let attachment = app::purchase_invoice_attachment(&ctx, &self.deps, id).await?;
+        Ok(Response::new(pb::GetPurchaseInvoiceAttachmentResponse {
+            file_name: attachment.file_name,
+            content_type: attachment.format.content_type().to_owned(),
+            content: attachment.content,
+            format: format_to_pb(attachment.format).into(),
+        }))
     }
 }

@@ -13,6 +13,7 @@ pub(crate) mod books;
 pub(crate) mod documents;
 #[cfg(feature = "fixtures")]
 pub mod fixtures;
+pub(crate) mod imports;
 pub(crate) mod items;
 pub(crate) mod parties;
 pub(crate) mod payments;

@@ -5,6 +5,7 @@
 mod books;
 mod credit_notes;
 mod database;
+mod einvoice_import;
 mod en16931;
 mod invoices;
 mod items;
