@@ -1,7 +1,7 @@
 //! What export consumes.
 //!
 //! - Tenancy's `company.created` and `company.updated` keep each company's seller
-//!   profile ([`Companies`]). Both carry the whole identity and the company's version, so
+//!   profile, its bank account included ([`Companies`]). Both carry the whole identity and the company's version, so
 //!   they apply in any order: an update arriving first adds the profile, and an event
 //!   older than the profile held is set aside.
 //! - Billing's `invoice.issued`, `credit_note.issued`, `purchase_invoice.recorded` and
@@ -19,7 +19,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use comptoir_proto::events::v1::{
     self as pb, AccountingSettingsChanged, CompanyCreated, EventMeta,
 };
-use comptoir_proto::types::v1::LegalIdentity;
+use comptoir_proto::types::v1::{BankAccount, LegalIdentity};
 use comptoir_runtime::events::consumer::{EventPayload, event_uuid};
 use comptoir_runtime::events::{Consume, Delivery, EventType, HandlerError, names};
 use prost::Message as _;
@@ -55,20 +55,21 @@ impl Consume for Companies {
         event: CompanyCreated,
         _: &Delivery,
     ) -> Result<(), HandlerError> {
-        let identity = event.legal_identity();
+        let identity = seller_identity_of(event.legal_identity(), event.bank_account.as_ref());
         let (meta, version) = (event.meta.unwrap_or_default(), event.version);
         let company_id = event_uuid("meta.company_id", &meta.company_id)?;
         store::act_for(conn, company_id).await?;
-        if !profiles::keep_profile(conn, company_id, &seller_identity_of(identity), version).await?
-        {
+        if !profiles::keep_profile(conn, company_id, &identity, version).await? {
             tracing::info!(%company_id, version, "older company event set aside");
         }
         Ok(())
     }
 }
 
-/// A company's legal identity as invoices print it.
-fn seller_identity_of(identity: LegalIdentity) -> SellerIdentity {
+/// A company's legal identity and bank account as invoices print them. The account is as
+/// tenancy checked it; one that would not parse (never published) is left out rather
+/// than printed.
+fn seller_identity_of(identity: LegalIdentity, account: Option<&BankAccount>) -> SellerIdentity {
     let address = identity.address.unwrap_or_default();
     SellerIdentity {
         legal_name: identity.legal_name,
@@ -86,6 +87,7 @@ fn seller_identity_of(identity: LegalIdentity) -> SellerIdentity {
             city: address.city,
             country_code: address.country_code,
         },
+        bank_account: account.and_then(|account| account.try_into().ok()),
     }
 }
 

@@ -226,6 +226,16 @@ pub(crate) fn mentions(invoice: &PrintedInvoice) -> Vec<String> {
     if !details.vat_exemption.is_empty() {
         mentions.push(details.vat_exemption.clone());
     }
+    if let Some(account) = invoice.seller.bank_account.as_ref()
+        && invoice.document.kind == DocumentKind::Invoice
+    {
+        let bic = account.bic.as_ref().map(|bic| format!(" — BIC {bic}"));
+        mentions.push(format!(
+            "Paiement par virement : IBAN {}{}.",
+            account.iban.grouped(),
+            bic.unwrap_or_default()
+        ));
+    }
     let business = invoice.document.party_kind == PartyKind::Professional;
     match details.late_penalty_rate {
         Some(rate) => mentions.push(format!(

@@ -1,5 +1,7 @@
-//! The legal identity printed on every export, kept from tenancy's company events.
+//! The legal identity printed on every export, and the bank account invoices are paid
+//! into, kept from tenancy's company events.
 
+use comptoir_domain_types::bank::BankAccount;
 use uuid::Uuid;
 
 use super::documents::PostalAddress;
@@ -26,4 +28,7 @@ pub(crate) struct SellerIdentity {
     pub(crate) share_capital_amount: String,
     pub(crate) share_capital_currency: String,
     pub(crate) address: PostalAddress,
+    /// The account invoices are paid into: printed in the payment terms, and the payment
+    /// means of the e-invoice. None when the company gave none.
+    pub(crate) bank_account: Option<BankAccount>,
 }

@@ -1,6 +1,8 @@
-//! The `seller_profile` table: each company's whole legal identity, kept from tenancy's
-//! events.
+//! The `seller_profile` table: each company's whole legal identity and bank account, kept
+//! from tenancy's events.
 
+use comptoir_domain_types::bank::BankAccount;
+use comptoir_domain_types::fields::Violations;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
@@ -18,12 +20,14 @@ pub(crate) async fn keep_profile(
     version: i64,
 ) -> Result<bool, sqlx::Error> {
     let address = &identity.address;
+    let account = identity.bank_account.as_ref();
     let kept = sqlx::query!(
         "INSERT INTO seller_profile AS p (company_id, legal_name, siren, version, siret, \
              legal_form, vat_number, rcs_city, share_capital_amount, share_capital_currency, \
              address_line1, address_line2, address_postal_code, address_city, \
-             address_country_code) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) \
+             address_country_code, iban, bic) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, \
+             $17) \
          ON CONFLICT (company_id) DO UPDATE SET legal_name = EXCLUDED.legal_name, \
              siren = EXCLUDED.siren, version = EXCLUDED.version, siret = EXCLUDED.siret, \
              legal_form = EXCLUDED.legal_form, vat_number = EXCLUDED.vat_number, \
@@ -33,7 +37,8 @@ pub(crate) async fn keep_profile(
              address_line1 = EXCLUDED.address_line1, address_line2 = EXCLUDED.address_line2, \
              address_postal_code = EXCLUDED.address_postal_code, \
              address_city = EXCLUDED.address_city, \
-             address_country_code = EXCLUDED.address_country_code, updated_at = now() \
+             address_country_code = EXCLUDED.address_country_code, iban = EXCLUDED.iban, \
+             bic = EXCLUDED.bic, updated_at = now() \
          WHERE p.version <= EXCLUDED.version",
         company_id,
         identity.legal_name,
@@ -50,6 +55,8 @@ pub(crate) async fn keep_profile(
         address.postal_code,
         address.city,
         address.country_code,
+        account.map(|a| a.iban.as_str()),
+        account.and_then(|a| a.bic.as_ref()).map(|b| b.as_str()),
     )
     .execute(conn)
     .await?;
@@ -64,7 +71,7 @@ pub(crate) async fn identity(
     let row = sqlx::query!(
         "SELECT legal_name, siren, siret, legal_form, vat_number, rcs_city, \
              share_capital_amount, share_capital_currency, address_line1, address_line2, \
-             address_postal_code, address_city, address_country_code \
+             address_postal_code, address_city, address_country_code, iban, bic \
          FROM seller_profile WHERE company_id = $1",
         company_id,
     )
@@ -86,6 +93,15 @@ pub(crate) async fn identity(
             city: row.address_city,
             country_code: row.address_country_code,
         },
+        // Tenancy checked the account before publishing it, so parsing it again keeps it.
+        bank_account: row.iban.and_then(|iban| {
+            BankAccount::parse(
+                &iban,
+                row.bic.as_deref().unwrap_or_default(),
+                &mut Violations::new(),
+            )
+            .flatten()
+        }),
     }))
 }
 

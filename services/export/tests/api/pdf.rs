@@ -1,16 +1,17 @@
 //! The invoice PDF and the zip of a period's documents: an invoice, a credit note and a
 //! 0 % invoice published as billing does, rendered by export, parsed back with `lopdf`,
-//! and checked for every mandatory mention.
+//! and checked for every mandatory mention; the seller's bank account, kept from the
+//! newest company event, in an invoice's payment terms.
 
 use std::io::{Cursor, Read};
 
 use comptoir_domain_types::permissions::Permission;
-use comptoir_proto::events::v1::{self as pb, CompanyCreated};
+use comptoir_proto::events::v1::{self as pb, CompanyCreated, CompanyUpdated};
 use comptoir_proto::export::v1::{
     EInvoiceProfile, ExportDocumentsRequest, Period, RenderInvoicePdfRequest,
     export_service_client::ExportServiceClient,
 };
-use comptoir_proto::types::v1::{LegalIdentity, PostalAddress};
+use comptoir_proto::types::v1::{BankAccount, LegalIdentity, PostalAddress};
 use comptoir_runtime::events::names;
 use comptoir_test_support::{Harness, bearer, eventually, publish, scoped_token};
 use prost::Message as _;
@@ -36,7 +37,27 @@ pub(crate) async fn open_company(harness: &Harness) -> Books {
         version: 1,
         ..Default::default()
     }
-    .with_legal_identity(LegalIdentity {
+    .with_legal_identity(identity());
+    publish(
+        &harness.nats,
+        "tenancy",
+        &names::COMPANY_CREATED.subject(),
+        &Uuid::now_v7().to_string(),
+        event.encode_to_vec(),
+    )
+    .await;
+    let token = scoped_token(&harness.db, company_id, &[Permission::ExportsRead]).await;
+    Books {
+        company_id,
+        token,
+        published: Vec::new(),
+        documents: Vec::new(),
+    }
+}
+
+/// The legal identity of the company `open_company` opens.
+fn identity() -> LegalIdentity {
+    LegalIdentity {
         legal_name: "Boulangerie Dupont".to_owned(),
         siren: "732829320".to_owned(),
         nic: "00074".to_owned(),
@@ -54,21 +75,6 @@ pub(crate) async fn open_company(harness: &Harness) -> Books {
             city: "Lyon".to_owned(),
             country_code: "FR".to_owned(),
         }),
-    });
-    publish(
-        &harness.nats,
-        "tenancy",
-        &names::COMPANY_CREATED.subject(),
-        &Uuid::now_v7().to_string(),
-        event.encode_to_vec(),
-    )
-    .await;
-    let token = scoped_token(&harness.db, company_id, &[Permission::ExportsRead]).await;
-    Books {
-        company_id,
-        token,
-        published: Vec::new(),
-        documents: Vec::new(),
     }
 }
 
@@ -319,4 +325,147 @@ async fn an_invoice_pdf_carries_every_mandatory_mention_and_a_zip_holds_the_peri
             "{name} names its document"
         );
     }
+}
+
+/// Publishes tenancy's `company.updated` for `books`' company at `version`, its identity
+/// unchanged and its bank account `account`; returns the event's id.
+async fn update_bank_account(
+    harness: &Harness,
+    books: &Books,
+    version: i64,
+    account: Option<BankAccount>,
+) -> Uuid {
+    let event_id = Uuid::now_v7();
+    let event = CompanyUpdated {
+        meta: Some(pb::EventMeta {
+            event_id: event_id.to_string(),
+            occur_time: None,
+            company_id: books.company_id.to_string(),
+            actor: "test".to_owned(),
+        }),
+        changed_fields: vec!["bank_account".to_owned()],
+        version,
+        bank_account: account,
+        ..Default::default()
+    }
+    .with_legal_identity(identity());
+    publish(
+        &harness.nats,
+        "tenancy",
+        &names::COMPANY_UPDATED.subject(),
+        &event_id.to_string(),
+        event.encode_to_vec(),
+    )
+    .await;
+    event_id
+}
+
+#[tokio::test]
+async fn an_invoice_prints_the_bank_account_of_the_newest_company_event() {
+    let (harness, export) = start().await;
+    let mut books = open_company(&harness).await;
+    // Version 3 arrives before version 2, which is set aside.
+    update_bank_account(
+        &harness,
+        &books,
+        3,
+        Some(BankAccount {
+            iban: "FR7630006000011234567890189".to_owned(),
+            bic: "BNPAFRPP".to_owned(),
+        }),
+    )
+    .await;
+    let older = update_bank_account(
+        &harness,
+        &books,
+        2,
+        Some(BankAccount {
+            iban: "DE89370400440532013000".to_owned(),
+            bic: String::new(),
+        }),
+    )
+    .await;
+    eventually("export to apply the older update", || async {
+        let applied: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM export.inbox WHERE consumer = 'companies' AND event_id = $1",
+        )
+        .bind(older)
+        .fetch_one(&mut harness.db.admin().await)
+        .await
+        .unwrap();
+        (applied == 1).then_some(())
+    })
+    .await;
+    let mut admin = harness.db.admin().await;
+    let stored: (Option<String>, Option<String>, i64) = sqlx::query_as(
+        "SELECT iban, bic, version FROM export.seller_profile WHERE company_id = $1",
+    )
+    .bind(books.company_id)
+    .fetch_one(&mut admin)
+    .await
+    .unwrap();
+    assert_eq!(
+        stored,
+        (
+            Some("FR7630006000011234567890189".to_owned()),
+            Some("BNPAFRPP".to_owned()),
+            3
+        )
+    );
+
+    let martin = customer();
+    let mut invoice = document(
+        "invoice",
+        "F-2026-0001",
+        "2026-03-02",
+        &martin,
+        vec![line("20", "goods", "100.00")],
+    );
+    invoice.due_date = "2026-04-01".to_owned();
+    let mut credit = document(
+        "credit_note",
+        "A-2026-0001",
+        "2026-03-10",
+        &martin,
+        vec![line("20", "goods", "100.00")],
+    );
+    credit.credited_document_id = invoice.document_id.clone();
+    credit.credited_number = invoice.number.clone();
+    for issued in [&invoice, &credit] {
+        books.issue(&harness, issued).await;
+    }
+    let client = ExportServiceClient::new(export.channel().await);
+    let pdf = eventually("export to keep the documents", || async {
+        render(&client, &books, &credit.document_id).await.ok()?;
+        render(&client, &books, &invoice.document_id).await.ok()
+    })
+    .await;
+    let text = text_of(&pdf.bytes);
+    assert_mentions(
+        &text,
+        &["Paiement par virement : IBAN FR76 3000 6000 0112 3456 7890 189 — BIC BNPAFRPP."],
+    );
+    assert!(!text.contains("DE89"), "the older account is not printed");
+
+    // A credit note is not paid by the customer: no account printed.
+    let credit_text = text_of(
+        &render(&client, &books, &credit.document_id)
+            .await
+            .unwrap()
+            .bytes,
+    );
+    assert!(!credit_text.contains("IBAN"), "{credit_text}");
+
+    // An update clearing the account clears it from the next invoice printed.
+    update_bank_account(&harness, &books, 4, None).await;
+    eventually("export to clear the account", || async {
+        let text = text_of(
+            &render(&client, &books, &invoice.document_id)
+                .await
+                .ok()?
+                .bytes,
+        );
+        (!text.contains("IBAN")).then_some(())
+    })
+    .await;
 }
