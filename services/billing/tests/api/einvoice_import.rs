@@ -7,15 +7,14 @@
 //! the same invoice answering the first, and bad files refused with their reason while
 //! nothing is written.
 
-use std::process::Stdio;
-
+use comptoir_domain_types::permissions::Permission;
 use comptoir_proto::billing::v1::{
     Document, DocumentStatus, DocumentType, EInvoiceFormat, GetPartyRequest,
     GetPurchaseInvoiceAttachmentRequest, ImportPurchaseInvoiceRequest,
     ImportPurchaseInvoiceResponse,
 };
 use comptoir_proto::events::v1::PurchaseInvoiceRecorded;
-use comptoir_test_support::{bad_fields, bearer, eventually};
+use comptoir_test_support::{bad_fields, bearer, eventually, python};
 use prost::Message;
 use serde_json::{Value, json};
 use tonic::Code;
@@ -36,41 +35,10 @@ const EVENTS: &str = "SELECT count(*) FROM billing.outbox WHERE company_id = $1"
 const PUBLISHED: &str = "SELECT count(*) FROM billing.outbox WHERE company_id = $1 \
      AND subject = 'comptoir.billing.purchase_invoice.recorded' AND sent_at IS NOT NULL";
 
-/// The Python of the tests' environment: `COMPTOIR_PYTHON`, else `cargo xtask pyenv`'s
-/// under the target directory.
-fn python() -> std::path::PathBuf {
-    if let Some(python) = std::env::var_os("COMPTOIR_PYTHON") {
-        return python.into();
-    }
-    let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(
-        || std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target"),
-        std::path::PathBuf::from,
-    );
-    let python = target.join("pyenv/bin/python");
-    assert!(
-        python.is_file(),
-        "no Python environment at {}: run `cargo xtask pyenv` or set COMPTOIR_PYTHON",
-        python.display()
-    );
-    python
-}
-
-/// The file `spec` describes, made by `einvoice_files.py`.
+/// The file `spec` describes, made by `einvoice_files.py` in the tests' Python
+/// environment.
 async fn file(spec: &Value) -> Vec<u8> {
-    let output = tokio::process::Command::new(python())
-        .arg("-c")
-        .arg(FILES)
-        .arg(spec.to_string())
-        .stdin(Stdio::null())
-        .output()
-        .await
-        .expect("Python runs");
-    assert!(
-        output.status.success(),
-        "einvoice_files.py failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    output.stdout
+    python::run_ok(FILES, &[&spec.to_string()], b"").await
 }
 
 /// Fournil SAS, the supplier.
@@ -458,4 +426,75 @@ async fn bad_files_are_refused_with_their_reason_and_nothing_is_written() {
         assert_eq!(count(&env, sql, company).await, 0, "{what}");
     }
     assert_eq!(count(&env, EVENTS, company).await, events_before, "events");
+}
+
+#[tokio::test]
+async fn two_imports_of_a_new_suppliers_invoice_at_once_record_it_once() {
+    let env = Env::start().await;
+    let company = env.company().await;
+    let token = env.admin_token(company).await;
+    let content = file(&invoice("cii", "FA-5")).await;
+
+    let (first, second) = tokio::join!(
+        import(&env, &token, "a.xml", content.clone()),
+        import(&env, &token, "b.xml", content),
+    );
+    let (first, second) = (first.unwrap(), second.unwrap());
+    assert!(first.created != second.created, "exactly one records it");
+    assert!(first.supplier_created != second.supplier_created);
+    assert_eq!(first.purchase_invoice, second.purchase_invoice);
+    assert_eq!(count(&env, SUPPLIERS, company).await, 1);
+    assert_eq!(count(&env, PURCHASE_INVOICES, company).await, 1);
+    assert_eq!(count(&env, ATTACHMENTS, company).await, 1);
+}
+
+#[tokio::test]
+async fn importing_needs_purchases_write_and_reading_the_file_invoices_read() {
+    let env = Env::start().await;
+    let company = env.company().await;
+    let content = file(&invoice("ubl", "FA-6")).await;
+
+    let sales = env.token_with(company, &[Permission::QuotesWrite]).await;
+    let denied = import(&env, &sales, "FA-6.xml", content.clone())
+        .await
+        .expect_err("a Sales token may not import");
+    assert_eq!(denied.code(), Code::PermissionDenied);
+    assert_eq!(count(&env, PURCHASE_INVOICES, company).await, 0);
+
+    let purchasing = env.token_with(company, &[Permission::PurchasesWrite]).await;
+    let imported = import(&env, &purchasing, "FA-6.xml", content.clone())
+        .await
+        .expect("purchases.write imports")
+        .purchase_invoice
+        .unwrap();
+    let reader = env.token_with(company, &[Permission::InvoicesRead]).await;
+    let read = env
+        .purchases()
+        .await
+        .get_purchase_invoice_attachment(bearer(
+            GetPurchaseInvoiceAttachmentRequest {
+                purchase_invoice_id: imported.document_id.clone(),
+            },
+            &reader,
+        ))
+        .await
+        .expect("invoices.read reads the file")
+        .into_inner();
+    assert!(read.content == content);
+
+    // Another company sees neither the purchase invoice's file nor its existence.
+    let other = env.company().await;
+    let stranger = env.admin_token(other).await;
+    let hidden = env
+        .purchases()
+        .await
+        .get_purchase_invoice_attachment(bearer(
+            GetPurchaseInvoiceAttachmentRequest {
+                purchase_invoice_id: imported.document_id,
+            },
+            &stranger,
+        ))
+        .await
+        .expect_err("another company's file");
+    assert_eq!(hidden.code(), Code::NotFound);
 }
