@@ -6,6 +6,12 @@ use comptoir_domain_types::permissions::{self, Permission};
 use comptoir_proto::billing::v1 as pb;
 use comptoir_runtime::page::time_id_cursor;
 use comptoir_runtime::{Deps, FieldViolations};
+use std::convert::Infallible;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use tonic::body::Body;
+use tonic::server::NamedService;
 use tonic::{Request, Response, Status};
 
 use super::documents::{decode_draft, document_to_pb};
@@ -13,7 +19,8 @@ use super::{authorize, ensure_valid, keyset_page, required_text, text};
 use crate::app::purchases::{
     self as app, ImportPurchaseInvoice, ListPurchaseInvoices, RecordPurchaseInvoice,
 };
-use crate::domain::einvoice::Format;
+use crate::domain::einvoice::{Format, Refusal};
+use crate::error::Error;
 
 /// Who may read purchase invoices: those who record them and anyone who reads the books.
 const READERS: [Permission; 2] = [
@@ -25,19 +32,88 @@ const READERS: [Permission; 2] = [
 /// framing around a file of the largest size allowed.
 const REQUEST_SLACK: usize = 64 * 1024;
 
+/// The path of ImportPurchaseInvoice.
+const IMPORT_PATH: &str = "/comptoir.billing.v1.PurchaseService/ImportPurchaseInvoice";
+
 /// The service, taking imported files of up to `import_max_bytes`. tonic refuses any
-/// message larger than its decoding limit (4 MiB by default) before it is read; the limit
-/// is raised to fit the largest file allowed, so a file up to it reaches
-/// `ImportPurchaseInvoice`, and a larger one still costs no more than its header.
+/// message larger than its decoding limit (4 MiB by default) from its length prefix,
+/// before it is read; the limit is raised to fit the largest file allowed, so a file up
+/// to it reaches `ImportPurchaseInvoice`, and a larger one still costs no more than its
+/// header, answered by [`ImportSizeRefusal`] as every refused file is.
 pub(crate) fn server(
     deps: Deps,
     import_max_bytes: usize,
-) -> pb::purchase_service_server::PurchaseServiceServer<Purchases> {
-    pb::purchase_service_server::PurchaseServiceServer::new(Purchases {
+) -> ImportSizeRefusal<pb::purchase_service_server::PurchaseServiceServer<Purchases>> {
+    let service = pb::purchase_service_server::PurchaseServiceServer::new(Purchases {
         deps,
         import_max_bytes,
     })
-    .max_decoding_message_size(import_max_bytes.saturating_add(REQUEST_SLACK))
+    .max_decoding_message_size(import_max_bytes.saturating_add(REQUEST_SLACK));
+    ImportSizeRefusal {
+        inner: service,
+        import_max_bytes,
+    }
+}
+
+/// PurchaseService with tonic's own refusal of an oversized ImportPurchaseInvoice
+/// (OUT_OF_RANGE, sent before any handler runs) answered as billing refuses any file:
+/// INVALID_ARGUMENT with a violation on `content` naming the size and the limit. Only
+/// the decoder answers OUT_OF_RANGE on that path: no handler of billing does.
+#[derive(Clone)]
+pub(crate) struct ImportSizeRefusal<S> {
+    inner: S,
+    import_max_bytes: usize,
+}
+
+impl<S: NamedService> NamedService for ImportSizeRefusal<S> {
+    const NAME: &'static str = S::NAME;
+}
+
+impl<S> tower::Service<http::Request<Body>> for ImportSizeRefusal<S>
+where
+    S: tower::Service<http::Request<Body>, Response = http::Response<Body>, Error = Infallible>,
+    S::Future: Send + 'static,
+{
+    type Response = http::Response<Body>;
+    type Error = Infallible;
+    type Future = Pin<Box<dyn Future<Output = Result<Self::Response, Infallible>> + Send>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: http::Request<Body>) -> Self::Future {
+        let import = request.uri().path() == IMPORT_PATH;
+        let max = self.import_max_bytes;
+        let response = self.inner.call(request);
+        Box::pin(async move {
+            let response = response.await?;
+            let out_of_range = response
+                .headers()
+                .get("grpc-status")
+                .is_some_and(|code| code.as_bytes() == b"11");
+            if !(import && out_of_range) {
+                return Ok(response);
+            }
+            let size = declared_size(response.headers().get("grpc-message"));
+            let refusal = Refusal::RequestTooLarge { size, max };
+            Ok(Status::from(Error::EInvoiceRefused(refusal)).into_http())
+        })
+    }
+}
+
+/// The request size tonic's refusal states ("… found 52428828 bytes, …", percent-encoded
+/// in `grpc-message`); 0 when it says none.
+fn declared_size(message: Option<&http::HeaderValue>) -> usize {
+    let message = message
+        .and_then(|m| m.to_str().ok())
+        .unwrap_or("")
+        .replace("%20", " ");
+    message
+        .split_once("found ")
+        .and_then(|(_, rest)| rest.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0)
 }
 
 pub(crate) struct Purchases {

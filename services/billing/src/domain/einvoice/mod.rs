@@ -185,6 +185,14 @@ pub(crate) enum Refusal {
         /// The limit.
         max: usize,
     },
+    /// Sent in a request larger than the limit allows, refused before it is read.
+    #[error("comes in a request of {size} bytes, more than the {max}-byte limit on imported files")]
+    RequestTooLarge {
+        /// The request's size as its header declares it.
+        size: usize,
+        /// The limit.
+        max: usize,
+    },
     /// Neither a PDF nor an XML document.
     #[error("is neither a PDF nor an XML document: import a Factur-X PDF, a CII XML or a UBL XML")]
     UnknownFormat,
