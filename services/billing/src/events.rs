@@ -133,6 +133,7 @@ pub(crate) fn billing_document(row: &Document) -> pb::BillingDocument {
                 net_amount: format(line.net_amount, 2),
                 // The kind of the line's item; empty for a line without one.
                 supply_type: line.supply_type.clone().unwrap_or_default(),
+                unit: line.unit.clone(),
             })
             .collect(),
         vat_amounts: row

@@ -37,6 +37,12 @@ pub(crate) enum Error {
     /// A PDF could not be written.
     #[error(transparent)]
     Pdf(#[from] crate::domain::pdf::RenderError),
+    /// The document breaks EN 16931 rules: it cannot be an e-invoice.
+    #[error(transparent)]
+    NotAnEInvoice(#[from] crate::domain::einvoice::NotAnEInvoice),
+    /// An e-invoice's XML could not be written.
+    #[error(transparent)]
+    EInvoiceWrite(#[from] crate::domain::einvoice::WriteError),
     /// A zip could not be written.
     #[error("writing the zip file: {0}")]
     Zip(#[from] zip::result::ZipError),
@@ -93,6 +99,18 @@ impl From<Error> for Status {
                 err.to_string(),
             ),
             Error::Pdf(ref fault) => error::internal(DOMAIN, fault),
+            Error::NotAnEInvoice(ref refusal) => {
+                let mut violations = FieldViolations::new();
+                for broken in &refusal.0 {
+                    violations.add(&broken.field, broken.to_string());
+                }
+                violations.into_precondition(
+                    "NOT_AN_EN16931_INVOICE",
+                    DOMAIN,
+                    "the document cannot be a valid EN 16931 e-invoice",
+                )
+            }
+            Error::EInvoiceWrite(ref fault) => error::internal(DOMAIN, fault),
             Error::Zip(ref fault) => error::internal(DOMAIN, fault),
             Error::Idempotency(ref inner) => {
                 let mut violations = FieldViolations::new();
@@ -103,6 +121,26 @@ impl From<Error> for Status {
             Error::Csv(ref fault) => error::internal(DOMAIN, fault),
             Error::Xlsx(ref fault) => error::internal(DOMAIN, fault),
             Error::Db(db) => error::database(DOMAIN, &db),
+        }
+    }
+}
+
+impl From<crate::domain::einvoice::EInvoiceError> for Error {
+    fn from(err: crate::domain::einvoice::EInvoiceError) -> Self {
+        match err {
+            crate::domain::einvoice::EInvoiceError::Invalid(refusal) => {
+                Error::NotAnEInvoice(refusal)
+            }
+            crate::domain::einvoice::EInvoiceError::Write(fault) => Error::EInvoiceWrite(fault),
+        }
+    }
+}
+
+impl From<crate::domain::einvoice::facturx::FacturXError> for Error {
+    fn from(err: crate::domain::einvoice::facturx::FacturXError) -> Self {
+        match err {
+            crate::domain::einvoice::facturx::FacturXError::EInvoice(err) => err.into(),
+            crate::domain::einvoice::facturx::FacturXError::Pdf(fault) => Error::Pdf(fault),
         }
     }
 }

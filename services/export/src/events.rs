@@ -269,6 +269,7 @@ fn issued_of(
                 discount: optional_decimal("lines.discount", &line.discount)?.unwrap_or_default(),
                 vat_rate: decimal("lines.vat_rate", &line.vat_rate)?,
                 net_amount: decimal("lines.net_amount", &line.net_amount)?,
+                unit: line.unit.clone(),
             })
         })
         .collect::<Result<_, HandlerError>>()?;

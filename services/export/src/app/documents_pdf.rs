@@ -1,5 +1,6 @@
-//! `RenderInvoicePdf` and `ExportDocuments`: an issued invoice or credit note as a PDF,
-//! and the PDFs of a period's invoices and credit notes in one zip. Each document is
+//! `RenderInvoicePdf` and `ExportDocuments`: an issued invoice or credit note as a PDF
+//! (a Factur-X e-invoice of the requested profile, or a plain PDF), and the PDFs of a
+//! period's invoices and credit notes in one zip. Each document is
 //! read in its own short transaction and rendered from the domain's
 //! [`PrintedInvoice`]; the zip is written as a stream (each entry's size and checksum
 //! after its data), handed on after every document, so memory holds one PDF at a time.
@@ -13,6 +14,7 @@ use zip::write::SimpleFileOptions;
 use zip::{CompressionMethod, ZipWriter};
 
 use super::files::{self, File};
+use crate::domain::einvoice::{Profile, facturx};
 use crate::domain::pdf::{self, PrintedInvoice};
 use crate::domain::reports::Period;
 use crate::error::Error;
@@ -22,7 +24,7 @@ use crate::store;
 /// purchase invoice or a document export has not heard of is
 /// [`Error::DocumentNotFound`], a company without a seller profile
 /// [`Error::ProfileNotFound`].
-async fn printed(
+pub(crate) async fn printed(
     pool: &PgPool,
     company_id: Uuid,
     document_id: Uuid,
@@ -38,17 +40,27 @@ async fn printed(
     Ok(PrintedInvoice { seller, document })
 }
 
-/// The PDF of document `document_id`, named `<number>.pdf`; rendered before anything is
-/// streamed, so a missing document fails the call itself.
+/// `invoice` as a Factur-X PDF of `profile`, or a plain PDF when `None`.
+fn render(invoice: &PrintedInvoice, profile: Option<Profile>) -> Result<Vec<u8>, Error> {
+    Ok(match profile {
+        Some(profile) => facturx::render(invoice, profile)?,
+        None => pdf::render(invoice)?,
+    })
+}
+
+/// The PDF of document `document_id` (Factur-X of `profile`, plain when `None`), named
+/// `<number>.pdf`; rendered before anything is streamed, so a missing document or one
+/// that cannot be an e-invoice fails the call itself.
 pub(crate) async fn render_invoice_pdf(
     pool: &PgPool,
     company_id: Uuid,
     document_id: Uuid,
+    profile: Option<Profile>,
 ) -> Result<File, Error> {
     let invoice = printed(pool, company_id, document_id).await?;
-    let bytes = pdf::render(&invoice)?;
+    let bytes = render(&invoice, profile)?;
     Ok(files::stream(
-        file_name(&invoice.document.number),
+        file_name(&invoice.document.number, "pdf"),
         "application/pdf",
         move |mut sink| async move {
             sink.write(&bytes).await?;
@@ -57,8 +69,9 @@ pub(crate) async fn render_invoice_pdf(
     ))
 }
 
-/// The name of a document's PDF: its number, with what a file name cannot hold replaced.
-fn file_name(number: &str) -> String {
+/// The name of a document's file: its number, with what a file name cannot hold
+/// replaced, and `extension`.
+pub(crate) fn file_name(number: &str, extension: &str) -> String {
     let safe: String = number
         .chars()
         .map(|c| {
@@ -69,7 +82,7 @@ fn file_name(number: &str) -> String {
             }
         })
         .collect();
-    format!("{safe}.pdf")
+    format!("{safe}.{extension}")
 }
 
 /// Bytes the zip writer has written and not yet handed on.
@@ -97,20 +110,22 @@ impl Write for Pending {
 }
 
 /// `ExportDocuments` asked for: the invoices and credit notes of a company dated in a
-/// period.
+/// period, as Factur-X of a profile (plain PDFs when `None`).
 #[derive(Debug, Clone)]
 pub(crate) struct DocumentsExport {
     pub(crate) company_id: Uuid,
     pub(crate) period: Period,
+    pub(crate) profile: Option<Profile>,
 }
 
-/// The PDFs of the invoices and credit notes of `company_id` dated in `period`, in one
-/// zip named `documents-<start>-<end>.zip`, one `<number>.pdf` per document (each a row
-/// of the file's progress).
+/// The PDFs (Factur-X of `profile`, plain when `None`) of the invoices and credit notes
+/// of `company_id` dated in `period`, in one zip named `documents-<start>-<end>.zip`, one
+/// `<number>.pdf` per document (each a row of the file's progress).
 pub(crate) async fn export_documents(
     pool: &PgPool,
     company_id: Uuid,
     period: Period,
+    profile: Option<Profile>,
 ) -> Result<File, Error> {
     let documents = {
         let mut tx = store::begin(pool, company_id).await?;
@@ -140,8 +155,8 @@ pub(crate) async fn export_documents(
                 SimpleFileOptions::default().compression_method(CompressionMethod::Deflated);
             for (document_id, number) in documents {
                 let invoice = printed(&pool, company_id, document_id).await?;
-                let bytes = pdf::render(&invoice)?;
-                zip.start_file(file_name(&number), options)?;
+                let bytes = render(&invoice, profile)?;
+                zip.start_file(file_name(&number, "pdf"), options)?;
                 zip.write_all(&bytes).map_err(zip::result::ZipError::Io)?;
                 sink.write(&pending.take()).await?;
                 sink.row_written();

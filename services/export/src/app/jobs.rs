@@ -72,7 +72,13 @@ async fn produce(pool: &PgPool, export: Export) -> Result<File, Error> {
         Export::Payments(payments) => Ok(report_files::payments(pool, payments)),
         Export::Report(report) => report_files::report(pool, report).await,
         Export::Documents(documents) => {
-            documents_pdf::export_documents(pool, documents.company_id, documents.period).await
+            documents_pdf::export_documents(
+                pool,
+                documents.company_id,
+                documents.period,
+                documents.profile,
+            )
+            .await
         }
     }
 }
@@ -322,6 +328,7 @@ fn failure(err: &Error) -> String {
         Error::InvalidArgument(_)
         | Error::ProfileNotFound(_)
         | Error::DocumentNotFound(_)
+        | Error::NotAnEInvoice(_)
         | Error::ExportTooLarge
         | Error::ExportAbandoned(_) => err.to_string(),
         Error::Auth(_)
@@ -332,6 +339,7 @@ fn failure(err: &Error) -> String {
         | Error::Csv(_)
         | Error::Xlsx(_)
         | Error::Pdf(_)
+        | Error::EInvoiceWrite(_)
         | Error::Zip(_)
         | Error::Db(_) => String::new(),
     }

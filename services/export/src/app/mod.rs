@@ -7,6 +7,7 @@
 
 pub(crate) mod documents;
 pub(crate) mod documents_pdf;
+pub(crate) mod einvoice;
 pub(crate) mod fec;
 pub(crate) mod files;
 pub(crate) mod jobs;

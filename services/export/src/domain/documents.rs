@@ -66,6 +66,8 @@ pub(crate) struct PrintedDocument {
     pub(crate) party_kind: PartyKind,
     pub(crate) party_vat_number: String,
     pub(crate) party_country: String,
+    /// An OSS distance sale to a consumer of another member state, taxed at its rate.
+    pub(crate) oss: bool,
     pub(crate) details: DocumentDetails,
     /// VAT per rate, highest rate first.
     pub(crate) vat: Vec<VatAmount>,
@@ -94,6 +96,8 @@ pub(crate) struct PrintedLine {
     pub(crate) discount: Decimal,
     pub(crate) vat_rate: Decimal,
     pub(crate) net_amount: Decimal,
+    /// The unit as billing's user entered it, free text; empty when none.
+    pub(crate) unit: String,
 }
 
 /// What an invoice or credit note prints besides what the reports read: the customer's

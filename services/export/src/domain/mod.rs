@@ -3,11 +3,12 @@
 //! the double-entry entries of documents and payments ([`ledger`]), lettering
 //! ([`lettering`]), the FEC's format ([`fec`]), the reports read from the ledger
 //! ([`reports`]) and those read from the documents and payments kept beside it
-//! ([`documents`]: settlement, ageing, OSS); the invoice PDF ([`pdf`]) and
-//! a report as a PDF table ([`report_pdf`]); export jobs'
+//! ([`documents`]: settlement, ageing, OSS); the invoice PDF ([`pdf`]), its e-invoice
+//! ([`einvoice`]: CII, UBL, Factur-X) and a report as a PDF table ([`report_pdf`]); export jobs'
 //! states and progress ([`jobs`]).
 
 pub(crate) mod documents;
+pub(crate) mod einvoice;
 pub(crate) mod fec;
 pub(crate) mod jobs;
 pub(crate) mod ledger;

@@ -4,19 +4,22 @@
 //! late-payment penalty rate and the 40 € recovery fee for business customers, the VAT
 //! exemption), drawn with `krilla` in the DejaVu Sans fonts shipped in `assets/fonts`,
 //! embedded and subset. The layout is computed first ([`layout`], pages of positioned
-//! texts and rules), then drawn ([`render`]), so a later rendering (PDF/A-3 with an
-//! embedded XML) can reuse both.
+//! texts and rules), then drawn: as a plain PDF ([`render`]) or as a PDF/A-3b carrying an
+//! attached file ([`render_pdfa3`], the Factur-X invoice's body).
 
 use std::sync::LazyLock;
 
-use chrono::NaiveDate;
-use krilla::Document;
+use chrono::{Datelike, NaiveDate};
 use krilla::color::rgb;
+use krilla::configure::{Configuration, Validator};
+use krilla::embed::{AssociationKind, EmbeddedFile, MimeType};
 use krilla::geom::{PathBuilder, Point};
+use krilla::metadata::DateTime;
 use krilla::metadata::Metadata;
 use krilla::page::PageSettings;
 use krilla::paint::{Fill, Stroke};
 use krilla::text::{Font, TextDirection};
+use krilla::{Document, SerializeSettings};
 use rust_decimal::Decimal;
 use skrifa::instance::{LocationRef, Size};
 use skrifa::{FontRef, MetadataProvider};
@@ -46,7 +49,7 @@ pub(crate) struct PrintedInvoice {
 /// Why a PDF could not be written.
 #[derive(Debug, thiserror::Error)]
 #[error("the PDF could not be written: {0}")]
-pub(crate) struct RenderError(String);
+pub(crate) struct RenderError(pub(crate) String);
 
 /// Regular or bold.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -531,20 +534,68 @@ pub(crate) fn layout(invoice: &PrintedInvoice) -> Vec<Vec<Mark>> {
     pages.pages
 }
 
-/// `invoice` as a PDF.
-pub(crate) fn render(invoice: &PrintedInvoice) -> Result<Vec<u8>, RenderError> {
-    let mut document = Document::new();
-    let title = match invoice.document.kind {
+/// The document's title in its metadata.
+fn title(invoice: &PrintedInvoice) -> String {
+    match invoice.document.kind {
         DocumentKind::CreditNote => format!("Avoir {}", invoice.document.number),
         DocumentKind::Invoice | DocumentKind::PurchaseInvoice => {
             format!("Facture {}", invoice.document.number)
         }
-    };
+    }
+}
+
+/// `invoice` as a PDF.
+pub(crate) fn render(invoice: &PrintedInvoice) -> Result<Vec<u8>, RenderError> {
+    let mut document = Document::new();
     document.set_metadata(
         Metadata::new()
-            .title(title)
+            .title(title(invoice))
             .authors(vec![invoice.seller.legal_name.clone()]),
     );
+    draw_pages(&mut document, PAGE_WIDTH, PAGE_HEIGHT, layout(invoice))?;
+    document
+        .finish()
+        .map_err(|err| RenderError(format!("{err:?}")))
+}
+
+/// `invoice` as a PDF/A-3b (fonts embedded, sRGB output intent) carrying `attachment`
+/// (`name`, MIME type text/xml, relationship Data, dated the invoice's issue date, as is
+/// the document, so the same invoice always renders the same bytes).
+pub(crate) fn render_pdfa3(
+    invoice: &PrintedInvoice,
+    attachment_name: &str,
+    attachment_description: &str,
+    attachment: Vec<u8>,
+) -> Result<Vec<u8>, RenderError> {
+    let settings = SerializeSettings {
+        configuration: Configuration::new_with_validator(Validator::A3_B),
+        ..SerializeSettings::default()
+    };
+    let mut document = Document::new_with(settings);
+    let date = invoice.document.date;
+    let date = DateTime::new(u16::try_from(date.year()).unwrap_or(1970))
+        .month(u8::try_from(date.month()).unwrap_or(1))
+        .day(u8::try_from(date.day()).unwrap_or(1))
+        .utc_offset_hour(0);
+    document.set_metadata(
+        Metadata::new()
+            .title(title(invoice))
+            .authors(vec![invoice.seller.legal_name.clone()])
+            .language("fr".to_owned())
+            .creation_date(date),
+    );
+    document
+        .embed_file(EmbeddedFile {
+            path: attachment_name.to_owned(),
+            mime_type: MimeType::new("text/xml"),
+            description: Some(attachment_description.to_owned()),
+            association_kind: AssociationKind::Data,
+            data: attachment.into(),
+            modification_date: Some(date),
+            compress: Some(true),
+            location: None,
+        })
+        .ok_or_else(|| RenderError(format!("{attachment_name} could not be embedded")))?;
     draw_pages(&mut document, PAGE_WIDTH, PAGE_HEIGHT, layout(invoice))?;
     document
         .finish()

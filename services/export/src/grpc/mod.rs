@@ -186,11 +186,9 @@ impl pb::export_service_server::ExportService for Export {
 
     async fn render_invoice_xml(
         &self,
-        _request: Request<pb::RenderInvoiceXmlRequest>,
+        request: Request<pb::RenderInvoiceXmlRequest>,
     ) -> Result<Response<pb::RenderInvoiceXmlResponse>, Status> {
-        Err(Status::unimplemented(
-            "RenderInvoiceXml is not available yet",
-        ))
+        pdf::render_invoice_xml(&self.deps, request).await
     }
 
     async fn export_documents(

@@ -133,11 +133,12 @@ async fn insert_details(
     let discounts: Vec<Decimal> = lines.iter().map(|l| l.discount).collect();
     let rates: Vec<Decimal> = lines.iter().map(|l| l.vat_rate).collect();
     let nets: Vec<Decimal> = lines.iter().map(|l| l.net_amount).collect();
+    let units: Vec<String> = lines.iter().map(|l| l.unit.clone()).collect();
     sqlx::query!(
         "INSERT INTO document_line (document_id, company_id, line_number, description, \
-             quantity, unit_price, discount, vat_rate, net_amount) \
+             quantity, unit_price, discount, vat_rate, net_amount, unit) \
          SELECT $1, $2, * FROM unnest($3::int4[], $4::text[], $5::numeric[], $6::numeric[], \
-             $7::numeric[], $8::numeric[], $9::numeric[]) \
+             $7::numeric[], $8::numeric[], $9::numeric[], $10::text[]) \
          ON CONFLICT DO NOTHING",
         document_id,
         company_id,
@@ -148,6 +149,7 @@ async fn insert_details(
         &discounts,
         &rates,
         &nets,
+        &units,
     )
     .execute(&mut *conn)
     .await?;
@@ -377,7 +379,7 @@ pub(crate) async fn printed(
     let Some(row) = sqlx::query!(
         r#"SELECT d.kind, d.number, d.document_date, d.due_date, d.party_name, d.party_kind,
                   d.party_country_code, d.party_vat_number, d.net_total, d.vat_total,
-                  d.gross_total,
+                  d.gross_total, d.oss,
                   coalesce(t.currency_code, 'EUR') AS "currency_code!",
                   coalesce(t.party_siren, '') AS "party_siren!",
                   coalesce(t.party_address_line1, '') AS "party_address_line1!",
@@ -402,8 +404,8 @@ pub(crate) async fn printed(
     };
     let lines = sqlx::query_as!(
         PrintedLine,
-        "SELECT line_number, description, quantity, unit_price, discount, vat_rate, net_amount \
-         FROM document_line WHERE company_id = $1 AND document_id = $2 ORDER BY line_number",
+        "SELECT line_number, description, quantity, unit_price, discount, vat_rate, net_amount, \
+             unit FROM document_line WHERE company_id = $1 AND document_id = $2 ORDER BY line_number",
         company_id,
         document_id,
     )
@@ -434,6 +436,7 @@ pub(crate) async fn printed(
         party_kind: PartyKind::from_text(&row.party_kind),
         party_vat_number: row.party_vat_number,
         party_country: row.party_country_code.clone(),
+        oss: row.oss,
         details: DocumentDetails {
             currency_code: row.currency_code,
             party_siren: row.party_siren,

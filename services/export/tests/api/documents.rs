@@ -19,7 +19,7 @@ use tonic::transport::Channel;
 use tonic::{Code, Status};
 
 use crate::books::{Books, d, document, line, party, payment};
-use crate::fec::{Received, a_year_of_activity, receive};
+use crate::fec::{Received, a_year_of_activity_in, receive};
 use crate::ledger::wait_for;
 use crate::reports::{comma, csv_records, journal_request, sales_journal};
 use crate::start;
@@ -42,7 +42,15 @@ fn filter(start: &str, end: &str) -> ReportFilter {
 /// (goods and services at 19 %, due in June, paid in full) and to Spain in June (goods at
 /// 21 %, due in July, 100.00 paid).
 async fn a_year_with_oss_sales(harness: &comptoir_test_support::Harness) -> Books {
-    let mut books = a_year_of_activity(harness).await;
+    a_year_with_oss_sales_in(harness, Books::open(harness, crate::fec::SIREN).await).await
+}
+
+/// The OSS sales added to the year of activity of `books`' company.
+pub(crate) async fn a_year_with_oss_sales_in(
+    harness: &comptoir_test_support::Harness,
+    books: Books,
+) -> Books {
+    let mut books = a_year_of_activity_in(harness, books).await;
     let consumer = |name: &str, country: &str| {
         let mut consumer = party(name, "", country);
         consumer.kind = "private".to_owned();

@@ -104,7 +104,11 @@ pub(crate) async fn checked_fec(client: &ExportServiceClient<Channel>, books: &B
 /// VAT exemption, a credit note, partial and full payments, a purchase invoice paid, and
 /// an invoice of the next year. Waits until the projection holds it all.
 pub(crate) async fn a_year_of_activity(harness: &Harness) -> Books {
-    let mut books = Books::open(harness, SIREN).await;
+    a_year_of_activity_in(harness, Books::open(harness, SIREN).await).await
+}
+
+/// The year of activity of `books`' company.
+pub(crate) async fn a_year_of_activity_in(harness: &Harness, mut books: Books) -> Books {
     let dupont = party("Dupont SARL", "DUPONT", "FR");
     let martin = party("Martin | Fils", "", "FR");
     let first = document(

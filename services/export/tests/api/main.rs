@@ -5,6 +5,8 @@
 mod books;
 mod database;
 mod documents;
+mod einvoice;
+mod en16931_checker;
 mod fec;
 mod fec_checker;
 mod jobs;
