@@ -1,10 +1,10 @@
 //! The `comptoir.export.v1.ExportService` edge: the server's wiring, authorising the
 //! caller for the company a request names ([`authorize`]), and the one trait impl, whose
 //! methods each delegate to the module of their concern (`profiles`, `fec`, `reports`,
-//! `documents`, `pdf`, `jobs`; `files` puts streamed files on the wire). Each RPC decodes
+//! `documents`, `pdf` (the invoice PDF and e-invoice), `jobs`; `files` puts streamed files
+//! on the wire). Each RPC decodes
 //! its request, authorises, calls one `app` function and encodes the answer; the
 //! service's `Error` becomes a `tonic::Status` here, through `From<Error> for Status`.
-//! The RPCs not served yet answer UNIMPLEMENTED.
 
 pub(crate) mod documents;
 pub(crate) mod fec;

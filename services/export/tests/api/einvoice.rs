@@ -15,6 +15,7 @@ use comptoir_proto::export::v1::{
     EInvoiceProfile, EInvoiceSyntax, Period, RenderInvoicePdfRequest, RenderInvoiceXmlRequest,
     VatRegisterRequest, export_service_client::ExportServiceClient,
 };
+use comptoir_proto::types::v1::BankAccount;
 use comptoir_test_support::{Harness, bearer, eventually, python};
 use rust_decimal::Decimal;
 use tonic::Code;
@@ -24,7 +25,7 @@ use crate::books::{Books, d, document, line, party};
 use crate::documents::a_year_with_oss_sales_in;
 use crate::en16931_checker::{self, Node, assert_catches, check};
 use crate::fec::{Received, receive};
-use crate::pdf::open_company;
+use crate::pdf::{open_company, update_bank_account};
 use crate::start;
 
 async fn render_pdf(
@@ -231,15 +232,39 @@ async fn every_invoice_of_the_year_is_a_factur_x_both_checkers_accept_and_agrees
  {
     let (harness, export) = start().await;
     let books = open_company(&harness).await;
+    // The account invoices are paid into: every e-invoice's payment means.
+    update_bank_account(
+        &harness,
+        &books,
+        2,
+        Some(BankAccount {
+            iban: "FR7630006000011234567890189".to_owned(),
+            bic: "BNPAFRPP".to_owned(),
+        }),
+    )
+    .await;
     let mut books = a_year_with_oss_sales_in(&harness, books).await;
     let foreign = foreign_sales(&harness, &mut books).await;
     let client = ExportServiceClient::new(export.channel().await);
     let last = foreign.last().unwrap().document_id.clone();
-    eventually("export to keep the foreign sales", || async {
-        render_pdf(&client, &books, &last, EInvoiceProfile::None)
+    eventually(
+        "export to keep the foreign sales and the bank account",
+        || async {
+            let xml = render_xml(
+                &client,
+                &books,
+                &last,
+                EInvoiceSyntax::Cii,
+                EInvoiceProfile::En16931,
+            )
             .await
-            .ok()
-    })
+            .ok()?;
+            String::from_utf8(xml)
+                .ok()?
+                .contains("FR7630006000011234567890189")
+                .then_some(())
+        },
+    )
     .await;
 
     let sales: Vec<pb::BillingDocument> = books
@@ -303,6 +328,10 @@ async fn every_invoice_of_the_year_is_a_factur_x_both_checkers_accept_and_agrees
         assert_eq!(read.type_code, if credit { "381" } else { "380" });
         // The year's credit note names no invoice.
         assert_eq!(read.preceding_number, "");
+        assert_eq!(
+            (read.payment_means.as_str(), read.iban.as_str()),
+            ("58", "FR7630006000011234567890189")
+        );
         // The document's totals, to the cent.
         assert_eq!(
             (

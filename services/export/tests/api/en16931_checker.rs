@@ -187,6 +187,9 @@ pub(crate) struct Invoice {
     pub(crate) prepaid: Decimal,
     pub(crate) rounding: Decimal,
     pub(crate) due_payable: Option<Decimal>,
+    /// The payment means' code and account (BT-81, BT-84).
+    pub(crate) payment_means: String,
+    pub(crate) iban: String,
 }
 
 fn amount(text: &str) -> Option<Decimal> {
@@ -303,6 +306,16 @@ fn read_cii(root: &Node) -> Invoice {
         prepaid: total("TotalPrepaidAmount").unwrap_or_default(),
         rounding: total("RoundingAmount").unwrap_or_default(),
         due_payable: total("DuePayableAmount"),
+        payment_means: settlement
+            .map(|s| s.text_at("SpecifiedTradeSettlementPaymentMeans/TypeCode"))
+            .unwrap_or_default(),
+        iban: settlement
+            .map(|s| {
+                s.text_at(
+                    "SpecifiedTradeSettlementPaymentMeans/PayeePartyCreditorFinancialAccount/IBANID",
+                )
+            })
+            .unwrap_or_default(),
     }
 }
 
@@ -412,6 +425,8 @@ fn read_ubl(root: &Node) -> Invoice {
         prepaid: total("PrepaidAmount").unwrap_or_default(),
         rounding: total("PayableRoundingAmount").unwrap_or_default(),
         due_payable: total("PayableAmount"),
+        payment_means: root.text_at("PaymentMeans/PaymentMeansCode"),
+        iban: root.text_at("PaymentMeans/PayeeFinancialAccount/ID"),
     }
 }
 
@@ -613,6 +628,12 @@ fn rules(invoice: &Invoice) -> Vec<String> {
         due <= zero || !invoice.due_date.is_empty() || !invoice.payment_terms.is_empty(),
         "BR-CO-25",
         "an amount due without due date or payment terms".into(),
+    );
+
+    require(
+        !["30", "58"].contains(&invoice.payment_means.as_str()) || !invoice.iban.is_empty(),
+        "BR-61",
+        "a credit transfer without the account to pay into".into(),
     );
 
     // Per category.

@@ -329,7 +329,7 @@ async fn an_invoice_pdf_carries_every_mandatory_mention_and_a_zip_holds_the_peri
 
 /// Publishes tenancy's `company.updated` for `books`' company at `version`, its identity
 /// unchanged and its bank account `account`; returns the event's id.
-async fn update_bank_account(
+pub(crate) async fn update_bank_account(
     harness: &Harness,
     books: &Books,
     version: i64,

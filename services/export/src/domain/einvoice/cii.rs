@@ -41,7 +41,7 @@ pub(crate) fn write(invoice: &EInvoice, profile: Profile) -> Result<Vec<u8>, Wri
                 }
                 agreement(w, invoice)?;
                 delivery(w, invoice)?;
-                settlement(w, invoice)
+                settlement(w, invoice, profile)
             })
         },
     )?;
@@ -182,7 +182,7 @@ fn delivery(w: &mut Xml, invoice: &EInvoice) -> io::Result<()> {
     })
 }
 
-fn settlement(w: &mut Xml, invoice: &EInvoice) -> io::Result<()> {
+fn settlement(w: &mut Xml, invoice: &EInvoice, profile: Profile) -> io::Result<()> {
     node(w, "ram:ApplicableHeaderTradeSettlement", |w| {
         leaf(w, "ram:InvoiceCurrencyCode", &invoice.currency)?;
         if let Some(payee) = &invoice.payee {
@@ -191,7 +191,8 @@ fn settlement(w: &mut Xml, invoice: &EInvoice) -> io::Result<()> {
                 node(w, "ram:PayeePartyCreditorFinancialAccount", |w| {
                     leaf(w, "ram:IBANID", &payee.iban)
                 })?;
-                if !payee.bic.is_empty() {
+                // The BASIC profile has no payment service provider (BT-86).
+                if !payee.bic.is_empty() && profile != Profile::Basic {
                     node(w, "ram:PayeeSpecifiedCreditorFinancialInstitution", |w| {
                         leaf(w, "ram:BICID", &payee.bic)
                     })?;

@@ -36,7 +36,8 @@
 //! - Totals (BG-22): sum of line nets, tax basis, VAT total, grand total and amount due,
 //!   nothing prepaid, no document-level allowance or charge.
 //! - Payment means (BG-16): code 58 (SEPA credit transfer) with the seller's IBAN and BIC
-//!   when the seller's identity carries a bank account; left out otherwise.
+//!   when the seller's identity carries a bank account (the BIC left out of BASIC, which
+//!   has no BT-86); left out otherwise.
 //! - Notes (BG-1): the printed mentions, with their subject codes: PMD for the
 //!   late-payment penalty, PMT for the 40 € recovery fee, AAB for no early-payment
 //!   discount, and the exemption text without code.

@@ -312,6 +312,9 @@ fn a_known_bank_account_is_the_sepa_transfer_payment_means() {
     ] {
         assert!(xml.contains(expected), "`{expected}` missing from\n{xml}");
     }
+    let basic = cii(&invoice, Profile::Basic);
+    assert!(basic.contains("<ram:IBANID>FR7630006000011234567890189</ram:IBANID>"));
+    assert!(!basic.contains("BICID"), "BASIC has no BIC");
     let ubl = String::from_utf8(write(&invoice, Syntax::Ubl, Profile::En16931).unwrap()).unwrap();
     assert!(ubl.contains("<cbc:PaymentMeansCode>58</cbc:PaymentMeansCode>"));
     assert!(ubl.contains("<cbc:ID>FR7630006000011234567890189</cbc:ID>"));
