@@ -4,6 +4,7 @@ use comptoir_e2e::platform;
 use comptoir_test_support::link_token;
 
 mod company_flow;
+mod einvoice_round_trip;
 mod nats_outage;
 mod portal_story;
 mod readme;
