@@ -764,9 +764,12 @@ async fn a_draft_dated_2099_is_refused_at_issuance_and_numbering_goes_on_today()
     assert_eq!(refused.code(), Code::InvalidArgument, "{refused:?}");
     assert_eq!(bad_fields(&refused), ["issue_date"]);
 
-    let current = create(&env, &token, draft(customer, vec![line("1", "20", "20")]))
-        .await
-        .unwrap();
+    // Dated today in the company's zone (a draft without a date takes today's UTC date,
+    // a day earlier than Paris's between 23:00 and midnight UTC).
+    let today = paris_today(&env).await;
+    let mut current = draft(customer, vec![line("1", "20", "20")]);
+    current.document_date = today.to_string();
+    let current = create(&env, &token, current).await.unwrap();
     let requested = issue(&env, &token, &current.document_id, "2099-12-31")
         .await
         .unwrap_err();
@@ -775,7 +778,6 @@ async fn a_draft_dated_2099_is_refused_at_issuance_and_numbering_goes_on_today()
 
     // Numbering is undisturbed: today's invoice takes the first number, dated today in
     // the company's zone, and the 2099 draft stays a draft.
-    let today = paris_today(&env).await;
     let issued = issue(&env, &token, &current.document_id, "").await.unwrap();
     assert!(issued.number.ends_with("000001"), "{}", issued.number);
     assert_eq!(issued.document_date, today.to_string());
