@@ -2,9 +2,9 @@
 //! XRechnung's CII flavour) read into a [`ReceivedInvoice`]: each business term at its
 //! path of the Factur-X 1.07 / EN 16931 CII binding.
 
-use super::read::{self, amount, amount_or_zero};
+use super::read::{self, amount};
 use super::xml::Element;
-use super::{ReceivedInvoice, ReceivedLine, ReceivedParty, ReceivedTotals, ReceivedVat, Refusal};
+use super::{ReceivedInvoice, ReceivedLine, ReceivedParty, ReceivedVat, Refusal};
 use comptoir_domain_types::party::PostalAddress;
 
 /// The namespace of `rsm:CrossIndustryInvoice`.
@@ -116,32 +116,15 @@ pub(crate) fn read(root: &Element) -> Result<ReceivedInvoice, Refusal> {
         .find(|t| t.attribute("currencyID").is_none_or(|c| c == currency))
         .map(|t| t.text.as_str())
         .unwrap_or("");
-    let totals = ReceivedTotals {
-        line_total: amount(
-            "the sum of line net amounts (BT-106)",
-            "BR-12",
-            sums.text_at(&["LineTotalAmount"]),
-        )?,
-        allowances: amount_or_zero(
-            "the sum of allowances (BT-107)",
-            sums.text_at(&["AllowanceTotalAmount"]),
-        )?,
-        charges: amount_or_zero(
-            "the sum of charges (BT-108)",
-            sums.text_at(&["ChargeTotalAmount"]),
-        )?,
-        tax_basis: amount(
-            "the total without VAT (BT-109)",
-            "BR-13",
-            sums.text_at(&["TaxBasisTotalAmount"]),
-        )?,
-        vat_total: amount_or_zero("the VAT total (BT-110)", vat_total)?,
-        grand_total: amount(
-            "the total with VAT (BT-112)",
-            "BR-14",
-            sums.text_at(&["GrandTotalAmount"]),
-        )?,
-    };
+    let totals = read::totals(
+        sums,
+        &read::TotalNames {
+            line_total: "LineTotalAmount",
+            tax_basis: "TaxBasisTotalAmount",
+            grand_total: "GrandTotalAmount",
+        },
+        vat_total,
+    )?;
     if has_allowance_or_charge && totals.allowances.is_zero() && totals.charges.is_zero() {
         // Allowances or charges given without their sums still cannot be recorded.
         return Err(Refusal::AllowancesCharges);

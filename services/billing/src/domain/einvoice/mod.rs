@@ -744,6 +744,52 @@ pub(crate) mod read {
         Ok(decimal(term, text)?.unwrap_or_default())
     }
 
+    /// The element names of the document totals (BG-22) in one syntax; the sums of
+    /// allowances and charges are named alike in both.
+    pub(crate) struct TotalNames {
+        /// BT-106.
+        pub(crate) line_total: &'static str,
+        /// BT-109.
+        pub(crate) tax_basis: &'static str,
+        /// BT-112.
+        pub(crate) grand_total: &'static str,
+    }
+
+    /// The document totals under `sums`, named as `names` says, with the VAT total
+    /// (BT-110) as each syntax finds it.
+    pub(crate) fn totals(
+        sums: &super::xml::Element,
+        names: &TotalNames,
+        vat_total: &str,
+    ) -> Result<super::ReceivedTotals, Refusal> {
+        Ok(super::ReceivedTotals {
+            line_total: amount(
+                "the sum of line net amounts (BT-106)",
+                "BR-12",
+                sums.text_at(&[names.line_total]),
+            )?,
+            allowances: amount_or_zero(
+                "the sum of allowances (BT-107)",
+                sums.text_at(&["AllowanceTotalAmount"]),
+            )?,
+            charges: amount_or_zero(
+                "the sum of charges (BT-108)",
+                sums.text_at(&["ChargeTotalAmount"]),
+            )?,
+            tax_basis: amount(
+                "the total without VAT (BT-109)",
+                "BR-13",
+                sums.text_at(&[names.tax_basis]),
+            )?,
+            vat_total: amount_or_zero("the VAT total (BT-110)", vat_total)?,
+            grand_total: amount(
+                "the total with VAT (BT-112)",
+                "BR-14",
+                sums.text_at(&[names.grand_total]),
+            )?,
+        })
+    }
+
     /// A date written `format` (chrono's), `Ok(None)` when empty.
     pub(crate) fn date(term: &str, text: &str, format: &str) -> Result<Option<NaiveDate>, Refusal> {
         if text.is_empty() {

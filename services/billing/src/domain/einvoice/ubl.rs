@@ -4,9 +4,9 @@
 use comptoir_domain_types::party::PostalAddress;
 use rust_decimal::Decimal;
 
-use super::read::{self, amount, amount_or_zero};
+use super::read::{self, amount};
 use super::xml::Element;
-use super::{ReceivedInvoice, ReceivedLine, ReceivedParty, ReceivedTotals, ReceivedVat, Refusal};
+use super::{ReceivedInvoice, ReceivedLine, ReceivedParty, ReceivedVat, Refusal};
 
 /// The namespace of a UBL `Invoice`.
 pub(crate) const INVOICE_NAMESPACE: &str = "urn:oasis:names:specification:ubl:schema:xsd:Invoice-2";
@@ -111,35 +111,15 @@ pub(crate) fn read(root: &Element) -> Result<ReceivedInvoice, Refusal> {
         term: "the document totals (BG-22)",
         rule: "BR-12",
     })?;
-    let totals = ReceivedTotals {
-        line_total: amount(
-            "the sum of line net amounts (BT-106)",
-            "BR-12",
-            sums.text_at(&["LineExtensionAmount"]),
-        )?,
-        allowances: amount_or_zero(
-            "the sum of allowances (BT-107)",
-            sums.text_at(&["AllowanceTotalAmount"]),
-        )?,
-        charges: amount_or_zero(
-            "the sum of charges (BT-108)",
-            sums.text_at(&["ChargeTotalAmount"]),
-        )?,
-        tax_basis: amount(
-            "the total without VAT (BT-109)",
-            "BR-13",
-            sums.text_at(&["TaxExclusiveAmount"]),
-        )?,
-        vat_total: amount_or_zero(
-            "the VAT total (BT-110)",
-            tax_total.map(|t| t.text_at(&["TaxAmount"])).unwrap_or(""),
-        )?,
-        grand_total: amount(
-            "the total with VAT (BT-112)",
-            "BR-14",
-            sums.text_at(&["TaxInclusiveAmount"]),
-        )?,
-    };
+    let totals = read::totals(
+        sums,
+        &read::TotalNames {
+            line_total: "LineExtensionAmount",
+            tax_basis: "TaxExclusiveAmount",
+            grand_total: "TaxInclusiveAmount",
+        },
+        tax_total.map(|t| t.text_at(&["TaxAmount"])).unwrap_or(""),
+    )?;
     Ok(ReceivedInvoice {
         specification,
         kind,
