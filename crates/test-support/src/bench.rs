@@ -1,7 +1,18 @@
-//! What the benchmarks share: the figures of one measurement (calls, elapsed time,
-//! sorted latencies) and the rates and percentiles they print.
+//! What the benchmarks share: their sizes read from the environment ([`env_number`]),
+//! the figures of one measurement (calls, elapsed time, sorted latencies) and the rates
+//! and percentiles they print.
 
 use std::time::Duration;
+
+/// A positive number from the environment variable `name` (a benchmark's size), or
+/// `default` when it is unset, not a number or not positive.
+pub fn env_number<T: std::str::FromStr + PartialOrd + Default>(name: &str, default: T) -> T {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .filter(|n| *n > T::default())
+        .unwrap_or(default)
+}
 
 /// One measurement.
 #[derive(Debug, Clone)]

@@ -20,6 +20,7 @@ use comptoir_proto::tenancy::v1::{
     AcceptInvitationRequest, GetCompanyRequest, InviteMemberRequest,
     member_service_client::MemberServiceClient, tenancy_service_client::TenancyServiceClient,
 };
+use comptoir_test_support::bench::env_number;
 use comptoir_test_support::{bearer, eventually};
 use tonic::Code;
 use uuid::Uuid;
@@ -209,15 +210,6 @@ async fn main() {
             "MISSED"
         }
     );
-}
-
-/// A positive number from the environment variable `name`, or `default`.
-fn env_number(name: &str, default: u32) -> u32 {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .filter(|n| *n > 0)
-        .unwrap_or(default)
 }
 
 /// `email` signs up, is invited to `firm` as an accountant and accepts; their account.

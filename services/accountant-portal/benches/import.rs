@@ -14,6 +14,7 @@ use comptoir_proto::tenancy::v1::{
     CompanyKind, CreateCompanyRequest, tenancy_service_client::TenancyServiceClient,
 };
 use comptoir_test_support::bearer;
+use comptoir_test_support::bench::env_number;
 
 // The integration tests' workspace and import files, shared rather than copied.
 #[allow(dead_code)]
@@ -29,11 +30,7 @@ use workspace::{Workspace, address, first_nic};
 
 #[tokio::main]
 async fn main() {
-    let rows: u32 = std::env::var("BENCH_ROWS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .filter(|n| *n > 0)
-        .unwrap_or(1000);
+    let rows: u32 = env_number("BENCH_ROWS", 1000);
     let env = Workspace::start().await;
     let firm = env
         .firm("cabinet@example.fr", "Cabinet Lefèvre", "552100554")

@@ -21,7 +21,7 @@ use comptoir_proto::billing::v1::party_service_client::PartyServiceClient;
 use comptoir_proto::billing::v1::{
     CreateInvoiceRequest, CreatePartyRequest, DraftInput, IssueInvoiceRequest, LineInput, PartyRole,
 };
-use comptoir_test_support::bench::Figures;
+use comptoir_test_support::bench::{Figures, env_number};
 use comptoir_test_support::{
     TestDb, TestNats, bearer, common_config, company_with_open_books, eventually, french_business,
     scoped_token, spawn,
@@ -33,14 +33,6 @@ use uuid::Uuid;
 
 /// Companies of the multi-company measurements.
 const COMPANIES: usize = 100;
-
-fn env_number(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .filter(|n| *n > 0)
-        .unwrap_or(default)
-}
 
 /// A company ready to invoice: its id, its token and a template draft to clone.
 struct Company {

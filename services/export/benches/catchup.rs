@@ -23,6 +23,7 @@ use comptoir_proto::billing::v1::party_service_client::PartyServiceClient;
 use comptoir_proto::billing::v1::{
     CreateInvoiceRequest, CreatePartyRequest, DraftInput, IssueInvoiceRequest, LineInput, PartyRole,
 };
+use comptoir_test_support::bench::env_number;
 use comptoir_test_support::{
     TestDb, TestNats, bearer, common_config, company_with_open_books, french_business,
     identity_config, scoped_token, spawn,
@@ -30,14 +31,6 @@ use comptoir_test_support::{
 use tokio::sync::Mutex;
 use tonic::transport::Channel;
 use uuid::Uuid;
-
-fn env_number(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .filter(|n| *n > 0)
-        .unwrap_or(default)
-}
 
 /// A company ready to invoice: its id, its token and a draft to clone.
 struct Company {

@@ -18,6 +18,7 @@ use std::time::{Duration, Instant};
 use comptoir_domain_types::permissions::Permission;
 use comptoir_proto::export::v1::export_service_client::ExportServiceClient;
 use comptoir_proto::export::v1::{ExportFecRequest, FecSeparator, GetSellerProfileRequest};
+use comptoir_test_support::bench::env_number;
 use comptoir_test_support::{
     TestDb, TestNats, bearer, common_config, eventually, scoped_token, spawn,
 };
@@ -27,14 +28,6 @@ use uuid::Uuid;
 
 /// Lines of one sale: the invoice's three and the payment's two.
 const LINES_PER_SALE: usize = 5;
-
-fn env_number(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .filter(|n| *n > 0)
-        .unwrap_or(default)
-}
 
 /// Seeds `sales` sales of `company_id` (SIREN `siren`) into export's ledger, as the
 /// superuser, in one transaction: the seller profile, the entries, their lines and the

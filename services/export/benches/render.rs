@@ -23,7 +23,7 @@ use comptoir_proto::export::v1::{
 };
 use comptoir_proto::types::v1::{LegalIdentity, PostalAddress};
 use comptoir_runtime::events::names;
-use comptoir_test_support::bench::Figures;
+use comptoir_test_support::bench::{Figures, env_number};
 use comptoir_test_support::{Harness, bearer, eventually, publish, scoped_token, spawn};
 use prost::Message as _;
 use rust_decimal::{Decimal, RoundingStrategy};
@@ -255,11 +255,7 @@ fn print(figures: &Figures) {
 
 #[tokio::main]
 async fn main() {
-    let iterations: usize = std::env::var("BENCH_ITERATIONS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .filter(|n| *n > 0)
-        .unwrap_or(200);
+    let iterations: usize = env_number("BENCH_ITERATIONS", 200);
     let harness = Harness::start(
         &[comptoir_identity::SPEC, comptoir_export::SPEC],
         |common| comptoir_identity::build(comptoir_identity::Config::new(common)),
@@ -329,11 +325,7 @@ async fn main() {
 
     // The month: the first 1,000 invoices on 2 March (the one above among them), the rest
     // spread over the other days.
-    let documents: usize = std::env::var("BENCH_DOCUMENTS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(10_000)
-        .max(1_000);
+    let documents: usize = env_number("BENCH_DOCUMENTS", 10_000).max(1_000);
     let started = Instant::now();
     for n in 2..=documents {
         let mut next = document.clone();
